@@ -1,0 +1,207 @@
+"""CF discovery: which variable is time, latitude, longitude, the vertical axis, QC.
+
+Files in the wild name their axes ``TIME``/``time``/``JULD``, ``LATITUDE``/``lat``,
+``PRES``/``depth``/``z``/``altitude``, with or without ``standard_name`` and
+``axis``. These helpers find them by attributes first, then by common names, and
+classify a dataset's featureType from its attributes and structure.
+"""
+
+from __future__ import annotations
+
+import re
+
+import xarray as xr
+
+_NAMES = {
+    "time": ("time", "juld", "date_time", "t"),
+    "latitude": ("latitude", "lat", "lat_dd", "y_lat"),
+    "longitude": ("longitude", "lon", "long", "lon_dd", "x_lon"),
+    "z": ("pres_adjusted", "pres", "pressure", "depth", "z", "altitude", "deph", "lev", "level",
+          "depth_below_sea_level"),
+}
+_STANDARD = {
+    "time": ("time",),
+    "latitude": ("latitude", "grid_latitude"),
+    "longitude": ("longitude", "grid_longitude"),
+    "z": ("sea_water_pressure", "depth", "altitude", "height", "sea_water_pressure_due_to_sea_water",
+          "depth_below_geoid"),
+}
+_AXIS = {"time": "T", "latitude": "Y", "longitude": "X", "z": "Z"}
+_UNITS = {"latitude": ("degrees_north", "degree_north", "degrees_n"),
+          "longitude": ("degrees_east", "degree_east", "degrees_e")}
+
+_FEATURE_ALIASES = {
+    "grid": "grid", "point": "point", "profile": "profile", "timeseries": "timeSeries",
+    "time-series": "timeSeries", "station": "timeSeries", "trajectory": "trajectory",
+    "timeseriesprofile": "timeSeriesProfile", "trajectoryprofile": "trajectoryProfile",
+    "swath": "grid",
+}
+
+
+def normalize_feature_type(text: str | None) -> str | None:
+    """Map the spellings seen in files (``Time-series``, ``Station``, ``Profile``) to CF names."""
+    if not text:
+        return None
+    key = re.sub(r"[\s_]", "", str(text)).lower()
+    return _FEATURE_ALIASES.get(key)
+
+
+def _candidates(ds: xr.Dataset) -> list[str]:
+    return [str(n) for n in ds.variables]
+
+
+def find_axis(ds: xr.Dataset, axis: str, dims: tuple[str, ...] | None = None) -> str | None:
+    """Name of the variable playing ``axis`` (time, latitude, longitude, z), or None.
+
+    With ``dims``, only variables whose dimensions are a subset of ``dims`` count
+    (so the time of a 10-min series is not taken for an hourly one).
+    """
+    names = _candidates(ds)
+    if dims is not None:
+        names = [n for n in names if set(ds[n].dims) <= set(dims)]
+    names = [n for n in names if ds[n].dtype.kind in "iufM" and not _is_qc_name(n)]
+
+    def score(name: str) -> int:
+        var = ds[name]
+        std = str(var.attrs.get("standard_name", "")).lower()
+        low = name.lower()
+        units = str(var.attrs.get("units", "")).lower()
+        if std in _STANDARD[axis]:
+            return 5
+        if str(var.attrs.get("axis", "")).upper() == _AXIS[axis] and axis != "z":
+            return 4
+        if axis in _UNITS and units in _UNITS[axis]:
+            return 4
+        if low in _NAMES[axis]:
+            return 3 + (len(_NAMES[axis]) - _NAMES[axis].index(low)) / 100
+        if axis == "z" and str(var.attrs.get("axis", "")).upper() == "Z":
+            return 2
+        if axis == "time" and var.dtype.kind == "M" and not low.startswith(("date_", "juld_")):
+            return 1
+        return 0
+
+    ranked = sorted(((score(n), n) for n in names), key=lambda x: (-x[0], -ds[x[1]].size))
+    ranked = [r for r in ranked if r[0] > 0]
+    return ranked[0][1] if ranked else None
+
+
+_NOT_DATA = {
+    "crs", "instrument", "platform", "cycle_number", "config_mission_number", "platform_number",
+    "wod_unique_cast", "access_no", "biology_accno", "date", "gmt_time", "mesh_size",
+    "net_mouth_area", "gmt_sample_start_time", "wodf", "wodfp", "wodfd", "juld_location",
+    "profile_id", "bot_depth", "bot. depth", "seafloor_depth", "sampling_interval", "id",
+    "cycle_number_adjusted", "cycle_number_index", "cycle_number_index_adjusted",
+    "cycle_number_acc",
+}
+
+
+def _is_qc_name(name: str) -> bool:
+    low = name.lower()
+    return low.endswith(("_qc", "_quality_flag", "_wodflag", "_flag", "_seadatanet_qc", "_dm"))
+
+
+def qc_name_for(ds: xr.Dataset, name: str) -> str | None:
+    """The QC (flag) variable of ``name``: ancillary_variables first, then naming conventions."""
+    anc = str(ds[name].attrs.get("ancillary_variables", "")).split()
+    for cand in anc:
+        if cand in ds.variables and ("qc" in cand.lower() or "flag" in cand.lower()):
+            return cand
+    for suffix in ("_QC", "_qc", "_SEADATANET_QC", "_quality_flag", "_WODflag", "_flag"):
+        cand = f"{name}{suffix}"
+        if cand in ds.variables:
+            return cand
+    return None
+
+
+def is_data_variable(ds: xr.Dataset, name: str) -> bool:
+    """True for numeric measured variables (not axes, QC, counters or string ids)."""
+    var = ds[name]
+    low = name.lower()
+    if var.dtype.kind not in "iuf" or var.ndim == 0:
+        return False
+    if _is_qc_name(name) or low.endswith(("_error", "_row_size", "rowsize", "_sigfig", "_sigfigs",
+                                          "_status", "_dpres", "_adjusted_error")):
+        return False
+    if "sample_dimension" in var.attrs or "instance_dimension" in var.attrs:
+        return False
+    if var.attrs.get("cf_role") or low in _NOT_DATA or low.startswith(("sdn_", "history_")):
+        return False
+    if "flag_values" in var.attrs or "flag_meanings" in var.attrs:
+        return False
+    return True
+
+
+def classify(ds: xr.Dataset) -> str:
+    """featureType of a dataset: attributes first, Argo formats, then structure."""
+    data_type = str(ds.attrs.get("data_type", "")) or _char_text(ds, "DATA_TYPE")
+    if data_type:
+        low = data_type.lower()
+        if "meta" in low:
+            return "metadata"
+        if "trajectory" in low:
+            return "trajectory"
+        if "profile" in low:
+            return "profile"
+    for attr in ("featureType", "cdm_data_type"):
+        ft = normalize_feature_type(ds.attrs.get(attr))
+        if ft:
+            return _refine(ds, ft)
+    if is_grid(ds):
+        return "grid"
+    for name in ds.variables:
+        role = str(ds[name].attrs.get("cf_role", ""))
+        if role:
+            return {"profile_id": "profile", "timeseries_id": "timeSeries",
+                    "trajectory_id": "trajectory"}.get(role, "point")
+    return "point"
+
+
+def _refine(ds: xr.Dataset, ft: str) -> str:
+    """Correct featureTypes that the structure contradicts (drifting 'time series')."""
+    if ft == "timeSeries":
+        lat = find_axis(ds, "latitude")
+        if lat is not None and ds[lat].size > 1:
+            values = ds[lat].values
+            try:
+                import numpy as np
+
+                if np.nanmax(values) - np.nanmin(values) > 0.05:
+                    return "trajectory"
+            except (TypeError, ValueError):
+                pass
+    if ft == "timeSeriesProfile":
+        z = find_axis(ds, "z")
+        if z is not None and ds[z].size <= 1:
+            return "timeSeries"
+    if ft == "grid" and not is_grid(ds):
+        return "point"
+    return ft
+
+
+def is_grid(ds: xr.Dataset) -> bool:
+    """A grid has 1-D latitude and longitude axes, both dimensions of some data variable."""
+    lat, lon = find_axis(ds, "latitude"), find_axis(ds, "longitude")
+    if lat is None or lon is None or ds[lat].ndim != 1 or ds[lon].ndim != 1:
+        return False
+    ylat, xlon = ds[lat].dims[0], ds[lon].dims[0]
+    if ylat == xlon or ds[lat].size < 2 or ds[lon].size < 2:
+        return False
+    return any(ylat in ds[v].dims and xlon in ds[v].dims for v in ds.data_vars)
+
+
+def _char_text(ds: xr.Dataset, name: str) -> str:
+    if name not in ds.variables:
+        return ""
+    return char_to_str(ds[name].values).strip()
+
+
+def char_to_str(values) -> str:
+    """Join a char array (``S1`` bytes) or bytes/str scalar into text."""
+    import numpy as np
+
+    arr = np.asarray(values)
+    if arr.dtype.kind == "S":
+        return b"".join(arr.ravel().tolist()).decode("latin-1", "replace").strip("\x00 ")
+    if arr.dtype.kind in "UO":
+        return "".join(str(x) for x in arr.ravel()).strip()
+    return ""

@@ -1,0 +1,149 @@
+"""Robust CF decoding of times and fill values.
+
+Real files break xarray's defaults: calendars named ``none``, units like
+``seconds since 2008-06-15 00:00:00 0:00``, Julian-calendar SeaDataNet times,
+fills without ``_FillValue``. Sources open files with ``decode_times=False`` and
+call :func:`decode_times` here, which decodes each time variable on its own, falls
+back sensibly, and records what it did in the variable's ``decode_note`` attribute.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import numpy as np
+import xarray as xr
+
+log = logging.getLogger(__name__)
+
+_REAL_CALENDARS = {"standard", "gregorian", "proleptic_gregorian", "julian", "none", ""}
+_UNIT_SECONDS = {
+    "second": 1.0, "seconds": 1.0, "sec": 1.0, "secs": 1.0, "s": 1.0,
+    "minute": 60.0, "minutes": 60.0, "min": 60.0, "mins": 60.0,
+    "hour": 3600.0, "hours": 3600.0, "hr": 3600.0, "hrs": 3600.0, "h": 3600.0,
+    "day": 86400.0, "days": 86400.0, "d": 86400.0,
+}
+_SINCE = re.compile(r"^\s*(\w+)\s+since\s+(.+?)\s*$", re.I)
+
+
+def is_time_variable(var: xr.Variable) -> bool:
+    units = str(var.attrs.get("units", ""))
+    return bool(_SINCE.match(units)) and var.dtype.kind in "iuf"
+
+
+def _parse_reference(text: str, calendar: str):
+    """Return the reference date as a cftime datetime in ``calendar``.
+
+    Accepts ``1950-01-01``, ``1900-01-01 00:00:00Z``, ``-4713-01-01T00:00:00Z`` and
+    trailing time-zone tokens such as `` 0:00`` or ``+00:00`` (taken as UTC).
+    """
+    import cftime
+
+    tokens = text.strip().replace("T", " ").split()
+    date = re.match(r"^(-?\d{1,5})-(\d{1,2})-(\d{1,2})", tokens[0]) if tokens else None
+    if not date:
+        raise ValueError(f"cannot parse reference date {text!r}")
+    y, mo, d = (int(g) for g in date.groups())
+    h = mi = s = 0
+    if len(tokens) > 1:
+        clock = re.match(r"^(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?", tokens[1])
+        if clock:
+            h, mi = int(clock.group(1)), int(clock.group(2))
+            s = int(clock.group(3) or 0)
+    return cftime.datetime(y, mo, d, h, mi, s, calendar=calendar)
+
+
+# Offset, in days, of the calendar's label '1970-01-01' from the real 1970-01-01 (UTC).
+_EPOCH_SHIFT_DAYS = {"standard": 0.0, "proleptic_gregorian": 0.0, "julian": 13.0}
+
+
+def _to_datetime64(values: np.ndarray, units: str, calendar: str) -> np.ndarray:
+    """Decode numeric times into datetime64[ns] (NaT where missing)."""
+    import cftime
+
+    match = _SINCE.match(units)
+    if not match:
+        raise ValueError(f"time units {units!r} are not '<unit> since <date>'")
+    unit, ref_text = match.group(1).lower(), match.group(2)
+    if unit not in _UNIT_SECONDS:
+        raise ValueError(f"unknown time unit {unit!r} in {units!r}")
+    cal = calendar.lower().strip() or "standard"
+    cal = {"none": "standard", "gregorian": "standard"}.get(cal, cal)
+    ref = _parse_reference(ref_text, cal)
+    values = values.astype("float64")
+    if cal in _EPOCH_SHIFT_DAYS:
+        # elapsed time is physical in these calendars: real instant = reference + offset
+        ref_secs = cftime.date2num(ref, "seconds since 1970-01-01", calendar=cal)
+        secs = ref_secs + _EPOCH_SHIFT_DAYS[cal] * 86400.0 + values * _UNIT_SECONDS[unit]
+    else:
+        # model calendars (noleap, 360_day...): keep the labels, nearest real dates
+        flat = np.ravel(values)
+        secs = np.full(flat.shape, np.nan)
+        ok = np.isfinite(flat)
+        dates = cftime.num2date(flat[ok] * _UNIT_SECONDS[unit], f"seconds since {ref.isoformat()}",
+                                cal, only_use_cftime_datetimes=True)
+        secs[ok] = [cftime.date2num(
+            cftime.datetime(d.year, d.month, min(d.day, 28) if d.month == 2 and d.day > 28 else d.day,
+                            d.hour, d.minute, d.second, calendar="standard"),
+            "seconds since 1970-01-01", calendar="standard") for d in np.ravel(dates)]
+        secs = secs.reshape(values.shape)
+    out = np.full(values.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
+    ok = np.isfinite(secs) & (np.abs(secs) < 9.2e9)  # within datetime64[ns] range
+    out[ok] = ((secs[ok] * 1e3).round().astype("int64") * 1_000_000).astype("datetime64[ns]")
+    return out
+
+
+def mask_fill(var: xr.DataArray) -> xr.DataArray:
+    """Mask values outside valid_min/valid_max and netCDF default fills (|x| >= 9.9e36)."""
+    if var.dtype.kind != "f":
+        return var
+    attrs = var.attrs
+    vmin, vmax = attrs.get("valid_min"), attrs.get("valid_max")
+    vrange = attrs.get("valid_range")
+    if vrange is not None and np.size(vrange) == 2:
+        vmin, vmax = np.ravel(vrange)
+    cond = np.abs(var) < 9.9e36
+    if vmin is not None and np.size(vmin) == 1:
+        cond = cond & (var >= float(np.ravel(vmin)[0]))
+    if vmax is not None and np.size(vmax) == 1:
+        cond = cond & (var <= float(np.ravel(vmax)[0]))
+    out = var.where(cond)
+    out.attrs = attrs
+    out.encoding = var.encoding
+    return out
+
+
+def decode_times(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:
+    """Decode every '<unit> since <date>' variable of a dataset opened undecoded.
+
+    A variable whose units cannot be understood is left numeric with a
+    ``decode_note`` attribute (and a log line naming the dataset) instead of failing.
+    """
+    out = ds.copy()
+    for name in list(ds.variables):
+        var = ds[name]
+        if not is_time_variable(var.variable):
+            continue
+        units = str(var.attrs["units"])
+        calendar = str(var.attrs.get("calendar", "standard"))
+        fill = var.attrs.get("_FillValue", var.encoding.get("_FillValue"))
+        try:
+            values = np.asarray(var.values, dtype="float64")
+            if fill is not None:
+                values = np.where(values == fill, np.nan, values)
+            decoded = _to_datetime64(values, units, calendar)
+        except Exception as exc:  # noqa: BLE001 - any decoding failure becomes a note
+            log.warning("%s: time variable %s not decoded (%s); kept numeric", dataset, name, exc)
+            out[name].attrs["decode_note"] = f"time not decoded: {exc}"
+            continue
+        attrs = {k: v for k, v in var.attrs.items() if k not in ("units", "calendar", "_FillValue")}
+        attrs["original_units"] = units
+        if calendar.lower() not in _REAL_CALENDARS:
+            attrs["decode_note"] = f"calendar {calendar!r} mapped to nearest real dates"
+        new = xr.Variable(var.dims, decoded, attrs)
+        if name in out.coords:
+            out = out.assign_coords({name: new})
+        else:
+            out[name] = new
+    return out

@@ -1,0 +1,27 @@
+"""The Intake reader that portal catalogs name, so catalogs also work in plain Intake.
+
+``intake.from_yaml_file("catalogs/demo.yaml")["demo_argo"].read()`` returns the
+same lazy ``xarray.Dataset`` the portal draws, through the portal's source
+adapters. The portal itself never calls ``read()`` on catalog entries: it maps
+them to :class:`~portal.catalog.model.DatasetEntry` records (see ``loader``).
+"""
+
+from __future__ import annotations
+
+from intake.readers.readers import BaseReader
+
+
+class PortalReader(BaseReader):
+    """Open a dataset with the portal's adapter named by ``driver``."""
+
+    output_instance = "xarray:Dataset"
+    imports = {"xarray"}
+
+    def _read(self, driver: str = "netcdf", **kwargs):
+        from portal.catalog.model import DatasetEntry
+        from portal.sources import open_dataset
+
+        metadata = dict(self.metadata or {})
+        entry = DatasetEntry.from_metadata(metadata.get("title", "dataset"), driver, kwargs,
+                                           metadata)
+        return open_dataset(entry)

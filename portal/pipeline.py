@@ -1,0 +1,130 @@
+"""The one pipeline every output goes through: entry + query → data → quicklook element.
+
+``load_view`` opens a catalog entry through its source adapter, normalises it
+(processing), applies the query and computes only the columns needed; it is
+cached on ``(entry, kind, query)`` — never on the data — with ``pn.cache``, so
+sessions share read-only results. ``build_quicklook`` turns the view into a
+HoloViews element; the Panel page, the iframe embed, the PNG endpoint and the
+CLI all call it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+
+from portal.catalog.model import DatasetEntry, Query
+from portal.errors import PortalError, UnsupportedQuicklook
+from portal.quicklooks import Style, builder, default_kind, kinds_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class View:
+    """Computed data ready to draw, with what the quicklook needs to label it."""
+
+    data: object
+    variable: str
+    feature_type: str
+    kind: str
+
+
+def resolve_kind(entry: DatasetEntry, kind: str | None) -> str:
+    """The requested kind, or the featureType's default; error if it does not apply."""
+    kinds = kinds_for(entry.feature_type)
+    if not kinds:
+        raise UnsupportedQuicklook("this dataset holds metadata only; nothing to draw",
+                                   dataset=entry.id)
+    if kind is None:
+        return default_kind(entry.feature_type)
+    if kind not in kinds:
+        raise UnsupportedQuicklook(
+            f"no {kind} quicklook for a {entry.feature_type} dataset", dataset=entry.id,
+            hint=f"available: {', '.join(kinds)}",
+        )
+    return kind
+
+
+def resolve_variable(entry: DatasetEntry, variable: str | None) -> str | None:
+    """The requested variable checked against the catalog, or the main one."""
+    if variable is None:
+        main = entry.main_variable
+        return main.name if main else None
+    if entry.variables and entry.variable(variable) is None:
+        names = ", ".join(v.name for v in entry.variables[:15])
+        raise UnsupportedQuicklook(f"unknown variable {variable!r}", dataset=entry.id,
+                                   hint=f"choose one of: {names}")
+    return variable
+
+
+def _load(entry: DatasetEntry, kind: str, query: Query, time_index: int | None) -> View:
+    from portal.processing import cf
+    from portal.processing.normalize import to_grid, to_observations
+    from portal.processing.subset import select_grid, select_obs
+    from portal.sources import open_dataset
+
+    raw = open_dataset(entry, query)
+    variable = resolve_variable(entry, query.variable)
+    if entry.feature_type == "grid" or (kind == "map" and cf.is_grid(raw)):
+        field = to_grid(raw, variable, dataset=entry.id)
+        data = select_grid(field, query, dataset=entry.id, time_index=time_index)
+        return View(data, str(field.name), "grid", kind)
+    obs = to_observations(raw, variable, dataset=entry.id)
+    variable = variable or obs.attrs["main_variable"]
+    if kind == "profile" and "z" not in obs.coords:
+        raise UnsupportedQuicklook("no vertical coordinate (depth or pressure) in this dataset",
+                                   dataset=entry.id, hint="use the map or time-series quicklook")
+    if kind == "timeseries" and "time" not in obs.coords:
+        raise UnsupportedQuicklook("no decodable time coordinate", dataset=entry.id)
+    data = select_obs(obs, query, variable, dataset=entry.id)
+    return View(data, variable, entry.feature_type, kind)
+
+
+@functools.cache
+def _cached_loader():
+    import panel as pn
+
+    return pn.cache(_load, max_items=64, per_session=False)
+
+
+def load_view(entry: DatasetEntry, kind: str | None = None, query: Query | None = None,
+              time_index: int | None = None) -> View:
+    """Data for one quicklook, cached across sessions on (entry, kind, query)."""
+    query = query or Query()
+    kind = resolve_kind(entry, kind)
+    try:
+        return _cached_loader()(entry, kind, query, time_index)
+    except PortalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an unexpected failure still names the dataset
+        log.exception("%s: unexpected error while loading", entry.id)
+        raise PortalError(f"could not load the data ({type(exc).__name__}: {exc})",
+                          dataset=entry.id) from exc
+
+
+def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query | None = None,
+                    style: Style | None = None, time_index: int | None = None):
+    """The HoloViews element of a quicklook (same for page, embed, PNG and CLI)."""
+    from portal.quicklooks import ensure_backends
+
+    ensure_backends()
+    style = style or Style()
+    view = load_view(entry, kind, query, time_index)
+    build = builder(view.kind)
+    title = entry.title or entry.id
+    return build(view.data, variable=view.variable, feature_type=view.feature_type,
+                 title=title, style=style)
+
+
+def render_quicklook_png(entry: DatasetEntry, kind: str | None = None,
+                         query: Query | None = None, style: Style | None = None) -> bytes:
+    """PNG bytes of a quicklook (static rendering of the same element)."""
+    from portal.render.png import render_png
+
+    style = style or Style(interactive=False)
+    if style.interactive:
+        style = Style(style.cmap, style.color_by, style.width, style.height, False)
+    element = build_quicklook(entry, kind, query, style)
+    return render_png(element, style.width, style.height)

@@ -1,0 +1,29 @@
+"""Min/max-preserving decimation of long series to the screen's width.
+
+Wraps tsdownsample's MinMaxLTTB (Rust): the indices it keeps include every local
+extreme of each pixel column, so spikes survive decimation. Slicing to a zoomed
+range uses ``np.searchsorted`` on the sorted time axis, so re-sampling on zoom
+costs only the visible points.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def decimate_indices(x: np.ndarray, y: np.ndarray, n_out: int) -> np.ndarray:
+    """Indices of at most ``n_out`` points keeping extremes (``x`` sorted, no NaN in ``y``)."""
+    n = x.size
+    if n <= n_out or n_out < 4:
+        return np.arange(n)
+    from tsdownsample import MinMaxLTTBDownsampler
+
+    xs = x.view("int64") if x.dtype.kind == "M" else x
+    return MinMaxLTTBDownsampler().downsample(xs, y, n_out=n_out, parallel=False)
+
+
+def window(x: np.ndarray, start=None, end=None) -> slice:
+    """Slice of a sorted ``x`` between ``start`` and ``end`` (inclusive; None = open)."""
+    lo = 0 if start is None else int(np.searchsorted(x, start, side="left"))
+    hi = x.size if end is None else int(np.searchsorted(x, end, side="right"))
+    return slice(max(lo - 1, 0), min(hi + 1, x.size))

@@ -1,0 +1,123 @@
+"""Apply a :class:`~portal.catalog.model.Query` to canonical observations or grids.
+
+Pure functions: time window, depth range, bounding box (longitudes in -180..180 or
+0..360 both understood, boxes crossing the antimeridian too) and QC preset, then
+only the columns a quicklook draws are computed. An empty result raises
+:class:`~portal.errors.NoDataInSelection` with the selection spelled out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from portal.catalog.model import Query
+from portal.errors import NoDataInSelection
+from portal.processing.qc import apply_qc
+
+
+def _time_bounds(query: Query) -> tuple[np.datetime64 | None, np.datetime64 | None]:
+    if not query.time:
+        return None, None
+    start, end = query.time
+    lo = np.datetime64(pd.Timestamp(start).tz_localize(None), "ns") if start else None
+    hi = np.datetime64(pd.Timestamp(end).tz_localize(None), "ns") if end else None
+    if hi is not None and end and len(str(end)) <= 10:
+        hi = hi + np.timedelta64(1, "D") - np.timedelta64(1, "ns")  # whole end day
+    return lo, hi
+
+
+def _lon_mask(lon: xr.DataArray, west: float, east: float) -> xr.DataArray:
+    lon = ((lon + 180.0) % 360.0) - 180.0
+    west = ((west + 180.0) % 360.0) - 180.0 if west != 180 else 180.0
+    east = ((east + 180.0) % 360.0) - 180.0 if east != 180 else 180.0
+    if west <= east:
+        return (lon >= west) & (lon <= east)
+    return (lon >= west) | (lon <= east)
+
+
+def describe(query: Query) -> str:
+    """The selection in words, for messages."""
+    parts = []
+    if query.time:
+        parts.append(f"time {query.time[0] or '…'} to {query.time[1] or '…'}")
+    if query.depth:
+        parts.append(f"depth {query.depth[0]}–{query.depth[1]}")
+    if query.bbox:
+        parts.append("bbox " + ",".join(f"{v:g}" for v in query.bbox))
+    if query.qc != "all":
+        parts.append(f"QC preset {query.qc}")
+    return "; ".join(parts) or "the whole dataset"
+
+
+def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "") -> xr.Dataset:
+    """Observations of ``variable`` within ``query``, computed, NaNs dropped."""
+    keep = [variable, f"{variable}_qc"]
+    obs = obs[[v for v in keep if v in obs]]
+    obs = apply_qc(obs, variable, query.qc)
+    mask = obs[variable].notnull()
+    lo, hi = _time_bounds(query)
+    if "time" in obs.coords and lo is not None:
+        mask = mask & (obs.time >= lo)
+    if "time" in obs.coords and hi is not None:
+        mask = mask & (obs.time <= hi)
+    if query.depth and "z" in obs.coords:
+        zmin, zmax = query.depth
+        if zmin is not None:
+            mask = mask & (obs.z >= zmin)
+        if zmax is not None:
+            mask = mask & (obs.z <= zmax)
+    if query.bbox and "latitude" in obs.coords and "longitude" in obs.coords:
+        west, south, east, north = query.bbox
+        mask = mask & (obs.latitude >= south) & (obs.latitude <= north)
+        mask = mask & _lon_mask(obs.longitude, west, east)
+    index = np.flatnonzero(np.asarray(mask.values))
+    if index.size == 0:
+        raise NoDataInSelection(f"no valid {variable} values in {describe(query)}",
+                                dataset=dataset, hint="widen the time/depth range or relax QC")
+    return obs.isel(obs=index).compute()
+
+
+def _pick_time(da: xr.DataArray, time_index: int | None, tries: int = 12) -> xr.DataArray:
+    """The requested time step, or the latest one holding valid values."""
+    if time_index is not None:
+        return da.isel(time=time_index)
+    n = da.sizes["time"]
+    if da.size <= 50_000_000:
+        counts = np.isfinite(da).sum([d for d in da.dims if d != "time"]).values
+        if counts.max() > 0:
+            good = np.flatnonzero(counts >= 0.5 * counts.max())
+            return da.isel(time=int(good[-1]))
+    for i in range(n - 1, max(n - 1 - tries, -1), -1):
+        field = da.isel(time=i)
+        if bool(np.isfinite(field.values).any()):
+            return field
+    return da.isel(time=n - 1)
+
+
+def select_grid(da: xr.DataArray, query: Query, dataset: str = "",
+                time_index: int | None = None) -> xr.DataArray:
+    """A 2-D (latitude, longitude) field: the time/depth nearest to the query, bbox cut."""
+    if "time" in da.dims:
+        lo, hi = _time_bounds(query)
+        if lo is not None or hi is not None:
+            da = da.sel(time=slice(lo, hi)) if da.sizes["time"] > 1 else da
+            if da.sizes["time"] == 0:
+                raise NoDataInSelection(f"no field in {describe(query)}", dataset=dataset)
+    if "z" in da.dims:
+        target = query.depth[0] if query.depth and query.depth[0] is not None else None
+        da = da.sel(z=target, method="nearest") if target is not None else da.isel(z=0)
+    if "time" in da.dims:
+        da = _pick_time(da, time_index)
+    if query.bbox:
+        west, south, east, north = query.bbox
+        da = da.sel(latitude=slice(south, north))
+        lon = da.longitude
+        inside = np.asarray(_lon_mask(lon, west, east).values)
+        da = da.isel(longitude=np.flatnonzero(inside))
+    da = da.compute()
+    if da.size == 0 or not np.isfinite(da.values).any():
+        raise NoDataInSelection(f"the field {da.name!r} has no valid value in {describe(query)}",
+                                dataset=dataset, hint="pick another time, depth or area")
+    return da

@@ -1,0 +1,70 @@
+"""Quicklook builders: canonical data in, HoloViews element out.
+
+One registry maps a kind (``map``, ``profile``, ``timeseries``) to its builder and
+says which kinds suit each featureType. The page, the iframe embed and the PNG
+renderer all go through :func:`portal.pipeline.build_quicklook`, which calls these
+builders; nothing here opens files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+KINDS_BY_FEATURE = {
+    "grid": ("map",),
+    "profile": ("map", "profile"),
+    "trajectoryProfile": ("map", "profile"),
+    "timeSeries": ("timeseries", "map"),
+    "timeSeriesProfile": ("timeseries", "profile", "map"),
+    "trajectory": ("map", "timeseries", "profile"),
+    "point": ("map",),
+    "metadata": (),
+}
+COLOR_BY = ("auto", "value", "time", "qc", "feature")
+
+
+@dataclass(frozen=True)
+class Style:
+    """How to draw (never what to load): colormap, colouring, size, interactivity."""
+
+    cmap: str = "auto"
+    color_by: str = "auto"
+    width: int = 800
+    height: int = 500
+    interactive: bool = True
+
+    def __post_init__(self) -> None:
+        if self.color_by not in COLOR_BY:
+            raise ValueError(f"color_by must be one of {', '.join(COLOR_BY)}")
+        if not (100 <= self.width <= 4000 and 100 <= self.height <= 4000):
+            raise ValueError("width and height must be between 100 and 4000 pixels")
+
+
+def kinds_for(feature_type: str) -> tuple[str, ...]:
+    """Quicklook kinds that apply to a featureType, the default first."""
+    return KINDS_BY_FEATURE.get(feature_type, ("map",))
+
+
+def default_kind(feature_type: str) -> str | None:
+    kinds = kinds_for(feature_type)
+    return kinds[0] if kinds else None
+
+
+def ensure_backends() -> None:
+    """Load HoloViews' Bokeh and Matplotlib backends (options are set for both)."""
+    import geoviews.plotting.bokeh  # noqa: F401
+    import geoviews.plotting.mpl  # noqa: F401
+    import holoviews as hv
+    import holoviews.plotting.bokeh  # noqa: F401
+    import holoviews.plotting.mpl  # noqa: F401
+
+    if not hv.Store.current_backend:
+        hv.Store.set_current_backend("bokeh")
+
+
+def builder(kind: str):
+    """The builder function of a quicklook kind."""
+    from portal.quicklooks import map as map_
+    from portal.quicklooks import profile, timeseries
+
+    return {"map": map_.build, "profile": profile.build, "timeseries": timeseries.build}[kind]

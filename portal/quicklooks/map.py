@@ -1,0 +1,160 @@
+"""Map quicklook: observation positions or a gridded field, over offline land.
+
+Observations: profiles and stations draw one marker per feature (coloured by time
+by default, or by the shallowest value); trajectories and points draw every
+sample coloured by the variable, rasterized with Datashader above a few tens of
+thousands of points. Grids: the 2-D field selected by time and depth, rasterized
+server-side with Datashader. Colour bars carry long names and units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from portal.quicklooks import Style
+from portal.quicklooks.style import axis_label, land_layer, resolve_cmap
+
+RASTERIZE_ABOVE = 20_000
+PER_FEATURE = ("profile", "trajectoryProfile", "timeSeries", "timeSeriesProfile")
+
+
+def wrap_longitudes(lon: np.ndarray) -> tuple[np.ndarray, float]:
+    """Longitudes in -180..180, or 0..360 when the data straddle the antimeridian.
+
+    Returns the values and the central longitude a map projection should use.
+    """
+    west = ((lon + 180.0) % 360.0) - 180.0
+    east = lon % 360.0
+    span_w = np.nanmax(west) - np.nanmin(west) if west.size else 0.0
+    span_e = np.nanmax(east) - np.nanmin(east) if east.size else 0.0
+    if span_e + 1e-9 < span_w:
+        return east, 180.0
+    return west, 0.0
+
+
+def _extent(lon: np.ndarray, lat: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
+    west, east = float(np.nanmin(lon)), float(np.nanmax(lon))
+    south, north = float(np.nanmin(lat)), float(np.nanmax(lat))
+    pad = max(east - west, north - south, 2.0) * 0.15
+    return ((west - pad, east + pad), (max(south - pad, -90.0), min(north + pad, 90.0)))
+
+
+def _decimal_year(times: np.ndarray) -> np.ndarray:
+    t = pd.DatetimeIndex(times)
+    start = pd.to_datetime(t.year.astype(str) + "-01-01")
+    length = np.where(t.is_leap_year, 366.0, 365.0) * 86400.0
+    return np.asarray(t.year + (t - start).total_seconds() / length)
+
+
+def _per_feature(obs: xr.Dataset, variable: str) -> pd.DataFrame:
+    df = obs.reset_coords().to_dataframe()
+    if "z" in df:
+        df = df.sort_values(["feature", "z"])
+    first = df.groupby("feature", sort=False).first()
+    return first.reset_index()
+
+
+def _points_frame(obs: xr.Dataset, variable: str, feature_type: str) -> pd.DataFrame:
+    if feature_type in PER_FEATURE:
+        df = _per_feature(obs, variable)
+    else:
+        df = obs.reset_coords().to_dataframe().reset_index(drop=True)
+    df = df.dropna(subset=["longitude", "latitude"])
+    df["longitude"], central = wrap_longitudes(df["longitude"].values.astype("float64"))
+    df.attrs["central_longitude"] = central
+    if "time" in df and df["time"].notna().any():
+        df["year"] = _decimal_year(df["time"].values)
+    return df
+
+
+def _color_column(df: pd.DataFrame, variable: str, feature_type: str, style: Style) -> str:
+    choice = style.color_by
+    if choice == "auto":
+        choice = "time" if feature_type in PER_FEATURE and "year" in df else "value"
+    if choice == "time" and "year" in df:
+        return "year"
+    if choice == "qc" and f"{variable}_qc" in df:
+        return f"{variable}_qc"
+    if choice == "feature":
+        return "feature"
+    return variable
+
+
+def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
+    import geoviews as gv
+    import holoviews as hv
+    from holoviews.operation.datashader import rasterize
+
+    df = _points_frame(obs, variable, feature_type)
+    color = _color_column(df, variable, feature_type, style)
+    attrs = obs[variable].attrs
+    labels = {variable: axis_label(attrs, variable), "year": "Time [year]",
+              "feature": "Feature (cycle/profile)", f"{variable}_qc": "QC flag"}
+    cmap = resolve_cmap(style.cmap if color == variable else "auto" if color != "year"
+                        else "thermal" if style.cmap == "auto" else style.cmap,
+                        attrs.get("standard_name", ""), variable)
+    if color == "year" and style.cmap == "auto":
+        cmap = resolve_cmap("viridis")
+    vdims = [hv.Dimension(color, label=labels.get(color, color))]
+    vdims += [c for c in (variable, "year") if c in df and c != color]
+    points = gv.Points(df, kdims=["longitude", "latitude"], vdims=vdims)
+    if len(df) > RASTERIZE_ABOVE:
+        element = rasterize(points, aggregator=_mean(color), width=style.width,
+                            height=style.height, dynamic=style.interactive)
+        element = element.opts(cmap=cmap, colorbar=True, backend="bokeh", tools=["hover"])
+        element = element.opts(cmap=cmap, colorbar=True, backend="matplotlib")
+    else:
+        element = points.opts(color=color, cmap=cmap, colorbar=True, size=7, line_color="#333333",
+                              tools=["hover"], backend="bokeh")
+        element = element.opts(color=color, cmap=cmap, colorbar=True, s=28, edgecolor="#333333",
+                               linewidth=0.3, backend="matplotlib")
+    extent = _extent(df["longitude"].values, df["latitude"].values)
+    return element, extent, len(df), df.attrs.get("central_longitude", 0.0)
+
+
+def _mean(column: str):
+    import datashader as ds
+
+    return ds.mean(column)
+
+
+def _grid_map(field: xr.DataArray, style: Style):
+    import geoviews as gv
+    from holoviews.operation.datashader import rasterize
+
+    attrs = field.attrs
+    lon, central = wrap_longitudes(field.longitude.values.astype("float64"))
+    field = field.assign_coords(longitude=lon).sortby("longitude")
+    label = axis_label(attrs, str(field.name))
+    cmap = resolve_cmap(style.cmap, attrs.get("standard_name", ""), str(field.name))
+    data = field.rename(label) if label != field.name else field
+    image = gv.Image(data, kdims=["longitude", "latitude"], vdims=[label])
+    element = rasterize(image, width=style.width, height=style.height, dynamic=style.interactive)
+    element = element.opts(cmap=cmap, colorbar=True, tools=["hover"], backend="bokeh")
+    element = element.opts(cmap=cmap, colorbar=True, backend="matplotlib")
+    lon, lat = field.longitude.values, field.latitude.values
+    extent = ((float(lon.min()), float(lon.max())), (float(lat.min()), float(lat.max())))
+    return element, extent, int(np.isfinite(field.values).sum()), central
+
+
+def build(data, *, variable: str, feature_type: str, title: str, style: Style):
+    """Map of ``data`` (canonical observations or a 2-D grid) with land and a colour bar."""
+    if isinstance(data, xr.DataArray):
+        element, (xlim, ylim), count, central = _grid_map(data, style)
+        what = f"{count:,} valid cells"
+    else:
+        element, (xlim, ylim), count, central = _obs_map(data, variable, feature_type, style)
+        unit = "positions" if feature_type in PER_FEATURE else "points"
+        what = f"{count:,} {unit}"
+    overlay = element * land_layer()
+    full_title = f"{title} — {what}"
+    overlay = overlay.opts(title=full_title, width=style.width, height=style.height,
+                           xlim=xlim, ylim=ylim, active_tools=["wheel_zoom"], backend="bokeh")
+    import cartopy.crs as ccrs
+
+    projection = ccrs.PlateCarree(central_longitude=central)
+    overlay = overlay.opts(title=full_title, xlim=xlim, ylim=ylim, projection=projection,
+                           backend="matplotlib")
+    return overlay

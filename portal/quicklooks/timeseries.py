@@ -1,0 +1,86 @@
+"""Time-series quicklook: variables against time, decimated on the server.
+
+Every sample stays available: the series is decimated to about two points per
+screen pixel with MinMaxLTTB (extremes kept) and re-sampled on every zoom through a
+``RangeX`` stream, so a 10⁸-sample mooring zooms down to its raw samples. The
+title says how many samples the source has and how many are drawn. With
+``color_by="qc"`` the drawn samples are coloured by their QC flag.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from portal.processing.decimate import decimate_indices, window
+from portal.processing.qc import FLAG_COLORS, flag_label
+from portal.quicklooks import Style
+from portal.quicklooks.style import axis_label
+
+POINTS_PER_PIXEL = 2
+
+
+def _series(obs: xr.Dataset, variable: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    t = obs.time.values
+    order = np.argsort(t, kind="stable")
+    y = obs[variable].values[order].astype("float64")
+    flags = obs[f"{variable}_qc"].values[order] if f"{variable}_qc" in obs else None
+    return t[order], y, flags
+
+
+def _frame(t, y, flags, x_range, n_out: int):
+    if x_range is not None and x_range[0] is not None:
+        start, end = (np.datetime64(pd.Timestamp(v), "ns") for v in x_range)
+        sl = window(t, start, end)
+        t, y = t[sl], y[sl]
+        flags = flags[sl] if flags is not None else None
+    idx = decimate_indices(t, y, n_out)
+    return t[idx], y[idx], (flags[idx] if flags is not None else None), t.size
+
+
+def _curve(t, y, flags, n_visible, total, variable, ylabel, style: Style, title: str):
+    import holoviews as hv
+
+    kdim = hv.Dimension("time", label="Time (UTC)")
+    head = f"{title} — {total:,} samples in source, {t.size:,} drawn"
+    if n_visible != total:
+        head += f" of {n_visible:,} in view"
+    curve = hv.Curve((t, y), kdim, ylabel).opts(color="#1f4e79", line_width=1.2,
+                                                backend="bokeh").opts(
+        color="#1f4e79", linewidth=0.8, backend="matplotlib")
+    layers = [curve]
+    if style.color_by == "qc" and flags is not None:
+        scheme = "generic"
+        for flag in np.unique(flags):
+            sel = flags == flag
+            colour = FLAG_COLORS.get(int(flag), "#000000")
+            pts = hv.Scatter((t[sel], y[sel]), kdim, ylabel, label=flag_label(int(flag), scheme))
+            layers.append(pts.opts(color=colour, size=4, backend="bokeh").opts(
+                color=colour, s=6, backend="matplotlib"))
+    overlay = hv.Overlay(layers).opts(title=head, backend="bokeh").opts(title=head,
+                                                                         backend="matplotlib")
+    return overlay
+
+
+def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, style: Style):
+    """Decimated, zoom-resampled time series of ``variable``."""
+    import holoviews as hv
+
+    t, y, flags = _series(obs, variable)
+    ylabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable))
+    n_out = max(style.width * POINTS_PER_PIXEL, 200)
+    total = t.size
+
+    def draw(x_range=None):
+        tt, yy, ff, n_visible = _frame(t, y, flags, x_range, n_out)
+        return _curve(tt, yy, ff, n_visible, total, variable, ylabel, style, title)
+
+    common = {"width": style.width, "height": style.height, "show_grid": True}
+    if not style.interactive:
+        return draw().opts(backend="matplotlib", show_grid=True, xrotation=20,
+                           aspect=style.width / style.height * 0.9)
+    stream = hv.streams.RangeX()
+    dmap = hv.DynamicMap(draw, streams=[stream])
+    return dmap.opts(hv.opts.Curve(tools=["hover", "xwheel_zoom"], active_tools=["xwheel_zoom"],
+                                   **common, backend="bokeh"))

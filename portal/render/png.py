@@ -1,0 +1,60 @@
+"""PNG sink: a quicklook element rendered server-side with Matplotlib, no browser.
+
+The same HoloViews element the page shows is handed to HoloViews' Matplotlib
+renderer (GeoViews elements draw on Cartopy axes), at the requested pixel size.
+Dynamic elements (zoom-resampled time series) are rendered at their initial
+state. A lock serialises Matplotlib, which is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+
+_LOCK = threading.Lock()
+DPI = 100
+
+
+def _static(element):
+    import holoviews as hv
+
+    if isinstance(element, hv.DynamicMap):
+        return element[()] if not element.kdims else element.select()
+    if isinstance(element, hv.Layout | hv.Overlay | hv.NdOverlay):
+        return element.map(lambda el: el[()] if isinstance(el, hv.DynamicMap) else el,
+                           [hv.DynamicMap])
+    return element
+
+
+def _title_on_figure(fig) -> None:
+    """Move the axes title to the figure: Cartopy's GeoAxes does not draw its own."""
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    if titles:
+        for ax in fig.axes:
+            ax.set_title("")
+        text = titles[0] if len(titles[0]) <= 110 else titles[0][:107] + "…"
+        fig.suptitle(text, fontsize=11, y=0.97)
+
+
+def render_png(element, width: int = 800, height: int = 500) -> bytes:
+    """PNG bytes of ``element`` at about ``width`` x ``height`` pixels."""
+    import holoviews as hv
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from portal.quicklooks import ensure_backends
+
+    ensure_backends()
+    element = _static(element)
+    with _LOCK:
+        renderer = hv.renderer("matplotlib")
+        plot = renderer.get_plot(element)
+        fig = plot.state
+        fig.set_size_inches(width / DPI, height / DPI)
+        _title_on_figure(fig)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return buf.getvalue()

@@ -34,6 +34,15 @@ def wrap_longitudes(lon: np.ndarray) -> tuple[np.ndarray, float]:
     return west, 0.0
 
 
+def mercator(xlim: tuple[float, float], ylim: tuple[float, float]) -> tuple[tuple, tuple]:
+    """Lon/lat limits in Web Mercator metres (what GeoViews' Bokeh plots use)."""
+    radius = 6378137.0
+    lat = np.clip(np.asarray(ylim, dtype="float64"), -85.0, 85.0)
+    xs = tuple(float(v) for v in np.radians(np.asarray(xlim, dtype="float64")) * radius)
+    ys = tuple(float(v) for v in radius * np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)))
+    return xs, ys
+
+
 def _extent(lon: np.ndarray, lat: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
     west, east = float(np.nanmin(lon)), float(np.nanmax(lon))
     south, north = float(np.nanmin(lat)), float(np.nanmax(lat))
@@ -150,8 +159,9 @@ def build(data, *, variable: str, feature_type: str, title: str, style: Style):
         what = f"{count:,} {unit}"
     overlay = element * land_layer()
     full_title = f"{title} — {what}"
-    overlay = overlay.opts(title=full_title, width=style.width, height=style.height,
-                           xlim=xlim, ylim=ylim, active_tools=["wheel_zoom"], backend="bokeh")
+    mx, my = mercator(xlim, ylim)
+    overlay = overlay.opts(title=full_title, responsive=True, height=style.height, xlim=mx,
+                           ylim=my, active_tools=["wheel_zoom"], backend="bokeh")
     import cartopy.crs as ccrs
 
     projection = ccrs.PlateCarree(central_longitude=central)

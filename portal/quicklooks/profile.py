@@ -74,7 +74,7 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
         element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1, linewidth=1.2,
                                backend="matplotlib")
     full = f"{title} — {n_profiles:,} profile{'s' if n_profiles != 1 else ''}, {obs.sizes['obs']:,} samples"
-    element = element.opts(title=full, invert_yaxis=True, width=style.width, height=style.height,
+    element = element.opts(title=full, invert_yaxis=True, responsive=True, height=style.height,
                            show_grid=True, backend="bokeh")
     return element.opts(title=full, invert_yaxis=True, show_grid=True,
                         aspect=style.width / style.height, backend="matplotlib")

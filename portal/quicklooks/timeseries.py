@@ -76,7 +76,7 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
         tt, yy, ff, n_visible = _frame(t, y, flags, x_range, n_out)
         return _curve(tt, yy, ff, n_visible, total, variable, ylabel, style, title)
 
-    common = {"width": style.width, "height": style.height, "show_grid": True}
+    common = {"responsive": True, "height": style.height, "show_grid": True}
     if not style.interactive:
         return draw().opts(backend="matplotlib", show_grid=True, xrotation=20,
                            aspect=style.width / style.height * 0.9)

@@ -1,0 +1,75 @@
+"""Start Panel's server with the portal's apps, routes and security headers.
+
+``serve(args)`` is what ``odatis-portal serve`` runs: it writes the settings to
+``PORTAL_*`` variables (so forked processes and plain ``panel serve`` agree),
+checks the catalogs once, and calls ``pn.serve`` with the page at ``/``, the embed
+at ``/embed``, the extra routes, the static folder, websocket origins and the
+frame-ancestors transform.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from portal.settings import Settings
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parents[2] / "static"
+
+
+def page_app():
+    from portal.server.context import catalog
+    from portal.ui.page import portal_page
+
+    return portal_page(catalog())
+
+
+def embed_app():
+    from portal.server.context import catalog
+    from portal.ui.page import embed_page
+
+    return embed_page(catalog())
+
+
+def _origins(args) -> list[str]:
+    origins = list(args.allow_websocket_origin or [])
+    own = f"{args.address}:{args.port}"
+    if own not in origins:
+        origins.append(own)
+    if args.address in ("localhost", "127.0.0.1"):
+        for host in ("localhost", "127.0.0.1"):
+            if f"{host}:{args.port}" not in origins:
+                origins.append(f"{host}:{args.port}")
+    return origins
+
+
+def serve(args) -> int:
+    """Serve until interrupted; returns the exit status."""
+    import panel as pn
+
+    from portal.catalog.loader import load_catalog
+    from portal.server.handlers import FrameAncestorsTransform, routes
+
+    catalogs = tuple(os.path.abspath(c) for c in (args.catalog or []))
+    if not catalogs:
+        from portal.demo import ensure_demo_catalog
+
+        catalogs = (ensure_demo_catalog(),)
+    settings = Settings(catalogs=catalogs, embed_origins=tuple(args.embed_origin or ()),
+                        dask_scheduler=getattr(args, "dask_scheduler", None))
+    os.environ.update(settings.to_env())
+    count = len(load_catalog(list(catalogs)))
+    log.info("serving %d datasets from %s on http://%s:%d", count, ", ".join(catalogs),
+             args.address, args.port)
+    pn.extension(loading_indicator=True)
+    pn.serve(
+        {"/": page_app, "embed": embed_app},
+        port=args.port, address=args.address, show=args.show,
+        websocket_origin=_origins(args), num_procs=args.num_procs,
+        extra_patterns=routes(), static_dirs={"assets": str(STATIC)},
+        title="ODATIS quicklook portal", transforms=[FrameAncestorsTransform],
+        admin=False, threaded=False,
+    )
+    return 0

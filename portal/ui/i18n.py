@@ -1,0 +1,96 @@
+"""User-interface strings in English and French.
+
+Panel and Bokeh have no translation framework, so the page looks its strings up
+here by key. The language comes from ``?lang=`` or, failing that, the browser's
+``Accept-Language`` header; :func:`negotiate` picks it.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "fr")
+
+STRINGS: dict[str, dict[str, str]] = {
+    "portal_title": {"en": "ODATIS quicklook portal", "fr": "Portail d'aperçus ODATIS"},
+    "tagline": {"en": "See ocean data before you download it",
+                "fr": "Voir les données océaniques avant de les télécharger"},
+    "search": {"en": "Search datasets", "fr": "Rechercher des jeux de données"},
+    "search_placeholder": {"en": "title, variable, platform, institution…",
+                           "fr": "titre, variable, plateforme, institution…"},
+    "feature_type": {"en": "Data type", "fr": "Type de données"},
+    "platform": {"en": "Platform", "fr": "Plateforme"},
+    "eov": {"en": "Ocean variable (EOV)", "fr": "Variable océanique (EOV)"},
+    "institution": {"en": "Institution", "fr": "Institution"},
+    "datasets_found": {"en": "{n} datasets", "fr": "{n} jeux de données"},
+    "more_results": {"en": "… and {n} more: refine the search",
+                     "fr": "… et {n} autres : affinez la recherche"},
+    "no_dataset": {"en": "Choose a dataset in the list to see its data.",
+                   "fr": "Choisissez un jeu de données dans la liste pour voir ses données."},
+    "summary": {"en": "Summary", "fr": "Résumé"},
+    "license": {"en": "Licence", "fr": "Licence"},
+    "doi": {"en": "DOI", "fr": "DOI"},
+    "citation": {"en": "How to cite", "fr": "Comment citer"},
+    "time_coverage": {"en": "Time coverage", "fr": "Couverture temporelle"},
+    "vertical_coverage": {"en": "Vertical coverage", "fr": "Couverture verticale"},
+    "extent": {"en": "Extent", "fr": "Emprise"},
+    "variable": {"en": "Variable", "fr": "Variable"},
+    "quicklook": {"en": "Quicklook", "fr": "Aperçu"},
+    "map": {"en": "Map", "fr": "Carte"},
+    "profile": {"en": "Profile", "fr": "Profil"},
+    "timeseries": {"en": "Time series", "fr": "Série temporelle"},
+    "time_range": {"en": "Time range", "fr": "Période"},
+    "depth_range": {"en": "Depth / pressure range", "fr": "Profondeur / pression"},
+    "qc": {"en": "Quality control", "fr": "Contrôle qualité"},
+    "qc_good": {"en": "Good only", "fr": "Bonnes seulement"},
+    "qc_good_probably": {"en": "Good and probably good", "fr": "Bonnes et probablement bonnes"},
+    "qc_all": {"en": "All data", "fr": "Toutes les données"},
+    "colormap": {"en": "Colormap", "fr": "Palette"},
+    "color_by": {"en": "Colour by", "fr": "Couleur selon"},
+    "color_auto": {"en": "Automatic", "fr": "Automatique"},
+    "color_value": {"en": "Value", "fr": "Valeur"},
+    "color_time": {"en": "Time", "fr": "Temps"},
+    "color_qc": {"en": "QC flag", "fr": "Drapeau qualité"},
+    "color_feature": {"en": "Cycle / profile", "fr": "Cycle / profil"},
+    "copy_link": {"en": "Copy link", "fr": "Copier le lien"},
+    "link_copied": {"en": "Link copied", "fr": "Lien copié"},
+    "embed_code": {"en": "Embed", "fr": "Intégrer"},
+    "download_png": {"en": "PNG", "fr": "PNG"},
+    "reset": {"en": "Reset", "fr": "Réinitialiser"},
+    "error": {"en": "Cannot draw this quicklook", "fr": "Impossible de tracer cet aperçu"},
+    "no_data": {"en": "No data in this selection", "fr": "Aucune donnée dans cette sélection"},
+    "loading": {"en": "Loading…", "fr": "Chargement…"},
+    "language": {"en": "Language", "fr": "Langue"},
+    "metadata_only": {"en": "This dataset holds metadata only: nothing to draw.",
+                      "fr": "Ce jeu de données ne contient que des métadonnées : rien à tracer."},
+    "all": {"en": "all", "fr": "tous"},
+    "from": {"en": "from", "fr": "du"},
+    "to": {"en": "to", "fr": "au"},
+}
+
+
+def t(key: str, lang: str = "en", **fields) -> str:
+    """The string ``key`` in ``lang`` (English if missing), formatted with ``fields``."""
+    entry = STRINGS.get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang) or entry["en"]
+    return text.format(**fields) if fields else text
+
+
+def negotiate(query_lang: str | None, accept_language: str | None) -> str:
+    """Language from ``?lang=`` first, else the best of the Accept-Language header."""
+    if query_lang in LANGUAGES:
+        return query_lang
+    best, best_q = "en", -1.0
+    for part in (accept_language or "").split(","):
+        pieces = part.strip().split(";")
+        code = pieces[0].strip().lower()[:2]
+        q = 1.0
+        for piece in pieces[1:]:
+            if piece.strip().startswith("q="):
+                try:
+                    q = float(piece.strip()[2:])
+                except ValueError:
+                    q = 0.0
+        if code in LANGUAGES and q > best_q:
+            best, best_q = code, q
+    return best

@@ -1,0 +1,156 @@
+"""Page composition: the full portal and the chrome-less embed.
+
+``portal_page`` builds one session's page on a Panel template described by
+``layouts/portal.yaml`` (title, colours, logo, sizes): header with the FR/EN
+switch, the dataset browser in the sidebar, the dataset card and the quicklook
+pane in the main area. ``embed_page`` builds the single quicklook of ``/embed``
+from URL parameters. Both create fresh objects per session.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import panel as pn
+import param
+
+from portal.catalog.loader import Catalog
+from portal.ui.dataset_card import DatasetCard
+from portal.ui.dataset_list import DatasetList
+from portal.ui.i18n import t
+from portal.ui.quicklook_pane import QuicklookPane
+from portal.ui.state import ViewState
+
+LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
+_TEMPLATES = {"fast_list": "FastListTemplate", "bootstrap": "BootstrapTemplate",
+              "material": "MaterialTemplate"}
+
+
+@functools.lru_cache(maxsize=8)
+def load_layout(name: str) -> dict:
+    """A layout file (``layouts/NAME.yaml`` or a path), as a dict."""
+    import yaml
+
+    path = Path(name) if name.endswith((".yaml", ".yml")) else LAYOUTS / f"{name}.yaml"
+    return yaml.safe_load(path.read_text()) or {}
+
+
+class PortalPage(pn.viewable.Viewer):
+    """One browser tab of the portal."""
+
+    state = param.ClassSelector(class_=ViewState)
+    catalog = param.ClassSelector(class_=Catalog)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._layout = load_layout("portal")
+        entries = list(self.catalog)
+        self._list = DatasetList(state=self.state, entries=entries)
+        self._card = DatasetCard(entry=self._entry(), lang=self.state.lang)
+        self._main = pn.Column(sizing_mode="stretch_width")
+        self.state.param.watch(self._on_dataset, "dataset")
+        self.state.param.watch(self._on_lang, "lang")
+        self._build_main()
+
+    def _entry(self):
+        return self.catalog.entries.get(self.state.dataset)
+
+    def _build_main(self) -> None:
+        entry = self._entry()
+        self._card.entry = entry
+        items = [self._card]
+        if entry is not None:
+            items.append(QuicklookPane(state=self.state, entry=entry,
+                                       plot_height=int(self._layout.get("plot_height", 520))))
+        self._main.objects = items
+
+    def _on_dataset(self, _event) -> None:
+        self._build_main()
+
+    def _on_lang(self, event) -> None:
+        self._card.lang = event.new
+        self._build_main()
+
+    def _lang_switch(self):
+        switch = pn.widgets.RadioButtonGroup(options={"EN": "en", "FR": "fr"},
+                                             value=self.state.lang, button_type="light",
+                                             css_classes=["portal-lang"], width=110)
+        switch.param.watch(lambda e: setattr(self.state, "lang", e.new), "value")
+        return switch
+
+    def template(self):
+        """The page on the configured Panel template."""
+        layout = self._layout
+        cls = getattr(pn.template, _TEMPLATES.get(layout.get("template", "fast_list"),
+                                                  "FastListTemplate"))
+        tmpl = cls(
+            title=t("portal_title", self.state.lang),
+            logo=layout.get("logo"), favicon=layout.get("favicon"),
+            accent_base_color=layout.get("accent", "#0b5394"),
+            header_background=layout.get("header_background", "#0b3d6b"),
+            sidebar_width=int(layout.get("sidebar_width", 360)),
+            header=[self._lang_switch()], sidebar=[self._list], main=[self._main],
+        ) if cls.__name__ == "FastListTemplate" else cls(
+            title=t("portal_title", self.state.lang), header=[self._lang_switch()],
+            sidebar=[self._list], main=[self._main],
+        )
+        self.state.param.watch(lambda e: setattr(tmpl, "title", t("portal_title", e.new)),
+                               "lang")
+        return tmpl
+
+    def __panel__(self):
+        return pn.Row(self._list, self._main, sizing_mode="stretch_width")
+
+
+def _request_language(state: ViewState) -> None:
+    from portal.ui.i18n import negotiate
+
+    args = pn.state.session_args or {}
+    query_lang = (args.get("lang") or [b""])[0].decode("utf-8", "replace")
+    headers = pn.state.headers or {}
+    state.lang = negotiate(query_lang, headers.get("Accept-Language"))
+
+
+def portal_page(catalog: Catalog):
+    """Build the full portal for the current session (served at ``/``)."""
+    state = ViewState()
+    if pn.state.curdoc is not None:
+        _request_language(state)
+        state.sync_url()
+    return PortalPage(state=state, catalog=catalog).template()
+
+
+def _arg(name: str, default: str = "") -> str:
+    values = (pn.state.session_args or {}).get(name)
+    return values[0].decode("utf-8", "replace") if values else default
+
+
+def embed_page(catalog: Catalog):
+    """One quicklook, no chrome, from ``/embed?dataset=ID&kind=…&var=…`` parameters."""
+    from portal.errors import PortalError
+    from portal.ui.quicklook_pane import error_alert
+
+    layout = load_layout("embed")
+    state = ViewState()
+    for key in ("kind", "var", "time", "depth", "bbox", "cmap"):
+        setattr(state, key, _arg(key))
+    for key, allowed in (("qc", ("good", "good_probably", "all")),
+                         ("color", ("auto", "value", "time", "qc", "feature"))):
+        value = _arg(key, "all" if key == "qc" else "auto")
+        setattr(state, key, value if value in allowed else state.param[key].default)
+    state.lang = _arg("lang", "en") if _arg("lang", "en") in ("en", "fr") else "en"
+    try:
+        entry = catalog[_arg("dataset")]
+    except PortalError as exc:
+        return error_alert(exc, state.lang)
+    height = _int_arg("height", int(layout.get("plot_height", 500)))
+    pane = QuicklookPane(state=state, entry=entry, show_controls=False, plot_height=height)
+    return pn.Column(pane, sizing_mode="stretch_both", margin=0)
+
+
+def _int_arg(name: str, default: int) -> int:
+    try:
+        return max(150, min(2000, int(_arg(name, str(default)))))
+    except ValueError:
+        return default

@@ -61,13 +61,14 @@ def find_axis(ds: xr.Dataset, axis: str, dims: tuple[str, ...] | None = None) ->
         names = [n for n in names if set(ds[n].dims) <= set(dims)]
     names = [n for n in names if ds[n].dtype.kind in "iufM" and not _is_qc_name(n)]
 
-    def score(name: str) -> int:
+    def score(name: str) -> float:
         var = ds[name]
         std = str(var.attrs.get("standard_name", "")).lower()
         low = name.lower()
         units = str(var.attrs.get("units", "")).lower()
+        declared = str(var.attrs.get("axis", "")).upper() == _AXIS[axis]
         if std in _STANDARD[axis]:
-            return 5
+            return 5.5 if declared else 5
         if str(var.attrs.get("axis", "")).upper() == _AXIS[axis] and axis != "z":
             return 4
         if axis in _UNITS and units in _UNITS[axis]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 
 import numpy as np
 import xarray as xr
@@ -132,7 +133,9 @@ def decode_times(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:
             values = np.asarray(var.values, dtype="float64")
             if fill is not None:
                 values = np.where(values == fill, np.nan, values)
-            decoded = _to_datetime64(values, units, calendar)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # cftime warns about year-zero conventions
+                decoded = _to_datetime64(values, units, calendar)
         except Exception as exc:  # noqa: BLE001 - any decoding failure becomes a note
             log.warning("%s: time variable %s not decoded (%s); kept numeric", dataset, name, exc)
             out[name].attrs["decode_note"] = f"time not decoded: {exc}"

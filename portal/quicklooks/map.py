@@ -51,10 +51,15 @@ def _extent(lon: np.ndarray, lat: np.ndarray) -> tuple[tuple[float, float], tupl
 
 
 def _decimal_year(times: np.ndarray) -> np.ndarray:
-    t = pd.DatetimeIndex(times)
-    start = pd.to_datetime(t.year.astype(str) + "-01-01")
-    length = np.where(t.is_leap_year, 366.0, 365.0) * 86400.0
-    return np.asarray(t.year + (t - start).total_seconds() / length)
+    """datetime64 values as decimal years (NaN for NaT), vectorised."""
+    t = np.asarray(times, dtype="datetime64[ns]")
+    year = t.astype("datetime64[Y]")
+    start = year.astype("datetime64[ns]")
+    length = ((year + 1).astype("datetime64[ns]") - start).astype("float64")
+    frac = (t - start).astype("float64") / length
+    out = year.astype("float64") + 1970.0 + frac
+    out[np.isnat(t)] = np.nan
+    return out
 
 
 def _per_feature(obs: xr.Dataset, variable: str) -> pd.DataFrame:

@@ -16,20 +16,20 @@ from portal.quicklooks.map import _decimal_year
 from portal.quicklooks.style import axis_label, resolve_cmap
 
 
-def _paths(obs: xr.Dataset, variable: str, color: str) -> list[dict]:
-    feature = obs.feature.values
-    order = np.lexsort((obs.z.values, feature))
-    values, z, feature = obs[variable].values[order], obs.z.values[order], feature[order]
-    has_time = "time" in obs.coords and obs.time.notnull().any()
-    years = _decimal_year(obs.time.values[order]) if has_time else None
-    bounds = np.flatnonzero(np.diff(feature)) + 1
-    paths = []
-    for idx in np.split(np.arange(feature.size), bounds):
-        if idx.size == 0:
-            continue
-        cvalue = years[idx[0]] if (color == "time" and years is not None) else feature[idx[0]]
-        paths.append({variable: values[idx], "z": z[idx], "cvalue": float(cvalue)})
-    return paths
+def _paths(obs: xr.Dataset, variable: str, color: str) -> list[np.ndarray]:
+    """One (value, z, colour) array per profile; arrays build far faster than dicts."""
+    feature, values, z = obs.feature.values, obs[variable].values, obs.z.values
+    times = obs.time.values if "time" in obs.coords else None
+    if (np.diff(feature) < 0).any():  # profiles interleaved: group them (measurement order kept)
+        order = np.argsort(feature, kind="stable")
+        feature, values, z = feature[order], values[order], z[order]
+        times = times[order] if times is not None else None
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(feature)) + 1])
+    has_time = color == "time" and times is not None and not np.isnat(times).all()
+    cvalues = _decimal_year(times[starts]) if has_time else feature[starts].astype("float64")
+    bounds = np.append(starts[1:], feature.size)
+    return [np.column_stack([values[a:b], z[a:b], np.full(b - a, c)])
+            for a, b, c in zip(starts, bounds, cvalues, strict=True) if b > a]
 
 
 def _qc_points(obs: xr.Dataset, variable: str, xlabel, ylabel):

@@ -1,0 +1,78 @@
+"""Time decoding and fill masking on the files that break xarray's defaults."""
+
+from __future__ import annotations
+
+import cftime
+import netCDF4
+import numpy as np
+import pytest
+import xarray as xr
+
+from portal.processing.decode import _to_datetime64, decode_times, mask_fill
+from tests.conftest import needs_shared
+
+
+def test_standard_calendar_matches_cftime():
+    values = np.array([0.0, 1.5, 365.25, np.nan])
+    out = _to_datetime64(values, "days since 1950-01-01 00:00:00", "standard")
+    assert out[0] == np.datetime64("1950-01-01T00:00:00")
+    assert out[1] == np.datetime64("1950-01-02T12:00:00")
+    assert out[2] == np.datetime64("1951-01-01T06:00:00")
+    assert np.isnat(out[3])
+
+
+def test_julian_calendar_is_converted_to_real_dates():
+    # Chronological Julian Day 2451016 is 1998-07-21 in the Gregorian calendar.
+    out = _to_datetime64(np.array([2451016.0]), "days since -4713-01-01T00:00:00Z", "julian")
+    assert out[0] == np.datetime64("1998-07-21T00:00:00")
+
+
+def test_calendar_none_and_odd_timezone_tokens():
+    out = _to_datetime64(np.array([1.0]), "days since 1900-01-01 00:00:00Z", "none")
+    assert out[0] == np.datetime64("1900-01-02")
+    out = _to_datetime64(np.array([60.0]), "seconds since 2008-06-15 00:00:00 0:00", "julian")
+    # a julian label 2008-06-15 is 13 days after the Gregorian one
+    assert out[0] == np.datetime64("2008-06-28T00:01:00")
+
+
+def test_noleap_calendar_maps_to_nearest_real_dates():
+    out = _to_datetime64(np.array([59.0]), "days since 2001-01-01", "noleap")
+    assert out[0] == np.datetime64("2001-03-01")
+
+
+def test_bad_units_leave_a_note_instead_of_failing():
+    ds = xr.Dataset({"t": ("x", np.arange(3.0), {"units": "fortnights since 2000-01-01"})})
+    out = decode_times(ds, "demo")
+    assert out.t.dtype.kind == "f"
+    assert "not decoded" in out.t.attrs["decode_note"]
+
+
+def test_mask_fill_honours_valid_range_and_default_fill():
+    da = xr.DataArray(np.array([1.0, 9.96921e36, -5.0, 50.0]),
+                      attrs={"valid_min": 0.0, "valid_max": 40.0})
+    out = mask_fill(da)
+    assert np.isnan(out.values[1:]).all() and out.values[0] == 1.0
+
+
+@needs_shared
+@pytest.mark.parametrize("rel", ["dsg/timeseries/netCDF_timeseries_tidegauge.nc",
+                                 "dsg/timeseriesprofile/gocd_a0000841_rcm00566_v4.nc",
+                                 "argo/multiprofile/6901744_prof.nc"])
+def test_decoded_times_equal_netcdf4_instants(shared, rel):
+    from portal.sources.netcdf import open_netcdf_file
+
+    path = shared / rel
+    nc = netCDF4.Dataset(path)
+    name = next(n for n in ("TIME", "time", "JULD") if n in nc.variables)
+    var = nc.variables[name]
+    raw = np.ma.filled(var[:].astype("float64"), np.nan).ravel()
+    calendar = getattr(var, "calendar", "standard")
+    calendar = "standard" if calendar == "none" else calendar
+    dates = cftime.num2date(raw[:5], var.units.replace("Z", ""), calendar)
+    expected = [np.datetime64(d.change_calendar("proleptic_gregorian")
+                              .isoformat()[:19]) if calendar == "julian" else
+                np.datetime64(d.isoformat()[:19]) for d in dates]
+    ds = open_netcdf_file(str(path))
+    got = ds[name].values.ravel()[:5].astype("datetime64[s]")
+    delta = np.abs((got - np.array(expected, dtype="datetime64[s]")).astype("int64"))
+    assert (delta <= 1).all()

@@ -1,0 +1,47 @@
+"""QC flags: conversion from every storage, presets per scheme, masks."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from portal.processing.qc import accepted_flags, apply_qc, qc_to_int
+
+
+def test_char_flags_become_integers():
+    flags = xr.DataArray(np.array([b"1", b"2", b" ", b"4", b"A", b"Q"], dtype="S1"))
+    assert qc_to_int(flags).values.tolist() == [1, 2, -1, 4, 10, 11]
+
+
+def test_object_and_float_flags():
+    obj = xr.DataArray(np.array([b"1", b"9", "3", None], dtype=object))
+    assert qc_to_int(obj).values.tolist() == [1, 9, 3, -1]
+    flt = xr.DataArray(np.array([1.0, np.nan, 4.0, 200.0]))
+    assert qc_to_int(flt).values.tolist() == [1, -1, 4, -1]
+
+
+def test_presets_differ_by_scheme():
+    assert accepted_flags("good", "argo") == {1}
+    assert accepted_flags("good_probably", "argo") == {1, 2, 5, 8}
+    assert accepted_flags("good_probably", "generic") == {1, 2}
+    assert accepted_flags("all", "seadatanet") is None
+
+
+def _obs(flags, scheme="argo"):
+    values = np.arange(len(flags), dtype="float64")
+    return xr.Dataset({"TEMP": ("obs", values),
+                       "TEMP_qc": ("obs", np.array(flags, dtype="int8"), {"qc_scheme": scheme})})
+
+
+def test_apply_qc_masks_rejected_values():
+    obs = _obs([1, 2, 3, 4, -1, 8])
+    good = apply_qc(obs, "TEMP", "good")
+    assert np.isnan(good.TEMP.values).tolist() == [False, True, True, True, True, True]
+    prob = apply_qc(obs, "TEMP", "good_probably")
+    assert np.isnan(prob.TEMP.values).tolist() == [False, False, True, True, True, False]
+    assert apply_qc(obs, "TEMP", "all").TEMP.notnull().all()
+
+
+def test_variable_without_flags_is_kept_whole():
+    obs = xr.Dataset({"TEMP": ("obs", np.arange(3.0))})
+    assert apply_qc(obs, "TEMP", "good").TEMP.notnull().all()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from portal.catalog.model import DatasetEntry, Query
 from portal.errors import PortalError, UnsupportedQuicklook
-from portal.quicklooks import Style, builder, default_kind, kinds_for
+from portal.quicklooks import Style, builder, entry_kinds
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,12 @@ class View:
 
 def resolve_kind(entry: DatasetEntry, kind: str | None) -> str:
     """The requested kind, or the featureType's default; error if it does not apply."""
-    kinds = kinds_for(entry.feature_type)
+    kinds = entry_kinds(entry)
     if not kinds:
         raise UnsupportedQuicklook("this dataset holds metadata only; nothing to draw",
                                    dataset=entry.id)
     if kind is None:
-        return default_kind(entry.feature_type)
+        return kinds[0]
     if kind not in kinds:
         raise UnsupportedQuicklook(
             f"no {kind} quicklook for a {entry.feature_type} dataset", dataset=entry.id,

@@ -4,12 +4,18 @@ This is the only module of the portal that imports Intake. A catalog entry names
 the portal reader and its ``driver`` (netcdf, odv, erddap, opendap, pointstore),
 the driver's arguments, and the portal's metadata block::
 
+    version: 2
+    aliases: {}
+    data: {}
+    metadata: {title: My catalog}
+    user_parameters: {}
     entries:
       argo_6901744:
         reader: portal.catalog.readers:PortalReader
         output_instance: xarray:Dataset
         kwargs: {driver: netcdf, urlpath: '{CATALOG_DIR}/data/6901744_prof.nc'}
         metadata: {title: ..., featureType: profile, variables: [...]}
+        user_parameters: {}
 
 Entries written for Intake's own ``XArrayDatasetReader`` are accepted too (local
 paths become ``netcdf``, http(s) URLs ``opendap``). ``{CATALOG_DIR}`` and relative
@@ -135,6 +141,10 @@ def load_catalog(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> Cata
                 entry = DatasetEntry.from_metadata(dataset_id, driver, args, dict(desc.metadata))
             except CatalogError as exc:
                 log.error("catalog %s: %s", path, exc)
+                continue
+            except (ValueError, TypeError, IndexError, KeyError) as exc:
+                log.error("catalog %s: entry %r skipped: bad metadata (%s); run "
+                          "'odatis-portal catalog validate %s'", path, dataset_id, exc, path)
                 continue
             if dataset_id in result.entries:
                 log.warning("catalog %s: dataset id %r defined twice; keeping the first",

@@ -103,13 +103,13 @@ def _is_qc_name(name: str) -> bool:
 
 def qc_name_for(ds: xr.Dataset, name: str) -> str | None:
     """The QC (flag) variable of ``name``: ancillary_variables first, then naming conventions."""
-    anc = str(ds[name].attrs.get("ancillary_variables", "")).split()
-    for cand in anc:
-        if cand in ds.variables and ("qc" in cand.lower() or "flag" in cand.lower()):
-            return cand
     for suffix in ("_QC", "_qc", "_SEADATANET_QC", "_quality_flag", "_WODflag", "_flag"):
         cand = f"{name}{suffix}"
         if cand in ds.variables:
+            return cand
+    anc = str(ds[name].attrs.get("ancillary_variables", "")).split()
+    for cand in anc:
+        if cand in ds.variables and ("qc" in cand.lower() or "flag" in cand.lower()):
             return cand
     return None
 
@@ -120,7 +120,7 @@ def is_data_variable(ds: xr.Dataset, name: str) -> bool:
     low = name.lower()
     if var.dtype.kind not in "iuf" or var.ndim == 0:
         return False
-    if _is_qc_name(name) or low.endswith(("_error", "_row_size", "rowsize", "_sigfig", "_sigfigs",
+    if _is_qc_name(name) or "flag" in low or low.endswith(("_error", "_row_size", "rowsize", "_sigfig", "_sigfigs",
                                           "_status", "_dpres", "_adjusted_error")):
         return False
     if "sample_dimension" in var.attrs or "instance_dimension" in var.attrs:

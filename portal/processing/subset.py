@@ -51,10 +51,37 @@ def describe(query: Query) -> str:
     return "; ".join(parts) or "the whole dataset"
 
 
+def interpolate_positions(obs: xr.Dataset) -> xr.Dataset:
+    """Trajectory samples without a fix get positions interpolated in time.
+
+    Argo trajectories, for instance, measure at depth but are located only at the
+    surface; interpolated positions carry ``positions="interpolated in time"``.
+    """
+    if obs.attrs.get("featureType") != "trajectory" or "time" not in obs.coords:
+        return obs
+    lat, lon = obs.latitude.values, obs.longitude.values
+    t = obs.time.values.astype("datetime64[ns]").astype("float64")
+    known = np.isfinite(lat) & np.isfinite(lon) & ~np.isnat(obs.time.values)
+    if known.all() or known.sum() < 2:
+        return obs
+    order = np.argsort(t[known])
+    tk = t[known][order]
+    new_lat = np.where(known, lat, np.interp(t, tk, lat[known][order], left=np.nan,
+                                             right=np.nan))
+    new_lon = np.where(known, lon, np.interp(t, tk, lon[known][order], left=np.nan,
+                                             right=np.nan))
+    out = obs.assign_coords(latitude=("obs", new_lat, obs.latitude.attrs),
+                            longitude=("obs", new_lon, obs.longitude.attrs))
+    out.attrs["positions"] = "interpolated in time between fixes"
+    return out
+
+
 def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "") -> xr.Dataset:
     """Observations of ``variable`` within ``query``, computed, NaNs dropped."""
     keep = [variable, f"{variable}_qc"]
     obs = obs[[v for v in keep if v in obs]]
+    if obs.attrs.get("featureType") == "trajectory" and "latitude" in obs.coords:
+        obs = interpolate_positions(obs.compute())
     obs = apply_qc(obs, variable, query.qc)
     mask = obs[variable].notnull()
     lo, hi = _time_bounds(query)

@@ -45,6 +45,16 @@ def kinds_for(feature_type: str) -> tuple[str, ...]:
     return KINDS_BY_FEATURE.get(feature_type, ("map",))
 
 
+def entry_kinds(entry) -> tuple[str, ...]:
+    """Kinds that apply to a catalog entry: no profile view without vertical extent."""
+    kinds = kinds_for(entry.feature_type)
+    vcov = entry.vertical_coverage
+    flat = vcov is None or (vcov[1] - vcov[0]) <= 1e-6
+    if entry.feature_type in ("trajectory", "timeSeries", "timeSeriesProfile") and flat:
+        kinds = tuple(k for k in kinds if k != "profile")
+    return kinds
+
+
 def default_kind(feature_type: str) -> str | None:
     kinds = kinds_for(feature_type)
     return kinds[0] if kinds else None

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from portal.catalog.model import DatasetEntry, Query
 
 log = logging.getLogger(__name__)
+DASK_ABOVE_BYTES = 256 * 1024**2
 
 
 def expand_paths(urlpath: str | list[str]) -> list[str]:
@@ -54,11 +55,12 @@ def open_netcdf_file(path: str, dataset: str = "", chunks: dict | None = None) -
     if os.path.getsize(path) == 0 or not _netcdf_signature(path):
         raise SourceUnavailable(f"{os.path.basename(path)} is not a NetCDF file "
                                 "(no NetCDF/HDF5 signature; text or truncated download?)", dataset=name)
+    if chunks is None:  # small files: lazy backend arrays; large ones: dask on disk chunks
+        chunks = {} if os.path.getsize(path) > DASK_ABOVE_BYTES else None
     errors = []
     for engine in ("netcdf4", "h5netcdf"):
         try:
-            ds = xr.open_dataset(path, engine=engine, decode_times=False,
-                                 chunks=chunks if chunks is not None else {})
+            ds = xr.open_dataset(path, engine=engine, decode_times=False, chunks=chunks)
             break
         except Exception as exc:  # noqa: BLE001 - reported below with the file name
             errors.append(f"{engine}: {exc}")
@@ -66,8 +68,8 @@ def open_netcdf_file(path: str, dataset: str = "", chunks: dict | None = None) -
         raise SourceUnavailable(f"cannot read {os.path.basename(path)}: {'; '.join(errors)}",
                                 dataset=name)
     ds = decode_times(ds, name)
-    for var in list(ds.data_vars):
-        if ds[var].dtype.kind == "f":
+    for var in list(ds.variables):
+        if ds[var].dtype.kind == "f" and var not in ds.dims:
             ds[var] = mask_fill(ds[var])
     ds.attrs.setdefault("source_file", path)
     return ds

@@ -2,7 +2,7 @@
 
 ``load_view`` opens a catalog entry through its source adapter, normalises it
 (processing), applies the query and computes only the columns needed; it is
-cached on ``(entry, kind, query)`` — never on the data — with ``pn.cache``, so
+cached on ``(entry, kind, query)`` — never on the data — in a bounded LRU, so
 sessions share read-only results. ``build_quicklook`` turns the view into a
 HoloViews element; the Panel page, the iframe embed, the PNG endpoint and the
 CLI all call it.
@@ -78,15 +78,15 @@ def _load(entry: DatasetEntry, kind: str, query: Query, time_index: int | None) 
                                    dataset=entry.id, hint="use the map or time-series quicklook")
     if kind == "timeseries" and "time" not in obs.coords:
         raise UnsupportedQuicklook("no decodable time coordinate", dataset=entry.id)
-    data = select_obs(obs, query, variable, dataset=entry.id)
+    require = {"timeseries": ("time",), "profile": ("z",),
+               "map": ("latitude", "longitude")}[kind]
+    data = select_obs(obs, query, variable, dataset=entry.id, require=require)
     return View(data, variable, entry.feature_type, kind)
 
 
-@functools.cache
-def _cached_loader():
-    import panel as pn
-
-    return pn.cache(_load, max_items=64, per_session=False)
+# Read-only results shared by all sessions, keyed on the frozen (entry, kind, query) records.
+# (pn.cache hashes dataclass arguments by identity and would miss, or confuse two queries.)
+_cached_load = functools.lru_cache(maxsize=64)(_load)
 
 
 def load_view(entry: DatasetEntry, kind: str | None = None, query: Query | None = None,
@@ -95,7 +95,7 @@ def load_view(entry: DatasetEntry, kind: str | None = None, query: Query | None 
     query = query or Query()
     kind = resolve_kind(entry, kind)
     try:
-        return _cached_loader()(entry, kind, query, time_index)
+        return _cached_load(entry, kind, query, time_index)
     except PortalError:
         raise
     except Exception as exc:  # noqa: BLE001 - an unexpected failure still names the dataset

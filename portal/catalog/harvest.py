@@ -6,7 +6,7 @@ the same metadata block as local files: title, summary, institution, licence, DO
 when one is found, featureType (from ``cdm_data_type``), variables with standard
 names and units, bounding box and time coverage. Requests go through the portal's
 HTTP wrapper (at most two in flight, cached); a dataset whose info cannot be read
-is kept with its listing metadata and a ``harvest_note``.
+is kept with its listing metadata, which its ``source_format`` says.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from portal.catalog.model import DatasetEntry, VariableInfo
-from portal.errors import PortalError
+from portal.errors import NoDataInSelection, PortalError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,10 @@ def list_datasets(server: str, search: str | None = None) -> list[dict[str, Any]
     from portal.remote.erddap_urls import listing_url, search_url
 
     url = search_url(server, search) if search else listing_url(server)
-    rows = _rows(http.fetch_json(url))
+    try:
+        rows = _rows(http.fetch_json(url))
+    except NoDataInSelection:  # ERDDAP's 404 "Your query produced no matching results"
+        return []
     return [r for r in rows if r.get("Dataset ID") and r.get("Dataset ID") != "allDatasets"]
 
 
@@ -132,8 +135,9 @@ def entry_from_info(server: str, info, row: dict[str, Any] | None = None,
         "platform_type": g.get("platform") or g.get("platform_type") or "",
         "variables": _variables(info),
         "bbox": bbox, "time_coverage": tcov, "vertical_coverage": zcov,
-        "erddap_cdm_data_type": g.get("cdm_data_type") or "",
-        "info_url": g.get("infoUrl") or "",
+        "project": g.get("project") or "",
+        "references": g.get("infoUrl") or g.get("references") or "",
+        "source_format": f"ERDDAP {info.protocol} ({g.get('cdm_data_type') or 'no cdm_data_type'})",
     }
     meta = {k: v for k, v in meta.items() if v not in ("", None, [])}
     args = {"server": server, "dataset_id": info.dataset_id, "protocol": info.protocol}
@@ -173,11 +177,12 @@ def entry_from_row(server: str, row: dict[str, Any], note: str, prefix: str = ""
     dataset_id = str(row["Dataset ID"])
     protocol = "griddap" if row.get("griddap") else "tabledap"
     summary, cdm, variables = listing_details(str(row.get("Summary") or ""))
-    cdm = re.sub(r"[\s_-]", "", cdm).lower()
+    key = re.sub(r"[\s_-]", "", cdm).lower()
     meta = {"title": row.get("Title") or dataset_id, "summary": summary,
             "institution": row.get("Institution") or "",
-            "featureType": _CDM.get(cdm, "grid" if protocol == "griddap" else "point"),
-            "variables": variables, "erddap_cdm_data_type": cdm, "harvest_note": note}
+            "featureType": _CDM.get(key, "grid" if protocol == "griddap" else "point"),
+            "variables": variables,
+            "source_format": f"ERDDAP {protocol}, metadata from the server listing ({note})"}
     args = {"server": server, "dataset_id": dataset_id, "protocol": protocol}
     return DatasetEntry.from_metadata(entry_id(dataset_id, prefix), "erddap", args,
                                       {k: v for k, v in meta.items() if v})
@@ -190,7 +195,7 @@ def _harvest_one(server: str, row: dict[str, Any], prefix: str) -> tuple[Dataset
     try:
         return entry_from_info(server, dataset_info(server, dataset_id), row, prefix), ""
     except PortalError as exc:
-        log.info("%s: info unavailable (%s); keeping the listing metadata", dataset_id, exc)
+        log.debug("%s: info unavailable (%s); keeping the listing metadata", dataset_id, exc)
         return entry_from_row(server, row, f"info unavailable: {exc.reason}", prefix), str(exc)
 
 
@@ -241,7 +246,8 @@ def run_from_erddap(args: argparse.Namespace) -> int:
         entries, problems = harvest_erddap(args.url, search=args.search,
                                            dataset_ids=args.dataset_ids, prefix=args.prefix)
         if not entries:
-            print(f"no dataset found on {args.url}", file=sys.stderr)
+            found = f" matching {args.search!r}" if args.search else ""
+            print(f"no dataset{found} found on {args.url}", file=sys.stderr)
             return 1
         when = datetime.now(UTC).strftime("%Y-%m-%d")
         path = write_catalog(entries, args.output, title=args.title or f"ERDDAP {args.url}",

@@ -347,9 +347,11 @@ def _check_with_loader(path: str, flagged: set[str]) -> list[str]:
     problems = []
     for record in records:
         cause = record.args[-1] if isinstance(record.args, tuple) and record.args else None
-        if getattr(cause, "dataset", None) in flagged:
+        message = record.getMessage()
+        if getattr(cause, "dataset", None) in flagged or any(
+                f"entry {ident!r}" in message for ident in flagged):
             continue
-        problems.append(f"loader: {record.getMessage()}")
+        problems.append(f"loader: {message}")
     return problems
 
 

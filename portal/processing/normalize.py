@@ -193,6 +193,10 @@ def _generic(ds: xr.Dataset, var: str, names: list[str], dataset: str) -> xr.Dat
                     qc_scheme=qc_scheme(ds, qc), source_variable=qc
                 )
     feature = _feature_index(ref, instance)
+    if is_argo(ds) and "CYCLE_NUMBER" in ds.variables:  # Argo trajectories: cycle per sample
+        cycle = align("CYCLE_NUMBER")
+        if cycle is not None:
+            feature = cycle.fillna(-1).astype("int32") if cycle.dtype.kind == "f" else cycle
     table = xr.Dataset(columns)
     table["feature"] = feature
     return _finish(_stack(table, ref.dims))

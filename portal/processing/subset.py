@@ -70,20 +70,43 @@ def interpolate_positions(obs: xr.Dataset) -> xr.Dataset:
                                              right=np.nan))
     new_lon = np.where(known, lon, np.interp(t, tk, lon[known][order], left=np.nan,
                                              right=np.nan))
+    new_lat, new_lon = _feature_positions(obs.feature.values, new_lat, new_lon, known)
     out = obs.assign_coords(latitude=("obs", new_lat, obs.latitude.attrs),
                             longitude=("obs", new_lon, obs.longitude.attrs))
     out.attrs["positions"] = "interpolated in time between fixes"
     return out
 
 
-def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "") -> xr.Dataset:
-    """Observations of ``variable`` within ``query``, computed, NaNs dropped."""
+def _feature_positions(feature, lat, lon, known):
+    """Samples still without position (no time) take their cycle's mean fix."""
+    missing = ~np.isfinite(lat)
+    if not missing.any():
+        return lat, lon
+    lat, lon = lat.copy(), lon.copy()
+    for feat in np.unique(feature[missing]):
+        fixes = known & (feature == feat)
+        if fixes.any():
+            sel = missing & (feature == feat)
+            lat[sel], lon[sel] = lat[fixes].mean(), lon[fixes].mean()
+    return lat, lon
+
+
+def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
+               require: tuple[str, ...] = ()) -> xr.Dataset:
+    """Observations of ``variable`` within ``query``, computed, NaNs dropped.
+
+    ``require`` names coordinates that must be valid too (``time`` for a time series,
+    ``z`` for a profile, ``latitude``/``longitude`` for a map).
+    """
     keep = [variable, f"{variable}_qc"]
     obs = obs[[v for v in keep if v in obs]]
     if obs.attrs.get("featureType") == "trajectory" and "latitude" in obs.coords:
         obs = interpolate_positions(obs.compute())
     obs = apply_qc(obs, variable, query.qc)
     mask = obs[variable].notnull()
+    for name in require:
+        if name in obs.coords:
+            mask = mask & obs[name].notnull()
     lo, hi = _time_bounds(query)
     if "time" in obs.coords and lo is not None:
         mask = mask & (obs.time >= lo)
@@ -101,7 +124,8 @@ def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "") 
         mask = mask & _lon_mask(obs.longitude, west, east)
     index = np.flatnonzero(np.asarray(mask.values))
     if index.size == 0:
-        raise NoDataInSelection(f"no valid {variable} values in {describe(query)}",
+        need = f" with a valid {' and '.join(require)}" if require else ""
+        raise NoDataInSelection(f"no valid {variable} values{need} in {describe(query)}",
                                 dataset=dataset, hint="widen the time/depth range or relax QC")
     return obs.isel(obs=index).compute()
 

@@ -10,6 +10,7 @@ catalog size. :class:`FrameAncestorsTransform` adds
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import urllib.parse
@@ -70,6 +71,7 @@ def parse_png_args(get) -> tuple[Query, dict]:
                    "height": height}
 
 
+@functools.lru_cache(maxsize=256)
 def _render_cached(entry, kind: str, query: Query, style_kw: tuple) -> bytes:
     from portal.pipeline import render_quicklook_png
     from portal.quicklooks import Style
@@ -81,8 +83,6 @@ class QuicklookPNGHandler(tornado.web.RequestHandler):
     """GET /quicklook/<dataset>/<kind>.png"""
 
     async def get(self, dataset_id: str, kind: str) -> None:
-        import panel as pn
-
         from portal.server.context import catalog
 
         dataset_id = urllib.parse.unquote(dataset_id)
@@ -92,8 +92,7 @@ class QuicklookPNGHandler(tornado.web.RequestHandler):
             return self._fail(404, str(exc))
         try:
             query, style_kw = parse_png_args(lambda k, d="": self.get_argument(k, d))
-            render = pn.cache(_render_cached, max_items=256, per_session=False)
-            png = await asyncio.to_thread(render, entry, kind, query,
+            png = await asyncio.to_thread(_render_cached, entry, kind, query,
                                           tuple(sorted(style_kw.items())))
         except BadRequest as exc:
             return self._fail(400, str(exc))
@@ -116,7 +115,7 @@ class DatasetsHandler(tornado.web.RequestHandler):
     """GET /api/datasets — every dataset with its id, metadata and quicklook URLs."""
 
     def get(self) -> None:
-        from portal.quicklooks import kinds_for
+        from portal.quicklooks import entry_kinds
         from portal.server.context import catalog
 
         base = f"{self.request.protocol}://{self.request.host}"
@@ -126,7 +125,7 @@ class DatasetsHandler(tornado.web.RequestHandler):
             items.append({
                 "id": entry.id, "source": entry.source, "metadata": entry.metadata(),
                 "quicklooks": {k: f"{base}/quicklook/{ident}/{k}.png"
-                               for k in kinds_for(entry.feature_type)},
+                               for k in entry_kinds(entry)},
                 "page": f"{base}/?dataset={ident}",
                 "embed": f"{base}/embed?dataset={ident}",
             })

@@ -17,6 +17,9 @@ from portal.quicklooks import Style, entry_kinds
 from tests.conftest import SHARED
 
 FOLDERS = ("argo", "dsg", "gridded", "odv", "edge_cases")
+# (dataset id, kind) that have no data to draw, and the words the message must contain:
+# the Argo trajectory measures TEMP only at times the file leaves as fill values.
+NO_DATA = {("trajectory_13857_rtraj", "timeseries"): "with a valid time"}
 UNUSABLE = {  # file -> words the scan's reason must contain
     "AG2005040_BadFile.nc": "not a netcdf",
     "trajectoryAoml_tsg_allfill.nc": "fill",
@@ -63,8 +66,13 @@ def test_every_file_is_scanned():
 
 @pytest.mark.parametrize(("entry", "kind"), _CASES, ids=[f"{e.id}-{k}" for e, k in _CASES])
 def test_quicklook_renders(entry, kind):
+    from portal.errors import NoDataInSelection
     from portal.pipeline import load_view, render_quicklook_png
 
+    if (entry.id, kind) in NO_DATA:
+        with pytest.raises(NoDataInSelection, match=NO_DATA[(entry.id, kind)]):
+            load_view(entry, kind, Query())
+        return
     view = load_view(entry, kind, Query())
     data = view.data
     if hasattr(data, "latitude") and data.latitude.size:

@@ -111,11 +111,30 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
 
     ensure_backends()
     style = style or Style()
+    query = query or Query()
+    names = [v.strip() for v in (query.variable or "").split(",") if v.strip()]
+    if len(names) > 1:
+        return _stacked(entry, kind, query, style, names, time_index)
     view = load_view(entry, kind, query, time_index)
     build = builder(view.kind)
     title = entry.title or entry.id
     return build(view.data, variable=view.variable, feature_type=view.feature_type,
                  title=title, style=style)
+
+
+def _stacked(entry, kind, query, style, names, time_index):
+    """Several variables: one panel each, stacked, sharing the time (or other) axis."""
+    import dataclasses
+
+    import holoviews as hv
+
+    if len(names) > 4:
+        raise UnsupportedQuicklook("at most 4 variables at once", dataset=entry.id)
+    height = max(style.height // len(names), 160)
+    sub_style = dataclasses.replace(style, height=height)
+    panels = [build_quicklook(entry, kind, dataclasses.replace(query, variable=name), sub_style,
+                              time_index) for name in names]
+    return hv.Layout(panels).cols(1).opts(shared_axes=True)
 
 
 def render_quicklook_png(entry: DatasetEntry, kind: str | None = None,

@@ -9,6 +9,7 @@ title says how many samples the source has and how many are drawn. With
 
 from __future__ import annotations
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -46,9 +47,15 @@ def _curve(t, y, flags, n_visible, total, variable, ylabel, style: Style, title:
     head = f"{title} — {total:,} samples in source, {t.size:,} drawn"
     if n_visible != total:
         head += f" of {n_visible:,} in view"
-    curve = hv.Curve((t, y), kdim, ylabel).opts(color="#1f4e79", line_width=1.2,
-                                                backend="bokeh").opts(
-        color="#1f4e79", linewidth=0.8, backend="matplotlib")
+
+    span = (t[-1] - t[0]) / np.timedelta64(1, "D") if t.size > 1 else 0.0
+    fmt = "%Y-%m-%d" if span > 20 else "%m-%d %H:%M" if span > 1 else "%H:%M"
+    curve = hv.Curve((t, y), kdim, ylabel).opts(
+        color="#1f4e79", line_width=1.2, tools=["hover", "xwheel_zoom"],
+        active_tools=["xwheel_zoom"], responsive=True, height=style.height, show_grid=True,
+        backend="bokeh").opts(color="#1f4e79", linewidth=0.8, xticks=5,
+                              xformatter=mdates.DateFormatter(fmt), show_grid=True,
+                              backend="matplotlib")
     layers = [curve]
     if style.color_by == "qc" and flags is not None:
         scheme = "generic"
@@ -76,11 +83,6 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
         tt, yy, ff, n_visible = _frame(t, y, flags, x_range, n_out)
         return _curve(tt, yy, ff, n_visible, total, variable, ylabel, style, title)
 
-    common = {"responsive": True, "height": style.height, "show_grid": True}
     if not style.interactive:
-        return draw().opts(backend="matplotlib", show_grid=True, xrotation=20,
-                           aspect=style.width / style.height * 0.9)
-    stream = hv.streams.RangeX()
-    dmap = hv.DynamicMap(draw, streams=[stream])
-    return dmap.opts(hv.opts.Curve(tools=["hover", "xwheel_zoom"], active_tools=["xwheel_zoom"],
-                                   **common, backend="bokeh"))
+        return draw().opts(aspect=style.width / style.height * 0.9, backend="matplotlib")
+    return hv.DynamicMap(draw, streams=[hv.streams.RangeX()])

@@ -92,7 +92,7 @@ class NetCDFSource(Source):
             return parts[0]
         try:
             return xr.combine_by_coords(parts, combine_attrs="override", data_vars="all",
-                                        coords="different", compat="override", join="outer")
+                                        coords="minimal", compat="override", join="outer")
         except Exception as exc:  # noqa: BLE001
             raise SourceUnavailable(f"cannot aggregate {len(parts)} files: {exc}",
                                     dataset=entry.id,

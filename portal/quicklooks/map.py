@@ -97,7 +97,6 @@ def _color_column(df: pd.DataFrame, variable: str, feature_type: str, style: Sty
 
 
 def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
-    import geoviews as gv
     import holoviews as hv
     from holoviews.operation.datashader import rasterize
 
@@ -113,12 +112,16 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
         cmap = resolve_cmap("viridis")
     vdims = [hv.Dimension(color, label=labels.get(color, color))]
     vdims += [c for c in (variable, "year") if c in df and c != color]
-    points = gv.Points(df, kdims=["longitude", "latitude"], vdims=vdims)
+    points = _geo_points(df, vdims, style.interactive)
     if len(df) > RASTERIZE_ABOVE:
-        element = rasterize(points, aggregator=_mean(color), width=style.width,
-                            height=style.height, dynamic=style.interactive)
-        element = element.opts(cmap=cmap, colorbar=True, backend="bokeh", tools=["hover"])
-        element = element.opts(cmap=cmap, colorbar=True, backend="matplotlib")
+        # cells of ~3 screen pixels: tracks stay visible and means stay means (spreading
+        # an aggregate of means would add neighbours up)
+        element = rasterize(points, aggregator=_mean(color), width=max(style.width // 3, 100),
+                            height=max(style.height // 3, 80), dynamic=style.interactive)
+        clabel = labels.get(color, color)
+        element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, tools=["hover"],
+                               backend="bokeh")
+        element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, backend="matplotlib")
     else:
         element = points.opts(color=color, cmap=cmap, colorbar=True, size=7, line_color="#333333",
                               tools=["hover"], backend="bokeh")
@@ -126,6 +129,24 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
                                linewidth=0.3, backend="matplotlib")
     extent = _extent(df["longitude"].values, df["latitude"].values)
     return element, extent, len(df), df.attrs.get("central_longitude", 0.0)
+
+
+def _geo_points(df: pd.DataFrame, vdims: list, interactive: bool):
+    """Points in lon/lat for Cartopy (PNG), or already in Web Mercator for Bokeh pages:
+    projecting (or warping a raster) at plot time would cost seconds."""
+    import cartopy.crs as ccrs
+    import geoviews as gv
+    import holoviews as hv
+
+    from portal.quicklooks.style import _mercator_xy
+
+    if not interactive:
+        return gv.Points(df, kdims=["longitude", "latitude"], vdims=vdims)
+    df = df.assign(x=0.0, y=0.0)
+    df["x"], df["y"] = _mercator_xy(df["longitude"].values, df["latitude"].values)
+    extra = [c for c in ("longitude", "latitude") if c not in vdims]
+    kdims = [hv.Dimension("x", label="Longitude"), hv.Dimension("y", label="Latitude")]
+    return gv.Points(df, kdims=kdims, vdims=[*vdims, *extra], crs=ccrs.GOOGLE_MERCATOR)
 
 
 def _mean(column: str):
@@ -136,6 +157,7 @@ def _mean(column: str):
 
 def _grid_map(field: xr.DataArray, style: Style):
     import geoviews as gv
+    import holoviews as hv
     from holoviews.operation.datashader import rasterize
 
     attrs = field.attrs
@@ -144,7 +166,18 @@ def _grid_map(field: xr.DataArray, style: Style):
     label = axis_label(attrs, str(field.name))
     cmap = resolve_cmap(style.cmap, attrs.get("standard_name", ""), str(field.name))
     data = field.rename(label) if label != field.name else field
-    image = gv.Image(data, kdims=["longitude", "latitude"], vdims=[label])
+    if style.interactive:
+        import cartopy.crs as ccrs
+
+        from portal.quicklooks.style import _mercator_xy
+
+        # a regular lon/lat grid stays rectilinear in Mercator: no raster warping needed
+        x, y = _mercator_xy(data.longitude.values, data.latitude.values)
+        kdims = [hv.Dimension("x", label="Longitude"), hv.Dimension("y", label="Latitude")]
+        image = gv.QuadMesh((x, y, data.transpose("latitude", "longitude").values),
+                            kdims=kdims, vdims=[label], crs=ccrs.GOOGLE_MERCATOR)
+    else:
+        image = gv.Image(data, kdims=["longitude", "latitude"], vdims=[label])
     element = rasterize(image, width=style.width, height=style.height, dynamic=style.interactive)
     element = element.opts(cmap=cmap, colorbar=True, tools=["hover"], backend="bokeh")
     element = element.opts(cmap=cmap, colorbar=True, backend="matplotlib")
@@ -162,7 +195,7 @@ def build(data, *, variable: str, feature_type: str, title: str, style: Style):
         element, (xlim, ylim), count, central = _obs_map(data, variable, feature_type, style)
         unit = "positions" if feature_type in PER_FEATURE else "points"
         what = f"{count:,} {unit}"
-    overlay = element * land_layer()
+    overlay = element * land_layer(style.interactive, (xlim, ylim))
     full_title = f"{title} — {what}"
     mx, my = mercator(xlim, ylim)
     overlay = overlay.opts(title=full_title, responsive=True, height=style.height, xlim=mx,

@@ -12,6 +12,8 @@ import functools
 import json
 from pathlib import Path
 
+import numpy as np
+
 STATIC = Path(__file__).resolve().parents[2] / "static"
 LAND_FILE = STATIC / "land_110m.geojson"
 
@@ -106,11 +108,62 @@ def land_geometries() -> tuple:
     return tuple(geoms)
 
 
-def land_layer():
-    """A GeoViews land/coastline overlay element (grey land, dark outline)."""
+def _mercator_xy(x, y):
+    import numpy as np
+
+    radius = 6378137.0
+    lat = np.clip(np.asarray(y, dtype="float64"), -85.0, 85.0)
+    return (np.radians(np.asarray(x, dtype="float64")) * radius,
+            radius * np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)))
+
+
+@functools.lru_cache(maxsize=64)
+def _land_clipped(window: tuple[float, float, float, float] | None, mercator: bool) -> tuple:
+    """Land polygons cut to a window (W, S, E, N), optionally in Web Mercator metres.
+
+    Cutting and projecting only what a map can show keeps Bokeh plots fast: the
+    whole world's coastlines cost over a second per plot.
+    """
+    import shapely
+
+    geoms = land_geometries()
+    if window is not None:
+        west, south, east, north = window
+        geoms = [g.intersection(shapely.box(west, max(south, -85), east, min(north, 85)))
+                 for g in geoms]
+        geoms = [g for g in geoms if not g.is_empty]
+        geoms = [p for g in geoms for p in getattr(g, "geoms", [g]) if p.geom_type == "Polygon"]
+    if mercator:
+        geoms = [shapely.transform(g, lambda xy: np.column_stack(_mercator_xy(xy[:, 0], xy[:, 1])))
+                 for g in geoms]
+    return tuple(geoms)
+
+
+def _window(extent) -> tuple[float, float, float, float] | None:
+    """A generous, rounded window around a map extent ((xmin, xmax), (ymin, ymax))."""
+    if extent is None:
+        return None
+    (x0, x1), (y0, y1) = extent
+    pad = max(x1 - x0, y1 - y0) * 1.5 + 5.0
+    return (float(np.floor(x0 - pad)), float(np.floor(y0 - pad)),
+            float(np.ceil(x1 + pad)), float(np.ceil(y1 + pad)))
+
+
+def land_layer(interactive: bool = False, extent=None):
+    """A GeoViews land/coastline overlay element (grey land, dark outline).
+
+    ``interactive`` gives a layer already in Web Mercator for Bokeh pages (no
+    projection at plot time); the PNG path uses geographic coordinates, which
+    Cartopy projects while drawing. ``extent`` ((W, E), (S, N)) cuts the layer to a
+    generous window around the view.
+    """
+    import cartopy.crs as ccrs
     import geoviews as gv
 
-    land = gv.Polygons(list(land_geometries()), label="land")
+    window = _window(extent)
+    geoms = list(_land_clipped(window, interactive))
+    crs = ccrs.GOOGLE_MERCATOR if interactive else ccrs.PlateCarree()
+    land = gv.Polygons(geoms, crs=crs, label="land")
     return land.opts(color="#d9d4c7", line_color="#4a4a4a", line_width=0.6, backend="bokeh").opts(
-        color="#d9d4c7", facecolor="#d9d4c7", edgecolor="#4a4a4a", linewidth=0.5, backend="matplotlib"
-    )
+        color="#d9d4c7", facecolor="#d9d4c7", edgecolor="#4a4a4a", linewidth=0.5,
+        backend="matplotlib")

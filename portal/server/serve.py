@@ -33,6 +33,34 @@ def embed_app():
     return embed_page(catalog())
 
 
+def warm_up() -> None:
+    """Import the plotting stack and compile Datashader's kernels before the first
+    visitor: the first map otherwise waits seconds for Numba."""
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    from portal.quicklooks import Style, ensure_backends
+    from portal.quicklooks import map as map_
+
+    ensure_backends()
+    import holoviews as hv
+
+    rng = np.random.default_rng(0)
+    obs = xr.Dataset({"v": ("obs", rng.random(30_000))},
+                     coords={"longitude": ("obs", rng.uniform(-10, 0, 30_000)),
+                             "latitude": ("obs", rng.uniform(40, 50, 30_000)),
+                             "time": ("obs", pd.date_range("2020", periods=30_000, freq="min")),
+                             "feature": ("obs", np.zeros(30_000, "int32"))})
+    grid = xr.DataArray(rng.random((20, 30)), dims=("latitude", "longitude"), name="g",
+                        coords={"latitude": np.linspace(40, 50, 20),
+                                "longitude": np.linspace(-10, 0, 30)})
+    for data in (obs, grid):
+        element = map_.build(data, variable="v", feature_type="trajectory", title="warm-up",
+                             style=Style(width=300, height=200))
+        hv.renderer("bokeh").get_plot(element)
+
+
 def _origins(args) -> list[str]:
     origins = list(args.allow_websocket_origin or [])
     own = f"{args.address}:{args.port}"
@@ -64,6 +92,7 @@ def serve(args) -> int:
     log.info("serving %d datasets from %s on http://%s:%d", count, ", ".join(catalogs),
              args.address, args.port)
     pn.extension(loading_indicator=True)
+    warm_up()
     pn.serve(
         {"/": page_app, "embed": embed_app},
         port=args.port, address=args.address, show=args.show,

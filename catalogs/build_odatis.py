@@ -105,8 +105,9 @@ def ifremer_entries(replay_url: str):
         if entry.id not in wanted:
             continue
         meta = entry.metadata()
-        if "harvest_note" in meta:
-            meta["harvest_note"] = "listing metadata (info not recorded offline)"
+        if "listing" in meta.get("source_format", ""):
+            meta["source_format"] = (f"ERDDAP {entry.arguments['protocol']}, metadata from the "
+                                     "server listing (no info recorded offline)")
         args = {**entry.arguments, "server": IFREMER}
         result.append(DatasetEntry.from_metadata(entry.id, "erddap", args, meta))
     return result
@@ -143,7 +144,7 @@ def recorded_data_entries():
         if subset:
             for key in ("bbox", "time_coverage", "vertical_coverage"):
                 meta.pop(key, None)
-            meta["harvest_note"] = "metadata from a recorded subset answer; coverage not recorded"
+            meta["source_format"] += "; metadata from a recorded subset answer, coverage unknown"
         out.append(DatasetEntry.from_metadata(entry_id, "erddap", entry.arguments, meta))
     return out
 

@@ -228,7 +228,8 @@ def add_commands(catalog_subparsers) -> None:
         "from-erddap", help="harvest an ERDDAP server into a catalog file",
         description="Harvest an ERDDAP server's listing and dataset info into catalog entries.")
     parser.add_argument("url", help="the server's base URL, e.g. https://erddap.ifremer.fr/erddap")
-    parser.add_argument("--search", metavar="TEXT", help="only datasets matching a full-text search")
+    parser.add_argument("--search", metavar="TEXT",
+                        help="only datasets matching a full-text search")
     parser.add_argument("--dataset-id", dest="dataset_ids", metavar="ID", action="extend",
                         nargs="+", help="only these datasets (skips the listing)")
     parser.add_argument("--prefix", default="", help="prefix of the catalog ids")

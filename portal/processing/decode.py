@@ -150,3 +150,13 @@ def decode_times(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:
         else:
             out[name] = new
     return out
+
+
+def decode_dataset(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:
+    """Robust CF decoding of a dataset opened with ``decode_times=False``: times decoded
+    (see :func:`decode_times`) and fills masked in every float variable but dimensions."""
+    ds = decode_times(ds, dataset)
+    for name in list(ds.variables):
+        if ds[name].dtype.kind == "f" and name not in ds.dims:
+            ds[name] = mask_fill(ds[name])
+    return ds

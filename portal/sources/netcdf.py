@@ -46,7 +46,7 @@ def open_netcdf_file(path: str, dataset: str = "", chunks: dict | None = None) -
     """Open one NetCDF file lazily, CF-decoded with robust times; SourceUnavailable if not."""
     import xarray as xr
 
-    from portal.processing.decode import decode_times, mask_fill
+    from portal.processing.decode import decode_dataset
 
     name = dataset or os.path.basename(path)
     if not os.path.exists(path):
@@ -67,10 +67,7 @@ def open_netcdf_file(path: str, dataset: str = "", chunks: dict | None = None) -
     else:
         raise SourceUnavailable(f"cannot read {os.path.basename(path)}: {'; '.join(errors)}",
                                 dataset=name)
-    ds = decode_times(ds, name)
-    for var in list(ds.variables):
-        if ds[var].dtype.kind == "f" and var not in ds.dims:
-            ds[var] = mask_fill(ds[var])
+    ds = decode_dataset(ds, name)
     ds.attrs.setdefault("source_file", path)
     return ds
 

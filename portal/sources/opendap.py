@@ -236,16 +236,12 @@ def _chunks(da: xr.DataArray) -> dict[str, int]:
 
 
 def _finish(ds: xr.Dataset, var: str, grid: bool, dataset: str) -> xr.Dataset:
-    from portal.processing.decode import decode_times, mask_fill
+    from portal.processing.decode import decode_dataset
 
     if grid:
         ds = ds[[var]]
     ds = ds.chunk(_chunks(ds[var]))
-    ds = decode_times(ds, dataset)
-    for name in list(ds.data_vars):
-        if ds[name].dtype.kind == "f":
-            ds[name] = mask_fill(ds[name])
-    return ds
+    return decode_dataset(ds, dataset)
 
 
 class OPeNDAPSource(Source):

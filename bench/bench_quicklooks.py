@@ -50,19 +50,23 @@ def bench_decimation(n: int) -> None:
     import holoviews as hv
     from holoviews.operation.downsample import downsample1d
 
-    from portal.processing.decimate import decimate_indices, window
+    from portal.processing.decimate import decimate_indices, is_regular, window
 
     rng = np.random.default_rng(0)
     t = np.arange(n, dtype="int64").astype("datetime64[s]").astype("datetime64[ns]")
     y = np.cumsum(rng.standard_normal(n)).astype("float64")
     y[rng.integers(0, n, 50)] += 500.0  # spikes that must survive
     width = 800
-    seconds, idx = timed(lambda: decimate_indices(t, y, 2 * width))
+    check_s, regular = timed(lambda: is_regular(t), repeat=1)
+    seconds, idx = timed(lambda: decimate_indices(t, y, 2 * width, regular))
     kept_max = np.isclose(y[idx].max(), y.max())
     zoom = window(t, t[n // 3], t[n // 3 + n // 100])
-    zseconds, _ = timed(lambda: decimate_indices(t[zoom], y[zoom], 2 * width))
+    zseconds, _ = timed(lambda: decimate_indices(t[zoom], y[zoom], 2 * width, regular))
     print(f"decimate {n:,} -> {idx.size:,} points (MinMaxLTTB, portal): {seconds * 1e3:.1f} ms "
-          f"median (goal <= 50 ms), max kept: {kept_max}; zoom to 1 %: {zseconds * 1e3:.1f} ms")
+          f"median (goal <= 50 ms), max kept: {kept_max}; zoom to 1 %: {zseconds * 1e3:.1f} ms; "
+          f"regularity check once per series: {check_s * 1e3:.0f} ms")
+    irregular_s, _ = timed(lambda: decimate_indices(t, y, 2 * width, False), repeat=3)
+    print(f"decimate {n:,} binning by time (irregular series path): {irregular_s * 1e3:.1f} ms")
     curve = hv.Curve((t, y))
     hv_seconds, out = timed(lambda: downsample1d(curve, algorithm="minmax-lttb", width=width,
                                                  dynamic=False), repeat=3)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from portal.processing.decimate import decimate_indices, window
+from portal.processing.decimate import decimate_indices, is_regular, window
 from portal.processing.qc import FLAG_COLORS, flag_label
 from portal.quicklooks import Style
 from portal.quicklooks.style import axis_label
@@ -30,13 +30,13 @@ def _series(obs: xr.Dataset, variable: str) -> tuple[np.ndarray, np.ndarray, np.
     return t[order], y, flags
 
 
-def _frame(t, y, flags, x_range, n_out: int):
+def _frame(t, y, flags, x_range, n_out: int, regular: bool):
     if x_range is not None and x_range[0] is not None:
         start, end = (np.datetime64(pd.Timestamp(v), "ns") for v in x_range)
         sl = window(t, start, end)
         t, y = t[sl], y[sl]
         flags = flags[sl] if flags is not None else None
-    idx = decimate_indices(t, y, n_out)
+    idx = decimate_indices(t, y, n_out, regular)
     return t[idx], y[idx], (flags[idx] if flags is not None else None), t.size
 
 
@@ -78,9 +78,10 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     ylabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable))
     n_out = max(style.width * POINTS_PER_PIXEL, 200)
     total = t.size
+    regular = is_regular(t)  # once: every zoom then bins by index when it can
 
     def draw(x_range=None):
-        tt, yy, ff, n_visible = _frame(t, y, flags, x_range, n_out)
+        tt, yy, ff, n_visible = _frame(t, y, flags, x_range, n_out, regular)
         return _curve(tt, yy, ff, n_visible, total, variable, ylabel, style, title)
 
     if not style.interactive:

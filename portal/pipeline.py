@@ -112,6 +112,8 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
     ensure_backends()
     style = style or Style()
     query = query or Query()
+    if entry.source == "pointstore":
+        return _point_store_map(entry, kind, query, style)
     names = [v.strip() for v in (query.variable or "").split(",") if v.strip()]
     if len(names) > 1:
         return _stacked(entry, kind, query, style, names, time_index)
@@ -120,6 +122,24 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
     title = entry.title or entry.id
     return build(view.data, variable=view.variable, feature_type=view.feature_type,
                  title=title, style=style)
+
+
+def _point_store_map(entry: DatasetEntry, kind: str | None, query: Query, style: Style):
+    """Point stores are aggregated per view, not loaded: their own caches apply."""
+    from portal.quicklooks import pointmap
+    from portal.sources import open_dataset
+
+    resolve_kind(entry, kind)
+    handle = open_dataset(entry, query)
+    variable = resolve_variable(entry, query.variable) or "TEMP"
+    try:
+        return pointmap.build(handle, variable=variable, query=query,
+                              title=entry.title or entry.id, style=style)
+    except PortalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - name the dataset, keep the server up
+        log.exception("%s: point-store aggregation failed", entry.id)
+        raise PortalError(f"could not aggregate the point store ({exc})", dataset=entry.id) from exc
 
 
 def _stacked(entry, kind, query, style, names, time_index):

@@ -129,8 +129,15 @@ def _point_store_map(entry: DatasetEntry, kind: str | None, query: Query, style:
     from portal.quicklooks import pointmap
     from portal.sources import open_dataset
 
+    import dataclasses
+
+    from portal.settings import Settings
+
     resolve_kind(entry, kind)
     handle = open_dataset(entry, query)
+    scheduler = Settings.from_env().dask_scheduler  # serve --dask-scheduler ADDRESS
+    if scheduler and not handle.scheduler:
+        handle = dataclasses.replace(handle, scheduler=scheduler)
     variable = resolve_variable(entry, query.variable) or "TEMP"
     try:
         return pointmap.build(handle, variable=variable, query=query,

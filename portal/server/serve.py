@@ -59,6 +59,9 @@ def warm_up() -> None:
         element = map_.build(data, variable="v", feature_type="trajectory", title="warm-up",
                              style=Style(width=300, height=200))
         hv.renderer("bokeh").get_plot(element)
+    from portal.pointstore.aggregate import warmup
+
+    warmup()
 
 
 def _origins(args) -> list[str]:

@@ -28,7 +28,8 @@ def _open(folder: Path, name: str) -> netCDF4.Dataset:
 
 
 def test_all_files_are_written_and_labelled_synthetic(small):
-    assert sorted(os.listdir(small)) == sorted(demo.DEMO_FILES)
+    assert sorted(os.listdir(small)) == sorted([*demo.DEMO_FILES, demo.POINTS_DIR])
+    assert os.path.isfile(os.path.join(small, demo.POINTS_DIR, "_portal_store.json"))
     for name in demo.DEMO_FILES:
         with _open(small, name) as nc:
             assert nc.title.startswith("[SYNTHETIC DEMO] "), name
@@ -174,7 +175,8 @@ def test_build_demo_catalog_writes_relative_paths_and_real_metadata(small):
         assert f"urlpath: '{{CATALOG_DIR}}/../data/demo/{name}'" in text
     assert validate_file(catalog) == []
     loaded = load_catalog(catalog)
-    assert sorted(loaded.entries) == sorted(demo.DEMO_FILES.values())
+    assert sorted(loaded.entries) == sorted([*demo.DEMO_FILES.values(), demo.POINTS_ID])
+    assert loaded[demo.POINTS_ID].source == "pointstore"
     mooring = loaded["demo_mooring_biscay"]
     assert mooring.variables[0].name == "TEMP" and mooring.platform == "mooring"
     assert mooring.bbox == (-3.05, 47.28, -3.05, 47.28)
@@ -186,7 +188,7 @@ def test_committed_catalog_matches_the_generator():
     assert demo.DEFAULT_CATALOG == str(REPO / "catalogs" / "demo.yaml")
     assert demo.DEFAULT_DATA_DIR == str(REPO / "data" / "demo")
     text = Path(demo.DEFAULT_CATALOG).read_text()
-    assert sorted(demo.DEMO_FILES.values()) == sorted(
+    assert sorted([*demo.DEMO_FILES.values(), demo.POINTS_ID]) == sorted(
         line.strip()[:-1] for line in text.splitlines() if line.startswith("  demo_"))
     if os.path.isdir(demo.DEFAULT_DATA_DIR):
         entries = load_catalog(demo.DEFAULT_CATALOG)

@@ -126,12 +126,11 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
 
 def _point_store_map(entry: DatasetEntry, kind: str | None, query: Query, style: Style):
     """Point stores are aggregated per view, not loaded: their own caches apply."""
-    from portal.quicklooks import pointmap
-    from portal.sources import open_dataset
-
     import dataclasses
 
+    from portal.quicklooks import pointmap
     from portal.settings import Settings
+    from portal.sources import open_dataset
 
     resolve_kind(entry, kind)
     handle = open_dataset(entry, query)

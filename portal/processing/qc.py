@@ -57,8 +57,17 @@ def _convert(values: np.ndarray) -> np.ndarray:
         return res.reshape(arr.shape)
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(arr) & (arr >= 0) & (arr < 100)
+        if _ascii_codes(arr[ok]):
+            codes = np.where(ok, arr, 32).astype("uint8").view("S1")
+            return _convert_fast(codes)
     out[ok] = arr[ok].astype("int8")
     return out
+
+
+def _ascii_codes(valid: np.ndarray) -> bool:
+    """SeaDataNet NetCDF stores flags as byte codes of characters (49 = '1', 65 = 'A'):
+    numeric flags of real schemes stay below 48, so values all in 48–90 are characters."""
+    return valid.size > 0 and bool(((valid >= 48) & (valid <= 90)).all())
 
 
 def _convert_fast(values: np.ndarray) -> np.ndarray:

@@ -118,6 +118,7 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
         # an aggregate of means would add neighbours up)
         element = rasterize(points, aggregator=_mean(color), width=max(style.width // 3, 100),
                             height=max(style.height // 3, 80), dynamic=style.interactive)
+        element = element.apply(_float32)
         clabel = labels.get(color, color)
         element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, tools=["hover"],
                                backend="bokeh")
@@ -147,6 +148,14 @@ def _geo_points(df: pd.DataFrame, vdims: list, interactive: bool):
     extra = [c for c in ("longitude", "latitude") if c not in vdims]
     kdims = [hv.Dimension("x", label="Longitude"), hv.Dimension("y", label="Latitude")]
     return gv.Points(df, kdims=kdims, vdims=[*vdims, *extra], crs=ccrs.GOOGLE_MERCATOR)
+
+
+def _float32(image):
+    """Aggregates as float32: half the bytes sent to the browser, colours unchanged."""
+    data = image.data
+    if isinstance(data, xr.Dataset):
+        return image.clone(data.astype("float32"))
+    return image
 
 
 def _mean(column: str):
@@ -179,6 +188,7 @@ def _grid_map(field: xr.DataArray, style: Style):
     else:
         image = gv.Image(data, kdims=["longitude", "latitude"], vdims=[label])
     element = rasterize(image, width=style.width, height=style.height, dynamic=style.interactive)
+    element = element.apply(_float32)
     element = element.opts(cmap=cmap, colorbar=True, tools=["hover"], backend="bokeh")
     element = element.opts(cmap=cmap, colorbar=True, backend="matplotlib")
     lon, lat = field.longitude.values, field.latitude.values

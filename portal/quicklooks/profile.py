@@ -1,6 +1,6 @@
 """Profile quicklook: a variable against pressure or depth, the vertical axis down.
 
-One or many profiles are drawn as one ``hv.Path`` (one line per profile, fast in
+One or many profiles are drawn as one ``hv.Contours`` (one line per profile, fast in
 both backends), coloured by time (default) or by cycle/profile number; with
 ``color_by="qc"`` the samples are drawn as points coloured by their QC flag.
 """
@@ -67,7 +67,7 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
         clabel = "Time [year]" if color == "time" else "Cycle / profile"
         paths = _paths(obs, variable, color)
         cmap = resolve_cmap("viridis" if style.cmap == "auto" else style.cmap)
-        element = hv.Path(paths, kdims=[xlabel, ylabel],
+        element = hv.Contours(paths, kdims=[xlabel, ylabel],
                           vdims=[hv.Dimension("cvalue", label=clabel)])
         element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1, line_width=1.5,
                                tools=["hover"], backend="bokeh")

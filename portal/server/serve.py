@@ -4,7 +4,7 @@
 ``PORTAL_*`` variables (so forked processes and plain ``panel serve`` agree),
 checks the catalogs once, and calls ``pn.serve`` with the page at ``/``, the embed
 at ``/embed``, the extra routes, the static folder, websocket origins and the
-frame-ancestors transform.
+frame-ancestors transform; websocket messages are deflate-compressed.
 """
 
 from __future__ import annotations
@@ -103,5 +103,8 @@ def serve(args) -> int:
         extra_patterns=routes(), static_dirs={"assets": str(STATIC)},
         title="ODATIS quicklook portal", transforms=[FrameAncestorsTransform],
         admin=False, threaded=False,
+        # permessage-deflate: a map update is mostly a float image with empty (NaN) areas;
+        # deflate takes a 2.8 MB glider-map update to ~30 KB on the wire
+        websocket_compression_level=6,
     )
     return 0

@@ -57,9 +57,9 @@ def card_html(entry: DatasetEntry, lang: str) -> str:
                      f"{esc(entry.time_coverage[0])} → {esc(entry.time_coverage[1])}"))
     if entry.vertical_coverage:
         lo, hi = entry.vertical_coverage
-        rows.append((t("vertical_coverage", lang), f"{lo:g} – {hi:g}"))
-    if entry.license:
-        rows.append((t("license", lang), esc(entry.license)))
+        rows.append((t("vertical_coverage", lang), f"{lo:g} – {hi:g}" if hi != lo else f"{lo:g}"))
+    if entry.license:  # licences can run to a paragraph: scroll it, keep the plot in view
+        rows.append((t("license", lang), f"<div class='portal-long'>{esc(entry.license)}</div>"))
     if entry.doi:
         rows.append((t("doi", lang), doi_link(entry.doi)))
     table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
@@ -88,11 +88,15 @@ def extent_map(entry: DatasetEntry, width: int = 280, height: int = 170):
     box = box.opts(fill_alpha=0.25, fill_color="#e4572e", line_color="#e4572e", line_width=2)
     from portal.quicklooks.map import mercator
 
-    xlim, ylim = mercator((max(west - pad, -180), min(east + pad, 180)),
-                          (max(south - pad, -85), min(north + pad, 85)))
-    overlay = (land_layer() * box).opts(width=width, height=height, toolbar=None, xaxis=None,
-                                        yaxis=None, xlim=xlim, ylim=ylim, backend="bokeh")
-    return pn.pane.HoloViews(overlay, backend="bokeh", width=width, height=height, margin=(0, 8))
+    lon = (max(west - pad, -180), min(east + pad, 180))
+    lat = (max(south - pad, -85), min(north + pad, 85))
+    xlim, ylim = mercator(lon, lat)
+    land = land_layer(True, extent=(lon, lat))  # clipped to the window: a light thumbnail
+    overlay = (land * box).opts(width=width, height=height, toolbar=None, xaxis=None,
+                                yaxis=None, xlim=xlim, ylim=ylim, backend="bokeh")
+    # linked_axes=False: Panel would otherwise tie this map's ranges to the quicklook map's
+    return pn.pane.HoloViews(overlay, backend="bokeh", width=width, height=height, margin=(0, 8),
+                             linked_axes=False)
 
 
 class DatasetCard(pn.viewable.Viewer):
@@ -101,15 +105,25 @@ class DatasetCard(pn.viewable.Viewer):
     entry = param.ClassSelector(class_=DatasetEntry, allow_None=True)
     lang = param.String(default="en")
 
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._layout = None
+
     @param.depends("entry", "lang")
-    def _view(self):
+    def _info(self):
         if self.entry is None:
             return pn.pane.HTML(f"<p class='portal-hint'>{t('no_dataset', self.lang)}</p>",
                                 stylesheets=[STYLESHEET])
-        info = pn.pane.HTML(card_html(self.entry, self.lang), sizing_mode="stretch_width",
+        return pn.pane.HTML(card_html(self.entry, self.lang), sizing_mode="stretch_width",
                             stylesheets=[STYLESHEET])
-        mini = extent_map(self.entry)
-        return pn.Row(info, mini, sizing_mode="stretch_width") if mini else info
+
+    @param.depends("entry")
+    def _mini(self):  # apart from the text: a language switch does not redraw the map
+        mini = extent_map(self.entry) if self.entry is not None else None
+        return mini if mini is not None else pn.Spacer(width=0)
 
     def __panel__(self):
-        return pn.panel(self._view, sizing_mode="stretch_width")
+        if self._layout is None:  # one layout: re-adding the card adds no second set of views
+            self._layout = pn.Row(pn.panel(self._info, sizing_mode="stretch_width"),
+                                  pn.panel(self._mini), sizing_mode="stretch_width")
+        return self._layout

@@ -19,6 +19,10 @@ from portal.ui.state import ViewState
 STYLESHEET = "/assets/portal.css"
 
 MAX_SHOWN = 40
+# Long titles wrap inside the sidebar instead of running past its edge (Bokeh buttons
+# keep their label on one line by default).
+BUTTON_CSS = (".bk-btn { white-space: normal; overflow-wrap: anywhere; text-align: left; "
+              "height: auto; line-height: 1.25; padding: 6px 10px; }")
 _FACET_LABEL = {"feature_type": "feature_type", "platform": "platform", "eov": "eov",
                 "institution": "institution"}
 
@@ -76,7 +80,8 @@ class DatasetList(pn.viewable.Viewer):
         active = entry.id == self.state.dataset
         button = pn.widgets.Button(name=entry.title or entry.id, sizing_mode="stretch_width",
                                    button_type="primary" if active else "light",
-                                   css_classes=["portal-dataset-button"])
+                                   css_classes=["portal-dataset-button"],
+                                   stylesheets=[BUTTON_CSS])
         button.on_click(lambda _e, i=entry.id: self._choose(i))
         sub = pn.pane.HTML(f"<div class='portal-sub'>{_subtitle(entry)}</div>",
                            sizing_mode="stretch_width", margin=(0, 10, 8, 10),

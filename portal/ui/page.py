@@ -25,6 +25,12 @@ from portal.ui.state import ViewState
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
 _TEMPLATES = {"fast_list": "FastListTemplate", "bootstrap": "BootstrapTemplate",
               "material": "MaterialTemplate"}
+_RETITLE_JS = """
+const title = titles[cb_obj.active];
+document.title = title;
+const header = document.querySelector('#header .title, .app-header .title');
+if (header) { header.textContent = title; }
+"""
 
 
 @functools.lru_cache(maxsize=8)
@@ -49,6 +55,7 @@ class PortalPage(pn.viewable.Viewer):
         self._list = DatasetList(state=self.state, entries=entries)
         self._card = DatasetCard(entry=self._entry(), lang=self.state.lang)
         self._main = pn.Column(sizing_mode="stretch_width")
+        self._pane: QuicklookPane | None = None
         self.state.param.watch(self._on_dataset, "dataset")
         self.state.param.watch(self._on_lang, "lang")
         self._build_main()
@@ -59,24 +66,28 @@ class PortalPage(pn.viewable.Viewer):
     def _build_main(self) -> None:
         entry = self._entry()
         self._card.entry = entry
-        items = [self._card]
-        if entry is not None:
-            items.append(QuicklookPane(state=self.state, entry=entry,
-                                       plot_height=int(self._layout.get("plot_height", 520))))
-        self._main.objects = items
+        if self._pane is not None:
+            self._pane.dispose()
+        self._pane = None if entry is None else QuicklookPane(
+            state=self.state, entry=entry, plot_height=int(self._layout.get("plot_height", 520)))
+        self._main.objects = [self._card] + ([self._pane] if self._pane else [])
 
     def _on_dataset(self, _event) -> None:
         self._build_main()
 
     def _on_lang(self, event) -> None:
         self._card.lang = event.new
-        self._build_main()
+        if self._pane is not None:
+            self._pane.relabel(event.new)
 
     def _lang_switch(self):
         switch = pn.widgets.RadioButtonGroup(options={"EN": "en", "FR": "fr"},
                                              value=self.state.lang, button_type="light",
                                              css_classes=["portal-lang"], width=110)
         switch.param.watch(lambda e: setattr(self.state, "lang", e.new), "value")
+        # The template renders its title into the page once: retitle it in the browser.
+        switch.jscallback(value=_RETITLE_JS, args={"titles": [t("portal_title", lang)
+                                                              for lang in ("en", "fr")]})
         return switch
 
     def template(self):
@@ -95,8 +106,6 @@ class PortalPage(pn.viewable.Viewer):
             title=t("portal_title", self.state.lang), header=[self._lang_switch()],
             sidebar=[self._list], main=[self._main],
         )
-        self.state.param.watch(lambda e: setattr(tmpl, "title", t("portal_title", e.new)),
-                               "lang")
         return tmpl
 
     def __panel__(self):
@@ -133,7 +142,7 @@ def embed_page(catalog: Catalog):
 
     layout = load_layout("embed")
     state = ViewState()
-    for key in ("kind", "var", "time", "depth", "bbox", "cmap"):
+    for key in ("kind", "var", "time", "depth", "bbox", "extent", "cmap"):
         setattr(state, key, _arg(key))
     for key, allowed in (("qc", ("good", "good_probably", "all")),
                          ("color", ("auto", "value", "time", "qc", "feature"))):

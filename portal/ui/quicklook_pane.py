@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import math
 import urllib.parse
 
 import pandas as pd
@@ -20,10 +21,10 @@ import param
 
 from portal.catalog.model import QC_PRESETS, DatasetEntry
 from portal.errors import NoDataInSelection, PortalError
-from portal.quicklooks import COLOR_BY, kinds_for
+from portal.quicklooks import COLOR_BY, entry_kinds
 from portal.quicklooks.style import CMAP_CHOICES
 from portal.ui.i18n import t
-from portal.ui.state import ViewState, parse_pair
+from portal.ui.state import ViewState, parse_bbox, parse_pair
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +35,35 @@ setTimeout(() => { button.label = label; }, 1500);
 """
 
 
+# widget key -> i18n key of its label
+_LABELS = {"var": "variable", "kind": "quicklook", "qc": "qc", "cmap": "colormap",
+           "color": "color_by", "time": "time_range", "depth": "depth_range"}
+
+
 def quicklook_params(state: ViewState, kind: str) -> str:
     """The query string shared by the PNG endpoint and the embed URL."""
     keys = {"var": state.var, "time": state.time, "depth": state.depth, "bbox": state.bbox,
             "qc": state.qc if state.qc != "all" else "", "cmap": state.cmap if state.cmap != "auto"
             else "", "color": state.color if state.color != "auto" else ""}
     return urllib.parse.urlencode({k: v for k, v in keys.items() if v})
+
+
+def lonlat_of_mercator(x_range, y_range) -> tuple[float, float, float, float]:
+    """(west, east, south, north) in degrees from Web Mercator ranges in metres."""
+    radius = 6378137.0
+    west, east = (math.degrees(x / radius) for x in x_range)
+    south, north = (math.degrees(2 * math.atan(math.exp(y / radius)) - math.pi / 2)
+                    for y in y_range)
+    return west, east, max(south, -90.0), min(north, 90.0)
+
+
+def _same_view(ranges, home) -> bool:
+    """Whether (x_range, y_range) is the (xlim, ylim) view, to a millionth of its span."""
+    if not all(home):
+        return False
+    return all(abs(a - b) <= 1e-6 * max(abs(lim[1] - lim[0]), 1.0)
+               for rng, lim in zip(ranges, home, strict=True)
+               for a, b in zip(rng, lim, strict=True))
 
 
 def error_alert(exc: Exception, lang: str) -> pn.pane.Alert:
@@ -60,13 +84,50 @@ class QuicklookPane(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        kinds = kinds_for(self.entry.feature_type)
+        kinds = entry_kinds(self.entry)
         if self.state.kind not in kinds and kinds:
             self.state.kind = kinds[0]
         names = [v.name for v in self.entry.variables]
         if self.state.var and names and self.state.var not in names:
             self.state.var = ""
         self._widgets = self._make_widgets(kinds, names) if self.show_controls else {}
+        self._views: list = []  # panes that follow self.state (see dispose)
+        self._share = self._controls = None
+        self._error = False
+        self._disposed = False
+
+    def dispose(self) -> None:
+        """Stop following the shared view state: this pane was replaced by another one.
+
+        Panel's method panes keep watching the state after they leave the page; without
+        this, every dataset once shown would be reloaded and redrawn, unseen, on each change.
+        """
+        self._disposed = True
+        for view in self._views:
+            for watcher in list(getattr(view, "_internal_callbacks", ())):
+                if watcher.inst is self.state:
+                    self.state.param.unwatch(watcher)
+
+    def relabel(self, lang: str) -> None:
+        """Translate the controls in place; the plot, which holds no interface text, stays."""
+        w = self._widgets
+        for key, widget in w.items():
+            widget.name = t(_LABELS[key], lang)
+        if w:
+            w["kind"].options = {t(k, lang): k for k in entry_kinds(self.entry)}
+            w["qc"].options = {t(f"qc_{p}", lang): p for p in QC_PRESETS}
+            w["color"].options = {t(f"color_{c}", lang): c for c in COLOR_BY}
+        if "time" in w and self._controls is not None:  # its label does not follow `name`
+            old = w["time"]
+            w["time"] = pn.widgets.DatetimeRangePicker(
+                name=old.name, value=old.value, start=old.start, end=old.end, width=old.width,
+                css_classes=old.css_classes)
+            w["time"].param.watch(self._on_time, "value")
+            self._controls.objects = [w["time"] if o is old else o for o in self._controls]
+        if self._share is not None:
+            self._share.objects = [self._copy_button(lang), *self._share.objects[1:]]
+        if self._error:  # an error message is interface text: show it in the new language
+            self.state.param.trigger("kind")
 
     # ---------------------------------------------------------------- controls
     def _make_widgets(self, kinds, names) -> dict:
@@ -90,6 +151,8 @@ class QuicklookPane(pn.viewable.Viewer):
         w.update(self._range_widgets(lang))
         for key in ("var", "kind", "qc", "cmap", "color"):
             w[key].param.watch(lambda e, k=key: setattr(self.state, k, e.new or ""), "value")
+        for key, widget in w.items():  # stable hooks for stylesheets and browser tests
+            widget.css_classes = [f"portal-control-{key}"]
         return w
 
     def _range_widgets(self, lang: str) -> dict:
@@ -124,18 +187,23 @@ class QuicklookPane(pn.viewable.Viewer):
         lo, hi = event.new
         self.state.depth = f"{lo:g}/{hi:g}"
 
-    def _share_row(self):
-        lang = self.state.lang
+    def _copy_button(self, lang: str):
         copy = pn.widgets.Button(name=t("copy_link", lang), icon="link", button_type="light",
                                  css_classes=["portal-copy-link"])
         copy.js_on_click(args={"button": copy, "label": t("copy_link", lang),
                                "label_done": t("link_copied", lang)}, code=COPY_JS)
-        return pn.Row(copy, pn.panel(self._links), align="center")
+        return copy
+
+    def _share_row(self):
+        links = pn.panel(self._links)
+        self._views.append(links)
+        self._share = pn.Row(self._copy_button(self.state.lang), links, align="center")
+        return self._share
 
     @param.depends("state.kind", "state.var", "state.time", "state.depth", "state.qc",
-                   "state.cmap", "state.color", "state.bbox")
+                   "state.cmap", "state.color", "state.bbox", "state.lang")
     def _links(self):
-        kind = self.state.kind or kinds_for(self.entry.feature_type)[0]
+        kind = self.state.kind or entry_kinds(self.entry)[0]
         qs = quicklook_params(self.state, kind)
         ident = urllib.parse.quote(self.entry.id)
         png = f"/quicklook/{ident}/{kind}.png" + (f"?{qs}" if qs else "")
@@ -152,7 +220,10 @@ class QuicklookPane(pn.viewable.Viewer):
     async def _plot(self):
         from portal.pipeline import build_quicklook
 
-        if not kinds_for(self.entry.feature_type):
+        if self._disposed:
+            return None
+        self._error = False
+        if not entry_kinds(self.entry):
             return pn.pane.Alert(t("metadata_only", self.state.lang), alert_type="info")
         kind = self.state.kind or None
         try:
@@ -164,20 +235,57 @@ class QuicklookPane(pn.viewable.Viewer):
                 log.exception("%s: quicklook failed", self.entry.id)
             else:
                 log.warning("%s", exc)
+            self._error = True
             return error_alert(exc, self.state.lang)
+        if (kind or entry_kinds(self.entry)[0]) == "map":
+            element = self._track_extent(element)
+        # no margin in the embed: a plot of the iframe's height then fits without scrolling
         return pn.pane.HoloViews(element, backend="bokeh", sizing_mode="stretch_width",
-                                 min_height=300, css_classes=["portal-plot"])
+                                 min_height=300, css_classes=["portal-plot"], linked_axes=False,
+                                 margin=(5, 10) if self.show_controls else 0)
+
+    def _track_extent(self, element):
+        """Open the map on ``state.extent`` and keep ``state.extent`` (the URL) on the view.
+
+        Zooming or panning writes the visible W,S,E,N; back at the map's own default
+        view (first draw, reset tool) the URL key is dropped.
+        """
+        import holoviews as hv
+
+        from portal.quicklooks.map import mercator
+
+        plot_opts = hv.Store.lookup_options("bokeh", element, "plot").kwargs
+        self._home = (plot_opts.get("xlim"), plot_opts.get("ylim"))
+        box = parse_bbox(self.state.extent) if self.state.extent else None
+        if box:
+            xlim, ylim = mercator((box[0], box[2]), (box[1], box[3]))
+            element = element.opts(xlim=xlim, ylim=ylim, backend="bokeh")
+        self._range = hv.streams.RangeXY(source=element)
+        self._range.add_subscriber(self._on_range)
+        return element
+
+    def _on_range(self, x_range=None, y_range=None) -> None:
+        if self._disposed or not x_range or not y_range or None in (*x_range, *y_range):
+            return
+        if _same_view((x_range, y_range), self._home):
+            if self.state.extent:
+                self.state.extent = ""
+            return
+        west, east, south, north = lonlat_of_mercator(x_range, y_range)
+        if south < north:
+            self.state.extent = f"{west:.3f},{south:.3f},{east:.3f},{north:.3f}"
 
     def __panel__(self):
         plot = pn.panel(self._plot, loading_indicator=True, defer_load=False,
                         sizing_mode="stretch_width", min_height=self.plot_height)
+        self._views.append(plot)
         if not self.show_controls:
             return plot
         w = self._widgets
         for key in ("var", "time", "depth", "qc", "color", "cmap"):
             if key in w:
                 w[key].width = {"var": 300, "time": 330, "depth": 280}.get(key, 190)
-        controls = pn.FlexBox(*(w[k] for k in ("kind", "var", "time", "depth", "qc", "color",
-                                               "cmap") if k in w),
-                              align_items="flex-end", sizing_mode="stretch_width")
-        return pn.Column(controls, self._share_row(), plot, sizing_mode="stretch_width")
+        self._controls = pn.FlexBox(*(w[k] for k in ("kind", "var", "time", "depth", "qc",
+                                                     "color", "cmap") if k in w),
+                                    align_items="flex-end", sizing_mode="stretch_width")
+        return pn.Column(self._controls, self._share_row(), plot, sizing_mode="stretch_width")

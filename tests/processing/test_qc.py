@@ -45,3 +45,15 @@ def test_apply_qc_masks_rejected_values():
 def test_variable_without_flags_is_kept_whole():
     obs = xr.Dataset({"TEMP": ("obs", np.arange(3.0))})
     assert apply_qc(obs, "TEMP", "good").TEMP.notnull().all()
+
+
+def test_seadatanet_byte_codes_are_characters():
+    codes = xr.DataArray(np.array([49, 50, 52, 65, 57, -1], dtype="int8"))
+    assert qc_to_int(codes).values.tolist() == [1, 2, 4, 10, 9, -1]
+    plain = xr.DataArray(np.array([1, 2, 4, 0], dtype="int8"))  # ordinary small flags
+    assert qc_to_int(plain).values.tolist() == [1, 2, 4, 0]
+
+
+def test_masked_byte_codes_read_as_floats():
+    codes = xr.DataArray(np.array([49.0, 52.0, np.nan, 81.0]))
+    assert qc_to_int(codes).values.tolist() == [1, 4, -1, 11]

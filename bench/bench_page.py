@@ -1,0 +1,336 @@
+"""Benchmark of the portal page in a real headless Chromium, against the goals of the issue.
+
+Starts a fresh ``odatis-portal serve`` on loopback (the demo catalog unless
+``--catalog``) and prints: (1) PNG quicklook requests, cold (first request of a fresh
+server process: data load, Matplotlib rendering, imports) and cached (same URL again);
+(2) first page to first drawn plot, median of ``--runs`` fresh browser launches — each
+run is a new Chromium process with a new profile (cold: no HTTP cache, no compiled
+JavaScript), opening ``/``, clicking the first dataset of the list and waiting until the
+plot's canvas holds real pixels (goal ≤ 2 s); the server process was started fresh, and
+one plain HTTP GET of ``/`` imported the page modules before the first run, so run 1 also
+pays the server's data load of that dataset while later runs hit its shared cache (every
+run is printed); the same for a shared link straight to a map; (3) the websocket bytes a
+map update costs after changing the variable (largest frame and total, goal ≤ 250 KB),
+captured with Playwright's ``page.on("websocket")``, plus the same for a profile, for
+information.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import zlib
+from pathlib import Path
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-dev-shm-usage"]
+GOAL_FIRST_PLOT_S = 2.0
+GOAL_UPDATE_BYTES = 250 * 1024
+
+# True once the quicklook's Bokeh canvas (under .portal-plot, through shadow roots) shows
+# at least `min` distinct colours in a sparse sample of its pixels.
+PAINTED_JS = """(min) => {
+    const host = (function find(root) {
+        for (const el of root.querySelectorAll('*')) {
+            if (el.classList && el.classList.contains('portal-plot')) return el;
+            if (el.shadowRoot) { const f = find(el.shadowRoot); if (f) return f; }
+        }
+        return null;
+    })(document);
+    if (!host) return false;
+    const canvases = [];
+    (function walk(root) {
+        for (const el of root.querySelectorAll('*')) {
+            if (el.tagName === 'CANVAS') canvases.push(el);
+            if (el.shadowRoot) walk(el.shadowRoot);
+        }
+    })(host.shadowRoot || host);
+    for (const c of canvases) {
+        if (!c.width || !c.height) continue;
+        const ctx = c.getContext('2d');
+        if (!ctx) continue;
+        const data = ctx.getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set();
+        for (let i = 0; i < data.length; i += 4 * 97) {
+            seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+            if (seen.size >= min) return true;
+        }
+    }
+    return false;
+}"""
+
+
+class CountingProxy:
+    """A loopback TCP proxy counting the bytes the server sends: what crosses the wire."""
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.down = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            client, _ = self.listener.accept()
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            for src, dst, count in ((client, upstream, False), (upstream, client, True)):
+                threading.Thread(target=self._pump, args=(src, dst, count), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, count: bool) -> None:
+        try:
+            while data := src.recv(1 << 16):
+                if count:
+                    with self.lock:
+                        self.down += len(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str, timeout: float = 300.0) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return resp.status, resp.read()
+
+
+def start_server(catalog: str | None, port: int, proxy_port: int,
+                 log_path: Path) -> subprocess.Popen:
+    script = Path(sys.executable).with_name("odatis-portal")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "portal"]
+    cmd += ["serve", "--port", str(port), "--address", "127.0.0.1",
+            "--allow-websocket-origin", f"127.0.0.1:{port}",
+            "--allow-websocket-origin", f"127.0.0.1:{proxy_port}"]
+    if catalog:
+        cmd += ["--catalog", catalog]
+    log = open(log_path, "w")  # noqa: SIM115 - the child keeps it
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=str(REPO),
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def wait_health(url: str, proc: subprocess.Popen, log_path: Path, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            sys.exit(f"server exited ({proc.returncode}):\n{log_path.read_text()[-3000:]}")
+        try:
+            get(f"{url}/health", timeout=2)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                sys.exit(f"server not ready after {timeout:.0f} s")
+            time.sleep(0.3)
+
+
+def verdict(ok: bool) -> str:
+    return "OK" if ok else "MISSED"
+
+
+def bench_png(url: str, dataset: str, kind: str) -> None:
+    path = f"/quicklook/{dataset}/{kind}.png?width=800&height=500"
+    start = time.perf_counter()
+    status, cold = get(url + path)
+    t_cold = time.perf_counter() - start
+    start = time.perf_counter()
+    status2, cached = get(url + path)
+    t_cached = time.perf_counter() - start
+    same = "same bytes" if cached == cold else "DIFFERENT bytes"
+    print(f"  {path}: cold {t_cold:6.2f} s ({len(cold) / 1024:.0f} KB, HTTP {status}), "
+          f"cached {t_cached * 1000:6.1f} ms ({same}, HTTP {status2})")
+
+
+def first_plot(pw, url: str, click_first: bool) -> tuple[float, float]:
+    """Seconds from navigation start to (list shown, plot painted) in a fresh Chromium."""
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        start = time.perf_counter()
+        page.goto(url, wait_until="commit")
+        button = page.locator(".portal-dataset-button button").first
+        button.wait_for(timeout=120_000)
+        t_list = time.perf_counter() - start
+        if click_first:
+            button.click()
+        page.wait_for_function(PAINTED_JS, arg=12, timeout=300_000, polling="raf")
+        return t_list, time.perf_counter() - start
+    finally:
+        browser.close()
+
+
+def bench_first_plot(pw, url: str, runs: int, click_first: bool, label: str) -> None:
+    totals = []
+    for i in range(runs):
+        t_list, total = first_plot(pw, url, click_first)
+        totals.append(total)
+        print(f"  run {i + 1}: dataset list after {t_list:5.2f} s, plot painted after "
+              f"{total:5.2f} s")
+    median = statistics.median(totals)
+    print(f"  {label}: median {median:.2f} s over {runs} cold browsers (goal ≤ "
+          f"{GOAL_FIRST_PLOT_S:.0f} s): {verdict(median <= GOAL_FIRST_PLOT_S)}")
+
+
+def deflated(data: bytes) -> int:
+    """Bytes of ``data`` under permessage-deflate (raw deflate, level 6, no shared context)."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return len(packer.compress(data) + packer.flush(zlib.Z_SYNC_FLUSH))
+
+
+def update_bytes(pw, url: str, variable_text: str, axis_text: str, proxy: CountingProxy,
+                 timeout_s: float):
+    """(largest frame, total, deflated, wire bytes, frames, s) after choosing another variable."""
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        frames: list[tuple[float, int, int]] = []
+        recording = {"on": False}
+
+        def on_ws(ws):
+            def received(payload):
+                if recording["on"]:
+                    data = payload.encode() if isinstance(payload, str) else payload
+                    frames.append((time.perf_counter(), len(data), deflated(data)))
+            ws.on("framereceived", received)
+
+        page.on("websocket", on_ws)
+        page.goto(url)
+        page.wait_for_function(PAINTED_JS, arg=12, timeout=300_000, polling="raf")
+        page.wait_for_timeout(1500)  # let the first render's messages finish
+        select = page.locator(".portal-control-var select")
+        labels = select.evaluate("s => [...s.options].map(o => o.text)")
+        label = next(lbl for lbl in labels if variable_text in lbl)
+        recording["on"] = True
+        wire_start = proxy.down
+        start = time.perf_counter()
+        select.select_option(label=label)
+        try:
+            page.wait_for_function("""(text) => [...Bokeh.index.all_views()].some(v =>
+                v.model.type === 'Figure' && v.el.isConnected && [...v.model.right,
+                ...v.model.below, ...v.model.left].some(m => (m.title || m.axis_label || '')
+                .toString().toLowerCase().includes(text.toLowerCase())))
+                """, arg=axis_text, timeout=timeout_s * 1000)
+        except PlaywrightTimeout:
+            sizes = [n for _, n, _ in frames]
+            return (max(sizes, default=0), sum(sizes), sum(z for _, _, z in frames),
+                    proxy.down - wire_start, len(sizes), None)
+        while True:  # until the websocket has been quiet for a second
+            last = frames[-1][0] if frames else start
+            if time.perf_counter() - last > 1.0:
+                break
+            page.wait_for_timeout(200)
+        elapsed = (frames[-1][0] if frames else time.perf_counter()) - start
+        sizes = [n for _, n, _ in frames]
+        return (max(sizes, default=0), sum(sizes), sum(z for _, _, z in frames),
+                proxy.down - wire_start, len(sizes), elapsed)
+    finally:
+        browser.close()
+
+
+def bench_update(pw, proxy: CountingProxy, path: str, variable_text: str, axis_text: str,
+                 label: str, goal: bool, timeout_s: float = 300) -> None:
+    url = f"http://127.0.0.1:{proxy.port}{path}"
+    largest, total, packed, wire, count, elapsed = update_bytes(pw, url, variable_text,
+                                                                axis_text, proxy, timeout_s)
+    redrawn = (f"redrawn in {elapsed:.2f} s" if elapsed is not None
+               else f"NOT redrawn within {timeout_s:.0f} s (bytes so far)")
+    print(f"  {label} {path}: message {total / 1024:.1f} KB in {count} frames (largest "
+          f"{largest / 1024:.1f} KB; {packed / 1024:.1f} KB if deflated frame by frame), "
+          f"on the wire {wire / 1024:.1f} KB, {redrawn}")
+    if goal:
+        print(f"    goal ≤ {GOAL_UPDATE_BYTES // 1024} KB: message "
+              f"{verdict(total <= GOAL_UPDATE_BYTES)}, wire {verdict(wire <= GOAL_UPDATE_BYTES)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--catalog", help="catalog file (default: the demo catalog)")
+    parser.add_argument("--runs", type=int, default=3, help="fresh browsers per figure")
+    parser.add_argument("--only", choices=("png", "first", "update"), action="append",
+                        help="run only these parts (default: all)")
+    parser.add_argument("--map", default="demo_glider_ligurian:salinity:Salinity",
+                        help="DATASET:VARIABLE:AXIS-TEXT of the map whose update is measured")
+    parser.add_argument("--profile", default="demo_argo_biscay:(PSAL):salinity",
+                        help="DATASET:VARIABLE:AXIS-TEXT of the profile update (information)")
+    parser.add_argument("--profile-timeout", type=float, default=120,
+                        help="seconds to wait for the profile to redraw")
+    parser.add_argument("--link", default="/?dataset=demo_sst_biscay&kind=map",
+                        help="shared link timed straight to its plot")
+    parser.add_argument("--png", default="demo_sst_biscay:map",
+                        help="DATASET:KIND of the PNG quicklook request")
+    args = parser.parse_args()
+    if not os.path.exists(CHROMIUM):
+        sys.exit(f"{CHROMIUM} not found (apt-get install chromium)")
+
+    port = free_port()
+    proxy = CountingProxy(port)
+    url = f"http://127.0.0.1:{port}"
+    log_path = Path(tempfile.gettempdir()) / f"bench_page_server_{port}.log"
+    start = time.perf_counter()
+    proc = start_server(args.catalog, port, proxy.port, log_path)
+    try:
+        wait_health(url, proc, log_path)
+        print(f"server: fresh process on {url}, /health after {time.perf_counter() - start:.1f}"
+              f" s (log {log_path}); machine load {os.getloadavg()[0]:.1f} on "
+              f"{os.cpu_count()} CPUs")
+        parts = set(args.only or ("png", "first", "update"))
+        if "png" in parts:
+            print("PNG quicklook (800×500), first request of the fresh server, then cached:")
+            dataset, kind = args.png.split(":")
+            bench_png(url, dataset, kind)
+            bench_png(url, "demo_mooring_biscay", "timeseries")
+        start = time.perf_counter()
+        get(f"{url}/")
+        print(f"page modules imported by one HTTP GET / ({time.perf_counter() - start:.1f} s)")
+        with sync_playwright() as pw:
+            if "first" in parts:
+                print("first page to first drawn plot: open /, click the first dataset, wait "
+                      "for painted pixels (fresh Chromium each run):")
+                bench_first_plot(pw, f"{url}/", args.runs, True, "first page → first plot")
+                print(f"shared link {args.link} straight to its painted plot:")
+                bench_first_plot(pw, url + args.link, args.runs, False, "shared link → plot")
+            if "update" in parts:
+                print("websocket bytes received for one update after changing the variable:")
+                ds, var, axis = args.map.split(":")
+                bench_update(pw, proxy, f"/?dataset={ds}&kind=map", var, axis, "map", True)
+                ds, var, axis = args.profile.split(":")
+                bench_update(pw, proxy, f"/?dataset={ds}&kind=profile", var, axis,
+                             "profile (information)", False, timeout_s=args.profile_timeout)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -117,7 +117,8 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
         # cells of ~3 screen pixels: tracks stay visible and means stay means (spreading
         # an aggregate of means would add neighbours up)
         element = rasterize(points, aggregator=_mean(color), width=max(style.width // 3, 100),
-                            height=max(style.height // 3, 80), dynamic=style.interactive)
+                            height=max(style.height // 3, 80), dynamic=style.interactive,
+                            pixel_ratio=1 / 3)
         element = element.apply(_float32)
         clabel = labels.get(color, color)
         element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, tools=["hover"],
@@ -187,7 +188,8 @@ def _grid_map(field: xr.DataArray, style: Style):
                             kdims=kdims, vdims=[label], crs=ccrs.GOOGLE_MERCATOR)
     else:
         image = gv.Image(data, kdims=["longitude", "latitude"], vdims=[label])
-    element = rasterize(image, width=style.width, height=style.height, dynamic=style.interactive)
+    element = rasterize(image, width=style.width, height=style.height, dynamic=style.interactive,
+                        pixel_ratio=0.5)
     element = element.apply(_float32)
     element = element.opts(cmap=cmap, colorbar=True, tools=["hover"], backend="bokeh")
     element = element.opts(cmap=cmap, colorbar=True, backend="matplotlib")

@@ -13,25 +13,14 @@ Prints figures (median of repeats) against the goals of the issue:
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from _timing import timed  # bench/ is on sys.path when a benchmark runs
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
-
-
-def timed(fn, repeat: int = 5) -> tuple[float, object]:
-    """Median wall time in seconds of ``fn()`` over ``repeat`` runs, and its last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def bench_scan() -> None:

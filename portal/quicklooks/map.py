@@ -116,9 +116,9 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
     if len(df) > RASTERIZE_ABOVE:
         # cells of ~3 screen pixels: tracks stay visible and means stay means (spreading
         # an aggregate of means would add neighbours up)
-        element = rasterize(points, aggregator=_mean(color), width=max(style.width // 3, 100),
-                            height=max(style.height // 3, 80), dynamic=style.interactive,
-                            pixel_ratio=1 / 3)
+        element = rasterize(points, aggregator=_mean(color), width=style.width,
+                            height=style.height, dynamic=style.interactive, pixel_ratio=1 / 3,
+                            streams=_ZOOM_STREAMS())
         element = element.apply(_float32)
         clabel = labels.get(color, color)
         element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, tools=["hover"],
@@ -165,6 +165,16 @@ def _mean(column: str):
     return ds.mean(column)
 
 
+def _ZOOM_STREAMS() -> list:  # noqa: N802 - reads as the constant it stands for
+    """Re-aggregate on zoom and pan only. The raster size comes from the Style, not
+    from the browser's plot size: HoloViews' default PlotSize stream re-rendered
+    every map once more as soon as the page had laid it out (a second round trip
+    before the first plot was final)."""
+    import holoviews as hv
+
+    return [hv.streams.RangeXY]
+
+
 def _grid_map(field: xr.DataArray, style: Style):
     import geoviews as gv
     import holoviews as hv
@@ -189,7 +199,7 @@ def _grid_map(field: xr.DataArray, style: Style):
     else:
         image = gv.Image(data, kdims=["longitude", "latitude"], vdims=[label])
     element = rasterize(image, width=style.width, height=style.height, dynamic=style.interactive,
-                        pixel_ratio=0.5)
+                        pixel_ratio=0.5, streams=_ZOOM_STREAMS())
     element = element.apply(_float32)
     element = element.opts(cmap=cmap, colorbar=True, tools=["hover"], backend="bokeh")
     element = element.opts(cmap=cmap, colorbar=True, backend="matplotlib")

@@ -113,7 +113,7 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
     style = style or Style()
     query = query or Query()
     if entry.source == "pointstore":
-        return _point_store_map(entry, kind, query, style)
+        return _point_store(entry, kind, query, style)
     names = [v.strip() for v in (query.variable or "").split(",") if v.strip()]
     if len(names) > 1:
         return _stacked(entry, kind, query, style, names, time_index)
@@ -124,23 +124,26 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
                  title=title, style=style)
 
 
-def _point_store_map(entry: DatasetEntry, kind: str | None, query: Query, style: Style):
-    """Point stores are aggregated per view, not loaded: their own caches apply."""
+def _point_store(entry: DatasetEntry, kind: str | None, query: Query, style: Style):
+    """Point stores are aggregated per view, not loaded: their own caches apply.
+
+    ``map``: counts, means or QC mix per pixel; ``profile``: the profile density."""
     import dataclasses
 
-    from portal.quicklooks import pointmap
+    from portal.quicklooks import pointmap, pointprofile
     from portal.settings import Settings
     from portal.sources import open_dataset
 
-    resolve_kind(entry, kind)
+    kind = resolve_kind(entry, kind)
     handle = open_dataset(entry, query)
     scheduler = Settings.from_env().dask_scheduler  # serve --dask-scheduler ADDRESS
     if scheduler and not handle.scheduler:
         handle = dataclasses.replace(handle, scheduler=scheduler)
     variable = resolve_variable(entry, query.variable) or "TEMP"
     try:
-        return pointmap.build(handle, variable=variable, query=query,
-                              title=entry.title or entry.id, style=style)
+        build = pointprofile.build if kind == "profile" else pointmap.build
+        return build(handle, variable=variable, query=query, title=entry.title or entry.id,
+                     style=style)
     except PortalError:
         raise
     except Exception as exc:  # noqa: BLE001 - name the dataset, keep the server up

@@ -47,6 +47,8 @@ def kinds_for(feature_type: str) -> tuple[str, ...]:
 
 def entry_kinds(entry) -> tuple[str, ...]:
     """Kinds that apply to a catalog entry: no profile view without vertical extent."""
+    if entry.source == "pointstore":  # aggregated: a map and a profile density
+        return ("map", "profile")
     kinds = kinds_for(entry.feature_type)
     vcov = entry.vertical_coverage
     flat = vcov is None or (vcov[1] - vcov[0]) <= 1e-6

@@ -3,8 +3,9 @@
 The store's handle aggregates the points (or its overview pyramid) onto a canvas
 (``xr.DataArray``): count, mean of a parameter, or QC classes. Colour comes last:
 count and mean as a colour-mapped image, the QC mix as an RGB composite (red bad,
-green good, blue probably good). In the page a ``RangeXY`` stream re-aggregates on
-every zoom and pan, so only the row groups in view are read.
+green good, blue probably good). Hovering a pixel shows its count and the mean of the
+parameter (both come from one aggregation pass). In the page a ``RangeXY`` stream
+re-aggregates on every zoom and pan, so only the row groups in view are read.
 """
 
 from __future__ import annotations
@@ -38,28 +39,78 @@ def _mercator_rows(da: xr.DataArray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return x, y_out, rows
 
 
-def _element(da: xr.DataArray, how: str, label: str, interactive: bool):
+def _grid(da, interactive: bool):
+    """Pixel centres (and the data resampled to even Mercator rows in the page), with CRS."""
     import cartopy.crs as ccrs
+
+    if interactive:
+        x, y, rows = _mercator_rows(da)
+        return x, y, ccrs.GOOGLE_MERCATOR, da.isel(y=rows)
+    return da.x.values, da.y.values, ccrs.PlateCarree(), da
+
+
+def _qc_element(da: xr.DataArray, interactive: bool):
+    """The QC mix as RGB: red bad, green good, blue probably good; empty cells clear."""
     import geoviews as gv
 
     from portal.pointstore.aggregate import qc_shares
 
-    if interactive:
-        x, y, rows = _mercator_rows(da)
-        crs, da = ccrs.GOOGLE_MERCATOR, da.isel(y=rows)
-    else:
-        x, y, crs = da.x.values, da.y.values, ccrs.PlateCarree()
-    if how == "qc":
-        shares = qc_shares(da).fillna(0.0)
-        total = da.sum("qc").values
-        rgb = [shares.sel(qc=c).values for c in ("bad", "good", "probably_good")]
-        alpha = (total > 0).astype("float64")
-        return gv.RGB((x, y, *rgb, alpha), vdims=["R", "G", "B", "A"], crs=crs)
-    values = da.values.astype("float32")
-    if how == "count":  # counts span decades: colour their logarithm
+    x, y, crs, da = _grid(da, interactive)
+    shares = qc_shares(da).fillna(0.0)
+    rgb = [shares.sel(qc=c).values for c in ("bad", "good", "probably_good")]
+    alpha = (da.sum("qc").values > 0).astype("float64")
+    return gv.RGB((x, y, *rgb, alpha), vdims=["R", "G", "B", "A"], crs=crs)
+
+
+def _stats_element(ds: xr.Dataset, how: str, label: str, variable: str, interactive: bool):
+    """Count or mean as the colour, the other beside it: hover shows both at a pixel.
+
+    In count mode the image holds log10(count) (counts span decades); the hover turns
+    it back into the count in the browser, so only two arrays travel, not three.
+    """
+    import geoviews as gv
+    import holoviews as hv
+
+    x, y, crs, ds = _grid(ds, interactive)
+    count = ds["count"].values.astype("float32")
+    mean = ds["mean"].values.astype("float32")
+    units = ds.attrs.get("units", "")
+    mean_dim = hv.Dimension("mean", label=f"Mean {variable}" + (f" [{units}]" if units else ""))
+    if how == "count":
         with np.errstate(divide="ignore", invalid="ignore"):
-            values = np.where(values > 0, np.log10(np.maximum(values, 1e-3)), np.nan)
-    return gv.Image((x, y, values), vdims=[label], crs=crs)
+            colour = np.where(count > 0, np.log10(np.maximum(count, 1e-3)), np.nan)
+    if not interactive:  # a PNG has no hover (and Matplotlib draws one value per cell)
+        values = colour if how == "count" else mean
+        return gv.Image((x, y, values.astype("float32")), vdims=[label], crs=crs)
+    if how == "count":
+        element = gv.Image((x, y, colour.astype("float32"), mean), vdims=[label, mean_dim],
+                           crs=crs)
+        tips = [("Observations", "@image{obs}"), (mean_dim.label, "@{mean}{0.000}")]
+    else:
+        element = gv.Image((x, y, mean, count), vdims=[label, "count"], crs=crs)
+        tips = [("Observations", "@{count}{0,0}"), (mean_dim.label, "@image{0.000}")]
+    return element.opts(tools=[_hover(tips, count_is_log=how == "count")], backend="bokeh")
+
+
+def _hover(tips: list[tuple[str, str]], count_is_log: bool):
+    """A hover tool giving longitude, latitude (from Web Mercator) and the cell's values.
+
+    GeoViews' own geographic hover replaces custom tooltips, hence an explicit tool."""
+    from bokeh.models import CustomJSHover, HoverTool
+
+    formatters = {"$x": CustomJSHover(code=_LON_JS), "$y": CustomJSHover(code=_LAT_JS)}
+    if count_is_log:
+        formatters["@image"] = CustomJSHover(code=_FROM_LOG10_JS)
+    tips = [("Longitude", "$x{custom}"), ("Latitude", "$y{custom}"),
+            *[(k, v.replace("{obs}", "{custom}")) for k, v in tips]]
+    return HoverTool(tooltips=tips, formatters=formatters)
+
+
+_LON_JS = "return (value / 6378137 * 180 / Math.PI).toFixed(3) + '°'"
+_LAT_JS = ("return ((2 * Math.atan(Math.exp(value / 6378137)) - Math.PI / 2) * 180 / Math.PI)"
+           ".toFixed(3) + '°'")
+_FROM_LOG10_JS = ("return (value === value && value !== null) ? "
+                  "Math.round(Math.pow(10, value)).toLocaleString('en') : '0'")
 
 
 def build(handle, *, variable: str, query: Query, title: str, style: Style):
@@ -67,27 +118,36 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
     import holoviews as hv
 
     how = HOW_BY_COLOR[style.color_by]
-    label = {"count": "Observations per cell (log10)", "mean": f"Mean {variable}"}.get(how,
-                                                                                   "QC mix")
+    label = {"count": f"{variable} observations per cell (log10)",
+             "mean": f"Mean {variable}"}.get(how, "QC mix")
     cmap = resolve_cmap("viridis" if how == "count" and style.cmap == "auto" else style.cmap,
                         "", variable)
     width, height = max(style.width // CELL_PX, 100), max(style.height // CELL_PX, 60)
     west, south, east, north = query.bbox or (-180.0, -80.0, 180.0, 85.0)
 
     def aggregate(bbox):
-        da = handle.aggregate(query, bbox=bbox, width=width, height=height, how=how,
-                              variable=variable)
-        element = _element(da, how, label, style.interactive)
-        source = da.attrs.get("source", "points")
-        note = (f"{int(da.attrs.get('points', 0)):,} observations in view, from the "
-                f"{source}" + (f"; {da.attrs.get('row_groups_read', 0)} of "
-                               f"{da.attrs.get('row_groups_total', 0)} row groups read"
-                               if source == "points" else ""))
+        if how == "qc":
+            agg = handle.aggregate(query, bbox=bbox, width=width, height=height, how="qc",
+                                   variable=variable)
+            element, n = _qc_element(agg, style.interactive), int(agg.sum())
+        else:
+            agg = handle.aggregate_stats(query, bbox=bbox, width=width, height=height,
+                                         variable=variable)
+            element = _stats_element(agg, how, label, variable, style.interactive)
+            n = int(agg["count"].sum())
+        source = agg.attrs.get("source", "points")
+        note = (f"{n:,} {variable} observations in view, from the {source}"
+                + (f"; {agg.attrs.get('row_groups_read', 0)} of "
+                   f"{agg.attrs.get('row_groups_total', 0)} row groups read"
+                   if source == "points" else ""))
         opts = {"title": f"{title} — {note}"}
         if how != "qc":
             opts.update(cmap=cmap, colorbar=True, clabel=label)
-        return element.opts(tools=["hover"], **opts, backend="bokeh").opts(**opts,
-                                                                          backend="matplotlib")
+        if how == "count":  # overviews spread coarse cells: keep the scale at >= 1 point
+            top = float(np.nanmax(agg["count"].values, initial=10.0))
+            opts["clim"] = (0.0, float(np.log10(max(top, 10.0))))
+        bokeh = {"tools": ["hover"]} if how == "qc" else {}
+        return element.opts(**bokeh, **opts, backend="bokeh").opts(**opts, backend="matplotlib")
 
     if not style.interactive:
         return (aggregate((west, south, east, north)) * land_layer(False)).opts(

@@ -3,7 +3,8 @@
 Unlike the other adapters, :meth:`PointStoreSource.open` returns a lightweight
 :class:`PointStoreHandle`, not an ``xarray.Dataset``: a store may hold billions of rows,
 which are never materialised. Quicklooks ask the handle for aggregates
-(:meth:`~PointStoreHandle.aggregate`, :meth:`~PointStoreHandle.profile_density`) — already
+(:meth:`~PointStoreHandle.aggregate`, :meth:`~PointStoreHandle.aggregate_stats`,
+:meth:`~PointStoreHandle.profile_density`) — already
 ``xr.DataArray`` canvases, shaded last — or for a bounded sample of observations in the
 canonical form (:meth:`~PointStoreHandle.observations`). Catalog arguments: ``store`` (the
 folder), optional ``dask_scheduler``.
@@ -44,6 +45,14 @@ class PointStoreHandle:
         from portal.pointstore.aggregate import render_aggregate
 
         return render_aggregate(self.store, **{**_from_query(query), **self._sched(), **kwargs})
+
+    def aggregate_stats(self, query: Query | None = None, **kwargs) -> xr.Dataset:
+        """Count and mean of a parameter per cell in one pass (what the map's hover shows;
+        see :func:`portal.pointstore.aggregate.aggregate_dataset`)."""
+        from portal.pointstore.aggregate import aggregate_dataset
+
+        args = {**_from_query(query), **self._sched(), **kwargs}
+        return aggregate_dataset(self.store, **args)
 
     def profile_density(self, query: Query | None = None, **kwargs) -> xr.DataArray:
         from portal.pointstore.aggregate import profile_density

@@ -26,14 +26,18 @@ def _static(element):
     return element
 
 
-def _title_on_figure(fig) -> None:
-    """Move the axes title to the figure: Cartopy's GeoAxes does not draw its own."""
+def _title_on_figure(fig, width: int) -> None:
+    """Move the axes title to the figure (Cartopy's GeoAxes does not draw its own),
+    wrapped on at most two lines that fit the image: a long title is never cut off."""
+    import textwrap
+
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     if titles:
         for ax in fig.axes:
             ax.set_title("")
-        text = titles[0] if len(titles[0]) <= 110 else titles[0][:107] + "…"
-        fig.suptitle(text, fontsize=11, y=0.97)
+        per_line = max(int(width / 7.6), 30)  # 10-point DejaVu Sans: ~7.6 px a character
+        lines = textwrap.wrap(titles[0], per_line, max_lines=2, placeholder=" …")
+        fig.suptitle("\n".join(lines), fontsize=10, y=0.985, va="top")
 
 
 def render_png(element, width: int = 800, height: int = 500) -> bytes:
@@ -51,7 +55,7 @@ def render_png(element, width: int = 800, height: int = 500) -> bytes:
         plot = renderer.get_plot(element)
         fig = plot.state
         fig.set_size_inches(width / DPI, height / DPI)
-        _title_on_figure(fig)
+        _title_on_figure(fig, width)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
         import matplotlib.pyplot as plt

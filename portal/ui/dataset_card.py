@@ -2,7 +2,8 @@
 
 Every text that comes from metadata is escaped before it reaches HTML (a title
 holding ``<script>`` shows as text). The DOI becomes a link only when it looks
-like a DOI; the extent is drawn as a small map over the offline land layer.
+like a DOI; the extent is a small inline SVG map over the offline land layer. The
+page shows the card's header (title, who, when) above the plot and its details below.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import panel as pn
 import param
 
 from portal.catalog.model import DatasetEntry
+from portal.quicklooks.extent import extent_svg
 from portal.ui.i18n import t
 
 STYLESHEET = "/assets/portal.css"
@@ -43,8 +45,19 @@ def citation(entry: DatasetEntry) -> str:
     return text
 
 
+def header_html(entry: DatasetEntry, lang: str) -> str:
+    """Title and one line of who/what/when, above the plot; every value escaped."""
+    esc = html.escape
+    bits = [entry.institution, entry.platform or entry.feature_type]
+    if entry.time_coverage:
+        bits.append(f"{entry.time_coverage[0][:10]} → {entry.time_coverage[1][:10]}")
+    line = " · ".join(esc(b) for b in bits if b)
+    return (f"<div class='portal-card'><h2 class='portal-card-title'>{esc(entry.title or entry.id)}"
+            f"</h2><div class='portal-card-line'>{line}</div></div>")
+
+
 def card_html(entry: DatasetEntry, lang: str) -> str:
-    """The card's HTML, every metadata value escaped."""
+    """The card's details (summary, metadata, citation), every metadata value escaped."""
     esc = html.escape
     rows = []
     if entry.institution:
@@ -58,72 +71,47 @@ def card_html(entry: DatasetEntry, lang: str) -> str:
     if entry.vertical_coverage:
         lo, hi = entry.vertical_coverage
         rows.append((t("vertical_coverage", lang), f"{lo:g} – {hi:g}" if hi != lo else f"{lo:g}"))
-    if entry.license:  # licences can run to a paragraph: scroll it, keep the plot in view
+    if entry.license:  # licences can run to a paragraph: scroll it
         rows.append((t("license", lang), f"<div class='portal-long'>{esc(entry.license)}</div>"))
     if entry.doi:
         rows.append((t("doi", lang), doi_link(entry.doi)))
     table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     summary = esc(entry.summary or "")
+    mini = extent_svg(tuple(entry.bbox)) if entry.bbox else ""
     return (
-        f"<div class='portal-card'><h2 class='portal-card-title'>{esc(entry.title or entry.id)}"
-        f"</h2><p class='portal-summary'>{summary}</p><table class='portal-meta'>{table}</table>"
+        f"<div class='portal-details'><div class='portal-details-text'>"
+        f"<h3 class='portal-about'>{t('about', lang)}</h3>"
+        f"<p class='portal-summary'>{summary}</p><table class='portal-meta'>{table}</table>"
         f"<details><summary>{t('citation', lang)}</summary>"
-        f"<p class='portal-citation'>{esc(citation(entry))}</p></details></div>"
+        f"<p class='portal-citation'>{esc(citation(entry))}</p></details></div>{mini}</div>"
     )
 
 
-def extent_map(entry: DatasetEntry, width: int = 280, height: int = 170):
-    """A small map of the dataset's bounding box over land (None without a bbox)."""
-    if not entry.bbox:
-        return None
-    import geoviews as gv
-
-    from portal.quicklooks import ensure_backends
-    from portal.quicklooks.style import land_layer
-
-    ensure_backends()
-    west, south, east, north = entry.bbox
-    pad = max(east - west, north - south, 4.0) * 0.6
-    box = gv.Rectangles([(west, south, max(east, west + 0.05), max(north, south + 0.05))])
-    box = box.opts(fill_alpha=0.25, fill_color="#e4572e", line_color="#e4572e", line_width=2)
-    from portal.quicklooks.map import mercator
-
-    lon = (max(west - pad, -180), min(east + pad, 180))
-    lat = (max(south - pad, -85), min(north + pad, 85))
-    xlim, ylim = mercator(lon, lat)
-    land = land_layer(True, extent=(lon, lat))  # clipped to the window: a light thumbnail
-    overlay = (land * box).opts(width=width, height=height, toolbar=None, xaxis=None,
-                                yaxis=None, xlim=xlim, ylim=ylim, backend="bokeh")
-    # linked_axes=False: Panel would otherwise tie this map's ranges to the quicklook map's
-    return pn.pane.HoloViews(overlay, backend="bokeh", width=width, height=height, margin=(0, 8),
-                             linked_axes=False)
-
-
 class DatasetCard(pn.viewable.Viewer):
-    """Metadata of the chosen dataset."""
+    """Metadata of the chosen dataset: a compact header above the plot, details below it."""
 
     entry = param.ClassSelector(class_=DatasetEntry, allow_None=True)
     lang = param.String(default="en")
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._layout = None
+        self.header = pn.panel(self._header, sizing_mode="stretch_width")
+        self.details = pn.panel(self._details, sizing_mode="stretch_width")
 
     @param.depends("entry", "lang")
-    def _info(self):
+    def _header(self):
         if self.entry is None:
             return pn.pane.HTML(f"<p class='portal-hint'>{t('no_dataset', self.lang)}</p>",
                                 stylesheets=[STYLESHEET])
-        return pn.pane.HTML(card_html(self.entry, self.lang), sizing_mode="stretch_width",
-                            stylesheets=[STYLESHEET])
+        return pn.pane.HTML(header_html(self.entry, self.lang), sizing_mode="stretch_width",
+                            stylesheets=[STYLESHEET], margin=(5, 10, 0, 10))
 
-    @param.depends("entry")
-    def _mini(self):  # apart from the text: a language switch does not redraw the map
-        mini = extent_map(self.entry) if self.entry is not None else None
-        return mini if mini is not None else pn.Spacer(width=0)
+    @param.depends("entry", "lang")
+    def _details(self):
+        if self.entry is None:
+            return pn.Spacer(height=0)
+        return pn.pane.HTML(card_html(self.entry, self.lang), sizing_mode="stretch_width",
+                            stylesheets=[STYLESHEET], css_classes=["portal-card-details"])
 
     def __panel__(self):
-        if self._layout is None:  # one layout: re-adding the card adds no second set of views
-            self._layout = pn.Row(pn.panel(self._info, sizing_mode="stretch_width"),
-                                  pn.panel(self._mini), sizing_mode="stretch_width")
-        return self._layout
+        return pn.Column(self.header, self.details, sizing_mode="stretch_width")

@@ -26,6 +26,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_dataset": {"en": "Choose a dataset in the list to see its data.",
                    "fr": "Choisissez un jeu de données dans la liste pour voir ses données."},
     "summary": {"en": "Summary", "fr": "Résumé"},
+    "about": {"en": "About this dataset", "fr": "À propos de ce jeu de données"},
     "license": {"en": "Licence", "fr": "Licence"},
     "doi": {"en": "DOI", "fr": "DOI"},
     "citation": {"en": "How to cite", "fr": "Comment citer"},

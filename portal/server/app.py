@@ -7,7 +7,8 @@ way: it adds the embed app, the routes and the frame-ancestors header itself.
 
 import panel as pn
 
-from portal.server.serve import page_app
+from portal.server.serve import page_app, skip_mathjax
 
 pn.extension(loading_indicator=True)
+skip_mathjax()
 page_app().servable()

@@ -188,7 +188,8 @@ class QuicklookPane(pn.viewable.Viewer):
         self.state.depth = f"{lo:g}/{hi:g}"
 
     def _copy_button(self, lang: str):
-        copy = pn.widgets.Button(name=t("copy_link", lang), icon="link", button_type="light",
+        copy = pn.widgets.Button(name=t("copy_link", lang), button_type="primary",
+                                 button_style="outline", height=32,
                                  css_classes=["portal-copy-link"])
         copy.js_on_click(args={"button": copy, "label": t("copy_link", lang),
                                "label_done": t("link_copied", lang)}, code=COPY_JS)
@@ -272,11 +273,15 @@ class QuicklookPane(pn.viewable.Viewer):
                 self.state.extent = ""
             return
         west, east, south, north = lonlat_of_mercator(x_range, y_range)
+        old = parse_bbox(self.state.extent) if self.state.extent else None
+        if old and max(abs(a - b) for a, b in zip(old, (west, south, east, north),
+                                                  strict=True)) < 1e-3:
+            return  # the view the URL already names (first draw of a shared link)
         if south < north:
             self.state.extent = f"{west:.3f},{south:.3f},{east:.3f},{north:.3f}"
 
     def __panel__(self):
-        plot = pn.panel(self._plot, loading_indicator=True, defer_load=False,
+        plot = pn.panel(self._plot, loading_indicator=True, defer_load=True,
                         sizing_mode="stretch_width", min_height=self.plot_height)
         self._views.append(plot)
         if not self.show_controls:

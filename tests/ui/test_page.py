@@ -1,0 +1,65 @@
+"""The page object without a browser: layout file, template resources, MathJax left out."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.catalog.loader import Catalog
+from portal.catalog.model import DatasetEntry
+
+
+@pytest.fixture
+def catalog():
+    entry = DatasetEntry.from_metadata("grid", "netcdf", {"urlpath": "/nowhere.nc"},
+                                       {"title": "A grid", "featureType": "grid",
+                                        "variables": [{"name": "sst"}]})
+    return Catalog({"grid": entry})
+
+
+def _page(catalog):
+    from portal.ui.page import PortalPage
+    from portal.ui.state import ViewState
+
+    return PortalPage(state=ViewState(), catalog=catalog).template()
+
+
+def test_default_template_loads_nothing_from_outside(catalog):
+    tmpl = _page(catalog)
+    assert type(tmpl).__name__ == "PortalTemplate"
+    resources = tmpl.resolve_resources()
+    urls = [u for kind in ("css", "js", "js_modules") for u in resources.get(kind, {}).values()]
+    assert not [u for u in urls if str(u).startswith(("http://", "https://"))], urls
+
+
+def test_portal_layout_file_is_honoured(catalog, tmp_path, monkeypatch):
+    from portal.ui.page import load_layout
+
+    layout = tmp_path / "brand.yaml"
+    layout.write_text("template: fast_list\nheader_background: '#123456'\nsidebar_width: 300\n")
+    monkeypatch.setenv("PORTAL_LAYOUT", str(layout))
+    load_layout.cache_clear()
+    tmpl = _page(catalog)
+    assert type(tmpl).__name__ == "FastListTemplate"
+    assert tmpl.header_background == "#123456" and tmpl.sidebar_width == 300
+
+
+def test_mathjax_bundle_left_out_of_pages_with_html(monkeypatch):
+    import panel as pn
+    from bokeh.document import Document
+    from bokeh.resources import Resources
+    from panel.io import resources
+
+    from portal.server.serve import skip_mathjax
+
+    # restored after the test: skip_mathjax changes the process (as the server wants)
+    monkeypatch.setattr(resources, "_panel_use_mathjax", resources._panel_use_mathjax)
+    doc = Document()
+    pn.pane.HTML("<p>$x$ costs 1.8 MB of MathJax</p>").server_doc(doc)
+
+    def mathjax_files():
+        bundle = resources.bundle_resources(doc.roots, Resources(mode="server"))
+        return [f for f in map(str, bundle.js_files) if "mathjax" in f]
+
+    assert mathjax_files(), "Panel no longer adds MathJax for HTML panes: drop skip_mathjax"
+    skip_mathjax()
+    assert mathjax_files() == []

@@ -9,7 +9,9 @@ JavaScript), opening ``/``, clicking the first dataset of the list and waiting u
 plot's canvas holds real pixels (goal ≤ 2 s); the server process was started fresh, and
 one plain HTTP GET of ``/`` imported the page modules before the first run, so run 1 also
 pays the server's data load of that dataset while later runs hit its shared cache (every
-run is printed); the same for a shared link straight to a map; (3) the websocket bytes a
+run is printed); the same for a shared link straight to a map, and for the floor: a
+minimal Panel page with one Bokeh figure and the same template and bundles
+(``bench/_floor_app.py``), timed the same way in the same run; (3) the websocket bytes a
 map update costs after changing the variable (largest frame and total, goal ≤ 250 KB),
 captured with Playwright's ``page.on("websocket")``, plus the same for a profile, for
 information.
@@ -269,6 +271,35 @@ def bench_update(pw, proxy: CountingProxy, path: str, variable_text: str, axis_t
               f"{verdict(total <= GOAL_UPDATE_BYTES)}, wire {verdict(wire <= GOAL_UPDATE_BYTES)}")
 
 
+def bench_floor(pw, runs: int) -> None:
+    """The same figure for a minimal Panel page (one Bokeh figure, the portal's template
+    and bundles): the floor no Panel page goes below on this machine."""
+    port = free_port()
+    log_path = Path(tempfile.gettempdir()) / f"bench_page_floor_{port}.log"
+    log = open(log_path, "w")  # noqa: SIM115 - the child keeps it
+    proc = subprocess.Popen([sys.executable, str(REPO / "bench" / "_floor_app.py"), str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=str(REPO),
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                get(url, timeout=5)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    print(f"  floor app did not start (log {log_path})")
+                    return
+                time.sleep(0.3)
+        print("floor, same run: a minimal Panel page (one 100-point Bokeh figure, the portal's "
+              "template and bundles, no data):")
+        bench_first_plot(pw, url, runs, False, "floor → plot")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--catalog", help="catalog file (default: the demo catalog)")
@@ -316,6 +347,7 @@ def main() -> int:
                 bench_first_plot(pw, f"{url}/", args.runs, True, "first page → first plot")
                 print(f"shared link {args.link} straight to its painted plot:")
                 bench_first_plot(pw, url + args.link, args.runs, False, "shared link → plot")
+                bench_floor(pw, args.runs)
             if "update" in parts:
                 print("websocket bytes received for one update after changing the variable:")
                 ds, var, axis = args.map.split(":")

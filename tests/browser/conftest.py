@@ -2,7 +2,7 @@
 
 One session builds a small catalog from real files in ``../shared/data`` (an Argo
 multi-profile, a tide-gauge time series, a MODIS SST grid, a dataset whose title
-carries ``<script>`` and an unreadable file), starts ``odatis-portal serve`` on a free
+carries ``<script>``, an unreadable file and a generated 2x10^5-point store), starts ``odatis-portal serve`` on a free
 loopback port with ``--embed-origin`` set to a second loopback server that hosts an
 ``<iframe>`` test page, and launches one headless Debian Chromium through Playwright
 (``executable_path="/usr/bin/chromium"``, never ``playwright install``). Each test gets
@@ -63,7 +63,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _entries():
+def _entries(store: Path | None = None):
     from portal.catalog.model import DatasetEntry
 
     try:
@@ -86,6 +86,11 @@ def _entries():
         "badfile", "netcdf", {"urlpath": str(SHARED_DATA / BAD_FILE)},
         {"title": "Unreadable file (test)", "featureType": "grid",
          "variables": [{"name": "sst", "long_name": "Sea surface temperature"}]}))
+    if store is not None:
+        from portal.pointstore import store_info
+
+        entries.append(DatasetEntry.from_metadata("points", "pointstore", {"store": str(store)},
+                                                  store_info(str(store))["metadata"]))
     return entries
 
 
@@ -104,9 +109,12 @@ def test_catalog(tmp_path_factory) -> Path:
     if missing:
         pytest.skip(f"shared test files missing: {', '.join(missing)}")
     from portal.catalog.loader import write_catalog
+    from portal.pointstore.demo import generate
 
-    path = tmp_path_factory.mktemp("browser") / "catalog.yaml"
-    return Path(write_catalog(_entries(), path, title="Browser test catalog"))
+    folder = tmp_path_factory.mktemp("browser")
+    generate(200_000, str(folder / "points"), seed=5)  # a point store is a dataset too
+    path = folder / "catalog.yaml"
+    return Path(write_catalog(_entries(folder / "points"), path, title="Browser test catalog"))
 
 
 def _serve_command() -> list[str]:
@@ -175,7 +183,7 @@ def portal(test_catalog, artifacts):
                                        + log_path.read_text()[-3000:]) from None
                 time.sleep(0.5)
         _get(f"{url}/?dataset=modis_sst", timeout=120)  # warm: imports the page modules once
-        ids = list(FILES) + ["evil", "badfile"]
+        ids = list(FILES) + ["evil", "badfile", "points"]
         yield Portal(url=url, host_url=host_origin, ids=ids, log=log_path)
     finally:
         host.shutdown()
@@ -266,6 +274,11 @@ def bokeh_axis_labels(scope) -> list[str]:
     return scope.evaluate(f"""() => ({FIGURES_JS})().flatMap(f => [
         ...[...f.left, ...f.below, ...f.right].map(m => m.axis_label || m.title || ''),
     ]).filter(t => typeof t === 'string' && t)""")
+
+
+def figure_titles(scope) -> list[str]:
+    """Titles of the Bokeh figures on screen."""
+    return scope.evaluate(f"""() => ({FIGURES_JS})().map(f => f.title ? f.title.text : '')""")
 
 
 def figure_ranges(scope, title_part: str) -> list[float] | None:

@@ -32,6 +32,7 @@ from .conftest import (
     bokeh_axis_labels,
     distinct_colours,
     figure_ranges,
+    figure_titles,
     free_port,
     shadow_text,
     wait_for_plot,
@@ -431,3 +432,40 @@ def test_websocket_origin_check(portal):
     extensions, ack = run(portal.url)
     assert ack is not None
     assert "permessage-deflate" in extensions  # map updates travel compressed
+
+
+# ------------------------------------------------------------------------ point store
+
+
+def test_point_store_map_hover_and_profile_density(page, portal):
+    """Every point drawn server-side; hover gives a pixel's count and mean; the profile tab
+    draws the density of all profiles with the same machinery."""
+    page.goto(f"{portal.url}/?dataset=points&var=TEMP")
+    plot = wait_for_plot(page, "points_map_count")
+    wait_until(lambda: any("observations in view" in (t or "") for t in figure_titles(page)),
+               what="the point-store map title")
+    box = plot.bounding_box()
+    tooltip = None
+    # sweep the map until the cursor is over a cell holding points: the hover then gives
+    # the cell's count (a whole number) and the mean of the parameter
+    found = re.compile(r"Observations:?\s*([\d,]+)\s+Mean TEMP[^:]*:?\s*(-?\d+\.\d+)")
+    for fx in [i / 16 for i in range(2, 15)]:
+        for fy in [i / 10 for i in range(2, 9)]:
+            page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+            page.wait_for_timeout(80)
+            match = found.search(shadow_text(page))
+            if match:
+                tooltip = match
+                break
+        if tooltip:
+            break
+    assert tooltip is not None, "no hover tooltip with a count and a mean"
+    assert int(tooltip.group(1).replace(",", "")) >= 1
+    page.screenshot(path=str(ARTIFACTS / "points_hover.png"))
+    page.locator(".portal-control-kind").get_by_role("button", name="Profile").click()
+    page.wait_for_url(re.compile(r"kind=profile"))
+    wait_until(lambda: any("profile density of TEMP" in (t or "") for t in figure_titles(page)),
+               what="the profile-density plot")
+    wait_for_plot(page, "points_profile_density")
+    page.screenshot(path=str(ARTIFACTS / "points_profile_density_page.png"))
+    assert page.errors == []

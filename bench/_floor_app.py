@@ -19,7 +19,7 @@ def app():
     from portal.ui.page import portal_template
 
     rng = np.random.default_rng(0)
-    fig = figure(height=400, sizing_mode="stretch_width")
+    fig = figure(height=400, sizing_mode="stretch_width", css_classes=["portal-plot"])
     fig.scatter(rng.random(100), rng.random(100), color="#e4572e")
     fig.line(np.linspace(0, 1, 100), rng.random(100), color="#0b5394")
     button = pn.widgets.Button(name="dataset", css_classes=["portal-dataset-button"])

@@ -199,7 +199,8 @@ def _grid_map(field: xr.DataArray, style: Style):
     else:
         image = gv.Image(data, kdims=["longitude", "latitude"], vdims=[label])
     element = rasterize(image, width=style.width, height=style.height, dynamic=style.interactive,
-                        pixel_ratio=0.5, streams=_ZOOM_STREAMS())
+                        pixel_ratio=1 / 3 if style.interactive else 1.0,
+                        streams=_ZOOM_STREAMS())
     element = element.apply(_float32)
     element = element.opts(cmap=cmap, colorbar=True, tools=["hover"], backend="bokeh")
     element = element.opts(cmap=cmap, colorbar=True, backend="matplotlib")

@@ -14,7 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from portal.quicklooks import Style
-from portal.quicklooks.style import axis_label, land_layer, resolve_cmap
+from portal.quicklooks.style import axis_label, fit_title, land_layer, resolve_cmap
 
 RASTERIZE_ABOVE = 20_000
 PER_FEATURE = ("profile", "trajectoryProfile", "timeSeries", "timeSeriesProfile")
@@ -221,7 +221,7 @@ def build(data, *, variable: str, feature_type: str, title: str, style: Style):
     overlay = element * land_layer(style.interactive, (xlim, ylim))
     full_title = f"{title} — {what}"
     mx, my = mercator(xlim, ylim)
-    overlay = overlay.opts(title=full_title, responsive=True, height=style.height, xlim=mx,
+    overlay = overlay.opts(title=fit_title(full_title, style.width), responsive=True, height=style.height, xlim=mx,
                            ylim=my, active_tools=["wheel_zoom"], backend="bokeh")
     import cartopy.crs as ccrs
 

@@ -15,7 +15,7 @@ import xarray as xr
 
 from portal.catalog.model import Query
 from portal.quicklooks import Style
-from portal.quicklooks.style import _mercator_xy, land_layer, resolve_cmap
+from portal.quicklooks.style import _mercator_xy, fit_title, land_layer, resolve_cmap
 
 HOW_BY_COLOR = {"auto": "count", "value": "mean", "qc": "qc", "time": "count", "feature": "count"}
 CELL_PX = 2  # one aggregate cell per 2x2 screen pixels: smaller updates, same picture
@@ -147,7 +147,8 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
             top = float(np.nanmax(agg["count"].values, initial=10.0))
             opts["clim"] = (0.0, float(np.log10(max(top, 10.0))))
         bokeh = {"tools": ["hover"]} if how == "qc" else {}
-        return element.opts(**bokeh, **opts, backend="bokeh").opts(**opts, backend="matplotlib")
+        return element.opts(**bokeh, **{**opts, "title": fit_title(opts["title"], style.width)},
+                            backend="bokeh").opts(**opts, backend="matplotlib")
 
     if not style.interactive:
         return (aggregate((west, south, east, north)) * land_layer(False)).opts(

@@ -14,7 +14,7 @@ import numpy as np
 
 from portal.catalog.model import Query
 from portal.quicklooks import Style
-from portal.quicklooks.style import resolve_cmap
+from portal.quicklooks.style import fit_title, resolve_cmap
 
 CELL_PX = 2  # one cell per 2x2 screen pixels
 
@@ -55,7 +55,8 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
         n = int(da.sum())
         full = f"{title} — profile density of {variable}: {n:,} observations"
         return _log_image(da, variable, units, zlabel).opts(
-            title=full, cmap=cmap, colorbar=True, tools=["hover"], backend="bokeh").opts(
+            title=fit_title(full, style.width), cmap=cmap, colorbar=True, tools=["hover"],
+            backend="bokeh").opts(
             title=full, cmap=cmap, colorbar=True, backend="matplotlib")
 
     if not style.interactive:

@@ -13,7 +13,7 @@ import xarray as xr
 from portal.processing.qc import FLAG_COLORS, flag_label
 from portal.quicklooks import Style
 from portal.quicklooks.map import _decimal_year
-from portal.quicklooks.style import axis_label, resolve_cmap
+from portal.quicklooks.style import axis_label, fit_title, resolve_cmap
 
 
 def _paths(obs: xr.Dataset, variable: str, color: str) -> list[np.ndarray]:
@@ -74,7 +74,7 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
         element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1, linewidth=1.2,
                                backend="matplotlib")
     full = f"{title} — {n_profiles:,} profile{'s' if n_profiles != 1 else ''}, {obs.sizes['obs']:,} samples"
-    element = element.opts(title=full, invert_yaxis=True, responsive=True, height=style.height,
-                           show_grid=True, backend="bokeh")
+    element = element.opts(title=fit_title(full, style.width), invert_yaxis=True, responsive=True,
+                           height=style.height, show_grid=True, backend="bokeh")
     return element.opts(title=full, invert_yaxis=True, show_grid=True,
                         aspect=style.width / style.height, backend="matplotlib")

@@ -139,6 +139,22 @@ def _land_clipped(window: tuple[float, float, float, float] | None, mercator: bo
     return tuple(geoms)
 
 
+def fit_title(text: str, width: int) -> str:
+    """The title on as many lines (at most 3) as a ``width``-pixel Bokeh plot needs.
+
+    Bokeh draws '\\n' as a new line and never wraps by itself: a long dataset name
+    followed by its figures ran off the right edge of embeds. The name comes first,
+    the figures after ' — ' on their own line.
+    """
+    import textwrap
+
+    per_line = max(int(width / 8.5), 30)  # Bokeh's bold 13 px title: ~8.5 px a character
+    if len(text) <= per_line:
+        return text
+    lines = [line for part in text.split(" — ", 1) for line in textwrap.wrap(part, per_line)]
+    return "\n".join(lines[:3]) + (" …" if len(lines) > 3 else "")
+
+
 def _window(extent) -> tuple[float, float, float, float] | None:
     """A generous, rounded window around a map extent ((xmin, xmax), (ymin, ymax))."""
     if extent is None:

@@ -17,7 +17,7 @@ import xarray as xr
 from portal.processing.decimate import decimate_indices, is_regular, window
 from portal.processing.qc import FLAG_COLORS, flag_label
 from portal.quicklooks import Style
-from portal.quicklooks.style import axis_label
+from portal.quicklooks.style import axis_label, fit_title
 
 POINTS_PER_PIXEL = 2
 
@@ -65,8 +65,8 @@ def _curve(t, y, flags, n_visible, total, variable, ylabel, style: Style, title:
             pts = hv.Scatter((t[sel], y[sel]), kdim, ylabel, label=flag_label(int(flag), scheme))
             layers.append(pts.opts(color=colour, size=4, backend="bokeh").opts(
                 color=colour, s=6, backend="matplotlib"))
-    overlay = hv.Overlay(layers).opts(title=head, backend="bokeh").opts(title=head,
-                                                                         backend="matplotlib")
+    overlay = hv.Overlay(layers).opts(title=fit_title(head, style.width), backend="bokeh").opts(
+        title=head, backend="matplotlib")
     return overlay
 
 

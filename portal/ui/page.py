@@ -89,7 +89,8 @@ class PortalPage(pn.viewable.Viewer):
         if self._pane is not None:
             self._pane.dispose()
         self._pane = None if entry is None else QuicklookPane(
-            state=self.state, entry=entry, plot_height=int(self._layout.get("plot_height", 520)))
+            state=self.state, entry=entry, plot_height=int(self._layout.get("plot_height", 520)),
+            plot_width=int(self._layout.get("plot_width", 900)))
         # header, controls and plot first: the plot is in view at 1366x768; details below
         self._main.objects = [self._card.header, *([self._pane] if self._pane else []),
                               self._card.details]
@@ -180,7 +181,9 @@ def embed_page(catalog: Catalog):
     except PortalError as exc:
         return error_alert(exc, state.lang)
     height = _int_arg("height", int(layout.get("plot_height", 500)))
-    pane = QuicklookPane(state=state, entry=entry, show_controls=False, plot_height=height)
+    width = _int_arg("width", int(layout.get("plot_width", 800)))
+    pane = QuicklookPane(state=state, entry=entry, show_controls=False, plot_height=height,
+                         plot_width=width)
     return pn.Column(pane, sizing_mode="stretch_both", margin=0)
 
 

@@ -81,6 +81,7 @@ class QuicklookPane(pn.viewable.Viewer):
     entry = param.ClassSelector(class_=DatasetEntry)
     show_controls = param.Boolean(default=True)
     plot_height = param.Integer(default=520)
+    plot_width = param.Integer(default=900, doc="expected width: raster size, title wrapping")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -229,7 +230,7 @@ class QuicklookPane(pn.viewable.Viewer):
         kind = self.state.kind or None
         try:
             query = self.state.query()
-            style = self.state.style(height=self.plot_height)
+            style = self.state.style(width=self.plot_width, height=self.plot_height)
             element = await asyncio.to_thread(build_quicklook, self.entry, kind, query, style)
         except Exception as exc:  # noqa: BLE001 - every failure is shown, the page lives on
             if not isinstance(exc, PortalError):

@@ -81,6 +81,7 @@ class DatasetList(pn.viewable.Viewer):
 
     state = param.ClassSelector(class_=ViewState)
     entries = param.List(default=[], doc="all DatasetEntry records of the catalog")
+    found = param.List(default=[], doc="ids matching the search and facets, in list order")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -88,13 +89,12 @@ class DatasetList(pn.viewable.Viewer):
         self._search = pn.widgets.TextInput(name=t("search", lang), value=self.state.q,
                                             placeholder=t("search_placeholder", lang),
                                             sizing_mode="stretch_width")
-        self._facets = {
-            f: pn.widgets.MultiChoice(
-                name=t(_FACET_LABEL[f], lang),
-                options=[v for v, _ in facet_counts(self.entries, f)],
-                sizing_mode="stretch_width", visible=bool(facet_counts(self.entries, f)))
-            for f in FACETS
-        }
+        self._facets: dict = {}  # built on first opening of the filters (see _on_filters)
+        self._filters = pn.widgets.Toggle(name=t("filters", lang), value=False,
+                                          button_type="light", sizing_mode="stretch_width",
+                                          css_classes=["portal-filters"])
+        self._filters.param.watch(self._on_filters, "value")
+        self._facet_box = pn.Column(sizing_mode="stretch_width", visible=False, margin=0)
         self._search.param.watch(self._on_search, "value_input")
         self._count = pn.pane.HTML(margin=(4, 10), sizing_mode="stretch_width")
         self._items = DatasetItems(selected=self.state.dataset, sizing_mode="stretch_width",
@@ -103,10 +103,30 @@ class DatasetList(pn.viewable.Viewer):
         self.state.param.watch(lambda e: setattr(self._items, "selected", e.new), "dataset")
         self._results = pn.Column(self._count, self._items, sizing_mode="stretch_width",
                                   css_classes=["portal-results"])
-        for widget in self._facets.values():
-            widget.param.watch(lambda *_: self._refresh(), "value")
         self.state.param.watch(self._on_lang, "lang")
         self._refresh()
+
+    def _make_facets(self) -> dict:
+        lang = self.state.lang
+        facets = {}
+        for facet in FACETS:
+            counts = facet_counts(self.entries, facet)
+            if not counts:
+                continue
+            widget = pn.widgets.MultiChoice(name=t(_FACET_LABEL[facet], lang),
+                                            options=[v for v, _ in counts],
+                                            sizing_mode="stretch_width")
+            widget.param.watch(lambda *_: self._refresh(), "value")
+            facets[facet] = widget
+        return facets
+
+    def _on_filters(self, event) -> None:
+        """Facets are built when first shown: four choice widgets cost the first paint
+        ~0.3 s in the browser, and most visits start from the search box or the map."""
+        if event.new and not self._facets:
+            self._facets = self._make_facets()
+            self._facet_box.objects = list(self._facets.values())
+        self._facet_box.visible = bool(event.new)
 
     def _on_search(self, event) -> None:
         self.state.q = event.new or ""
@@ -115,6 +135,7 @@ class DatasetList(pn.viewable.Viewer):
     def _on_lang(self, event) -> None:
         self._search.name = t("search", event.new)
         self._search.placeholder = t("search_placeholder", event.new)
+        self._filters.name = t("filters", event.new)
         for facet, widget in self._facets.items():
             widget.name = t(_FACET_LABEL[facet], event.new)
         self._refresh()
@@ -134,9 +155,10 @@ class DatasetList(pn.viewable.Viewer):
         if more > 0:
             text += f"<br><span class='portal-sub'>{t('more_results', lang, n=more)}</span>"
         self._count.object = text
+        self.found = [e.id for e in found]
         self._items.items = [{"id": e.id, "title": e.title or e.id, "sub": _subtitle(e)}
                              for e in found[:MAX_SHOWN]]
 
     def __panel__(self):
-        return pn.Column(self._search, *self._facets.values(), self._results,
+        return pn.Column(self._search, self._filters, self._facet_box, self._results,
                          sizing_mode="stretch_width")

@@ -14,6 +14,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "tagline": {"en": "See ocean data before you download it",
                 "fr": "Voir les données océaniques avant de les télécharger"},
     "search": {"en": "Search datasets", "fr": "Rechercher des jeux de données"},
+    "filters": {"en": "Filters: data type, platform, variable, institution",
+                "fr": "Filtres : type de données, plateforme, variable, institution"},
     "search_placeholder": {"en": "title, variable, platform, institution…",
                            "fr": "titre, variable, plateforme, institution…"},
     "feature_type": {"en": "Data type", "fr": "Type de données"},
@@ -23,8 +25,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "datasets_found": {"en": "{n} datasets", "fr": "{n} jeux de données"},
     "more_results": {"en": "… and {n} more: refine the search",
                      "fr": "… et {n} autres : affinez la recherche"},
-    "no_dataset": {"en": "Choose a dataset in the list to see its data.",
-                   "fr": "Choisissez un jeu de données dans la liste pour voir ses données."},
+    "no_dataset": {"en": "Choose a dataset in the list to see its data, or click its box "
+                         "on the map.",
+                   "fr": "Choisissez un jeu de données dans la liste pour voir ses données, "
+                         "ou cliquez sur sa zone dans la carte."},
     "summary": {"en": "Summary", "fr": "Résumé"},
     "about": {"en": "About this dataset", "fr": "À propos de ce jeu de données"},
     "license": {"en": "Licence", "fr": "Licence"},

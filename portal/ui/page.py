@@ -2,8 +2,8 @@
 
 ``portal_page`` builds one session's page on a Panel template described by
 ``layouts/portal.yaml`` (title, colours, logo, sizes): header with the FR/EN
-switch, the dataset browser in the sidebar, the dataset card and the quicklook
-pane in the main area. ``embed_page`` builds the single quicklook of ``/embed``
+switch, the dataset browser in the sidebar, and in the main area either the map
+of all datasets (landing) or the chosen dataset's card and quicklook pane. ``embed_page`` builds the single quicklook of ``/embed``
 from URL parameters. Both create fresh objects per session.
 """
 
@@ -19,6 +19,7 @@ from portal.catalog.loader import Catalog
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
 from portal.ui.i18n import t
+from portal.ui.overview_map import OverviewMap
 from portal.ui.quicklook_pane import QuicklookPane
 from portal.ui.state import ViewState
 
@@ -76,6 +77,7 @@ class PortalPage(pn.viewable.Viewer):
         self._card = DatasetCard(entry=self._entry(), lang=self.state.lang)
         self._main = pn.Column(sizing_mode="stretch_width")
         self._pane: QuicklookPane | None = None
+        self._overview: OverviewMap | None = None
         self.state.param.watch(self._on_dataset, "dataset")
         self.state.param.watch(self._on_lang, "lang")
         self._build_main()
@@ -91,9 +93,16 @@ class PortalPage(pn.viewable.Viewer):
         self._pane = None if entry is None else QuicklookPane(
             state=self.state, entry=entry, plot_height=int(self._layout.get("plot_height", 520)),
             plot_width=int(self._layout.get("plot_width", 900)))
+        if entry is None:  # the landing page: where the datasets are
+            if self._overview is None:
+                self._overview = OverviewMap(state=self.state, entries=list(self.catalog),
+                                             height=int(self._layout.get("plot_height", 520)))
+                self._overview.show(self._list.found)
+                self._list.param.watch(lambda e: self._overview.show(e.new), "found")
+            self._main.objects = [self._card.header, self._overview]
+            return
         # header, controls and plot first: the plot is in view at 1366x768; details below
-        self._main.objects = [self._card.header, *([self._pane] if self._pane else []),
-                              self._card.details]
+        self._main.objects = [self._card.header, self._pane, self._card.details]
 
     def _on_dataset(self, _event) -> None:
         self._build_main()

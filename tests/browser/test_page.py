@@ -205,6 +205,7 @@ def test_changing_the_variable_redraws(page, portal):
 def test_language_switch_changes_the_labels(page, portal):
     page.goto(f"{portal.url}/?dataset=modis_sst")
     page.locator(".portal-control-var select").wait_for()
+    page.get_by_text("Search datasets").wait_for()
     english = shadow_text(page)
     for label in ("Search datasets", "Time range", "Quality control", "How to cite"):
         assert label in english
@@ -212,8 +213,10 @@ def test_language_switch_changes_the_labels(page, portal):
     page.get_by_text("Rechercher des jeux de données").wait_for()
     page.wait_for_url(re.compile(r"lang=fr"))
     wait_until(lambda: "Période" in shadow_text(page), what="French quicklook controls")
+    page.locator(".portal-filters button").click()  # the facets, built on first opening
+    wait_until(lambda: "Institution" in shadow_text(page), what="the facets")
     french = shadow_text(page)
-    for label in ("Type de données", "Contrôle qualité", "Palette", "Comment citer",
+    for label in ("Filtres", "Type de données", "Contrôle qualité", "Palette", "Comment citer",
                   "Copier le lien", "Couverture temporelle"):
         assert label in french, label
     for label in ("Search datasets", "Time range", "How to cite"):
@@ -468,4 +471,35 @@ def test_point_store_map_hover_and_profile_density(page, portal):
                what="the profile-density plot")
     wait_for_plot(page, "points_profile_density")
     page.screenshot(path=str(ARTIFACTS / "points_profile_density_page.png"))
+    assert page.errors == []
+
+
+MAP_IDS_JS = """() => {
+    for (const doc of Bokeh.documents) {
+        for (const m of doc.all_models) {
+            if (m.type === 'ColumnDataSource' && m.data.kind !== undefined && m.data.id) {
+                return [...m.data.id];
+            }
+        }
+    }
+    return null;
+}"""
+
+
+def test_facets_open_on_demand_and_filter_the_list(page, portal):
+    page.goto(f"{portal.url}/")
+    page.get_by_text(f"{len(portal.ids)} datasets").wait_for()
+    assert "Data type" not in shadow_text(page)  # not built before they are asked for
+    page.locator(".portal-filters button").click()
+    choice = page.locator(".bk-panel-models-widgets-CustomMultiSelect, .choices").first
+    choice.wait_for()
+    page.locator(".choices input").first.fill("grid")
+    page.keyboard.press("Enter")
+    page.get_by_text("3 datasets").wait_for()  # the MODIS grid, the hostile and the broken one
+    # the landing map follows the list: only the located grids keep their box
+    wait_until(lambda: sorted(page.evaluate(MAP_IDS_JS)) == ["evil", "modis_sst"],
+               what="the landing map to show the filtered datasets")
+    text = shadow_text(page)
+    assert "Argo float 6901744" not in text and "SST, Aqua MODIS" in text
+    page.screenshot(path=str(ARTIFACTS / "facets_grid.png"))
     assert page.errors == []

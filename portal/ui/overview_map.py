@@ -1,0 +1,130 @@
+"""The landing map: where the catalog's datasets are, before one is chosen.
+
+One Bokeh figure in Web Mercator with the offline land layer and a box per dataset
+(its bbox, outlined only when it spans the globe), coloured by data type; hovering a box names the dataset, clicking it
+opens the dataset. It is built directly with Bokeh (no data read, no HoloViews
+pipeline): the portal's first page shows a plot as fast as a page can.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import panel as pn
+import param
+
+from portal.ui.state import ViewState
+
+RADIUS = 6378137.0
+COLOURS = {"profile": "#e4572e", "trajectoryProfile": "#e4572e", "trajectory": "#17a398",
+           "timeSeries": "#7b2cbf", "timeSeriesProfile": "#7b2cbf", "grid": "#0b5394",
+           "point": "#f3a712"}
+
+
+def _x(lon: float) -> float:
+    return math.radians(max(min(lon, 180.0), -180.0)) * RADIUS
+
+
+def _y(lat: float) -> float:
+    lat = max(min(lat, 85.0), -85.0)
+    return RADIUS * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+@functools.lru_cache(maxsize=1)
+def land_patches() -> tuple[list, list]:
+    """Land outlines in Web Mercator, simplified for a world view (shared, read-only)."""
+    from portal.quicklooks.style import land_geometries
+
+    xs, ys = [], []
+    for poly in land_geometries():
+        ring = poly.simplify(0.3).exterior
+        if len(ring.coords) < 4:
+            continue
+        xs.append([round(_x(x)) for x, _ in ring.coords])
+        ys.append([round(_y(y)) for _, y in ring.coords])
+    return xs, ys
+
+
+def boxes(entries) -> dict[str, list]:
+    """Column data of the dataset boxes (at least ~1° so that stations show)."""
+    data: dict[str, list] = {k: [] for k in ("left", "right", "bottom", "top", "id", "title",
+                                             "kind", "colour", "alpha")}
+    for entry in entries:
+        if not entry.bbox:
+            continue
+        west, south, east, north = entry.bbox
+        pad_x, pad_y = max(0.0, 0.5 - (east - west) / 2), max(0.0, 0.5 - (north - south) / 2)
+        data["left"].append(_x(west - pad_x))
+        data["right"].append(_x(east + pad_x))
+        data["bottom"].append(_y(south - pad_y))
+        data["top"].append(_y(north + pad_y))
+        data["id"].append(entry.id)
+        data["title"].append(entry.title or entry.id)  # Bokeh escapes @fields in tooltips
+        data["kind"].append(entry.feature_type)
+        data["colour"].append(COLOURS.get(entry.feature_type, "#5b6770"))
+        data["alpha"].append(0.3 if east - west < 90 else 0.0)  # a global box: outline only
+    return data
+
+
+class OverviewMap(pn.viewable.Viewer):
+    """Boxes of the datasets on a world map; clicking one sets ``state.dataset``."""
+
+    state = param.ClassSelector(class_=ViewState)
+    entries = param.List(default=[])
+    height = param.Integer(default=420)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._source = None
+        self._ids: set[str] | None = None  # None: every entry
+
+    def _shown(self) -> list:
+        return [e for e in self.entries if self._ids is None or e.id in self._ids]
+
+    def _figure(self):
+        from bokeh.models import (
+            ColumnDataSource,
+            HoverTool,
+            MercatorTicker,
+            MercatorTickFormatter,
+            TapTool,
+        )
+        from bokeh.plotting import figure
+
+        self._source = ColumnDataSource(boxes(self._shown()))
+        fig = figure(height=self.height, sizing_mode="stretch_width", match_aspect=True,
+                     x_range=(_x(-180), _x(180)), y_range=(_y(-70), _y(80)),
+                     tools="pan,wheel_zoom,reset", active_scroll="wheel_zoom",
+                     css_classes=["portal-overview"], toolbar_location="right")
+        for axis, dim in ((fig.xaxis, "lon"), (fig.yaxis, "lat")):
+            axis.ticker = MercatorTicker(dimension=dim)
+            axis.formatter = MercatorTickFormatter(dimension=dim)
+        xs, ys = land_patches()
+        fig.patches(xs, ys, fill_color="#d9d4c7", line_color="#8a8a8a", line_width=0.5)
+        quads = fig.quad(left="left", right="right", bottom="bottom", top="top",
+                         source=self._source, fill_color="colour", fill_alpha="alpha",
+                         line_color="colour", line_width=2, hover_fill_alpha=0.5,
+                         hover_line_width=3)
+        fig.add_tools(HoverTool(renderers=[quads], tooltips=[("", "@title"), ("", "@kind")]),
+                      TapTool(renderers=[quads]))
+        fig.background_fill_color = "#eef4f8"
+        fig.grid.grid_line_alpha = 0.3
+        self._source.selected.on_change("indices", self._on_tap)
+        return fig
+
+    def show(self, ids: list[str]) -> None:
+        """Draw only these datasets (the list's search and facets)."""
+        self._ids = set(ids)
+        if self._source is not None:
+            self._source.selected.indices = []
+            self._source.data = boxes(self._shown())
+
+    def _on_tap(self, _attr, _old, new) -> None:
+        if new:
+            self.state.param.update(dataset=self._source.data["id"][new[0]], var="", kind="",
+                                    time="", depth="", bbox="", extent="")
+
+    def __panel__(self):
+        return pn.pane.Bokeh(self._figure(), sizing_mode="stretch_width",
+                             css_classes=["portal-overview"])

@@ -1,0 +1,61 @@
+"""The landing map: a box per dataset, a click on a box opens the dataset."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from portal.catalog.model import DatasetEntry
+from portal.ui.overview_map import OverviewMap, boxes, land_patches
+from portal.ui.state import ViewState
+
+
+def _entry(dataset_id, bbox, feature_type="profile", title=None):
+    meta = {"title": title or dataset_id, "featureType": feature_type}
+    if bbox:
+        meta["bbox"] = list(bbox)
+    return DatasetEntry.from_metadata(dataset_id, "netcdf", {"urlpath": "/x.nc"}, meta)
+
+
+@pytest.fixture
+def entries():
+    return [_entry("biscay", (-10.0, 43.0, 2.0, 51.0), "grid"),
+            _entry("station", (5.0, 43.0, 5.0, 43.0), "timeSeries", "<b>Station</b>"),
+            _entry("world", (-180.0, -80.0, 180.0, 90.0), "point"),
+            _entry("nowhere", None)]
+
+
+def test_one_box_per_located_dataset(entries):
+    data = boxes(entries)
+    assert data["id"] == ["biscay", "station", "world"]
+    left, right = data["left"][0], data["right"][0]
+    assert left == pytest.approx(math.radians(-10) * 6378137.0)
+    assert right == pytest.approx(math.radians(2) * 6378137.0)
+    assert data["right"][1] - data["left"][1] > 100_000  # a station still shows (~1°)
+    assert data["alpha"] == [0.3, 0.3, 0.0]  # a global box is only outlined
+    assert data["title"][1] == "<b>Station</b>"  # raw: Bokeh escapes @title in tooltips
+
+
+def test_land_is_drawn_in_mercator():
+    xs, ys = land_patches()
+    assert len(xs) > 50 and len(xs) == len(ys)
+    assert max(max(x) for x in xs) <= math.pi * 6378137.0 + 1
+
+
+def test_clicking_a_box_opens_its_dataset(entries):
+    state = ViewState(var="TEMP", extent="1,2,3,4")
+    overview = OverviewMap(state=state, entries=entries)
+    fig = overview._figure()
+    assert fig.css_classes == ["portal-overview"]
+    overview._source.selected.indices = [1]
+    assert state.dataset == "station" and state.var == "" and state.extent == ""
+
+
+def test_map_follows_the_list(entries):
+    overview = OverviewMap(state=ViewState(), entries=entries)
+    overview._figure()
+    overview.show(["world", "biscay"])
+    assert overview._source.data["id"] == ["biscay", "world"]
+    overview.show([])
+    assert overview._source.data["id"] == []

@@ -43,6 +43,7 @@ case "$mode" in
     if [ "$status" -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi
     .venv/bin/ruff check portal tests bench
     .venv/bin/python bench/bench_quicklooks.py --quick
+    .venv/bin/python bench/bench_pointstore.py --n 1e6 --repeat 3 --peer-repeat 1  # CI size
     exit "$status"
     ;;
   *)

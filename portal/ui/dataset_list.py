@@ -92,7 +92,8 @@ class DatasetList(pn.viewable.Viewer):
         self._facets: dict = {}  # built on first opening of the filters (see _on_filters)
         self._filters = pn.widgets.Toggle(name=t("filters", lang), value=False,
                                           button_type="light", sizing_mode="stretch_width",
-                                          css_classes=["portal-filters"])
+                                          css_classes=["portal-filters"],
+                                          stylesheets=[".bk-btn { white-space: normal; }"])
         self._filters.param.watch(self._on_filters, "value")
         self._facet_box = pn.Column(sizing_mode="stretch_width", visible=False, margin=0)
         self._search.param.watch(self._on_search, "value_input")

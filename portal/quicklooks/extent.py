@@ -19,6 +19,17 @@ BOX_COLOUR = "#e4572e"
 SEA = "#eef4f8"
 
 
+def lon_spans(west: float, east: float) -> list[tuple[float, float]]:
+    """The box's longitude span(s) in -180..180: 0..360 boxes moved, date-line boxes split."""
+    if east - west >= 359.0:
+        return [(-180.0, 180.0)]
+    if west >= 180.0:
+        return [(west - 360.0, east - 360.0)]
+    if east > 180.0:
+        return [(west, 180.0), (-180.0, east - 360.0)]
+    return [(west, east)]
+
+
 def _window(bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
     """A window around the box, at least 8° wide, clipped to the globe."""
     west, south, east, north = bbox
@@ -34,7 +45,12 @@ def extent_svg(bbox: tuple[float, float, float, float], width: int = 260,
     from portal.quicklooks.style import _land_clipped
 
     west, south, east, north = (float(v) for v in bbox)
-    w0, s0, e0, n0 = _window((west, south, east, north))
+    spans = lon_spans(west, east)
+    if len(spans) > 1:  # across the date line: the whole longitude range, both parts boxed
+        w0, s0, e0, n0 = _window((-180.0, south, 180.0, north))
+    else:
+        west, east = spans[0]
+        w0, s0, e0, n0 = _window((west, south, east, north))
     stretch = 1.0 / max(math.cos(math.radians((s0 + n0) / 2)), 0.2)
     span_x, span_y = e0 - w0, (n0 - s0) * stretch
     scale = min(width / span_x, height / span_y)
@@ -55,11 +71,14 @@ def extent_svg(bbox: tuple[float, float, float, float], width: int = 260,
         rings = [poly.exterior, *poly.interiors]
         d = " ".join("M" + " L".join(xy(x, y) for x, y in ring.coords) + "Z" for ring in rings)
         paths.append(f"<path d='{d}'/>")
-    x0, y0 = point(west, max(north, south + 0.05))
-    x1, y1 = point(max(east, west + 0.05), south)
-    box = (f"<rect x='{x0:.1f}' y='{y0:.1f}' width='{max(x1 - x0, 3):.1f}' "
-           f"height='{max(y1 - y0, 3):.1f}' fill='{BOX_COLOUR}' fill-opacity='0.25' "
-           f"stroke='{BOX_COLOUR}' stroke-width='2'/>")
+    rects = []
+    for lo, hi in spans:
+        x0, y0 = point(lo, max(north, south + 0.05))
+        x1, y1 = point(max(hi, lo + 0.05), south)
+        rects.append(f"<rect x='{x0:.1f}' y='{y0:.1f}' width='{max(x1 - x0, 3):.1f}' "
+                     f"height='{max(y1 - y0, 3):.1f}' fill='{BOX_COLOUR}' fill-opacity='0.25' "
+                     f"stroke='{BOX_COLOUR}' stroke-width='2'/>")
+    box = "".join(rects)
     return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
             f"viewBox='0 0 {width} {height}' class='portal-extent' role='img'>"
             f"<rect width='{width}' height='{height}' fill='{SEA}'/>"

@@ -91,7 +91,8 @@ class DatasetList(pn.viewable.Viewer):
                                             sizing_mode="stretch_width")
         self._facets: dict = {}  # built on first opening of the filters (see _on_filters)
         self._filters = pn.widgets.Toggle(name=t("filters", lang), value=False,
-                                          button_type="light", sizing_mode="stretch_width",
+                                          button_type="primary", button_style="outline",
+                                          sizing_mode="stretch_width",
                                           css_classes=["portal-filters"],
                                           stylesheets=[".bk-btn { white-space: normal; }"])
         self._filters.param.watch(self._on_filters, "value")

@@ -14,6 +14,7 @@ import math
 import panel as pn
 import param
 
+from portal.quicklooks.extent import lon_spans
 from portal.ui.state import ViewState
 
 RADIUS = 6378137.0
@@ -54,16 +55,18 @@ def boxes(entries) -> dict[str, list]:
         if not entry.bbox:
             continue
         west, south, east, north = entry.bbox
-        pad_x, pad_y = max(0.0, 0.5 - (east - west) / 2), max(0.0, 0.5 - (north - south) / 2)
-        data["left"].append(_x(west - pad_x))
-        data["right"].append(_x(east + pad_x))
-        data["bottom"].append(_y(south - pad_y))
-        data["top"].append(_y(north + pad_y))
-        data["id"].append(entry.id)
-        data["title"].append(entry.title or entry.id)  # Bokeh escapes @fields in tooltips
-        data["kind"].append(entry.feature_type)
-        data["colour"].append(COLOURS.get(entry.feature_type, "#5b6770"))
-        data["alpha"].append(0.3 if east - west < 90 else 0.0)  # a global box: outline only
+        pad_y = max(0.0, 0.5 - (north - south) / 2)
+        for lo, hi in lon_spans(west, east):
+            pad_x = max(0.0, 0.5 - (hi - lo) / 2)
+            data["left"].append(_x(lo - pad_x))
+            data["right"].append(_x(hi + pad_x))
+            data["bottom"].append(_y(south - pad_y))
+            data["top"].append(_y(north + pad_y))
+            data["id"].append(entry.id)
+            data["title"].append(entry.title or entry.id)  # Bokeh escapes @fields in tooltips
+            data["kind"].append(entry.feature_type)
+            data["colour"].append(COLOURS.get(entry.feature_type, "#5b6770"))
+            data["alpha"].append(0.3 if east - west < 90 else 0.0)  # global: outline only
     return data
 
 

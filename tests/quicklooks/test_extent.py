@@ -49,3 +49,14 @@ def test_only_numbers_enter_the_svg(bbox):
     for name, value in attrs:
         if name in ("d", "x", "y", "width", "height", "viewBox"):
             assert re.fullmatch(r"[-0-9., MLZ]*", value), (name, value[:40])
+
+
+def test_longitudes_beyond_180_stay_in_the_picture():
+    for bbox, n_boxes in (((200.0, 0.0, 220.0, 5.0), 1), ((150.0, -10.0, 200.0, 10.0), 2),
+                          ((0.25, -75.0, 359.75, 89.0), 1)):
+        _root, rects, _paths = _parse(extent_svg(bbox))
+        boxes = rects[1:]  # the first rect is the sea
+        assert len(boxes) == n_boxes, bbox
+        for box in boxes:
+            x, w = float(box.get("x")), float(box.get("width"))
+            assert -0.5 <= x and x + w <= 260.5, (bbox, x, w)

@@ -59,3 +59,16 @@ def test_map_follows_the_list(entries):
     assert overview._source.data["id"] == ["biscay", "world"]
     overview.show([])
     assert overview._source.data["id"] == []
+
+
+def test_longitudes_0_360_and_date_line():
+    data = boxes([_entry("pacific", (150.0, -10.0, 200.0, 10.0)),   # across the date line
+                  _entry("soda", (0.25, -75.0, 359.75, 89.0), "grid"),
+                  _entry("east", (200.0, 0.0, 220.0, 5.0))])
+    r = 6378137.0
+    lefts = [round(math.degrees(v / r), 3) for v in data["left"]]
+    rights = [round(math.degrees(v / r), 3) for v in data["right"]]
+    assert data["id"] == ["pacific", "pacific", "soda", "east"]
+    assert (lefts[0], rights[0]) == (150.0, 180.0) and (lefts[1], rights[1]) == (-180.0, -160.0)
+    assert (lefts[2], rights[2]) == (-180.0, 180.0)
+    assert (lefts[3], rights[3]) == (-160.0, -140.0)

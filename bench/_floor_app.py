@@ -16,7 +16,7 @@ def app():
     import panel as pn
     from bokeh.plotting import figure
 
-    from portal.ui.page import portal_template
+    from portal.ui.page import PortalTemplate
 
     rng = np.random.default_rng(0)
     fig = figure(height=400, sizing_mode="stretch_width", css_classes=["portal-plot"])
@@ -24,7 +24,7 @@ def app():
     fig.line(np.linspace(0, 1, 100), rng.random(100), color="#0b5394")
     button = pn.widgets.Button(name="dataset", css_classes=["portal-dataset-button"])
     plot = pn.pane.Bokeh(fig, css_classes=["portal-plot"], sizing_mode="stretch_width")
-    return portal_template()(title="floor", sidebar=[button], main=[plot])
+    return PortalTemplate(title="floor", sidebar=[button], main=[plot])
 
 
 def main() -> None:

@@ -36,11 +36,10 @@ def wrap_longitudes(lon: np.ndarray) -> tuple[np.ndarray, float]:
 
 def mercator(xlim: tuple[float, float], ylim: tuple[float, float]) -> tuple[tuple, tuple]:
     """Lon/lat limits in Web Mercator metres (what GeoViews' Bokeh plots use)."""
-    radius = 6378137.0
-    lat = np.clip(np.asarray(ylim, dtype="float64"), -85.0, 85.0)
-    xs = tuple(float(v) for v in np.radians(np.asarray(xlim, dtype="float64")) * radius)
-    ys = tuple(float(v) for v in radius * np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)))
-    return xs, ys
+    from portal.quicklooks.style import _mercator_xy
+
+    xs, ys = _mercator_xy(xlim, ylim)
+    return tuple(float(v) for v in xs), tuple(float(v) for v in ys)
 
 
 def _extent(lon: np.ndarray, lat: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:

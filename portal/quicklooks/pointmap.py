@@ -100,7 +100,7 @@ def _hover(tips: list[tuple[str, str]], count_is_log: bool):
 
     formatters = {"$x": CustomJSHover(code=_LON_JS), "$y": CustomJSHover(code=_LAT_JS)}
     if count_is_log:
-        formatters["@image"] = CustomJSHover(code=_FROM_LOG10_JS)
+        formatters["@image"] = CustomJSHover(code=FROM_LOG10_JS)
     tips = [("Longitude", "$x{custom}"), ("Latitude", "$y{custom}"),
             *[(k, v.replace("{obs}", "{custom}")) for k, v in tips]]
     return HoverTool(tooltips=tips, formatters=formatters)
@@ -109,7 +109,7 @@ def _hover(tips: list[tuple[str, str]], count_is_log: bool):
 _LON_JS = "return (value / 6378137 * 180 / Math.PI).toFixed(3) + '°'"
 _LAT_JS = ("return ((2 * Math.atan(Math.exp(value / 6378137)) - Math.PI / 2) * 180 / Math.PI)"
            ".toFixed(3) + '°'")
-_FROM_LOG10_JS = ("return (value === value && value !== null) ? "
+FROM_LOG10_JS = ("return (value === value && value !== null) ? "
                   "Math.round(Math.pow(10, value)).toLocaleString('en') : '0'")
 
 

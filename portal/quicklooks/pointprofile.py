@@ -14,6 +14,7 @@ import numpy as np
 
 from portal.catalog.model import Query
 from portal.quicklooks import Style
+from portal.quicklooks.pointmap import FROM_LOG10_JS
 from portal.quicklooks.style import fit_title, resolve_cmap
 
 CELL_PX = 2  # one cell per 2x2 screen pixels
@@ -30,10 +31,9 @@ def _log_image(da, variable: str, units: str, zlabel: str):
     ydim = hv.Dimension("z", label=zlabel)
     image = hv.Image((da.x.values, da.y.values, colour.astype("float32")), kdims=[xdim, ydim],
                      vdims=[hv.Dimension("log_count", label="Observations per cell (log10)")])
-    code = ("return (value === value && value !== null) ? "
-            "Math.round(Math.pow(10, value)).toLocaleString('en') : '0'")
     tips = [(xdim.label, "$x{0.000}"), (zlabel, "$y{0.0}"), ("Observations", "@image{custom}")]
-    return image.opts(hover_tooltips=tips, hover_formatters={"@image": CustomJSHover(code=code)},
+    formatters = {"@image": CustomJSHover(code=FROM_LOG10_JS)}
+    return image.opts(hover_tooltips=tips, hover_formatters=formatters,
                       backend="bokeh")
 
 

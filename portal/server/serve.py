@@ -90,6 +90,18 @@ def _origins(args) -> list[str]:
     return origins
 
 
+def settings_for(args, catalogs: tuple[str, ...]) -> Settings:
+    """Command-line values over the ``PORTAL_*`` environment (``PORTAL_LAYOUT``, and the
+    origins and scheduler when no flag is given), written back for the app processes."""
+    import dataclasses
+
+    base = Settings.from_env()
+    return dataclasses.replace(
+        base, catalogs=catalogs,
+        embed_origins=tuple(args.embed_origin or base.embed_origins),
+        dask_scheduler=getattr(args, "dask_scheduler", None) or base.dask_scheduler)
+
+
 def serve(args) -> int:
     """Serve until interrupted; returns the exit status."""
     import panel as pn
@@ -102,9 +114,11 @@ def serve(args) -> int:
         from portal.demo import ensure_demo_catalog
 
         catalogs = (ensure_demo_catalog(),)
-    settings = Settings(catalogs=catalogs, embed_origins=tuple(args.embed_origin or ()),
-                        dask_scheduler=getattr(args, "dask_scheduler", None))
+    settings = settings_for(args, catalogs)
     os.environ.update(settings.to_env())
+    from portal.ui.page import load_layout
+
+    load_layout(settings.layout)  # a bad PORTAL_LAYOUT stops here, not in every visitor's page
     count = len(load_catalog(list(catalogs)))
     log.info("serving %d datasets from %s on http://%s:%d", count, ", ".join(catalogs),
              args.address, args.port)

@@ -9,46 +9,40 @@ pipeline): the portal's first page shows a plot as fast as a page can.
 from __future__ import annotations
 
 import functools
-import math
 
+import numpy as np
 import panel as pn
 import param
 
 from portal.quicklooks.extent import lon_spans
 from portal.ui.state import ViewState
 
-RADIUS = 6378137.0
 COLOURS = {"profile": "#e4572e", "trajectoryProfile": "#e4572e", "trajectory": "#17a398",
            "timeSeries": "#7b2cbf", "timeSeriesProfile": "#7b2cbf", "grid": "#0b5394",
            "point": "#f3a712"}
 
 
-def _x(lon: float) -> float:
-    return math.radians(max(min(lon, 180.0), -180.0)) * RADIUS
-
-
-def _y(lat: float) -> float:
-    lat = max(min(lat, 85.0), -85.0)
-    return RADIUS * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
-
 @functools.lru_cache(maxsize=1)
 def land_patches() -> tuple[list, list]:
     """Land outlines in Web Mercator, simplified for a world view (shared, read-only)."""
-    from portal.quicklooks.style import land_geometries
+    from portal.quicklooks.style import _mercator_xy, land_geometries
 
     xs, ys = [], []
     for poly in land_geometries():
-        ring = poly.simplify(0.3).exterior
-        if len(ring.coords) < 4:
+        ring = np.asarray(poly.simplify(0.3).exterior.coords)
+        if len(ring) < 4:
             continue
-        xs.append([round(_x(x)) for x, _ in ring.coords])
-        ys.append([round(_y(y)) for _, y in ring.coords])
+        x, y = _mercator_xy(ring[:, 0], ring[:, 1])
+        xs.append(x.round().tolist())
+        ys.append(y.round().tolist())
     return xs, ys
 
 
 def boxes(entries) -> dict[str, list]:
-    """Column data of the dataset boxes (at least ~1° so that stations show)."""
+    """Column data of the dataset boxes (at least ~1° so that stations show), in Web
+    Mercator metres."""
+    from portal.quicklooks.style import _mercator_xy
+
     data: dict[str, list] = {k: [] for k in ("left", "right", "bottom", "top", "id", "title",
                                              "kind", "colour", "alpha")}
     for entry in entries:
@@ -58,10 +52,12 @@ def boxes(entries) -> dict[str, list]:
         pad_y = max(0.0, 0.5 - (north - south) / 2)
         for lo, hi in lon_spans(west, east):
             pad_x = max(0.0, 0.5 - (hi - lo) / 2)
-            data["left"].append(_x(lo - pad_x))
-            data["right"].append(_x(hi + pad_x))
-            data["bottom"].append(_y(south - pad_y))
-            data["top"].append(_y(north + pad_y))
+            (left, right), (bottom, top) = _mercator_xy([lo - pad_x, hi + pad_x],
+                                                        [south - pad_y, north + pad_y])
+            data["left"].append(float(left))
+            data["right"].append(float(right))
+            data["bottom"].append(float(bottom))
+            data["top"].append(float(top))
             data["id"].append(entry.id)
             data["title"].append(entry.title or entry.id)  # Bokeh escapes @fields in tooltips
             data["kind"].append(entry.feature_type)
@@ -96,8 +92,11 @@ class OverviewMap(pn.viewable.Viewer):
         from bokeh.plotting import figure
 
         self._source = ColumnDataSource(boxes(self._shown()))
+        from portal.quicklooks.style import _mercator_xy
+
+        (x0, x1), (y0, y1) = _mercator_xy([-180.0, 180.0], [-70.0, 80.0])
         fig = figure(height=self.height, sizing_mode="stretch_width", match_aspect=True,
-                     x_range=(_x(-180), _x(180)), y_range=(_y(-70), _y(80)),
+                     x_range=(float(x0), float(x1)), y_range=(float(y0), float(y1)),
                      tools="pan,wheel_zoom,reset", active_scroll="wheel_zoom",
                      css_classes=["portal-overview"], toolbar_location="right")
         for axis, dim in ((fig.xaxis, "lon"), (fig.yaxis, "lat")):

@@ -3,8 +3,9 @@
 ``portal_page`` builds one session's page on a Panel template described by
 ``layouts/portal.yaml`` (title, colours, logo, sizes): header with the FR/EN
 switch, the dataset browser in the sidebar, and in the main area either the map
-of all datasets (landing) or the chosen dataset's card and quicklook pane. ``embed_page`` builds the single quicklook of ``/embed``
-from URL parameters. Both create fresh objects per session.
+of all datasets (landing) or the chosen dataset's card and quicklook pane.
+``embed_page`` builds the single quicklook of ``/embed`` from URL parameters. Both
+create fresh objects per session.
 """
 
 from __future__ import annotations
@@ -34,17 +35,14 @@ if (header) { header.textContent = title; }
 """
 
 
-@functools.lru_cache(maxsize=1)
-def portal_template() -> type:
+class PortalTemplate(pn.template.VanillaTemplate):
     """Panel's VanillaTemplate without its web font: no request leaves the server.
 
     Vanilla needs no front-end framework (FAST adds 0.9 MB of JavaScript to parse
     before the first paint); the fonts come from the visitor's system.
     """
-    class PortalTemplate(pn.template.VanillaTemplate):
-        _resources = {"css": {}}
 
-    return PortalTemplate
+    _resources = {"css": {}}
 
 
 def _fonts_css() -> str:
@@ -57,8 +55,18 @@ def load_layout(name: str) -> dict:
     """A layout file (``layouts/NAME.yaml`` or a path), as a dict."""
     import yaml
 
+    from portal.errors import PortalError
+
     path = Path(name) if name.endswith((".yaml", ".yml")) else LAYOUTS / f"{name}.yaml"
-    return yaml.safe_load(path.read_text()) or {}
+    try:
+        layout = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise PortalError(f"layout file {path} cannot be read ({exc})",
+                          hint="fix PORTAL_LAYOUT or copy layouts/portal.yaml") from exc
+    if layout is not None and not isinstance(layout, dict):
+        raise PortalError(f"layout file {path} is not a mapping of settings",
+                          hint="copy layouts/portal.yaml and edit its values")
+    return layout or {}
 
 
 class PortalPage(pn.viewable.Viewer):
@@ -126,7 +134,7 @@ class PortalPage(pn.viewable.Viewer):
         """The page on the configured Panel template."""
         layout = self._layout
         name = layout.get("template", "vanilla")
-        cls = portal_template() if name == "vanilla" else getattr(
+        cls = PortalTemplate if name == "vanilla" else getattr(
             pn.template, _TEMPLATES.get(name, "FastListTemplate"))
         if cls.__name__ in ("FastListTemplate", "PortalTemplate"):
             return self._styled(cls, layout)

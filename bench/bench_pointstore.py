@@ -53,7 +53,7 @@ def evict(store: str) -> None:
 
 
 def phase_gen(args) -> dict:
-    from portal.pointstore.demo import generate
+    from portal.demo.points import generate
 
     report = generate(args.n, args.store, seed=1, overwrite=True)
     from portal.pointstore.store import open_store

@@ -27,7 +27,7 @@ def bench_scan() -> None:
     if not SHARED.is_dir():
         print("scan: skipped (../shared/data absent)")
         return
-    from portal.catalog.scan import scan_folder
+    from portal.cataloging.scan import scan_folder
 
     scan_folder(str(SHARED / "argo"))  # warm imports
     seconds, result = timed(lambda: scan_folder(str(SHARED)), repeat=3)
@@ -64,7 +64,7 @@ def bench_decimation(n: int) -> None:
 
 
 def bench_profile() -> None:
-    from portal.catalog.model import DatasetEntry, Query
+    from portal.model import DatasetEntry, Query
     from portal.pipeline import _load, build_quicklook, load_view
     from portal.quicklooks import Style, builder
 

@@ -63,7 +63,7 @@ def _default_catalogs(paths: list[str] | None) -> list[str]:
 
 def cmd_quicklook(args: argparse.Namespace) -> int:
     from portal.catalog.loader import load_catalog
-    from portal.catalog.model import Query
+    from portal.model import Query
     from portal.pipeline import render_quicklook_png
     from portal.quicklooks import Style
 
@@ -93,7 +93,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _add_quicklook(sub) -> None:
-    from portal.catalog.model import QC_PRESETS, QUICKLOOK_KINDS
+    from portal.model import QC_PRESETS, QUICKLOOK_KINDS
     from portal.quicklooks import COLOR_BY
 
     p = sub.add_parser("quicklook", help="render one quicklook to PNG")
@@ -135,20 +135,20 @@ def _add_catalog(sub) -> None:
     scan = csub.add_parser("scan", help="walk a folder and write a catalog")
     scan.add_argument("dir")
     scan.add_argument("-o", "--output", required=True)
-    scan.set_defaults(func=lambda a: importlib.import_module("portal.catalog.scan").run_scan(a))
+    scan.set_defaults(func=lambda a: importlib.import_module("portal.cataloging.scan").run_scan(a))
     val = csub.add_parser("validate", help="report every problem in a catalog file")
     val.add_argument("file")
     val.set_defaults(
-        func=lambda a: importlib.import_module("portal.catalog.validate").run_validate(a))
+        func=lambda a: importlib.import_module("portal.cataloging.validate").run_validate(a))
     try:
-        importlib.import_module("portal.catalog.harvest").add_commands(csub)
+        importlib.import_module("portal.cataloging.harvest").add_commands(csub)
     except ImportError:
         pass
 
 
 def _add_optional(sub) -> None:
     try:
-        importlib.import_module("portal.pointstore.cli").add_commands(sub)
+        importlib.import_module("portal.cli_points").add_commands(sub)
     except ImportError:
         pass
 

@@ -14,8 +14,8 @@ import functools
 import logging
 from dataclasses import dataclass
 
-from portal.catalog.model import DatasetEntry, Query
 from portal.errors import PortalError, UnsupportedQuicklook
+from portal.model import DatasetEntry, Query
 from portal.quicklooks import Style, builder, entry_kinds
 
 log = logging.getLogger(__name__)

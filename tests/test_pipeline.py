@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from portal.catalog.model import DatasetEntry, Query
 from portal.errors import NoDataInSelection, SourceUnavailable, UnsupportedQuicklook
+from portal.model import DatasetEntry, Query
 from portal.pipeline import build_quicklook, load_view, resolve_kind
 from tests.conftest import needs_shared
 

@@ -4,4 +4,4 @@
 works with the frozen, hashable records of ``model``.
 """
 
-from portal.catalog.model import DatasetEntry, Query, VariableInfo  # noqa: F401
+from portal.model import DatasetEntry, Query, VariableInfo  # noqa: F401

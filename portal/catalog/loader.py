@@ -29,8 +29,8 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from portal.catalog.model import DatasetEntry
 from portal.errors import CatalogError
+from portal.model import DatasetEntry
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 ``intake.from_yaml_file("catalogs/demo.yaml")["demo_argo"].read()`` returns the
 same lazy ``xarray.Dataset`` the portal draws, through the portal's source
 adapters. The portal itself never calls ``read()`` on catalog entries: it maps
-them to :class:`~portal.catalog.model.DatasetEntry` records (see ``loader``).
+them to :class:`~portal.model.DatasetEntry` records (see ``loader``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ class PortalReader(BaseReader):
     imports = {"xarray"}
 
     def _read(self, driver: str = "netcdf", **kwargs):
-        from portal.catalog.model import DatasetEntry
+        from portal.model import DatasetEntry
         from portal.sources import open_dataset
 
         metadata = dict(self.metadata or {})

@@ -11,7 +11,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
-from portal.catalog.model import DatasetEntry
+from portal.model import DatasetEntry
 
 FACETS = ("feature_type", "platform", "eov", "institution")
 

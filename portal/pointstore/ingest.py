@@ -1,9 +1,9 @@
 """``odatis-portal ingest``: observation files into a point store, appending, idempotent.
 
 Readers turn one file into store rows: Argo files (single, multi-profile, BGC synthetic) and
-CF DSG / ERDDAP tabledap NetCDF through :func:`portal.sources.netcdf.open_netcdf_file` and
+CF DSG / ERDDAP tabledap NetCDF through :func:`portal.formats.netcdf.open_netcdf_file` and
 :func:`portal.processing.normalize.to_observations` (Argo adjusted values where the data
-mode says so), ODV spreadsheets through ``portal.sources.odv.read_odv`` when that reader is
+mode says so), ODV spreadsheets through ``portal.formats.odv.read_odv`` when that reader is
 installed, ERDDAP tabledap ``.csv``/``.csvp`` responses directly. Parameters take their Argo
 names; rows without position or time, or without any kept parameter value, are dropped.
 A batch is idempotent (a file whose SHA-256 is already registered is skipped), a file that
@@ -91,8 +91,8 @@ def read_source(path: str) -> SourceRows:
 def _read_netcdf(path: str) -> SourceRows:
     import dask
 
+    from portal.formats.netcdf import open_netcdf_file
     from portal.processing.normalize import to_observations
-    from portal.sources.netcdf import open_netcdf_file
 
     name = os.path.basename(path)
     with dask.config.set(scheduler="synchronous"):
@@ -107,9 +107,9 @@ def _read_netcdf(path: str) -> SourceRows:
 def _read_odv(path: str) -> SourceRows:
     name = os.path.basename(path)
     try:
-        from portal.sources.odv import read_odv
+        from portal.formats.odv import read_odv
     except ImportError as exc:
-        raise PortalError(f"{name}: ODV spreadsheets need portal.sources.odv.read_odv, which "
+        raise PortalError(f"{name}: ODV spreadsheets need portal.formats.odv.read_odv, which "
                           "is not available in this installation") from exc
     from portal.processing.normalize import to_observations
 

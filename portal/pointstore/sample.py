@@ -19,7 +19,7 @@ from portal.pointstore.store import open_store
 if TYPE_CHECKING:
     import xarray as xr
 
-    from portal.catalog.model import Query
+    from portal.model import Query
 
 
 def observations(store_dir: str, query: Query | None = None,

@@ -1,4 +1,4 @@
-"""Apply a :class:`~portal.catalog.model.Query` to canonical observations or grids.
+"""Apply a :class:`~portal.model.Query` to canonical observations or grids.
 
 Pure functions: time window, depth range, bounding box (longitudes in -180..180 or
 0..360 both understood, boxes crossing the antimeridian too) and QC preset, then
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from portal.catalog.model import Query
 from portal.errors import NoDataInSelection
+from portal.model import Query
 from portal.processing.qc import apply_qc
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from portal.catalog.model import Query
+from portal.model import Query
 from portal.quicklooks import Style
 from portal.quicklooks.style import _mercator_xy, fit_title, land_layer, resolve_cmap
 

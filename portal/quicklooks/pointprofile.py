@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from portal.catalog.model import Query
+from portal.model import Query
 from portal.quicklooks import Style
 from portal.quicklooks.pointmap import FROM_LOG10_JS
 from portal.quicklooks.style import fit_title, resolve_cmap

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from portal.errors import SourceUnavailable
+
 
 class DapProxy:
     """WSGI application forwarding pydap's requests to ``scheme://host`` of ``url``."""
@@ -61,3 +63,20 @@ def _with_charset(ctype: str, body: bytes) -> str:
             continue
         return f"{base}; charset={charset}"
     return f"{base}; charset=latin-1"
+
+
+def check_url(url: str) -> str:
+    """The catalog's DAP URL as http(s) (``dap2://`` means https); CatalogError-like if not."""
+    from urllib.parse import urlsplit
+
+    text = str(url or "").strip()
+    if text.startswith("dap2://"):
+        text = "https://" + text[len("dap2://"):]
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
+        raise SourceUnavailable(f"{text[:100]!r} is not an OPeNDAP http(s) URL",
+                                hint="the catalog entry needs url: https://host/path/dataset")
+    for suffix in (".html", ".dds", ".das", ".dods", ".info"):
+        if parts.path.endswith(suffix) and not parts.query:
+            text = text[: -len(suffix)]
+    return text

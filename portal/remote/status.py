@@ -15,8 +15,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from portal.catalog.model import DatasetEntry
 from portal.errors import PortalError
+from portal.model import DatasetEntry
 
 
 @dataclass
@@ -39,7 +39,7 @@ def _probe_url(entry: DatasetEntry) -> str | None:
 
             return version_url(args.get("server", ""))
         if entry.source == "opendap":
-            from portal.sources.opendap import check_url
+            from portal.remote.dap import check_url
 
             return check_url(args.get("url", "")) + ".dds"
     except PortalError:

@@ -17,8 +17,8 @@ import urllib.parse
 
 import tornado.web
 
-from portal.catalog.model import QC_PRESETS, Query
 from portal.errors import CatalogError, NoDataInSelection, PortalError, UnsupportedQuicklook
+from portal.model import QC_PRESETS, Query
 
 log = logging.getLogger(__name__)
 

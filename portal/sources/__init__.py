@@ -15,7 +15,7 @@ from portal.sources.base import Source, get_source, registered
 if TYPE_CHECKING:
     import xarray as xr
 
-    from portal.catalog.model import DatasetEntry, Query
+    from portal.model import DatasetEntry, Query
 
 __all__ = ["Source", "get_source", "open_dataset", "registered"]
 

@@ -16,7 +16,7 @@ from portal.errors import CatalogError
 if TYPE_CHECKING:
     import xarray as xr
 
-    from portal.catalog.model import DatasetEntry, Query
+    from portal.model import DatasetEntry, Query
 
 _BUILTIN = {
     "netcdf": "portal.sources.netcdf",

@@ -6,7 +6,7 @@ variables the entry exposes; the first is the default), ``response`` (tabledap:
 ``nc``, ``ncCF``, ``csv`` or ``csvp``) and ``default_days`` (with no time range
 selected, request the dataset's last N days; 0 = everything). The dataset's
 ``/info`` is fetched (cached) to validate variable names; the request is built by
-:mod:`portal.remote.erddap_urls` from the :class:`~portal.catalog.model.Query`,
+:mod:`portal.remote.erddap_urls` from the :class:`~portal.model.Query`,
 downloaded through :mod:`portal.remote.http` into the cache and opened like a
 local NetCDF file, so ERDDAP entries give the same quicklooks as local files.
 """
@@ -27,7 +27,7 @@ from portal.sources.base import Source
 if TYPE_CHECKING:
     import xarray as xr
 
-    from portal.catalog.model import DatasetEntry, Query
+    from portal.model import DatasetEntry, Query
     from portal.remote.erddap_info import ERDDAPInfo
 
 log = logging.getLogger(__name__)
@@ -208,9 +208,9 @@ class ERDDAPSource(Source):
         return ds
 
     def _tabledap(self, entry: DatasetEntry, info: ERDDAPInfo, query: Query | None):
+        from portal.formats.netcdf import open_netcdf_file
         from portal.remote import http
         from portal.remote.erddap_urls import tabledap_url
-        from portal.sources.netcdf import open_netcdf_file
 
         main = _main_variable(entry, info, query)
         response = _table_response(entry, info)
@@ -227,11 +227,11 @@ class ERDDAPSource(Source):
         return ds
 
     def _griddap(self, entry: DatasetEntry, info: ERDDAPInfo, query: Query | None):
+        from portal.formats.netcdf import open_netcdf_file
         from portal.remote import http
         from portal.remote.config import remote_config
         from portal.remote.erddap_urls import grid_selection, griddap_url
         from portal.remote.sizing import human_bytes, plan_request
-        from portal.sources.netcdf import open_netcdf_file
 
         main = _main_variable(entry, info, query)
         time = query.time if query else None

@@ -8,69 +8,16 @@ that break xarray's defaults. Anything unreadable becomes a
 
 from __future__ import annotations
 
-import glob
-import logging
-import os
 from typing import TYPE_CHECKING
 
 from portal.errors import SourceUnavailable
+from portal.formats.netcdf import expand_paths, open_netcdf_file
 from portal.sources.base import Source
 
 if TYPE_CHECKING:
     import xarray as xr
 
-    from portal.catalog.model import DatasetEntry, Query
-
-log = logging.getLogger(__name__)
-DASK_ABOVE_BYTES = 256 * 1024**2
-
-
-def expand_paths(urlpath: str | list[str]) -> list[str]:
-    """Expand a path, a list of paths or glob patterns into sorted existing file paths."""
-    patterns = [urlpath] if isinstance(urlpath, str) else list(urlpath)
-    paths: list[str] = []
-    for pattern in patterns:
-        pattern = pattern.removeprefix("file://")
-        found = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        paths.extend(found)
-    return paths
-
-
-def _netcdf_signature(path: str) -> bool:
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    return head[:3] == b"CDF" or head[:8] == b"\x89HDF\r\n\x1a\n"
-
-
-def open_netcdf_file(path: str, dataset: str = "", chunks: dict | None = None) -> xr.Dataset:
-    """Open one NetCDF file lazily, CF-decoded with robust times; SourceUnavailable if not."""
-    import xarray as xr
-
-    from portal.processing.decode import decode_dataset
-
-    name = dataset or os.path.basename(path)
-    if not os.path.exists(path):
-        raise SourceUnavailable(f"file not found: {path}", dataset=name,
-                                hint="check the catalog path or re-run 'odatis-portal catalog scan'")
-    if os.path.getsize(path) == 0 or not _netcdf_signature(path):
-        raise SourceUnavailable(f"{os.path.basename(path)} is not a NetCDF file "
-                                "(no NetCDF/HDF5 signature; text or truncated download?)", dataset=name)
-    if chunks is None:  # small files: lazy backend arrays; large ones: dask on disk chunks
-        chunks = {} if os.path.getsize(path) > DASK_ABOVE_BYTES else None
-    errors = []
-    for engine in ("netcdf4", "h5netcdf"):
-        try:
-            ds = xr.open_dataset(path, engine=engine, decode_times=False, chunks=chunks)
-            break
-        except Exception as exc:  # noqa: BLE001 - reported below with the file name
-            errors.append(f"{engine}: {exc}")
-    else:
-        raise SourceUnavailable(f"cannot read {os.path.basename(path)}: {'; '.join(errors)}",
-                                dataset=name)
-    ds = decode_dataset(ds, name)
-    ds.attrs.setdefault("source_file", path)
-    return ds
-
+    from portal.model import DatasetEntry, Query
 
 class NetCDFSource(Source):
     """``driver: netcdf`` — args ``urlpath`` (path, list or glob) and optional ``concat_dim``."""

@@ -2,7 +2,7 @@
 
 ``driver: opendap`` with args ``url`` (the dataset's DAP URL, without ``.dds``),
 optional ``engine`` (``pydap``, the default, or ``netcdf4``) and ``variables``.
-The dataset is opened without reading data; the :class:`~portal.catalog.model.Query`
+The dataset is opened without reading data; the :class:`~portal.model.Query`
 selects index ranges on the coordinate axes; the size of the selection is computed
 from the dimensions and, over ``PORTAL_OPENDAP_MAX_MB``, either strided down or
 refused (:mod:`portal.remote.sizing`). Strides are applied to the lazy backend
@@ -19,34 +19,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from portal.errors import NoDataInSelection, PortalError, SourceUnavailable, UnsupportedQuicklook
+from portal.remote.dap import check_url
 from portal.sources.base import Source
 
 if TYPE_CHECKING:
     import xarray as xr
 
-    from portal.catalog.model import DatasetEntry, Query
+    from portal.model import DatasetEntry, Query
 
 log = logging.getLogger(__name__)
 
 ENGINES = ("pydap", "netcdf4")
 _CHUNK_BYTES = 32 * 2**20
-
-
-def check_url(url: str) -> str:
-    """The catalog's DAP URL as http(s) (``dap2://`` means https); CatalogError-like if not."""
-    from urllib.parse import urlsplit
-
-    text = str(url or "").strip()
-    if text.startswith("dap2://"):
-        text = "https://" + text[len("dap2://"):]
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
-        raise SourceUnavailable(f"{text[:100]!r} is not an OPeNDAP http(s) URL",
-                                hint="the catalog entry needs url: https://host/path/dataset")
-    for suffix in (".html", ".dds", ".das", ".dods", ".info"):
-        if parts.path.endswith(suffix) and not parts.query:
-            text = text[: -len(suffix)]
-    return text
 
 
 def _open_raw(url: str, engine: str, dataset: str) -> xr.Dataset:

@@ -22,7 +22,7 @@ from portal.sources.base import Source
 if TYPE_CHECKING:
     import xarray as xr
 
-    from portal.catalog.model import DatasetEntry, Query
+    from portal.model import DatasetEntry, Query
 
 
 @dataclass(frozen=True)

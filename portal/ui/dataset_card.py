@@ -15,7 +15,7 @@ import re
 import panel as pn
 import param
 
-from portal.catalog.model import DatasetEntry
+from portal.model import DatasetEntry
 from portal.quicklooks.extent import extent_svg
 from portal.ui.i18n import t
 

@@ -19,8 +19,8 @@ import pandas as pd
 import panel as pn
 import param
 
-from portal.catalog.model import QC_PRESETS, DatasetEntry
 from portal.errors import NoDataInSelection, PortalError
+from portal.model import QC_PRESETS, DatasetEntry
 from portal.quicklooks import COLOR_BY, entry_kinds
 from portal.quicklooks.style import CMAP_CHOICES
 from portal.ui.i18n import t

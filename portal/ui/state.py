@@ -4,14 +4,14 @@
 quicklook kind, variable, time and depth range, QC preset, colours, map extent,
 language, search text). It is synced both ways with ``pn.state.location``, so a
 copied URL restores the same view. :meth:`ViewState.query` turns it into the
-hashable :class:`~portal.catalog.model.Query` the pipeline caches on.
+hashable :class:`~portal.model.Query` the pipeline caches on.
 """
 
 from __future__ import annotations
 
 import param
 
-from portal.catalog.model import QC_PRESETS, Query
+from portal.model import QC_PRESETS, Query
 from portal.quicklooks import COLOR_BY, Style
 
 URL_KEYS = ("dataset", "kind", "var", "time", "depth", "qc", "cmap", "color", "bbox", "extent",

@@ -64,10 +64,10 @@ def free_port() -> int:
 
 
 def _entries(store: Path | None = None):
-    from portal.catalog.model import DatasetEntry
+    from portal.model import DatasetEntry
 
     try:
-        from portal.catalog.scan import describe_file
+        from portal.cataloging.scan import describe_file
     except ImportError:  # pragma: no cover - the scanner is optional for these tests
         describe_file = None
     entries = []
@@ -109,7 +109,7 @@ def test_catalog(tmp_path_factory) -> Path:
     if missing:
         pytest.skip(f"shared test files missing: {', '.join(missing)}")
     from portal.catalog.loader import write_catalog
-    from portal.pointstore.demo import generate
+    from portal.demo.points import generate
 
     folder = tmp_path_factory.mktemp("browser")
     generate(200_000, str(folder / "points"), seed=5)  # a point store is a dataset too

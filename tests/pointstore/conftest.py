@@ -70,7 +70,7 @@ def synthetic(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory):
-    from portal.pointstore.demo import generate
+    from portal.demo.points import generate
 
     path = str(tmp_path_factory.mktemp("demo") / "store")
     generate(40_000, path, seed=3, chunk_points=15_000, row_group_size=1024)

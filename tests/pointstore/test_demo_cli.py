@@ -25,7 +25,7 @@ def test_demo_store_is_realistic(demo_store):
 
 
 def test_demo_is_the_same_whatever_the_chunking(tmp_path):
-    from portal.pointstore.demo import generate
+    from portal.demo.points import generate
 
     a, b = str(tmp_path / "a"), str(tmp_path / "b")
     generate(5_000, a, seed=7, chunk_points=5_000)
@@ -50,7 +50,7 @@ def test_rows_follow_the_hilbert_curve(demo_store):
 
 
 def test_cli_commands(tmp_path, capsys):
-    from portal.pointstore.cli import add_commands, main
+    from portal.cli_points import add_commands, main
 
     parser = argparse.ArgumentParser()
     add_commands(parser.add_subparsers(dest="cmd"))
@@ -66,8 +66,8 @@ def test_cli_commands(tmp_path, capsys):
 
 
 def test_source_adapter_and_catalog_scan(demo_store, tmp_path):
-    from portal.catalog.model import DatasetEntry, Query
     from portal.errors import SourceUnavailable
+    from portal.model import DatasetEntry, Query
     from portal.sources import open_dataset
 
     entry = DatasetEntry.from_metadata("demo", "pointstore", {"store": demo_store}, {})
@@ -81,7 +81,7 @@ def test_source_adapter_and_catalog_scan(demo_store, tmp_path):
     missing = DatasetEntry.from_metadata("x", "pointstore", {"store": str(tmp_path)}, {})
     with pytest.raises(SourceUnavailable, match="no point store"):
         open_dataset(missing)
-    scan = pytest.importorskip("portal.catalog.scan")
+    scan = pytest.importorskip("portal.cataloging.scan")
     import os
 
     result = scan.scan_folder(os.path.dirname(demo_store))

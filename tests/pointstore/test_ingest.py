@@ -106,11 +106,11 @@ def test_bgc_and_single_profile_files(shared_data, tmp_path):
 
 
 def test_odv_when_the_reader_exists(shared_data, tmp_path):
-    pytest.importorskip("portal.sources.odv", reason="ODV reader not installed yet")
-    from portal.sources import odv
+    pytest.importorskip("portal.formats.odv", reason="ODV reader not installed yet")
+    from portal.formats import odv
 
     if not hasattr(odv, "read_odv"):
-        pytest.skip("portal.sources.odv has no read_odv")
+        pytest.skip("portal.formats.odv has no read_odv")
     f = str(shared_data / "odv" / "odv4_export_BlackSea_2profiles.txt")
     report = ingest([f], str(tmp_path / "s"), config=CONFIG)
     assert report.ingested and report.ingested[0][1] > 0

@@ -59,7 +59,7 @@ def test_mask_fill_honours_valid_range_and_default_fill():
                                  "dsg/timeseriesprofile/gocd_a0000841_rcm00566_v4.nc",
                                  "argo/multiprofile/6901744_prof.nc"])
 def test_decoded_times_equal_netcdf4_instants(shared, rel):
-    from portal.sources.netcdf import open_netcdf_file
+    from portal.formats.netcdf import open_netcdf_file
 
     path = shared / rel
     nc = netCDF4.Dataset(path)

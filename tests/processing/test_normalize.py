@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from portal.errors import UnsupportedQuicklook
+from portal.formats.netcdf import open_netcdf_file
 from portal.processing import cf
 from portal.processing.normalize import to_grid, to_observations
-from portal.sources.netcdf import open_netcdf_file
 from tests.conftest import needs_shared
 
 pytestmark = needs_shared

@@ -7,13 +7,13 @@ import io
 import numpy as np
 import pytest
 
-from portal.catalog.model import DatasetEntry, Query
+from portal.model import DatasetEntry, Query
 from portal.quicklooks import Style
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    from portal.pointstore.demo import generate
+    from portal.demo.points import generate
 
     path = tmp_path_factory.mktemp("points") / "store"
     generate(20_000, str(path), seed=3)

@@ -12,7 +12,7 @@ import io
 import numpy as np
 import pytest
 
-from portal.catalog.model import Query
+from portal.model import Query
 from portal.quicklooks import Style, entry_kinds
 from tests.conftest import SHARED
 
@@ -27,7 +27,7 @@ UNUSABLE = {  # file -> words the scan's reason must contain
 
 
 def _scan():
-    from portal.catalog.scan import scan_folder
+    from portal.cataloging.scan import scan_folder
 
     entries, skipped = [], []
     for folder in FOLDERS:

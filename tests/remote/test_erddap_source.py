@@ -8,12 +8,12 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 import pytest
 
-from portal.catalog.model import DatasetEntry, Query
 from portal.errors import NoDataInSelection, UnsupportedQuicklook
+from portal.formats.netcdf import open_netcdf_file
+from portal.model import DatasetEntry, Query
 from portal.processing.normalize import to_grid, to_observations
 from portal.remote.sizing import SelectionTooLarge
 from portal.sources import open_dataset
-from portal.sources.netcdf import open_netcdf_file
 
 from .servers import ERDDAP_DIR
 

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from portal.catalog.model import DatasetEntry, Query
 from portal.errors import NoDataInSelection, SourceUnavailable
+from portal.model import DatasetEntry, Query
 from portal.remote import http
 from portal.remote.hosts import UpstreamError
 from portal.sources import open_dataset

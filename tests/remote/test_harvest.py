@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from portal.catalog.harvest import add_commands, find_doi, harvest_erddap, listing_details
 from portal.catalog.loader import load_catalog
-from portal.catalog.model import DatasetEntry
+from portal.cataloging.harvest import add_commands, find_doi, harvest_erddap, listing_details
+from portal.model import DatasetEntry
 from portal.remote.status import catalog_servers, known_status, probe_servers
 
 from .conftest import TIMEOUT

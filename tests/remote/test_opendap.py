@@ -13,8 +13,8 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 
-from portal.catalog.model import DatasetEntry, Query
 from portal.errors import SourceUnavailable
+from portal.model import DatasetEntry, Query
 from portal.processing.normalize import to_grid, to_observations
 from portal.remote import http
 from portal.remote.sizing import SelectionTooLarge

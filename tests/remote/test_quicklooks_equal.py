@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pytest
 
-from portal.catalog.model import DatasetEntry, Query
+from portal.model import DatasetEntry, Query
 
 from .servers import ERDDAP_DIR, SHARED
 

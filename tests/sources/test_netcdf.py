@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from portal.catalog.model import DatasetEntry
 from portal.errors import CatalogError, SourceUnavailable
+from portal.model import DatasetEntry
 from portal.sources import get_source, open_dataset
 from tests.conftest import needs_shared
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.catalog.model import DatasetEntry
+from portal.model import DatasetEntry
 from portal.ui.dataset_card import card_html, citation, doi_link, header_html
 
 EVIL = "<script>alert(1)</script>"

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from portal.catalog.model import DatasetEntry
+from portal.model import DatasetEntry
 from portal.ui.overview_map import OverviewMap, boxes, land_patches
 from portal.ui.state import ViewState
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.catalog.loader import Catalog
-from portal.catalog.model import DatasetEntry
+from portal.model import DatasetEntry
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
-from portal.catalog.model import DatasetEntry, VariableInfo
 from portal.errors import NoDataInSelection
+from portal.model import DatasetEntry, VariableInfo
 
 if TYPE_CHECKING:
     import numpy as np

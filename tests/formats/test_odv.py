@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from portal.catalog.model import DatasetEntry, _freeze
 from portal.errors import SourceUnavailable
+from portal.formats.odv import read_odv
+from portal.model import DatasetEntry, _freeze
 from portal.processing.normalize import to_observations
 from portal.processing.qc import apply_qc
 from portal.sources.base import get_source
-from portal.sources.odv import ODVSource, read_odv
+from portal.sources.odv import ODVSource
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 ODV = DATA / "odv"

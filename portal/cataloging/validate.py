@@ -18,7 +18,7 @@ from collections.abc import Hashable
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
-from portal.catalog.model import FEATURE_TYPES, VariableInfo
+from portal.model import FEATURE_TYPES, VariableInfo
 
 if TYPE_CHECKING:
     import argparse
@@ -224,7 +224,7 @@ def _resolve(value: str, catalog_dir: str) -> str:
 
 def check_metadata(meta: dict) -> list[str]:
     """Problems of an entry's metadata block."""
-    from portal.catalog.describe import METADATA_KEYS
+    from portal.cataloging.describe import METADATA_KEYS
 
     problems = [_unknown(k, METADATA_KEYS, "metadata key") for k in meta if k not in METADATA_KEYS]
     feature_type = meta.get("featureType")

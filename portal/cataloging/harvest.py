@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from portal.catalog.model import DatasetEntry, VariableInfo
 from portal.errors import NoDataInSelection, PortalError
+from portal.model import DatasetEntry, VariableInfo
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from portal.demo import _apply_flags, _dataset, _days, _qc_flags, _var
+from portal.demo.ncwrite import (
+    add_var,
+    apply_flags,
+    days_since_epoch,
+    nc_dataset,
+    qc_flags,
+)
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ def _argo_levels(f: Float, n_prof: int, rng) -> np.ndarray:
 def write_argo(path: str, f: Float) -> None:
     rng = np.random.default_rng(f.seed)
     n_prof = 73  # two years of 10-day cycles
-    juld = _days(np.datetime64(f.start)) + 10.0 * np.arange(n_prof) + rng.uniform(0.05, 0.3, n_prof)
+    juld = days_since_epoch(np.datetime64(f.start)) + 10.0 * np.arange(n_prof) + rng.uniform(0.05, 0.3, n_prof)
     lat, lon = _argo_positions(f, n_prof, rng)
     pres = _argo_levels(f, n_prof, rng)
     temp, psal = np.full_like(pres, np.nan), np.full_like(pres, np.nan)
@@ -117,7 +123,7 @@ def write_argo(path: str, f: Float) -> None:
     n_delayed = int(n_prof * 0.6)  # older cycles delayed-mode, a few adjusted, recent real-time
     modes = np.array(["D"] * n_delayed + ["A"] * 4 + ["R"] * (n_prof - n_delayed - 4))
     region = _REGION_NAMES[f.region]
-    ds = _dataset(path, "NETCDF3_CLASSIC",
+    ds = nc_dataset(path, "NETCDF3_CLASSIC",
                   f"Argo float {f.wmo} ({f.platform}), {region}, multi-profile",
                   f"Argo-like multi-profile file of a fictitious {f.platform} float drifting in "
                   f"the {region}: {n_prof} cycles, PRES/TEMP/PSAL with QC flags and data modes.",
@@ -155,18 +161,18 @@ def _argo_header(ds, f: Float, n_prof: int, n_levels: int, modes: np.ndarray) ->
     for (name, dim), value in per_prof.items():
         _chars(ds, name, ("N_PROF", dim), [value] * n_prof)
     params = [["PRES", "TEMP", "PSAL"]] * n_prof
-    var = _var(ds, "STATION_PARAMETERS", "S1", ("N_PROF", "N_PARAM", "STRING16"), b" ",
+    var = add_var(ds, "STATION_PARAMETERS", "S1", ("N_PROF", "N_PARAM", "STRING16"), b" ",
                long_name="List of available parameters for the station",
                conventions="Argo reference table 3")
     var[:] = _to_chars(np.array(params, dtype="S16"), 16)
-    _var(ds, "CYCLE_NUMBER", "i4", ("N_PROF",), np.int32(99999),
+    add_var(ds, "CYCLE_NUMBER", "i4", ("N_PROF",), np.int32(99999),
          long_name="Float cycle number", conventions="0...N, 0 : launch cycle (if exists), "
          "1 : first complete cycle")[:] = np.arange(1, n_prof + 1)
     _chars(ds, "DIRECTION", ("N_PROF",), "A" * n_prof)
     _chars(ds, "DATA_MODE", ("N_PROF",), "".join(modes),
            long_name="Delayed mode or real time data",
            conventions="R : real time; D : delayed mode; A : real time with adjustment")
-    _var(ds, "CONFIG_MISSION_NUMBER", "i4", ("N_PROF",), np.int32(99999),
+    add_var(ds, "CONFIG_MISSION_NUMBER", "i4", ("N_PROF",), np.int32(99999),
          long_name="Unique number denoting the missions performed by the float")[:] = 1
 
 
@@ -175,16 +181,16 @@ def _argo_positions_vars(ds, juld, lat, lon, rng) -> None:
     time_attrs = {"standard_name": "time", "units": "days since 1950-01-01 00:00:00 UTC",
                   "conventions": "Relative julian days with decimal part (as parts of day)",
                   "resolution": 0.0}
-    _var(ds, "JULD", "f8", ("N_PROF",), 999999.0, axis="T", long_name="Julian day (UTC) of the "
+    add_var(ds, "JULD", "f8", ("N_PROF",), 999999.0, axis="T", long_name="Julian day (UTC) of the "
          "station relative to REFERENCE_DATE_TIME", **time_attrs)[:] = juld
     _chars(ds, "JULD_QC", ("N_PROF",), "1" * n, conventions="Argo reference table 2")
-    _var(ds, "JULD_LOCATION", "f8", ("N_PROF",), 999999.0,
+    add_var(ds, "JULD_LOCATION", "f8", ("N_PROF",), 999999.0,
          long_name="Julian day (UTC) of the location relative to REFERENCE_DATE_TIME",
          **time_attrs)[:] = juld + rng.uniform(0.005, 0.03, n)
-    _var(ds, "LATITUDE", "f8", ("N_PROF",), 99999.0, long_name="Latitude of the station, best "
+    add_var(ds, "LATITUDE", "f8", ("N_PROF",), 99999.0, long_name="Latitude of the station, best "
          "estimate", standard_name="latitude", units="degree_north", valid_min=-90.0,
          valid_max=90.0, axis="Y")[:] = np.round(lat, 4)
-    _var(ds, "LONGITUDE", "f8", ("N_PROF",), 99999.0, long_name="Longitude of the station, best "
+    add_var(ds, "LONGITUDE", "f8", ("N_PROF",), 99999.0, long_name="Longitude of the station, best "
          "estimate", standard_name="longitude", units="degree_east", valid_min=-180.0,
          valid_max=180.0, axis="X")[:] = np.round(lon, 4)
     qc = np.where(rng.random(n) < 0.03, "2", "1")
@@ -212,17 +218,17 @@ def _argo_params(ds, rng, values: dict[str, np.ndarray], modes: np.ndarray) -> N
     for name, raw in values.items():
         attrs = {k: v for k, v in _ARGO_PARAMS[name].items() if k != "axis"}
         valid = np.isfinite(raw)
-        flags = _qc_flags(rng, raw.shape, good=0.995 if name == "PRES" else 0.955)
-        data = _apply_flags(rng, raw, flags, _ARGO_SPIKE[name]) if name != "PRES" else raw
+        flags = qc_flags(rng, raw.shape, good=0.995 if name == "PRES" else 0.955)
+        data = apply_flags(rng, raw, flags, _ARGO_SPIKE[name]) if name != "PRES" else raw
         qc_chars = np.where(valid, flags.astype("U1"), " ")
-        _var(ds, name, "f4", dims, np.float32(99999.0), **_ARGO_PARAMS[name])[:] = _masked(data)
+        add_var(ds, name, "f4", dims, np.float32(99999.0), **_ARGO_PARAMS[name])[:] = _masked(data)
         _chars(ds, f"{name}_QC", dims, qc_chars, conventions="Argo reference table 2")
         adj = np.where(adjusted_rows & valid, data + _ARGO_OFFSET[name], np.nan)
         adj_qc = np.where(adjusted_rows & valid, qc_chars, " ")
-        _var(ds, f"{name}_ADJUSTED", "f4", dims, np.float32(99999.0), **attrs)[:] = _masked(adj)
+        add_var(ds, f"{name}_ADJUSTED", "f4", dims, np.float32(99999.0), **attrs)[:] = _masked(adj)
         _chars(ds, f"{name}_ADJUSTED_QC", dims, adj_qc, conventions="Argo reference table 2")
         err = np.where(np.isfinite(adj), _ARGO_ERROR[name], np.nan)
-        _var(ds, f"{name}_ADJUSTED_ERROR", "f4", dims, np.float32(99999.0),
+        add_var(ds, f"{name}_ADJUSTED_ERROR", "f4", dims, np.float32(99999.0),
              long_name="Contains the error on the adjusted values as determined by the delayed "
              "mode QC process", units=attrs["units"])[:] = _masked(err)
         share = np.where(valid, np.isin(flags, [1, 2]), True).mean(axis=1)
@@ -246,7 +252,7 @@ def _to_chars(arr: np.ndarray, width: int) -> np.ndarray:
 def _chars(ds, name: str, dims: tuple, value, **attrs) -> None:
     """A char (S1) variable: strings padded along a STRINGn/DATE_TIME last dimension, or
     one character per element (DATA_MODE, *_QC) otherwise."""
-    var = _var(ds, name, "S1", dims, b" ", **attrs)
+    var = add_var(ds, name, "S1", dims, b" ", **attrs)
     if dims[-1].startswith(("STRING", "DATE_TIME")):
         var[:] = _to_chars(np.asarray(value), ds.dimensions[dims[-1]].size)
     else:

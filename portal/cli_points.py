@@ -78,7 +78,7 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from portal.pointstore.demo import generate
+    from portal.demo.points import generate
 
     def progress(done: int, total: int) -> None:
         print(f"\r  {done:,} / {total:,} points", end="", file=sys.stderr, flush=True)
@@ -115,7 +115,7 @@ def run_png(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (``python -m portal.pointstore.cli``) until portal.cli calls us."""
+    """Stand-alone entry (``python -m portal.cli_points``) until portal.cli calls us."""
     parser = argparse.ArgumentParser(prog="odatis-portal")
     add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

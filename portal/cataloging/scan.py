@@ -5,7 +5,7 @@ featureType, cdm_data_type and structure; the Argo GDAC formats: single and
 multi-profile, BGC synthetic, trajectory and metadata files; grids), ODV
 spreadsheet text files and point-store folders (a directory holding a
 ``_portal_store.json`` marker). One file (or store) gives one dataset; its
-metadata come from the data themselves (see :mod:`portal.catalog.describe`).
+metadata come from the data themselves (see :mod:`portal.cataloging.describe`).
 Files the portal cannot use land in :attr:`ScanResult.skipped` with a reason a
 user can act on, and the scan goes on. ``run_scan`` is the ``catalog scan`` command.
 """
@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from portal.catalog.model import DatasetEntry
 from portal.errors import PortalError
+from portal.model import DatasetEntry
 
 if TYPE_CHECKING:
     import argparse
@@ -182,7 +182,7 @@ def _peek(path: str) -> str:
 
 
 def _describe_netcdf(path: str, dataset_id: str) -> DatasetEntry:
-    from portal.catalog.describe import describe_dataset
+    from portal.cataloging.describe import describe_dataset
 
     _check_classic_size(path)
     ds = open_for_scan(path, dataset_id)
@@ -222,7 +222,7 @@ def _check_classic_size(path: str) -> None:
 def open_for_scan(path: str, dataset_id: str = "") -> xr.Dataset:
     """Open a NetCDF file lazily *without* dask, times decoded like the netcdf source does.
 
-    Same engines and errors as :func:`portal.sources.netcdf.open_netcdf_file`, but
+    Same engines and errors as :func:`portal.formats.netcdf.open_netcdf_file`, but
     10-30x faster on small files (no dask graphs, no eager masking): the scan only
     reads the axes and checks the measured variables (fills masked there).
     """
@@ -272,7 +272,7 @@ def _odv_header(line: str) -> bool:
 
 
 def _describe_odv(path: str, dataset_id: str) -> DatasetEntry:
-    from portal.catalog.describe import describe_dataset
+    from portal.cataloging.describe import describe_dataset
 
     read_odv = _odv_reader()
     ds: xr.Dataset = read_odv(path, dataset=dataset_id)
@@ -281,10 +281,10 @@ def _describe_odv(path: str, dataset_id: str) -> DatasetEntry:
 
 def _odv_reader():
     try:
-        from portal.sources.odv import read_odv
+        from portal.formats.odv import read_odv
     except ImportError as exc:
         raise ScanSkip(f"ODV spreadsheet, but the ODV reader is not available ({exc})",
-                       hint="portal.sources.odv is missing or broken in this installation") from exc
+                       hint="portal.formats.odv is missing or broken in this installation") from exc
     return read_odv
 
 
@@ -295,7 +295,7 @@ def _describe_store(path: str, dataset_id: str) -> DatasetEntry:
     """A point-store folder: metadata from ``portal.pointstore.store_info`` or its marker."""
     info = _store_info(path)
     args = {"store": path}
-    from portal.catalog.describe import METADATA_KEYS
+    from portal.cataloging.describe import METADATA_KEYS
 
     if isinstance(info, DatasetEntry):
         return DatasetEntry.from_metadata(dataset_id, "pointstore", args, info.metadata())

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from portal import demo
-from portal.demo_argo import FLOATS
+from portal.demo.argo import FLOATS
 
 SCALE = 0.01  # small mooring / glider / 3 SST days: the full size is tested once below
 REPO = Path(__file__).resolve().parents[1]
@@ -124,7 +124,7 @@ def test_glider_yoyos_between_surface_and_1000_m(small):
 
 
 def test_files_are_quicklook_ready(small):
-    from portal.catalog.scan import describe_file
+    from portal.cataloging.scan import describe_file
     from portal.processing.normalize import to_grid, to_observations
     from portal.sources import open_dataset
 
@@ -158,7 +158,7 @@ def test_existing_files_are_kept_and_writes_are_atomic(small, tmp_path, monkeypa
         Path(path).write_bytes(b"half a file")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(demo, "write_sst", broken)
+    monkeypatch.setattr(demo.files, "write_sst", broken)
     with pytest.raises(RuntimeError):
         demo.ensure_demo(str(tmp_path), scale=SCALE)
     assert not any("sst" in name or ".tmp" in name for name in os.listdir(tmp_path))
@@ -166,7 +166,7 @@ def test_existing_files_are_kept_and_writes_are_atomic(small, tmp_path, monkeypa
 
 def test_build_demo_catalog_writes_relative_paths_and_real_metadata(small):
     from portal.catalog.loader import load_catalog
-    from portal.catalog.validate import validate_file
+    from portal.cataloging.validate import validate_file
 
     catalog = small.parent.parent / "catalogs" / "demo.yaml"
     demo.build_demo_catalog(str(small), str(catalog))
@@ -197,11 +197,11 @@ def test_committed_catalog_matches_the_generator():
 
 def test_full_size_demo_catalog_from_scratch(tmp_path, monkeypatch):
     """ensure_demo_catalog at full size: the mooring holds more than 10⁶ samples."""
+    from portal.formats.netcdf import open_netcdf_file
     from portal.processing.normalize import to_observations
-    from portal.sources.netcdf import open_netcdf_file
 
-    monkeypatch.setattr(demo, "DEFAULT_DATA_DIR", str(tmp_path / "data" / "demo"))
-    monkeypatch.setattr(demo, "DEFAULT_CATALOG", str(tmp_path / "catalogs" / "demo.yaml"))
+    monkeypatch.setattr(demo.files, "DEFAULT_DATA_DIR", str(tmp_path / "data" / "demo"))
+    monkeypatch.setattr(demo.files, "DEFAULT_CATALOG", str(tmp_path / "catalogs" / "demo.yaml"))
     assert demo.ensure_demo_catalog() == str(tmp_path / "catalogs" / "demo.yaml")
     assert (tmp_path / "catalogs" / "demo.yaml").read_text() == Path(
         REPO / "catalogs" / "demo.yaml").read_text()  # deterministic: same as committed

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.catalog.validate import run_validate, validate_file
+from portal.cataloging.validate import run_validate, validate_file
 
 REPO = Path(__file__).resolve().parents[2]
 HEADER = "version: 2\ndata: {}\naliases: {}\nmetadata: {}\nuser_parameters: {}\nentries:\n"

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from portal.catalog import scan
-from portal.catalog.describe import ARGO_DOI, ARGO_LICENSE, eov_for
-from portal.catalog.scan import describe_file, scan_folder, slug, unique_id
+from portal.cataloging import scan
+from portal.cataloging.describe import ARGO_DOI, ARGO_LICENSE, eov_for
+from portal.cataloging.scan import describe_file, scan_folder, slug, unique_id
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(),
@@ -57,7 +57,7 @@ EXPECTED_ODV = {
     "odv/sdn_nutrients_profiles_diapazon.txt": "profile",
     "odv/sdn_timeseries_waves_FS1.txt": "timeSeries",
 }
-HAS_ODV_READER = importlib.util.find_spec("portal.sources.odv") is not None
+HAS_ODV_READER = importlib.util.find_spec("portal.formats.odv") is not None
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +226,7 @@ def test_titles_platforms_and_licences_from_the_files(result):
 @pytest.mark.shared
 def test_scan_write_load_round_trip_keeps_metadata(result, tmp_path):
     from portal.catalog.loader import load_catalog, write_catalog
-    from portal.catalog.validate import validate_file
+    from portal.cataloging.validate import validate_file
 
     path = write_catalog(result.entries, tmp_path / "scanned.yaml", title="scan")
     loaded = load_catalog(path)
@@ -317,7 +317,7 @@ def test_odv_is_recognised_and_skipped_while_reader_is_missing(tmp_path, monkeyp
     (tmp_path / "profile.txt").write_text(ODV_TEXT)
     (tmp_path / "notes.txt").write_text("just some notes\n")
     assert scan.is_odv(str(tmp_path / "profile.txt"))
-    monkeypatch.setitem(sys.modules, "portal.sources.odv", None)  # import now fails
+    monkeypatch.setitem(sys.modules, "portal.formats.odv", None)  # import now fails
     skipped = dict(scan_folder(str(tmp_path)).skipped)
     assert "ODV spreadsheet, but the ODV reader is not available" in skipped[
         str(tmp_path / "profile.txt")]

@@ -13,7 +13,7 @@ from portal import demo
 from portal.demo.argo import FLOATS
 
 SCALE = 0.01  # small mooring / glider / 3 SST days: the full size is tested once below
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -86,12 +86,12 @@ class DatasetList(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         lang = self.state.lang
-        self._search = pn.widgets.TextInput(name=t("search", lang), value=self.state.q,
+        self._search = pn.widgets.TextInput(label=t("search", lang), value=self.state.q,
                                             placeholder=t("search_placeholder", lang),
                                             sizing_mode="stretch_width")
         self._facets: dict = {}  # built on first opening of the filters (see _on_filters)
-        self._filters = pn.widgets.Toggle(name=t("filters", lang), value=False,
-                                          button_type="primary", button_style="outline",
+        self._filters = pn.widgets.Toggle(label=t("filters", lang), value=False,
+                                          color="primary", variant="outline",
                                           sizing_mode="stretch_width",
                                           css_classes=["portal-filters"],
                                           stylesheets=[".bk-btn { white-space: normal; }"])
@@ -115,7 +115,7 @@ class DatasetList(pn.viewable.Viewer):
             counts = facet_counts(self.entries, facet)
             if not counts:
                 continue
-            widget = pn.widgets.MultiChoice(name=t(_FACET_LABEL[facet], lang),
+            widget = pn.widgets.MultiChoice(label=t(_FACET_LABEL[facet], lang),
                                             options=[v for v, _ in counts],
                                             sizing_mode="stretch_width")
             widget.param.watch(lambda *_: self._refresh(), "value")

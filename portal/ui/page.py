@@ -122,7 +122,7 @@ class PortalPage(pn.viewable.Viewer):
 
     def _lang_switch(self):
         switch = pn.widgets.RadioButtonGroup(options={"EN": "en", "FR": "fr"},
-                                             value=self.state.lang, button_type="light",
+                                             value=self.state.lang, color="light",
                                              css_classes=["portal-lang"], width=110)
         switch.param.watch(lambda e: setattr(self.state, "lang", e.new), "value")
         # The template renders its title into the page once: retitle it in the browser.

@@ -136,18 +136,18 @@ class QuicklookPane(pn.viewable.Viewer):
         w = {}
         labels = {(v.long_name and f"{v.long_name} ({v.name})") or v.name: v.name
                   for v in self.entry.variables}
-        w["var"] = pn.widgets.Select(name=t("variable", lang), options=labels,
+        w["var"] = pn.widgets.Select(label=t("variable", lang), options=labels,
                                      value=self.state.var or (names[0] if names else None))
         w["kind"] = pn.widgets.RadioButtonGroup(
-            name=t("quicklook", lang), options={t(k, lang): k for k in kinds},
-            value=self.state.kind or (kinds[0] if kinds else None), button_type="primary",
-            button_style="outline")
-        w["qc"] = pn.widgets.Select(name=t("qc", lang), value=self.state.qc,
+            label=t("quicklook", lang), options={t(k, lang): k for k in kinds},
+            value=self.state.kind or (kinds[0] if kinds else None), color="primary",
+            variant="outline")
+        w["qc"] = pn.widgets.Select(label=t("qc", lang), value=self.state.qc,
                                     options={t(f"qc_{p}", lang): p for p in QC_PRESETS})
-        w["cmap"] = pn.widgets.Select(name=t("colormap", lang), options=list(CMAP_CHOICES),
+        w["cmap"] = pn.widgets.Select(label=t("colormap", lang), options=list(CMAP_CHOICES),
                                       value=self.state.cmap if self.state.cmap in CMAP_CHOICES
                                       else "auto")
-        w["color"] = pn.widgets.Select(name=t("color_by", lang), value=self.state.color,
+        w["color"] = pn.widgets.Select(label=t("color_by", lang), value=self.state.color,
                                        options={t(f"color_{c}", lang): c for c in COLOR_BY})
         w.update(self._range_widgets(lang))
         for key in ("var", "kind", "qc", "cmap", "color"):
@@ -163,7 +163,7 @@ class QuicklookPane(pn.viewable.Viewer):
             start, end = (pd.Timestamp(v).tz_localize(None).to_pydatetime() for v in cov)
             chosen = parse_pair(self.state.time, lambda s: pd.Timestamp(s).to_pydatetime())
             value = (chosen[0] or start, chosen[1] or end) if chosen else (start, end)
-            w["time"] = pn.widgets.DatetimeRangePicker(name=t("time_range", lang),
+            w["time"] = pn.widgets.DatetimeRangePicker(label=t("time_range", lang),
                                                        value=value, start=start, end=end)
             w["time"].param.watch(self._on_time, "value")
         vcov = self.entry.vertical_coverage
@@ -172,7 +172,7 @@ class QuicklookPane(pn.viewable.Viewer):
             value = (chosen[0] if chosen[0] is not None else vcov[0],
                      chosen[1] if chosen[1] is not None else vcov[1])
             w["depth"] = pn.widgets.RangeSlider(
-                name=t("depth_range", lang), start=float(vcov[0]), end=float(vcov[1]),
+                label=t("depth_range", lang), start=float(vcov[0]), end=float(vcov[1]),
                 value=value, step=max((vcov[1] - vcov[0]) / 200, 0.1), format="0[.]0")
             w["depth"].param.watch(self._on_depth, "value_throttled")
         return w
@@ -189,8 +189,8 @@ class QuicklookPane(pn.viewable.Viewer):
         self.state.depth = f"{lo:g}/{hi:g}"
 
     def _copy_button(self, lang: str):
-        copy = pn.widgets.Button(name=t("copy_link", lang), button_type="primary",
-                                 button_style="outline", height=32,
+        copy = pn.widgets.Button(label=t("copy_link", lang), color="primary",
+                                 variant="outline", height=32,
                                  css_classes=["portal-copy-link"])
         copy.js_on_click(args={"button": copy, "label": t("copy_link", lang),
                                "label_done": t("link_copied", lang)}, code=COPY_JS)

@@ -13,6 +13,7 @@ files themselves — stays valid. Files are written atomically and never rewritt
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -65,7 +66,7 @@ def ensure_demo(data_dir: str, scale: float = 1.0) -> None:
 
     os.makedirs(data_dir, exist_ok=True)
     writers: dict[str, Callable[[str], None]] = {
-        f"{f.wmo}_prof.nc": (lambda path, f=f: write_argo(path, f)) for f in FLOATS
+        f"{f.wmo}_prof.nc": functools.partial(write_argo, f=f) for f in FLOATS
     }
     writers["mooring_biscay_1min.nc"] = lambda path: write_mooring(path, scale)
     writers["sst_biscay_daily_0.1deg.nc"] = lambda path: write_sst(path, scale)

@@ -34,7 +34,7 @@ def write_atomic(path: str, writer: Callable[[str], None]) -> None:
 def nc_dataset(path: str, fmt: str, title: str, summary: str, **attrs) -> netCDF4.Dataset:
     import netCDF4
 
-    ds = netCDF4.Dataset(path, "w", format=fmt)
+    ds = netCDF4.Dataset(path, "w", format=fmt)  # type: ignore[arg-type]
     ds.setncatts({"title": f"{TITLE_PREFIX} {title}", "summary": f"SYNTHETIC. {summary}",
                   "comment": COMMENT, "institution": "odatis-portal demo generator (synthetic)",
                   "source": "synthetic data (portal/demo)",
@@ -48,8 +48,8 @@ def add_var(ds: netCDF4.Dataset, name: str, dtype: str, dims: tuple, fill=None, 
     return var
 
 
-def days_since_epoch(times: np.ndarray) -> np.ndarray:
-    return (times - np.datetime64(_EPOCH)) / np.timedelta64(1, "D")
+def days_since_epoch(times: np.ndarray | np.datetime64) -> np.ndarray:
+    return np.asarray((times - np.datetime64(_EPOCH)) / np.timedelta64(1, "D"))
 
 
 def qc_flags(rng: np.random.Generator, shape: tuple, good: float = 0.955) -> np.ndarray:

@@ -89,7 +89,7 @@ def hover_info(agg: xr.Dataset | xr.DataArray, lon: float, lat: float) -> dict[s
     """Count and mean (when present) of the pixel under (lon, lat) of an aggregate."""
     data = agg if isinstance(agg, xr.Dataset) else agg.to_dataset(name=agg.name or "value")
     px = data.sel(x=lon, y=lat, method="nearest")
-    return {name: float(px[name].values) for name in data.data_vars if px[name].ndim == 0}
+    return {str(name): float(px[name].values) for name in data.data_vars if px[name].ndim == 0}
 
 
 def profile_density(store_dir: str, bbox=None, time=None, variable: str = "TEMP",
@@ -202,7 +202,7 @@ def from_overviews(store: Store, spec: Q.AggSpec, level: int) -> dict[str, Any]:
     for label in labels:
         if label not in files:
             continue
-        stats = ("n", "min", "max") if spec.how in ("min", "max") else ("n", "sum")
+        stats: tuple[str, ...] = ("n", "min", "max") if spec.how in ("min", "max") else ("n", "sum")
         if spec.how in ("qc", "count"):
             stats = ("n",)
         wanted = tuple(range(N_CLASSES)) if spec.how == "qc" else tuple(classes)
@@ -285,10 +285,10 @@ def columns_for(spec: Q.AggSpec) -> list[str]:
         if spec.depth is not None:
             cols.append("z")
     else:
-        cols = [spec.variable, "z"]
+        cols = [spec.variable or "", "z"]
         if spec.bbox != Q.WORLD:
             cols += ["longitude", "latitude"]
-    if spec.needs_value and spec.variable not in cols:
+    if spec.needs_value and spec.variable and spec.variable not in cols:
         cols.append(spec.variable)
     if spec.needs_flags:
         cols.append(f"{spec.variable}_qc")
@@ -391,11 +391,11 @@ class _Accumulator:
             x, y = a["longitude"], a["latitude"]
             fa, fb = a.get("z", empty), empty
         else:
-            x, y = a[spec.variable], a["z"]
+            x, y = a[spec.variable or ""], a["z"]
             fa, fb = a.get("longitude", empty), a.get("latitude", empty)
         t = a.get("time", np.empty(0, np.uint32))
         flags = a.get(f"{spec.variable}_qc", np.empty(0, np.int8))
-        v = a[spec.variable] if spec.needs_value else empty
+        v = a[spec.variable or ""] if spec.needs_value else empty
         groups = K.balanced_groups(IP[:, K.I_STOP] - IP[:, K.I_START], self.n.shape[0])
         K.aggregate(x, y, fa, fb, t, flags, v, P, IP, groups, self.spec.width,
                     self.spec.height, self.mode, compact, self.qc_lut, spec.qc != "all",

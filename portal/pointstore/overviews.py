@@ -117,7 +117,7 @@ def part_tables(columns: dict[str, np.ndarray], params: list[str], level: int,
         if seg.size == 0:
             continue
         touched = np.empty(min(seg.size, ncell), np.int64)
-        nt = _accumulate(seg, cells, vals, qcs, lut, *dense, touched)
+        nt = _accumulate(seg, cells, vals, qcs, lut, *dense, touched)  # type: ignore[call-arg]
         out[int(bins[seg[0]])] = _table_from_dense(np.sort(touched[:nt]), dense, params)
     return out
 
@@ -136,7 +136,7 @@ def _table_from_dense(cells: np.ndarray, dense: tuple, params: list[str]) -> Tab
     ps = np.empty((npar, m, N_CLASSES), np.float64)
     pmin = np.empty((npar, m, N_CLASSES), np.float32)
     pmax = np.empty((npar, m, N_CLASSES), np.float32)
-    _extract(cells, *dense, n, pn, ps, pmin, pmax)
+    _extract(cells, *dense, n, pn, ps, pmin, pmax)  # type: ignore[call-arg]
     table: Table = {"cell": cells, "n": n}
     for i, p in enumerate(params):
         table[f"{p}_n"], table[f"{p}_sum"] = pn[i], ps[i]
@@ -163,10 +163,10 @@ def merge(tables: list[Table], params: list[str]) -> Table:
                   "n": np.add.reduceat(np.concatenate([t["n"] for t in tables])[order], starts)}
     for p in params:
         for stat in STATS:
-            parts = [t.get(f"{p}_{stat}") for t in tables]
+            found = [t.get(f"{p}_{stat}") for t in tables]
             parts = [x if x is not None else _filler(stat, len(t["cell"]))
-                     for x, t in zip(parts, tables, strict=True)]
-            col = np.concatenate(parts)[order]
+                     for x, t in zip(found, tables, strict=True)]
+            col: np.ndarray = np.concatenate(parts)[order]
             out[f"{p}_{stat}"] = _reduce(stat, col, starts)
     return out
 

@@ -174,7 +174,7 @@ def _merge_overviews(store: st.Store, parts: list[PartData], params: list[str],
                      gen: int) -> dict[str, dict[str, str]]:
     cfg = store.config
     levels = int(cfg["levels"])
-    new: dict[int, ov.Table] = {}
+    new: dict[int | str, ov.Table] = {}
     for tbin in sorted({b for p in parts for b in p.overview}):
         new[tbin] = ov.merge([p.overview[tbin] for p in parts if tbin in p.overview], params)
     files = {k: dict(v) for k, v in store.manifest.get("overviews", {}).items()}
@@ -220,7 +220,7 @@ def _stats(index: dict[str, np.ndarray], manifest: dict[str, Any], path: str,
             keep = [0, 1, 4]  # good, probably good, unflagged
             lo = np.nanmin(table[f"{p}_min"][:, keep]) if table[f"{p}_n"][:, keep].any() else None
             hi = np.nanmax(table[f"{p}_max"][:, keep]) if lo is not None else None
-            ranges[p] = [float(lo), float(hi)] if lo is not None else None
+            ranges[p] = [float(lo), float(hi)] if lo is not None and hi is not None else None
         stats["ranges"] = ranges
     return stats
 

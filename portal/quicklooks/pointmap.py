@@ -98,7 +98,7 @@ def _hover(tips: list[tuple[str, str]], count_is_log: bool):
     GeoViews' own geographic hover replaces custom tooltips, hence an explicit tool."""
     from bokeh.models import CustomJSHover, HoverTool
 
-    formatters = {"$x": CustomJSHover(code=_LON_JS), "$y": CustomJSHover(code=_LAT_JS)}
+    formatters: dict = {"$x": CustomJSHover(code=_LON_JS), "$y": CustomJSHover(code=_LAT_JS)}
     if count_is_log:
         formatters["@image"] = CustomJSHover(code=FROM_LOG10_JS)
     tips = [("Longitude", "$x{custom}"), ("Latitude", "$y{custom}"),

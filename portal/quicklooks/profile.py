@@ -26,7 +26,8 @@ def _paths(obs: xr.Dataset, variable: str, color: str) -> list[np.ndarray]:
         times = times[order] if times is not None else None
     starts = np.concatenate([[0], np.flatnonzero(np.diff(feature)) + 1])
     has_time = color == "time" and times is not None and not np.isnat(times).all()
-    cvalues = _decimal_year(times[starts]) if has_time else feature[starts].astype("float64")
+    cvalues = (_decimal_year(times[starts]) if has_time and times is not None
+               else feature[starts].astype("float64"))
     bounds = np.append(starts[1:], feature.size)
     return [np.column_stack([values[a:b], z[a:b], np.full(b - a, c)])
             for a, b, c in zip(starts, bounds, cvalues, strict=True) if b > a]

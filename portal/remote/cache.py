@@ -137,5 +137,5 @@ def close_all() -> None:
     """Close every open cache store (tests, shutdown)."""
     with _LOCK:
         for cache in _CACHES.values():
-            cache.close()
+            cache.close()  # type: ignore[attr-defined]
         _CACHES.clear()

@@ -115,7 +115,7 @@ class OverviewMap(pn.viewable.Viewer):
         self._source.selected.on_change("indices", self._on_tap)
         return fig
 
-    def show(self, ids: list[str]) -> None:
+    def show_only(self, ids: list[str]) -> None:
         """Draw only these datasets (the list's search and facets)."""
         self._ids = set(ids)
         if self._source is not None:

@@ -105,8 +105,8 @@ class PortalPage(pn.viewable.Viewer):
             if self._overview is None:
                 self._overview = OverviewMap(state=self.state, entries=list(self.catalog),
                                              height=int(self._layout.get("plot_height", 520)))
-                self._overview.show(self._list.found)
-                self._list.param.watch(lambda e: self._overview.show(e.new), "found")
+                self._overview.show_only(self._list.found)
+                self._list.param.watch(lambda e: self._overview.show_only(e.new), "found")
             self._main.objects = [self._card.header, self._overview]
             return
         # header, controls and plot first: the plot is in view at 1366x768; details below

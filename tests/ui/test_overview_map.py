@@ -55,9 +55,9 @@ def test_clicking_a_box_opens_its_dataset(entries):
 def test_map_follows_the_list(entries):
     overview = OverviewMap(state=ViewState(), entries=entries)
     overview._figure()
-    overview.show(["world", "biscay"])
+    overview.show_only(["world", "biscay"])
     assert overview._source.data["id"] == ["biscay", "world"]
-    overview.show([])
+    overview.show_only([])
     assert overview._source.data["id"] == []
 
 

@@ -17,6 +17,40 @@ def _list(name: str, sep: str = ",") -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """The one table of request limits: every output (page, embed, PNG, CLI) checks these."""
+
+    min_image_px: int = 100
+    max_image_px: int = 4000          # width or height of a rendered image
+    max_points: int = 1_000_000       # rows of observations drawn as points
+    max_cells: int = 50_000_000       # cells of a gridded selection read at once
+    max_variables: int = 4            # variables in one request
+
+    def check_image(self, width: int, height: int) -> None:
+        """Raise ``ValueError`` naming the allowed range when a size is outside it."""
+        lo, hi = self.min_image_px, self.max_image_px
+        if not (lo <= width <= hi and lo <= height <= hi):
+            raise ValueError(f"width and height must be between {lo} and {hi} pixels")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The one table of request limits: every output (page, embed, PNG, CLI) checks these."""
+
+    min_image_px: int = 100
+    max_image_px: int = 4000          # width or height of a rendered image
+    max_points: int = 1_000_000       # rows of observations drawn as points
+    max_cells: int = 50_000_000       # cells of a gridded selection read at once
+    max_variables: int = 4            # variables in one request
+
+    def check_image(self, width: int, height: int) -> None:
+        """Raise ``ValueError`` naming the allowed range when a size is outside it."""
+        lo, hi = self.min_image_px, self.max_image_px
+        if not (lo <= width <= hi and lo <= height <= hi):
+            raise ValueError(f"width and height must be between {lo} and {hi} pixels")
+
+
+@dataclass(frozen=True)
 class Settings:
     """What an administrator configures (catalogs, embedding, computing)."""
 
@@ -25,6 +59,8 @@ class Settings:
     dask_scheduler: str | None = None
     layout: str = "portal"
     png_cache_items: int = 256
+    limits: Limits = Limits()
+    limits: Limits = Limits()
 
     @classmethod
     def from_env(cls) -> Settings:

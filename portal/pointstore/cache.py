@@ -24,6 +24,7 @@ import numpy as np
 from portal.errors import SourceUnavailable
 from portal.pointstore.kernels import Q_NAN
 from portal.pointstore.store import Store
+from portal.settings import current
 
 Q_MAX = Q_NAN - 1
 BATCH_ROWS = 4_000_000  # rows read from Parquet at a time when filling the cache
@@ -32,8 +33,8 @@ ENCODED_BY_INDEX = {"longitude": ("lon_min", "lon_max"), "latitude": ("lat_min",
 
 
 def budget_bytes() -> int:
-    """Cache budget from ``PORTAL_POINTSTORE_CACHE_GB`` (default 6 GB)."""
-    return int(float(os.environ.get("PORTAL_POINTSTORE_CACHE_GB", "6")) * 2**30)
+    """Cache budget: the ``pointstore_cache_bytes`` setting (``PORTAL_POINTSTORE_CACHE_GB``, 6 GB)."""
+    return current().pointstore_cache_bytes
 
 
 @nb.njit(cache=True, nogil=True)

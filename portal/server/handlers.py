@@ -2,7 +2,9 @@
 
 ``/quicklook/ID/KIND.png`` renders through the same builder as the page, off the
 event loop, cached in memory; bad parameters give 400 with the reason, unknown
-datasets 404. ``/api/datasets`` lists the catalog as JSON; ``/health`` reports the
+datasets 404 — every failure goes through :func:`error_response` (a
+:class:`PortalError` answers with its status and public message; anything else is a
+500 with a generic message and the traceback in the log). ``/api/datasets`` lists the catalog as JSON; ``/health`` reports the
 catalog size. :class:`FrameAncestorsTransform` adds
 ``Content-Security-Policy: frame-ancestors`` to every response.
 """
@@ -17,14 +19,13 @@ import urllib.parse
 
 import tornado.web
 
-from portal.errors import CatalogError, NoDataInSelection, PortalError, UnsupportedQuicklook
+from portal.errors import BadParameter, PortalError, http_status, public_message
 from portal.model import QC_PRESETS, Query
 
 log = logging.getLogger(__name__)
 
 
-class BadRequest(ValueError):
-    """A query parameter that cannot be used, with the reason for the 400 answer."""
+BadRequest = BadParameter  # the former name, for callers that still use it
 
 
 def _pair(text: str, name: str, cast=float):
@@ -85,30 +86,30 @@ class QuicklookPNGHandler(tornado.web.RequestHandler):
     async def get(self, dataset_id: str, kind: str) -> None:
         from portal.server.context import catalog
 
-        dataset_id = urllib.parse.unquote(dataset_id)
         try:
-            entry = catalog()[dataset_id]
-        except CatalogError as exc:
-            return self._fail(404, str(exc))
-        try:
+            entry = catalog()[urllib.parse.unquote(dataset_id)]
             query, style_kw = parse_png_args(lambda k, d="": self.get_argument(k, d))
             png = await asyncio.to_thread(_render_cached, entry, kind, query,
                                           tuple(sorted(style_kw.items())))
-        except BadRequest as exc:
-            return self._fail(400, str(exc))
-        except (UnsupportedQuicklook, NoDataInSelection, ValueError) as exc:
-            return self._fail(400 if not isinstance(exc, NoDataInSelection) else 404, str(exc))
-        except PortalError as exc:
-            log.warning("%s", exc)
-            return self._fail(502, str(exc))
+        except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
+            return error_response(self, exc)
         self.set_header("Content-Type", "image/png")
         self.set_header("Cache-Control", "public, max-age=300")
         self.finish(png)
 
-    def _fail(self, status: int, message: str) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.finish(message + "\n")
+
+def error_response(handler: tornado.web.RequestHandler, exc: BaseException) -> None:
+    """Answer ``exc``: a PortalError with its status and public message (no server
+    paths), anything else with 500, a generic message and the traceback in the log."""
+    status = http_status(exc)
+    if not isinstance(exc, PortalError):
+        log.error("unexpected error answering %s", handler.request.uri, exc_info=exc)
+    elif status >= 500:
+        log.warning("%s answered %d: %s", handler.request.uri, status, exc)
+    handler.set_status(status)
+    handler.set_header("Content-Type", "text/plain; charset=utf-8")
+    handler.set_header("Cache-Control", "no-store")
+    handler.finish(public_message(exc) + "\n")
 
 
 class DatasetsHandler(tornado.web.RequestHandler):

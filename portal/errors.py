@@ -85,15 +85,23 @@ class SelectionTooLarge(PortalError):
 
 GENERIC_MESSAGE = "internal error: the portal could not answer this request (it has been logged)"
 
-# A directory part of a local path: starts at a word boundary that is not part of a URL
-# (not after ':', '/', '.', a word character or '{…}'), e.g. '/srv/data/' or '../data/'.
-_DIRS = re.compile(r"(?<![\w:/.}\-])(?:~|\.{1,2})?/(?:[^\s'\"/<>]+/)+")
+# A local path: starts where a URL cannot (not after ':', '/', '.', a word character or
+# '}'), e.g. '/srv/data/x.nc', '../data/x.nc', '~/x.nc'; group 1 is its directory part.
+_PATH = re.compile(r"(?<![\w:/.}\-])((?:~|\.{1,2})?/(?:[^\s'\"/<>]+/)*)([^\s'\"/<>,;:)]*)")
 _CATALOG_DIR = re.compile(r"\{CATALOG_DIR\}/(?:[^\s'\"/<>]+/)*")
+
+
+def _strip(match: re.Match[str]) -> str:
+    folder, name = match.group(1), match.group(2)
+    deep = folder.count("/") >= 3 or not folder.startswith("/")
+    if deep or "." in name.strip("."):  # a file or a deep folder: keep the last name only
+        return name
+    return match.group(0)  # '/api/datasets', '/health': routes, not server paths
 
 
 def strip_paths(text: str) -> str:
     """``text`` with the directories of local paths removed (file names are kept)."""
-    return _DIRS.sub("", _CATALOG_DIR.sub("", text))
+    return _PATH.sub(_strip, _CATALOG_DIR.sub("", text))
 
 
 def http_status(exc: BaseException) -> int:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from portal.errors import PortalError
+from portal.formats.odv.text import looks_like_odv
 from portal.model import DatasetEntry
 
 if TYPE_CHECKING:
@@ -32,8 +33,6 @@ log = logging.getLogger(__name__)
 NETCDF_SUFFIXES = (".nc", ".nc4", ".cdf", ".netcdf")
 ODV_SUFFIXES = (".txt", ".odv", ".csv")
 STORE_MARKER = "_portal_store.json"
-_ODV_COMMENT_MARKERS = ("<version>odv", "sdn_parameter_mapping", "<datafield>", "<datatype>",
-                        "<metavariable>", "<datavariable>", "<missingvalueindicators>")
 
 
 class ScanSkip(PortalError):
@@ -248,44 +247,24 @@ def open_for_scan(path: str, dataset_id: str = "") -> xr.Dataset:
 
 def is_odv(path: str) -> bool:
     """True for ODV / SeaDataNet spreadsheet text files (comment markers or ODV columns)."""
-    with open(path, "rb") as fh:
-        text = fh.read(65536).decode("latin-1", "replace")
-    text = text.removeprefix("\ufeff").removeprefix("ï»¿")
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if stripped.startswith("//"):
-            if any(marker in stripped.lower() for marker in _ODV_COMMENT_MARKERS):
-                return True
-            continue
-        return _odv_header(stripped)
-    return False
-
-
-def _odv_header(line: str) -> bool:
-    sep = "\t" if "\t" in line else ";"
-    labels = [c.split(":")[0].strip().lower() for c in line.split(sep)]
-    has_lon = any(lab.startswith(("longitude", "lon ")) for lab in labels)
-    has_lat = any(lab.startswith(("latitude", "lat ")) for lab in labels)
-    return "cruise" in labels and ("station" in labels or "site" in labels) and has_lon and has_lat
+    return looks_like_odv(path)
 
 
 def _describe_odv(path: str, dataset_id: str) -> DatasetEntry:
     from portal.cataloging.describe import describe_dataset
 
-    read_odv = _odv_reader()
-    ds: xr.Dataset = read_odv(path, dataset=dataset_id)
+    open_odv = _odv_reader()
+    ds: xr.Dataset = open_odv(path, dataset=dataset_id)
     return describe_dataset(ds, dataset_id, "odv", {"urlpath": path}, path)
 
 
 def _odv_reader():
     try:
-        from portal.formats.odv import read_odv
+        from portal.formats.odv import open_odv
     except ImportError as exc:
         raise ScanSkip(f"ODV spreadsheet, but the ODV reader is not available ({exc})",
                        hint="portal.formats.odv is missing or broken in this installation") from exc
-    return read_odv
+    return open_odv
 
 
 # ---------------------------------------------------------------------------- point store

@@ -1,4 +1,5 @@
-"""ODV spreadsheets as a source: ``driver: odv``, files read by :mod:`portal.formats.odv`."""
+"""ODV spreadsheets as a source: ``driver: odv``, files opened through xarray's
+``odv`` engine (:mod:`portal.formats.odv.backend`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from portal.errors import SourceUnavailable
 from portal.formats.netcdf import expand_paths
-from portal.formats.odv import concat_stations, read_odv
+from portal.formats.odv import concat_stations, open_odv
 from portal.sources.base import Source
 
 if TYPE_CHECKING:
@@ -26,5 +27,5 @@ class ODVSource(Source):
         paths = expand_paths(urlpath)
         if not paths:
             raise SourceUnavailable(f"no file matches {urlpath!r}", dataset=entry.id)
-        parts = [read_odv(p, entry.id) for p in paths]
+        parts = [open_odv(p, entry.id) for p in paths]  # xarray engine "odv"
         return concat_stations(parts, entry.id)

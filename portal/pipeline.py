@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from portal.errors import PortalError, UnsupportedQuicklook
 from portal.model import DatasetEntry, Query
 from portal.quicklooks import Style, builder, entry_kinds
+from portal.sources import is_aggregating
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +113,8 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
     ensure_backends()
     style = style or Style()
     query = query or Query()
-    if entry.source == "pointstore":
-        return _point_store(entry, kind, query, style)
+    if is_aggregating(entry):
+        return _aggregated(entry, kind, query, style)
     names = [v.strip() for v in (query.variable or "").split(",") if v.strip()]
     if len(names) > 1:
         return _stacked(entry, kind, query, style, names, time_index)
@@ -124,21 +125,17 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
                  title=title, style=style)
 
 
-def _point_store(entry: DatasetEntry, kind: str | None, query: Query, style: Style):
-    """Point stores are aggregated per view, not loaded: their own caches apply.
+def _aggregated(entry: DatasetEntry, kind: str | None, query: Query, style: Style):
+    """Aggregating sources (point stores) are drawn per view, not loaded: their caches apply.
 
     ``map``: counts, means or QC mix per pixel; ``profile``: the profile density."""
-    import dataclasses
-
     from portal.quicklooks import pointmap, pointprofile
     from portal.settings import Settings
-    from portal.sources import open_dataset
+    from portal.sources import open_aggregator
 
     kind = resolve_kind(entry, kind)
-    handle = open_dataset(entry, query)
     scheduler = Settings.from_env().dask_scheduler  # serve --dask-scheduler ADDRESS
-    if scheduler and not handle.scheduler:
-        handle = dataclasses.replace(handle, scheduler=scheduler)
+    handle = open_aggregator(entry).with_scheduler(scheduler)
     variable = resolve_variable(entry, query.variable) or "TEMP"
     try:
         build = pointprofile.build if kind == "profile" else pointmap.build

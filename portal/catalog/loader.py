@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 PORTAL_READER = "portal.catalog.readers:PortalReader"
 XARRAY_READER = "intake.readers.readers:XArrayDatasetReader"
-_PATH_KEYS = ("urlpath", "store")
 
 
 @dataclass
@@ -68,16 +67,16 @@ class Catalog:
 
 
 def _resolve(value, catalog_dir: str):
-    if isinstance(value, list):
-        return [_resolve(v, catalog_dir) for v in value]
-    if not isinstance(value, str):
-        return value
-    text = value.replace("{CATALOG_DIR}", catalog_dir).removeprefix("file://")
-    if "://" in text:
-        return text
-    if os.path.isabs(text):
-        return os.path.normpath(text)
-    return os.path.normpath(os.path.join(catalog_dir, text))
+    from portal.sources.arguments import resolve_path
+
+    return resolve_path(value, catalog_dir)
+
+
+def _path_arguments(driver: str, dataset_id: str | None = None) -> set[str]:
+    """Names of the driver's local-path arguments; CatalogError (did-you-mean) if unknown."""
+    from portal.sources import get_source
+
+    return {a.name for a in get_source(driver, dataset=dataset_id).arguments if a.path}
 
 
 def _data_url(cat, ref) -> str | None:
@@ -97,9 +96,8 @@ def _entry_args(cat, desc, dataset_id: str, catalog_dir: str) -> tuple[str, dict
         if not driver:
             raise CatalogError("entry has no 'driver' in its kwargs", dataset=dataset_id,
                                hint="add driver: netcdf (or odv, erddap, opendap, pointstore)")
-        for key in _PATH_KEYS:
-            if key in kwargs:
-                kwargs[key] = _resolve(kwargs[key], catalog_dir)
+        for key in _path_arguments(str(driver), dataset_id) & set(kwargs):
+            kwargs[key] = _resolve(kwargs[key], catalog_dir)
         return str(driver), kwargs
     if reader == XARRAY_READER:
         url = _data_url(cat, (kwargs.pop("args", None) or [None])[0]) or kwargs.pop("url", None)
@@ -180,8 +178,9 @@ def write_catalog(entries: Iterable[DatasetEntry], path: str | os.PathLike, titl
     cat = intake.entry.Catalog(metadata=meta)
     for entry in entries:
         kwargs = {"driver": entry.source}
+        paths = _path_arguments(entry.source, entry.id)
         for key, value in entry.arguments.items():
-            kwargs[key] = _portable(value, catalog_dir) if key in _PATH_KEYS else value
+            kwargs[key] = _portable(value, catalog_dir) if key in paths else value
         cat[entry.id] = PortalReader(metadata=entry.metadata(), **kwargs)
     cat.to_yaml_file(path)
     return path

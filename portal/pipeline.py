@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from portal.errors import PortalError, UnsupportedQuicklook
 from portal.model import DatasetEntry, Query
 from portal.quicklooks import Style, builder, entry_kinds
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +94,10 @@ def _forget_other_versions(entry: DatasetEntry, version: str) -> None:
             close()
 
 
-def _normalised(entry: DatasetEntry, kind: str, query: Query, version: str):
-    """(form, data): the opened dataset as a grid or as observations, cached like the opening
-    and per variable; ``data`` stays lazy where the file is large."""
+def _normalised(entry: DatasetEntry, kind: str, query: Query,
+                version: str) -> xr.DataArray | xr.Dataset:
+    """The opened dataset as a grid (DataArray) or as observations (Dataset), cached like the
+    opening and per variable; it stays lazy where the file is large."""
     from portal.cache import data_cache
     from portal.processing import cf
     from portal.processing.normalize import to_grid, to_observations
@@ -104,21 +109,21 @@ def _normalised(entry: DatasetEntry, kind: str, query: Query, version: str):
     per_query = query if subsets_on_server(entry) else None
     key = ("normalised", entry, version, per_query, variable, grid)
     if grid:
-        return "grid", data_cache().get_or_compute(
-            key, lambda: to_grid(raw, variable, dataset=entry.id))
-    return "obs", data_cache().get_or_compute(
+        return data_cache().get_or_compute(key, lambda: to_grid(raw, variable, dataset=entry.id))
+    return data_cache().get_or_compute(
         key, lambda: to_observations(raw, variable, dataset=entry.id))
 
 
 def _load(entry: DatasetEntry, kind: str, query: Query, version: str) -> View:
     """Subset the normalised data to the query: a new bbox or time range only re-subsets."""
+    import xarray as xr
+
     from portal.processing.subset import select_grid, select_obs
 
-    form, field = _normalised(entry, kind, query, version)
-    if form == "grid":
-        data = select_grid(field, query, dataset=entry.id)
-        return View(data, str(field.name), "grid", kind)
-    obs = field
+    obs = _normalised(entry, kind, query, version)
+    if isinstance(obs, xr.DataArray):
+        field = select_grid(obs, query, dataset=entry.id)
+        return View(field, str(obs.name), "grid", kind)
     variable = resolve_variable(entry, query.variable) or obs.attrs["main_variable"]
     if kind == "profile" and "z" not in obs.coords:
         raise UnsupportedQuicklook("no vertical coordinate (depth or pressure) in this dataset",

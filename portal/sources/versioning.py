@@ -54,7 +54,7 @@ def files_version(urlpath: str | list[str]) -> str:
     """Version of local files: each matching file's path, size, mtime (ns) and inode."""
     from portal.formats.netcdf import expand_paths
 
-    stamps = []
+    stamps: list[tuple[object, ...]] = []
     for path in expand_paths(urlpath):
         try:
             st = os.stat(path)
@@ -82,8 +82,8 @@ def _erddap(entry: DatasetEntry) -> str:
     args = entry.arguments
     info = dataset_info(args.get("server", ""), args.get("dataset_id", ""), dataset=entry.id)
     end = info.globals.get("time_coverage_end")
-    name = info.role("time")
-    rng = info.get(name).actual_range if name and info.get(name) else None
+    axis = info.get(info.role("time") or "")
+    rng = axis.actual_range if axis is not None else None
     return "e-" + _digest(end, rng[1] if rng else None, time_bucket())
 
 

@@ -1,10 +1,10 @@
 """HTTP routes beside the Panel app: PNG quicklooks, the dataset API, health, CSP.
 
 ``/quicklook/ID/KIND.png`` renders through the same builder as the page, off the
-event loop, cached in memory; bad parameters give 400 with the reason, unknown
-datasets 404 — every failure goes through :func:`error_response` (a
-:class:`PortalError` answers with its status and public message; anything else is a
-500 with a generic message and the traceback in the log). ``/api/datasets`` lists the catalog as JSON; ``/health`` reports the
+event loop, cached in memory (bounded in bytes, keyed on the data version); every failure
+goes through :func:`error_response` (a :class:`PortalError` answers with its status and
+public message; anything else is a 500 with a generic message and the traceback in the
+log). ``/api/datasets`` lists the catalog as JSON; ``/health`` reports the
 catalog size. :class:`FrameAncestorsTransform` adds
 ``Content-Security-Policy: frame-ancestors`` to every response.
 """
@@ -12,7 +12,6 @@ catalog size. :class:`FrameAncestorsTransform` adds
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import urllib.parse
@@ -72,12 +71,17 @@ def parse_png_args(get) -> tuple[Query, dict]:
                    "height": height}
 
 
-@functools.lru_cache(maxsize=256)
 def _render_cached(entry, kind: str, query: Query, style_kw: tuple) -> bytes:
+    """PNG bytes from the process's PNG cache, keyed on (entry, data version, kind, query,
+    style): a changed file, a re-ingested store or a moved remote window renders anew."""
+    from portal.cache import png_cache
     from portal.pipeline import render_quicklook_png
     from portal.quicklooks import Style
+    from portal.sources.versioning import data_version
 
-    return render_quicklook_png(entry, kind, query, Style(**dict(style_kw), interactive=False))
+    key = (entry.id, entry, data_version(entry), kind, query, style_kw)
+    return png_cache().get_or_compute(key, lambda: render_quicklook_png(
+        entry, kind, query, Style(**dict(style_kw), interactive=False)))
 
 
 class QuicklookPNGHandler(tornado.web.RequestHandler):

@@ -7,7 +7,6 @@ import pytest
 from tests.server.conftest import http_get
 
 
-
 @pytest.mark.parametrize("path", [
     "/components/portal.__main__/a/b/c",
     "/components/this/x/y/z",

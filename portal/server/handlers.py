@@ -160,8 +160,12 @@ class FrameAncestorsTransform(tornado.web.OutputTransform):
 
 
 def routes() -> list[tuple]:
-    """Tornado routes to serve beside the Panel apps."""
+    """Tornado routes to serve beside the Panel apps (the allow-listed components
+    route first: it shadows Panel's, which imports any module named in the URL)."""
+    from portal.server.security import component_route
+
     return [
+        component_route(),
         (r"/quicklook/([^/]+)/(map|profile|timeseries)\.png", QuicklookPNGHandler),
         (r"/api/datasets/?", DatasetsHandler),
         (r"/health/?", HealthHandler),

@@ -109,6 +109,7 @@ def serve(args) -> int:
     from portal.catalog.loader import load_catalog
     from portal.demo.home import prepare_catalogs
     from portal.server.handlers import FrameAncestorsTransform, routes
+    from portal.server.security import SecurityHeadersTransform, allowed_hosts
 
     if getattr(args, "config", None):  # before anything reads the settings
         os.environ["PORTAL_CONFIG"] = os.path.abspath(args.config)
@@ -124,15 +125,26 @@ def serve(args) -> int:
     pn.extension(loading_indicator=True)
     skip_mathjax()
     warm_up()
-    pn.serve(
+    server = pn.serve(
         {"/": page_app, "embed": embed_app},
         port=args.port, address=args.address, show=args.show,
         websocket_origin=_origins(args), num_procs=args.num_procs,
         extra_patterns=routes(), static_dirs={"assets": str(static_dir())},
-        title="ODATIS quicklook portal", transforms=[FrameAncestorsTransform],
-        admin=False, threaded=False,
+        title="ODATIS quicklook portal",
+        transforms=[FrameAncestorsTransform, SecurityHeadersTransform],
+        admin=False, threaded=False, start=False,
         # permessage-deflate: a map update is mostly a float image with empty (NaN) areas;
         # deflate takes a 2.8 MB glider-map update to ~30 KB on the wire
         websocket_compression_level=6,
     )
+    _run(server, allowed_hosts(_origins(args)))
     return 0
+
+
+def _run(server, hosts: tuple[str, ...]) -> None:
+    """Answer only the allowed ``Host`` names (DNS rebinding), then serve until stopped."""
+    from portal.server.security import restrict_hosts
+
+    restrict_hosts(server._tornado, hosts)
+    server.start()
+    server.io_loop.start()

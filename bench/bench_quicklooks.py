@@ -67,8 +67,8 @@ def bench_profile() -> None:
     from portal.cache import data_cache
     from portal.model import DatasetEntry, Query
     from portal.pipeline import _load, build_quicklook, load_view
-    from portal.sources.versioning import data_version
     from portal.quicklooks import Style, builder
+    from portal.sources.versioning import data_version
 
     path = SHARED / "argo/multiprofile/3902131_Sprof.nc"
     if not path.exists():

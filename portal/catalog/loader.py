@@ -29,14 +29,13 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from portal.errors import CatalogError
+from portal.errors import CatalogError, DatasetNotFound
 from portal.model import DatasetEntry
 
 log = logging.getLogger(__name__)
 
 PORTAL_READER = "portal.catalog.readers:PortalReader"
 XARRAY_READER = "intake.readers.readers:XArrayDatasetReader"
-_PATH_KEYS = ("urlpath", "store")
 
 
 @dataclass
@@ -55,7 +54,7 @@ class Catalog:
 
             close = difflib.get_close_matches(dataset_id, list(self.entries), n=3)
             hint = f"did you mean {', '.join(close)}?" if close else "see /api/datasets for ids"
-            raise CatalogError(f"unknown dataset id {dataset_id!r}", hint=hint) from None
+            raise DatasetNotFound(f"unknown dataset id {dataset_id!r}", hint=hint) from None
 
     def __contains__(self, dataset_id: str) -> bool:
         return dataset_id in self.entries
@@ -68,16 +67,16 @@ class Catalog:
 
 
 def _resolve(value, catalog_dir: str):
-    if isinstance(value, list):
-        return [_resolve(v, catalog_dir) for v in value]
-    if not isinstance(value, str):
-        return value
-    text = value.replace("{CATALOG_DIR}", catalog_dir).removeprefix("file://")
-    if "://" in text:
-        return text
-    if os.path.isabs(text):
-        return os.path.normpath(text)
-    return os.path.normpath(os.path.join(catalog_dir, text))
+    from portal.sources.arguments import resolve_path
+
+    return resolve_path(value, catalog_dir)
+
+
+def _path_arguments(driver: str, dataset_id: str | None = None) -> set[str]:
+    """Names of the driver's local-path arguments; CatalogError (did-you-mean) if unknown."""
+    from portal.sources import get_source
+
+    return {a.name for a in get_source(driver, dataset=dataset_id).arguments if a.path}
 
 
 def _data_url(cat, ref) -> str | None:
@@ -97,9 +96,8 @@ def _entry_args(cat, desc, dataset_id: str, catalog_dir: str) -> tuple[str, dict
         if not driver:
             raise CatalogError("entry has no 'driver' in its kwargs", dataset=dataset_id,
                                hint="add driver: netcdf (or odv, erddap, opendap, pointstore)")
-        for key in _PATH_KEYS:
-            if key in kwargs:
-                kwargs[key] = _resolve(kwargs[key], catalog_dir)
+        for key in _path_arguments(str(driver), dataset_id) & set(kwargs):
+            kwargs[key] = _resolve(kwargs[key], catalog_dir)
         return str(driver), kwargs
     if reader == XARRAY_READER:
         url = _data_url(cat, (kwargs.pop("args", None) or [None])[0]) or kwargs.pop("url", None)
@@ -164,7 +162,7 @@ def _portable(value, catalog_dir: str):
 
 
 def write_catalog(entries: Iterable[DatasetEntry], path: str | os.PathLike, title: str = "",
-                  description: str = "") -> str:
+                  description: str = "", metadata: dict | None = None) -> str:
     """Write entries as a native Intake 2 YAML catalog; local paths relative to it."""
     import intake
 
@@ -173,14 +171,16 @@ def write_catalog(entries: Iterable[DatasetEntry], path: str | os.PathLike, titl
     path = os.path.abspath(os.fspath(path))
     catalog_dir = os.path.dirname(path)
     os.makedirs(catalog_dir, exist_ok=True)
-    meta = {"title": title} if title else {}
+    meta: dict = {"title": title} if title else {}
     if description:
         meta["description"] = description
+    meta.update(metadata or {})
     cat = intake.entry.Catalog(metadata=meta)
     for entry in entries:
         kwargs = {"driver": entry.source}
+        paths = _path_arguments(entry.source, entry.id)
         for key, value in entry.arguments.items():
-            kwargs[key] = _portable(value, catalog_dir) if key in _PATH_KEYS else value
+            kwargs[key] = _portable(value, catalog_dir) if key in paths else value
         cat[entry.id] = PortalReader(metadata=entry.metadata(), **kwargs)
     cat.to_yaml_file(path)
     return path

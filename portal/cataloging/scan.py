@@ -12,27 +12,21 @@ user can act on, and the scan goes on. ``run_scan`` is the ``catalog scan`` comm
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from portal.errors import PortalError
-from portal.formats.odv.text import looks_like_odv
 from portal.model import DatasetEntry
 
 if TYPE_CHECKING:
     import argparse
 
-    import xarray as xr
 
 log = logging.getLogger(__name__)
 
-NETCDF_SUFFIXES = (".nc", ".nc4", ".cdf", ".netcdf")
-ODV_SUFFIXES = (".txt", ".odv", ".csv")
-STORE_MARKER = "_portal_store.json"
 
 
 class ScanSkip(PortalError):
@@ -85,13 +79,15 @@ def scan_folder(root: str, recursive: bool = True) -> ScanResult:
 
 
 def _candidates(root: str, recursive: bool):
-    """Files and point-store folders under ``root``, sorted; hidden names skipped."""
-    if os.path.isfile(os.path.join(root, STORE_MARKER)):
+    """Files and dataset folders (point stores) under ``root``, sorted; hidden names skipped."""
+    from portal.sources import guess_source
+
+    if guess_source(root) is not None:
         yield root
         return
     for current, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
-        stores = [d for d in dirs if os.path.isfile(os.path.join(current, d, STORE_MARKER))]
+        stores = [d for d in dirs if guess_source(os.path.join(current, d)) is not None]
         dirs[:] = [d for d in dirs if d not in stores] if recursive else []
         yield from (os.path.join(current, f) for f in sorted(files) if not f.startswith("."))
         yield from (os.path.join(current, d) for d in stores)
@@ -100,8 +96,11 @@ def _candidates(root: str, recursive: bool):
 def slug(rel_path: str) -> str:
     """Stable identifier from a relative path: 'argo/multiprofile/6901744_prof.nc' ->
     'argo_multiprofile_6901744_prof'."""
+    from portal.sources import available_sources
+
     stem, ext = os.path.splitext(rel_path)
-    text = stem if ext.lower() in (*NETCDF_SUFFIXES, *ODV_SUFFIXES) else rel_path
+    suffixes = {s for source in available_sources() for s in source.suffixes}
+    text = stem if ext.lower() in suffixes else rel_path
     text = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "dataset"
     return f"ds_{text}" if text[0].isdigit() else text
 
@@ -123,70 +122,28 @@ def _reason(exc: PortalError) -> str:
 
 
 def describe_file(path: str, dataset_id: str | None = None) -> DatasetEntry:
-    """The catalog entry of one file or point-store folder, metadata read from the data.
+    """The catalog entry of one file or dataset folder, metadata read from the data.
 
+    The source adapter is the first whose ``guess_can_open`` accepts the path.
     Raises a :class:`~portal.errors.PortalError` (ScanSkip, SourceUnavailable,
     NoDataInSelection) whose message says why the file cannot be used.
     """
+    from portal.cataloging.describe import describe_dataset
+    from portal.sources import AggregatingSource, guess_source
+
     path = os.path.abspath(os.fspath(path))
     dataset_id = dataset_id or slug(os.path.basename(path.rstrip(os.sep)))
-    if os.path.isdir(path):
-        if not os.path.isfile(os.path.join(path, STORE_MARKER)):
-            raise ScanSkip(f"folder without a {STORE_MARKER} marker is not a point store")
-        return _describe_store(path, dataset_id)
-    kind = sniff(path)
-    suffix = os.path.splitext(path)[1].lower()
-    if kind == "netcdf":
-        return _describe_netcdf(path, dataset_id)
-    if kind == "empty":
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
         raise ScanSkip("empty file (0 bytes)")
-    if suffix in NETCDF_SUFFIXES:
-        raise ScanSkip(f"not a NetCDF file (no NetCDF/HDF5 signature): {_peek(path)}")
-    if suffix in ODV_SUFFIXES and kind == "text":
-        if not is_odv(path):
-            raise NotDataFile("text file without ODV spreadsheet headers (no //<Version>, "
-                           "//SDN_parameter_mapping, nor Cruise/Station/Longitude/Latitude "
-                           "columns)")
-        return _describe_odv(path, dataset_id)
-    raise NotDataFile(f"unsupported file type {suffix or '(no extension)'!r} ({kind}); the scan "
-                   "reads NetCDF, ODV spreadsheets and point-store folders")
-
-
-def sniff(path: str) -> str:
-    """'netcdf', 'text', 'binary' or 'empty', from the first bytes of a file."""
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
-    if not head:
-        return "empty"
-    if head[:3] == b"CDF" or head[:8] == b"\x89HDF\r\n\x1a\n":
-        return "netcdf"
-    if b"\x00" in head:
-        return "binary"
-    printable = sum(32 <= b < 127 or b in (9, 10, 13) or b >= 128 for b in head)
-    return "text" if printable >= 0.95 * len(head) else "binary"
-
-
-def _peek(path: str) -> str:
-    """What a non-NetCDF file looks like, for the skip reason."""
-    with open(path, "rb") as fh:
-        head = fh.read(2048).decode("latin-1", "replace")
-    if head.lstrip().startswith("Error {"):
-        match = re.search(r'message\s*=\s*"(.*?)";', head, re.S)
-        text = f": {match.group(1)}" if match else ""
-        return f"it is an ERDDAP error response saved under a .nc name{text}"
-    if head.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
-        return "it is an HTML page (a server error page saved as a data file?)"
-    first = head.strip().splitlines()[0][:60] if head.strip() else ""
-    return f"it is a text file starting with {first!r} (truncated or failed download?)"
-
-
-def _describe_netcdf(path: str, dataset_id: str) -> DatasetEntry:
-    from portal.cataloging.describe import describe_dataset
-
-    _check_classic_size(path)
-    ds = open_for_scan(path, dataset_id)
+    source = guess_source(path)
+    if source is None:
+        raise _refused(path)
+    args = source.args_for_path(path)
+    if isinstance(source, AggregatingSource):
+        return _describe_aggregated(source, path, dataset_id, args)
+    ds = source.open_path(path, dataset_id)
     try:
-        return describe_dataset(ds, dataset_id, "netcdf", {"urlpath": path}, path)
+        return describe_dataset(ds, dataset_id, source.name, args, path)
     except (OSError, RuntimeError, ValueError, IndexError) as exc:
         raise ScanSkip(f"cannot read the data of {os.path.basename(path)} (truncated or corrupt "
                        f"file?): {type(exc).__name__}: {exc}") from exc
@@ -194,110 +151,34 @@ def _describe_netcdf(path: str, dataset_id: str) -> DatasetEntry:
         ds.close()
 
 
-def _check_classic_size(path: str) -> None:
-    """netCDF-C reads a classic file cut after its header as zeros: check the data fit.
+def _refused(path: str) -> ScanSkip:
+    """Why no adapter opens ``path``, from the adapters that claim its suffix."""
+    from portal.sources import available_sources
+    from portal.sources.sniff import sniff
 
-    scipy's netCDF-3 parser maps every variable at its offset without reading it, and
-    fails when the file is shorter than its header says (skipped if scipy is absent).
-    """
-    with open(path, "rb") as fh:
-        if fh.read(4) not in (b"CDF\x01", b"CDF\x02"):
-            return
-    try:
-        from scipy.io import netcdf_file
-    except ImportError:
-        return
-    try:
-        with netcdf_file(path, "r", mmap=True):
-            pass
-    except (ValueError, TypeError) as exc:  # arrays that do not fit in the file
-        raise ScanSkip(f"truncated or corrupt NetCDF-3 file: {os.path.getsize(path)} bytes on "
-                       f"disk, fewer than its header describes ({exc})",
-                       hint="download the file again") from exc
-    except Exception:  # noqa: BLE001 - a header scipy cannot parse: netCDF4 has the last word
-        return
+    sources = available_sources()
+    suffix = os.path.splitext(path)[1].lower()
+    for source in sources:
+        claimed = os.path.isdir(path) or suffix in source.suffixes
+        refusal = source.refusal(path) if claimed else None
+        if refusal is not None:
+            return (ScanSkip if refusal.notable else NotDataFile)(refusal.reason)
+    reads = ", ".join(s.reads for s in sources if s.reads)
+    kind = "folder" if os.path.isdir(path) else sniff(path)
+    return NotDataFile(f"unsupported file type {suffix or '(no extension)'!r} ({kind}); the scan "
+                       f"reads {reads}")
 
 
-def open_for_scan(path: str, dataset_id: str = "") -> xr.Dataset:
-    """Open a NetCDF file lazily *without* dask, times decoded like the netcdf source does.
-
-    Same engines and errors as :func:`portal.formats.netcdf.open_netcdf_file`, but
-    10-30x faster on small files (no dask graphs, no eager masking): the scan only
-    reads the axes and checks the measured variables (fills masked there).
-    """
-    import xarray as xr
-
-    from portal.errors import SourceUnavailable
-    from portal.processing.decode import decode_times
-
-    errors = []
-    for engine in ("netcdf4", "h5netcdf"):
-        try:
-            ds = xr.open_dataset(path, engine=engine, decode_times=False)
-        except Exception as exc:  # noqa: BLE001 - reported below with the file name
-            errors.append(f"{engine}: {exc}")
-            continue
-        return decode_times(ds, dataset_id or os.path.basename(path))
-    raise SourceUnavailable(f"cannot read {os.path.basename(path)}: {'; '.join(errors)}",
-                            dataset=dataset_id, hint="truncated download or corrupt file?")
-
-
-# ------------------------------------------------------------------------------------ ODV
-
-
-def is_odv(path: str) -> bool:
-    """True for ODV / SeaDataNet spreadsheet text files (comment markers or ODV columns)."""
-    return looks_like_odv(path)
-
-
-def _describe_odv(path: str, dataset_id: str) -> DatasetEntry:
-    from portal.cataloging.describe import describe_dataset
-
-    open_odv = _odv_reader()
-    ds: xr.Dataset = open_odv(path, dataset=dataset_id)
-    return describe_dataset(ds, dataset_id, "odv", {"urlpath": path}, path)
-
-
-def _odv_reader():
-    try:
-        from portal.formats.odv import open_odv
-    except ImportError as exc:
-        raise ScanSkip(f"ODV spreadsheet, but the ODV reader is not available ({exc})",
-                       hint="portal.formats.odv is missing or broken in this installation") from exc
-    return open_odv
-
-
-# ---------------------------------------------------------------------------- point store
-
-
-def _describe_store(path: str, dataset_id: str) -> DatasetEntry:
-    """A point-store folder: metadata from ``portal.pointstore.store_info`` or its marker."""
-    info = _store_info(path)
-    args = {"store": path}
+def _describe_aggregated(source, path: str, dataset_id: str, args: dict) -> DatasetEntry:
+    """A dataset folder (point store): metadata from the source itself."""
     from portal.cataloging.describe import METADATA_KEYS
 
-    if isinstance(info, DatasetEntry):
-        return DatasetEntry.from_metadata(dataset_id, "pointstore", args, info.metadata())
-    meta = info.get("metadata", info) if isinstance(info, dict) else {}
+    meta = source.metadata(DatasetEntry.from_metadata(dataset_id, source.name, args, {}))
     meta = {k: v for k, v in meta.items() if k in METADATA_KEYS and v not in (None, "", [])}
     meta.setdefault("title", f"Point store {os.path.basename(path)}")
     meta.setdefault("summary", "Point store (columnar observation table) built by odatis-portal.")
     meta.setdefault("featureType", "point")
-    return DatasetEntry.from_metadata(dataset_id, "pointstore", args, meta)
-
-
-def _store_info(path: str) -> Any:
-    try:
-        from portal.pointstore import store_info
-    except ImportError:
-        store_info = None
-    if store_info is not None:
-        return store_info(path)
-    try:
-        with open(os.path.join(path, STORE_MARKER), encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise ScanSkip(f"point-store marker {STORE_MARKER} is unreadable: {exc}") from exc
+    return DatasetEntry.from_metadata(dataset_id, source.name, args, meta)
 
 
 # ------------------------------------------------------------------------------------ CLI

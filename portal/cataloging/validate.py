@@ -2,7 +2,8 @@
 
 :func:`validate_file` parses the raw YAML (syntax, duplicate keys), checks that it
 is a version-2 Intake catalog, then checks each entry: its keys, reader, driver,
-the local files or point-store folders it names, and its metadata block (unknown
+the driver's arguments (by the source adapter's ``validate``: typed schema, unknown
+arguments with did-you-mean, the files or folders they name), and its metadata block (unknown
 keys with did-you-mean suggestions, featureType, bbox, time and vertical coverage,
 variables). Finally it loads the file with :func:`portal.catalog.loader.load_catalog`
 so anything Intake itself refuses is reported too. ``run_validate`` is the
@@ -28,7 +29,6 @@ ENTRY_KEYS = ("reader", "kwargs", "metadata", "output_instance", "user_parameter
 #: keys Intake 2.0.9 fails without (KeyError in Catalog/ReaderDescription.from_dict).
 _INTAKE_TOP = ("entries", "data", "user_parameters", "aliases", "metadata")
 VARIABLE_KEYS = tuple(f.name for f in fields(VariableInfo))
-_LOCAL_DRIVERS = ("netcdf", "odv")
 
 
 def validate_file(path: str | os.PathLike) -> list[str]:
@@ -176,47 +176,23 @@ def check_entry(dataset_id: str, entry: Any, catalog_dir: str) -> list[str]:
 
 
 def _check_driver(kwargs: dict, catalog_dir: str) -> list[str]:
-    from portal.sources.base import registered
+    """The driver is known, and its adapter accepts the arguments (see Source.validate)."""
+    from portal.errors import CatalogError
+    from portal.model import DatasetEntry
+    from portal.sources import get_source, registered
 
-    driver = kwargs.get("driver")
+    args = dict(kwargs)
+    driver = args.pop("driver", None)
     if not driver:
         return [f"no 'driver' in kwargs (one of: {', '.join(registered())})"]
     if driver not in registered():
         hint = _did_you_mean(str(driver), registered())
         return [f"unknown driver {driver!r}{hint} (known: {', '.join(registered())})"]
-    if driver in _LOCAL_DRIVERS:
-        return _check_paths(kwargs.get("urlpath"), catalog_dir)
-    if driver == "pointstore":
-        store = kwargs.get("store")
-        if not store:
-            return ["pointstore entry without a 'store' folder in kwargs"]
-        folder = _resolve(str(store), catalog_dir)
-        return [] if os.path.isdir(folder) else [f"point-store folder not found: {folder}"]
-    return []
-
-
-def _check_paths(urlpath: Any, catalog_dir: str) -> list[str]:
-    import glob
-
-    if not urlpath:
-        return ["no 'urlpath' in kwargs (the data file, a list of files or a glob pattern)"]
-    problems = []
-    for item in urlpath if isinstance(urlpath, list) else [urlpath]:
-        local = _resolve(str(item), catalog_dir)
-        if "://" in local:
-            continue
-        if glob.has_magic(local):
-            if not glob.glob(local):
-                problems.append(f"no file matches {item!r} (pattern {local})")
-        elif not os.path.isfile(local):
-            problems.append(f"file not found: {local} (urlpath {item!r})")
-    return problems
-
-
-def _resolve(value: str, catalog_dir: str) -> str:
-    from portal.catalog.loader import _resolve as resolve
-
-    return str(resolve(value, catalog_dir))
+    try:
+        source = get_source(str(driver))
+    except CatalogError as exc:  # a known driver whose dependency is missing
+        return [exc.reason]
+    return source.validate(DatasetEntry.from_metadata("entry", str(driver), args, {}), catalog_dir)
 
 
 # -------------------------------------------------------------------------------- metadata

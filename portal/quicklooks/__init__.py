@@ -1,7 +1,8 @@
 """Quicklook builders: canonical data in, HoloViews element out.
 
-One registry maps a kind (``map``, ``profile``, ``timeseries``) to its builder and
-says which kinds suit each featureType. The page, the iframe embed and the PNG
+One registry maps a kind (``map``, ``profile``, ``timeseries``) to its builder; the
+kinds an entry offers come from its source adapter (:meth:`portal.sources.base.Source.kinds`,
+from the featureType table ``KINDS_BY_FEATURE``). The page, the iframe embed and the PNG
 renderer all go through :func:`portal.pipeline.build_quicklook`, which calls these
 builders; nothing here opens files.
 """
@@ -10,16 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KINDS_BY_FEATURE = {
-    "grid": ("map",),
-    "profile": ("map", "profile"),
-    "trajectoryProfile": ("map", "profile"),
-    "timeSeries": ("timeseries", "map"),
-    "timeSeriesProfile": ("timeseries", "profile", "map"),
-    "trajectory": ("map", "timeseries", "profile"),
-    "point": ("map",),
-    "metadata": (),
-}
+from portal.sources.base import KINDS_BY_FEATURE, kinds_for
+
+__all__ = ["COLOR_BY", "KINDS_BY_FEATURE", "Style", "builder", "default_kind", "ensure_backends",
+           "entry_kinds", "kinds_for"]
+
 COLOR_BY = ("auto", "value", "time", "qc", "feature")
 
 
@@ -40,21 +36,11 @@ class Style:
             raise ValueError("width and height must be between 100 and 4000 pixels")
 
 
-def kinds_for(feature_type: str) -> tuple[str, ...]:
-    """Quicklook kinds that apply to a featureType, the default first."""
-    return KINDS_BY_FEATURE.get(feature_type, ("map",))
-
-
 def entry_kinds(entry) -> tuple[str, ...]:
-    """Kinds that apply to a catalog entry: no profile view without vertical extent."""
-    if entry.source == "pointstore":  # aggregated: a map and a profile density
-        return ("map", "profile")
-    kinds = kinds_for(entry.feature_type)
-    vcov = entry.vertical_coverage
-    flat = vcov is None or (vcov[1] - vcov[0]) <= 1e-6
-    if entry.feature_type in ("trajectory", "timeSeries", "timeSeriesProfile") and flat:
-        kinds = tuple(k for k in kinds if k != "profile")
-    return kinds
+    """Kinds that apply to a catalog entry, as its source adapter offers them."""
+    from portal.sources import get_source
+
+    return get_source(entry.source, dataset=entry.id).kinds(entry)
 
 
 def default_kind(feature_type: str) -> str | None:

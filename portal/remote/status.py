@@ -32,19 +32,12 @@ class ServerStatus:
 
 
 def _probe_url(entry: DatasetEntry) -> str | None:
-    args = entry.arguments
+    from portal.sources import get_source
+
     try:
-        if entry.source == "erddap":
-            from portal.remote.erddap_urls import version_url
-
-            return version_url(args.get("server", ""))
-        if entry.source == "opendap":
-            from portal.remote.dap import check_url
-
-            return check_url(args.get("url", "")) + ".dds"
+        return get_source(entry.source, dataset=entry.id).probe_url(entry)
     except PortalError:
         return None
-    return None
 
 
 def catalog_servers(entries: Iterable[DatasetEntry]) -> dict[str, ServerStatus]:

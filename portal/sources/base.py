@@ -1,17 +1,26 @@
-"""The adapter contract and its registry.
+"""The source contract (modelled on xarray's ``BackendEntrypoint``) and its registry.
 
-Adapters register by their ``source_type`` class attribute when their module is
-imported; :func:`get_source` imports the built-in modules on first use and
-answers an unknown type with a did-you-mean message.
+A :class:`Source` adapter declares its ``name`` (the catalog's ``driver``), its
+typed argument schema (:mod:`portal.sources.arguments`), ``guess_can_open`` and
+``args_for_path`` (what ``catalog scan`` writes), ``validate`` (what ``catalog
+validate`` reports), the quicklook ``kinds`` it offers, ``open`` (a lazy
+``xarray.Dataset`` in CF form) and ``version`` (a data-version token for caches).
+Sources too large to open, such as the point store, also implement the
+:class:`AggregatingSource` contract: ``aggregator`` returns an :class:`Aggregator`
+that draws canvases and bounded samples. Adapters register by name when their
+module is imported; :func:`get_source` imports the built-in ones on first use and
+answers an unknown name with a did-you-mean message.
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
-from typing import TYPE_CHECKING, ClassVar
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from portal.errors import CatalogError
+from portal.sources.arguments import Argument, check_arguments, did_you_mean, resolve_path
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -21,49 +30,222 @@ if TYPE_CHECKING:
 _BUILTIN = {
     "netcdf": "portal.sources.netcdf",
     "odv": "portal.sources.odv",
+    "pointstore": "portal.sources.pointstore",
     "erddap": "portal.sources.erddap",
     "opendap": "portal.sources.opendap",
-    "pointstore": "portal.sources.pointstore",
 }
-_REGISTRY: dict[str, type[Source]] = {}
+# Adapter classes by name: filled once at import time, read-only afterwards.
+_REGISTRY: dict[str, type[Source[Any]]] = {}
+
+#: Quicklook kinds that suit each featureType, the default first.
+KINDS_BY_FEATURE: dict[str, tuple[str, ...]] = {
+    "grid": ("map",),
+    "profile": ("map", "profile"),
+    "trajectoryProfile": ("map", "profile"),
+    "timeSeries": ("timeseries", "map"),
+    "timeSeriesProfile": ("timeseries", "profile", "map"),
+    "trajectory": ("map", "timeseries", "profile"),
+    "point": ("map",),
+    "metadata": (),
+}
+
+OpenT = TypeVar("OpenT")
 
 
-class Source:
-    """Base class of source adapters.
+def kinds_for(feature_type: str) -> tuple[str, ...]:
+    """Quicklook kinds that apply to a featureType, the default first."""
+    return KINDS_BY_FEATURE.get(feature_type, ("map",))
 
-    Subclasses set ``source_type`` and implement :meth:`open`, which returns a lazy
-    ``xarray.Dataset`` in CF form (times decoded to datetime64, fills masked).
-    ``query`` lets remote sources subset on the server; local ones may ignore it.
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an adapter that claims a file's suffix cannot open it."""
+
+    reason: str
+    #: False for an ordinary non-data file (the scan logs it at INFO, not WARNING)
+    notable: bool = True
+
+
+class Source(Generic[OpenT]):
+    """Base class of source adapters; ``open`` returns an ``OpenT`` (an ``xr.Dataset``).
+
+    Subclasses set ``name`` and ``arguments`` and implement :meth:`open`; local-file
+    adapters also implement :meth:`guess_can_open`. ``query`` lets remote sources
+    subset on the server; local ones may ignore it.
     """
 
-    source_type: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    arguments: ClassVar[tuple[Argument, ...]] = ()
+    #: file suffixes the adapter claims (used for ids and skip reasons by the scan)
+    suffixes: ClassVar[tuple[str, ...]] = ()
+    #: what the scan says it reads through this adapter ('' for remote sources)
+    reads: ClassVar[str] = ""
 
-    def __init_subclass__(cls, **kwargs) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.source_type:
-            _REGISTRY[cls.source_type] = cls
+        if cls.name:
+            _REGISTRY[cls.name] = cls
+
+    # -- scanning
+    def guess_can_open(self, path: str) -> bool:
+        """True when this adapter reads the local file or folder ``path``."""
+        return False
+
+    def refusal(self, path: str) -> Refusal | None:
+        """Why a file with one of ``suffixes`` is not for this adapter (None: no opinion)."""
+        return None
+
+    def args_for_path(self, path: str) -> dict[str, Any]:
+        """The catalog arguments of a dataset at ``path`` (its first path argument)."""
+        first = next((a.name for a in self.arguments if a.path), None)
+        if first is None:
+            raise NotImplementedError(f"driver {self.name!r} does not open local paths")
+        return {first: os.path.abspath(path)}
+
+    def open_path(self, path: str, dataset_id: str) -> OpenT:
+        """Open ``path`` to describe it (scan); by default as the entry it becomes."""
+        from portal.model import DatasetEntry
+
+        entry = DatasetEntry.from_metadata(dataset_id, self.name, self.args_for_path(path), {})
+        return self.open(entry)
+
+    # -- validating
+    def validate(self, entry: DatasetEntry, catalog_dir: str | None = None) -> list[str]:
+        """Every problem of the entry's arguments (schema, then what they point to)."""
+        args = entry.arguments
+        problems = check_arguments(self.arguments, args, self.name)
+        return problems + self.check(args, catalog_dir or os.getcwd())
+
+    def check(self, arguments: dict[str, Any], catalog_dir: str) -> list[str]:
+        """Adapter-specific checks of schema-valid arguments (files exist...)."""
+        return []
+
+    # -- using
+    def kinds(self, entry: DatasetEntry) -> tuple[str, ...]:
+        """Quicklook kinds offered: no profile view of a series without vertical extent."""
+        kinds = kinds_for(entry.feature_type)
+        vcov = entry.vertical_coverage
+        flat = vcov is None or (vcov[1] - vcov[0]) <= 1e-6
+        if entry.feature_type in ("trajectory", "timeSeries", "timeSeriesProfile") and flat:
+            kinds = tuple(k for k in kinds if k != "profile")
+        return kinds
+
+    def open(self, entry: DatasetEntry, query: Query | None = None) -> OpenT:
+        raise NotImplementedError
+
+    def version(self, entry: DatasetEntry) -> str | None:
+        """A token that changes when the data change (None: unknown, do not cache long)."""
+        return None
+
+    def probe_url(self, entry: DatasetEntry) -> str | None:
+        """A cheap URL telling whether the entry's server answers (None: local data)."""
+        return None
+
+
+def file_version(paths: list[str]) -> str | None:
+    """Size and modification time of every file: changes when one is rewritten."""
+    parts = []
+    for path in sorted(paths):
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        parts.append(f"{st.st_size}:{st.st_mtime_ns}")
+    return ";".join(parts) if parts else None
+
+
+class FileSource(Source["xr.Dataset"]):
+    """Local files named by ``urlpath`` (a path, a list or a glob pattern)."""
+
+    arguments = (Argument("urlpath", (str, list), required=True, path=True,
+                          doc="the data file, a list of files or a glob pattern"),)
+
+    def paths(self, entry: DatasetEntry) -> list[str]:
+        from portal.formats.netcdf import expand_paths
+
+        return list(expand_paths(entry.arguments.get("urlpath", "")))
+
+    def check(self, arguments: dict[str, Any], catalog_dir: str) -> list[str]:
+        import glob
+
+        urlpath = arguments.get("urlpath")
+        problems = []
+        for item in urlpath if isinstance(urlpath, list) else [urlpath]:
+            local = str(resolve_path(str(item), catalog_dir))
+            if "://" in local:
+                continue
+            if glob.has_magic(local):
+                if not glob.glob(local):
+                    problems.append(f"no file matches {item!r} (pattern {local})")
+            elif not os.path.isfile(local):
+                problems.append(f"file not found: {local} (urlpath {item!r})")
+        return problems
+
+    def version(self, entry: DatasetEntry) -> str | None:
+        return file_version(self.paths(entry))
+
+
+class Aggregator(Protocol):
+    """What an aggregating source opens: canvases and bounded samples, never all rows."""
+
+    def info(self) -> dict[str, Any]: ...
+
+    def aggregate(self, query: Query | None = None, **canvas: Any) -> xr.DataArray: ...
+
+    def aggregate_stats(self, query: Query | None = None, **canvas: Any) -> xr.Dataset: ...
+
+    def profile_density(self, query: Query | None = None, **canvas: Any) -> xr.DataArray: ...
+
+    def observations(self, query: Query | None = None,
+                     max_points: int = 1_000_000) -> xr.Dataset: ...
+
+    def with_scheduler(self, scheduler: str | None) -> Aggregator: ...
+
+
+class AggregatingSource(Source["xr.Dataset"]):
+    """Second contract: a source aggregated per view (map canvas, profile density).
+
+    ``open`` gives a bounded sample of observations (so plain Intake and xarray users
+    still get a Dataset); quicklooks ask :meth:`aggregator` instead.
+    """
+
+    max_sample: ClassVar[int] = 1_000_000
+
+    def aggregator(self, entry: DatasetEntry) -> Aggregator:
+        raise NotImplementedError
+
+    def metadata(self, entry: DatasetEntry) -> dict[str, Any]:
+        """The catalog metadata block the source describes itself with."""
+        return {}
+
+    def observations(self, entry: DatasetEntry, query: Query | None = None,
+                     max_points: int | None = None) -> xr.Dataset:
+        return self.aggregator(entry).observations(query, max_points or self.max_sample)
 
     def open(self, entry: DatasetEntry, query: Query | None = None) -> xr.Dataset:
-        raise NotImplementedError
+        return self.observations(entry, query)
+
+    def kinds(self, entry: DatasetEntry) -> tuple[str, ...]:
+        return ("map", "profile")  # counts/means per pixel, and the profile density
 
 
 def registered() -> tuple[str, ...]:
-    """All known source types (built-in ones included, imported or not)."""
+    """All known source names (built-in ones included, imported or not)."""
     return tuple(sorted(set(_BUILTIN) | set(_REGISTRY)))
 
 
-def get_source(source_type: str, dataset: str | None = None) -> Source:
-    """An adapter instance for ``source_type``; CatalogError with suggestions if unknown."""
-    if source_type not in _REGISTRY and source_type in _BUILTIN:
+def get_source(name: str, dataset: str | None = None) -> Source[Any]:
+    """An adapter instance for ``name``; CatalogError with a suggestion if unknown."""
+    if name not in _REGISTRY and name in _BUILTIN:
         try:
-            importlib.import_module(_BUILTIN[source_type])
+            importlib.import_module(_BUILTIN[name])
         except ImportError as exc:
             raise CatalogError(
-                f"source type {source_type!r} needs a missing dependency ({exc.name})",
+                f"source type {name!r} needs a missing dependency ({exc.name})",
                 dataset=dataset, hint="install the portal with its dependencies: pip install -e .",
             ) from exc
-    if source_type not in _REGISTRY:
-        close = difflib.get_close_matches(source_type, registered(), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"known types: {', '.join(registered())}"
-        raise CatalogError(f"unknown source type {source_type!r}", dataset=dataset, hint=hint)
-    return _REGISTRY[source_type]()
+    if name not in _REGISTRY:
+        close = did_you_mean(str(name), registered()).removeprefix(" — ")
+        hint = close or f"known types: {', '.join(registered())}"
+        raise CatalogError(f"unknown source type {name!r}", dataset=dataset, hint=hint)
+    return _REGISTRY[name]()

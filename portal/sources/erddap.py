@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from portal.errors import PortalError, SourceUnavailable, UnsupportedQuicklook
+from portal.sources.arguments import Argument
 from portal.sources.base import Source
 
 if TYPE_CHECKING:
@@ -181,10 +182,36 @@ def _csv_dataset(text: str, response: str, info: ERDDAPInfo) -> xr.Dataset:
     return xr.Dataset(data, attrs={k: v for k, v in info.globals.items() if isinstance(v, str)})
 
 
-class ERDDAPSource(Source):
+class ERDDAPSource(Source["xr.Dataset"]):
     """``driver: erddap`` — see the module docstring for its arguments."""
 
-    source_type = "erddap"
+    name = "erddap"
+    arguments = (
+        Argument("server", required=True, doc="the ERDDAP base URL, https://host/erddap"),
+        Argument("dataset_id", required=True, doc="the ERDDAP datasetID"),
+        Argument("protocol", choices=("tabledap", "griddap")),
+        Argument("variables", (list,), doc="the variables the entry exposes, default first"),
+        Argument("response", choices=("nc", "ncCF", "csv", "csvp")),
+        Argument("default_days", (int, float),
+                 doc="with no time range, request the last N days (0 = everything)"),
+    )
+
+    def check(self, arguments: dict, catalog_dir: str) -> list[str]:
+        from portal.remote.erddap_urls import check_server
+
+        try:
+            check_server(str(arguments["server"]))
+        except PortalError as exc:
+            return [f"argument 'server': {exc.reason}"]
+        return []
+
+    def probe_url(self, entry: DatasetEntry) -> str | None:
+        from portal.remote.erddap_urls import version_url
+
+        try:
+            return version_url(entry.arguments.get("server", ""))
+        except PortalError:
+            return None
 
     def open(self, entry: DatasetEntry, query: Query | None = None) -> xr.Dataset:
         args = entry.arguments

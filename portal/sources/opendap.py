@@ -20,6 +20,7 @@ import numpy as np
 
 from portal.errors import NoDataInSelection, PortalError, SourceUnavailable, UnsupportedQuicklook
 from portal.remote.dap import check_url
+from portal.sources.arguments import Argument
 from portal.sources.base import Source
 
 if TYPE_CHECKING:
@@ -228,10 +229,28 @@ def _finish(ds: xr.Dataset, var: str, grid: bool, dataset: str) -> xr.Dataset:
     return decode_dataset(ds, dataset)
 
 
-class OPeNDAPSource(Source):
+class OPeNDAPSource(Source["xr.Dataset"]):
     """``driver: opendap`` — see the module docstring for its arguments."""
 
-    source_type = "opendap"
+    name = "opendap"
+    arguments = (
+        Argument("url", required=True, doc="the dataset's DAP URL, without .dds"),
+        Argument("engine", choices=ENGINES),
+        Argument("variables", (list,), doc="the variables the entry exposes, default first"),
+    )
+
+    def check(self, arguments: dict, catalog_dir: str) -> list[str]:
+        try:
+            check_url(str(arguments["url"]))
+        except PortalError as exc:
+            return [f"argument 'url': {exc.reason}"]
+        return []
+
+    def probe_url(self, entry: DatasetEntry) -> str | None:
+        try:
+            return check_url(entry.arguments.get("url", "")) + ".dds"
+        except PortalError:
+            return None
 
     def open(self, entry: DatasetEntry, query: Query | None = None) -> xr.Dataset:
         args = entry.arguments

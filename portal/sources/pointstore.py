@@ -1,23 +1,27 @@
 """``driver: pointstore`` — a Parquet point store (see :mod:`portal.pointstore`) as a dataset.
 
-Unlike the other adapters, :meth:`PointStoreSource.open` returns a lightweight
-:class:`PointStoreHandle`, not an ``xarray.Dataset``: a store may hold billions of rows,
-which are never materialised. Quicklooks ask the handle for aggregates
-(:meth:`~PointStoreHandle.aggregate`, :meth:`~PointStoreHandle.aggregate_stats`,
-:meth:`~PointStoreHandle.profile_density`) — already
-``xr.DataArray`` canvases, shaded last — or for a bounded sample of observations in the
-canonical form (:meth:`~PointStoreHandle.observations`). Catalog arguments: ``store`` (the
-folder), optional ``dask_scheduler``.
+A store may hold billions of rows, which are never materialised: the adapter
+implements the :class:`~portal.sources.base.AggregatingSource` contract.
+:meth:`PointStoreSource.aggregator` returns a :class:`PointStoreHandle` whose
+aggregates (:meth:`~PointStoreHandle.aggregate`,
+:meth:`~PointStoreHandle.aggregate_stats`, :meth:`~PointStoreHandle.profile_density`)
+are already ``xr.DataArray`` canvases, shaded last; ``open`` gives a bounded sample
+of observations in the canonical form. Catalog arguments: ``store`` (the folder),
+optional ``dask_scheduler``. The data version is the store marker's size and time
+(rewritten by every ingest).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from portal.errors import SourceUnavailable
-from portal.sources.base import Source
+from portal.pointstore import STORE_MARKER
+from portal.sources.arguments import Argument, resolve_path
+from portal.sources.base import AggregatingSource, Refusal, file_version
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -25,28 +29,27 @@ if TYPE_CHECKING:
     from portal.model import DatasetEntry, Query
 
 
+
 @dataclass(frozen=True)
 class PointStoreHandle:
-    """What ``open`` returns for a point store: a path plus methods that aggregate."""
+    """What the point store's ``aggregator`` returns: a path plus methods that aggregate."""
 
     store: str
     dataset: str = ""
     scheduler: str | None = None
-
-    is_point_store = True
 
     def info(self) -> dict[str, Any]:
         from portal.pointstore import store_info
 
         return store_info(self.store)
 
-    def aggregate(self, query: Query | None = None, **kwargs) -> xr.DataArray:
+    def aggregate(self, query: Query | None = None, **kwargs: Any) -> xr.DataArray:
         """Map aggregate (see :func:`portal.pointstore.aggregate.render_aggregate`)."""
         from portal.pointstore.aggregate import render_aggregate
 
         return render_aggregate(self.store, **{**_from_query(query), **self._sched(), **kwargs})
 
-    def aggregate_stats(self, query: Query | None = None, **kwargs) -> xr.Dataset:
+    def aggregate_stats(self, query: Query | None = None, **kwargs: Any) -> xr.Dataset:
         """Count and mean of a parameter per cell in one pass (what the map's hover shows;
         see :func:`portal.pointstore.aggregate.aggregate_dataset`)."""
         from portal.pointstore.aggregate import aggregate_dataset
@@ -54,7 +57,7 @@ class PointStoreHandle:
         args = {**_from_query(query), **self._sched(), **kwargs}
         return aggregate_dataset(self.store, **args)
 
-    def profile_density(self, query: Query | None = None, **kwargs) -> xr.DataArray:
+    def profile_density(self, query: Query | None = None, **kwargs: Any) -> xr.DataArray:
         from portal.pointstore.aggregate import profile_density
 
         args = {k: v for k, v in _from_query(query).items() if k != "depth"}
@@ -65,6 +68,12 @@ class PointStoreHandle:
         from portal.pointstore.sample import observations
 
         return observations(self.store, query, max_points=max_points)
+
+    def with_scheduler(self, scheduler: str | None) -> PointStoreHandle:
+        """This handle, using ``scheduler`` unless the catalog entry names its own."""
+        if self.scheduler or not scheduler:
+            return self
+        return dataclasses.replace(self, scheduler=scheduler)
 
     def _sched(self) -> dict[str, Any]:
         return {"scheduler": self.scheduler} if self.scheduler else {}
@@ -85,17 +94,46 @@ def _from_query(query: Query | None) -> dict[str, Any]:
     return out
 
 
-class PointStoreSource(Source):
-    """Adapter for point-store folders; ``open`` returns a :class:`PointStoreHandle`."""
+def _folder(entry: DatasetEntry) -> str:
+    return str(entry.arguments.get("store", "")).removeprefix("file://")
 
-    source_type = "pointstore"
 
-    def open(self, entry: DatasetEntry, query: Query | None = None) -> PointStoreHandle:  # type: ignore[override]
-        from portal.pointstore import STORE_MARKER
+class PointStoreSource(AggregatingSource):
+    """Adapter for point-store folders (a directory holding ``_portal_store.json``)."""
 
-        path = str(entry.arguments.get("store", "")).removeprefix("file://")
+    name = "pointstore"
+    reads = "point-store folders"
+    arguments = (
+        Argument("store", required=True, path=True, doc="the point-store folder"),
+        Argument("dask_scheduler", doc="address of a dask scheduler for this store"),
+    )
+
+    def guess_can_open(self, path: str) -> bool:
+        return os.path.isdir(path) and os.path.isfile(os.path.join(path, STORE_MARKER))
+
+    def refusal(self, path: str) -> Refusal | None:
+        if os.path.isdir(path):
+            return Refusal(f"folder without a {STORE_MARKER} marker is not a point store")
+        return None
+
+    def check(self, arguments: dict[str, Any], catalog_dir: str) -> list[str]:
+        folder = str(resolve_path(str(arguments["store"]), catalog_dir))
+        return [] if os.path.isdir(folder) else [f"point-store folder not found: {folder}"]
+
+    def aggregator(self, entry: DatasetEntry) -> PointStoreHandle:
+        path = _folder(entry)
         if not path or not os.path.isfile(os.path.join(path, STORE_MARKER)):
             raise SourceUnavailable(f"no point store at {path or '(no store argument)'}: "
                                     f"missing {STORE_MARKER}", dataset=entry.id,
                                     hint="build it with 'odatis-portal ingest' or 'demo-points'")
         return PointStoreHandle(path, entry.id, entry.arguments.get("dask_scheduler"))
+
+    def metadata(self, entry: DatasetEntry) -> dict[str, Any]:
+        """The store's metadata block (from :func:`portal.pointstore.store_info`)."""
+        from portal.pointstore import store_info
+
+        info = store_info(_folder(entry))
+        return dict(info.get("metadata", info)) if isinstance(info, dict) else {}
+
+    def version(self, entry: DatasetEntry) -> str | None:
+        return file_version([os.path.join(_folder(entry), STORE_MARKER)])

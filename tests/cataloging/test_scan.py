@@ -15,6 +15,7 @@ import pytest
 from portal.cataloging import scan
 from portal.cataloging.describe import ARGO_DOI, ARGO_LICENSE, eov_for
 from portal.cataloging.scan import describe_file, scan_folder, slug, unique_id
+from portal.sources.sniff import is_odv
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(),
@@ -316,7 +317,7 @@ C1\t1\tB\t1991-09-03T16:25\t28.3\t43.1\t0\t22.1
 def test_odv_is_recognised_and_skipped_while_reader_is_missing(tmp_path, monkeypatch):
     (tmp_path / "profile.txt").write_text(ODV_TEXT)
     (tmp_path / "notes.txt").write_text("just some notes\n")
-    assert scan.is_odv(str(tmp_path / "profile.txt"))
+    assert is_odv(str(tmp_path / "profile.txt"))
     monkeypatch.setitem(sys.modules, "portal.formats.odv", None)  # import now fails
     skipped = dict(scan_folder(str(tmp_path)).skipped)
     assert "ODV spreadsheet, but the ODV reader is not available" in skipped[
@@ -329,7 +330,7 @@ def test_odv_with_semicolons_bom_and_typed_labels_is_recognised(tmp_path):
     path.write_bytes("\ufeffCruise:METAVAR:TEXT:40;Site:METAVAR:TEXT:20;Station:METAVAR:TEXT:20;"
                      "Latitude [degrees_north]:METAVAR:DOUBLE;Longitude [degrees_east]:METAVAR:"
                      "DOUBLE;Depth [m]:PRIMARYVAR:DOUBLE\n".encode())
-    assert scan.is_odv(str(path))
+    assert is_odv(str(path))
 
 
 def test_slugs_and_unique_ids():

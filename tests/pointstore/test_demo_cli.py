@@ -68,10 +68,10 @@ def test_cli_commands(tmp_path, capsys):
 def test_source_adapter_and_catalog_scan(demo_store, tmp_path):
     from portal.errors import SourceUnavailable
     from portal.model import DatasetEntry, Query
-    from portal.sources import open_dataset
+    from portal.sources import open_aggregator, open_dataset
 
     entry = DatasetEntry.from_metadata("demo", "pointstore", {"store": demo_store}, {})
-    handle = open_dataset(entry)
+    handle = open_aggregator(entry)
     assert handle.info()["n_points"] == 40_000
     agg = handle.aggregate(Query(variable="TEMP", qc="good", bbox=(-80, -40, 20, 40)),
                            how="mean", width=50, height=40)
@@ -79,6 +79,8 @@ def test_source_adapter_and_catalog_scan(demo_store, tmp_path):
     obs = handle.observations(Query(bbox=(-80, -40, 20, 40)), max_points=500)
     assert obs.sizes["obs"] <= 500 and {"TEMP", "TEMP_qc"} <= set(obs.data_vars)
     missing = DatasetEntry.from_metadata("x", "pointstore", {"store": str(tmp_path)}, {})
+    sample = open_dataset(entry, Query(bbox=(-80, -40, 20, 40)))  # a bounded sample
+    assert sample.sizes["obs"] == handle.observations(Query(bbox=(-80, -40, 20, 40))).sizes["obs"]
     with pytest.raises(SourceUnavailable, match="no point store"):
         open_dataset(missing)
     scan = pytest.importorskip("portal.cataloging.scan")

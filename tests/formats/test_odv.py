@@ -282,7 +282,7 @@ def test_ecopart_particles_latin1_per_row_times_and_empty_columns():
 
 def test_odv_source_is_registered():
     assert isinstance(get_source("odv"), ODVSource)
-    assert ODVSource.source_type == "odv"
+    assert ODVSource.name == "odv"
 
 
 @pytest.mark.shared

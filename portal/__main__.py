@@ -4,4 +4,5 @@ import sys
 
 from portal.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing this module (e.g. from a URL) must not run the CLI
+    sys.exit(main())

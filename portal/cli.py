@@ -54,11 +54,9 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
 
 
 def _default_catalogs(paths: list[str] | None) -> list[str]:
-    if paths:
-        return paths
-    from portal.demo import ensure_demo_catalog
+    from portal.demo.home import prepare_catalogs  # the demo catalog gets its data generated
 
-    return [ensure_demo_catalog()]
+    return list(prepare_catalogs(paths))
 
 
 def cmd_quicklook(args: argparse.Namespace) -> int:
@@ -125,6 +123,7 @@ def _add_serve(sub) -> None:
                    help="origin allowed to embed the portal in an iframe (default: same origin)")
     p.add_argument("--dask-scheduler", dest="dask_scheduler",
                    help="address of a Dask distributed scheduler for point-store aggregations")
+    p.add_argument("--config", help="YAML settings file (default: $PORTAL_CONFIG)")
     p.add_argument("--show", action="store_true", help="open a browser")
     p.set_defaults(func=cmd_serve)
 

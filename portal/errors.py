@@ -1,15 +1,23 @@
-"""Error hierarchy of the portal.
+"""Error hierarchy of the portal, each class with the HTTP status it answers with.
 
 Every error a user can meet derives from :class:`PortalError`; its message says
-what happened, to which dataset or file, and what to do next. The CLI, the page
-and the HTTP endpoints print ``str(error)`` and never a traceback.
+what happened, to which dataset or file, and what to do next, and its ``status``
+is the HTTP status the server answers with (bad parameter 400, unknown dataset 404,
+no data 404, too large 413, upstream server down 502 or 504, a local file that
+cannot be read or a bad configuration 500). The CLI prints ``str(error)``; the HTTP
+endpoints and the page show :func:`public_message`, which never shows server paths.
+Any other exception is a bug: 500 with a generic message, traceback in the log.
 """
 
 from __future__ import annotations
 
+import re
+
 
 class PortalError(Exception):
     """Base class: a problem the user can understand and act on."""
+
+    status: int = 500
 
     def __init__(self, message: str, *, dataset: str | None = None, hint: str | None = None):
         self.dataset = dataset
@@ -21,17 +29,89 @@ class PortalError(Exception):
         super().__init__(text)
 
 
+class BadParameter(PortalError, ValueError):
+    """A request or command-line parameter that cannot be used (400)."""
+
+    status = 400
+
+
 class CatalogError(PortalError):
-    """The catalog file or one of its entries is invalid."""
+    """The catalog file or one of its entries is invalid (a server-side problem, 500)."""
+
+
+class DatasetNotFound(CatalogError):
+    """No dataset with this id in the catalog (404)."""
+
+    status = 404
+
+
+class ConfigError(CatalogError):
+    """A setting (environment variable or config file value) is malformed (500)."""
 
 
 class SourceUnavailable(PortalError):
-    """A dataset's file or server cannot be read (missing, corrupt, unreachable)."""
+    """A dataset's local file or store cannot be read (missing, corrupt): 500, not 502."""
+
+
+class UpstreamUnavailable(SourceUnavailable):
+    """The remote server behind a dataset is down or answers with an error (502)."""
+
+    status = 502
+
+
+class UpstreamTimeout(UpstreamUnavailable):
+    """The remote server behind a dataset did not answer in time (504)."""
+
+    status = 504
 
 
 class NoDataInSelection(PortalError):
-    """The dataset is readable, but the requested selection holds no valid values."""
+    """The dataset is readable, but the requested selection holds no valid values (404)."""
+
+    status = 404
 
 
 class UnsupportedQuicklook(PortalError):
-    """The requested quicklook or variable does not apply to this dataset."""
+    """The requested quicklook or variable does not apply to this dataset (400)."""
+
+    status = 400
+
+
+class SelectionTooLarge(PortalError):
+    """The requested selection is larger than the configured limits allow (413)."""
+
+    status = 413
+
+
+GENERIC_MESSAGE = "internal error: the portal could not answer this request (it has been logged)"
+
+# A local path: starts where a URL cannot (not after ':', '/', '.', a word character or
+# '}'), e.g. '/srv/data/x.nc', '../data/x.nc', '~/x.nc'; group 1 is its directory part.
+_PATH = re.compile(r"(?<![\w:/.}\-])((?:~|\.{1,2})?/(?:[^\s'\"/<>]+/)*)([^\s'\"/<>,;:)]*)")
+_CATALOG_DIR = re.compile(r"\{CATALOG_DIR\}/(?:[^\s'\"/<>]+/)*")
+
+
+def _strip(match: re.Match[str]) -> str:
+    folder, name = match.group(1), match.group(2)
+    deep = folder.count("/") >= 3 or not folder.startswith("/")
+    if deep or "." in name.strip("."):  # a file or a deep folder: keep the last name only
+        return name
+    return match.group(0)  # '/api/datasets', '/health': routes, not server paths
+
+
+def strip_paths(text: str) -> str:
+    """``text`` with the directories of local paths removed (file names are kept)."""
+    return _PATH.sub(_strip, _CATALOG_DIR.sub("", text))
+
+
+def http_status(exc: BaseException) -> int:
+    """The HTTP status for ``exc``: its class's status, 500 for anything unexpected."""
+    return exc.status if isinstance(exc, PortalError) else 500
+
+
+def public_message(exc: BaseException) -> str:
+    """What a visitor may read about ``exc``: the portal message without server paths,
+    or a generic message for an unexpected exception (whose text may hold anything)."""
+    if isinstance(exc, PortalError):
+        return strip_paths(str(exc))
+    return GENERIC_MESSAGE

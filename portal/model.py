@@ -26,22 +26,74 @@ QC_PRESETS = ("good", "good_probably", "all")
 QUICKLOOK_KINDS = ("map", "profile", "timeseries")
 
 
+class _Frozen(tuple):
+    """A frozen container that remembers what it was: equal only to the same kind."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, tuple(self)))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}{tuple.__repr__(self)}"
+
+
+class FrozenDict(_Frozen):
+    """A dict as sorted ``(key, value)`` pairs (hashable; thaws back to a dict)."""
+
+    __slots__ = ()
+
+
+class FrozenList(_Frozen):
+    """A list as a tuple (hashable; thaws back to a list)."""
+
+    __slots__ = ()
+
+
+class FrozenSet(_Frozen):
+    """A set as its sorted members (hashable; thaws back to a set)."""
+
+    __slots__ = ()
+
+
+def _order(value: Any) -> tuple[str, str]:
+    return (type(value).__name__, repr(value))
+
+
 def _freeze(value: Any) -> Any:
-    """Turn dicts/lists into hashable tuples, recursively."""
+    """A hashable copy of ``value`` that :func:`_thaw` turns back into an equal value.
+
+    Dicts, lists and sets become :class:`FrozenDict`, :class:`FrozenList` and
+    :class:`FrozenSet` (dict keys and set members sorted, so equal values freeze equal);
+    tuples stay tuples of frozen items; other values are kept."""
     if isinstance(value, dict):
-        return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
+        items = sorted(value.items(), key=lambda kv: _order(kv[0]))
+        return FrozenDict((k, _freeze(v)) for k, v in items)
+    if isinstance(value, list):
+        return FrozenList(_freeze(v) for v in value)
+    if isinstance(value, set):
+        return FrozenSet(sorted((_freeze(v) for v in value), key=_order))
+    if isinstance(value, tuple) and not isinstance(value, _Frozen):
         return tuple(_freeze(v) for v in value)
     return value
 
 
 def _thaw(value: Any) -> Any:
-    if isinstance(value, tuple) and value and all(
-        isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], str) for v in value
-    ):
+    """The plain value :func:`_freeze` made ``value`` from (dicts, lists, sets, tuples)."""
+    if isinstance(value, FrozenDict):
         return {k: _thaw(v) for k, v in value}
-    if isinstance(value, tuple):
+    if isinstance(value, FrozenList):
         return [_thaw(v) for v in value]
+    if isinstance(value, FrozenSet):
+        return {_thaw(v) for v in value}
+    if isinstance(value, tuple):
+        return tuple(_thaw(v) for v in value)
     return value
 
 

@@ -1,23 +1,29 @@
 """The one pipeline every output goes through: entry + query → data → quicklook element.
 
 ``load_view`` opens a catalog entry through its source adapter, normalises it
-(processing), applies the query and computes only the columns needed; it is
-cached on ``(entry, kind, query)`` — never on the data — in a bounded LRU, so
-sessions share read-only results. ``build_quicklook`` turns the view into a
+(processing), applies the query and computes only the columns needed. Every step is
+cached in the process's byte-bounded data cache (:mod:`portal.cache`) under a key that
+includes the entry's data version (:mod:`portal.sources.versioning`): a file is opened and
+normalised once per (entry, variable, version) — per query too for sources that subset on
+the server —, a new bbox or time range only re-subsets, and a changed file or store is read
+again on the next request. Sessions share these read-only results. ``build_quicklook`` turns the view into a
 HoloViews element; the Panel page, the iframe embed, the PNG endpoint and the
 CLI all call it.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from portal.errors import PortalError, UnsupportedQuicklook
 from portal.model import DatasetEntry, Query
 from portal.quicklooks import Style, builder, entry_kinds
 from portal.sources import is_aggregating
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 log = logging.getLogger(__name__)
 
@@ -60,20 +66,66 @@ def resolve_variable(entry: DatasetEntry, variable: str | None) -> str | None:
     return variable
 
 
-def _load(entry: DatasetEntry, kind: str, query: Query, time_index: int | None) -> View:
+def _opened(entry: DatasetEntry, query: Query, version: str):
+    """The adapter's dataset, opened once per (entry, version) — per query too when the
+    server subsets (remote sources)."""
+    from portal.cache import data_cache
+    from portal.sources import open_dataset
+    from portal.sources.versioning import subsets_on_server
+
+    per_query = query if subsets_on_server(entry) else None
+    key = ("open", entry, version, per_query)
+    cache = data_cache()
+    if key not in cache:
+        _forget_other_versions(entry, version)
+    return cache.get_or_compute(key, lambda: open_dataset(entry, query))
+
+
+def _forget_other_versions(entry: DatasetEntry, version: str) -> None:
+    """Drop what the cache holds for older versions of ``entry`` and close its files (a file
+    rewritten in place must not be read through a handle opened before)."""
+    from portal.cache import data_cache
+
+    def stale(key) -> bool:
+        return isinstance(key, tuple) and len(key) > 2 and key[1] == entry and key[2] != version
+
+    for value in data_cache().discard(stale):
+        close = getattr(value, "close", None)
+        if callable(close) and type(value).__module__.startswith("xarray"):
+            close()
+
+
+def _normalised(entry: DatasetEntry, kind: str, query: Query,
+                version: str) -> xr.DataArray | xr.Dataset:
+    """The opened dataset as a grid (DataArray) or as observations (Dataset), cached like the
+    opening and per variable; it stays lazy where the file is large."""
+    from portal.cache import data_cache
     from portal.processing import cf
     from portal.processing.normalize import to_grid, to_observations
-    from portal.processing.subset import select_grid, select_obs
-    from portal.sources import open_dataset
+    from portal.sources.versioning import subsets_on_server
 
-    raw = open_dataset(entry, query)
+    raw = _opened(entry, query, version)
     variable = resolve_variable(entry, query.variable)
-    if entry.feature_type == "grid" or (kind == "map" and cf.is_grid(raw)):
-        field = to_grid(raw, variable, dataset=entry.id)
-        data = select_grid(field, query, dataset=entry.id, time_index=time_index)
-        return View(data, str(field.name), "grid", kind)
-    obs = to_observations(raw, variable, dataset=entry.id)
-    variable = variable or obs.attrs["main_variable"]
+    grid = entry.feature_type == "grid" or (kind == "map" and cf.is_grid(raw))
+    per_query = query if subsets_on_server(entry) else None
+    key = ("normalised", entry, version, per_query, variable, grid)
+    if grid:
+        return data_cache().get_or_compute(key, lambda: to_grid(raw, variable, dataset=entry.id))
+    return data_cache().get_or_compute(
+        key, lambda: to_observations(raw, variable, dataset=entry.id))
+
+
+def _load(entry: DatasetEntry, kind: str, query: Query, version: str) -> View:
+    """Subset the normalised data to the query: a new bbox or time range only re-subsets."""
+    import xarray as xr
+
+    from portal.processing.subset import select_grid, select_obs
+
+    obs = _normalised(entry, kind, query, version)
+    if isinstance(obs, xr.DataArray):
+        field = select_grid(obs, query, dataset=entry.id)
+        return View(field, str(obs.name), "grid", kind)
+    variable = resolve_variable(entry, query.variable) or obs.attrs["main_variable"]
     if kind == "profile" and "z" not in obs.coords:
         raise UnsupportedQuicklook("no vertical coordinate (depth or pressure) in this dataset",
                                    dataset=entry.id, hint="use the map or time-series quicklook")
@@ -85,18 +137,22 @@ def _load(entry: DatasetEntry, kind: str, query: Query, time_index: int | None) 
     return View(data, variable, entry.feature_type, kind)
 
 
-# Read-only results shared by all sessions, keyed on the frozen (entry, kind, query) records.
-# (pn.cache hashes dataclass arguments by identity and would miss, or confuse two queries.)
-_cached_load = functools.lru_cache(maxsize=64)(_load)
+def _cached_load(entry: DatasetEntry, kind: str, query: Query) -> View:
+    """The view from the process's data cache, keyed on (entry, kind, query, data version)."""
+    from portal.cache import data_cache
+    from portal.sources.versioning import data_version
+
+    version = data_version(entry)
+    return data_cache().get_or_compute(("view", entry, version, kind, query),
+                                       lambda: _load(entry, kind, query, version))
 
 
-def load_view(entry: DatasetEntry, kind: str | None = None, query: Query | None = None,
-              time_index: int | None = None) -> View:
-    """Data for one quicklook, cached across sessions on (entry, kind, query)."""
+def load_view(entry: DatasetEntry, kind: str | None = None, query: Query | None = None) -> View:
+    """Data for one quicklook, cached across sessions on (entry, kind, query, data version)."""
     query = query or Query()
     kind = resolve_kind(entry, kind)
     try:
-        return _cached_load(entry, kind, query, time_index)
+        return _cached_load(entry, kind, query)
     except PortalError:
         raise
     except Exception as exc:  # noqa: BLE001 - an unexpected failure still names the dataset
@@ -106,7 +162,7 @@ def load_view(entry: DatasetEntry, kind: str | None = None, query: Query | None 
 
 
 def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query | None = None,
-                    style: Style | None = None, time_index: int | None = None):
+                    style: Style | None = None):
     """The HoloViews element of a quicklook (same for page, embed, PNG and CLI)."""
     from portal.quicklooks import ensure_backends
 
@@ -117,8 +173,8 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
         return _aggregated(entry, kind, query, style)
     names = [v.strip() for v in (query.variable or "").split(",") if v.strip()]
     if len(names) > 1:
-        return _stacked(entry, kind, query, style, names, time_index)
-    view = load_view(entry, kind, query, time_index)
+        return _stacked(entry, kind, query, style, names)
+    view = load_view(entry, kind, query)
     build = builder(view.kind)
     title = entry.title or entry.id
     return build(view.data, variable=view.variable, feature_type=view.feature_type,
@@ -148,7 +204,7 @@ def _aggregated(entry: DatasetEntry, kind: str | None, query: Query, style: Styl
         raise PortalError(f"could not aggregate the point store ({exc})", dataset=entry.id) from exc
 
 
-def _stacked(entry, kind, query, style, names, time_index):
+def _stacked(entry, kind, query, style, names):
     """Several variables: one panel each, stacked, sharing the time (or other) axis."""
     import dataclasses
 
@@ -158,8 +214,8 @@ def _stacked(entry, kind, query, style, names, time_index):
         raise UnsupportedQuicklook("at most 4 variables at once", dataset=entry.id)
     height = max(style.height // len(names), 160)
     sub_style = dataclasses.replace(style, height=height)
-    panels = [build_quicklook(entry, kind, dataclasses.replace(query, variable=name), sub_style,
-                              time_index) for name in names]
+    panels = [build_quicklook(entry, kind, dataclasses.replace(query, variable=name), sub_style)
+              for name in names]
     return hv.Layout(panels).cols(1).opts(shared_axes=True)
 
 

@@ -29,7 +29,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from portal.errors import CatalogError
+from portal.errors import CatalogError, DatasetNotFound
 from portal.model import DatasetEntry
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class Catalog:
 
             close = difflib.get_close_matches(dataset_id, list(self.entries), n=3)
             hint = f"did you mean {', '.join(close)}?" if close else "see /api/datasets for ids"
-            raise CatalogError(f"unknown dataset id {dataset_id!r}", hint=hint) from None
+            raise DatasetNotFound(f"unknown dataset id {dataset_id!r}", hint=hint) from None
 
     def __contains__(self, dataset_id: str) -> bool:
         return dataset_id in self.entries
@@ -162,7 +162,7 @@ def _portable(value, catalog_dir: str):
 
 
 def write_catalog(entries: Iterable[DatasetEntry], path: str | os.PathLike, title: str = "",
-                  description: str = "") -> str:
+                  description: str = "", metadata: dict | None = None) -> str:
     """Write entries as a native Intake 2 YAML catalog; local paths relative to it."""
     import intake
 
@@ -171,9 +171,10 @@ def write_catalog(entries: Iterable[DatasetEntry], path: str | os.PathLike, titl
     path = os.path.abspath(os.fspath(path))
     catalog_dir = os.path.dirname(path)
     os.makedirs(catalog_dir, exist_ok=True)
-    meta = {"title": title} if title else {}
+    meta: dict = {"title": title} if title else {}
     if description:
         meta["description"] = description
+    meta.update(metadata or {})
     cat = intake.entry.Catalog(metadata=meta)
     for entry in entries:
         kwargs = {"driver": entry.source}

@@ -1,7 +1,8 @@
 """Synthetic demo data: labelled files in real layouts, a point store, and the demo catalog.
 
 ``files`` writes the NetCDF demo files and the catalog, ``argo`` the Argo floats,
-``points`` the Coriolis-like point store; ``ncwrite`` holds what they share.
+``points`` the Coriolis-like point store; ``ncwrite`` holds what they share;
+``home`` generates missing demo files when the demo catalog is loaded.
 Every title starts with ``[SYNTHETIC DEMO]``.
 """
 
@@ -14,10 +15,10 @@ from portal.demo.files import (  # noqa: F401
     POINTS_ID,
     build_demo_catalog,
     ensure_demo,
-    ensure_demo_catalog,
     land_mask,
     write_glider,
     write_mooring,
     write_sst,
 )
+from portal.demo.home import ensure_demo_catalog, prepare_catalogs  # noqa: F401
 from portal.demo.ncwrite import COMMENT, TITLE_PREFIX  # noqa: F401

@@ -21,12 +21,12 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numba as nb
 import numpy as np
 
+from portal.assets import land_geojson
 from portal.errors import PortalError
 from portal.pointstore import overviews as ov
 from portal.pointstore import store as st
@@ -68,7 +68,7 @@ def ocean_mask() -> np.ndarray:
     lon = np.arange(-179.5, 180, 1.0)
     mask = np.ones((180, 360), bool)
     mask[(lat < -70) | (lat > 80)] = False
-    land_file = Path(__file__).resolve().parents[2] / "static" / "land_110m.geojson"
+    land_file = land_geojson()
     try:
         import json
 

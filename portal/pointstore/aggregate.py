@@ -40,6 +40,7 @@ from portal.pointstore.schema import (
     time_bin_bounds,
 )
 from portal.pointstore.store import Store, open_store
+from portal.settings import current
 
 COMPACT_MARGIN = 4.0  # compact codes only when a code step is <= 1/4 pixel
 QC_MIX = ("good", "probably_good", "bad")
@@ -131,8 +132,8 @@ def compute(store: Store, spec: Q.AggSpec, scheduler: Any = None, max_points: in
     stays bounded anyway, since what exceeds the cache budget is streamed part by part).
     """
     t0 = _time.perf_counter()
-    if max_points is None and os.environ.get("PORTAL_POINTSTORE_MAX_POINTS"):
-        max_points = int(float(os.environ["PORTAL_POINTSTORE_MAX_POINTS"]))
+    if max_points is None:
+        max_points = current().pointstore_max_points
     level = overview_level(store, spec) if use_overviews else None
     rg_rows = Q.select_row_groups(store, spec)
     points = int(store.index["rows"][rg_rows].sum()) if len(rg_rows) else 0
@@ -352,7 +353,7 @@ _POOL_LOCK = threading.Lock()
 
 def n_threads() -> int:
     """Kernel threads: ``PORTAL_POINTSTORE_THREADS`` or the number of CPUs."""
-    return max(1, int(os.environ.get("PORTAL_POINTSTORE_THREADS") or os.cpu_count() or 1))
+    return max(1, current().pointstore_threads or os.cpu_count() or 1)
 
 
 def _pool() -> ThreadPoolExecutor:

@@ -8,7 +8,8 @@ halving memory traffic and what a budget can hold; ``exact`` keeps float32. Time
 seconds since the row group's first time (exact), flags int8. The :class:`HotCache` keeps
 whole-part arrays, filled lazily per row group (untouched pages cost no memory), evicts least
 recently used part columns beyond ``PORTAL_POINTSTORE_CACHE_GB`` (default 6), and is shared
-by all sessions of a server process (it is locked; entries are immutable once filled).
+by all sessions of a server process (it is locked; entries are immutable once filled). Keys
+include the store's manifest version, so a re-ingested store is read again.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 from portal.errors import SourceUnavailable
 from portal.pointstore.kernels import Q_NAN
 from portal.pointstore.store import Store
+from portal.settings import current
 
 Q_MAX = Q_NAN - 1
 BATCH_ROWS = 4_000_000  # rows read from Parquet at a time when filling the cache
@@ -32,8 +34,8 @@ ENCODED_BY_INDEX = {"longitude": ("lon_min", "lon_max"), "latitude": ("lat_min",
 
 
 def budget_bytes() -> int:
-    """Cache budget from ``PORTAL_POINTSTORE_CACHE_GB`` (default 6 GB)."""
-    return int(float(os.environ.get("PORTAL_POINTSTORE_CACHE_GB", "6")) * 2**30)
+    """Cache budget: the ``pointstore_cache_bytes`` setting (``PORTAL_POINTSTORE_CACHE_GB``, 6 GB)."""
+    return current().pointstore_cache_bytes
 
 
 @nb.njit(cache=True, nogil=True)
@@ -190,7 +192,7 @@ class HotCache:
             self.nbytes = 0
 
     def _entry(self, store: Store, part: int, name: str, kind: str) -> PartColumn:
-        key = (os.path.abspath(store.path), store.parts[part]["name"], name, kind)
+        key = (os.path.abspath(store.path), store.version, store.parts[part]["name"], name, kind)
         entry = self._entries.get(key)
         if entry is None:
             sel = store.index["part"] == part

@@ -3,8 +3,8 @@
 Readers turn one file into store rows: Argo files (single, multi-profile, BGC synthetic) and
 CF DSG / ERDDAP tabledap NetCDF through :func:`portal.formats.netcdf.open_netcdf_file` and
 :func:`portal.processing.normalize.to_observations` (Argo adjusted values where the data
-mode says so), ODV spreadsheets through ``portal.formats.odv.read_odv`` when that reader is
-installed, ERDDAP tabledap ``.csv``/``.csvp`` responses directly. Parameters take their Argo
+mode says so), ODV spreadsheets through xarray's ``odv`` engine
+(:func:`portal.formats.odv.open_odv`), ERDDAP tabledap ``.csv``/``.csvp`` responses directly. Parameters take their Argo
 names; rows without position or time, or without any kept parameter value, are dropped.
 A batch is idempotent (a file whose SHA-256 is already registered is skipped), a file that
 cannot be read is reported and skipped, and nothing of the batch is visible before the single
@@ -106,14 +106,10 @@ def _read_netcdf(path: str) -> SourceRows:
 
 def _read_odv(path: str) -> SourceRows:
     name = os.path.basename(path)
-    try:
-        from portal.formats.odv import read_odv
-    except ImportError as exc:
-        raise PortalError(f"{name}: ODV spreadsheets need portal.formats.odv.read_odv, which "
-                          "is not available in this installation") from exc
+    from portal.formats.odv import open_odv  # readers load with the first file (pandas, xarray)
     from portal.processing.normalize import to_observations
 
-    ds = read_odv(path, dataset=name)
+    ds = open_odv(path, dataset=name)
     return _from_observations(to_observations(ds, dataset=name).load(), ds, name)
 
 

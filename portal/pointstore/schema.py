@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from portal.vocab import NO_FLAG, p01_standard_name
+
 #: fixed columns and their Parquet types (as strings understood by :func:`arrow_schema`).
 BASE_COLUMNS: dict[str, str] = {
     "platform": "dictionary",
@@ -25,7 +27,6 @@ BASE_COLUMNS: dict[str, str] = {
     "z_qc": "int8",
     "source": "int32",
 }
-NO_FLAG = -1
 
 QC_CLASSES = ("good", "probably_good", "bad", "other", "unflagged")
 GOOD, PROBABLY_GOOD, BAD, OTHER, UNFLAGGED = range(5)
@@ -64,8 +65,8 @@ _BY_STANDARD_NAME = {
 }
 _BY_STANDARD_NAME["sea_water_salinity"] = "PSAL"
 _NAME_HINTS = {
-    "temp": "TEMP", "temperature": "TEMP", "sea_water_temperature": "TEMP", "tempst01": "TEMP",
-    "psal": "PSAL", "salinity": "PSAL", "sal": "PSAL", "psaltzz01": "PSAL",
+    "temp": "TEMP", "temperature": "TEMP", "sea_water_temperature": "TEMP",
+    "psal": "PSAL", "salinity": "PSAL", "sal": "PSAL",
     "doxy": "DOXY", "oxygen": "DOXY", "cndc": "CNDC", "chla": "CHLA", "nitrate": "NITRATE",
     "bbp700": "BBP700", "ph_in_situ_total": "PH_IN_SITU_TOTAL",
 }
@@ -74,9 +75,10 @@ _NAME_HINTS = {
 def canonical_parameter(name: str, standard_name: str = "") -> str | None:
     """Store name of a source variable (Argo-style), or None if the store does not keep it.
 
-    ``temp_adjusted``, ``TEMPPR01`` (standard_name sea_water_temperature) and
-    ``temperature (Celsius)`` all become ``TEMP``.
+    ``temp_adjusted``, ``TEMPPR01`` (a SeaDataNet P01 code, or any name with standard_name
+    sea_water_temperature) and ``temperature (Celsius)`` all become ``TEMP``.
     """
+    standard_name = standard_name or p01_standard_name(name)
     if standard_name in _BY_STANDARD_NAME:
         return _BY_STANDARD_NAME[standard_name]
     low = name.lower().split(" (")[0].strip()

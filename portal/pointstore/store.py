@@ -5,8 +5,8 @@ and overview files, the store's configuration and summary statistics. Writers ta
 exclusive ``flock`` on ``.lock``, write new files under fresh names, then replace the
 manifest atomically (write, fsync, ``os.replace``); files no longer referenced by the last
 two generations are then deleted, so a reader holding the previous manifest can still finish.
-:func:`open_store` caches the parsed manifest and index per (folder, manifest mtime): a
-server re-reads them only after an ingest.
+:func:`open_store` caches the parsed manifest and index per (folder, :func:`manifest_version`
+— inode, size and mtime of the manifest): a server re-reads them only after an ingest.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 INDEX_COLUMNS = ("part", "rg", "start", "rows", "lon_min", "lon_max", "lat_min", "lat_max",
                  "t_min", "t_max", "z_min", "z_max")
-_CACHE: dict[str, tuple[float, Store]] = {}
+_CACHE: dict[str, tuple[str, Store]] = {}  # one parsed manifest per store folder
 _CACHE_LOCK = threading.Lock()
 
 
@@ -55,6 +55,7 @@ class Store:
     path: str
     manifest: dict[str, Any]
     index: dict[str, np.ndarray] = field(default_factory=dict)
+    version: str = ""  # manifest_version() when opened: part of every cache key
 
     @property
     def name(self) -> str:
@@ -106,11 +107,27 @@ def create_store(path: str, config: dict[str, Any] | None = None, title: str = "
     return open_store(path)
 
 
+def _manifest_stamp(marker: str) -> str:
+    """(inode, size, mtime ns) of the manifest: ``os.replace`` at each commit changes the inode."""
+    st = os.stat(marker)
+    return f"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"
+
+
+def manifest_version(path: str) -> str:
+    """The store's data version: changes with every commit (ingest, rebuild) of its manifest.
+
+    ``"missing"`` when ``path`` holds no store (opening it then raises the error)."""
+    try:
+        return _manifest_stamp(os.path.join(path, STORE_MARKER))
+    except OSError:
+        return "missing"
+
+
 def open_store(path: str) -> Store:
     """The store at ``path`` (cached until its manifest changes); SourceUnavailable if none."""
     marker = os.path.join(path, STORE_MARKER)
     try:
-        mtime = os.stat(marker).st_mtime_ns
+        version = _manifest_stamp(marker)
     except FileNotFoundError:
         what = "folder" if os.path.isdir(path) else "path"
         raise SourceUnavailable(
@@ -120,12 +137,12 @@ def open_store(path: str) -> Store:
     key = os.path.abspath(path)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
-        if hit is not None and hit[0] == mtime:
+        if hit is not None and hit[0] == version:
             return hit[1]
-    store = Store(path=path, manifest=_read_manifest(marker))
+    store = Store(path=path, manifest=_read_manifest(marker), version=version)
     store.index = _read_index(store)
     with _CACHE_LOCK:
-        _CACHE[key] = (mtime, store)
+        _CACHE[key] = (version, store)
     return store
 
 

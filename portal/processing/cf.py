@@ -12,6 +12,8 @@ import re
 
 import xarray as xr
 
+from portal.vocab import QC_SUFFIXES
+
 _NAMES = {
     "time": ("time", "juld", "date_time", "t"),
     "latitude": ("latitude", "lat", "lat_dd", "y_lat"),
@@ -96,14 +98,16 @@ _NOT_DATA = {
 }
 
 
+_QC_ENDINGS = tuple(sorted({s.lower() for s in QC_SUFFIXES})) + ("_dm",)  # + Argo's data mode
+
+
 def _is_qc_name(name: str) -> bool:
-    low = name.lower()
-    return low.endswith(("_qc", "_quality_flag", "_wodflag", "_flag", "_seadatanet_qc", "_dm"))
+    return name.lower().endswith(_QC_ENDINGS)
 
 
 def qc_name_for(ds: xr.Dataset, name: str) -> str | None:
     """The QC (flag) variable of ``name``: ancillary_variables first, then naming conventions."""
-    for suffix in ("_QC", "_qc", "_SEADATANET_QC", "_quality_flag", "_WODflag", "_flag"):
+    for suffix in QC_SUFFIXES:
         cand = f"{name}{suffix}"
         if cand in ds.variables:
             return cand

@@ -1,8 +1,8 @@
 """Quality-control flags: schemes, presets and masks.
 
-Two schemes matter to ODATIS users: the Argo reference table 2 (0–9) and the
-SeaDataNet L20 scheme (0–9 plus ``A`` and ``Q``). Flags arrive as chars
-(``b'1'``), integers or floats; :func:`qc_to_int` maps them all to int8 with -1
+The schemes (Argo reference table 2, SeaDataNet L20 with ``A`` and ``Q``, IOOS
+QARTOD, a generic 0–9 scale) and the flags each preset keeps are tables of
+:mod:`portal.vocab`. Flags arrive as chars (``b'1'``), integers or floats; :func:`qc_to_int` maps them all to int8 with -1
 for "no flag". Presets choose which flags a quicklook keeps: ``good`` (1),
 ``good_probably`` (1, 2, plus changed/interpolated/estimated values) and ``all``.
 """
@@ -12,27 +12,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-NO_FLAG = -1
-LETTERS = {"A": 10, "Q": 11, "B": 12}
-
-SCHEMES: dict[str, dict[int, str]] = {
-    "argo": {
-        0: "no QC", 1: "good", 2: "probably good", 3: "probably bad", 4: "bad",
-        5: "value changed", 8: "estimated", 9: "missing",
-    },
-    "seadatanet": {
-        0: "no QC", 1: "good", 2: "probably good", 3: "probably bad", 4: "bad",
-        5: "changed", 6: "below detection", 7: "in excess", 8: "interpolated", 9: "missing",
-        10: "below detection (A)", 11: "below quantification (Q)",
-    },
-    "generic": {0: "no QC", 1: "good", 2: "probably good", 3: "probably bad", 4: "bad", 9: "missing"},
-}
-
-PRESETS: dict[str, dict[str, set[int] | None]] = {
-    "good": {"argo": {1}, "seadatanet": {1}, "generic": {1}},
-    "good_probably": {"argo": {1, 2, 5, 8}, "seadatanet": {1, 2, 5, 8}, "generic": {1, 2}},
-    "all": {"argo": None, "seadatanet": None, "generic": None},
-}
+from portal.vocab import FLAG_SCHEMES, LETTERS, NO_FLAG, QC_PRESET_FLAGS, flag_meaning
 
 FLAG_COLORS = {
     NO_FLAG: "#9e9e9e", 0: "#bdbdbd", 1: "#1a9850", 2: "#91cf60", 3: "#fdae61", 4: "#d73027",
@@ -90,8 +70,11 @@ def qc_to_int(flags: xr.DataArray) -> xr.DataArray:
 
 
 def qc_scheme(ds: xr.Dataset, qc_name: str) -> str:
-    """Which flag scheme a QC variable follows."""
+    """Which flag scheme a QC variable follows: a known ``qc_scheme`` attribute (set by the
+    ODV reader), else the names and attributes that mention Argo, SeaDataNet or QARTOD."""
     attrs = ds[qc_name].attrs
+    if attrs.get("qc_scheme") in FLAG_SCHEMES:
+        return str(attrs["qc_scheme"])
     text = " ".join(str(attrs.get(k, "")) for k in ("long_name", "conventions", "Conventions"))
     text += " " + qc_name + " " + str(ds.attrs.get("Conventions", ""))
     low = text.lower()
@@ -100,6 +83,8 @@ def qc_scheme(ds: xr.Dataset, qc_name: str) -> str:
     if "seadatanet" in low or "l20" in low or "sdn" in low:
         return "seadatanet"
     meanings = str(attrs.get("flag_meanings", "")).lower()
+    if "qartod" in low or ("pass" in meanings.split() and "suspect" in meanings.split()):
+        return "qartod"
     if "probably_good" in meanings or "good_data" in meanings:
         return "seadatanet" if "below_detection" in meanings else "generic"
     return "generic"
@@ -107,15 +92,14 @@ def qc_scheme(ds: xr.Dataset, qc_name: str) -> str:
 
 def accepted_flags(preset: str, scheme: str) -> set[int] | None:
     """Flags kept by a preset for a scheme; None means keep everything."""
-    if preset not in PRESETS:
-        raise ValueError(f"unknown QC preset {preset!r}; use one of {', '.join(PRESETS)}")
-    return PRESETS[preset].get(scheme, PRESETS[preset]["generic"])
+    if preset not in QC_PRESET_FLAGS:
+        raise ValueError(f"unknown QC preset {preset!r}; use one of {', '.join(QC_PRESET_FLAGS)}")
+    return QC_PRESET_FLAGS[preset].get(scheme, QC_PRESET_FLAGS[preset]["generic"])
 
 
 def flag_label(flag: int, scheme: str) -> str:
-    if flag == NO_FLAG:
-        return "no flag"
-    return f"{flag}: {SCHEMES.get(scheme, SCHEMES['generic']).get(flag, 'other')}"
+    """``"1: good"``, or ``"no flag"`` for -1 (legends of the profile and series plots)."""
+    return "no flag" if flag == NO_FLAG else f"{flag}: {flag_meaning(flag, scheme)}"
 
 
 def apply_qc(obs: xr.Dataset, variable: str, preset: str) -> xr.Dataset:

@@ -130,10 +130,8 @@ def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
     return obs.isel(obs=index).compute()
 
 
-def _pick_time(da: xr.DataArray, time_index: int | None, tries: int = 12) -> xr.DataArray:
-    """The requested time step, or the latest one holding valid values."""
-    if time_index is not None:
-        return da.isel(time=time_index)
+def _pick_time(da: xr.DataArray, tries: int = 12) -> xr.DataArray:
+    """The latest time step holding valid values."""
     n = da.sizes["time"]
     if da.size <= 50_000_000:
         counts = np.isfinite(da).sum([d for d in da.dims if d != "time"]).values
@@ -147,8 +145,7 @@ def _pick_time(da: xr.DataArray, time_index: int | None, tries: int = 12) -> xr.
     return da.isel(time=n - 1)
 
 
-def select_grid(da: xr.DataArray, query: Query, dataset: str = "",
-                time_index: int | None = None) -> xr.DataArray:
+def select_grid(da: xr.DataArray, query: Query, dataset: str = "") -> xr.DataArray:
     """A 2-D (latitude, longitude) field: the time/depth nearest to the query, bbox cut."""
     if "time" in da.dims:
         lo, hi = _time_bounds(query)
@@ -160,7 +157,7 @@ def select_grid(da: xr.DataArray, query: Query, dataset: str = "",
         target = query.depth[0] if query.depth and query.depth[0] is not None else None
         da = da.sel(z=target, method="nearest") if target is not None else da.isel(z=0)
     if "time" in da.dims:
-        da = _pick_time(da, time_index)
+        da = _pick_time(da)
     if query.bbox:
         west, south, east, north = query.bbox
         da = da.sel(latitude=slice(south, north))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
 
 import numpy as np
 
-STATIC = Path(__file__).resolve().parents[2] / "static"
-LAND_FILE = STATIC / "land_110m.geojson"
+from portal.assets import land_geojson
+
+LAND_FILE = land_geojson()
 
 _BY_STANDARD_NAME = (
     ("temperature", "thermal"),

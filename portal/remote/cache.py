@@ -4,7 +4,9 @@
 shared safely by threads and by ``panel serve --num-procs`` processes) keyed by
 URL. Downloaded data files live in ``<cache dir>/files`` under a hash of their URL,
 so NetCDF readers get a real path; their diskcache record carries the expiry, and
-the folder is pruned, oldest first, to the configured size.
+the folder is pruned, oldest first, to the configured size. Every entry expires after
+:func:`entry_ttl` seconds (the settings' ``remote_ttl_s``), so a remote dataset that received new
+data, or a relative time window, is asked again at least that often.
 """
 
 from __future__ import annotations
@@ -52,6 +54,15 @@ def enabled(cfg: RemoteConfig) -> bool:
     return cfg.cache_ttl_s > 0 and cfg.cache_size_mb > 0
 
 
+def entry_ttl(cfg: RemoteConfig) -> float:
+    """Seconds an answer is trusted: the settings' ``remote_ttl_s`` (default 600), at most
+    ``PORTAL_CACHE_TTL_S``. Data versions of remote entries move with the same period."""
+    from portal.cache import setting
+
+    remote = setting("remote_ttl_s")
+    return min(cfg.cache_ttl_s, remote) if remote > 0 else cfg.cache_ttl_s
+
+
 def get_body(cfg: RemoteConfig, url: str) -> CachedBody | None:
     """The cached answer for ``url``, or None."""
     if not enabled(cfg):
@@ -63,7 +74,7 @@ def get_body(cfg: RemoteConfig, url: str) -> CachedBody | None:
 def put_body(cfg: RemoteConfig, url: str, entry: CachedBody, ttl: float | None = None) -> None:
     if enabled(cfg):
         _store(cfg).set(("body", url), (entry.status, entry.content_type, entry.body),
-                        expire=ttl if ttl is not None else cfg.cache_ttl_s)
+                        expire=ttl if ttl is not None else entry_ttl(cfg))
 
 
 def file_path(cfg: RemoteConfig, url: str, suffix: str) -> str:
@@ -86,7 +97,7 @@ def get_file(cfg: RemoteConfig, url: str, suffix: str) -> str | None:
 def put_file(cfg: RemoteConfig, url: str, path: str) -> None:
     """Register a finished download and prune the files folder to the size limit."""
     if enabled(cfg):
-        _store(cfg).set(("file", url), os.path.getsize(path), expire=cfg.cache_ttl_s)
+        _store(cfg).set(("file", url), os.path.getsize(path), expire=entry_ttl(cfg))
     prune_files(os.path.dirname(path), int(cfg.cache_size_mb * 2**20), keep=path)
 
 

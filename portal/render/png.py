@@ -3,7 +3,8 @@
 The same HoloViews element the page shows is handed to HoloViews' Matplotlib
 renderer (GeoViews elements draw on Cartopy axes), at the requested pixel size.
 Dynamic elements (zoom-resampled time series) are rendered at their initial
-state. A lock serialises Matplotlib, which is not thread-safe.
+state. A lock serialises Matplotlib, which is not thread-safe. Each figure is
+released after ``savefig`` (HoloViews' colour-bar registry would keep it alive).
 """
 
 from __future__ import annotations
@@ -50,15 +51,31 @@ def render_png(element, width: int = 800, height: int = 500) -> bytes:
 
     ensure_backends()
     element = _static(element)
+    buf = io.BytesIO()
     with _LOCK:
-        renderer = hv.renderer("matplotlib")
-        plot = renderer.get_plot(element)
-        fig = plot.state
-        fig.set_size_inches(width / DPI, height / DPI)
-        _title_on_figure(fig, width)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
+        fig = None
+        try:
+            fig = hv.renderer("matplotlib").get_plot(element).state
+            fig.set_size_inches(width / DPI, height / DPI)
+            _title_on_figure(fig, width)
+            fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+        finally:
+            release(fig)
     return buf.getvalue()
+
+
+def release(fig) -> None:
+    """Let the figure go: close it and empty HoloViews' class-level colour-bar registry.
+
+    ``ColorbarPlot._colorbars`` maps ``id(axes)`` to the colour bars drawn on them and is
+    never emptied, so every rendered figure (~46 MB at 3000x3000) stayed alive, and a
+    recycled ``id`` could even hand an old figure's colour bars to a new one. Called
+    under the render lock, when no other figure is being built.
+    """
+    import matplotlib.pyplot as plt
+    from holoviews.plotting.mpl.element import ColorbarPlot
+
+    ColorbarPlot._colorbars.clear()
+    if fig is not None:
+        plt.close(fig)
+        fig.clear()

@@ -7,22 +7,23 @@ sessions); every session builds its own widgets and state objects.
 from __future__ import annotations
 
 from portal.catalog.loader import Catalog, load_catalog
-from portal.settings import Settings
+from portal.settings import Settings, current
 
 
 def settings() -> Settings:
-    import panel as pn
-
-    return pn.state.as_cached("portal-settings", Settings.from_env)
+    """The settings of this process (see :func:`portal.settings.current`)."""
+    return current()
 
 
 def catalog_files() -> tuple[str, ...]:
-    files = settings().catalogs
-    if files:
-        return files
-    from portal.demo import ensure_demo_catalog
+    """The catalog files to load (the demo catalog prepared once per process)."""
+    import panel as pn
 
-    return (ensure_demo_catalog(),)
+    from portal.demo.home import prepare_catalogs
+
+    files = settings().catalogs
+    return pn.state.as_cached("portal-catalog-files", lambda files: prepare_catalogs(files),
+                              files=files)
 
 
 def catalog() -> Catalog:

@@ -1,8 +1,10 @@
 """HTTP routes beside the Panel app: PNG quicklooks, the dataset API, health, CSP.
 
 ``/quicklook/ID/KIND.png`` renders through the same builder as the page, off the
-event loop, cached in memory; bad parameters give 400 with the reason, unknown
-datasets 404. ``/api/datasets`` lists the catalog as JSON; ``/health`` reports the
+event loop, cached in memory (bounded in bytes, keyed on the data version); every failure
+goes through :func:`error_response` (a :class:`PortalError` answers with its status and
+public message; anything else is a 500 with a generic message and the traceback in the
+log). ``/api/datasets`` lists the catalog as JSON; ``/health`` reports the
 catalog size. :class:`FrameAncestorsTransform` adds
 ``Content-Security-Policy: frame-ancestors`` to every response.
 """
@@ -10,21 +12,19 @@ catalog size. :class:`FrameAncestorsTransform` adds
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import urllib.parse
 
 import tornado.web
 
-from portal.errors import CatalogError, NoDataInSelection, PortalError, UnsupportedQuicklook
+from portal.errors import BadParameter, PortalError, http_status, public_message
 from portal.model import QC_PRESETS, Query
 
 log = logging.getLogger(__name__)
 
 
-class BadRequest(ValueError):
-    """A query parameter that cannot be used, with the reason for the 400 answer."""
+BadRequest = BadParameter  # the former name, for callers that still use it
 
 
 def _pair(text: str, name: str, cast=float):
@@ -71,12 +71,17 @@ def parse_png_args(get) -> tuple[Query, dict]:
                    "height": height}
 
 
-@functools.lru_cache(maxsize=256)
 def _render_cached(entry, kind: str, query: Query, style_kw: tuple) -> bytes:
+    """PNG bytes from the process's PNG cache, keyed on (entry, data version, kind, query,
+    style): a changed file, a re-ingested store or a moved remote window renders anew."""
+    from portal.cache import png_cache
     from portal.pipeline import render_quicklook_png
     from portal.quicklooks import Style
+    from portal.sources.versioning import data_version
 
-    return render_quicklook_png(entry, kind, query, Style(**dict(style_kw), interactive=False))
+    key = (entry.id, entry, data_version(entry), kind, query, style_kw)
+    return png_cache().get_or_compute(key, lambda: render_quicklook_png(
+        entry, kind, query, Style(**dict(style_kw), interactive=False)))
 
 
 class QuicklookPNGHandler(tornado.web.RequestHandler):
@@ -85,30 +90,30 @@ class QuicklookPNGHandler(tornado.web.RequestHandler):
     async def get(self, dataset_id: str, kind: str) -> None:
         from portal.server.context import catalog
 
-        dataset_id = urllib.parse.unquote(dataset_id)
         try:
-            entry = catalog()[dataset_id]
-        except CatalogError as exc:
-            return self._fail(404, str(exc))
-        try:
+            entry = catalog()[urllib.parse.unquote(dataset_id)]
             query, style_kw = parse_png_args(lambda k, d="": self.get_argument(k, d))
             png = await asyncio.to_thread(_render_cached, entry, kind, query,
                                           tuple(sorted(style_kw.items())))
-        except BadRequest as exc:
-            return self._fail(400, str(exc))
-        except (UnsupportedQuicklook, NoDataInSelection, ValueError) as exc:
-            return self._fail(400 if not isinstance(exc, NoDataInSelection) else 404, str(exc))
-        except PortalError as exc:
-            log.warning("%s", exc)
-            return self._fail(502, str(exc))
+        except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
+            return error_response(self, exc)
         self.set_header("Content-Type", "image/png")
         self.set_header("Cache-Control", "public, max-age=300")
         self.finish(png)
 
-    def _fail(self, status: int, message: str) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.finish(message + "\n")
+
+def error_response(handler: tornado.web.RequestHandler, exc: BaseException) -> None:
+    """Answer ``exc``: a PortalError with its status and public message (no server
+    paths), anything else with 500, a generic message and the traceback in the log."""
+    status = http_status(exc)
+    if not isinstance(exc, PortalError):
+        log.error("unexpected error answering %s", handler.request.uri, exc_info=exc)
+    elif status >= 500:
+        log.warning("%s answered %d: %s", handler.request.uri, status, exc)
+    handler.set_status(status)
+    handler.set_header("Content-Type", "text/plain; charset=utf-8")
+    handler.set_header("Cache-Control", "no-store")
+    handler.finish(public_message(exc) + "\n")
 
 
 class DatasetsHandler(tornado.web.RequestHandler):
@@ -155,8 +160,12 @@ class FrameAncestorsTransform(tornado.web.OutputTransform):
 
 
 def routes() -> list[tuple]:
-    """Tornado routes to serve beside the Panel apps."""
+    """Tornado routes to serve beside the Panel apps (the allow-listed components
+    route first: it shadows Panel's, which imports any module named in the URL)."""
+    from portal.server.security import component_route
+
     return [
+        component_route(),
         (r"/quicklook/([^/]+)/(map|profile|timeseries)\.png", QuicklookPNGHandler),
         (r"/api/datasets/?", DatasetsHandler),
         (r"/health/?", HealthHandler),

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
+from portal.assets import static_dir
 from portal.settings import Settings
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).resolve().parents[2] / "static"
 
 
 def page_app():
@@ -91,11 +90,12 @@ def _origins(args) -> list[str]:
 
 
 def settings_for(args, catalogs: tuple[str, ...]) -> Settings:
-    """Command-line values over the ``PORTAL_*`` environment (``PORTAL_LAYOUT``, and the
-    origins and scheduler when no flag is given), written back for the app processes."""
+    """Command-line values over the settings (config file and ``PORTAL_*`` environment:
+    ``PORTAL_LAYOUT``, and the origins and scheduler when no flag is given), written back
+    to the environment for the app processes."""
     import dataclasses
 
-    base = Settings.from_env()
+    base = Settings.load()
     return dataclasses.replace(
         base, catalogs=catalogs,
         embed_origins=tuple(args.embed_origin or base.embed_origins),
@@ -107,13 +107,13 @@ def serve(args) -> int:
     import panel as pn
 
     from portal.catalog.loader import load_catalog
+    from portal.demo.home import prepare_catalogs
     from portal.server.handlers import FrameAncestorsTransform, routes
+    from portal.server.security import SecurityHeadersTransform, allowed_hosts
 
-    catalogs = tuple(os.path.abspath(c) for c in (args.catalog or []))
-    if not catalogs:
-        from portal.demo import ensure_demo_catalog
-
-        catalogs = (ensure_demo_catalog(),)
+    if getattr(args, "config", None):  # before anything reads the settings
+        os.environ["PORTAL_CONFIG"] = os.path.abspath(args.config)
+    catalogs = prepare_catalogs(args.catalog or Settings.load().catalogs)
     settings = settings_for(args, catalogs)
     os.environ.update(settings.to_env())
     from portal.ui.page import load_layout
@@ -125,15 +125,26 @@ def serve(args) -> int:
     pn.extension(loading_indicator=True)
     skip_mathjax()
     warm_up()
-    pn.serve(
+    server = pn.serve(
         {"/": page_app, "embed": embed_app},
         port=args.port, address=args.address, show=args.show,
         websocket_origin=_origins(args), num_procs=args.num_procs,
-        extra_patterns=routes(), static_dirs={"assets": str(STATIC)},
-        title="ODATIS quicklook portal", transforms=[FrameAncestorsTransform],
-        admin=False, threaded=False,
+        extra_patterns=routes(), static_dirs={"assets": str(static_dir())},
+        title="ODATIS quicklook portal",
+        transforms=[FrameAncestorsTransform, SecurityHeadersTransform],
+        admin=False, threaded=False, start=False,
         # permessage-deflate: a map update is mostly a float image with empty (NaN) areas;
         # deflate takes a 2.8 MB glider-map update to ~30 KB on the wire
         websocket_compression_level=6,
     )
+    _run(server, allowed_hosts(_origins(args)))
     return 0
+
+
+def _run(server, hosts: tuple[str, ...]) -> None:
+    """Answer only the allowed ``Host`` names (DNS rebinding), then serve until stopped."""
+    from portal.server.security import restrict_hosts
+
+    restrict_hosts(server._tornado, hosts)
+    server.start()
+    server.io_loop.start()

@@ -1,4 +1,5 @@
-"""ODV spreadsheets as a source: ``driver: odv``, files read by :mod:`portal.formats.odv`.
+"""ODV spreadsheets as a source: ``driver: odv``, files opened through xarray's ``odv``
+engine (:mod:`portal.formats.odv.backend`).
 
 The reader is imported when a file is opened, not with this module, so the scan
 still recognises ODV files (by their comment markers or column labels, see
@@ -41,21 +42,21 @@ class ODVSource(FileSource):
                        notable=False)
 
     def open(self, entry: DatasetEntry, query: Query | None = None) -> xr.Dataset:
-        concat_stations, read_odv = _reader(entry.id)
+        concat_stations, open_odv = _reader(entry.id)
         urlpath = entry.arguments.get("urlpath", "")
         paths = expand_paths(urlpath)
         if not paths:
             raise SourceUnavailable(f"no file matches {urlpath!r}", dataset=entry.id)
-        parts = [read_odv(p, entry.id) for p in paths]
+        parts = [open_odv(p, entry.id) for p in paths]  # xarray engine "odv"
         return concat_stations(parts, entry.id)
 
 
 def _reader(dataset: str):
     """The ODV reader's functions; SourceUnavailable when it cannot be imported."""
     try:
-        from portal.formats.odv import concat_stations, read_odv
+        from portal.formats.odv import concat_stations, open_odv
     except ImportError as exc:
         raise SourceUnavailable(f"ODV spreadsheet, but the ODV reader is not available ({exc})",
                                 dataset=dataset, hint="portal.formats.odv is missing or broken "
                                 "in this installation") from exc
-    return concat_stations, read_odv
+    return concat_stations, open_odv

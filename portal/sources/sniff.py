@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import re
 
-_ODV_COMMENT_MARKERS = ("<version>odv", "sdn_parameter_mapping", "<datafield>", "<datatype>",
-                        "<metavariable>", "<datavariable>", "<missingvalueindicators>")
-
 
 def sniff(path: str) -> str:
     """'netcdf', 'text', 'binary' or 'empty', from the first bytes of a file."""
@@ -44,25 +41,7 @@ def peek(path: str) -> str:
 
 
 def is_odv(path: str) -> bool:
-    """True for ODV / SeaDataNet spreadsheet text files (comment markers or ODV columns)."""
-    with open(path, "rb") as fh:
-        text = fh.read(65536).decode("latin-1", "replace")
-    text = text.removeprefix("\ufeff").removeprefix("ï»¿")
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if stripped.startswith("//"):
-            if any(marker in stripped.lower() for marker in _ODV_COMMENT_MARKERS):
-                return True
-            continue
-        return _odv_header(stripped)
-    return False
+    """True for ODV / SeaDataNet spreadsheet text files (the format package's sniffer)."""
+    from portal.formats.odv.text import looks_like_odv
 
-
-def _odv_header(line: str) -> bool:
-    sep = "\t" if "\t" in line else ";"
-    labels = [c.split(":")[0].strip().lower() for c in line.split(sep)]
-    has_lon = any(lab.startswith(("longitude", "lon ")) for lab in labels)
-    has_lat = any(lab.startswith(("latitude", "lat ")) for lab in labels)
-    return "cruise" in labels and ("station" in labels or "site" in labels) and has_lon and has_lat
+    return looks_like_odv(path)

@@ -45,6 +45,15 @@ def _subtitle(entry) -> str:
     return " · ".join(b for b in bits if b)
 
 
+def facet_options(values) -> dict[str, str]:
+    """MultiChoice options {label: value} with HTML-escaped labels: Choices.js draws
+    labels as HTML, and facet values are catalog metadata (``<img onerror=…>`` would
+    run). The widget's value stays the raw metadata value."""
+    import html
+
+    return {html.escape(v, quote=False): v for v in values}
+
+
 class DatasetItems(JSComponent):
     """The result list as one model: ``items`` in, the chosen id out (``selected``)."""
 
@@ -116,7 +125,7 @@ class DatasetList(pn.viewable.Viewer):
             if not counts:
                 continue
             widget = pn.widgets.MultiChoice(label=t(_FACET_LABEL[facet], lang),
-                                            options=[v for v, _ in counts],
+                                            options=facet_options(v for v, _ in counts),
                                             sizing_mode="stretch_width")
             widget.param.watch(lambda *_: self._refresh(), "value")
             facets[facet] = widget

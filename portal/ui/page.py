@@ -16,6 +16,7 @@ from pathlib import Path
 import panel as pn
 import param
 
+from portal.assets import layouts_dir
 from portal.catalog.loader import Catalog
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
@@ -24,7 +25,7 @@ from portal.ui.overview_map import OverviewMap
 from portal.ui.quicklook_pane import QuicklookPane
 from portal.ui.state import ViewState
 
-LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
+LAYOUTS = layouts_dir()
 _TEMPLATES = {"fast_list": "FastListTemplate", "bootstrap": "BootstrapTemplate",
               "material": "MaterialTemplate", "vanilla": "VanillaTemplate"}
 _RETITLE_JS = """

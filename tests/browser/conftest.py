@@ -37,6 +37,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-dev-shm-usage"]
 ARTIFACTS = REPO / "artifacts" / "browser"
 EVIL_TITLE = 'Evil <script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2">'
+EVIL_FACET = '<img src=x onerror="window.__pwned=3">'
 PLOT_TIMEOUT_MS = 120_000  # a shared 2-core machine: first plots of a cold server are slow
 
 FILES = {  # dataset id -> file under ../shared/data
@@ -81,7 +82,8 @@ def _entries(store: Path | None = None):
     grid = entries[-1]
     entries.append(DatasetEntry.from_metadata(
         "evil", "netcdf", {"urlpath": str(SHARED_DATA / FILES["modis_sst"])},
-        {**grid.metadata(), "title": EVIL_TITLE, "summary": "<b>not bold</b>"}))
+        {**grid.metadata(), "title": EVIL_TITLE, "summary": "<b>not bold</b>",
+         "institution": EVIL_FACET, "platform_type": EVIL_FACET}))
     entries.append(DatasetEntry.from_metadata(
         "badfile", "netcdf", {"urlpath": str(SHARED_DATA / BAD_FILE)},
         {"title": "Unreadable file (test)", "featureType": "grid",

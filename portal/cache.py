@@ -1,0 +1,186 @@
+"""Process-wide in-memory caches bounded in bytes: opened data and rendered PNGs.
+
+:class:`ByteLRU` is a thread-safe least-recently-used mapping whose bound is a number of
+bytes, not of items: each value is measured on insertion (:func:`sizeof`: ``nbytes`` of
+numpy arrays, the in-memory variables of xarray objects — lazy and dask-backed ones cost
+nothing until computed —, ``memory_usage`` of pandas objects, ``len`` of bytes), the least
+recently used entries are dropped beyond the bound, and a value larger than the whole bound
+is returned but never stored. It counts hits and misses. Two instances exist per process,
+created on first use with their bounds read from the settings: :func:`data_cache`
+(opened and normalised datasets, computed views) and :func:`png_cache` (PNG bytes). They
+hold read-only results shared by every session; every key includes the data version (see
+:mod:`portal.sources.versioning`), so a changed file or a re-ingested store is never served
+from an old entry.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+MB = 2**20
+DEFAULTS: dict[str, float] = {
+    "png_cache_bytes": 256 * MB,
+    "data_cache_bytes": 1024 * MB,
+    "remote_ttl_s": 600.0,
+}
+_OVERHEAD = 256  # bytes counted for any entry (key, bookkeeping, small objects)
+
+
+def setting(name: str) -> float:
+    """A cache setting: ``Settings.<name>`` when the settings define it, else the default."""
+    from portal.settings import Settings
+
+    value = getattr(Settings.from_env(), name, None)
+    return float(DEFAULTS[name] if value is None else value)
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """Counters of one cache."""
+
+    hits: int
+    misses: int
+    items: int
+    nbytes: int
+    max_bytes: int
+
+
+def _xarray_bytes(value: Any) -> int:
+    """Bytes held in memory by an xarray object (lazy and dask-backed variables count 0)."""
+    variables = value.variables.values() if hasattr(value, "data_vars") else [
+        value.variable, *value.coords.variables.values()]
+    return sum(int(v.nbytes) for v in variables if getattr(v, "_in_memory", True)
+               and getattr(v, "chunks", None) is None)
+
+
+def sizeof(value: Any) -> int:
+    """Approximate bytes of memory ``value`` keeps alive (see the module docstring)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return len(value) + _OVERHEAD
+    module = type(value).__module__.split(".")[0]
+    if module == "xarray":
+        return _xarray_bytes(value) + _OVERHEAD
+    if module == "pandas" and hasattr(value, "memory_usage"):
+        usage = value.memory_usage(deep=True)
+        return int(getattr(usage, "sum", lambda: usage)()) + _OVERHEAD
+    if isinstance(getattr(value, "nbytes", None), int):
+        return int(value.nbytes) + _OVERHEAD
+    if is_dataclass(value) and not isinstance(value, type):
+        return sum(sizeof(getattr(value, f.name)) for f in fields(value)) + _OVERHEAD
+    if isinstance(value, tuple | list):
+        return sum(sizeof(v) for v in value) + _OVERHEAD
+    return sys.getsizeof(value) + _OVERHEAD
+
+
+class ByteLRU:
+    """A thread-safe LRU mapping bounded in bytes, with hit and miss counters."""
+
+    def __init__(self, max_bytes: int, name: str = "cache") -> None:
+        self.max_bytes = int(max_bytes)
+        self.name = name
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._nbytes = self._hits = self._misses = 0
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        """The value under ``key`` (now most recently used), or ``default``; counted."""
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is None:
+                self._misses += 1
+                return default
+            self._hits += 1
+            self._entries.move_to_end(key)
+            return hit[0]
+
+    def put(self, key: Hashable, value: Any, nbytes: int | None = None) -> bool:
+        """Store ``value``; False (nothing stored) when it alone exceeds the bound."""
+        size = sizeof(value) if nbytes is None else int(nbytes)
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._nbytes -= old[1]
+            if size > self.max_bytes:
+                return False
+            self._entries[key] = (value, size)
+            self._nbytes += size
+            while self._nbytes > self.max_bytes:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._nbytes -= dropped
+            return True
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The cached value of ``key``, or ``compute()`` stored under it (errors not cached).
+
+        Two threads missing the same key at once both compute; the results are equal."""
+        marker = _MISSING
+        value = self.get(key, marker)
+        if value is marker:
+            value = compute()
+            self.put(key, value)
+        return value
+
+    def discard(self, predicate: Callable[[Hashable], bool]) -> list[Any]:
+        """Drop the entries whose key satisfies ``predicate``; the dropped values."""
+        with self._lock:
+            victims = [k for k in self._entries if predicate(k)]
+            dropped = [self._entries.pop(key) for key in victims]
+            self._nbytes -= sum(size for _, size in dropped)
+            return [value for value, _ in dropped]
+
+    def clear(self) -> None:
+        """Drop every entry and reset the counters."""
+        with self._lock:
+            self._entries.clear()
+            self._nbytes = self._hits = self._misses = 0
+
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._entries
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    @property
+    def stats(self) -> CacheStats:
+        with self._lock:
+            return CacheStats(self._hits, self._misses, len(self._entries), self._nbytes,
+                              self.max_bytes)
+
+
+_MISSING = object()
+# The process's two caches of read-only data, created on first use (bounded in bytes).
+_CACHES: dict[str, ByteLRU] = {}
+_CACHES_LOCK = threading.Lock()
+
+
+def _named(name: str) -> ByteLRU:
+    with _CACHES_LOCK:
+        cache = _CACHES.get(name)
+        if cache is None:
+            cache = _CACHES[name] = ByteLRU(int(setting(f"{name}_cache_bytes")), name)
+        return cache
+
+
+def data_cache() -> ByteLRU:
+    """Opened and normalised datasets and computed views (bound: ``data_cache_bytes``)."""
+    return _named("data")
+
+
+def png_cache() -> ByteLRU:
+    """Rendered PNG quicklooks (bound: ``png_cache_bytes``)."""
+    return _named("png")
+
+
+def reset() -> None:
+    """Forget both caches (tests; they are re-created with the current settings)."""
+    with _CACHES_LOCK:
+        _CACHES.clear()

@@ -1,0 +1,104 @@
+"""A portal served on a loopback port for the HTTP-level tests of ``tests/server``.
+
+``served_portal`` writes a one-dataset catalog (a small generated grid whose metadata
+carry hostile text) and runs ``python -m portal serve`` from this checkout on a free
+port; it yields the base URL and the log path. :func:`http_get` answers
+``(status, headers, body)`` for any status, with optional extra request headers.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+HOSTILE = '<img src=x onerror="window.__pwned=1">'
+
+
+@dataclass
+class Served:
+    url: str
+    port: int
+    log: Path
+    proc: subprocess.Popen
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_get(port: int, path: str, headers: dict | None = None, timeout: float = 60.0):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+def small_catalog(folder: Path) -> Path:
+    import numpy as np
+    import xarray as xr
+
+    from portal.catalog.loader import write_catalog
+    from portal.cataloging.scan import describe_file
+
+    grid = xr.Dataset(
+        {"sst": (("latitude", "longitude"), np.random.default_rng(0).random((20, 30)),
+                 {"units": "degC", "long_name": "Sea surface temperature"})},
+        coords={"latitude": np.linspace(40, 50, 20), "longitude": np.linspace(-10, 0, 30)},
+        attrs={"title": "Small grid", "institution": HOSTILE, "platform": HOSTILE})
+    grid.to_netcdf(folder / "grid.nc")
+    entry = describe_file(str(folder / "grid.nc"), "grid")
+    return Path(write_catalog([entry], folder / "catalog.yaml", title="Server tests"))
+
+
+def wait_up(proc: subprocess.Popen, port: int, log: Path, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"portal exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if http_get(port, "/health", timeout=2)[0] == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"portal did not answer /health:\n{log.read_text()[-3000:]}")
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def served_portal(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("served")
+    catalog = small_catalog(folder)
+    port = free_port()
+    log = folder / "server.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "portal", "serve", "--catalog", str(catalog), "--port",
+             str(port), "--address", "127.0.0.1"],
+            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(folder))
+    try:
+        wait_up(proc, port, log)
+        yield Served(url=f"http://127.0.0.1:{port}", port=port, log=log, proc=proc)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

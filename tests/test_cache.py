@@ -1,0 +1,125 @@
+"""Byte-bounded caches, and pipeline caches that follow the data version of local files."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from portal import cache as pc
+from portal.cache import ByteLRU, sizeof
+from portal.model import DatasetEntry, Query
+from portal.pipeline import load_view
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    pc.reset()
+    yield
+    pc.reset()
+
+
+# -- ByteLRU -------------------------------------------------------------------------------
+
+
+def test_byte_bound_evicts_least_recently_used():
+    cache = ByteLRU(3_500)
+    for name in "abc":
+        assert cache.put(name, np.zeros(100))  # 800 bytes + overhead each
+    assert cache.get("a") is not None  # a is now the most recently used
+    cache.put("d", np.zeros(100))
+    assert "b" not in cache and {"a", "c", "d"} <= {k for k in "abcd" if k in cache}
+    assert cache.stats.nbytes <= 3_500 and cache.stats.items == 3
+
+
+def test_value_larger_than_the_bound_is_not_stored():
+    cache = ByteLRU(10_000)
+    cache.put("small", b"x" * 100)
+    assert not cache.put("big", np.zeros(2_000))  # 16 kB
+    assert "big" not in cache and "small" in cache
+    assert cache.get_or_compute("big", lambda: b"y" * 20_000) == b"y" * 20_000
+    assert "big" not in cache
+
+
+def test_hits_and_misses_are_counted():
+    cache = ByteLRU(10_000)
+    calls = []
+    for _ in range(3):
+        cache.get_or_compute("k", lambda: calls.append(1) or b"v")
+    assert len(calls) == 1
+    assert (cache.stats.hits, cache.stats.misses) == (2, 1)
+
+
+def test_sizes_are_measured():
+    assert sizeof(np.zeros(1000)) >= 8000
+    assert sizeof(b"x" * 5000) >= 5000
+    assert sizeof(pd.DataFrame({"a": np.zeros(1000)})) >= 8000
+    loaded = xr.Dataset({"v": ("x", np.zeros(10_000))})
+    assert sizeof(loaded) >= 80_000
+    assert sizeof(loaded.chunk({"x": 1000})) < 1000  # dask-backed: nothing in memory yet
+
+
+def test_bounds_come_from_the_settings(monkeypatch):
+    monkeypatch.setattr(pc, "setting", lambda name: {"png_cache_bytes": 1234.0,
+                                                      "data_cache_bytes": 5678.0}[name])
+    pc.reset()
+    assert pc.png_cache().max_bytes == 1234 and pc.data_cache().max_bytes == 5678
+
+
+# -- the pipeline follows the file ---------------------------------------------------------
+
+
+def write_grid(path, offset: float) -> None:
+    """A small SST grid (2 times, 5 x 6 cells) whose values are ``offset`` + index."""
+    values = offset + np.arange(2 * 5 * 6, dtype="float32").reshape(2, 5, 6)
+    ds = xr.Dataset(
+        {"sst": (("time", "latitude", "longitude"), values,
+                 {"standard_name": "sea_surface_temperature", "units": "degree_C"})},
+        coords={"time": ("time", [0.0, 1.0], {"units": "days since 2020-01-01"}),
+                "latitude": ("latitude", np.linspace(40, 44, 5), {"units": "degrees_north"}),
+                "longitude": ("longitude", np.linspace(-6, -1, 6), {"units": "degrees_east"})})
+    ds.to_netcdf(path)
+
+
+@pytest.fixture
+def grid_entry(tmp_path):
+    path = tmp_path / "sst.nc"
+    write_grid(path, 10.0)
+    entry = DatasetEntry.from_metadata("sst", "netcdf", {"urlpath": str(path)},
+                                       {"featureType": "grid", "variables": [{"name": "sst"}]})
+    return entry, path
+
+
+def test_changed_file_shows_new_data(grid_entry, tmp_path):
+    entry, path = grid_entry
+    before = load_view(entry, "map", Query()).data
+    assert float(before.min()) == 40.0  # latest time step: 10 + 30
+    assert load_view(entry, "map", Query()) is load_view(entry, "map", Query())
+    stamp = os.stat(path).st_mtime_ns
+    new = tmp_path / "new.nc"  # the file is rewritten (in place) by another tool
+    write_grid(new, 100.0)
+    with open(path, "wb") as fh:
+        fh.write(new.read_bytes())
+    os.utime(path, ns=(stamp + 10**9, stamp + 10**9))
+    after = load_view(entry, "map", Query()).data
+    assert float(after.min()) == 130.0
+
+
+def test_new_bbox_only_resubsets(grid_entry, monkeypatch):
+    import portal.sources
+
+    entry, _ = grid_entry
+    opens = []
+    real = portal.sources.open_dataset
+    monkeypatch.setattr(portal.sources, "open_dataset",
+                        lambda e, q=None: opens.append(q) or real(e, q))
+    whole = load_view(entry, "map", Query()).data
+    part = load_view(entry, "map", Query(bbox=(-5.5, 40.5, -2.5, 43.5))).data
+    later = load_view(entry, "map", Query(time=("2020-01-01", "2020-01-01"))).data
+    assert len(opens) == 1
+    assert part.shape == (3, 3) and whole.shape == (5, 6)
+    assert float(later.max()) == 10.0 + 29  # first time step only
+

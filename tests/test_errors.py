@@ -1,0 +1,107 @@
+"""Errors carry their HTTP status; public messages never show server paths; the PNG
+route answers every failure through one ``error_response`` (checked over loopback HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from portal import errors as E
+
+
+@pytest.mark.parametrize(("cls", "status"), [
+    (E.BadParameter, 400), (E.UnsupportedQuicklook, 400), (E.DatasetNotFound, 404),
+    (E.NoDataInSelection, 404), (E.SelectionTooLarge, 413), (E.UpstreamUnavailable, 502),
+    (E.UpstreamTimeout, 504), (E.SourceUnavailable, 500), (E.ConfigError, 500),
+    (E.CatalogError, 500), (E.PortalError, 500),
+])
+def test_each_class_carries_its_status(cls, status):
+    assert E.http_status(cls("x")) == status
+
+
+def test_compatible_bases():
+    assert issubclass(E.BadParameter, ValueError)  # callers catching ValueError still work
+    assert issubclass(E.DatasetNotFound, E.CatalogError)
+    assert issubclass(E.UpstreamUnavailable, E.SourceUnavailable)
+    assert E.http_status(ValueError("boom")) == 500
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("file not found: /srv/odatis/data/demo/9900002_prof.nc — check", "9900002_prof.nc"),
+    ("{CATALOG_DIR}/../data/demo/a.nc is missing", "a.nc is missing"),
+    ("cannot read ../data/x.nc", "cannot read x.nc"),
+])
+def test_public_message_strips_server_paths(text, shown):
+    message = E.public_message(E.SourceUnavailable(text, dataset="d"))
+    assert shown in message and "/srv" not in message and "data/" not in message
+    assert message.startswith("d: ")
+
+
+def test_public_message_keeps_urls_and_routes():
+    text = "http://erddap.example.org/erddap/tabledap/x.csv answered 503; see /api/datasets"
+    assert E.public_message(E.UpstreamUnavailable(text)) == text
+
+
+def test_unexpected_exception_is_generic():
+    message = E.public_message(KeyError("/secret/path/config.yaml"))
+    assert message == E.GENERIC_MESSAGE and "secret" not in message
+
+
+# ------------------------------------------------------------------ loopback HTTP
+
+
+class _Catalog(dict):
+    def __getitem__(self, key):
+        if key not in self:
+            raise E.DatasetNotFound(f"unknown dataset id {key!r}")
+        return dict.__getitem__(self, key)
+
+
+async def _fetch_all(paths: list[str]) -> list[tuple[int, str]]:
+    import tornado.httpclient
+    import tornado.httpserver
+    import tornado.netutil
+    import tornado.web
+
+    from portal.server.handlers import routes
+
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    port = sockets[0].getsockname()[1]
+    app = tornado.web.Application(routes())
+    server = tornado.httpserver.HTTPServer(app)
+    server.add_sockets(sockets)
+    client = tornado.httpclient.AsyncHTTPClient()
+    answers = []
+    try:
+        for path in paths:
+            resp = await client.fetch(f"http://127.0.0.1:{port}{path}", raise_error=False)
+            answers.append((resp.code, resp.body.decode()))
+    finally:
+        server.stop()
+    return answers
+
+
+def test_png_route_statuses(monkeypatch, caplog):
+    from portal.server import context, handlers
+
+    failures = {"map": E.SelectionTooLarge("too many cells in /srv/a/b/grid.nc"),
+                "profile": E.UpstreamTimeout("server http://h.org/erddap timed out"),
+                "timeseries": ZeroDivisionError("/srv/secret/x")}
+
+    def render(entry, kind, query, style_kw):
+        raise failures[kind]
+
+    monkeypatch.setattr(context, "catalog", lambda: _Catalog(d=object()))
+    monkeypatch.setattr(handlers, "_render_cached", render)
+    with caplog.at_level(logging.ERROR, logger="portal.server.handlers"):
+        answers = asyncio.run(_fetch_all([
+            "/quicklook/nope/map.png", "/quicklook/d/map.png?width=7",
+            "/quicklook/d/map.png", "/quicklook/d/profile.png", "/quicklook/d/timeseries.png"]))
+    codes = [code for code, _ in answers]
+    assert codes == [404, 400, 413, 504, 500]
+    assert "unknown dataset id 'nope'" in answers[0][1]
+    assert "grid.nc" in answers[2][1] and "/srv" not in answers[2][1]
+    assert answers[4][1].strip() == E.GENERIC_MESSAGE
+    assert "ZeroDivisionError" in caplog.text  # the traceback is in the log

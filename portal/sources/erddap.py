@@ -206,6 +206,14 @@ class ERDDAPSource(Source["xr.Dataset"]):
             return [f"argument 'server': {exc.reason}"]
         return []
 
+    subsets_on_server = True
+
+    def version(self, entry: DatasetEntry) -> str:
+        """The dataset's end of time coverage, and the ``remote_ttl_s`` bucket."""
+        from portal.sources.versioning import erddap_version
+
+        return erddap_version(entry)
+
     def probe_url(self, entry: DatasetEntry) -> str | None:
         from portal.remote.erddap_urls import version_url
 

@@ -240,6 +240,8 @@ class OPeNDAPSource(Source["xr.Dataset"]):
         Argument("variables", (list,), doc="the variables the entry exposes, default first"),
     )
 
+    subsets_on_server = True
+
     def check(self, arguments: dict, catalog_dir: str) -> list[str]:
         try:
             check_url(str(arguments["url"]))

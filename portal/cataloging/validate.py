@@ -300,21 +300,31 @@ def _did_you_mean(text: str, known: tuple[str, ...]) -> str:
 # ---------------------------------------------------------------------------------- loader
 
 
+class _Collect(logging.Handler):
+    """A logging handler that keeps the records it is given."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def _check_with_loader(path: str, flagged: set[str]) -> list[str]:
     """What load_catalog (Intake) refuses or logs, for entries not already reported."""
     from portal.catalog.loader import load_catalog
     from portal.errors import CatalogError
 
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler(logging.WARNING)
-    handler.emit = records.append  # type: ignore[method-assign]
+    handler = _Collect(logging.WARNING)
+    records = handler.records
     logger = logging.getLogger("portal.catalog.loader")
     logger.addHandler(handler)
     try:
         load_catalog(path)
     except CatalogError as exc:
-        cause = exc.__cause__
-        detail = f"{type(cause).__name__}: {cause}" if cause is not None else exc.reason
+        reason = exc.__cause__
+        detail = f"{type(reason).__name__}: {reason}" if reason is not None else exc.reason
         return [f"Intake refuses the catalog ({detail})"]
     except Exception as exc:  # noqa: BLE001 - anything the loader trips on is a problem
         return [f"the portal cannot load the catalog ({type(exc).__name__}: {exc})"]

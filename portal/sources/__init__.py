@@ -30,9 +30,8 @@ if TYPE_CHECKING:
 
     from portal.model import DatasetEntry, Query
 
-__all__ = ["AggregatingSource", "Aggregator", "Source", "available_sources", "data_version",
-           "get_source", "guess_source", "is_aggregating", "open_aggregator", "open_dataset",
-           "registered"]
+__all__ = ["AggregatingSource", "Aggregator", "Source", "available_sources", "get_source",
+           "guess_source", "is_aggregating", "open_aggregator", "open_dataset", "registered"]
 
 
 def available_sources() -> list[Source[Any]]:
@@ -75,8 +74,3 @@ def open_aggregator(entry: DatasetEntry) -> Aggregator:
         raise UnsupportedQuicklook(f"driver {entry.source!r} is opened, not aggregated",
                                    dataset=entry.id)
     return source.aggregator(entry)
-
-
-def data_version(entry: DatasetEntry) -> str | None:
-    """The entry's data-version token (see :meth:`Source.version`)."""
-    return get_source(entry.source, dataset=entry.id).version(entry)

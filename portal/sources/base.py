@@ -4,7 +4,8 @@ A :class:`Source` adapter declares its ``name`` (the catalog's ``driver``), its
 typed argument schema (:mod:`portal.sources.arguments`), ``guess_can_open`` and
 ``args_for_path`` (what ``catalog scan`` writes), ``validate`` (what ``catalog
 validate`` reports), the quicklook ``kinds`` it offers, ``open`` (a lazy
-``xarray.Dataset`` in CF form) and ``version`` (a data-version token for caches).
+``xarray.Dataset`` in CF form), ``version`` (a data-version token every cache keys on)
+and ``subsets_on_server`` (whether ``open`` depends on the query).
 Sources too large to open, such as the point store, also implement the
 :class:`AggregatingSource` contract: ``aggregator`` returns an :class:`Aggregator`
 that draws canvases and bounded samples. Adapters register by name when their
@@ -80,6 +81,8 @@ class Source(Generic[OpenT]):
     suffixes: ClassVar[tuple[str, ...]] = ()
     #: what the scan says it reads through this adapter ('' for remote sources)
     reads: ClassVar[str] = ""
+    #: True when ``open`` depends on the query (the server subsets): caches key on it too
+    subsets_on_server: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -133,25 +136,18 @@ class Source(Generic[OpenT]):
     def open(self, entry: DatasetEntry, query: Query | None = None) -> OpenT:
         raise NotImplementedError
 
-    def version(self, entry: DatasetEntry) -> str | None:
-        """A token that changes when the data change (None: unknown, do not cache long)."""
-        return None
+    def version(self, entry: DatasetEntry) -> str:
+        """A token that changes when the data change; by default the ``remote_ttl_s`` bucket.
+
+        Every data and image cache puts it in its keys (see :mod:`portal.sources.versioning`).
+        """
+        from portal.sources.versioning import time_bucket
+
+        return f"t-{time_bucket()}"
 
     def probe_url(self, entry: DatasetEntry) -> str | None:
         """A cheap URL telling whether the entry's server answers (None: local data)."""
         return None
-
-
-def file_version(paths: list[str]) -> str | None:
-    """Size and modification time of every file: changes when one is rewritten."""
-    parts = []
-    for path in sorted(paths):
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        parts.append(f"{st.st_size}:{st.st_mtime_ns}")
-    return ";".join(parts) if parts else None
 
 
 class FileSource(Source["xr.Dataset"]):
@@ -181,8 +177,11 @@ class FileSource(Source["xr.Dataset"]):
                 problems.append(f"file not found: {local} (urlpath {item!r})")
         return problems
 
-    def version(self, entry: DatasetEntry) -> str | None:
-        return file_version(self.paths(entry))
+    def version(self, entry: DatasetEntry) -> str:
+        """Each matching file's path, size, mtime and inode (see ``files_version``)."""
+        from portal.sources.versioning import files_version
+
+        return files_version(entry.arguments.get("urlpath", ""))
 
 
 class Aggregator(Protocol):

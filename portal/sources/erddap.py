@@ -75,7 +75,8 @@ def _time_window(entry: DatasetEntry, info: ERDDAPInfo, query: Query | None):
         return query.time
     days = float(entry.arguments.get("default_days", 30) or 0)
     name = info.role("time")
-    rng = info.get(name).actual_range if name else None
+    var = info.get(name) if name else None
+    rng = var.actual_range if var else None
     if days <= 0 or rng is None:
         return None
     end = min(rng[1], _time.time())
@@ -204,6 +205,14 @@ class ERDDAPSource(Source["xr.Dataset"]):
         except PortalError as exc:
             return [f"argument 'server': {exc.reason}"]
         return []
+
+    subsets_on_server = True
+
+    def version(self, entry: DatasetEntry) -> str:
+        """The dataset's end of time coverage, and the ``remote_ttl_s`` bucket."""
+        from portal.sources.versioning import erddap_version
+
+        return erddap_version(entry)
 
     def probe_url(self, entry: DatasetEntry) -> str | None:
         from portal.remote.erddap_urls import version_url

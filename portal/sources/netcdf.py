@@ -12,7 +12,7 @@ file is not cut short. Anything unreadable becomes a
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from portal.errors import SourceUnavailable
 from portal.formats.netcdf import open_netcdf_file
@@ -53,8 +53,8 @@ class NetCDFSource(FileSource):
         if len(parts) == 1:
             return parts[0]
         try:
-            return xr.combine_by_coords(parts, combine_attrs="override", data_vars="all",
-                                        coords="minimal", compat="override", join="outer")
+            return cast("xr.Dataset", xr.combine_by_coords(parts, combine_attrs="override", data_vars="all",
+                                        coords="minimal", compat="override", join="outer"))
         except Exception as exc:  # noqa: BLE001
             raise SourceUnavailable(f"cannot aggregate {len(parts)} files: {exc}",
                                     dataset=entry.id,

@@ -14,7 +14,7 @@ per-server limit, cache); the netcdf4 engine uses libcurl, outside that wrapper.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,7 +39,7 @@ def _open_raw(url: str, engine: str, dataset: str) -> xr.Dataset:
 
     from portal.remote.dap import DapProxy
 
-    kwargs = {"application": DapProxy(url, dataset)} if engine == "pydap" else {}
+    kwargs: dict[str, Any] = {"application": DapProxy(url, dataset)} if engine == "pydap" else {}
     if engine == "pydap":
         try:
             import pydap.client  # noqa: F401
@@ -88,13 +88,13 @@ def _axes(ds: xr.Dataset, var: str) -> dict[str, str]:
     """
     from portal.processing import cf
 
-    out = {}
+    out: dict[str, str] = {}
     for role in ("time", "latitude", "longitude", "z"):
-        name = cf.find_axis(ds, role, dims=ds[var].dims)
+        name = cf.find_axis(ds, role, dims=tuple(map(str, ds[var].dims)))
         if name is None or ds[name].ndim != 1 or ds[name].dims[0] not in ds[var].dims:
             continue
         if ds[name].dims[0] not in out.values() and ds[name].size > 1 or role in ("time", "z"):
-            out[role] = ds[name].dims[0]
+            out[role] = str(ds[name].dims[0])
     if out.get("latitude") is None or out.get("latitude") == out.get("longitude"):
         out.pop("latitude", None)
         out.pop("longitude", None)
@@ -196,7 +196,7 @@ def _fit(ds: xr.Dataset, var: str, axes: dict[str, str], query: Query | None, en
                 dataset=entry_id)
         return ds, SizePlan(total, total)
     plan = plan_request(
-        dict(da.sizes), _itemsize(da), cap, time_dim=axes.get("time"),
+        {str(k): v for k, v in da.sizes.items()}, _itemsize(da), cap, time_dim=axes.get("time"),
         space_dims=[axes[r] for r in ("latitude", "longitude") if r in axes],
         time_selected=query is not None and query.time is not None,
         policy=cfg.opendap_oversize, what=f"{var} in this selection",
@@ -210,11 +210,12 @@ def _fit(ds: xr.Dataset, var: str, axes: dict[str, str], query: Query | None, en
 
 def _chunks(da: xr.DataArray) -> dict[str, int]:
     """Chunks of about 32 MB along the leading dimensions (one request each)."""
-    chunks, rest = {}, _itemsize(da) * int(np.prod(da.shape)) if da.ndim else 0
+    chunks: dict[str, int] = {}
+    rest = _itemsize(da) * int(np.prod(da.shape)) if da.ndim else 0
     for dim, size in zip(da.dims, da.shape, strict=True):
         rest //= max(size, 1)
         per = max(1, _CHUNK_BYTES // max(rest, 1))
-        chunks[dim] = min(size, per)
+        chunks[str(dim)] = min(size, per)
         if per < size:
             break
     return chunks
@@ -238,6 +239,8 @@ class OPeNDAPSource(Source["xr.Dataset"]):
         Argument("engine", choices=ENGINES),
         Argument("variables", (list,), doc="the variables the entry exposes, default first"),
     )
+
+    subsets_on_server = True
 
     def check(self, arguments: dict, catalog_dir: str) -> list[str]:
         try:

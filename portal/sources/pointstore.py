@@ -7,8 +7,8 @@ aggregates (:meth:`~PointStoreHandle.aggregate`,
 :meth:`~PointStoreHandle.aggregate_stats`, :meth:`~PointStoreHandle.profile_density`)
 are already ``xr.DataArray`` canvases, shaded last; ``open`` gives a bounded sample
 of observations in the canonical form. Catalog arguments: ``store`` (the folder),
-optional ``dask_scheduler``. The data version is the store marker's size and time
-(rewritten by every ingest).
+optional ``dask_scheduler``. The data version is the manifest's stamp (rewritten by
+every ingest).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from portal.errors import SourceUnavailable
 from portal.pointstore import STORE_MARKER
 from portal.sources.arguments import Argument, resolve_path
-from portal.sources.base import AggregatingSource, Refusal, file_version
+from portal.sources.base import AggregatingSource, Refusal
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -135,5 +135,8 @@ class PointStoreSource(AggregatingSource):
         info = store_info(_folder(entry))
         return dict(info.get("metadata", info)) if isinstance(info, dict) else {}
 
-    def version(self, entry: DatasetEntry) -> str | None:
-        return file_version([os.path.join(_folder(entry), STORE_MARKER)])
+    def version(self, entry: DatasetEntry) -> str:
+        """The store's manifest stamp (rewritten atomically by every ingest)."""
+        from portal.pointstore.store import manifest_version
+
+        return "p-" + manifest_version(_folder(entry))

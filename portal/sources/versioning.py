@@ -18,8 +18,8 @@ on the source type:
 
 :func:`subsets_on_server` says whether an adapter's ``open`` depends on the query (remote
 sources ask the server for the selection only); caches of opened data then key on the query
-too. Both will become hooks of the source contract; until then they are functions keyed by
-``entry.source``.
+too. Both are hooks of the source contract (:meth:`portal.sources.base.Source.version` and
+``Source.subsets_on_server``); this module holds the helpers the adapters build them from.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -65,18 +64,8 @@ def files_version(urlpath: str | list[str]) -> str:
     return "f-" + _digest(*stamps)
 
 
-def _files(entry: DatasetEntry) -> str:
-    return files_version(entry.arguments.get("urlpath", ""))
-
-
-def _point_store(entry: DatasetEntry) -> str:
-    from portal.pointstore.store import manifest_version
-
-    path = str(entry.arguments.get("store", "")).removeprefix("file://")
-    return "p-" + manifest_version(path)
-
-
-def _erddap(entry: DatasetEntry) -> str:
+def erddap_version(entry: DatasetEntry) -> str:
+    """An ERDDAP dataset's ``time_coverage_end`` (or time-axis end) and the TTL bucket."""
     from portal.sources.erddap import dataset_info
 
     args = entry.arguments
@@ -87,24 +76,15 @@ def _erddap(entry: DatasetEntry) -> str:
     return "e-" + _digest(end, rng[1] if rng else None, time_bucket())
 
 
-def _ttl_only(entry: DatasetEntry) -> str:
-    return f"t-{time_bucket()}"
-
-
-_VERSIONS: dict[str, Callable[[DatasetEntry], str]] = {
-    "netcdf": _files,
-    "odv": _files,
-    "pointstore": _point_store,
-    "erddap": _erddap,
-    "opendap": _ttl_only,
-}
-
-
 def data_version(entry: DatasetEntry) -> str:
     """A string that changes when the data ``entry`` opens to change (see the module doc)."""
-    return _VERSIONS.get(entry.source, _ttl_only)(entry)
+    from portal.sources import get_source
+
+    return get_source(entry.source, dataset=entry.id).version(entry)
 
 
 def subsets_on_server(entry: DatasetEntry) -> bool:
     """True when the adapter's ``open`` depends on the query (the server subsets)."""
-    return entry.source in _SERVER_SIDE
+    from portal.sources import get_source
+
+    return get_source(entry.source, dataset=entry.id).subsets_on_server

@@ -12,8 +12,8 @@ import pytest
 
 from portal.catalog.loader import load_catalog
 from portal.cataloging.harvest import add_commands, find_doi, harvest_erddap, listing_details
+from portal.cataloging.status import catalog_servers, known_status, probe_servers
 from portal.model import DatasetEntry
-from portal.remote.status import catalog_servers, known_status, probe_servers
 
 from .conftest import TIMEOUT
 from .servers import ERDDAP_DIR, ERDDAPReplay, closed_port
@@ -147,7 +147,7 @@ def test_probe_reports_each_server_within_the_timeout(erddap):
 
 
 def test_probe_gives_up_on_a_stuck_probe(monkeypatch):
-    from portal.remote import status as status_module
+    from portal.cataloging import status as status_module
 
     release = threading.Event()
     monkeypatch.setattr(status_module, "_probe", lambda s: release.wait(5))

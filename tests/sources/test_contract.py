@@ -14,7 +14,6 @@ from portal.model import DatasetEntry
 from portal.sources import (
     AggregatingSource,
     available_sources,
-    data_version,
     get_source,
     guess_source,
     is_aggregating,
@@ -23,6 +22,7 @@ from portal.sources import (
 )
 from portal.sources.arguments import Argument, check_arguments, resolve_path
 from portal.sources.base import KINDS_BY_FEATURE
+from portal.sources.versioning import data_version, subsets_on_server
 from tests.conftest import needs_shared
 
 NAMES = registered()
@@ -206,10 +206,9 @@ def test_version_changes_when_a_file_is_rewritten(tmp_path):
     st = os.stat(path)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # same size, touched
     assert data_version(entry) not in (first, second)
+    third = data_version(entry)
     _nc(tmp_path / "b.nc")  # one more file in the glob
-    assert ";" in data_version(entry)
-    gone = DatasetEntry.from_metadata("g", "odv", {"urlpath": str(tmp_path / "x.txt")}, {})
-    assert data_version(gone) is None
+    assert data_version(entry) not in (first, second, third)
 
 
 def test_version_of_a_store_follows_its_manifest(tmp_path):
@@ -217,9 +216,13 @@ def test_version_of_a_store_follows_its_manifest(tmp_path):
     entry = DatasetEntry.from_metadata("s", "pointstore", {"store": str(store)}, {})
     first = data_version(entry)
     (store / "_portal_store.json").write_text('{"generation": 2}')
-    assert first is not None and data_version(entry) != first
+    assert first.startswith("p-") and data_version(entry) != first
+
+
+def test_remote_sources_subset_on_the_server():
+    assert [n for n in NAMES if get_source(n).subsets_on_server] == ["erddap", "opendap"]
     remote = DatasetEntry.from_metadata("r", "opendap", {"url": "https://h/d"}, {})
-    assert data_version(remote) is None
+    assert subsets_on_server(remote) and data_version(remote).startswith("t-")
 
 
 # -------------------------------------------------------------------- nobody else branches

@@ -77,20 +77,20 @@ def _append(path: str, cols) -> None:
 
 def test_reingested_store_shows_new_data(tmp_path):
     from portal.server.handlers import _render_cached
-    from portal.sources import open_dataset
+    from portal.sources import open_aggregator
     from tests.pointstore.conftest import build, make_columns
 
     path = build(tmp_path / "store", [make_columns(3_000, 1)])
     entry = DatasetEntry.from_metadata("pts", "pointstore", {"store": path}, {"title": "P"})
     first_version = data_version(entry)
-    counts = open_dataset(entry).aggregate(Query(), width=60, height=30)
+    counts = open_aggregator(entry).aggregate(Query(), width=60, height=30)
     png = _render_cached(entry, "map", Query(), STYLE)
     assert _render_cached(entry, "map", Query(), STYLE) is png  # served from the PNG cache
     assert int(counts.sum()) == 3_000
 
     _append(path, make_columns(2_000, 2))
     assert data_version(entry) != first_version
-    recount = open_dataset(entry).aggregate(Query(), width=60, height=30)
+    recount = open_aggregator(entry).aggregate(Query(), width=60, height=30)
     assert int(recount.sum()) == 5_000
     assert _render_cached(entry, "map", Query(), STYLE) != png
 

@@ -1,6 +1,7 @@
 """Which catalog servers answer: probes for the page and the CLI.
 
-:func:`catalog_servers` groups a catalog's remote entries by server;
+:func:`catalog_servers` groups a catalog's remote entries by server (each source
+adapter names its cheap probe URL, see :meth:`portal.sources.base.Source.probe_url`);
 :func:`probe_servers` asks each server one cheap question (ERDDAP ``/version``, an
 OPeNDAP dataset's ``.dds``) in parallel, through :mod:`portal.remote.http`, and
 reports every server within the connect+read timeout plus one second, even when

@@ -35,3 +35,16 @@ class NoDataInSelection(PortalError):
 
 class UnsupportedQuicklook(PortalError):
     """The requested quicklook or variable does not apply to this dataset."""
+
+
+class BadParameter(PortalError, ValueError):
+    """A request or command-line parameter that cannot be used; the message names it (HTTP 400).
+
+    Also a ``ValueError``, so code that validated with ``ValueError`` keeps working.
+    """
+
+    http_status = 400
+
+    def __init__(self, message: str, *, parameter: str | None = None, hint: str | None = None):
+        self.parameter = parameter
+        super().__init__(message, hint=hint)

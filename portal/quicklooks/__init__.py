@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.query import COLOR_BY  # noqa: F401 - one list of colourings, kept with the query
+
 KINDS_BY_FEATURE = {
     "grid": ("map",),
     "profile": ("map", "profile"),
@@ -20,7 +22,6 @@ KINDS_BY_FEATURE = {
     "point": ("map",),
     "metadata": (),
 }
-COLOR_BY = ("auto", "value", "time", "qc", "feature")
 
 
 @dataclass(frozen=True)

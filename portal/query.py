@@ -231,7 +231,7 @@ class BBox:
         if not -90.0 <= self.south < self.north <= 90.0:
             raise BadParameter(f"bbox: latitudes must satisfy -90 <= S < N <= 90, got "
                                f"S={self.south:g}, N={self.north:g}", parameter="bbox")
-        if self.west == self.east or self.width > 360.0:
+        if self.west == self.east or not 0.0 < self.width <= 360.0:
             raise BadParameter(f"bbox: longitudes {self.west:g} to {self.east:g} span "
                                f"{self.width:g}°; give a span between 0 and 360°",
                                parameter="bbox")

@@ -32,10 +32,10 @@ lats = st.floats(-90, 90, allow_nan=False).map(lambda v: round(v, 3))
 def boxes(draw) -> BBox:
     west, east = draw(lons), draw(lons)
     south, north = sorted((draw(lats), draw(lats)))
-    if west == east or south == north:
-        east, north = west + 1.0 if west < 179 else west - 1.0, south + 1.0 if south < 89 else 90.0
+    if (east - west) % 360 == 0:  # no span: not a box
+        east = west + 1.0 if west < 179 else west - 1.0
     if south == north:
-        south = north - 1.0
+        north, south = (south + 1.0, south) if south < 89 else (90.0, 89.0)
     return BBox(west, south, east, north)
 
 
@@ -85,7 +85,7 @@ def test_0_360_box_is_the_same_as_its_crossing_form():
 
 @pytest.mark.parametrize(("text", "match"), [
     ("1,2,3", "W,S,E,N"), ("a,0,10,10", "'a' is not a number"), ("0,10,10,5", "-90 <= S < N"),
-    ("0,-95,10,5", "-90 <= S"), ("5,0,5,10", "span"), ("-200,0,200,10", "span"),
+    ("0,-95,10,5", "-90 <= S"), ("5,0,5,10", "span"), ("180,0,-180,10", "span"), ("-200,0,200,10", "span"),
     ("0,0,nan,10", "finite"),
 ])
 def test_bad_boxes_name_the_parameter(text, match):
@@ -234,3 +234,65 @@ def test_size_limits_come_from_the_settings(monkeypatch):
         parse_query({"width": "400"})
     with pytest.raises(BadParameter, match="at most 1 variables"):
         parse_query({"var": "TEMP,PSAL"})
+
+
+# ------------------------------------------------------------------------------ entry points
+
+END = pd.Timestamp("2020-01-31T23:59:59.999999", tz="UTC")
+
+
+def test_whole_day_end_at_every_entry_point():
+    import xarray as xr
+
+    from portal.cli import build_parser, quicklook_query
+    from portal.pointstore.query import parse_time
+    from portal.processing.subset import select_obs
+    from portal.remote.erddap_urls import time_bounds
+    from portal.server.handlers import parse_png_args
+    from portal.ui.state import ViewState
+
+    text = "2020-01-01/2020-01-31"
+    assert parse_query({"time": text}).time.end == END  # URL
+    args = build_parser().parse_args(["quicklook", "demo", "--time", text])
+    assert quicklook_query(args).time.end == END  # CLI
+    assert parse_png_args({"time": [text.encode()]})[0].time.end == END  # PNG route
+    assert ViewState.param.time.deserialize(text).end == END  # page URL sync
+    assert parse_time(("2020-01-01", "2020-01-31"))[1] == int(END.timestamp())  # point store
+    assert time_bounds(("2020-01-01", "2020-01-31"))[1] == END.timestamp()  # ERDDAP/OPeNDAP
+    times = np.array(["2020-01-31T23:59:59", "2020-02-01T00:00:00"], "datetime64[ns]")
+    obs = xr.Dataset({"T": ("obs", [1.0, 2.0])}, coords={"time": ("obs", times)})
+    kept = select_obs(obs, Query(time=("2020-01-01", "2020-01-31")), "T")  # subset
+    assert kept["T"].values.tolist() == [1.0]
+
+
+def test_page_state_holds_typed_values_and_writes_url_text():
+    from portal.ui.state import ViewState
+
+    state = ViewState()
+    query = state.apply_params({"dataset": "d", "bbox": "170,-10,-170,10", "depth": "0/50",
+                                "time": "2020-01-01/", "qc": "good"})
+    assert isinstance(state.bbox, BBox) and isinstance(state.time, TimeRange)
+    assert state.query() == query.selection
+    assert ViewState.param.bbox.serialize(state.bbox) == "170,-10,-170,10"
+    assert ViewState.param.bbox.serialize(None) == ""
+    assert ViewState.param.bbox.deserialize("1,2,3") is None  # a bad URL key is ignored
+    assert state.quicklook_params() == {"time": "2020-01-01/", "depth": "0/50",
+                                        "bbox": "170,-10,-170,10", "qc": "good"}
+    with pytest.raises(BadParameter, match="^bbox:"):
+        state.apply_params({"bbox": "1,2,3"})
+
+
+def test_png_route_and_cli_sizes_share_the_limits():
+    from portal.cli import build_parser, main
+    from portal.server.handlers import parse_png_args
+
+    big = str(portal_settings.Limits().max_image_px + 1)
+    with pytest.raises(BadParameter, match="^width:"):
+        parse_png_args({"width": [big.encode()]})
+    query, style = parse_png_args({"cmap": ["thermal"], "color": ["time"]})
+    assert style == {"cmap": "thermal", "color_by": "time", "width": 800, "height": 500}
+    assert query == Query()  # the data selection only: styles do not split the data cache
+    assert build_parser().parse_args(["quicklook", "x", "--width", big]).width == int(big)
+    with pytest.raises(SystemExit) as info:
+        main(["quicklook", "x", "--width", big])
+    assert info.value.code == 2

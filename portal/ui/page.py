@@ -17,6 +17,7 @@ import panel as pn
 import param
 
 from portal.catalog.loader import Catalog
+from portal.query import param_value
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
 from portal.ui.i18n import t
@@ -175,8 +176,6 @@ def portal_page(catalog: Catalog):
 
 
 def _arg(name: str, default: str = "") -> str:
-    from portal.query import param_value
-
     return param_value(pn.state.session_args or {}, name) or default
 
 

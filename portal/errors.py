@@ -30,9 +30,16 @@ class PortalError(Exception):
 
 
 class BadParameter(PortalError, ValueError):
-    """A request or command-line parameter that cannot be used (400)."""
+    """A request or command-line parameter that cannot be used; the message names it (400).
+
+    Also a ``ValueError``, so code that validated with ``ValueError`` keeps working.
+    """
 
     status = 400
+
+    def __init__(self, message: str, *, parameter: str | None = None, hint: str | None = None):
+        self.parameter = parameter
+        super().__init__(message, hint=hint)
 
 
 class CatalogError(PortalError):

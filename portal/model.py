@@ -2,15 +2,18 @@
 
 :class:`DatasetEntry` is what a catalog entry becomes once loaded: where the data
 are (``source`` type and its ``args``) and the portal's metadata block (title,
-institution, licence, featureType, variables, coverage...). :class:`Query` is a
-selection (variable, time, depth, bbox, QC preset); it is hashable and, with the
-entry id, is the cache key of every quicklook.
+institution, licence, featureType, variables, coverage...). The request a user
+makes (:class:`~portal.query.Query`) lives in :mod:`portal.query` and is re-exported
+here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+# the query lives in portal.query; re-exported here for the code that imports it from the model
+from portal.query import QC_PRESETS, QUICKLOOK_KINDS, Query  # noqa: F401
 
 FEATURE_TYPES = (
     "grid",
@@ -22,8 +25,6 @@ FEATURE_TYPES = (
     "point",
     "metadata",
 )
-QC_PRESETS = ("good", "good_probably", "all")
-QUICKLOOK_KINDS = ("map", "profile", "timeseries")
 
 
 class _Frozen(tuple):
@@ -212,22 +213,3 @@ class DatasetEntry:
             vertical_coverage=(float(vcov[0]), float(vcov[1])) if vcov else None,
             extra=_freeze({k: v for k, v in meta.items() if k not in known}),
         )
-
-
-@dataclass(frozen=True)
-class Query:
-    """A selection within a dataset; hashable, part of every cache key.
-
-    Times are ISO-8601 strings (``None`` = open end), depths in the dataset's
-    vertical unit (metres or decibars, positive down), bbox as (W, S, E, N).
-    """
-
-    variable: str | None = None
-    time: tuple[str | None, str | None] | None = None
-    depth: tuple[float | None, float | None] | None = None
-    bbox: tuple[float, float, float, float] | None = None
-    qc: str = "all"
-
-    def __post_init__(self) -> None:
-        if self.qc not in QC_PRESETS:
-            raise ValueError(f"unknown QC preset {self.qc!r}; use one of {', '.join(QC_PRESETS)}")

@@ -123,7 +123,8 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
     cmap = resolve_cmap("viridis" if how == "count" and style.cmap == "auto" else style.cmap,
                         "", variable)
     width, height = max(style.width // CELL_PX, 100), max(style.height // CELL_PX, 60)
-    west, south, east, north = query.bbox or (-180.0, -80.0, 180.0, 85.0)
+    # a box across the date line: one continuous canvas (east + 360)
+    west, south, east, north = query.bbox.continuous() if query.bbox else (-180.0, -80.0, 180.0, 85.0)
 
     def aggregate(bbox):
         if how == "qc":

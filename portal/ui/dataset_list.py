@@ -154,8 +154,8 @@ class DatasetList(pn.viewable.Viewer):
     def _choose(self, dataset_id: str) -> None:
         if dataset_id == self.state.dataset:
             return
-        self.state.param.update(dataset=dataset_id, var="", kind="", time="", depth="",
-                                bbox="", extent="")
+        self.state.param.update(dataset=dataset_id, var="", kind="", time=None, depth=None,
+                                bbox=None, extent=None)
 
     def _refresh(self) -> None:
         chosen = {f: w.value for f, w in self._facets.items()}

@@ -125,7 +125,7 @@ class OverviewMap(pn.viewable.Viewer):
     def _on_tap(self, _attr, _old, new) -> None:
         if new:
             self.state.param.update(dataset=self._source.data["id"][new[0]], var="", kind="",
-                                    time="", depth="", bbox="", extent="")
+                                    time=None, depth=None, bbox=None, extent=None)
 
     def __panel__(self):
         return pn.pane.Bokeh(self._figure(), sizing_mode="stretch_width",

@@ -18,6 +18,7 @@ import param
 
 from portal.assets import layouts_dir
 from portal.catalog.loader import Catalog
+from portal.query import param_value
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
 from portal.ui.i18n import t
@@ -176,37 +177,29 @@ def portal_page(catalog: Catalog):
 
 
 def _arg(name: str, default: str = "") -> str:
-    values = (pn.state.session_args or {}).get(name)
-    return values[0].decode("utf-8", "replace") if values else default
+    return param_value(pn.state.session_args or {}, name) or default
 
 
 def embed_page(catalog: Catalog):
-    """One quicklook, no chrome, from ``/embed?dataset=ID&kind=…&var=…`` parameters."""
+    """One quicklook, no chrome, from ``/embed?dataset=ID&kind=…&var=…`` parameters.
+
+    The parameters go through :func:`portal.query.parse_query`, like the PNG route's; a
+    bad one shows an error that names it.
+    """
     from portal.errors import PortalError
     from portal.ui.quicklook_pane import error_alert
 
     layout = load_layout("embed")
     state = ViewState()
-    for key in ("kind", "var", "time", "depth", "bbox", "extent", "cmap"):
-        setattr(state, key, _arg(key))
-    for key, allowed in (("qc", ("good", "good_probably", "all")),
-                         ("color", ("auto", "value", "time", "qc", "feature"))):
-        value = _arg(key, "all" if key == "qc" else "auto")
-        setattr(state, key, value if value in allowed else state.param[key].default)
     state.lang = _arg("lang", "en") if _arg("lang", "en") in ("en", "fr") else "en"
     try:
-        entry = catalog[_arg("dataset")]
+        query = state.apply_params(pn.state.session_args or {})
+        state.extent = ViewState.param.extent.deserialize(_arg("extent"))
+        entry = catalog[query.dataset or ""]
     except PortalError as exc:
         return error_alert(exc, state.lang)
-    height = _int_arg("height", int(layout.get("plot_height", 500)))
-    width = _int_arg("width", int(layout.get("plot_width", 800)))
+    height = query.height or int(layout.get("plot_height", 500))
+    width = query.width or int(layout.get("plot_width", 800))
     pane = QuicklookPane(state=state, entry=entry, show_controls=False, plot_height=height,
                          plot_width=width)
     return pn.Column(pane, sizing_mode="stretch_both", margin=0)
-
-
-def _int_arg(name: str, default: int) -> int:
-    try:
-        return max(150, min(2000, int(_arg(name, str(default)))))
-    except ValueError:
-        return default

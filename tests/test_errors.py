@@ -18,14 +18,14 @@ from portal import errors as E
     (E.CatalogError, 500), (E.PortalError, 500),
 ])
 def test_each_class_carries_its_status(cls, status):
-    assert E.http_status(cls("x")) == status
+    assert E.status_of(cls("x")) == status
 
 
 def test_compatible_bases():
     assert issubclass(E.BadParameter, ValueError)  # callers catching ValueError still work
     assert issubclass(E.DatasetNotFound, E.CatalogError)
     assert issubclass(E.UpstreamUnavailable, E.SourceUnavailable)
-    assert E.http_status(ValueError("boom")) == 500
+    assert E.status_of(ValueError("boom")) == 500
 
 
 @pytest.mark.parametrize(("text", "shown"), [
@@ -105,3 +105,13 @@ def test_png_route_statuses(monkeypatch, caplog):
     assert "grid.nc" in answers[2][1] and "/srv" not in answers[2][1]
     assert answers[4][1].strip() == E.GENERIC_MESSAGE
     assert "ZeroDivisionError" in caplog.text  # the traceback is in the log
+
+
+def test_remote_failures_are_upstream_statuses():
+    from portal.remote.hosts import UpstreamError
+
+    down = UpstreamError("cannot connect", host="h", kind="refused", status=None)
+    slow = UpstreamError("too slow", host="h", kind="timeout")
+    gone = UpstreamError("answered 404", host="h", kind="http", status=404)
+    assert (E.status_of(down), E.status_of(slow), E.status_of(gone)) == (502, 504, 502)
+    assert gone.status == 404  # the server's own status stays available

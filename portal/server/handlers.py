@@ -19,7 +19,7 @@ import urllib.parse
 
 import tornado.web
 
-from portal.errors import BadParameter, PortalError, http_status, public_message
+from portal.errors import BadParameter, PortalError, public_message, status_of
 from portal.model import QC_PRESETS, Query
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class QuicklookPNGHandler(tornado.web.RequestHandler):
 def error_response(handler: tornado.web.RequestHandler, exc: BaseException) -> None:
     """Answer ``exc``: a PortalError with its status and public message (no server
     paths), anything else with 500, a generic message and the traceback in the log."""
-    status = http_status(exc)
+    status = status_of(exc)
     if not isinstance(exc, PortalError):
         log.error("unexpected error answering %s", handler.request.uri, exc_info=exc)
     elif status >= 500:

@@ -115,3 +115,11 @@ def test_remote_failures_are_upstream_statuses():
     gone = UpstreamError("answered 404", host="h", kind="http", status=404)
     assert (E.status_of(down), E.status_of(slow), E.status_of(gone)) == (502, 504, 502)
     assert gone.status == 404  # the server's own status stays available
+
+
+def test_page_alert_shows_the_public_message():
+    from portal.ui.quicklook_pane import error_alert
+
+    alert = error_alert(E.SourceUnavailable("cannot read /srv/odatis/data/x.nc"), "en")
+    assert "x.nc" in alert.object and "/srv" not in alert.object
+    assert E.GENERIC_MESSAGE in error_alert(RuntimeError("/srv/secret"), "en").object

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -96,9 +97,11 @@ def test_png_route_statuses(monkeypatch, caplog):
     monkeypatch.setattr(context, "catalog", lambda: _Catalog(d=object()))
     monkeypatch.setattr(handlers, "_render_cached", render)
     with caplog.at_level(logging.ERROR, logger="portal.server.handlers"):
-        answers = asyncio.run(_fetch_all([
-            "/quicklook/nope/map.png", "/quicklook/d/map.png?width=7",
-            "/quicklook/d/map.png", "/quicklook/d/profile.png", "/quicklook/d/timeseries.png"]))
+        paths = ["/quicklook/nope/map.png", "/quicklook/d/map.png?width=7",
+                 "/quicklook/d/map.png", "/quicklook/d/profile.png", "/quicklook/d/timeseries.png"]
+        # a loop of its own in a thread: earlier tests (Playwright) may hold this thread's loop
+        with ThreadPoolExecutor(1) as pool:
+            answers = pool.submit(asyncio.run, _fetch_all(paths)).result(timeout=120)
     codes = [code for code, _ in answers]
     assert codes == [404, 400, 413, 504, 500]
     assert "unknown dataset id 'nope'" in answers[0][1]

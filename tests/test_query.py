@@ -209,7 +209,7 @@ def test_bad_parameters_are_named(params, name):
     with pytest.raises(BadParameter) as info:
         parse_query(params)
     assert info.value.parameter == name and str(info.value).startswith(f"{name}:")
-    assert isinstance(info.value, PortalError) and info.value.status == 400
+    assert isinstance(info.value, PortalError) and info.value.http_status == 400
 
 
 def test_tuples_become_typed_values():

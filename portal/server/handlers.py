@@ -20,7 +20,7 @@ from typing import Any
 
 import tornado.web
 
-from portal.errors import PortalError, http_status, public_message
+from portal.errors import PortalError, public_message, status_of
 from portal.query import Query, parse_query
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class QuicklookPNGHandler(tornado.web.RequestHandler):
 def error_response(handler: tornado.web.RequestHandler, exc: BaseException) -> None:
     """Answer ``exc``: a PortalError with its status and public message (no server
     paths), anything else with 500, a generic message and the traceback in the log."""
-    status = http_status(exc)
+    status = status_of(exc)
     if not isinstance(exc, PortalError):
         log.error("unexpected error answering %s", handler.request.uri, exc_info=exc)
     elif status >= 500:

@@ -19,7 +19,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from portal.errors import BadParameter, NoDataInSelection, PortalError
+from portal.errors import BadParameter, NoDataInSelection, PortalError, public_message
 from portal.model import QC_PRESETS, DatasetEntry
 from portal.query import BBox, DepthRange, TimeRange
 from portal.quicklooks import COLOR_BY, entry_kinds
@@ -67,7 +67,9 @@ def _same_view(ranges, home) -> bool:
 def error_alert(exc: Exception, lang: str) -> pn.pane.Alert:
     heading = t("no_data", lang) if isinstance(exc, NoDataInSelection) else t("error", lang)
     kind = "warning" if isinstance(exc, NoDataInSelection) else "danger"
-    text = str(exc) if isinstance(exc, PortalError) else f"{type(exc).__name__}: {exc}"
+    if not isinstance(exc, PortalError):  # a bug: generic text, traceback in the log
+        log.error("unexpected error drawing a quicklook", exc_info=exc)
+    text = public_message(exc)  # never a server path
     return pn.pane.Alert(f"**{heading}**\n\n{html.escape(text)}", alert_type=kind,
                          sizing_mode="stretch_width", css_classes=["portal-error"])
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from portal.errors import PortalError, UnsupportedQuicklook
 from portal.model import DatasetEntry, Query
 from portal.quicklooks import Style, builder, entry_kinds
+from portal.text import hv_title
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
         return _stacked(entry, kind, query, style, names, time_index)
     view = load_view(entry, kind, query, time_index)
     build = builder(view.kind)
-    title = entry.title or entry.id
+    title = hv_title(entry.title or entry.id)
     return build(view.data, variable=view.variable, feature_type=view.feature_type,
                  title=title, style=style)
 
@@ -142,7 +143,7 @@ def _point_store(entry: DatasetEntry, kind: str | None, query: Query, style: Sty
     variable = resolve_variable(entry, query.variable) or "TEMP"
     try:
         build = pointprofile.build if kind == "profile" else pointmap.build
-        return build(handle, variable=variable, query=query, title=entry.title or entry.id,
+        return build(handle, variable=variable, query=query, title=hv_title(entry.title or entry.id),
                      style=style)
     except PortalError:
         raise

@@ -21,6 +21,7 @@ from portal.errors import PortalError, UnsupportedQuicklook
 from portal.model import DatasetEntry, Query
 from portal.quicklooks import Style, builder, entry_kinds
 from portal.sources import is_aggregating
+from portal.text import hv_title
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -176,7 +177,7 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
         return _stacked(entry, kind, query, style, names)
     view = load_view(entry, kind, query)
     build = builder(view.kind)
-    title = entry.title or entry.id
+    title = hv_title(entry.title or entry.id)
     return build(view.data, variable=view.variable, feature_type=view.feature_type,
                  title=title, style=style)
 
@@ -195,7 +196,7 @@ def _aggregated(entry: DatasetEntry, kind: str | None, query: Query, style: Styl
     variable = resolve_variable(entry, query.variable) or "TEMP"
     try:
         build = pointprofile.build if kind == "profile" else pointmap.build
-        return build(handle, variable=variable, query=query, title=entry.title or entry.id,
+        return build(handle, variable=variable, query=query, title=hv_title(entry.title or entry.id),
                      style=style)
     except PortalError:
         raise

@@ -84,10 +84,12 @@ def resolve_cmap(choice: str | None, standard_name: str = "", name: str = "") ->
 
 
 def axis_label(attrs: dict, fallback: str) -> str:
-    """'Long name [units]' from CF attributes."""
-    text = str(attrs.get("long_name") or attrs.get("standard_name") or fallback)
+    """'Long name [units]' from CF attributes, on one line without control characters."""
+    from portal.text import one_line
+
+    text = one_line(attrs.get("long_name") or attrs.get("standard_name") or fallback)
     text = text.replace("_", " ").strip() or fallback
-    units = str(attrs.get("units", "")).strip()
+    units = one_line(attrs.get("units", ""))
     if units and units not in ("1", "none"):
         return f"{text} [{units}]"
     return text
@@ -101,7 +103,7 @@ def land_geometries() -> tuple:
     if not LAND_FILE.exists():
         return ()
     data = json.loads(LAND_FILE.read_text())
-    geoms = []
+    geoms: list = []
     for feature in data.get("features", []):
         geom = shape(feature["geometry"])
         geoms.extend(getattr(geom, "geoms", [geom]))

@@ -14,7 +14,6 @@ import functools
 from pathlib import Path
 
 import panel as pn
-import param
 
 from portal.assets import layouts_dir
 from portal.catalog.loader import Catalog
@@ -25,7 +24,7 @@ from portal.ui.dataset_list import DatasetList
 from portal.ui.i18n import t
 from portal.ui.overview_map import OverviewMap
 from portal.ui.quicklook_pane import QuicklookPane
-from portal.ui.state import ViewState
+from portal.ui.state import ViewState, required
 
 LAYOUTS = layouts_dir()
 _TEMPLATES = {"fast_list": "FastListTemplate", "bootstrap": "BootstrapTemplate",
@@ -75,8 +74,8 @@ def load_layout(name: str) -> dict:
 class PortalPage(pn.viewable.Viewer):
     """One browser tab of the portal."""
 
-    state = param.ClassSelector(class_=ViewState)
-    catalog = param.ClassSelector(class_=Catalog)
+    state = required(ViewState)
+    catalog = required(Catalog)
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -169,8 +168,10 @@ def _request_language(state: ViewState) -> None:
 
     args = pn.state.session_args or {}
     query_lang = (args.get("lang") or [b""])[0].decode("utf-8", "replace")
-    headers = pn.state.headers or {}
-    state.lang = negotiate(query_lang, headers.get("Accept-Language"))
+    accept = (pn.state.headers or {}).get("Accept-Language")
+    if isinstance(accept, list):  # a repeated header: its values form one list
+        accept = ",".join(accept)
+    state.lang = negotiate(query_lang, accept)
 
 
 def portal_page(catalog: Catalog):

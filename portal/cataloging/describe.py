@@ -32,7 +32,7 @@ CORE_METADATA_KEYS = (
     "variables", "bbox", "time_coverage", "vertical_coverage",
 )
 #: metadata keys the scan writes besides those (kept in DatasetEntry.extra).
-EXTRA_METADATA_KEYS = ("empty_variables", "platform_id", "project", "references", "source_format")
+EXTRA_METADATA_KEYS = ("empty_variables", "data_warnings", "platform_id", "project", "references", "source_format")
 METADATA_KEYS = CORE_METADATA_KEYS + EXTRA_METADATA_KEYS
 
 FEATURE_LABELS = {
@@ -120,6 +120,7 @@ def describe_dataset(ds: xr.Dataset, dataset_id: str, source: str, args: dict[st
         "time_coverage": time_coverage(ds),
         "vertical_coverage": list(vcov) if vcov else None,
         "empty_variables": empty,
+        "data_warnings": _data_warnings(ds, variables_ok),
     })
     if not meta.get("summary"):
         meta["summary"] = _default_summary(path, feature_type, variables_ok)
@@ -152,20 +153,62 @@ def _measured(ds: xr.Dataset) -> list[str]:
     variables that cf.is_data_variable lets through (``*_WODprofileflag``) left out."""
     from portal.processing.normalize import data_variables
 
-    return [n for n in data_variables(ds) if ds[n].size > 1 and "flag" not in n.lower()]
+    return [n for n in data_variables(ds)
+            if (ds[n].size > 1 or _is_observation(ds, n)) and "flag" not in n.lower()]
+
+
+def _is_observation(ds: xr.Dataset, name: str) -> bool:
+    """A single value that is one observation (shares the time or position axis's
+    dimension), not an instrument reference: a point file with one sample is data."""
+    from portal.processing import cf
+
+    dims = set(ds[name].dims)
+    for axis in ("time", "latitude"):
+        found = cf.find_axis(ds, axis)
+        if found is not None and dims and dims == set(ds[found].dims):
+            return True
+    return False
 
 
 def _usable_variables(ds: xr.Dataset, dataset_id: str) -> tuple[list[str], list[str]]:
     """(variables holding data, variables entirely fill); NoDataInSelection if none holds data."""
+    from portal.processing.variables import no_data_reason
+
     names = _measured(ds)
     usable = [n for n in names if _has_values(ds[n])]
     empty = [n for n in names if n not in usable]
+    if not usable and all(ds[n].size == 0 for n in names):
+        raise NoDataInSelection(no_data_reason(ds), dataset=dataset_id)
     if not usable:
         shown = ", ".join(empty[:8]) + (", ..." if len(empty) > 8 else "")
         raise NoDataInSelection(
             f"all {len(empty)} data variables are entirely _FillValue/NaN ({shown})"
-            if empty else "no measured numeric variable found", dataset=dataset_id)
+            if empty else no_data_reason(ds), dataset=dataset_id)
     return usable, empty
+
+
+def _data_warnings(ds: xr.Dataset, names: list[str], most: int = 6) -> list[str]:
+    """Implausible value ranges (first ``most`` variables) and time-axis problems."""
+    import numpy as np
+
+    from portal.processing import cf
+    from portal.processing.decode import mask_fill
+    from portal.processing.variables import implausible_range, time_axis_warnings
+
+    out = []
+    for name in names[:most]:
+        da = ds[name]
+        if da.size > 20_000_000 or da.dtype.kind not in "iuf":
+            continue
+        da = mask_fill(da)
+        lo, hi = (float(np.asarray(f().values)) for f in (da.min, da.max))
+        problem = implausible_range(da.attrs, lo, hi)
+        if problem:
+            out.append(f"{name}: {problem}")
+    time = cf.find_axis(ds, "time")
+    if time is not None and ds[time].size <= 20_000_000:
+        out += time_axis_warnings(np.asarray(ds[time].values))
+    return out
 
 
 def _has_values(da: xr.DataArray, block: int = 2_000_000) -> bool:

@@ -229,7 +229,7 @@ def open_for_scan(path: str, dataset_id: str = "") -> xr.Dataset:
     import xarray as xr
 
     from portal.errors import SourceUnavailable
-    from portal.processing.decode import decode_times
+    from portal.processing.decode import decode_times, drop_unusable
 
     errors = []
     for engine in ("netcdf4", "h5netcdf"):
@@ -238,7 +238,8 @@ def open_for_scan(path: str, dataset_id: str = "") -> xr.Dataset:
         except Exception as exc:  # noqa: BLE001 - reported below with the file name
             errors.append(f"{engine}: {exc}")
             continue
-        return decode_times(ds, dataset_id or os.path.basename(path))
+        name = dataset_id or os.path.basename(path)
+        return decode_times(drop_unusable(ds, name), name)
     raise SourceUnavailable(f"cannot read {os.path.basename(path)}: {'; '.join(errors)}",
                             dataset=dataset_id, hint="truncated download or corrupt file?")
 

@@ -129,7 +129,10 @@ def is_data_variable(ds: xr.Dataset, name: str) -> bool:
         return False
     if "flag_values" in var.attrs or "flag_meanings" in var.attrs:
         return False
-    return True
+    from portal.processing.variables import is_bookkeeping, referenced_bookkeeping
+
+    referenced = referenced_bookkeeping({str(n): ds[n].attrs for n in ds.variables})
+    return not is_bookkeeping(name, var.attrs, referenced)
 
 
 def classify(ds: xr.Dataset) -> str:

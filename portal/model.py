@@ -22,7 +22,10 @@ FEATURE_TYPES = (
     "point",
     "metadata",
 )
-QC_PRESETS = ("good", "good_probably", "all")
+QC_PRESETS = ("auto", "good", "good_probably", "all")
+#: what ``auto`` means: "good_probably" for flagged data (unless the entry sets
+#: ``qc_default``), "all" for data without flags.
+QC_AUTO = "auto"
 QUICKLOOK_KINDS = ("map", "profile", "timeseries")
 
 
@@ -174,7 +177,7 @@ class Query:
     time: tuple[str | None, str | None] | None = None
     depth: tuple[float | None, float | None] | None = None
     bbox: tuple[float, float, float, float] | None = None
-    qc: str = "all"
+    qc: str = "auto"
 
     def __post_init__(self) -> None:
         if self.qc not in QC_PRESETS:

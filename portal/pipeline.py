@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from portal.errors import PortalError, UnsupportedQuicklook
 from portal.model import DatasetEntry, Query
@@ -29,6 +29,8 @@ class View:
     variable: str
     feature_type: str
     kind: str
+    qc: str = "all"
+    warnings: tuple[str, ...] = ()
 
 
 def resolve_kind(entry: DatasetEntry, kind: str | None) -> str:
@@ -63,6 +65,7 @@ def _load(entry: DatasetEntry, kind: str, query: Query, time_index: int | None) 
     from portal.processing import cf
     from portal.processing.normalize import to_grid, to_observations
     from portal.processing.subset import select_grid, select_obs
+    from portal.processing.variables import resolve_qc, view_warnings
     from portal.sources import open_dataset
 
     raw = open_dataset(entry, query)
@@ -70,7 +73,8 @@ def _load(entry: DatasetEntry, kind: str, query: Query, time_index: int | None) 
     if entry.feature_type == "grid" or (kind == "map" and cf.is_grid(raw)):
         field = to_grid(raw, variable, dataset=entry.id)
         data = select_grid(field, query, dataset=entry.id, time_index=time_index)
-        return View(data, str(field.name), "grid", kind)
+        return View(data, str(field.name), "grid", kind, "all",
+                    tuple(view_warnings(data, str(field.name))))
     obs = to_observations(raw, variable, dataset=entry.id)
     variable = variable or obs.attrs["main_variable"]
     if kind == "profile" and "z" not in obs.coords:
@@ -80,8 +84,9 @@ def _load(entry: DatasetEntry, kind: str, query: Query, time_index: int | None) 
         raise UnsupportedQuicklook("no decodable time coordinate", dataset=entry.id)
     require = {"timeseries": ("time",), "profile": ("z",),
                "map": ("latitude", "longitude")}[kind]
-    data = select_obs(obs, query, variable, dataset=entry.id, require=require)
-    return View(data, variable, entry.feature_type, kind)
+    qc = resolve_qc(query.qc, obs, variable, str(dict(entry.extra).get("qc_default", "")))
+    data = select_obs(obs, replace(query, qc=qc), variable, dataset=entry.id, require=require)
+    return View(data, variable, entry.feature_type, kind, qc, tuple(view_warnings(data, variable)))
 
 
 # Read-only results shared by all sessions, keyed on the frozen (entry, kind, query) records.
@@ -118,8 +123,10 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
     if len(names) > 1:
         return _stacked(entry, kind, query, style, names, time_index)
     view = load_view(entry, kind, query, time_index)
+    from portal.processing.variables import titled
+
     build = builder(view.kind)
-    title = entry.title or entry.id
+    title = titled(entry.title or entry.id, view.qc, list(view.warnings))
     return build(view.data, variable=view.variable, feature_type=view.feature_type,
                  title=title, style=style)
 
@@ -135,6 +142,8 @@ def _point_store(entry: DatasetEntry, kind: str | None, query: Query, style: Sty
     from portal.sources import open_dataset
 
     kind = resolve_kind(entry, kind)
+    if query.qc == "auto":  # aggregates are cached per preset: keep the stores' own default
+        query = dataclasses.replace(query, qc="all")
     handle = open_dataset(entry, query)
     scheduler = Settings.from_env().dask_scheduler  # serve --dask-scheduler ADDRESS
     if scheduler and not handle.scheduler:

@@ -32,7 +32,8 @@ CORE_METADATA_KEYS = (
     "variables", "bbox", "time_coverage", "vertical_coverage",
 )
 #: metadata keys the scan writes besides those (kept in DatasetEntry.extra).
-EXTRA_METADATA_KEYS = ("empty_variables", "data_warnings", "platform_id", "project", "references", "source_format")
+EXTRA_METADATA_KEYS = ("empty_variables", "data_warnings", "qc_default", "positions", "platform_id", "project",
+                       "references", "source_format")
 METADATA_KEYS = CORE_METADATA_KEYS + EXTRA_METADATA_KEYS
 
 FEATURE_LABELS = {
@@ -120,6 +121,7 @@ def describe_dataset(ds: xr.Dataset, dataset_id: str, source: str, args: dict[st
         "time_coverage": time_coverage(ds),
         "vertical_coverage": list(vcov) if vcov else None,
         "empty_variables": empty,
+        "positions": _few_positions(ds, feature_type),
         "data_warnings": _data_warnings(ds, variables_ok),
     })
     if not meta.get("summary"):
@@ -281,6 +283,36 @@ def _axis_values(ds: xr.Dataset, axis: str) -> tuple[str, np.ndarray] | None:
     values = np.asarray(mask_fill(da.astype("float64")).values).ravel()
     values = values[np.isfinite(values)]
     return (name, values) if values.size else None
+
+
+def _few_positions(ds: xr.Dataset, feature_type: str, most: int = 3) -> int | None:
+    """The number of positions of a profile dataset holding ``most`` or fewer (its best
+    default view is then a profile, not dots on a map); None otherwise."""
+    if feature_type not in ("profile", "trajectoryProfile"):
+        return None
+    count = positions_count(ds, most + 1)
+    return count if count is not None and count <= most else None
+
+
+def positions_count(ds: xr.Dataset, most: int = 1000) -> int | None:
+    """Distinct (latitude, longitude) positions, to 1e-4 degree (``most`` at most)."""
+    import numpy as np
+    import xarray as xr
+
+    from portal.processing import cf
+    from portal.processing.decode import mask_fill
+
+    names = cf.find_axis(ds, "latitude"), cf.find_axis(ds, "longitude")
+    if names[0] is None or names[1] is None or any(ds[n].size > 5_000_000 for n in names):
+        return None
+    lat, lon = (mask_fill(ds[n].astype("float64")) for n in names)
+    try:
+        lat, lon = xr.broadcast(lat, lon)
+    except ValueError:
+        return None
+    pairs = np.column_stack([np.ravel(lat.values), np.ravel(lon.values)])
+    pairs = np.round(pairs[np.isfinite(pairs).all(axis=1)], 4)
+    return min(int(np.unique(pairs, axis=0).shape[0]), most) if pairs.size else None
 
 
 def bbox_of(ds: xr.Dataset) -> tuple[float, float, float, float] | None:

@@ -126,9 +126,9 @@ def mask_fill(var: xr.DataArray) -> xr.DataArray:
     cond = np.abs(var) < 9.9e36
     for fill in fills:
         cond = cond & (var != fill)
-    if _is_number(vmin):
+    if vmin is not None and _is_number(vmin):
         cond = cond & (var >= float(np.ravel(vmin)[0]))
-    if _is_number(vmax):
+    if vmax is not None and _is_number(vmax):
         cond = cond & (var <= float(np.ravel(vmax)[0]))
     out = var.where(cond)
     out.attrs = attrs
@@ -147,7 +147,7 @@ def file_problems(ds: xr.Dataset) -> dict[str, str]:
     for name in ds.variables:
         var = ds[name]
         if len(set(var.dims)) != len(var.dims):
-            dims = ", ".join(var.dims)
+            dims = ", ".join(map(str, var.dims))
             problems[str(name)] = (
                 f"variable {name!r} is declared {name}({dims}): the same dimension twice. "
                 "The file's writer must give it distinct dimensions (or one, for a series)")

@@ -95,24 +95,26 @@ def referenced_bookkeeping(variables: dict[str, dict[str, Any]]) -> set[str]:
 
 
 def core_rank(name: str, attrs: dict[str, Any]) -> int:
-    """Position of the variable among the core EOVs (0 = temperature); 99 when none."""
+    """Position among the core EOVs (0 = temperature), times 3 plus how it was recognised
+    (standard name, then variable name, then ioos_category or long name); 99 when none."""
     std = str(attrs.get("standard_name", "")).lower()
     low = name.lower()
     if std:
         for i, (std_pattern, _) in enumerate(_CORE):
             if re.search(std_pattern, std):
-                return i
+                return 3 * i
+        return 99  # the standard name decides: air_temperature is no core EOV
     for i, (_, name_pattern) in enumerate(_CORE):
         if re.search(name_pattern, low):
-            return i
+            return 3 * i + 1
     ioos = str(attrs.get("ioos_category", "")).lower()
     if ioos in _IOOS_CORE:
-        return _IOOS_CORE[ioos]
+        return 3 * _IOOS_CORE[ioos] + 2
     long_name = str(attrs.get("long_name", "")).lower()
     for i, word in enumerate(("temperature", "salinity", "oxygen", "chlorophyll", "sea level",
                               "current")):
         if word in long_name:
-            return i
+            return 3 * i + 2
     return 99
 
 
@@ -187,3 +189,47 @@ def no_data_reason(ds: Any) -> str:
         return (f"the file holds no records (dimension {', '.join(map(repr, empty))} has "
                 "length 0)")
     return "no measured numeric variable found"
+
+
+QC_LABELS = {"good": "QC good only", "good_probably": "QC good and probably good",
+             "all": "all data (no QC filter)"}
+
+
+def resolve_qc(requested: str, obs: Any, variable: str, entry_default: str = "") -> str:
+    """The QC preset in force: ``auto`` is the entry's ``qc_default`` if it names a preset,
+    else "good_probably" when ``variable`` has flags of a known scheme, else "all"."""
+    if requested != "auto":
+        return requested
+    if entry_default in QC_LABELS:
+        return entry_default
+    from portal.processing.qc import accepted_flags
+
+    flags = obs[f"{variable}_qc"] if f"{variable}_qc" in obs else None
+    scheme = str(flags.attrs.get("qc_scheme", "generic")) if flags is not None else "generic"
+    if flags is None or scheme == "generic":
+        return "all"
+    accepted = accepted_flags("good_probably", scheme) or set()
+    present = set(np.unique(np.asarray(flags.values)).tolist())
+    # flags that only say "no QC performed": the preset would hide everything
+    return "good_probably" if present & accepted else "all"
+
+
+def view_warnings(data: Any, variable: str) -> list[str]:
+    """Data warnings of what a quicklook draws (observations table or grid)."""
+    if hasattr(data, "data_vars"):  # observations
+        if variable not in data:
+            return []
+        times = data["time"].values if "time" in data.coords else None
+        return data_warnings(data[variable].attrs, data[variable].values, times)
+    return data_warnings(getattr(data, "attrs", {}), np.asarray(data))
+
+
+def titled(title: str, qc: str | None, warnings: list[str]) -> str:
+    """``title`` with the QC preset in force and a short warning marker."""
+    parts = [title]
+    if qc in ("good", "good_probably"):
+        parts.append(QC_LABELS[qc])
+    if warnings:
+        extra = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
+        parts.append(f"⚠ {warnings[0].split(':')[0]}{extra}")
+    return " — ".join(parts)

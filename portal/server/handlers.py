@@ -49,7 +49,7 @@ def parse_png_args(get) -> tuple[Query, dict]:
     from portal.quicklooks import COLOR_BY
     from portal.ui.state import parse_bbox
 
-    qc = get("qc", "all")
+    qc = get("qc", "auto")
     if qc not in QC_PRESETS:
         raise BadRequest(f"qc must be one of {', '.join(QC_PRESETS)}")
     bbox_text = get("bbox", "")

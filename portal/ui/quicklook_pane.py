@@ -43,7 +43,7 @@ _LABELS = {"var": "variable", "kind": "quicklook", "qc": "qc", "cmap": "colormap
 def quicklook_params(state: ViewState, kind: str) -> str:
     """The query string shared by the PNG endpoint and the embed URL."""
     keys = {"var": state.var, "time": state.time, "depth": state.depth, "bbox": state.bbox,
-            "qc": state.qc if state.qc != "all" else "", "cmap": state.cmap if state.cmap != "auto"
+            "qc": state.qc if state.qc != "auto" else "", "cmap": state.cmap if state.cmap != "auto"
             else "", "color": state.color if state.color != "auto" else ""}
     return urllib.parse.urlencode({k: v for k, v in keys.items() if v})
 

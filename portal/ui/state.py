@@ -54,7 +54,7 @@ class ViewState(param.Parameterized):
     var = param.String(default="", doc="variable drawn")
     time = param.String(default="", doc="time window START/END (ISO)")
     depth = param.String(default="", doc="vertical window MIN/MAX")
-    qc = param.Selector(default="all", objects=list(QC_PRESETS), doc="QC preset")
+    qc = param.Selector(default="auto", objects=list(QC_PRESETS), doc="QC preset")
     cmap = param.String(default="auto", doc="colormap name")
     color = param.Selector(default="auto", objects=list(COLOR_BY), doc="colouring")
     bbox = param.String(default="", doc="data filter box W,S,E,N")

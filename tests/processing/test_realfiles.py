@@ -120,3 +120,51 @@ def test_non_monotonic_time_is_warned():
     t = np.array(["2020-01-02", "2020-01-01", "2020-01-03"], dtype="datetime64[ns]")
     assert "not monotonic" in time_axis_warnings(t)[0]
     assert time_axis_warnings(np.sort(t)) == []
+
+
+# ------------------------------------------------- 1 + 8. warnings and QC preset in titles
+
+def _catalog(tmp_path, *paths):
+    from portal.catalog.loader import load_catalog, write_catalog
+    from portal.cataloging.scan import scan_folder
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for path in paths:
+        (folder / path.name).write_bytes(path.read_bytes())
+    out = tmp_path / "cat.yaml"
+    write_catalog(scan_folder(str(folder)).entries, str(out))
+    return out, load_catalog(str(out))
+
+
+def test_validate_reports_data_warnings_without_failing(realfiles, tmp_path, capsys):
+    import argparse
+
+    from portal.cataloging.validate import run_validate
+
+    out, _ = _catalog(tmp_path, realfiles("timeseries_fills"))
+    assert run_validate(argparse.Namespace(file=str(out))) == 0
+    assert "warning: entry 'timeseries_fills': PSAL: values -3 to 35.3" in capsys.readouterr().out
+
+
+def test_quicklook_title_says_warning_and_qc_preset(realfiles, tmp_path):
+    from portal.model import Query
+    from portal.pipeline import load_view
+    from portal.processing.variables import titled
+
+    _, entries = _catalog(tmp_path, realfiles("timeseries_fills"))
+    entry = entries["timeseries_fills"]
+    view = load_view(entry, "timeseries", Query(variable="PSAL"))
+    assert view.warnings and "implausible" in view.warnings[0]
+    assert "⚠ values -3 to 35.3" in titled("T", view.qc, list(view.warnings))
+    assert view.qc == "all"  # no flags: nothing hidden
+
+
+def test_flagged_real_argo_profile_defaults_to_good_and_probably_good(shared, tmp_path):
+    from portal.model import Query
+    from portal.pipeline import load_view
+
+    _, entries = _catalog(tmp_path, shared / "argo" / "profiles" / "D4900590_097.nc")
+    entry = entries["d4900590_097"]
+    assert load_view(entry, "profile", Query()).qc == "good_probably"
+    assert load_view(entry, "profile", Query(qc="all")).qc == "all"

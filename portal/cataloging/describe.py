@@ -122,7 +122,7 @@ def describe_dataset(ds: xr.Dataset, dataset_id: str, source: str, args: dict[st
         "vertical_coverage": list(vcov) if vcov else None,
         "empty_variables": empty,
         "positions": _few_positions(ds, feature_type),
-        "data_warnings": _data_warnings(ds, variables_ok),
+        "data_warnings": _data_warnings(ds, variables_ok, feature_type),
     })
     if not meta.get("summary"):
         meta["summary"] = _default_summary(path, feature_type, variables_ok)
@@ -189,13 +189,14 @@ def _usable_variables(ds: xr.Dataset, dataset_id: str) -> tuple[list[str], list[
     return usable, empty
 
 
-def _data_warnings(ds: xr.Dataset, names: list[str], most: int = 6) -> list[str]:
+def _data_warnings(ds: xr.Dataset, names: list[str], feature_type: str, most: int = 6
+                   ) -> list[str]:
     """Implausible value ranges (first ``most`` variables) and time-axis problems."""
     import numpy as np
 
     from portal.processing import cf
     from portal.processing.decode import mask_fill
-    from portal.processing.variables import implausible_range, time_axis_warnings
+    from portal.processing.variables import SERIES_TYPES, implausible_range, time_axis_warnings
 
     out = []
     for name in names[:most]:
@@ -209,7 +210,7 @@ def _data_warnings(ds: xr.Dataset, names: list[str], most: int = 6) -> list[str]
             out.append(f"{name}: {problem}")
     time = cf.find_axis(ds, "time")
     if time is not None and ds[time].size <= 20_000_000:
-        out += time_axis_warnings(np.asarray(ds[time].values))
+        out += time_axis_warnings(np.asarray(ds[time].values), feature_type in SERIES_TYPES)
     return out
 
 

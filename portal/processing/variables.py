@@ -42,7 +42,8 @@ _BOOKKEEPING_NAMES = {
     "trajectory_id", "station_id", "station", "cast", "cast_id", "crs", "instrument",
     "instrument_id", "platform", "platform_id", "wmo", "wmo_id", "serial_number", "sensor_id",
     "deployment", "deployment_id", "mission", "scan", "scan_count", "record", "record_number",
-    "sequence", "index", "obs", "rowsize", "row_size", "n_obs", "count",
+    "sequence", "index", "obs", "rowsize", "row_size", "n_obs", "count", "sampled_volume",
+    "sample_volume", "volume_sampled", "filtered_volume",
 }
 _BOOKKEEPING_PATTERN = re.compile(
     r"(^|_)(id|ids|index|idx|count|counter|number|num|serial|sn|seq|segment)$|^n_|^num_|"
@@ -145,8 +146,12 @@ def implausible_range(attrs: dict[str, Any], vmin: float, vmax: float) -> str | 
     return None
 
 
-def time_axis_warnings(times: np.ndarray) -> list[str]:
-    """Warnings about a decoded time axis: values at the epoch, non-monotonic order."""
+SERIES_TYPES = ("timeSeries", "trajectory")
+
+
+def time_axis_warnings(times: np.ndarray, series: bool = True) -> list[str]:
+    """Warnings about a decoded time axis: values at the epoch and, for a ``series``
+    (a time series or trajectory, not a collection of casts), non-monotonic order."""
     t = np.asarray(times).ravel()
     if t.dtype.kind != "M" or t.size < 2:
         return []
@@ -158,14 +163,14 @@ def time_axis_warnings(times: np.ndarray) -> list[str]:
                         "(time stored as 0: missing times without a fill value?)")
     steps = np.diff(t.astype("int64"))
     back = int(np.count_nonzero(steps < 0))
-    if back and t.size > 2:
+    if series and back and t.size > 2:
         warnings.append(f"time axis is not monotonic ({back:,} backward steps): "
                         "samples were drawn sorted by time")
     return warnings
 
 
-def data_warnings(attrs: dict[str, Any], values: np.ndarray, times: np.ndarray | None = None
-                  ) -> list[str]:
+def data_warnings(attrs: dict[str, Any], values: np.ndarray, times: np.ndarray | None = None,
+                  series: bool = True) -> list[str]:
     """Range and time-axis warnings for one variable's values (fills already masked)."""
     values = np.asarray(values, dtype="float64").ravel()
     finite = values[np.isfinite(values)]
@@ -175,7 +180,7 @@ def data_warnings(attrs: dict[str, Any], values: np.ndarray, times: np.ndarray |
         if problem:
             out.append(problem)
     if times is not None:
-        out += time_axis_warnings(times)
+        out += time_axis_warnings(times, series)
     return out
 
 
@@ -220,7 +225,8 @@ def view_warnings(data: Any, variable: str) -> list[str]:
         if variable not in data:
             return []
         times = data["time"].values if "time" in data.coords else None
-        return data_warnings(data[variable].attrs, data[variable].values, times)
+        series = data.attrs.get("featureType") in SERIES_TYPES
+        return data_warnings(data[variable].attrs, data[variable].values, times, series)
     return data_warnings(getattr(data, "attrs", {}), np.asarray(data))
 
 

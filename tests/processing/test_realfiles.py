@@ -168,3 +168,15 @@ def test_flagged_real_argo_profile_defaults_to_good_and_probably_good(shared, tm
     entry = entries["d4900590_097"]
     assert load_view(entry, "profile", Query()).qc == "good_probably"
     assert load_view(entry, "profile", Query(qc="all")).qc == "all"
+
+
+def test_real_glider_main_variable_is_a_measurement(shared):
+    path = shared / "dsg" / "trajectory" / "ru29-20140101T0942_glider.nc"
+    entry = _entry(path)
+    assert entry.main_variable.name == "temperature"
+    assert not any(v.name in ("profile_id", "trajectory", "platform") for v in entry.variables)
+
+
+def test_real_profile_collection_is_not_warned_for_cast_order(shared):
+    entry = _entry(shared / "dsg" / "profile" / "wod_biology_JP14323.nc")
+    assert not any("monotonic" in w for w in dict(entry.extra).get("data_warnings", ()))

@@ -90,13 +90,13 @@ def _coverage(info) -> tuple[list[float] | None, list[str] | None, list[float] |
         "geospatial_lon_max", "Easternmost_Easting")
     south, north = num("geospatial_lat_min", "Southernmost_Northing"), num(
         "geospatial_lat_max", "Northernmost_Northing")
-    if (west is None or not -180 <= west <= 360) and lon is not None and lon.actual_range:
+    if west is None and lon is not None and lon.actual_range:
         west, east = lon.actual_range
-    if (south is None or not -90 <= south <= 90) and lat is not None and lat.actual_range:
+    if south is None and lat is not None and lat.actual_range:
         south, north = lat.actual_range
     bbox = None
-    if None not in (west, south, east, north) and _possible(west, south, east, north):
-        bbox = [west, max(south, -90.0), east, min(north, 90.0)]
+    if west is not None and east is not None and south is not None and north is not None:
+        bbox = _known_extent(west, south, east, north)
     start, end = g.get("time_coverage_start"), g.get("time_coverage_end")
     time_var = info.get(info.role("time") or "")
     if not start and time_var is not None and time_var.actual_range:
@@ -107,9 +107,14 @@ def _coverage(info) -> tuple[list[float] | None, list[str] | None, list[float] |
     return bbox, tcov, zcov
 
 
-def _possible(west: float, south: float, east: float, north: float) -> bool:
-    """False for extents no dataset can have (-999.999 fills, latitudes beyond the poles)."""
-    return -180.0 <= west <= 360.0 and -180.0 <= east <= 360.0 and -90.0 <= south <= north <= 90.0
+def _known_extent(west: float, south: float, east: float, north: float) -> list[float] | None:
+    """[W, S, E, N] with each impossible bound (-999.999 fills, latitudes beyond the poles)
+    taken as unknown, i.e. the widest possible; None when nothing sensible is left."""
+    west = west if -180.0 <= west <= 360.0 else -180.0
+    east = east if -180.0 <= east <= 360.0 else 180.0
+    south = south if -90.0 <= south <= 90.0 else -90.0
+    north = north if -90.0 <= north <= 90.0 else 90.0
+    return [west, south, east, north] if south <= north else None
 
 
 def extent_warnings(info) -> list[str]:

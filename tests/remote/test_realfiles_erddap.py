@@ -42,7 +42,7 @@ def test_harvest_keeps_sparse_variables_and_drops_impossible_extent():
                                         geospatial_lat_max=10.0))
     entry = entry_from_info("https://erddap.example.org/erddap", info)
     assert [v.name for v in entry.variables] == ["temp", "psal", "bbp470"]
-    assert entry.bbox is None
+    assert entry.bbox == (-180.0, -10.0, 10.0, 10.0)  # the impossible bound is unknown
     warnings = dict(entry.extra)["data_warnings"]
     assert "geospatial_lon_min = -999.999" in warnings[0]
 
@@ -52,7 +52,7 @@ def test_real_argo_info_has_an_impossible_latitude(shared):
     info = parse_info("ArgoFloats", payload)
     entry = entry_from_info("https://erddap.ifremer.fr/erddap", info)
     assert entry.variables[0].name == "temp"
-    assert entry.bbox is None or entry.bbox[1] >= -90
+    assert entry.bbox is not None and entry.bbox[1] == -90.0
     assert any("geospatial_lat_min = -99.999" in w for w in dict(entry.extra)["data_warnings"])
 
 

@@ -79,7 +79,8 @@ def _add_quicklook(sub) -> None:
                    "alone means that whole day")
     p.add_argument("--depth", help="MIN/MAX depth (m) or pressure (dbar)")
     p.add_argument("--bbox", help="W,S,E,N in degrees (W > E crosses the antimeridian)")
-    p.add_argument("--qc", choices=QC_PRESETS, default="all", help="QC preset (default: all)")
+    p.add_argument("--qc", choices=QC_PRESETS, default="auto",
+                   help="QC preset (default auto: good and probably good where flags exist)")
     p.add_argument("--cmap", default="auto", help="colormap (cmocean name, default auto)")
     p.add_argument("--color-by", choices=COLOR_BY, default="auto", dest="color_by")
     p.add_argument("--width", type=int, default=900)

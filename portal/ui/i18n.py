@@ -45,6 +45,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "time_range": {"en": "Time range", "fr": "Période"},
     "depth_range": {"en": "Depth / pressure range", "fr": "Profondeur / pression"},
     "qc": {"en": "Quality control", "fr": "Contrôle qualité"},
+    "qc_auto": {"en": "Default (good and probably good where flagged)",
+                "fr": "Par défaut (bonnes et probablement bonnes si drapeaux)"},
     "qc_good": {"en": "Good only", "fr": "Bonnes seulement"},
     "qc_good_probably": {"en": "Good and probably good", "fr": "Bonnes et probablement bonnes"},
     "qc_all": {"en": "All data", "fr": "Toutes les données"},

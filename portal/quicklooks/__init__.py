@@ -42,16 +42,6 @@ def entry_kinds(entry) -> tuple[str, ...]:
     return get_source(entry.source, dataset=entry.id).kinds(entry)
 
 
-def _few_positions(entry, most: int = 3) -> bool:
-    """True when the entry's data sit at ``most`` positions or fewer (scan's count, or a
-    bbox reduced to a point)."""
-    positions = dict(entry.extra).get("positions")
-    if isinstance(positions, int):
-        return positions <= most
-    bbox = entry.bbox
-    return bbox is not None and bbox[0] == bbox[2] and bbox[1] == bbox[3]
-
-
 def default_kind(feature_type: str) -> str | None:
     kinds = kinds_for(feature_type)
     return kinds[0] if kinds else None

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 
 from portal.cataloging.describe import describe_dataset
-from portal.cataloging.scan import open_for_scan
 from portal.errors import NoDataInSelection, UnsupportedQuicklook
 from portal.formats.netcdf import open_netcdf_file
 from portal.processing.normalize import data_variables, to_grid, to_observations
 from portal.processing.variables import implausible_range, is_bookkeeping, time_axis_warnings
+from portal.sources import get_source
 
 
 def _entry(path):
-    return describe_dataset(open_for_scan(str(path)), "x", "netcdf", {"urlpath": str(path)},
+    return describe_dataset(get_source("netcdf").open_path(str(path), "x"), "x", "netcdf", {"urlpath": str(path)},
                             str(path))
 
 

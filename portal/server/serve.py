@@ -143,8 +143,9 @@ def serve(args) -> int:
 
 def _run(server, hosts: tuple[str, ...]) -> None:
     """Answer only the allowed ``Host`` names (DNS rebinding), then serve until stopped."""
+    from portal.server.handlers import HealthHandler
     from portal.server.security import restrict_hosts
 
-    restrict_hosts(server._tornado, hosts)
+    restrict_hosts(server._tornado, hosts, exempt=[(r"/health/?", HealthHandler)])
     server.start()
     server.io_loop.start()

@@ -175,8 +175,10 @@ def _fixed_station(ds: xr.Dataset) -> str | None:
 def _refine(ds: xr.Dataset, ft: str) -> str:
     """Correct featureTypes that the structure contradicts (drifting 'time series')."""
     if ft == "timeSeries":
-        lat = find_axis(ds, "latitude")
-        if lat is not None and ds[lat].size > 1:
+        lat, time = find_axis(ds, "latitude"), find_axis(ds, "time")
+        moving = time is not None and bool(set(ds[lat].dims) & set(ds[time].dims)) \
+            if lat is not None else False  # positions per station are no drift
+        if lat is not None and ds[lat].size > 1 and moving:
             values = ds[lat].values
             try:
                 import numpy as np

@@ -176,8 +176,10 @@ def _refine(ds: xr.Dataset, ft: str) -> str:
     """Correct featureTypes that the structure contradicts (drifting 'time series')."""
     if ft == "timeSeries":
         lat, time = find_axis(ds, "latitude"), find_axis(ds, "time")
-        moving = time is not None and bool(set(ds[lat].dims) & set(ds[time].dims)) \
-            if lat is not None else False  # positions per station are no drift
+        # positions along time (shared dimension, or OceanSITES' LATITUDE(LATITUDE) as long
+        # as TIME) drift; one position per station of a collection does not
+        moving = lat is not None and time is not None and (
+            bool(set(ds[lat].dims) & set(ds[time].dims)) or ds[lat].size == ds[time].size)
         if lat is not None and ds[lat].size > 1 and moving:
             values = ds[lat].values
             try:

@@ -88,6 +88,8 @@ def to_observations(ds: xr.Dataset, variable: str | None = None, dataset: str = 
             problem[0] if problem else f"variable {var!r} not in dataset", dataset=dataset,
             hint=f"choose one of: {', '.join(names[:12])}",
         )
+    if var not in names:  # asked for by name (an older catalog, a user): draw it anyway
+        names = [var, *names]
     if ds[var].size == 0:
         from portal.processing.variables import no_data_reason
 

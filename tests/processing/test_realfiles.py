@@ -180,3 +180,10 @@ def test_real_glider_main_variable_is_a_measurement(shared):
 def test_real_profile_collection_is_not_warned_for_cast_order(shared):
     entry = _entry(shared / "dsg" / "profile" / "wod_biology_JP14323.nc")
     assert not any("monotonic" in w for w in dict(entry.extra).get("data_warnings", ()))
+
+
+def test_stations_at_different_positions_stay_a_time_series(realfiles):
+    from portal.processing import cf
+
+    ds = open_netcdf_file(str(realfiles("geometry_node_count")))
+    assert cf.classify(ds) == "timeSeries"

@@ -139,4 +139,4 @@ def routes() -> list[tuple]:
     ]
 
 
-ROUTES = routes()  # for `panel serve --plugins portal.server.handlers`
+ROUTES = routes()  # routes only; `--plugins portal.server.plugin` adds headers and assets too

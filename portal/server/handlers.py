@@ -88,18 +88,18 @@ class DatasetsHandler(tornado.web.RequestHandler):
 
     def get(self) -> None:
         from portal.quicklooks import entry_kinds
-        from portal.server.context import catalog
+        from portal.server.context import catalog, settings
 
-        base = f"{self.request.protocol}://{self.request.host}"
+        link = settings().link  # the configured public URL, never the request's Host
         items = []
         for entry in catalog():
             ident = urllib.parse.quote(entry.id)
             items.append({
                 "id": entry.id, "source": entry.source, "metadata": entry.metadata(),
-                "quicklooks": {k: f"{base}/quicklook/{ident}/{k}.png"
+                "quicklooks": {k: link(f"/quicklook/{ident}/{k}.png")
                                for k in entry_kinds(entry)},
-                "page": f"{base}/?dataset={ident}",
-                "embed": f"{base}/embed?dataset={ident}",
+                "page": link(f"/?dataset={ident}"),
+                "embed": link(f"/embed?dataset={ident}"),
             })
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps({"count": len(items), "datasets": items}, default=str))

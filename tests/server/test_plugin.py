@@ -23,7 +23,6 @@ def panel_serve(catalog, port: int, log, *extra: str, env: dict | None = None):
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PORTAL_CATALOGS": str(catalog),
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
            **(env or {})}
-    env.pop("PORTAL_PREFIX", None) if "PORTAL_PREFIX" not in (env or {}) else None
     command = [sys.executable, "-m", "panel", "serve", "portal/server/app.py",
                "portal/server/embed.py", "--index", "app", "--plugins", "portal.server.plugin",
                "--port", str(port), "--address", "127.0.0.1",
@@ -84,3 +83,20 @@ def test_foreign_host_is_refused_under_panel_serve(plugin_server):
 def test_unknown_module_components_route_is_shadowed(plugin_server):
     assert http_get(plugin_server, "/components/this/x.js")[0] == 404
     assert http_get(plugin_server, "/health")[0] == 200
+
+
+def test_panel_serve_prefix_reaches_links_and_routes(tmp_path):
+    catalog, port, log = small_catalog(tmp_path), free_port(), tmp_path / "panel.log"
+    public = "https://www.odatis-ocean.fr"
+    proc = panel_serve(catalog, port, log, "--prefix", "/portail",
+                       env={"PORTAL_PUBLIC_URL": public})
+    try:
+        wait_up(proc, port, log, health="/portail/health")
+        grid = json.loads(http_get(port, "/portail/api/datasets")[2])["datasets"][0]
+        assert grid["quicklooks"]["map"] == f"{public}/portail/quicklook/grid/map.png"
+        assert grid["embed"] == f"{public}/portail/embed?dataset=grid"
+        assert http_get(port, "/portail/assets/portal.css")[0] == 200
+        page = http_get(port, "/portail/", timeout=120)[2].decode()
+        assert "/portail/assets/odatis-logo.svg" in page
+    finally:
+        stop(proc)

@@ -5,7 +5,7 @@ event loop, cached in memory (bounded in bytes, keyed on the data version); ever
 goes through :func:`error_response` (a :class:`PortalError` answers with its status and
 public message; anything else is a 500 with a generic message and the traceback in the
 log). ``/api/datasets`` lists the catalog as JSON; ``/health`` reports the
-catalog size. :class:`FrameAncestorsTransform` adds
+catalog's load state and upstream servers. :class:`FrameAncestorsTransform` adds
 ``Content-Security-Policy: frame-ancestors`` to every response.
 """
 
@@ -106,13 +106,16 @@ class DatasetsHandler(tornado.web.RequestHandler):
 
 
 class HealthHandler(tornado.web.RequestHandler):
-    """GET /health — 200 with the number of datasets."""
+    """GET /health — catalog load state and upstream servers (:mod:`portal.server.health`)."""
 
     def get(self) -> None:
-        from portal.server.context import catalog
+        from portal.server.health import health_report
 
+        status, body = health_report()
+        self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"status": "ok", "datasets": len(catalog())}))
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(body))
 
 
 class FrameAncestorsTransform(tornado.web.OutputTransform):

@@ -22,6 +22,7 @@ import os
 import tornado.web
 
 from portal.assets import static_dir
+from portal.server.context import install_sighup
 from portal.server.handlers import routes
 
 
@@ -74,4 +75,5 @@ def install() -> None:
 
 
 install()
+install_sighup()  # SIGHUP reloads the catalog, as under `odatis-portal serve`
 ROUTES = [*routes(), static_route()]

@@ -134,6 +134,9 @@ def serve(args) -> int:
     pn.extension(loading_indicator=True)
     skip_mathjax()
     warm_up()
+    from portal.server.context import install_sighup
+
+    install_sighup()  # SIGHUP: reload the catalog (a changed file is picked up anyway)
     server = pn.serve(
         {"/": page_app, "embed": embed_app},
         port=args.port, address=args.address, show=args.show,

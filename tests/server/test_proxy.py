@@ -129,6 +129,11 @@ def test_png_through_the_proxy(proxied):
                                     "&height=200", timeout=120)
     assert status == 200 and png.startswith(b"\x89PNG")
     assert headers["content-security-policy"].startswith("frame-ancestors")
+    from tests.browser.conftest import distinct_colours
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "proxy-quicklook.png").write_bytes(png)
+    assert distinct_colours(png) > 20  # a drawn map, not a blank image
 
 
 def test_nothing_outside_the_prefix_is_proxied(proxied):

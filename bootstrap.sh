@@ -32,7 +32,7 @@ case "$mode" in
     exec .venv/bin/odatis-portal serve "$@"
     ;;
   test)
-    apt_install chromium fonts-dejavu-core
+    apt_install chromium fonts-dejavu-core nginx-light  # nginx: the reverse-proxy test
     make_venv
     .venv/bin/python -m pip install -q -e ".[test]"
     .venv/bin/odatis-portal demo

@@ -5,7 +5,7 @@ event loop, cached in memory (bounded in bytes, keyed on the data version); ever
 goes through :func:`error_response` (a :class:`PortalError` answers with its status and
 public message; anything else is a 500 with a generic message and the traceback in the
 log). ``/api/datasets`` lists the catalog as JSON; ``/health`` reports the
-catalog size. :class:`FrameAncestorsTransform` adds
+catalog's load state and upstream servers. :class:`FrameAncestorsTransform` adds
 ``Content-Security-Policy: frame-ancestors`` to every response.
 """
 
@@ -88,31 +88,34 @@ class DatasetsHandler(tornado.web.RequestHandler):
 
     def get(self) -> None:
         from portal.quicklooks import entry_kinds
-        from portal.server.context import catalog
+        from portal.server.context import catalog, settings
 
-        base = f"{self.request.protocol}://{self.request.host}"
+        link = settings().link  # the configured public URL, never the request's Host
         items = []
         for entry in catalog():
             ident = urllib.parse.quote(entry.id)
             items.append({
                 "id": entry.id, "source": entry.source, "metadata": entry.metadata(),
-                "quicklooks": {k: f"{base}/quicklook/{ident}/{k}.png"
+                "quicklooks": {k: link(f"/quicklook/{ident}/{k}.png")
                                for k in entry_kinds(entry)},
-                "page": f"{base}/?dataset={ident}",
-                "embed": f"{base}/embed?dataset={ident}",
+                "page": link(f"/?dataset={ident}"),
+                "embed": link(f"/embed?dataset={ident}"),
             })
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps({"count": len(items), "datasets": items}, default=str))
 
 
 class HealthHandler(tornado.web.RequestHandler):
-    """GET /health — 200 with the number of datasets."""
+    """GET /health — catalog load state and upstream servers (:mod:`portal.server.health`)."""
 
     def get(self) -> None:
-        from portal.server.context import catalog
+        from portal.server.health import health_report
 
+        status, body = health_report()
+        self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"status": "ok", "datasets": len(catalog())}))
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(body))
 
 
 class FrameAncestorsTransform(tornado.web.OutputTransform):
@@ -139,4 +142,4 @@ def routes() -> list[tuple]:
     ]
 
 
-ROUTES = routes()  # for `panel serve --plugins portal.server.handlers`
+ROUTES = routes()  # routes only; `--plugins portal.server.plugin` adds headers and assets too

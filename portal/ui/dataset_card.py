@@ -17,6 +17,7 @@ import param
 
 from portal.model import DatasetEntry
 from portal.quicklooks.extent import extent_svg
+from portal.settings import asset_url
 from portal.ui.i18n import t
 
 STYLESHEET = "/assets/portal.css"
@@ -102,16 +103,16 @@ class DatasetCard(pn.viewable.Viewer):
     def _header(self):
         if self.entry is None:
             return pn.pane.HTML(f"<p class='portal-hint'>{t('no_dataset', self.lang)}</p>",
-                                stylesheets=[STYLESHEET])
+                                stylesheets=[asset_url(STYLESHEET)])
         return pn.pane.HTML(header_html(self.entry, self.lang), sizing_mode="stretch_width",
-                            stylesheets=[STYLESHEET], margin=(5, 10, 0, 10))
+                            stylesheets=[asset_url(STYLESHEET)], margin=(5, 10, 0, 10))
 
     @param.depends("entry", "lang")
     def _details(self):
         if self.entry is None:
             return pn.Spacer(height=0)
         return pn.pane.HTML(card_html(self.entry, self.lang), sizing_mode="stretch_width",
-                            stylesheets=[STYLESHEET], css_classes=["portal-card-details"])
+                            stylesheets=[asset_url(STYLESHEET)], css_classes=["portal-card-details"])
 
     def __panel__(self):
         return pn.Column(self.header, self.details, sizing_mode="stretch_width")

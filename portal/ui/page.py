@@ -18,6 +18,7 @@ import panel as pn
 from portal.assets import layouts_dir
 from portal.catalog.loader import Catalog
 from portal.query import param_value
+from portal.settings import asset_url
 from portal.ui.alert import error_alert, failed_page, guarded_pane
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
@@ -151,7 +152,7 @@ class PortalPage(pn.viewable.Viewer):
     def _styled(self, cls, layout: dict):
         extra = {"accent_base_color": layout.get("accent", "#0b5394")} if (
             cls.__name__ == "FastListTemplate") else {"raw_css": [_fonts_css()]}
-        optional = {k: layout[k] for k in ("logo", "favicon") if layout.get(k)}
+        optional = {k: asset_url(layout[k]) for k in ("logo", "favicon") if layout.get(k)}
         return cls(
             title=t("portal_title", self.state.lang), **optional,
             header_background=layout.get("header_background", "#0b3d6b"),

@@ -24,6 +24,7 @@ from portal.model import QC_PRESETS, DatasetEntry
 from portal.query import BBox, DepthRange, TimeRange
 from portal.quicklooks import COLOR_BY, entry_kinds
 from portal.quicklooks.style import CMAP_CHOICES
+from portal.settings import asset_url, current
 from portal.ui.alert import error_alert
 from portal.ui.i18n import t
 from portal.ui.state import ViewState, required
@@ -197,13 +198,14 @@ class QuicklookPane(pn.viewable.Viewer):
         kind = self.state.kind or entry_kinds(self.entry)[0]
         qs = quicklook_params(self.state, kind)
         ident = urllib.parse.quote(self.entry.id)
-        png = f"/quicklook/{ident}/{kind}.png" + (f"?{qs}" if qs else "")
-        embed = f"/embed?dataset={ident}&kind={kind}" + (f"&{qs}" if qs else "")
+        link = current().link  # public URL and prefix of the settings
+        png = link(f"/quicklook/{ident}/{kind}.png" + (f"?{qs}" if qs else ""))
+        embed = link(f"/embed?dataset={ident}&kind={kind}" + (f"&{qs}" if qs else ""))
         return pn.pane.HTML(
             f"<a class='portal-link' href='{html.escape(png)}' target='_blank'>PNG</a> · "
             f"<a class='portal-link portal-embed-link' href='{html.escape(embed)}' "
             f"target='_blank'>{t('embed_code', self.state.lang)}</a>", margin=(0, 8),
-            stylesheets=["/assets/portal.css"])
+            stylesheets=[asset_url("portal.css")])
 
     # --------------------------------------------------------------------- plot
     @param.depends("state.kind", "state.var", "state.time", "state.depth", "state.qc",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +103,7 @@ def land_geometries() -> tuple:
     if not LAND_FILE.exists():
         return ()
     data = json.loads(LAND_FILE.read_text())
-    geoms = []
+    geoms: list[Any] = []
     for feature in data.get("features", []):
         geom = shape(feature["geometry"])
         geoms.extend(getattr(geom, "geoms", [geom]))
@@ -126,7 +128,7 @@ def _land_clipped(window: tuple[float, float, float, float] | None, mercator: bo
     """
     import shapely
 
-    geoms = land_geometries()
+    geoms: Sequence[Any] = land_geometries()
     if window is not None:
         west, south, east, north = window
         geoms = [g.intersection(shapely.box(west, max(south, -85), east, min(north, 85)))

@@ -33,5 +33,6 @@ def catalog() -> Catalog:
     import panel as pn
 
     files = catalog_files()
-    return pn.state.as_cached("portal-catalog", lambda files: load_catalog(list(files)),
+    # Panel types `fn` as taking no arguments, yet calls it with the keyword arguments.
+    return pn.state.as_cached("portal-catalog", lambda files: load_catalog(list(files)),  # type: ignore[arg-type,misc]
                               files=files)

@@ -19,11 +19,12 @@ import pandas as pd
 import panel as pn
 import param
 
-from portal.errors import BadParameter, NoDataInSelection, PortalError, public_message
+from portal.errors import BadParameter, PortalError
 from portal.model import QC_PRESETS, DatasetEntry
 from portal.query import BBox, DepthRange, TimeRange
 from portal.quicklooks import COLOR_BY, entry_kinds
 from portal.quicklooks.style import CMAP_CHOICES
+from portal.ui.alert import error_alert
 from portal.ui.i18n import t
 from portal.ui.state import ViewState, required
 
@@ -62,16 +63,6 @@ def _same_view(ranges, home) -> bool:
     return all(abs(a - b) <= 1e-6 * max(abs(lim[1] - lim[0]), 1.0)
                for rng, lim in zip(ranges, home, strict=True)
                for a, b in zip(rng, lim, strict=True))
-
-
-def error_alert(exc: Exception, lang: str) -> pn.pane.Alert:
-    heading = t("no_data", lang) if isinstance(exc, NoDataInSelection) else t("error", lang)
-    kind = "warning" if isinstance(exc, NoDataInSelection) else "danger"
-    if not isinstance(exc, PortalError):  # a bug: generic text, traceback in the log
-        log.error("unexpected error drawing a quicklook", exc_info=exc)
-    text = public_message(exc)  # never a server path
-    return pn.pane.Alert(f"**{heading}**\n\n{html.escape(text)}", alert_type=kind,
-                         sizing_mode="stretch_width", css_classes=["portal-error"])
 
 
 class QuicklookPane(pn.viewable.Viewer):

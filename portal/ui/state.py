@@ -90,7 +90,7 @@ class ViewState(param.Parameterized):
     var = param.String(default="", doc="variable drawn")
     time = TimeRangeParam(doc="time window (URL: START/END, ISO)")
     depth = DepthRangeParam(doc="vertical window (URL: MIN/MAX)")
-    qc: param.Selector[str] = param.Selector(default="all", objects=list(QC_PRESETS), doc="QC preset")
+    qc: param.Selector[str] = param.Selector(default="auto", objects=list(QC_PRESETS), doc="QC preset")
     cmap = param.String(default="auto", doc="colormap name")
     color: param.Selector[str] = param.Selector(default="auto", objects=list(COLOR_BY), doc="colouring")
     bbox = BBoxParam(doc="data filter box (URL: W,S,E,N)")

@@ -9,6 +9,7 @@ classify a dataset's featureType from its attributes and structure.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Iterable
 
 import xarray as xr
 
@@ -52,7 +53,7 @@ def _candidates(ds: xr.Dataset) -> list[str]:
     return [str(n) for n in ds.variables]
 
 
-def find_axis(ds: xr.Dataset, axis: str, dims: tuple[str, ...] | None = None) -> str | None:
+def find_axis(ds: xr.Dataset, axis: str, dims: Iterable[Hashable] | None = None) -> str | None:
     """Name of the variable playing ``axis`` (time, latitude, longitude, z), or None.
 
     With ``dims``, only variables whose dimensions are a subset of ``dims`` count

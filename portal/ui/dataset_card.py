@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from typing import Any
 
 import panel as pn
 import param
@@ -94,7 +95,7 @@ class DatasetCard(pn.viewable.Viewer):
     entry = param.ClassSelector(class_=DatasetEntry, allow_None=True)
     lang = param.String(default="en")
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.header = pn.panel(self._header, sizing_mode="stretch_width")
         self.details = pn.panel(self._details, sizing_mode="stretch_width")

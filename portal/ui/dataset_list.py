@@ -10,6 +10,8 @@ server time each, i.e. over a second for a 40-item page.
 
 from __future__ import annotations
 
+from typing import Any
+
 import panel as pn
 import param
 from panel.custom import JSComponent
@@ -92,7 +94,7 @@ class DatasetList(pn.viewable.Viewer):
     entries = param.List(default=[], doc="all DatasetEntry records of the catalog")
     found = param.List(default=[], doc="ids matching the search and facets, in list order")
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         lang = self.state.lang
         self._search = pn.widgets.TextInput(label=t("search", lang), value=self.state.q,

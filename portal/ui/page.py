@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 import panel as pn
 
@@ -78,7 +79,7 @@ class PortalPage(pn.viewable.Viewer):
     state = required(ViewState)
     catalog = required(Catalog)
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         from portal.settings import Settings
 
@@ -110,10 +111,11 @@ class PortalPage(pn.viewable.Viewer):
             self._pane = None
         if entry is None:  # the landing page: where the datasets are
             if self._overview is None:
-                self._overview = OverviewMap(state=self.state, entries=list(self.catalog),
-                                             height=int(self._layout.get("plot_height", 520)))
-                self._overview.show_only(self._list.found)
-                self._list.param.watch(lambda e: self._overview.show_only(e.new), "found")
+                overview = OverviewMap(state=self.state, entries=list(self.catalog),
+                                       height=int(self._layout.get("plot_height", 520)))
+                overview.show_only(self._list.found)
+                self._list.param.watch(lambda e: overview.show_only(e.new), "found")
+                self._overview = overview
             self._main.objects = [self._card.header, self._overview]
             return
         # header, controls and plot first: the plot is in view at 1366x768; details below

@@ -14,6 +14,7 @@ import html
 import logging
 import math
 import urllib.parse
+from typing import Any
 
 import pandas as pd
 import panel as pn
@@ -75,7 +76,7 @@ class QuicklookPane(pn.viewable.Viewer):
     plot_height = param.Integer(default=520)
     plot_width = param.Integer(default=900, doc="expected width: raster size, title wrapping")
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         kinds = entry_kinds(self.entry)
         if self.state.kind not in kinds and kinds:

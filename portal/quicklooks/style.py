@@ -120,7 +120,7 @@ def land_geometries() -> tuple:
     if not LAND_FILE.exists():
         return ()
     data = json.loads(LAND_FILE.read_text())
-    geoms = []
+    geoms: list = []
     for feature in data.get("features", []):
         geom = shape(feature["geometry"])
         geoms.extend(getattr(geom, "geoms", [geom]))
@@ -145,7 +145,7 @@ def _land_clipped(window: tuple[float, float, float, float] | None, mercator: bo
     """
     import shapely
 
-    geoms = land_geometries()
+    geoms: list = list(land_geometries())
     if window is not None:
         west, south, east, north = window
         geoms = [g.intersection(shapely.box(west, max(south, -85), east, min(north, 85)))

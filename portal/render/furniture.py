@@ -217,7 +217,7 @@ def _rotated_label(image, text: str, cx: int, cy: int, max_len: int) -> None:
     per_line = max(int(max_len / 7.6), 20)
     text = textwrap.shorten(text, per_line, placeholder=" …")
     box = ImageDraw.Draw(image).textbbox((0, 0), text, font=f)
-    label = Image.new("L", (box[2] + 4, box[3] + 4), 0)
+    label = Image.new("L", (int(box[2]) + 4, int(box[3]) + 4), 0)
     ImageDraw.Draw(label).text((2, 2), text, fill=255, font=f)
     label = label.rotate(90, expand=True)
     ink = Image.new("RGB", label.size, TEXT_RGB)

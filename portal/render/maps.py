@@ -37,6 +37,7 @@ def map_png(entry: DatasetEntry, query: Query, style: Style,
 
     if "," in (query.variable or ""):
         return None
+    picture: Picture | None
     if is_aggregating(entry):
         picture = point_store_picture(entry, query, style)
     else:
@@ -45,9 +46,10 @@ def map_png(entry: DatasetEntry, query: Query, style: Style,
         view = load_view(entry, "map", query)
         title = entry.title or entry.id
         if view.feature_type == "grid":
-            picture = grid_picture(view.data, title, style)
+            picture = grid_picture(view.data, title, style)  # type: ignore[arg-type]
         else:
-            picture = obs_picture(view.data, view.variable, view.feature_type, title, style)
+            picture = obs_picture(view.data, view.variable,  # type: ignore[arg-type]
+                                  view.feature_type, title, style)
     if picture is None:
         return None
     return render(dataclasses.replace(picture, projection=projection), style.width,
@@ -74,7 +76,7 @@ def point_store_picture(entry: DatasetEntry, query: Query, style: Style) -> Pict
     if how == "count":
         count = agg["count"].values
         with np.errstate(divide="ignore"):
-            values = np.where(count > 0, np.log10(np.maximum(count, 1)), np.nan)
+            values = np.where(count > 0, np.log10(np.maximum(count, 1e-3)), np.nan)  # as the page
         clim = pointmap.count_limits(agg)
     else:
         values = agg["mean"].values
@@ -161,12 +163,14 @@ def obs_picture(obs: xr.Dataset, variable: str, feature_type: str, title: str,
     head = f"{title} — {len(df):,} {unit}"
     lon, lat = df["longitude"].values, df["latitude"].values
     value = df[color].values.astype("float64")
-    common = {"cmap": tuple(cmap), "clim": color_limits(value), "label": labels.get(color, color)}
+    clim, label = color_limits(value), labels.get(color, color)
     if len(df) <= map_.RASTERIZE_ABOVE:
-        return Picture(extent, head, markers=(lon, lat, value), **common)
+        return Picture(extent, head, markers=(lon, lat, value), cmap=tuple(cmap), clim=clim,
+                       label=label)
     grid = binned_mean(lon, lat, value, extent, max(style.width // 3, 1),
                        max(style.height // 3, 1))
-    return Picture(extent, head, values=grid, grid_extent=extent, **common)
+    return Picture(extent, head, values=grid, grid_extent=extent, cmap=tuple(cmap), clim=clim,
+                   label=label)
 
 
 def binned_mean(lon: np.ndarray, lat: np.ndarray, value: np.ndarray,

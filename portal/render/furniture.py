@@ -121,23 +121,21 @@ def _overlay(frame: Frame) -> np.ndarray:
             dl.polygon(points, fill=0 if hole else 255)
             dc.line(points + points[:1], fill=255, width=s)
     dc.rectangle([0, 0, w * s - 1, h * s - 1], outline=255, width=s)
-    return _stack(*(np.asarray(im.reduce(s), dtype="float32") / 255 for im in (grid, land, coast)))
+    return _stack(*(im.reduce(s) for im in (grid, land, coast)))
 
 
-def _stack(grid: np.ndarray, land: np.ndarray, coast: np.ndarray) -> np.ndarray:
-    """One RGBA layer: graticule under land, coastline on top (straight alpha)."""
-    g = grid * GRID_RGBA[3] / 255
-    layers = [(np.array(GRID_RGBA[:3], "float32"), g), (np.array(LAND_RGB, "float32"), land),
-              (np.array(COAST_RGB, "float32"), coast * 0.9)]
-    rgb = np.zeros((*land.shape, 3), "float32")
-    alpha = np.zeros(land.shape, "float32")
-    for colour, a in layers:
-        rgb = rgb * (1 - a[..., None]) + colour * a[..., None]
-        alpha = alpha * (1 - a) + a
-    with np.errstate(invalid="ignore", divide="ignore"):
-        straight = np.where(alpha[..., None] > 0, rgb / alpha[..., None], 0)
-    out = np.dstack([straight, alpha * 255])
-    return np.clip(np.rint(out), 0, 255).astype("uint8")
+def _stack(grid, land, coast) -> np.ndarray:
+    """One RGBA layer (straight alpha): graticule under land, coastline on top."""
+    from PIL import Image
+
+    out = Image.new("RGBA", land.size, (0, 0, 0, 0))
+    grid = grid.point(lambda v: v * GRID_RGBA[3] // 255)
+    coast = coast.point(lambda v: v * 230 // 255)
+    for colour, mask in ((GRID_RGBA[:3], grid), (LAND_RGB, land), (COAST_RGB, coast)):
+        layer = Image.new("RGBA", land.size, (*colour, 0))
+        layer.putalpha(mask)
+        out.alpha_composite(layer)
+    return np.asarray(out).copy()
 
 
 def _graticule(frame: Frame) -> tuple[np.ndarray, np.ndarray]:

@@ -276,13 +276,19 @@ def report(fig: dict) -> str:
         ours = fig["ours"][key]
         p = fig.get(peer) if peer else None
         b = fig.get("before", {}).get(key)
-        cell = (lambda v: f"{v * 1e3:8.1f} ms" if v is not None else f"{'-':>11s}")
-        ratio = (lambda v: f"{v / ours:5.1f}x" if v is not None else f"{'-':>6s}")
-        lines.append(f"{label:32s} {cell(ours):>12s} {cell(p):>10s} {ratio(p)} {cell(b):>10s} "
-                     f"{ratio(b)}")
+        lines.append(f"{label:32s} {_cell(ours):>12s} {_cell(p):>10s} {_ratio(p, ours)} "
+                     f"{_cell(b):>10s} {_ratio(b, ours)}")
     lines.append("peer: plain Datashader over the same Parquet (points), xarray + Matplotlib "
                  "pcolormesh (grid); before: the HoloViews/GeoViews Matplotlib path, in process")
     return "\n".join(lines)
+
+
+def _cell(v: float | None) -> str:
+    return f"{v * 1e3:8.1f} ms" if v is not None else f"{'-':>11s}"
+
+
+def _ratio(v: float | None, ours: float) -> str:
+    return f"{v / ours:5.1f}x" if v is not None else f"{'-':>6s}"
 
 
 def main(argv=None) -> int:

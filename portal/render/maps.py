@@ -114,15 +114,13 @@ def grid_picture(field: xr.DataArray, title: str, style: Style) -> Picture | Non
     lon, _ = wrap_longitudes(field.longitude.values.astype("float64"))
     field = field.assign_coords(longitude=lon).sortby("longitude").sortby("latitude")
     values = np.asarray(field.transpose("latitude", "longitude").values, dtype="float32")
-    values = block_mean(values, style.height, style.width)
+    values, count = block_mean(values, style.height, style.width)
     edges = _edges_of(field.longitude.values, field.latitude.values)
     attrs = field.attrs
     name = str(field.name)
     choice = style.cmap if style.cmap != "auto" else cmap_name(attrs.get("standard_name", ""),
                                                                 name)
-    count = int(np.isfinite(field.values).sum()) if field.size <= 5e7 else None
-    what = f"{count:,} valid cells" if count is not None else f"{field.size:,} cells"
-    return Picture(edges, f"{title} — {what}", values=values, grid_extent=edges,
+    return Picture(edges, f"{title} — {count:,} valid cells", values=values, grid_extent=edges,
                    cmap=cmap_colors(choice), clim=color_limits(values),
                    label=axis_label(attrs, name))
 
@@ -134,20 +132,34 @@ def _edges_of(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, float, fl
             float(lat[-1] + dy / 2))
 
 
-def block_mean(values: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
+def block_mean(values: np.ndarray, max_rows: int, max_cols: int) -> tuple[np.ndarray, int]:
     """Mean of the finite values in blocks so that the result has at most ``max_rows`` x
-    ``max_cols`` cells (Datashader's ``raster`` mean, without Datashader)."""
+    ``max_cols`` cells (Datashader's ``raster`` mean, without Datashader), and the number of
+    finite values, in one pass. The last row and column of blocks may be partial."""
     fy = -(-values.shape[0] // max_rows)
     fx = -(-values.shape[1] // max_cols)
+    finite = np.isfinite(values)
     if fy == 1 and fx == 1:
-        return values
-    ny, nx = values.shape[0] // fy * fy, values.shape[1] // fx * fx
-    trimmed = values[:ny, :nx]
-    finite = np.isfinite(trimmed)
-    sums = np.where(finite, trimmed, 0).reshape(ny // fy, fy, nx // fx, fx).sum(axis=(1, 3))
-    counts = finite.reshape(ny // fy, fy, nx // fx, fx).sum(axis=(1, 3))
+        return values, int(finite.sum())
+    sums = _block_sum(np.where(finite, values, np.float32(0)), fy, fx, "float32")
+    counts = _block_sum(finite, fy, fx, "int32")
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (sums / counts).astype("float32")
+        return (sums / counts).astype("float32"), int(counts.sum())
+
+
+def _block_sum(a: np.ndarray, fy: int, fx: int, dtype: str) -> np.ndarray:
+    """Sums over blocks of ``fy`` rows x ``fx`` columns (the last ones partial): whole
+    blocks through reshaped views, which numpy sums at memory speed (``reduceat`` along
+    rows is ~5x slower)."""
+    n = a.shape[0] // fy * fy
+    rows = a[:n].reshape(n // fy, fy, a.shape[1]).sum(axis=1, dtype=dtype)
+    if n < a.shape[0]:
+        rows = np.concatenate([rows, a[n:].sum(axis=0, keepdims=True, dtype=dtype)])
+    m = a.shape[1] // fx * fx
+    out = rows[:, :m].reshape(rows.shape[0], m // fx, fx).sum(axis=2, dtype=dtype)
+    if m < a.shape[1]:
+        out = np.concatenate([out, rows[:, m:].sum(axis=1, keepdims=True, dtype=dtype)], axis=1)
+    return out
 
 
 def obs_picture(obs: xr.Dataset, variable: str, feature_type: str, title: str,

@@ -82,10 +82,12 @@ def test_block_mean_ignores_nan():
 
     values = np.arange(16, dtype="float32").reshape(4, 4)
     values[0, 0] = np.nan
-    out = block_mean(values, 2, 2)
-    assert out.shape == (2, 2)
+    out, count = block_mean(values, 2, 2)
+    assert out.shape == (2, 2) and count == 15
     assert out[0, 0] == pytest.approx((1 + 4 + 5) / 3)
     assert out[1, 1] == pytest.approx((10 + 11 + 14 + 15) / 4)
+    out, count = block_mean(np.ones((5, 3), "float32"), 2, 2)  # partial last blocks count
+    assert out.shape == (2, 2) and count == 15 and np.all(out == 1)
 
 
 @pytest.fixture(scope="module")

@@ -181,8 +181,8 @@ def obs_picture(obs: xr.Dataset, variable: str, feature_type: str, title: str,
                        label=label)
     grid = binned_mean(lon, lat, value, extent, max(style.width // 3, 1),
                        max(style.height // 3, 1))
-    return Picture(extent, head, values=grid, grid_extent=extent, cmap=tuple(cmap), clim=clim,
-                   label=label)
+    return Picture(extent, head, values=grid, grid_extent=extent, cmap=tuple(cmap),
+                   clim=color_limits(grid), label=label)  # the range of the means, as the page
 
 
 def binned_mean(lon: np.ndarray, lat: np.ndarray, value: np.ndarray,

@@ -145,3 +145,14 @@ def test_cli_quicklook_imports_no_bokeh(tmp_path):
     rc, heavy = json.loads(run.stdout.strip().splitlines()[-1])
     assert rc == 0 and out.read_bytes().startswith(b"\x89PNG")
     assert heavy == []
+
+
+def test_binned_mean_per_cell():
+    from portal.render.maps import binned_mean
+
+    lon = np.array([0.5, 0.6, 1.5, 9.0, 50.0])
+    lat = np.array([0.5, 0.5, 0.5, 9.5, 0.0])
+    grid = binned_mean(lon, lat, np.array([1.0, 3.0, 5.0, 7.0, 100.0]), (0, 0, 10, 10), 10, 10)
+    assert grid.shape == (10, 10)
+    assert grid[0, 0] == 2.0 and grid[0, 1] == 5.0 and grid[9, 9] == 7.0  # rows south first
+    assert np.isfinite(grid).sum() == 3  # the point outside the extent is left out

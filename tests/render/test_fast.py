@@ -156,3 +156,16 @@ def test_binned_mean_per_cell():
     assert grid.shape == (10, 10)
     assert grid[0, 0] == 2.0 and grid[0, 1] == 5.0 and grid[9, 9] == 7.0  # rows south first
     assert np.isfinite(grid).sum() == 3  # the point outside the extent is left out
+
+
+def test_concurrent_renders_give_the_serial_bytes():
+    """The server renders in worker threads without a lock: same bytes as one at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    values = np.random.default_rng(0).random((100, 200)).astype("float32")
+    pictures = [Picture((-180.0 + i, -80.0, 180.0, 85.0), f"title {i} " * 10, values=values,
+                        grid_extent=(-180.0, -90.0, 180.0, 90.0), cmap=RED, clim=(0.0, 1.0),
+                        label=f"label {i}") for i in range(6)]
+    serial = [render(p, 600, 400) for p in pictures]
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(lambda p: render(p, 600, 400), pictures)) == serial

@@ -14,43 +14,23 @@ import importlib
 import logging
 import sys
 
-from portal.errors import PortalError
+from portal.errors import BadParameter, PortalError
+from portal.query import COLOR_BY, QC_PRESETS, QUICKLOOK_KINDS, Query, parse_query
+from portal.text import one_line
 
 log = logging.getLogger("portal")
 
 
-def _range(text: str, cast=float) -> tuple:
-    """'A/B' (either side may be empty) -> (A|None, B|None)."""
-    if "/" not in text:
-        raise argparse.ArgumentTypeError(f"expected START/END, got {text!r}")
-    lo, hi = text.split("/", 1)
-    try:
-        return (cast(lo) if lo.strip() else None, cast(hi) if hi.strip() else None)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+QUICKLOOK_OPTIONS = {"var": "var", "time": "time", "depth": "depth", "bbox": "bbox", "qc": "qc",
+                     "cmap": "cmap", "color": "color_by", "kind": "kind", "width": "width",
+                     "height": "height", "dataset": "dataset"}  # query parameter -> option
 
 
-def _time_range(text: str) -> tuple:
-    import pandas as pd
-
-    lo, hi = _range(text, str)
-    for value in (lo, hi):
-        if value is not None:
-            try:
-                pd.Timestamp(value)
-            except ValueError as exc:
-                raise argparse.ArgumentTypeError(f"not an ISO date: {value!r}") from exc
-    return (lo, hi)
-
-
-def _bbox(text: str) -> tuple[float, float, float, float]:
-    try:
-        west, south, east, north = (float(v) for v in text.split(","))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError("bbox must be W,S,E,N (four numbers)") from exc
-    if not (-90 <= south < north <= 90):
-        raise argparse.ArgumentTypeError("bbox latitudes must satisfy -90 <= S < N <= 90")
-    return (west, south, east, north)
+def quicklook_query(args: argparse.Namespace) -> Query:
+    """The :class:`~portal.query.Query` of ``quicklook`` options, through ``parse_query``
+    (the same parser as the URL parameters); BadParameter names the option."""
+    return parse_query({key: "" if getattr(args, dest, None) is None else str(getattr(args, dest))
+                        for key, dest in QUICKLOOK_OPTIONS.items()})
 
 
 def _default_catalogs(paths: list[str] | None) -> list[str]:
@@ -61,16 +41,15 @@ def _default_catalogs(paths: list[str] | None) -> list[str]:
 
 def cmd_quicklook(args: argparse.Namespace) -> int:
     from portal.catalog.loader import load_catalog
-    from portal.model import Query
     from portal.pipeline import render_quicklook_png
     from portal.quicklooks import Style
 
     catalog = load_catalog(_default_catalogs(args.catalog))
     entry = catalog[args.dataset]
-    query = Query(variable=args.var, time=args.time, depth=args.depth, bbox=args.bbox, qc=args.qc)
-    style = Style(cmap=args.cmap, color_by=args.color_by, width=args.width, height=args.height,
-                  interactive=False)
-    png = render_quicklook_png(entry, args.kind, query, style)
+    query = args.query
+    style = Style(cmap=query.cmap, color_by=query.color, width=query.width,
+                  height=query.height, interactive=False)
+    png = render_quicklook_png(entry, query.kind, query.selection, style)
     with open(args.output, "wb") as fh:
         fh.write(png)
     print(f"wrote {args.output} ({len(png) // 1024} KB): {entry.id}")
@@ -91,24 +70,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _add_quicklook(sub) -> None:
-    from portal.model import QC_PRESETS, QUICKLOOK_KINDS
-    from portal.quicklooks import COLOR_BY
-
     p = sub.add_parser("quicklook", help="render one quicklook to PNG")
     p.add_argument("dataset", help="dataset id in the catalog")
     p.add_argument("--catalog", action="append", help="catalog file (default: the demo catalog)")
     p.add_argument("--kind", choices=QUICKLOOK_KINDS, help="default: suits the featureType")
     p.add_argument("--var", help="variable (default: the dataset's main variable)")
-    p.add_argument("--time", type=_time_range, help="START/END, ISO dates, either may be empty")
-    p.add_argument("--depth", type=_range, help="MIN/MAX depth (m) or pressure (dbar)")
-    p.add_argument("--bbox", type=_bbox, help="W,S,E,N in degrees")
-    p.add_argument("--qc", choices=QC_PRESETS, default="all", help="QC preset (default: all)")
+    p.add_argument("--time", help="START/END, ISO dates, either may be empty; an end date "
+                   "alone means that whole day")
+    p.add_argument("--depth", help="MIN/MAX depth (m) or pressure (dbar)")
+    p.add_argument("--bbox", help="W,S,E,N in degrees (W > E crosses the antimeridian)")
+    p.add_argument("--qc", choices=QC_PRESETS, default="auto",
+                   help="QC preset (default auto: good and probably good where flags exist)")
     p.add_argument("--cmap", default="auto", help="colormap (cmocean name, default auto)")
     p.add_argument("--color-by", choices=COLOR_BY, default="auto", dest="color_by")
     p.add_argument("--width", type=int, default=900)
     p.add_argument("--height", type=int, default=560)
     p.add_argument("-o", "--output", default="quicklook.png")
-    p.set_defaults(func=cmd_quicklook)
+    p.set_defaults(func=cmd_quicklook, make_query=quicklook_query)
 
 
 def _add_serve(sub) -> None:
@@ -168,22 +146,27 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "make_query", None) is not None:
+        try:
+            args.query = args.make_query(args)
+        except BadParameter as exc:  # a bad option: usage and exit status 2, like argparse's
+            parser.error(str(exc))
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
     except PortalError as exc:
-        log.error("%s", exc)
-        print(f"error: {exc}", file=sys.stderr)
+        log.error("%s", one_line(exc))
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback with --debug
         if args.debug:
             raise
-        log.exception("unexpected error")
-        print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
-              file=sys.stderr)
+        log.debug("unexpected error", exc_info=True)  # the traceback only with --debug
+        print(one_line(f"error: unexpected {type(exc).__name__}: {exc}")
+              + " (run with --debug for details)", file=sys.stderr)
         return 2
 
 

@@ -1,7 +1,7 @@
 """Error hierarchy of the portal, each class with the HTTP status it answers with.
 
 Every error a user can meet derives from :class:`PortalError`; its message says
-what happened, to which dataset or file, and what to do next, and its ``status``
+what happened, to which dataset or file, and what to do next, and its ``http_status``
 is the HTTP status the server answers with (bad parameter 400, unknown dataset 404,
 no data 404, too large 413, upstream server down 502 or 504, a local file that
 cannot be read or a bad configuration 500). The CLI prints ``str(error)``; the HTTP
@@ -17,7 +17,7 @@ import re
 class PortalError(Exception):
     """Base class: a problem the user can understand and act on."""
 
-    status: int = 500
+    http_status: int = 500  # the HTTP status a server answers with
 
     def __init__(self, message: str, *, dataset: str | None = None, hint: str | None = None):
         self.dataset = dataset
@@ -30,9 +30,16 @@ class PortalError(Exception):
 
 
 class BadParameter(PortalError, ValueError):
-    """A request or command-line parameter that cannot be used (400)."""
+    """A request or command-line parameter that cannot be used; the message names it (400).
 
-    status = 400
+    Also a ``ValueError``, so code that validated with ``ValueError`` keeps working.
+    """
+
+    http_status = 400
+
+    def __init__(self, message: str, *, parameter: str | None = None, hint: str | None = None):
+        self.parameter = parameter
+        super().__init__(message, hint=hint)
 
 
 class CatalogError(PortalError):
@@ -42,7 +49,7 @@ class CatalogError(PortalError):
 class DatasetNotFound(CatalogError):
     """No dataset with this id in the catalog (404)."""
 
-    status = 404
+    http_status = 404
 
 
 class ConfigError(CatalogError):
@@ -56,31 +63,31 @@ class SourceUnavailable(PortalError):
 class UpstreamUnavailable(SourceUnavailable):
     """The remote server behind a dataset is down or answers with an error (502)."""
 
-    status = 502
+    http_status = 502
 
 
 class UpstreamTimeout(UpstreamUnavailable):
     """The remote server behind a dataset did not answer in time (504)."""
 
-    status = 504
+    http_status = 504
 
 
 class NoDataInSelection(PortalError):
     """The dataset is readable, but the requested selection holds no valid values (404)."""
 
-    status = 404
+    http_status = 404
 
 
 class UnsupportedQuicklook(PortalError):
     """The requested quicklook or variable does not apply to this dataset (400)."""
 
-    status = 400
+    http_status = 400
 
 
 class SelectionTooLarge(PortalError):
     """The requested selection is larger than the configured limits allow (413)."""
 
-    status = 413
+    http_status = 413
 
 
 GENERIC_MESSAGE = "internal error: the portal could not answer this request (it has been logged)"
@@ -104,9 +111,9 @@ def strip_paths(text: str) -> str:
     return _PATH.sub(_strip, _CATALOG_DIR.sub("", text))
 
 
-def http_status(exc: BaseException) -> int:
-    """The HTTP status for ``exc``: its class's status, 500 for anything unexpected."""
-    return exc.status if isinstance(exc, PortalError) else 500
+def status_of(exc: BaseException) -> int:
+    """The HTTP status for ``exc``: its ``http_status``, 500 for anything unexpected."""
+    return exc.http_status if isinstance(exc, PortalError) else 500
 
 
 def public_message(exc: BaseException) -> str:

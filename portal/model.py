@@ -2,15 +2,18 @@
 
 :class:`DatasetEntry` is what a catalog entry becomes once loaded: where the data
 are (``source`` type and its ``args``) and the portal's metadata block (title,
-institution, licence, featureType, variables, coverage...). :class:`Query` is a
-selection (variable, time, depth, bbox, QC preset); it is hashable and, with the
-entry id, is the cache key of every quicklook.
+institution, licence, featureType, variables, coverage...). The request a user
+makes (:class:`~portal.query.Query`) lives in :mod:`portal.query` and is re-exported
+here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+# the query lives in portal.query; re-exported here for the code that imports it from the model
+from portal.query import QC_PRESETS, QUICKLOOK_KINDS, Query  # noqa: F401
 
 FEATURE_TYPES = (
     "grid",
@@ -22,8 +25,6 @@ FEATURE_TYPES = (
     "point",
     "metadata",
 )
-QC_PRESETS = ("good", "good_probably", "all")
-QUICKLOOK_KINDS = ("map", "profile", "timeseries")
 
 
 class _Frozen(tuple):
@@ -64,6 +65,12 @@ class FrozenSet(_Frozen):
 
 def _order(value: Any) -> tuple[str, str]:
     return (type(value).__name__, repr(value))
+
+
+def _box(value: Any) -> tuple[float, float, float, float]:
+    """(W, S, E, N) floats from a catalog's four numbers (validated when the catalog loads)."""
+    west, south, east, north = (float(x) for x in value)
+    return west, south, east, north
 
 
 def _freeze(value: Any) -> Any:
@@ -207,27 +214,8 @@ class DatasetEntry:
             feature_type=str(meta.get("featureType") or "point"),
             platform=str(meta.get("platform_type") or ""),
             variables=variables,
-            bbox=tuple(float(x) for x in bbox) if bbox else None,
+            bbox=_box(bbox) if bbox else None,
             time_coverage=(str(tcov[0]), str(tcov[1])) if tcov else None,
             vertical_coverage=(float(vcov[0]), float(vcov[1])) if vcov else None,
             extra=_freeze({k: v for k, v in meta.items() if k not in known}),
         )
-
-
-@dataclass(frozen=True)
-class Query:
-    """A selection within a dataset; hashable, part of every cache key.
-
-    Times are ISO-8601 strings (``None`` = open end), depths in the dataset's
-    vertical unit (metres or decibars, positive down), bbox as (W, S, E, N).
-    """
-
-    variable: str | None = None
-    time: tuple[str | None, str | None] | None = None
-    depth: tuple[float | None, float | None] | None = None
-    bbox: tuple[float, float, float, float] | None = None
-    qc: str = "all"
-
-    def __post_init__(self) -> None:
-        if self.qc not in QC_PRESETS:
-            raise ValueError(f"unknown QC preset {self.qc!r}; use one of {', '.join(QC_PRESETS)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -18,14 +19,14 @@ from portal import errors as E
     (E.CatalogError, 500), (E.PortalError, 500),
 ])
 def test_each_class_carries_its_status(cls, status):
-    assert E.http_status(cls("x")) == status
+    assert E.status_of(cls("x")) == status
 
 
 def test_compatible_bases():
     assert issubclass(E.BadParameter, ValueError)  # callers catching ValueError still work
     assert issubclass(E.DatasetNotFound, E.CatalogError)
     assert issubclass(E.UpstreamUnavailable, E.SourceUnavailable)
-    assert E.http_status(ValueError("boom")) == 500
+    assert E.status_of(ValueError("boom")) == 500
 
 
 @pytest.mark.parametrize(("text", "shown"), [
@@ -96,12 +97,32 @@ def test_png_route_statuses(monkeypatch, caplog):
     monkeypatch.setattr(context, "catalog", lambda: _Catalog(d=object()))
     monkeypatch.setattr(handlers, "_render_cached", render)
     with caplog.at_level(logging.ERROR, logger="portal.server.handlers"):
-        answers = asyncio.run(_fetch_all([
-            "/quicklook/nope/map.png", "/quicklook/d/map.png?width=7",
-            "/quicklook/d/map.png", "/quicklook/d/profile.png", "/quicklook/d/timeseries.png"]))
+        paths = ["/quicklook/nope/map.png", "/quicklook/d/map.png?width=7",
+                 "/quicklook/d/map.png", "/quicklook/d/profile.png", "/quicklook/d/timeseries.png"]
+        # a loop of its own in a thread: earlier tests (Playwright) may hold this thread's loop
+        with ThreadPoolExecutor(1) as pool:
+            answers = pool.submit(asyncio.run, _fetch_all(paths)).result(timeout=120)
     codes = [code for code, _ in answers]
     assert codes == [404, 400, 413, 504, 500]
     assert "unknown dataset id 'nope'" in answers[0][1]
     assert "grid.nc" in answers[2][1] and "/srv" not in answers[2][1]
     assert answers[4][1].strip() == E.GENERIC_MESSAGE
     assert "ZeroDivisionError" in caplog.text  # the traceback is in the log
+
+
+def test_remote_failures_are_upstream_statuses():
+    from portal.remote.hosts import UpstreamError
+
+    down = UpstreamError("cannot connect", host="h", kind="refused", status=None)
+    slow = UpstreamError("too slow", host="h", kind="timeout")
+    gone = UpstreamError("answered 404", host="h", kind="http", status=404)
+    assert (E.status_of(down), E.status_of(slow), E.status_of(gone)) == (502, 504, 502)
+    assert gone.status == 404  # the server's own status stays available
+
+
+def test_page_alert_shows_the_public_message():
+    from portal.ui.quicklook_pane import error_alert
+
+    alert = error_alert(E.SourceUnavailable("cannot read /srv/odatis/data/x.nc"), "en")
+    assert "x.nc" in alert.object and "/srv" not in alert.object
+    assert E.GENERIC_MESSAGE in error_alert(RuntimeError("/srv/secret"), "en").object

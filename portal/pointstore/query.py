@@ -2,10 +2,11 @@
 
 :class:`AggSpec` is a hashable, picklable description of one aggregation (map or profile
 density, canvas, filters, statistic) — the unit a Dask worker receives. :func:`make_spec`
-validates user input (bbox, time strings, QC preset, variable) with messages that list the
-valid choices. :func:`select_row_groups` prunes the row-group index with the view box (both
-sides of the date line), the time window and the depth range; :func:`kernel_params` turns the
-surviving row groups of one part into the kernel's parameter matrices.
+validates user input (bbox and time through :mod:`portal.query`, QC preset, variable) with
+messages that list the valid choices. :func:`select_row_groups` prunes the row-group index
+with the view box (split at the date line by :meth:`~portal.query.BBox.split`), the time
+window and the depth range; :func:`kernel_params` turns the surviving row groups of one
+part into the kernel's parameter matrices.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from portal.errors import PortalError, UnsupportedQuicklook
+from portal.errors import BadParameter, PortalError, UnsupportedQuicklook
 from portal.pointstore import kernels as K
 from portal.pointstore.schema import PRESET_CLASSES
 from portal.pointstore.store import Store
+from portal.query import BBox, TimeRange, limits
 
 HOWS = ("count", "mean", "sum", "min", "max", "qc")
-MAX_PIXELS = 4096 * 4096
 WORLD = (-180.0, -90.0, 180.0, 90.0)
 
 
@@ -46,6 +47,8 @@ class AggSpec:
         """(x0, y0, x1, y1) of the canvas in its own units."""
         if self.kind == "map":
             return self.bbox
+        if self.x_range is None or self.y_range is None:
+            raise ValueError("a density aggregation needs x_range and y_range")
         return (self.x_range[0], self.y_range[0], self.x_range[1], self.y_range[1])
 
     @property
@@ -58,53 +61,44 @@ class AggSpec:
 
 
 def parse_bbox(bbox) -> tuple[float, float, float, float]:
-    """(W, S, E, N) with E > W (a box across the date line gets E + 360)."""
+    """(W, S, E, N) with E > W (a box across the date line gets E + 360); all if None.
+
+    Any form :class:`~portal.query.BBox` takes (a BBox, four numbers, ``"W,S,E,N"``)."""
     if bbox is None:
         return WORLD
-    try:
-        w, s, e, n = (float(v) for v in bbox)
-    except (TypeError, ValueError):
-        raise PortalError(f"bbox must be four numbers west, south, east, north; got {bbox!r}",
-                          hint="for example bbox=(-30, 20, 10, 60)") from None
-    if not all(math.isfinite(v) for v in (w, s, e, n)) or not -90 <= s < n <= 90:
-        raise PortalError(f"invalid bbox {bbox!r}: need -90 <= south < north <= 90",
-                          hint="for example bbox=(-30, 20, 10, 60)")
-    if e <= w:
-        e += 360.0
-    if e - w > 360.0 + 1e-9:
-        raise PortalError(f"invalid bbox {bbox!r}: wider than 360°")
-    return (w, s, e, n)
+    return _as_bbox(bbox).continuous()
 
 
-def _instant(value, end: bool) -> int | None:
-    if value is None or value == "":
-        return None
-    text = str(value).strip().removesuffix("Z")
+def _as_bbox(bbox) -> BBox:
+    if isinstance(bbox, BBox):
+        return bbox
+    if isinstance(bbox, str):
+        return BBox.parse(bbox)
     try:
-        t = np.datetime64(text, "s")
-    except ValueError:
-        raise PortalError(f"cannot read time {value!r}",
-                          hint="use ISO 8601, e.g. 2015-06-01 or 2015-06-01T12:00") from None
-    seconds = int(t.astype("int64"))
-    if end and len(text) <= 10:  # a date alone ends with its last second
-        seconds += 86399
-    return seconds
+        return BBox(*bbox)
+    except TypeError:
+        raise BadParameter(f"bbox: expected four numbers west, south, east, north; got "
+                           f"{bbox!r}", parameter="bbox") from None
 
 
 def parse_time(time) -> tuple[int, int] | None:
-    """(start, end) seconds, both inclusive, or None for all time."""
+    """(start, end) whole seconds, both inclusive, or None for all time.
+
+    ``time`` is a :class:`~portal.query.TimeRange`, a (start, end) pair or one date (its
+    whole day); an end date alone covers its day (see :func:`portal.query.parse_instant`).
+    """
     if time is None:
         return None
     if isinstance(time, str):
-        time = (time, time)
-    lo, hi = _instant(time[0], False), _instant(time[1], True)
+        window = TimeRange.parse(time)
+    elif isinstance(time, TimeRange):
+        window = time
+    else:
+        window = TimeRange(*time)
+    lo, hi = window.epoch_bounds()
     if lo is None and hi is None:
         return None
-    lo = -(2**62) if lo is None else lo
-    hi = 2**62 if hi is None else hi
-    if hi < lo:
-        raise PortalError(f"time window ends before it starts: {time!r}")
-    return (lo, hi)
+    return (-(2**62) if lo is None else math.floor(lo), 2**62 if hi is None else math.floor(hi))
 
 
 def make_spec(store: Store, kind: str, *, bbox=None, time=None, width: int = 800,
@@ -118,8 +112,9 @@ def make_spec(store: Store, kind: str, *, bbox=None, time=None, width: int = 800
         raise UnsupportedQuicklook(f"unknown QC preset {qc!r}", dataset=store.name,
                                    hint=f"use one of {', '.join(PRESET_CLASSES)}")
     width, height = int(width), int(height)
-    if width < 1 or height < 1 or width * height > MAX_PIXELS:
-        raise PortalError(f"canvas {width}x{height} refused: at most {MAX_PIXELS:,} pixels",
+    max_pixels = limits().max_image_px ** 2
+    if width < 1 or height < 1 or width * height > max_pixels:
+        raise PortalError(f"canvas {width}x{height} refused: at most {max_pixels:,} pixels",
                           dataset=store.name, hint="ask for a smaller image")
     needs_var = kind == "density" or how != "count" or qc != "all"
     var = variable if needs_var else None
@@ -151,11 +146,10 @@ def select_row_groups(store: Store, spec: AggSpec) -> np.ndarray:
     ix = store.index
     if not len(ix["rg"]):
         return np.zeros(0, np.int64)
-    x0, y0, x1, y1 = spec.bbox
     hit = np.zeros(len(ix["rg"]), bool)
-    for sh in shifts(spec):
-        hit |= (ix["lon_max"] + sh >= x0) & (ix["lon_min"] + sh <= x1)
-    hit &= (ix["lat_max"] >= y0) & (ix["lat_min"] <= y1)
+    for part in BBox(*spec.bbox).split():  # the view, cut at the date line
+        hit |= ((ix["lon_max"] >= part.west) & (ix["lon_min"] <= part.east)
+                & (ix["lat_max"] >= part.south) & (ix["lat_min"] <= part.north))
     if spec.time is not None:
         hit &= (ix["t_max"] >= spec.time[0]) & (ix["t_min"] <= spec.time[1])
     zr = spec.depth if spec.kind == "map" else spec.y_range
@@ -232,8 +226,9 @@ def _range_filters(spec, ix, g, loaded, j, compact, sh, p, ip) -> None:
     if spec.kind == "map":
         if spec.depth is not None:
             ip[:, K.I_USE_A] = 1
+            lo, hi = spec.depth
             p[:, K.F_A_LO], p[:, K.F_A_HI] = _code_bounds(
-                *spec.depth, loaded.offset["z"][j], loaded.step["z"][j], compact)
+                lo, hi, loaded.offset["z"][j], loaded.step["z"][j], compact)
         return
     if "longitude" not in loaded.offset:  # whole globe: no box to test
         return

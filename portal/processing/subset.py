@@ -1,7 +1,8 @@
 """Apply a :class:`~portal.model.Query` to canonical observations or grids.
 
 Pure functions: time window, depth range, bounding box (longitudes in -180..180 or
-0..360 both understood, boxes crossing the antimeridian too) and QC preset, then
+0..360 both understood, boxes crossing the antimeridian too: :class:`~portal.query.BBox`
+does the geometry) and QC preset, then
 only the columns a quicklook draws are computed. An empty result raises
 :class:`~portal.errors.NoDataInSelection` with the selection spelled out.
 """
@@ -9,43 +10,28 @@ only the columns a quicklook draws are computed. An empty result raises
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from portal.errors import NoDataInSelection
-from portal.model import Query
 from portal.processing.qc import apply_qc
+from portal.query import Query
 
 
 def _time_bounds(query: Query) -> tuple[np.datetime64 | None, np.datetime64 | None]:
-    if not query.time:
-        return None, None
-    start, end = query.time
-    lo = np.datetime64(pd.Timestamp(start).tz_localize(None), "ns") if start else None
-    hi = np.datetime64(pd.Timestamp(end).tz_localize(None), "ns") if end else None
-    if hi is not None and end and len(str(end)) <= 10:
-        hi = hi + np.timedelta64(1, "D") - np.timedelta64(1, "ns")  # whole end day
-    return lo, hi
-
-
-def _lon_mask(lon: xr.DataArray, west: float, east: float) -> xr.DataArray:
-    lon = ((lon + 180.0) % 360.0) - 180.0
-    west = ((west + 180.0) % 360.0) - 180.0 if west != 180 else 180.0
-    east = ((east + 180.0) % 360.0) - 180.0 if east != 180 else 180.0
-    if west <= east:
-        return (lon >= west) & (lon <= east)
-    return (lon >= west) | (lon <= east)
+    """Naive UTC bounds of the query's window (an end date alone already covers its day)."""
+    return query.time.datetime64_bounds() if query.time else (None, None)
 
 
 def describe(query: Query) -> str:
     """The selection in words, for messages."""
     parts = []
     if query.time:
-        parts.append(f"time {query.time[0] or '…'} to {query.time[1] or '…'}")
+        lo, hi = query.time.to_text().split("/")
+        parts.append(f"time {lo or '…'} to {hi or '…'}")
     if query.depth:
-        parts.append(f"depth {query.depth[0]}–{query.depth[1]}")
+        parts.append(f"depth {query.depth.to_text().replace('/', '–')}")
     if query.bbox:
-        parts.append("bbox " + ",".join(f"{v:g}" for v in query.bbox))
+        parts.append(f"bbox {query.bbox.to_text()}")
     if query.qc != "all":
         parts.append(f"QC preset {query.qc}")
     return "; ".join(parts) or "the whole dataset"
@@ -119,9 +105,8 @@ def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
         if zmax is not None:
             mask = mask & (obs.z <= zmax)
     if query.bbox and "latitude" in obs.coords and "longitude" in obs.coords:
-        west, south, east, north = query.bbox
-        mask = mask & (obs.latitude >= south) & (obs.latitude <= north)
-        mask = mask & _lon_mask(obs.longitude, west, east)
+        inside = query.bbox.contains(obs.longitude.values, obs.latitude.values)
+        mask = mask & xr.DataArray(inside, dims=obs.longitude.dims)
     index = np.flatnonzero(np.asarray(mask.values))
     if index.size == 0:
         need = f" with a valid {' and '.join(require)}" if require else ""
@@ -159,11 +144,8 @@ def select_grid(da: xr.DataArray, query: Query, dataset: str = "") -> xr.DataArr
         target = query.depth[0] if query.depth and query.depth[0] is not None else None
         da = da.sel(z=target, method="nearest") if target is not None else da.isel(z=0)
     if query.bbox:  # cut first: picking the time step then reads the window, not the globe
-        west, south, east, north = query.bbox
-        da = da.sel(latitude=slice(south, north))
-        lon = da.longitude
-        inside = np.asarray(_lon_mask(lon, west, east).values)
-        da = da.isel(longitude=np.flatnonzero(inside))
+        da = da.sel(latitude=slice(query.bbox.south, query.bbox.north))
+        da = da.isel(longitude=np.flatnonzero(query.bbox.contains_lon(da.longitude.values)))
     if "time" in da.dims:
         da = _pick_time(da)
     da = da.compute()

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.query import COLOR_BY
 from portal.sources.base import KINDS_BY_FEATURE, kinds_for
 
 __all__ = ["COLOR_BY", "KINDS_BY_FEATURE", "Style", "builder", "default_kind", "ensure_backends",
            "entry_kinds", "kinds_for"]
-
-COLOR_BY = ("auto", "value", "time", "qc", "feature")
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,8 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
 
     how = HOW_BY_COLOR[style.color_by]
     label, cmap = colouring(how, style, variable)
-    west, south, east, north = query.bbox or (-180.0, -80.0, 180.0, 85.0)
+    # a box across the date line: one continuous canvas (east + 360)
+    west, south, east, north = query.bbox.continuous() if query.bbox else (-180.0, -80.0, 180.0, 85.0)
 
     def aggregate(bbox):
         agg, note = view_aggregate(handle, query, style, variable, bbox)

@@ -2,8 +2,9 @@
 
 Every URL is built from a catalog entry's own server and dataset id plus typed
 values: variable names must belong to the dataset's info (:class:`ERDDAPInfo`),
-numbers must be finite floats (formatted by the portal), times must parse as
-ISO-8601 dates (re-formatted as ``YYYY-MM-DDTHH:MM:SSZ`` or epoch seconds). The
+numbers must be finite floats (formatted by the portal), time windows and boxes are
+:mod:`portal.query`'s :class:`~portal.query.TimeRange` and :class:`~portal.query.BBox`
+(re-formatted as ``YYYY-MM-DDTHH:MM:SSZ`` or epoch seconds). The
 query is percent-encoded part by part, so no user text can add a constraint, an
 operator or a host. Invalid input raises :class:`~portal.errors.UnsupportedQuicklook`
 (or ``CatalogError`` for a bad server or dataset id) before any URL exists.
@@ -17,13 +18,11 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
-from portal.errors import CatalogError, NoDataInSelection, UnsupportedQuicklook
+from portal.errors import BadParameter, CatalogError, NoDataInSelection, UnsupportedQuicklook
+from portal.query import BBox, TimeRange, parse_instant
 from portal.remote.erddap_info import ERDDAPInfo
 
 _DATASET_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-.]{0,127}$")
-_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})"
-                  r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?"
-                  r"\s*(Z|[+-]\d{2}:?\d{2})?\s*$")
 TABLE_RESPONSES = ("nc", "ncCF", "csv", "csvp")
 GRID_RESPONSES = ("nc",)
 OPERATORS = (">=", "<=", "!=", "=", ">", "<")
@@ -60,7 +59,8 @@ def format_number(value: float, what: str = "value") -> str:
 
 
 def parse_time(value) -> datetime:
-    """An aware UTC datetime from a datetime, numpy/pandas time or ISO-8601 text."""
+    """An aware UTC datetime from a datetime, numpy/pandas time or ISO-8601 text
+    (read by :func:`portal.query.parse_instant`, the portal's one time parser)."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if hasattr(value, "to_pydatetime"):
@@ -69,32 +69,39 @@ def parse_time(value) -> datetime:
         import pandas as pd
 
         return parse_time(pd.Timestamp(value))
-    match = _ISO.match(value) if isinstance(value, str) else None
-    if not match:
+    if not isinstance(value, str):
         raise UnsupportedQuicklook("time must be an ISO-8601 date such as 2024-01-31T12:00:00Z")
-    y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups()[:6])
-    tz = match.group(7)
     try:
-        when = datetime(y, mo, d, h, mi, s, tzinfo=UTC)
-    except ValueError:
-        raise UnsupportedQuicklook("time is not a valid calendar date") from None
-    if tz and tz != "Z":
-        sign = 1 if tz[0] == "+" else -1
-        offset = int(tz[1:3]) * 3600 + int(tz[-2:]) * 60
-        when = datetime.fromtimestamp(when.timestamp() - sign * offset, UTC)
-    return when
+        return parse_instant(value).to_pydatetime()
+    except BadParameter as exc:
+        raise UnsupportedQuicklook(exc.reason, hint="use an ISO-8601 date such as "
+                                   "2024-01-31T12:00:00Z") from None
+
+
+def as_time_range(time) -> TimeRange | None:
+    """A :class:`~portal.query.TimeRange` from one or a (start, end) pair (None: all time)."""
+    if time is None or isinstance(time, TimeRange):
+        return time
+    try:
+        return TimeRange(*time)
+    except BadParameter as exc:
+        raise UnsupportedQuicklook(exc.reason) from None
 
 
 def time_bounds(time) -> tuple[float | None, float | None]:
-    """Epoch seconds of a ``Query.time`` pair; a date-only end covers its whole day."""
-    if time is None:
-        return None, None
-    start, end = time
-    lo = parse_time(start).timestamp() if start is not None else None
-    hi = parse_time(end).timestamp() if end is not None else None
-    if hi is not None and isinstance(end, str) and len(end.strip()) <= 10:
-        hi += 86400.0 - 0.001
-    return lo, hi
+    """Epoch seconds of a ``Query.time``; an end date alone covers its whole day."""
+    window = as_time_range(time)
+    return (None, None) if window is None else window.epoch_bounds()
+
+
+def as_bbox(bbox) -> BBox | None:
+    """A :class:`~portal.query.BBox` from one or four numbers (None: the whole world)."""
+    if bbox is None or isinstance(bbox, BBox):
+        return bbox
+    try:
+        return BBox(*bbox)
+    except (BadParameter, TypeError) as exc:
+        raise UnsupportedQuicklook(f"bbox: {exc}") from None
 
 
 def format_time(value) -> str:
@@ -154,7 +161,8 @@ def version_url(server: str) -> str:
 def _lon(value: float, info: ERDDAPInfo) -> float:
     """Longitude in the dataset's convention (0..360 when its range goes past 180)."""
     name = info.role("longitude")
-    rng = info.get(name).actual_range if name else None
+    var = info.get(name) if name else None
+    rng = var.actual_range if var else None
     return value % 360.0 if rng and rng[1] > 180.0 else value
 
 
@@ -166,12 +174,13 @@ def table_constraints(info: ERDDAPInfo, *, time=None, bbox=None, depth=None) -> 
         for op, value in zip((">=", "<="), time_bounds(time), strict=True):
             if value is not None:
                 out[names["time"] + op] = value
-    if bbox is not None:
-        west, south, east, north = (float(format_number(v, "bbox")) for v in bbox)
+    box = as_bbox(bbox)
+    if box is not None:
         if names["latitude"]:
-            out[names["latitude"] + ">="], out[names["latitude"] + "<="] = south, north
-        west, east = _lon(west, info), _lon(east, info)
-        if names["longitude"] and west <= east and east - west < 360.0:
+            out[names["latitude"] + ">="], out[names["latitude"] + "<="] = box.south, box.north
+        west, east = _lon(box.west, info), _lon(box.east, info)
+        # a box across the dataset's longitude seam: no longitude constraint (filtered later)
+        if names["longitude"] and west <= east and box.width < 360.0:
             out[names["longitude"] + ">="], out[names["longitude"] + "<="] = west, east
     if depth is not None and names["z"]:
         for op, value in zip((">=", "<="), depth, strict=True):
@@ -207,9 +216,9 @@ def _axis_bounds(info: ERDDAPInfo, axis: str, role: str | None, time, bbox, dept
     lo = hi = None
     if role == "time" and time is not None:
         lo, hi = time_bounds(time)
-    elif role in ("latitude", "longitude") and bbox is not None:
-        west, south, east, north = (float(format_number(v, "bbox")) for v in bbox)
-        lo, hi = (south, north) if role == "latitude" else (_lon(west, info), _lon(east, info))
+    elif role in ("latitude", "longitude") and (box := as_bbox(bbox)) is not None:
+        lo, hi = ((box.south, box.north) if role == "latitude"
+                  else (_lon(box.west, info), _lon(box.east, info)))
         if role == "longitude" and lo > hi:
             lo = hi = None  # across the antimeridian: whole longitude axis
     elif role == "z" and depth is not None and rng is not None:
@@ -258,9 +267,9 @@ def _axis_constraint(info: ERDDAPInfo, axis: str, bounds, step: int) -> str:
     """``[(start):step:(stop)]`` in value form, or ``[0:step:last]`` without a known range."""
     var = info.axes[axis]
     rng = var.actual_range
-    if bounds is None and rng is None:
-        return f"[0:{step}:last]"
     if bounds is None:
+        if rng is None:
+            return f"[0:{step}:last]"
         role = "time" if info.role("time") == axis else None
         first, last = (_axis_text(v, role) for v in rng)
         bounds = (last, first) if (var.spacing or 1.0) < 0 else (first, last)

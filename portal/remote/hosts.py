@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from portal.errors import SourceUnavailable
+from portal.errors import UpstreamUnavailable
 
 
-class UpstreamError(SourceUnavailable):
+class UpstreamError(UpstreamUnavailable):
     """A remote server failed; ``host``, ``status`` (HTTP code or None) and ``kind``.
 
     ``kind`` is one of ``refused``, ``timeout``, ``busy``, ``http``, ``too_large``,
@@ -35,7 +35,9 @@ class UpstreamError(SourceUnavailable):
         super().__init__(message, dataset=dataset, hint=hint)
         self.host = host
         self.kind = kind
-        self.status = status
+        self.status = status  # the server's HTTP status; ``http_status`` is the portal's
+        if kind == "timeout":
+            self.http_status = 504
 
     @property
     def unreachable(self) -> bool:

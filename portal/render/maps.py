@@ -42,9 +42,11 @@ def map_png(entry: DatasetEntry, query: Query, style: Style,
         picture = point_store_picture(entry, query, style)
     else:
         from portal.pipeline import load_view
+        from portal.processing.variables import titled
+        from portal.text import one_line
 
         view = load_view(entry, "map", query)
-        title = entry.title or entry.id
+        title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings)))
         if view.feature_type == "grid":
             picture = grid_picture(view.data, title, style)  # type: ignore[arg-type]
         else:
@@ -58,16 +60,21 @@ def map_png(entry: DatasetEntry, query: Query, style: Style,
 
 def point_store_picture(entry: DatasetEntry, query: Query, style: Style) -> Picture:
     """The point store's view aggregate (count as log10, mean, or the QC mix)."""
+    import dataclasses
+
     from portal.pipeline import resolve_variable
     from portal.quicklooks import pointmap
     from portal.settings import Settings
     from portal.sources import open_aggregator
+    from portal.text import one_line
 
+    if query.qc == "auto":  # as the page: aggregates keep the stores' own default
+        query = dataclasses.replace(query, qc="all")
     handle = open_aggregator(entry).with_scheduler(Settings.from_env().dask_scheduler)
     variable = resolve_variable(entry, query.variable) or "TEMP"
-    bbox = query.bbox or WORLD
+    bbox = query.bbox.continuous() if query.bbox else WORLD  # across the date line: east + 360
     agg, note = pointmap.view_aggregate(handle, query, style, variable, bbox)
-    title = f"{entry.title or entry.id} — {note}"
+    title = f"{one_line(entry.title or entry.id)} — {note}"
     how = pointmap.HOW_BY_COLOR[style.color_by]
     edges = _edges(agg)
     if how == "qc":

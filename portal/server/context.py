@@ -6,6 +6,8 @@ sessions); every session builds its own widgets and state objects.
 
 from __future__ import annotations
 
+import functools
+
 from portal.catalog.loader import Catalog, load_catalog
 from portal.settings import Settings, current
 
@@ -22,8 +24,8 @@ def catalog_files() -> tuple[str, ...]:
     from portal.demo.home import prepare_catalogs
 
     files = settings().catalogs
-    return pn.state.as_cached("portal-catalog-files", lambda files: prepare_catalogs(files),
-                              files=files)
+    return pn.state.as_cached(f"portal-catalog-files:{files!r}",
+                              functools.partial(prepare_catalogs, files))
 
 
 def catalog() -> Catalog:

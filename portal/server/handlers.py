@@ -15,60 +15,27 @@ import asyncio
 import json
 import logging
 import urllib.parse
+from collections.abc import Mapping
+from typing import Any
 
 import tornado.web
 
-from portal.errors import BadParameter, PortalError, http_status, public_message
-from portal.model import QC_PRESETS, Query
+from portal.errors import PortalError, public_message, status_of
+from portal.query import Query, parse_query
 
 log = logging.getLogger(__name__)
 
 
-BadRequest = BadParameter  # the former name, for callers that still use it
+PNG_WIDTH, PNG_HEIGHT = 800, 500  # default image size of the PNG route
 
 
-def _pair(text: str, name: str, cast=float):
-    from portal.ui.state import parse_pair
-
-    if not text:
-        return None
-    pair = parse_pair(text, cast)
-    if pair is None:
-        raise BadRequest(f"{name} must be MIN/MAX (either side may be empty), got {text!r}")
-    return pair
-
-
-def _iso(value: str) -> str:
-    import pandas as pd
-
-    return pd.Timestamp(value).isoformat()
-
-
-def parse_png_args(get) -> tuple[Query, dict]:
-    """(Query, style kwargs) from request arguments; BadRequest with the reason."""
-    from portal.quicklooks import COLOR_BY
-    from portal.ui.state import parse_bbox
-
-    qc = get("qc", "all")
-    if qc not in QC_PRESETS:
-        raise BadRequest(f"qc must be one of {', '.join(QC_PRESETS)}")
-    bbox_text = get("bbox", "")
-    bbox = parse_bbox(bbox_text) if bbox_text else None
-    if bbox_text and bbox is None:
-        raise BadRequest("bbox must be W,S,E,N with -90 <= S < N <= 90")
-    query = Query(variable=get("var", "") or None, time=_pair(get("time", ""), "time", _iso),
-                  depth=_pair(get("depth", ""), "depth"), bbox=bbox, qc=qc)
-    color = get("color", "auto")
-    if color not in COLOR_BY:
-        raise BadRequest(f"color must be one of {', '.join(COLOR_BY)}")
-    try:
-        width, height = int(get("width", "800")), int(get("height", "500"))
-    except ValueError as exc:
-        raise BadRequest("width and height must be integers") from exc
-    if not (100 <= width <= 3000 and 100 <= height <= 3000):
-        raise BadRequest("width and height must be between 100 and 3000")
-    return query, {"cmap": get("cmap", "auto"), "color_by": color, "width": width,
-                   "height": height}
+def parse_png_args(arguments: Mapping[str, Any]) -> tuple[Query, dict[str, Any]]:
+    """(data selection, style kwargs) of request arguments, through :func:`parse_query`;
+    :class:`~portal.errors.BadParameter` names a bad parameter."""
+    query = parse_query(arguments)
+    style = {"cmap": query.cmap, "color_by": query.color,
+             "width": query.width or PNG_WIDTH, "height": query.height or PNG_HEIGHT}
+    return query.selection, style
 
 
 def _render_cached(entry, kind: str, query: Query, style_kw: tuple) -> bytes:
@@ -92,7 +59,7 @@ class QuicklookPNGHandler(tornado.web.RequestHandler):
 
         try:
             entry = catalog()[urllib.parse.unquote(dataset_id)]
-            query, style_kw = parse_png_args(lambda k, d="": self.get_argument(k, d))
+            query, style_kw = parse_png_args(self.request.arguments)
             png = await asyncio.to_thread(_render_cached, entry, kind, query,
                                           tuple(sorted(style_kw.items())))
         except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
@@ -105,7 +72,7 @@ class QuicklookPNGHandler(tornado.web.RequestHandler):
 def error_response(handler: tornado.web.RequestHandler, exc: BaseException) -> None:
     """Answer ``exc``: a PortalError with its status and public message (no server
     paths), anything else with 500, a generic message and the traceback in the log."""
-    status = http_status(exc)
+    status = status_of(exc)
     if not isinstance(exc, PortalError):
         log.error("unexpected error answering %s", handler.request.uri, exc_info=exc)
     elif status >= 500:

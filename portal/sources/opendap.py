@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from portal.errors import NoDataInSelection, PortalError, SourceUnavailable, UnsupportedQuicklook
+from portal.errors import (
+    NoDataInSelection,
+    PortalError,
+    SourceUnavailable,
+    UnsupportedQuicklook,
+    UpstreamUnavailable,
+)
 from portal.remote.dap import check_url
 from portal.sources.arguments import Argument
 from portal.sources.base import Source
@@ -58,8 +64,8 @@ def _open_raw(url: str, engine: str, dataset: str) -> xr.Dataset:
     except Exception as exc:  # noqa: BLE001 - any client failure, reported with the server
         from urllib.parse import urlsplit
 
-        raise SourceUnavailable(f"cannot open the OPeNDAP dataset on {urlsplit(url).netloc}: "
-                                f"{str(exc)[:200]}", dataset=dataset) from exc
+        raise UpstreamUnavailable(f"cannot open the OPeNDAP dataset on {urlsplit(url).netloc}: "
+                                  f"{str(exc)[:200]}", dataset=dataset) from exc
 
 
 def _typed_fills(ds: xr.Dataset) -> xr.Dataset:

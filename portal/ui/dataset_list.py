@@ -16,7 +16,7 @@ from panel.custom import JSComponent
 
 from portal.catalog.search import FACETS, facet_counts, search
 from portal.ui.i18n import t
-from portal.ui.state import ViewState
+from portal.ui.state import ViewState, required
 
 STYLESHEET = "/assets/portal.css"
 
@@ -88,7 +88,7 @@ class DatasetItems(JSComponent):
 class DatasetList(pn.viewable.Viewer):
     """Search box, facet filters and the matching datasets."""
 
-    state = param.ClassSelector(class_=ViewState)
+    state = required(ViewState)
     entries = param.List(default=[], doc="all DatasetEntry records of the catalog")
     found = param.List(default=[], doc="ids matching the search and facets, in list order")
 
@@ -154,8 +154,8 @@ class DatasetList(pn.viewable.Viewer):
     def _choose(self, dataset_id: str) -> None:
         if dataset_id == self.state.dataset:
             return
-        self.state.param.update(dataset=dataset_id, var="", kind="", time="", depth="",
-                                bbox="", extent="")
+        self.state.param.update(dataset=dataset_id, var="", kind="", time=None, depth=None,
+                                bbox=None, extent=None)
 
     def _refresh(self) -> None:
         chosen = {f: w.value for f, w in self._facets.items()}

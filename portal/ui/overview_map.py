@@ -15,7 +15,7 @@ import panel as pn
 import param
 
 from portal.quicklooks.extent import lon_spans
-from portal.ui.state import ViewState
+from portal.ui.state import ViewState, required
 
 COLOURS = {"profile": "#e4572e", "trajectoryProfile": "#e4572e", "trajectory": "#17a398",
            "timeSeries": "#7b2cbf", "timeSeriesProfile": "#7b2cbf", "grid": "#0b5394",
@@ -69,7 +69,7 @@ def boxes(entries) -> dict[str, list]:
 class OverviewMap(pn.viewable.Viewer):
     """Boxes of the datasets on a world map; clicking one sets ``state.dataset``."""
 
-    state = param.ClassSelector(class_=ViewState)
+    state = required(ViewState)
     entries = param.List(default=[])
     height = param.Integer(default=420)
 
@@ -125,7 +125,7 @@ class OverviewMap(pn.viewable.Viewer):
     def _on_tap(self, _attr, _old, new) -> None:
         if new:
             self.state.param.update(dataset=self._source.data["id"][new[0]], var="", kind="",
-                                    time="", depth="", bbox="", extent="")
+                                    time=None, depth=None, bbox=None, extent=None)
 
     def __panel__(self):
         return pn.pane.Bokeh(self._figure(), sizing_mode="stretch_width",

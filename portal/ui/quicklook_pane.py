@@ -19,12 +19,14 @@ import pandas as pd
 import panel as pn
 import param
 
-from portal.errors import NoDataInSelection, PortalError
+from portal.errors import BadParameter, PortalError
 from portal.model import QC_PRESETS, DatasetEntry
+from portal.query import BBox, DepthRange, TimeRange
 from portal.quicklooks import COLOR_BY, entry_kinds
 from portal.quicklooks.style import CMAP_CHOICES
+from portal.ui.alert import error_alert
 from portal.ui.i18n import t
-from portal.ui.state import ViewState, parse_bbox, parse_pair
+from portal.ui.state import ViewState, required
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +44,7 @@ _LABELS = {"var": "variable", "kind": "quicklook", "qc": "qc", "cmap": "colormap
 
 def quicklook_params(state: ViewState, kind: str) -> str:
     """The query string shared by the PNG endpoint and the embed URL."""
-    keys = {"var": state.var, "time": state.time, "depth": state.depth, "bbox": state.bbox,
-            "qc": state.qc if state.qc != "all" else "", "cmap": state.cmap if state.cmap != "auto"
-            else "", "color": state.color if state.color != "auto" else ""}
-    return urllib.parse.urlencode({k: v for k, v in keys.items() if v})
+    return urllib.parse.urlencode(state.quicklook_params())
 
 
 def lonlat_of_mercator(x_range, y_range) -> tuple[float, float, float, float]:
@@ -66,19 +65,11 @@ def _same_view(ranges, home) -> bool:
                for a, b in zip(rng, lim, strict=True))
 
 
-def error_alert(exc: Exception, lang: str) -> pn.pane.Alert:
-    heading = t("no_data", lang) if isinstance(exc, NoDataInSelection) else t("error", lang)
-    kind = "warning" if isinstance(exc, NoDataInSelection) else "danger"
-    text = str(exc) if isinstance(exc, PortalError) else f"{type(exc).__name__}: {exc}"
-    return pn.pane.Alert(f"**{heading}**\n\n{html.escape(text)}", alert_type=kind,
-                         sizing_mode="stretch_width", css_classes=["portal-error"])
-
-
 class QuicklookPane(pn.viewable.Viewer):
     """Controls and plot for one dataset; rebuilt when the dataset changes."""
 
-    state = param.ClassSelector(class_=ViewState)
-    entry = param.ClassSelector(class_=DatasetEntry)
+    state = required(ViewState)
+    entry = required(DatasetEntry)
     show_controls = param.Boolean(default=True)
     plot_height = param.Integer(default=520)
     plot_width = param.Integer(default=900, doc="expected width: raster size, title wrapping")
@@ -133,7 +124,7 @@ class QuicklookPane(pn.viewable.Viewer):
     # ---------------------------------------------------------------- controls
     def _make_widgets(self, kinds, names) -> dict:
         lang = self.state.lang
-        w = {}
+        w: dict[str, pn.widgets.Widget] = {}
         labels = {(v.long_name and f"{v.long_name} ({v.name})") or v.name: v.name
                   for v in self.entry.variables}
         w["var"] = pn.widgets.Select(label=t("variable", lang), options=labels,
@@ -157,20 +148,20 @@ class QuicklookPane(pn.viewable.Viewer):
         return w
 
     def _range_widgets(self, lang: str) -> dict:
-        w = {}
+        w: dict[str, pn.widgets.Widget] = {}
         cov = self.entry.time_coverage
         if cov:
             start, end = (pd.Timestamp(v).tz_localize(None).to_pydatetime() for v in cov)
-            chosen = parse_pair(self.state.time, lambda s: pd.Timestamp(s).to_pydatetime())
-            value = (chosen[0] or start, chosen[1] or end) if chosen else (start, end)
+            chosen = [None if v is None else v.tz_convert(None).to_pydatetime()
+                      for v in self.state.time or (None, None)]
+            value = (chosen[0] or start, chosen[1] or end)
             w["time"] = pn.widgets.DatetimeRangePicker(label=t("time_range", lang),
                                                        value=value, start=start, end=end)
             w["time"].param.watch(self._on_time, "value")
         vcov = self.entry.vertical_coverage
         if vcov and vcov[1] > vcov[0] and self.entry.feature_type != "grid":
-            chosen = parse_pair(self.state.depth) or (None, None)
-            value = (chosen[0] if chosen[0] is not None else vcov[0],
-                     chosen[1] if chosen[1] is not None else vcov[1])
+            low, high = self.state.depth or (None, None)
+            value = (low if low is not None else vcov[0], high if high is not None else vcov[1])
             w["depth"] = pn.widgets.RangeSlider(
                 label=t("depth_range", lang), start=float(vcov[0]), end=float(vcov[1]),
                 value=value, step=max((vcov[1] - vcov[0]) / 200, 0.1), format="0[.]0")
@@ -179,14 +170,12 @@ class QuicklookPane(pn.viewable.Viewer):
 
     def _on_time(self, event) -> None:
         if not event.new:
-            self.state.time = ""
+            self.state.time = None
             return
-        lo, hi = event.new
-        self.state.time = f"{pd.Timestamp(lo).isoformat()}/{pd.Timestamp(hi).isoformat()}"
+        self.state.time = TimeRange(*event.new)  # the picker's naive datetimes are UTC
 
     def _on_depth(self, event) -> None:
-        lo, hi = event.new
-        self.state.depth = f"{lo:g}/{hi:g}"
+        self.state.depth = DepthRange(*event.new)
 
     def _copy_button(self, lang: str):
         copy = pn.widgets.Button(label=t("copy_link", lang), color="primary",
@@ -258,7 +247,7 @@ class QuicklookPane(pn.viewable.Viewer):
 
         plot_opts = hv.Store.lookup_options("bokeh", element, "plot").kwargs
         self._home = (plot_opts.get("xlim"), plot_opts.get("ylim"))
-        box = parse_bbox(self.state.extent) if self.state.extent else None
+        box = self.state.extent
         if box:
             xlim, ylim = mercator((box[0], box[2]), (box[1], box[3]))
             element = element.opts(xlim=xlim, ylim=ylim, backend="bokeh")
@@ -271,15 +260,17 @@ class QuicklookPane(pn.viewable.Viewer):
             return
         if _same_view((x_range, y_range), self._home):
             if self.state.extent:
-                self.state.extent = ""
+                self.state.extent = None
             return
         west, east, south, north = lonlat_of_mercator(x_range, y_range)
-        old = parse_bbox(self.state.extent) if self.state.extent else None
+        old = self.state.extent
         if old and max(abs(a - b) for a, b in zip(old, (west, south, east, north),
                                                   strict=True)) < 1e-3:
             return  # the view the URL already names (first draw of a shared link)
-        if south < north:
-            self.state.extent = f"{west:.3f},{south:.3f},{east:.3f},{north:.3f}"
+        try:
+            self.state.extent = BBox(*(round(v, 3) for v in (west, south, east, north)))
+        except BadParameter:  # a view wider than the world or without height: not a box
+            pass
 
     def __panel__(self):
         plot = pn.panel(self._plot, loading_indicator=True, defer_load=True,

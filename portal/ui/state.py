@@ -2,48 +2,84 @@
 
 :class:`ViewState` holds everything that defines what a user sees (dataset,
 quicklook kind, variable, time and depth range, QC preset, colours, map extent,
-language, search text). It is synced both ways with ``pn.state.location``, so a
-copied URL restores the same view. :meth:`ViewState.query` turns it into the
-hashable :class:`~portal.model.Query` the pipeline caches on.
+language, search text). Ranges and boxes are typed (:class:`~portal.query.TimeRange`,
+:class:`~portal.query.DepthRange`, :class:`~portal.query.BBox`); their parameters
+write and read the same text as :func:`~portal.query.parse_query`, so a copied URL
+restores the same view. :meth:`ViewState.query` gives the hashable
+:class:`~portal.query.Query` the pipeline caches on.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
+
 import param
 
-from portal.model import QC_PRESETS, Query
-from portal.quicklooks import COLOR_BY, Style
+from portal.errors import BadParameter
+from portal.query import COLOR_BY, QC_PRESETS, BBox, DepthRange, Query, TimeRange, parse_query
+from portal.quicklooks import Style
+
+log = logging.getLogger(__name__)
+_C = TypeVar("_C")
 
 URL_KEYS = ("dataset", "kind", "var", "time", "depth", "qc", "cmap", "color", "bbox", "extent",
             "lang", "q")
 
 
-def parse_pair(text: str, cast=float) -> tuple | None:
-    """'A/B' -> (A, B) with empty sides as None; None if blank or invalid."""
-    if not text or "/" not in text:
+def _lenient(parse: Callable[[str], Any], text: Any) -> Any:
+    """Parsed URL text, or None (the key is ignored) when it cannot be used."""
+    if text is None or isinstance(text, BBox | TimeRange | DepthRange):
+        return text
+    text = str(text).strip()
+    if not text:
         return None
-    lo, hi = text.split("/", 1)
     try:
-        pair = (cast(lo) if lo.strip() else None, cast(hi) if hi.strip() else None)
-    except ValueError:
+        return parse(text)
+    except BadParameter as exc:
+        log.info("ignored URL parameter: %s", exc)
         return None
-    return None if pair == (None, None) else pair
 
 
-def parse_bbox(text: str) -> tuple[float, float, float, float] | None:
-    try:
-        west, south, east, north = (float(v) for v in text.split(","))
-    except ValueError:
-        return None
-    if not (-90 <= south < north <= 90):
-        return None
-    return (west, south, east, north)
+def required(class_: type[_C], **params: Any) -> param.ClassSelector[_C]:
+    """A parameter for an instance of `class_` that its owner is always built with.
+
+    Param types a ClassSelector without a default as ``class_ | None``; a pane given the
+    shared :class:`ViewState` (or its dataset entry) cannot be built without it, so its
+    code reads the value as never None. The cast only tells the type checker so.
+    """
+    return cast("param.ClassSelector[_C]", param.ClassSelector(class_=class_, **params))
 
 
-def _iso(value: str) -> str:
-    import pandas as pd
+class _TypedParam(param.ClassSelector):
+    """A typed value (or None) that the URL holds as its text (``""`` when unset)."""
 
-    return pd.Timestamp(value).isoformat()
+    value_class: type = object
+
+    def __init__(self, doc: str = "", **params: Any) -> None:
+        super().__init__(default=None, class_=self.value_class, allow_None=True,
+                         instantiate=False, doc=doc, **params)
+
+    @classmethod
+    def serialize(cls, value: Any) -> str:
+        return "" if value is None else value.to_text()
+
+    @classmethod
+    def deserialize(cls, value: Any) -> Any:
+        return _lenient(cls.value_class.parse, value)  # type: ignore[attr-defined]
+
+
+class BBoxParam(_TypedParam):
+    value_class = BBox
+
+
+class TimeRangeParam(_TypedParam):
+    value_class = TimeRange
+
+
+class DepthRangeParam(_TypedParam):
+    value_class = DepthRange
 
 
 class ViewState(param.Parameterized):
@@ -52,21 +88,35 @@ class ViewState(param.Parameterized):
     dataset = param.String(default="", doc="catalog id of the dataset shown")
     kind = param.String(default="", doc="quicklook kind: map, profile or timeseries")
     var = param.String(default="", doc="variable drawn")
-    time = param.String(default="", doc="time window START/END (ISO)")
-    depth = param.String(default="", doc="vertical window MIN/MAX")
-    qc = param.Selector(default="all", objects=list(QC_PRESETS), doc="QC preset")
+    time = TimeRangeParam(doc="time window (URL: START/END, ISO)")
+    depth = DepthRangeParam(doc="vertical window (URL: MIN/MAX)")
+    qc: param.Selector[str] = param.Selector(default="auto", objects=list(QC_PRESETS), doc="QC preset")
     cmap = param.String(default="auto", doc="colormap name")
-    color = param.Selector(default="auto", objects=list(COLOR_BY), doc="colouring")
-    bbox = param.String(default="", doc="data filter box W,S,E,N")
-    extent = param.String(default="", doc="map view W,S,E,N (zoom), not a filter")
-    lang = param.Selector(default="en", objects=["en", "fr"], doc="interface language")
+    color: param.Selector[str] = param.Selector(default="auto", objects=list(COLOR_BY), doc="colouring")
+    bbox = BBoxParam(doc="data filter box (URL: W,S,E,N)")
+    extent = BBoxParam(doc="map view (URL: W,S,E,N; zoom), not a filter")
+    lang: param.Selector[str] = param.Selector(default="en", objects=["en", "fr"], doc="interface language")
     q = param.String(default="", doc="dataset search text")
 
     def query(self) -> Query:
-        """The data selection as a hashable Query (invalid text fields are ignored)."""
-        time = parse_pair(self.time, _iso)
-        return Query(variable=self.var or None, time=time, depth=parse_pair(self.depth),
-                     bbox=parse_bbox(self.bbox) if self.bbox else None, qc=self.qc)
+        """The data selection as a hashable Query."""
+        return Query(variable=self.var or None, time=self.time, depth=self.depth,
+                     bbox=self.bbox, qc=self.qc)
+
+    def quicklook_params(self) -> dict[str, str]:
+        """The URL parameters of the drawn quicklook (selection and colours, no dataset)."""
+        query = self.query().replace(color=self.color, cmap=self.cmap or "auto")
+        return query.to_params()
+
+    def apply_params(self, params: Mapping[str, Any]) -> Query:
+        """Set the state from URL parameters through :func:`parse_query` (strict: raises
+        :class:`~portal.errors.BadParameter`); returns the parsed Query."""
+        query = parse_query(params)
+        self.param.update(
+            dataset=query.dataset or "", kind=query.kind or "", var=query.variable or "",
+            time=query.time, depth=query.depth, bbox=query.bbox, qc=query.qc,
+            color=query.color, cmap=query.cmap)
+        return query
 
     def style(self, width: int = 900, height: int = 520, interactive: bool = True) -> Style:
         return Style(cmap=self.cmap or "auto", color_by=self.color, width=width, height=height,

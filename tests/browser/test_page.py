@@ -137,11 +137,11 @@ def test_png_endpoint_returns_a_valid_non_uniform_png(portal):
 
 
 @pytest.mark.parametrize(("path", "status", "reason"), [
-    ("/quicklook/modis_sst/map.png?qc=bogus", 400, "qc must be one of"),
-    ("/quicklook/modis_sst/map.png?width=huge", 400, "width and height must be integers"),
-    ("/quicklook/modis_sst/map.png?width=50", 400, "between 100 and 3000"),
-    ("/quicklook/modis_sst/map.png?bbox=1,2,3", 400, "bbox must be W,S,E,N"),
-    ("/quicklook/modis_sst/map.png?time=yesterday/", 400, "time"),
+    ("/quicklook/modis_sst/map.png?qc=bogus", 400, "qc: 'bogus' is not one of"),
+    ("/quicklook/modis_sst/map.png?width=huge", 400, "width: must be an integer"),
+    ("/quicklook/modis_sst/map.png?width=50", 400, "width: must be between 100 and 4000"),
+    ("/quicklook/modis_sst/map.png?bbox=1,2,3", 400, "bbox: expected W,S,E,N"),
+    ("/quicklook/modis_sst/map.png?time=yesterday/", 400, "time: 'yesterday'"),
     ("/quicklook/modis_sst/map.png?var=nope", 400, "unknown variable 'nope'"),
     ("/quicklook/modis_sst/profile.png", 400, "no profile quicklook"),
     ("/quicklook/no_such_dataset/map.png", 404, "unknown dataset id 'no_such_dataset'"),

@@ -66,7 +66,7 @@ def test_tabledap_subset_on_server_and_same_data(erddap):
     variables, constraints = query_parts(ds.attrs["source_url"])
     assert variables[:6] == ["time", "latitude", "longitude", "pres", "temp", "temp_qc"]
     assert constraints == [
-        "time>=1072915200.0", "time<=1075593599.999", "latitude>=0.0", "latitude<=1.0",
+        "time>=1072915200.0", "time<=1075593599.999999", "latitude>=0.0", "latitude<=1.0",
         "longitude>=-20.0", "longitude<=-16.0", "pres>=0.0", "pres<=100.0"]
     assert "portal-test@example.org" in req.user_agent and "odatis-portal/" in req.user_agent
     assert_same_observations(ds, recorded("tabledap/ArgoFloats_box_2004-01.nc"), "temp")

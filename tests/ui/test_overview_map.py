@@ -7,6 +7,7 @@ import math
 import pytest
 
 from portal.model import DatasetEntry
+from portal.query import BBox
 from portal.ui.overview_map import OverviewMap, boxes, land_patches
 from portal.ui.state import ViewState
 
@@ -44,12 +45,12 @@ def test_land_is_drawn_in_mercator():
 
 
 def test_clicking_a_box_opens_its_dataset(entries):
-    state = ViewState(var="TEMP", extent="1,2,3,4")
+    state = ViewState(var="TEMP", extent=BBox(1, 2, 3, 4))
     overview = OverviewMap(state=state, entries=entries)
     fig = overview._figure()
     assert fig.css_classes == ["portal-overview"]
     overview._source.selected.indices = [1]
-    assert state.dataset == "station" and state.var == "" and state.extent == ""
+    assert state.dataset == "station" and state.var == "" and state.extent is None
 
 
 def test_map_follows_the_list(entries):

@@ -494,7 +494,7 @@ def test_facets_open_on_demand_and_filter_the_list(page, portal):
     choice = page.locator(".bk-panel-models-widgets-CustomMultiSelect, .choices").first
     choice.wait_for()
     page.locator(".choices input").first.click()  # opens the "Data type" choices
-    page.get_by_role("option", name="grid", exact=True).first.click()
+    page.get_by_role("option", name="grid (3)", exact=True).first.click()  # with its count
     page.get_by_text("3 datasets").wait_for()  # the MODIS grid, the hostile and the broken one
     # the landing map follows the list: only the located grids keep their box
     wait_until(lambda: sorted(page.evaluate(MAP_IDS_JS)) == ["evil", "modis_sst"],

@@ -101,8 +101,7 @@ class DatasetList(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        if self.index is None:
-            self.index = SearchIndex(self.entries)
+        self._index: SearchIndex = self.index or SearchIndex(self.entries)
         self._counts: dict[str, dict[str, int]] = {}
         lang = self.state.lang
         self._search = pn.widgets.TextInput(label=t("search", lang), value=self.state.q,
@@ -178,7 +177,7 @@ class DatasetList(pn.viewable.Viewer):
 
     def _refresh(self) -> None:
         chosen = {f: w.value for f, w in self._facets.items()}
-        result = self.index.search(SearchRequest.of(self.state.q, facets=chosen))
+        result = self._index.search(SearchRequest.of(self.state.q, facets=chosen))
         self._counts = result.facets
         self._update_options()
         found = result.entries

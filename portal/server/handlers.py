@@ -4,8 +4,8 @@
 event loop, cached in memory (bounded in bytes, keyed on the data version); every failure
 goes through :func:`error_response` (a :class:`PortalError` answers with its status and
 public message; anything else is a 500 with a generic message and the traceback in the
-log). ``/api/datasets`` lists the catalog as JSON; ``/health`` reports the
-catalog size. :class:`FrameAncestorsTransform` adds
+log). ``/api/datasets`` (search) and ``/api/datasets/ID/citation`` live in
+:mod:`portal.server.api`; ``/health`` reports the catalog size. :class:`FrameAncestorsTransform` adds
 ``Content-Security-Policy: frame-ancestors`` to every response.
 """
 
@@ -83,28 +83,6 @@ def error_response(handler: tornado.web.RequestHandler, exc: BaseException) -> N
     handler.finish(public_message(exc) + "\n")
 
 
-class DatasetsHandler(tornado.web.RequestHandler):
-    """GET /api/datasets — every dataset with its id, metadata and quicklook URLs."""
-
-    def get(self) -> None:
-        from portal.quicklooks import entry_kinds
-        from portal.server.context import catalog
-
-        base = f"{self.request.protocol}://{self.request.host}"
-        items = []
-        for entry in catalog():
-            ident = urllib.parse.quote(entry.id)
-            items.append({
-                "id": entry.id, "source": entry.source, "metadata": entry.metadata(),
-                "quicklooks": {k: f"{base}/quicklook/{ident}/{k}.png"
-                               for k in entry_kinds(entry)},
-                "page": f"{base}/?dataset={ident}",
-                "embed": f"{base}/embed?dataset={ident}",
-            })
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({"count": len(items), "datasets": items}, default=str))
-
-
 class HealthHandler(tornado.web.RequestHandler):
     """GET /health — 200 with the number of datasets."""
 
@@ -129,12 +107,14 @@ class FrameAncestorsTransform(tornado.web.OutputTransform):
 def routes() -> list[tuple]:
     """Tornado routes to serve beside the Panel apps (the allow-listed components
     route first: it shadows Panel's, which imports any module named in the URL)."""
+    from portal.server.api import CitationHandler, DatasetsHandler
     from portal.server.security import component_route
 
     return [
         component_route(),
         (r"/quicklook/([^/]+)/(map|profile|timeseries)\.png", QuicklookPNGHandler),
         (r"/api/datasets/?", DatasetsHandler),
+        (r"/api/datasets/([^/]+)/citation/?", CitationHandler),
         (r"/health/?", HealthHandler),
     ]
 

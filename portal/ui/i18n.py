@@ -37,6 +37,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "license": {"en": "Licence", "fr": "Licence"},
     "doi": {"en": "DOI", "fr": "DOI"},
     "citation": {"en": "How to cite", "fr": "Comment citer"},
+    "cite_text": {"en": "Citation as text", "fr": "Citation en texte"},
     "time_coverage": {"en": "Time coverage", "fr": "Couverture temporelle"},
     "vertical_coverage": {"en": "Vertical coverage", "fr": "Couverture verticale"},
     "extent": {"en": "Extent", "fr": "Emprise"},

@@ -1,4 +1,4 @@
-"""The JSON API of the catalogue: dataset search and citations.
+"""The catalogue's HTTP API: dataset search, citations and downloads.
 
 ``GET /api/datasets?q=TEXT&bbox=W,S,E,N&time=START/END&FACET=VALUE…&limit=N&offset=N``
 answers ``{"count", "datasets": [...], "facets": {name: {value: count}}}`` from the
@@ -10,7 +10,8 @@ matches, ``datasets`` the matches in catalog order (a page of them with ``limit`
 parameters every dataset is listed. A box or time range that matches nothing gives an
 empty list; a malformed or unknown parameter is a 400 (:class:`BadParameter`).
 ``GET /api/datasets/ID/citation?format=text|bibtex&lang=en|fr`` answers the dataset's
-recommended citation. URLs start with the settings' public base URL when one is
+recommended citation; ``GET /download/ID.csv|nc`` with the quicklook parameters answers the
+selection as a file (:mod:`portal.downloads`; over the size limits a 413). URLs start with the settings' public base URL when one is
 configured (``Settings.public_url``), else they are relative: never taken from the
 request's ``Host`` header.
 """
@@ -138,3 +139,40 @@ class CitationHandler(tornado.web.RequestHandler):
             return error_response(self, exc)
         self.set_header("Content-Type", f"{mime}; charset=utf-8")
         self.finish(body)
+
+
+class DownloadHandler(tornado.web.RequestHandler):
+    """GET /download/ID.csv|nc?var=&time=&depth=&bbox=&qc= — the selection as a file: CSV
+    streamed in chunks, NetCDF written whole; over the size limits a 413 before reading."""
+
+    async def get(self, dataset_id: str, form: str) -> None:
+        import asyncio
+
+        from portal.downloads import FORMATS, csv_chunks, netcdf_bytes, prepare
+        from portal.query import parse_query
+        from portal.server.context import catalog
+        from portal.server.handlers import error_response  # handlers' routes() import us
+
+        try:
+            entry = catalog()[urllib.parse.unquote(dataset_id)]
+            query = parse_query(self.request.arguments).selection
+            selection = await asyncio.to_thread(prepare, entry, query)
+            if form == "nc":
+                body = await asyncio.to_thread(netcdf_bytes, selection)
+            chunks = csv_chunks(selection) if form == "csv" else iter(())
+            first = await asyncio.to_thread(next, chunks, "")
+        except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
+            return error_response(self, exc)
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in entry.id)
+        self.set_header("Content-Type", FORMATS[form])
+        self.set_header("Content-Disposition", f'attachment; filename="{name}.{form}"')
+        self.set_header("X-Selection-Size", str(selection.size))
+        self.set_header("Cache-Control", "no-store")
+        if form == "nc":
+            self.finish(body)
+            return
+        self.write(first)
+        while chunk := await asyncio.to_thread(next, chunks, ""):  # rows stream as computed
+            self.write(chunk)
+            await self.flush()
+        self.finish()

@@ -4,9 +4,10 @@
 event loop, cached in memory (bounded in bytes, keyed on the data version); every failure
 goes through :func:`error_response` (a :class:`PortalError` answers with its status and
 public message; anything else is a 500 with a generic message and the traceback in the
-log). ``/api/datasets`` (search) and ``/api/datasets/ID/citation`` live in
-:mod:`portal.server.api`; ``/health`` reports the catalog size. :class:`FrameAncestorsTransform` adds
-``Content-Security-Policy: frame-ancestors`` to every response.
+log). ``/api/datasets`` (search), ``/api/datasets/ID/citation`` and the downloads
+``/download/ID.csv|nc`` live in :mod:`portal.server.api`; ``/health`` reports the
+catalog size. :class:`FrameAncestorsTransform` adds ``Content-Security-Policy:
+frame-ancestors`` to every response.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class FrameAncestorsTransform(tornado.web.OutputTransform):
 def routes() -> list[tuple]:
     """Tornado routes to serve beside the Panel apps (the allow-listed components
     route first: it shadows Panel's, which imports any module named in the URL)."""
-    from portal.server.api import CitationHandler, DatasetsHandler
+    from portal.server.api import CitationHandler, DatasetsHandler, DownloadHandler
     from portal.server.security import component_route
 
     return [
@@ -115,6 +116,7 @@ def routes() -> list[tuple]:
         (r"/quicklook/([^/]+)/(map|profile|timeseries)\.png", QuicklookPNGHandler),
         (r"/api/datasets/?", DatasetsHandler),
         (r"/api/datasets/([^/]+)/citation/?", CitationHandler),
+        (r"/download/([^/]+)\.(csv|nc)", DownloadHandler),
         (r"/health/?", HealthHandler),
     ]
 

@@ -112,3 +112,30 @@ def test_http_citation(served_portal):
     assert b"Small grid." in body and b"Accessed" in body
     assert http_get(port, "/api/datasets/grid/citation?format=ris")[0] == 400
     assert http_get(port, "/api/datasets/nope/citation")[0] == 404
+
+
+def test_http_downloads_equal_the_file(served_portal):
+    import io
+
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    port = served_portal.port
+    source = xr.open_dataset(served_portal.log.parent / "grid.nc")
+    box = source.sst.sel(latitude=slice(42, 45), longitude=slice(-6, -3))
+    status, headers, body = http_get(port, "/download/grid.csv?bbox=-6,42,-3,45")
+    assert status == 200 and headers["content-type"].startswith("text/csv")
+    assert 'filename="grid.csv"' in headers["content-disposition"]
+    frame = pd.read_csv(io.BytesIO(body), comment="#")
+    assert len(frame) == box.size == int(headers["x-selection-size"])
+    expected = box.to_dataframe().reset_index()
+    np.testing.assert_allclose(frame["sst"].to_numpy(), expected["sst"].to_numpy(), rtol=1e-15)
+    status, headers, body = http_get(port, "/download/grid.nc?bbox=-6,42,-3,45")
+    assert status == 200 and headers["content-type"] == "application/x-netcdf"
+    out = xr.open_dataset(io.BytesIO(body), engine="h5netcdf")
+    np.testing.assert_array_equal(out.sst.values, box.values)
+    assert out.attrs["source"] == "grid.nc" and out.attrs["portal_query"] == "bbox=-6,42,-3,45"
+    assert http_get(port, "/download/grid.csv?bbox=1,2,3")[0] == 400
+    assert http_get(port, "/download/nope.csv")[0] == 404
+    assert http_get(port, "/download/grid.csv?bbox=100,0,101,1")[0] == 404  # nothing there

@@ -16,6 +16,7 @@ import sys
 
 from portal.errors import BadParameter, PortalError
 from portal.query import COLOR_BY, QC_PRESETS, QUICKLOOK_KINDS, Query, parse_query
+from portal.text import one_line
 
 log = logging.getLogger("portal")
 
@@ -78,7 +79,8 @@ def _add_quicklook(sub) -> None:
                    "alone means that whole day")
     p.add_argument("--depth", help="MIN/MAX depth (m) or pressure (dbar)")
     p.add_argument("--bbox", help="W,S,E,N in degrees (W > E crosses the antimeridian)")
-    p.add_argument("--qc", choices=QC_PRESETS, default="all", help="QC preset (default: all)")
+    p.add_argument("--qc", choices=QC_PRESETS, default="auto",
+                   help="QC preset (default auto: good and probably good where flags exist)")
     p.add_argument("--cmap", default="auto", help="colormap (cmocean name, default auto)")
     p.add_argument("--color-by", choices=COLOR_BY, default="auto", dest="color_by")
     p.add_argument("--width", type=int, default=900)
@@ -154,17 +156,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except PortalError as exc:
-        log.error("%s", exc)
-        print(f"error: {exc}", file=sys.stderr)
+        log.error("%s", one_line(exc))
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback with --debug
         if args.debug:
             raise
-        log.exception("unexpected error")
-        print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
-              file=sys.stderr)
+        log.debug("unexpected error", exc_info=True)  # the traceback only with --debug
+        print(one_line(f"error: unexpected {type(exc).__name__}: {exc}")
+              + " (run with --debug for details)", file=sys.stderr)
         return 2
 
 

@@ -67,6 +67,12 @@ def _order(value: Any) -> tuple[str, str]:
     return (type(value).__name__, repr(value))
 
 
+def _box(value: Any) -> tuple[float, float, float, float]:
+    """(W, S, E, N) floats from a catalog's four numbers (validated when the catalog loads)."""
+    west, south, east, north = (float(x) for x in value)
+    return west, south, east, north
+
+
 def _freeze(value: Any) -> Any:
     """A hashable copy of ``value`` that :func:`_thaw` turns back into an equal value.
 
@@ -208,7 +214,7 @@ class DatasetEntry:
             feature_type=str(meta.get("featureType") or "point"),
             platform=str(meta.get("platform_type") or ""),
             variables=variables,
-            bbox=tuple(float(x) for x in bbox) if bbox else None,
+            bbox=_box(bbox) if bbox else None,
             time_coverage=(str(tcov[0]), str(tcov[1])) if tcov else None,
             vertical_coverage=(float(vcov[0]), float(vcov[1])) if vcov else None,
             extra=_freeze({k: v for k, v in meta.items() if k not in known}),

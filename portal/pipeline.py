@@ -14,13 +14,14 @@ CLI all call it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from portal.errors import PortalError, UnsupportedQuicklook
 from portal.model import DatasetEntry, Query
 from portal.quicklooks import Style, builder, entry_kinds
 from portal.sources import is_aggregating
+from portal.text import hv_title
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -36,6 +37,8 @@ class View:
     variable: str
     feature_type: str
     kind: str
+    qc: str = "all"
+    warnings: tuple[str, ...] = ()
 
 
 def resolve_kind(entry: DatasetEntry, kind: str | None) -> str:
@@ -120,11 +123,13 @@ def _load(entry: DatasetEntry, kind: str, query: Query, version: str) -> View:
     import xarray as xr
 
     from portal.processing.subset import select_grid, select_obs
+    from portal.processing.variables import resolve_qc, view_warnings
 
     obs = _normalised(entry, kind, query, version)
     if isinstance(obs, xr.DataArray):
         field = select_grid(obs, query, dataset=entry.id)
-        return View(field, str(obs.name), "grid", kind)
+        return View(field, str(obs.name), "grid", kind, "all",
+                    tuple(view_warnings(field, str(obs.name))))
     variable = resolve_variable(entry, query.variable) or obs.attrs["main_variable"]
     if kind == "profile" and "z" not in obs.coords:
         raise UnsupportedQuicklook("no vertical coordinate (depth or pressure) in this dataset",
@@ -133,8 +138,9 @@ def _load(entry: DatasetEntry, kind: str, query: Query, version: str) -> View:
         raise UnsupportedQuicklook("no decodable time coordinate", dataset=entry.id)
     require = {"timeseries": ("time",), "profile": ("z",),
                "map": ("latitude", "longitude")}[kind]
-    data = select_obs(obs, query, variable, dataset=entry.id, require=require)
-    return View(data, variable, entry.feature_type, kind)
+    qc = resolve_qc(query.qc, obs, variable, str(dict(entry.extra).get("qc_default", "")))
+    data = select_obs(obs, replace(query, qc=qc), variable, dataset=entry.id, require=require)
+    return View(data, variable, entry.feature_type, kind, qc, tuple(view_warnings(data, variable)))
 
 
 def _cached_load(entry: DatasetEntry, kind: str, query: Query) -> View:
@@ -185,8 +191,10 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
     if len(names) > 1:
         return _stacked(entry, kind, query, style, names)
     view = load_view(entry, kind, query)
+    from portal.processing.variables import titled
+
     build = builder(view.kind)
-    title = entry.title or entry.id
+    title = hv_title(titled(entry.title or entry.id, view.qc, list(view.warnings)))
     return build(view.data, variable=view.variable, feature_type=view.feature_type,
                  title=title, style=style)
 
@@ -200,12 +208,14 @@ def _aggregated(entry: DatasetEntry, kind: str | None, query: Query, style: Styl
     from portal.sources import open_aggregator
 
     kind = resolve_kind(entry, kind)
+    if query.qc == "auto":  # aggregates are cached per preset: keep the stores' own default
+        query = replace(query, qc="all")
     scheduler = Settings.from_env().dask_scheduler  # serve --dask-scheduler ADDRESS
     handle = open_aggregator(entry).with_scheduler(scheduler)
     variable = resolve_variable(entry, query.variable) or "TEMP"
     try:
         build = pointprofile.build if kind == "profile" else pointmap.build
-        return build(handle, variable=variable, query=query, title=entry.title or entry.id,
+        return build(handle, variable=variable, query=query, title=hv_title(entry.title or entry.id),
                      style=style)
     except PortalError:
         raise

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-QC_PRESETS = ("good", "good_probably", "all")
+#: ``auto`` means "good_probably" for flagged data (unless the catalog entry sets
+#: ``qc_default``) and "all" for data without flags
+QC_PRESETS = ("auto", "good", "good_probably", "all")
 QUICKLOOK_KINDS = ("map", "profile", "timeseries")
 COLOR_BY = ("auto", "value", "time", "qc", "feature")
 # URL / CLI parameter names, in the order to_params writes them
@@ -384,7 +386,7 @@ class Query:
     time: TimeRange | None = None
     depth: DepthRange | None = None
     bbox: BBox | None = None
-    qc: str = "all"
+    qc: str = "auto"
     dataset: str | None = None
     kind: str | None = None
     color: str = "auto"
@@ -440,7 +442,7 @@ class Query:
                   "time": self.time.to_text() if self.time else None,
                   "depth": self.depth.to_text() if self.depth else None,
                   "bbox": self.bbox.to_text() if self.bbox else None,
-                  "qc": self.qc if self.qc != "all" else None,
+                  "qc": self.qc if self.qc != "auto" else None,
                   "color": self.color if self.color != "auto" else None,
                   "cmap": self.cmap if self.cmap != "auto" else None,
                   "width": None if self.width is None else str(self.width),
@@ -503,7 +505,7 @@ def parse_query(params: Mapping[str, Any]) -> Query:
         variable=_variables(params), time=_time(params),
         depth=DepthRange.parse(depth) if depth else None,
         bbox=BBox.parse(bbox) if bbox else None,
-        qc=param_value(params, "qc") or "all", dataset=param_value(params, "dataset") or None,
+        qc=param_value(params, "qc") or "auto", dataset=param_value(params, "dataset") or None,
         kind=param_value(params, "kind") or None, color=param_value(params, "color") or "auto",
         cmap=param_value(params, "cmap") or "auto",
         width=_int(params, "width"), height=_int(params, "height"))

@@ -44,3 +44,20 @@ def _reset_panel_state():
 
         pn.state.clear_caches()
         pn.state.cache.clear()
+
+
+@pytest.fixture(scope="session")
+def realfiles(tmp_path_factory):
+    """``realfiles(name)``: path of a minimal file reproducing a real-file quirk
+    (writers in ``tests/fixtures_realfiles.py``), written once per session."""
+    from tests.fixtures_realfiles import WRITERS
+
+    folder = tmp_path_factory.mktemp("realfiles")
+    made: dict[str, Path] = {}
+
+    def make(name: str) -> Path:
+        if name not in made:
+            made[name] = WRITERS[name](folder)
+        return made[name]
+
+    return make

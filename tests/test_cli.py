@@ -60,3 +60,17 @@ def test_validate_committed_catalog():
     res = run("catalog", "validate", CATALOG)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "OK" in res.stdout
+
+
+def test_unexpected_errors_print_no_traceback(monkeypatch, capsys, caplog):
+    import portal.cli as cli
+
+    def boom(args):
+        raise RuntimeError("boom \x1b[31mred\x07")
+
+    monkeypatch.setattr(cli, "cmd_demo", boom)
+    assert cli.main(["demo"]) == 2
+    err = capsys.readouterr().err
+    assert "boom red" in err and "\x1b" not in err and "\x07" not in err
+    assert "Traceback" not in err + caplog.text.replace("", "")
+    assert not [r for r in caplog.records if r.levelno >= 30 and r.exc_info]

@@ -33,7 +33,8 @@ CORE_METADATA_KEYS = (
     "variables", "bbox", "time_coverage", "vertical_coverage",
 )
 #: metadata keys the scan writes besides those (kept in DatasetEntry.extra).
-EXTRA_METADATA_KEYS = ("empty_variables", "platform_id", "project", "references", "source_format")
+EXTRA_METADATA_KEYS = ("empty_variables", "data_warnings", "qc_default", "positions", "platform_id", "project",
+                       "references", "source_format")
 METADATA_KEYS = CORE_METADATA_KEYS + EXTRA_METADATA_KEYS
 
 FEATURE_LABELS = {
@@ -78,6 +79,8 @@ def describe_dataset(ds: xr.Dataset, dataset_id: str, source: str, args: dict[st
         "time_coverage": time_coverage(ds),
         "vertical_coverage": list(vcov) if vcov else None,
         "empty_variables": empty,
+        "positions": _few_positions(ds, feature_type),
+        "data_warnings": _data_warnings(ds, variables_ok, feature_type),
     })
     if not meta.get("summary"):
         meta["summary"] = _default_summary(path, feature_type, variables_ok)
@@ -110,20 +113,63 @@ def _measured(ds: xr.Dataset) -> list[str]:
     variables that cf.is_data_variable lets through (``*_WODprofileflag``) left out."""
     from portal.processing.normalize import data_variables
 
-    return [n for n in data_variables(ds) if ds[n].size > 1 and "flag" not in n.lower()]
+    return [n for n in data_variables(ds)
+            if (ds[n].size > 1 or _is_observation(ds, n)) and "flag" not in n.lower()]
+
+
+def _is_observation(ds: xr.Dataset, name: str) -> bool:
+    """A single value that is one observation (shares the time or position axis's
+    dimension), not an instrument reference: a point file with one sample is data."""
+    from portal.processing import cf
+
+    dims = set(ds[name].dims)
+    for axis in ("time", "latitude"):
+        found = cf.find_axis(ds, axis)
+        if found is not None and dims and dims == set(ds[found].dims):
+            return True
+    return False
 
 
 def _usable_variables(ds: xr.Dataset, dataset_id: str) -> tuple[list[str], list[str]]:
     """(variables holding data, variables entirely fill); NoDataInSelection if none holds data."""
+    from portal.processing.variables import no_data_reason
+
     names = _measured(ds)
     usable = [n for n in names if _has_values(ds[n])]
     empty = [n for n in names if n not in usable]
+    if not usable and all(ds[n].size == 0 for n in names):
+        raise NoDataInSelection(no_data_reason(ds), dataset=dataset_id)
     if not usable:
         shown = ", ".join(empty[:8]) + (", ..." if len(empty) > 8 else "")
         raise NoDataInSelection(
             f"all {len(empty)} data variables are entirely _FillValue/NaN ({shown})"
-            if empty else "no measured numeric variable found", dataset=dataset_id)
+            if empty else no_data_reason(ds), dataset=dataset_id)
     return usable, empty
+
+
+def _data_warnings(ds: xr.Dataset, names: list[str], feature_type: str, most: int = 6
+                   ) -> list[str]:
+    """Implausible value ranges (first ``most`` variables) and time-axis problems."""
+    import numpy as np
+
+    from portal.processing import cf
+    from portal.processing.decode import mask_fill
+    from portal.processing.variables import SERIES_TYPES, implausible_range, time_axis_warnings
+
+    out = []
+    for name in names[:most]:
+        da = ds[name]
+        if da.size > 20_000_000 or da.dtype.kind not in "iuf":
+            continue
+        da = mask_fill(da)
+        lo, hi = (float(np.asarray(f().values)) for f in (da.min, da.max))
+        problem = implausible_range(da.attrs, lo, hi)
+        if problem:
+            out.append(f"{name}: {problem}")
+    time = cf.find_axis(ds, "time")
+    if time is not None and ds[time].size <= 20_000_000:
+        out += time_axis_warnings(np.asarray(ds[time].values), feature_type in SERIES_TYPES)
+    return out
 
 
 def _has_values(da: xr.DataArray, block: int = 2_000_000) -> bool:
@@ -178,6 +224,36 @@ def _axis_values(ds: xr.Dataset, axis: str) -> tuple[str, np.ndarray] | None:
     values = np.asarray(mask_fill(da.astype("float64")).values).ravel()
     values = values[np.isfinite(values)]
     return (name, values) if values.size else None
+
+
+def _few_positions(ds: xr.Dataset, feature_type: str, most: int = 3) -> int | None:
+    """The number of positions of a profile dataset holding ``most`` or fewer (its best
+    default view is then a profile, not dots on a map); None otherwise."""
+    if feature_type not in ("profile", "trajectoryProfile"):
+        return None
+    count = positions_count(ds, most + 1)
+    return count if count is not None and count <= most else None
+
+
+def positions_count(ds: xr.Dataset, most: int = 1000) -> int | None:
+    """Distinct (latitude, longitude) positions, to 1e-4 degree (``most`` at most)."""
+    import numpy as np
+    import xarray as xr
+
+    from portal.processing import cf
+    from portal.processing.decode import mask_fill
+
+    names = cf.find_axis(ds, "latitude"), cf.find_axis(ds, "longitude")
+    if names[0] is None or names[1] is None or any(ds[n].size > 5_000_000 for n in names):
+        return None
+    lat, lon = (mask_fill(ds[n].astype("float64")) for n in names)
+    try:
+        lat, lon = xr.broadcast(lat, lon)
+    except ValueError:
+        return None
+    pairs = np.column_stack([np.ravel(lat.values), np.ravel(lon.values)])
+    pairs = np.round(pairs[np.isfinite(pairs).all(axis=1)], 4)
+    return min(int(np.unique(pairs, axis=0).shape[0]), most) if pairs.size else None
 
 
 def bbox_of(ds: xr.Dataset) -> tuple[float, float, float, float] | None:

@@ -42,12 +42,21 @@ def list_datasets(server: str, search: str | None = None) -> list[dict[str, Any]
     """Listing rows (``Dataset ID``, ``Title``, ``griddap``/``tabledap`` links...)."""
     from portal.remote import http
     from portal.remote.erddap_urls import listing_url, search_url
+    from portal.remote.hosts import UpstreamError
 
     url = search_url(server, search) if search else listing_url(server)
     try:
         rows = _rows(http.fetch_json(url))
     except NoDataInSelection:  # ERDDAP's 404 "Your query produced no matching results"
         return []
+    except UpstreamError as exc:
+        if exc.status != 404:
+            raise
+        raise UpstreamError(f"{exc.host} has no ERDDAP dataset listing at {url} (HTTP 404)",
+                            host=exc.host, kind=exc.kind, status=404, hint=(
+                                "check the server's base URL: it ends with /erddap (e.g. "
+                                "https://erddap.ifremer.fr/erddap), without /index.html or "
+                                "/tabledap")) from exc
     return [r for r in rows if r.get("Dataset ID") and r.get("Dataset ID") != "allDatasets"]
 
 
@@ -86,8 +95,8 @@ def _coverage(info) -> tuple[list[float] | None, list[str] | None, list[float] |
     if south is None and lat is not None and lat.actual_range:
         south, north = lat.actual_range
     bbox = None
-    if None not in (west, south, east, north):
-        bbox = [west, max(south, -90.0), east, min(north, 90.0)]
+    if west is not None and east is not None and south is not None and north is not None:
+        bbox = _known_extent(west, south, east, north)
     start, end = g.get("time_coverage_start"), g.get("time_coverage_end")
     time_var = info.get(info.role("time") or "")
     if not start and time_var is not None and time_var.actual_range:
@@ -98,9 +107,35 @@ def _coverage(info) -> tuple[list[float] | None, list[str] | None, list[float] |
     return bbox, tcov, zcov
 
 
+def _known_extent(west: float, south: float, east: float, north: float) -> list[float] | None:
+    """[W, S, E, N] with each impossible bound (-999.999 fills, latitudes beyond the poles)
+    taken as unknown, i.e. the widest possible; None when nothing sensible is left."""
+    west = west if -180.0 <= west <= 360.0 else -180.0
+    east = east if -180.0 <= east <= 360.0 else 180.0
+    south = south if -90.0 <= south <= 90.0 else -90.0
+    north = north if -90.0 <= north <= 90.0 else 90.0
+    return [west, south, east, north] if south <= north else None
+
+
+def extent_warnings(info) -> list[str]:
+    """The impossible geospatial attributes a server reported (the harvest ignores them)."""
+    limits = {"geospatial_lon_min": 360, "geospatial_lon_max": 360, "geospatial_lat_min": 90,
+              "geospatial_lat_max": 90}
+    out = []
+    for key, limit in limits.items():
+        value = info.globals.get(key)
+        if isinstance(value, float) and not -limit <= value <= limit:
+            out.append(f"the server reports {key} = {value:g}, an impossible value: the extent "
+                       "is treated as unknown (fix the dataset's global attributes on the server)")
+    return out
+
+
 def _variables(info) -> list[dict[str, str]]:
     if info.protocol == "griddap":
-        names = [n for n, v in info.variables.items() if v.numeric]
+        from portal.processing.variables import rank
+
+        names = sorted((n for n, v in info.variables.items() if v.numeric),
+                       key=lambda n: rank(n, info.variables[n].attrs))
     else:
         names = info.data_variables()
     out = []
@@ -136,6 +171,7 @@ def entry_from_info(server: str, info, row: dict[str, Any] | None = None,
         "variables": _variables(info),
         "bbox": bbox, "time_coverage": tcov, "vertical_coverage": zcov,
         "project": g.get("project") or "",
+        "data_warnings": extent_warnings(info),
         "references": g.get("infoUrl") or g.get("references") or "",
         "source_format": f"ERDDAP {info.protocol} ({g.get('cdm_data_type') or 'no cdm_data_type'})",
     }

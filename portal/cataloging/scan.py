@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from portal.errors import PortalError
 from portal.model import DatasetEntry
+from portal.text import one_line
 
 if TYPE_CHECKING:
     import argparse
@@ -61,19 +62,19 @@ def scan_folder(root: str, recursive: bool = True) -> ScanResult:
         try:
             entry = describe_file(path, dataset_id)
         except PortalError as exc:
-            reason = _reason(exc)
+            reason = one_line(_reason(exc))
             level = logging.INFO if isinstance(exc, NotDataFile) else logging.WARNING
             log.log(level, "scan: skipped %s: %s", path, reason)
             result.skipped.append((path, reason))
             continue
         except Exception as exc:  # noqa: BLE001 - one odd file must not stop the scan
-            reason = f"unexpected error while reading it: {type(exc).__name__}: {exc}"
+            reason = one_line(f"unexpected error while reading it: {type(exc).__name__}: {exc}")
             log.warning("scan: skipped %s: %s", path, reason)
             log.debug("scan: traceback for %s", path, exc_info=True)
             result.skipped.append((path, reason))
             continue
         used.add(dataset_id)
-        log.info("scan: %s -> %s (%s)", rel, dataset_id, entry.feature_type)
+        log.info("scan: %s -> %s (%s)", one_line(rel), dataset_id, one_line(entry.feature_type))
         result.entries.append(entry)
     return result
 
@@ -197,9 +198,10 @@ def run_scan(args: argparse.Namespace) -> int:
         print(f"error: {exc}")
         return 2
     for entry in result.entries:
-        print(f"dataset  {entry.id}  [{entry.feature_type}]  {entry.title}")
+        print(f"dataset  {entry.id}  [{one_line(entry.feature_type)}]  {one_line(entry.title)}")
     for path, reason in result.skipped:
-        print(f"skipped  {os.path.relpath(path, os.path.abspath(args.dir))}: {reason}")
+        rel = one_line(os.path.relpath(path, os.path.abspath(args.dir)))
+        print(f"skipped  {rel}: {one_line(reason)}")
     title = f"Datasets scanned from {os.path.basename(os.path.abspath(args.dir))}"
     try:
         out = write_catalog(result.entries, args.output, title=title,

@@ -341,6 +341,25 @@ def _check_with_loader(path: str, flagged: set[str]) -> list[str]:
     return problems
 
 
+def data_warnings(path: str | os.PathLike) -> list[str]:
+    """The ``data_warnings`` the scan recorded (implausible ranges, time axes): shown by
+    ``catalog validate`` as warnings, they do not make the catalog invalid."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh)
+    except (OSError, yaml.YAMLError):
+        return []
+    entries = raw.get("entries") if isinstance(raw, dict) else None
+    out = []
+    for dataset_id, entry in (entries or {}).items():
+        meta = entry.get("metadata") if isinstance(entry, dict) else None
+        for text in (meta or {}).get("data_warnings") or []:
+            out.append(f"warning: entry {dataset_id!r}: {text}")
+    return out
+
+
 # ------------------------------------------------------------------------------------- CLI
 
 
@@ -349,6 +368,8 @@ def run_validate(args: argparse.Namespace) -> int:
     problems = validate_file(args.file)
     for problem in problems:
         print(problem)
+    for warning in data_warnings(args.file):
+        print(warning)
     if problems:
         print(f"{len(problems)} problem(s) in {args.file}")
         return 1

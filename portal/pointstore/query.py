@@ -47,6 +47,8 @@ class AggSpec:
         """(x0, y0, x1, y1) of the canvas in its own units."""
         if self.kind == "map":
             return self.bbox
+        if self.x_range is None or self.y_range is None:
+            raise ValueError("a density aggregation needs x_range and y_range")
         return (self.x_range[0], self.y_range[0], self.x_range[1], self.y_range[1])
 
     @property
@@ -224,8 +226,9 @@ def _range_filters(spec, ix, g, loaded, j, compact, sh, p, ip) -> None:
     if spec.kind == "map":
         if spec.depth is not None:
             ip[:, K.I_USE_A] = 1
+            lo, hi = spec.depth
             p[:, K.F_A_LO], p[:, K.F_A_HI] = _code_bounds(
-                *spec.depth, loaded.offset["z"][j], loaded.step["z"][j], compact)
+                lo, hi, loaded.offset["z"][j], loaded.step["z"][j], compact)
         return
     if "longitude" not in loaded.offset:  # whole globe: no box to test
         return

@@ -133,7 +133,10 @@ def is_data_variable(ds: xr.Dataset, name: str) -> bool:
         return False
     if "flag_values" in var.attrs or "flag_meanings" in var.attrs:
         return False
-    return True
+    from portal.processing.variables import is_bookkeeping, referenced_bookkeeping
+
+    referenced = referenced_bookkeeping({str(n): ds[n].attrs for n in ds.variables})
+    return not is_bookkeeping(name, var.attrs, referenced)
 
 
 def classify(ds: xr.Dataset) -> str:
@@ -158,7 +161,19 @@ def classify(ds: xr.Dataset) -> str:
         if role:
             return {"profile_id": "profile", "timeseries_id": "timeSeries",
                     "trajectory_id": "trajectory"}.get(role, "point")
-    return "point"
+    return _fixed_station(ds) or "point"
+
+
+def _fixed_station(ds: xr.Dataset) -> str | None:
+    """A fixed position with a time axis (IMOS-like moorings with an ``instrument``
+    dimension): timeSeries, or timeSeriesProfile when its sensors sit at several depths."""
+    lat, lon, time = (find_axis(ds, a) for a in ("latitude", "longitude", "time"))
+    if lat is None or lon is None or time is None or ds[time].size < 2:
+        return None
+    if ds[lat].size != 1 or ds[lon].size != 1:
+        return None
+    z = find_axis(ds, "z")
+    return "timeSeriesProfile" if z is not None and ds[z].size > 1 else "timeSeries"
 
 
 def _refine(ds: xr.Dataset, ft: str) -> str:

@@ -95,24 +95,72 @@ def _to_datetime64(values: np.ndarray, units: str, calendar: str) -> np.ndarray:
     return out
 
 
+#: attributes that declare a fill value (``FillValue`` without underscore is seen in real L3 grids).
+FILL_ATTRS = ("_FillValue", "missing_value", "FillValue", "fill_value", "_fillvalue")
+
+
+def _declared_fills(attrs: dict) -> list[float]:
+    fills = []
+    for key in FILL_ATTRS:
+        value = attrs.get(key)
+        if value is None or isinstance(value, str | bytes):
+            continue
+        fills += [float(v) for v in np.ravel(value) if np.isfinite(float(v))]
+    return fills
+
+
 def mask_fill(var: xr.DataArray) -> xr.DataArray:
-    """Mask values outside valid_min/valid_max and netCDF default fills (|x| >= 9.9e36)."""
+    """Mask declared fills (``_FillValue``, ``missing_value``, ``FillValue``...), values
+    outside valid_min/valid_max/valid_range and netCDF default fills (|x| >= 9.9e36).
+    Integer variables that declare a fill become float so that fills turn into NaN."""
+    attrs = var.attrs
+    fills = _declared_fills(attrs)
+    if var.dtype.kind in "iu" and fills:
+        var = var.astype("float64")
     if var.dtype.kind != "f":
         return var
-    attrs = var.attrs
     vmin, vmax = attrs.get("valid_min"), attrs.get("valid_max")
     vrange = attrs.get("valid_range")
     if vrange is not None and np.size(vrange) == 2:
         vmin, vmax = np.ravel(vrange)
     cond = np.abs(var) < 9.9e36
-    if vmin is not None and np.size(vmin) == 1:
+    for fill in fills:
+        cond = cond & (var != fill)
+    if vmin is not None and _is_number(vmin):
         cond = cond & (var >= float(np.ravel(vmin)[0]))
-    if vmax is not None and np.size(vmax) == 1:
+    if vmax is not None and _is_number(vmax):
         cond = cond & (var <= float(np.ravel(vmax)[0]))
     out = var.where(cond)
     out.attrs = attrs
     out.encoding = var.encoding
     return out
+
+
+def _is_number(value) -> bool:
+    return value is not None and np.size(value) == 1 and not isinstance(value, str | bytes) \
+        and np.asarray(value).dtype.kind in "iuf"
+
+
+def file_problems(ds: xr.Dataset) -> dict[str, str]:
+    """Variables a file declares in a way no reader can use, each with what to fix."""
+    problems = {}
+    for name in ds.variables:
+        var = ds[name]
+        if len(set(var.dims)) != len(var.dims):
+            dims = ", ".join(map(str, var.dims))
+            problems[str(name)] = (
+                f"variable {name!r} is declared {name}({dims}): the same dimension twice. "
+                "The file's writer must give it distinct dimensions (or one, for a series)")
+            continue
+        for key in ("scale_factor", "add_offset"):
+            value = var.encoding.get(key, var.attrs.get(key))
+            if isinstance(value, str | bytes):
+                text = value.decode() if isinstance(value, bytes) else value
+                problems[str(name)] = (
+                    f"variable {name!r} has its {key} stored as text ({text!r}) instead of a "
+                    f"number: rewrite the attribute as a float (e.g. ncatted -a "
+                    f"{key},{name},o,f,{text.strip() or 1} FILE)")
+    return problems
 
 
 def decode_times(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:
@@ -152,11 +200,29 @@ def decode_times(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:
     return out
 
 
+def drop_unusable(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:
+    """``ds`` without the variables :func:`file_problems` finds, their problems kept in
+    the ``file_problems`` attribute (one line each)."""
+    problems = file_problems(ds)
+    if not problems:
+        return ds
+    for text in problems.values():
+        log.warning("%s: %s", dataset, text)
+    ds = ds.drop_vars(list(problems))
+    ds.attrs["file_problems"] = "\n".join(problems.values())
+    return ds
+
+
 def decode_dataset(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:
     """Robust CF decoding of a dataset opened with ``decode_times=False``: times decoded
-    (see :func:`decode_times`) and fills masked in every float variable but dimensions."""
-    ds = decode_times(ds, dataset)
+    (see :func:`decode_times`), fills masked in every numeric variable but dimensions, and
+    unusable variables (see :func:`file_problems`) dropped, their problem kept in the
+    ``file_problems`` attribute (one line each) so that messages can say what is wrong."""
+    ds = decode_times(drop_unusable(ds, dataset), dataset)
     for name in list(ds.variables):
-        if ds[name].dtype.kind == "f" and name not in ds.dims:
+        kind = ds[name].dtype.kind
+        if name in ds.dims or kind not in "iuf":
+            continue
+        if kind == "f" or _declared_fills(ds[name].attrs):
             ds[name] = mask_fill(ds[name])
     return ds

@@ -27,10 +27,6 @@ from portal.processing import cf
 from portal.processing.qc import qc_scheme, qc_to_int
 
 AXES = ("time", "latitude", "longitude", "z")
-_PREFERRED = (
-    "sea_water_temperature", "sea_water_potential_temperature", "sea_surface_temperature",
-    "sea_water_practical_salinity", "sea_water_salinity",
-)
 
 
 def data_variables(ds: xr.Dataset) -> list[str]:
@@ -41,13 +37,9 @@ def data_variables(ds: xr.Dataset) -> list[str]:
         params = argo_parameters(ds)
         names = [p for p in params if p in ds.variables and p != "PRES"] or names
 
-    def rank(name: str) -> tuple[int, int, int]:
-        std = str(ds[name].attrs.get("standard_name", ""))
-        pref = _PREFERRED.index(std) if std in _PREFERRED else len(_PREFERRED)
-        temp = 0 if name.lower().startswith(("temp", "sst", "analysed_sst")) else 1
-        return (pref, temp, -int(ds[name].size > 1))
+    from portal.processing.variables import rank
 
-    return sorted(names, key=rank)
+    return sorted(names, key=lambda n: rank(n, ds[n].attrs, ds[n].size))
 
 
 def is_argo(ds: xr.Dataset) -> bool:
@@ -85,13 +77,21 @@ def to_observations(ds: xr.Dataset, variable: str | None = None, dataset: str = 
         )
     names = data_variables(ds)
     if not names:
-        raise NoDataInSelection("no measured numeric variable found", dataset=dataset)
+        from portal.processing.variables import no_data_reason
+
+        raise NoDataInSelection(no_data_reason(ds), dataset=dataset)
     var = variable or names[0]
     if var not in ds.variables:
+        problem = [p for p in str(ds.attrs.get("file_problems", "")).splitlines()
+                   if f"{var!r}" in p]
         raise UnsupportedQuicklook(
-            f"variable {var!r} not in dataset", dataset=dataset,
+            problem[0] if problem else f"variable {var!r} not in dataset", dataset=dataset,
             hint=f"choose one of: {', '.join(names[:12])}",
         )
+    if ds[var].size == 0:
+        from portal.processing.variables import no_data_reason
+
+        raise NoDataInSelection(no_data_reason(ds), dataset=dataset)
     if is_argo(ds) and "N_PROF" in ds[var].dims:
         out = _argo_profiles(ds, names)
     else:

@@ -14,7 +14,15 @@ import pandas as pd
 import xarray as xr
 
 from portal.quicklooks import Style
-from portal.quicklooks.style import axis_label, fit_title, land_layer, resolve_cmap
+from portal.quicklooks.style import (
+    TIME_LABEL,
+    axis_label,
+    fit_title,
+    land_layer,
+    resolve_cmap,
+    time_colorbar_opts,
+    time_colour_values,
+)
 
 RASTERIZE_ABOVE = 20_000
 PER_FEATURE = ("profile", "trajectoryProfile", "timeSeries", "timeSeriesProfile")
@@ -49,18 +57,6 @@ def _extent(lon: np.ndarray, lat: np.ndarray) -> tuple[tuple[float, float], tupl
     return ((west - pad, east + pad), (max(south - pad, -90.0), min(north + pad, 90.0)))
 
 
-def _decimal_year(times: np.ndarray) -> np.ndarray:
-    """datetime64 values as decimal years (NaN for NaT), vectorised."""
-    t = np.asarray(times, dtype="datetime64[ns]")
-    year = t.astype("datetime64[Y]")
-    start = year.astype("datetime64[ns]")
-    length = ((year + 1).astype("datetime64[ns]") - start).astype("float64")
-    frac = (t - start).astype("float64") / length
-    out = year.astype("float64") + 1970.0 + frac
-    out[np.isnat(t)] = np.nan
-    return out
-
-
 def _per_feature(obs: xr.Dataset, variable: str) -> pd.DataFrame:
     df = obs.reset_coords().to_dataframe()
     if "z" in df:
@@ -78,7 +74,7 @@ def _points_frame(obs: xr.Dataset, variable: str, feature_type: str) -> pd.DataF
     df["longitude"], central = wrap_longitudes(df["longitude"].values.astype("float64"))
     df.attrs["central_longitude"] = central
     if "time" in df and df["time"].notna().any():
-        df["year"] = _decimal_year(df["time"].values)
+        df["year"] = time_colour_values(df["time"].values)
     return df
 
 
@@ -102,7 +98,7 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
     df = _points_frame(obs, variable, feature_type)
     color = _color_column(df, variable, feature_type, style)
     attrs = obs[variable].attrs
-    labels = {variable: axis_label(attrs, variable), "year": "Time [year]",
+    labels = {variable: axis_label(attrs, variable), "year": TIME_LABEL,
               "feature": "Feature (cycle/profile)", f"{variable}_qc": "QC flag"}
     cmap = resolve_cmap(style.cmap if color == variable else "auto" if color != "year"
                         else "thermal" if style.cmap == "auto" else style.cmap,
@@ -128,6 +124,10 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
                               tools=["hover"], backend="bokeh")
         element = element.opts(color=color, cmap=cmap, colorbar=True, s=28, edgecolor="#333333",
                                linewidth=0.3, backend="matplotlib")
+    if color == "year":  # dates on the colour bar, whatever the span
+        bokeh_opts, mpl_opts = time_colorbar_opts(df["year"].values)
+        element = element.opts(backend="bokeh", **bokeh_opts).opts(backend="matplotlib",
+                                                                   **mpl_opts)
     extent = _extent(df["longitude"].values, df["latitude"].values)
     return element, extent, len(df), df.attrs.get("central_longitude", 0.0)
 

@@ -12,8 +12,14 @@ import xarray as xr
 
 from portal.processing.qc import FLAG_COLORS, flag_label
 from portal.quicklooks import Style
-from portal.quicklooks.map import _decimal_year
-from portal.quicklooks.style import axis_label, fit_title, resolve_cmap
+from portal.quicklooks.style import (
+    TIME_LABEL,
+    axis_label,
+    fit_title,
+    resolve_cmap,
+    time_colorbar_opts,
+    time_colour_values,
+)
 
 
 def _paths(obs: xr.Dataset, variable: str, color: str) -> list[np.ndarray]:
@@ -26,7 +32,7 @@ def _paths(obs: xr.Dataset, variable: str, color: str) -> list[np.ndarray]:
         times = times[order] if times is not None else None
     starts = np.concatenate([[0], np.flatnonzero(np.diff(feature)) + 1])
     has_time = color == "time" and times is not None and not np.isnat(times).all()
-    cvalues = (_decimal_year(times[starts]) if has_time and times is not None
+    cvalues = (time_colour_values(times[starts]) if has_time and times is not None
                else feature[starts].astype("float64"))
     bounds = np.append(starts[1:], feature.size)
     return [np.column_stack([values[a:b], z[a:b], np.full(b - a, c)])
@@ -65,7 +71,7 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     else:
         if color == "time" and "time" not in obs.coords:
             color = "feature"
-        clabel = "Time [year]" if color == "time" else "Cycle / profile"
+        clabel = TIME_LABEL if color == "time" else "Cycle / profile"
         paths = _paths(obs, variable, color)
         cmap = resolve_cmap("viridis" if style.cmap == "auto" else style.cmap)
         element = hv.Contours(paths, kdims=[xlabel, ylabel],
@@ -74,6 +80,10 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
                                tools=["hover"], backend="bokeh")
         element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1, linewidth=1.2,
                                backend="matplotlib")
+        if color == "time" and n_profiles > 1:
+            bokeh_opts, mpl_opts = time_colorbar_opts(np.concatenate([p[:1, 2] for p in paths]))
+            element = element.opts(backend="bokeh", **bokeh_opts).opts(backend="matplotlib",
+                                                                       **mpl_opts)
     full = f"{title} — {n_profiles:,} profile{'s' if n_profiles != 1 else ''}, {obs.sizes['obs']:,} samples"
     element = element.opts(title=fit_title(full, style.width), invert_yaxis=True, responsive=True,
                            height=style.height, show_grid=True, backend="bokeh")

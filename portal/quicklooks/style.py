@@ -84,10 +84,12 @@ def resolve_cmap(choice: str | None, standard_name: str = "", name: str = "") ->
 
 
 def axis_label(attrs: dict, fallback: str) -> str:
-    """'Long name [units]' from CF attributes."""
-    text = str(attrs.get("long_name") or attrs.get("standard_name") or fallback)
+    """'Long name [units]' from CF attributes, on one line without control characters."""
+    from portal.text import one_line
+
+    text = one_line(attrs.get("long_name") or attrs.get("standard_name") or fallback)
     text = text.replace("_", " ").strip() or fallback
-    units = str(attrs.get("units", "")).strip()
+    units = one_line(attrs.get("units", ""))
     if units and units not in ("1", "none"):
         return f"{text} [{units}]"
     return text
@@ -101,7 +103,7 @@ def land_geometries() -> tuple:
     if not LAND_FILE.exists():
         return ()
     data = json.loads(LAND_FILE.read_text())
-    geoms = []
+    geoms: list = []
     for feature in data.get("features", []):
         geom = shape(feature["geometry"])
         geoms.extend(getattr(geom, "geoms", [geom]))
@@ -183,3 +185,45 @@ def land_layer(interactive: bool = False, extent=None):
     return land.opts(color="#d9d4c7", line_color="#4a4a4a", line_width=0.6, backend="bokeh").opts(
         color="#d9d4c7", facecolor="#d9d4c7", edgecolor="#4a4a4a", linewidth=0.5,
         backend="matplotlib")
+
+
+TIME_LABEL = "Time (UTC)"
+
+
+def time_colour_values(times) -> np.ndarray:
+    """datetime64 values as float milliseconds since 1970 (NaN for NaT), for colour scales."""
+    t = np.asarray(times, dtype="datetime64[ms]")
+    out = t.astype("int64").astype("float64")
+    out[np.isnat(t)] = np.nan
+    return out
+
+
+def _date_format(span_days: float) -> str:
+    if span_days > 3 * 365:
+        return "%Y"
+    if span_days > 60:
+        return "%Y-%m"
+    if span_days > 2:
+        return "%Y-%m-%d"
+    return "%Y-%m-%d %H:%M"
+
+
+def time_colorbar_opts(values: np.ndarray) -> tuple[dict, dict]:
+    """(Bokeh, Matplotlib) options so a colour bar over times prints dates, never decimal
+    years or offsets; a single instant or a span under an hour is widened to a day."""
+    import matplotlib.ticker as mticker
+    import pandas as pd
+    from bokeh.models import DatetimeTickFormatter
+
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if hi - lo < 3_600_000:
+        lo, hi = lo - 43_200_000, hi + 43_200_000
+    fmt = _date_format((hi - lo) / 86_400_000)
+
+    def label(x, _pos=None) -> str:
+        return pd.Timestamp(int(x), unit="ms").strftime(fmt) if np.isfinite(x) else ""
+
+    bokeh = {"clim": (lo, hi), "cformatter": DatetimeTickFormatter(
+        hours=fmt, days=fmt, months=fmt, years=fmt)}
+    return bokeh, {"clim": (lo, hi), "cformatter": mticker.FuncFormatter(label)}

@@ -70,10 +70,95 @@ def _curve(t, y, flags, n_visible, total, variable, ylabel, style: Style, title:
     return overlay
 
 
-def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, style: Style):
-    """Decimated, zoom-resampled time series of ``variable``."""
+MAX_LINES = 8
+MIN_SPREAD = 5.0  # m or dbar
+
+
+def depth_levels(obs: xr.Dataset) -> np.ndarray | None:
+    """Distinct vertical levels (0.1 m/dbar) when the series spans several, else None.
+
+    A sensor whose depth wobbles around one level (a mooring's knock-down, a tide
+    gauge's pressure) spans less than ``MIN_SPREAD`` and stays one line."""
+    if "z" not in obs.coords or obs.sizes["obs"] < 2:
+        return None
+    z = np.asarray(obs.z.values, dtype="float64")
+    z = z[np.isfinite(z)]
+    if not z.size or z.max() - z.min() < max(MIN_SPREAD, 0.05 * abs(float(np.median(z)))):
+        return None
+    levels = np.unique(np.round(z, 1))
+    return levels if levels.size > 1 else None
+
+
+def _per_level(obs, variable, levels, ylabel, style: Style, title: str):
+    """One decimated line per depth level (the depth selector picks the levels)."""
     import holoviews as hv
 
+    z = np.round(np.asarray(obs.z.values, dtype="float64"), 1)
+    unit = str(obs.z.attrs.get("units", "m"))
+    n_out = max(style.width * POINTS_PER_PIXEL // levels.size, 100)
+    curves = []
+    for level in levels:
+        part = obs.isel(obs=np.flatnonzero(z == level))
+        t, y, _ = _series(part, variable)
+        idx = decimate_indices(t, y, n_out, is_regular(t))
+        curves.append(hv.Curve((t[idx], y[idx]), hv.Dimension("time", label="Time (UTC)"),
+                               ylabel, label=f"{level:g} {unit}"))
+    head = (f"{title} — {obs.sizes['obs']:,} samples at {levels.size} depth levels "
+            "(one line each; narrow the depth range to pick levels)")
+    overlay = hv.Overlay(curves)
+    overlay = overlay.opts(title=fit_title(head, style.width), responsive=True,
+                           height=style.height, show_grid=True, legend_position="right",
+                           backend="bokeh")
+    return overlay.opts(title=head, show_grid=True, legend_position="right",
+                        aspect=style.width / style.height * 0.9, backend="matplotlib")
+
+
+def _section(obs, variable, ylabel, style: Style, title: str):
+    """Time–depth section: each sample at (time, depth) coloured by its value."""
+    import holoviews as hv
+    from holoviews.operation.datashader import rasterize
+
+    from portal.quicklooks.style import resolve_cmap
+
+    zlabel = "Pressure [dbar]" if str(obs.z.attrs.get("units", "")).lower() in (
+        "dbar", "decibar") else f"Depth [{obs.z.attrs.get('units', 'm')}]"
+    frame = pd.DataFrame({"time": obs.time.values, "z": obs.z.values,
+                          variable: obs[variable].values.astype("float64")})
+    cmap = resolve_cmap(style.cmap, str(obs[variable].attrs.get("standard_name", "")), variable)
+    points = hv.Points(frame, [hv.Dimension("time", label="Time (UTC)"),
+                               hv.Dimension("z", label=zlabel)], [ylabel])
+    head = f"{title} — time–depth section, {len(frame):,} samples"
+    if len(frame) > 20_000:
+        element = rasterize(points, aggregator=_mean(variable), width=style.width,
+                            height=style.height, dynamic=style.interactive)
+    else:
+        element = points.opts(color=variable, size=4, backend="bokeh").opts(
+            color=variable, s=6, backend="matplotlib")
+    element = element.opts(cmap=cmap, colorbar=True, invert_yaxis=True, responsive=True,
+                           height=style.height, title=fit_title(head, style.width),
+                           backend="bokeh")
+    return element.opts(cmap=cmap, colorbar=True, invert_yaxis=True, title=head,
+                        aspect=style.width / style.height * 0.9, backend="matplotlib")
+
+
+def _mean(column: str):
+    import datashader as ds
+
+    return ds.mean(column)
+
+
+def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, style: Style):
+    """Decimated, zoom-resampled time series of ``variable``; series over several depths
+    become one line per level (few levels) or a time–depth section (many), never one
+    saw-tooth line through every depth."""
+    import holoviews as hv
+
+    levels = depth_levels(obs)
+    if levels is not None:
+        ylabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable))
+        if levels.size <= MAX_LINES:
+            return _per_level(obs, variable, levels, ylabel, style, title)
+        return _section(obs, variable, ylabel, style, title)
     t, y, flags = _series(obs, variable)
     ylabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable))
     n_out = max(style.width * POINTS_PER_PIXEL, 200)

@@ -22,6 +22,8 @@ _ITEMSIZE = {"double": 8, "long": 8, "ulong": 8, "float": 4, "int": 4, "uint": 4
              "ushort": 2, "byte": 1, "ubyte": 1, "char": 1, "String": 1}
 _Z_NAMES = ("depth", "altitude", "pres", "pressure", "z", "lev", "level", "deph")
 _Z_STD = ("depth", "altitude", "sea_water_pressure", "height")
+_ARGO_PARAMETER = re.compile(r"^(temp|psal|pres|doxy|chla|bbp\d+|cdom|nitrate|ph_in_situ_total|"
+                             r"cndc|down_irradiance\d+|downwelling_par)(_adjusted)?$", re.I)
 _NOT_DATA = re.compile(r"_qc($|_)|_flag|_error$|^rowsize$|^filenumber$", re.I)
 
 
@@ -106,17 +108,24 @@ class ERDDAPInfo:
         return None
 
     def data_variables(self) -> list[str]:
-        """Measured numeric variables: no axes, times, QC flags, errors, ids or unitless codes."""
+        """Measured numeric variables, core EOVs first (never the server's alphabetical
+        order): no axes, times, QC flags, errors, ids or counters. Real datasets publish
+        measurements with only a ``long_name`` or ``ioos_category``: those count too."""
+        from portal.processing.variables import is_bookkeeping, rank
+
         roles = {self.role(r) for r in ("time", "latitude", "longitude", "z")}
         out = []
         for name, var in self.variables.items():
             units, std = var.text("units"), var.text("standard_name")
             if name in roles or not var.numeric or _NOT_DATA.search(name) or "since" in units:
                 continue
-            if var.text("cf_role") or std in _Z_STD or not (units or std):
+            if var.text("cf_role") or std in _Z_STD or is_bookkeeping(name, var.attrs):
+                continue
+            if not (units or std or var.text("long_name") or var.text("ioos_category")
+                    or _ARGO_PARAMETER.match(name)):
                 continue
             out.append(name)
-        return out
+        return sorted(out, key=lambda n: rank(n, self.variables[n].attrs))
 
     def qc_for(self, name: str) -> str | None:
         for candidate in (f"{name}_qc", f"{name}_QC", f"{name.upper()}_QC"):

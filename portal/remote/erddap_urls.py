@@ -161,7 +161,8 @@ def version_url(server: str) -> str:
 def _lon(value: float, info: ERDDAPInfo) -> float:
     """Longitude in the dataset's convention (0..360 when its range goes past 180)."""
     name = info.role("longitude")
-    rng = info.get(name).actual_range if name else None
+    var = info.get(name) if name else None
+    rng = var.actual_range if var else None
     return value % 360.0 if rng and rng[1] > 180.0 else value
 
 
@@ -215,8 +216,7 @@ def _axis_bounds(info: ERDDAPInfo, axis: str, role: str | None, time, bbox, dept
     lo = hi = None
     if role == "time" and time is not None:
         lo, hi = time_bounds(time)
-    elif role in ("latitude", "longitude") and bbox is not None:
-        box = as_bbox(bbox)
+    elif role in ("latitude", "longitude") and (box := as_bbox(bbox)) is not None:
         lo, hi = ((box.south, box.north) if role == "latitude"
                   else (_lon(box.west, info), _lon(box.east, info)))
         if role == "longitude" and lo > hi:
@@ -267,9 +267,9 @@ def _axis_constraint(info: ERDDAPInfo, axis: str, bounds, step: int) -> str:
     """``[(start):step:(stop)]`` in value form, or ``[0:step:last]`` without a known range."""
     var = info.axes[axis]
     rng = var.actual_range
-    if bounds is None and rng is None:
-        return f"[0:{step}:last]"
     if bounds is None:
+        if rng is None:
+            return f"[0:{step}:last]"
         role = "time" if info.role("time") == axis else None
         first, last = (_axis_text(v, role) for v in rng)
         bounds = (last, first) if (var.spacing or 1.0) < 0 else (first, last)

@@ -7,7 +7,8 @@ rules: connect and read timeouts plus a whole-response deadline; at most
 them (:mod:`portal.remote.hosts`); 429 and 503 retried with back-off honouring
 ``Retry-After``; a disk cache with a time-to-live (:mod:`portal.remote.cache`), so a
 repeated quicklook costs no upstream request; a User-Agent naming the portal and
-its contact. Failures become :class:`~portal.remote.hosts.UpstreamError` (a
+its contact. Redirects are followed only on the URL's own host name (a redirect to
+another host is refused with both names). Failures become :class:`~portal.remote.hosts.UpstreamError` (a
 ``SourceUnavailable`` naming the server) with the server's own message, and
 ERDDAP's "no matching results" becomes :class:`~portal.errors.NoDataInSelection`.
 """
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 _CHUNK = 1 << 16
 _ERROR_BODY_MAX = 1 << 16
 _RETRY_STATUS = (429, 503)
+MAX_REDIRECTS = 5
 _LOCAL = threading.local()
 __all__ = ["Response", "UpstreamError", "download", "fetch", "fetch_json", "host_of",
            "server_status", "reset"]
@@ -79,7 +81,7 @@ def _session(cfg: RemoteConfig):
         session.mount("https://", adapter)
         _LOCAL.session = session
     session.headers["User-Agent"] = cfg.user_agent
-    session.max_redirects = 5
+    session.max_redirects = MAX_REDIRECTS
     return session
 
 
@@ -140,13 +142,40 @@ def _read_body(resp, sink: Callable[[bytes], None], deadline: float, limit: int,
     return total
 
 
+def _get_same_host(url: str, cfg: RemoteConfig, host: str):
+    """GET following at most ``MAX_REDIRECTS`` redirects, all on the URL's own host name.
+
+    The URL in the catalog (or typed by the operator) is trusted; a redirect elsewhere
+    (an internal service, another site) is not followed: UpstreamError naming both.
+    An http -> https move on the same host is followed.
+    """
+    from urllib.parse import urljoin
+
+    session = _session(cfg)
+    for _ in range(MAX_REDIRECTS + 1):
+        resp = session.get(url, timeout=cfg.timeout, stream=True, allow_redirects=False)
+        if not resp.is_redirect:
+            return resp
+        target = urljoin(url, resp.headers.get("Location", ""))
+        resp.close()
+        if urlsplit(target).scheme not in ("http", "https") or (
+                (urlsplit(target).hostname or "") != (urlsplit(url).hostname or "")):
+            other = urlsplit(target).netloc.rsplit("@", 1)[-1].lower() or target[:80]
+            raise UpstreamError(f"{host} redirected the request to another host, {other}: "
+                                "refused", host=host, kind="invalid", status=resp.status_code,
+                                hint=f"use a URL on {other} directly if that server is trusted")
+        url = target
+    raise UpstreamError(f"{host} redirected more than {MAX_REDIRECTS} times", host=host,
+                        kind="invalid")
+
+
 def _attempt(url: str, cfg: RemoteConfig, host: str, sink: Callable[[bytes], None]):
     """One GET. Returns (status, content type, headers, error body or b'')."""
     import requests
 
     deadline = time.monotonic() + cfg.total_timeout
     try:
-        resp = _session(cfg).get(url, timeout=cfg.timeout, stream=True)
+        resp = _get_same_host(url, cfg, host)
     except requests.exceptions.RequestException as exc:
         raise _connection_error(exc, host, cfg) from exc
     with resp:

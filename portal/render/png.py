@@ -41,6 +41,34 @@ def _title_on_figure(fig, width: int) -> None:
         fig.suptitle("\n".join(lines), fontsize=10, y=0.985, va="top")
 
 
+def _texts(fig):
+    from matplotlib.text import Text
+
+    return [text for text in fig.findobj(Text) if text.get_text()]
+
+
+def save_plain(fig, buf, **kwargs) -> None:
+    """``fig.savefig`` with metadata text shown as typed: control characters dropped,
+    and if Matplotlib cannot parse some ``$…$`` as TeX (units like ``$\\frac$``) every
+    ``$`` is escaped and the figure saved again, instead of the whole PNG failing."""
+    from portal.text import clean_text, mpl_text
+
+    for text in _texts(fig):
+        if clean_text(text.get_text()) != text.get_text():
+            text.set_text(clean_text(text.get_text()))
+    try:
+        fig.savefig(buf, **kwargs)
+    except ValueError:  # Matplotlib's mathtext parse errors
+        maths = [text for text in _texts(fig) if "$" in text.get_text()]
+        if not maths:
+            raise
+        for text in maths:
+            text.set_text(mpl_text(text.get_text()))
+        buf.seek(0)
+        buf.truncate()
+        fig.savefig(buf, **kwargs)
+
+
 def render_png(element, width: int = 800, height: int = 500) -> bytes:
     """PNG bytes of ``element`` at about ``width`` x ``height`` pixels."""
     import holoviews as hv
@@ -58,7 +86,7 @@ def render_png(element, width: int = 800, height: int = 500) -> bytes:
             fig = hv.renderer("matplotlib").get_plot(element).state
             fig.set_size_inches(width / DPI, height / DPI)
             _title_on_figure(fig, width)
-            fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+            save_plain(fig, buf, format="png", dpi=DPI, facecolor="white")
         finally:
             release(fig)
     return buf.getvalue()

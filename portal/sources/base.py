@@ -58,6 +58,16 @@ def kinds_for(feature_type: str) -> tuple[str, ...]:
     return KINDS_BY_FEATURE.get(feature_type, ("map",))
 
 
+def _few_positions(entry: DatasetEntry, most: int = 3) -> bool:
+    """True when the entry's data sit at ``most`` positions or fewer (the scan's count, or a
+    bbox reduced to a point)."""
+    positions = dict(entry.extra).get("positions")
+    if isinstance(positions, int):
+        return positions <= most
+    bbox = entry.bbox
+    return bbox is not None and bbox[0] == bbox[2] and bbox[1] == bbox[3]
+
+
 @dataclass(frozen=True)
 class Refusal:
     """Why an adapter that claims a file's suffix cannot open it."""
@@ -131,6 +141,9 @@ class Source(Generic[OpenT]):
         flat = vcov is None or (vcov[1] - vcov[0]) <= 1e-6
         if entry.feature_type in ("trajectory", "timeSeries", "timeSeriesProfile") and flat:
             kinds = tuple(k for k in kinds if k != "profile")
+        if "profile" in kinds and entry.feature_type in ("profile", "trajectoryProfile") \
+                and _few_positions(entry):  # one dot on a map shows nothing of a profile
+            kinds = ("profile", *(k for k in kinds if k != "profile"))
         return kinds
 
     def open(self, entry: DatasetEntry, query: Query | None = None) -> OpenT:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 import time as _time
 from typing import TYPE_CHECKING
 
@@ -79,7 +80,9 @@ def _time_window(entry: DatasetEntry, info: ERDDAPInfo, query: Query | None):
     rng = var.actual_range if var else None
     if days <= 0 or rng is None:
         return None
-    end = min(rng[1], _time.time())
+    # ends at time_coverage_end, or at "now" rounded up to the hour: the same view asks
+    # the same URL again within the hour, so the portal's and the server's caches answer
+    end = min(rng[1], math.ceil(_time.time() / 3600.0) * 3600.0)
     from datetime import UTC, datetime
 
     start = max(rng[0], end - days * _DAY)

@@ -70,7 +70,7 @@ class NetCDFSource(FileSource):
         """
         import xarray as xr
 
-        from portal.processing.decode import decode_times
+        from portal.processing.decode import decode_times, drop_unusable
 
         _check_classic_size(path)
         errors = []
@@ -80,7 +80,8 @@ class NetCDFSource(FileSource):
             except Exception as exc:  # noqa: BLE001 - reported below with the file name
                 errors.append(f"{engine}: {exc}")
                 continue
-            return decode_times(ds, dataset_id or os.path.basename(path))
+            name = dataset_id or os.path.basename(path)
+            return decode_times(drop_unusable(ds, name), name)
         raise SourceUnavailable(f"cannot read {os.path.basename(path)}: {'; '.join(errors)}",
                                 dataset=dataset_id, hint="truncated download or corrupt file?")
 

@@ -17,7 +17,7 @@ from panel.custom import JSComponent
 
 from portal.catalog.search import FACETS, SearchIndex, SearchRequest
 from portal.ui.i18n import t
-from portal.ui.state import ViewState
+from portal.ui.state import ViewState, required
 
 STYLESHEET = "/assets/portal.css"
 
@@ -93,7 +93,7 @@ class DatasetItems(JSComponent):
 class DatasetList(pn.viewable.Viewer):
     """Search box, facet filters and the matching datasets."""
 
-    state = param.ClassSelector(class_=ViewState)
+    state = required(ViewState)
     entries = param.List(default=[], doc="all DatasetEntry records of the catalog")
     index = param.ClassSelector(class_=SearchIndex, default=None, allow_None=True,
                                 doc="the catalog's shared search index (else built here)")

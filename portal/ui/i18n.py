@@ -49,6 +49,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "time_range": {"en": "Time range", "fr": "Période"},
     "depth_range": {"en": "Depth / pressure range", "fr": "Profondeur / pression"},
     "qc": {"en": "Quality control", "fr": "Contrôle qualité"},
+    "qc_auto": {"en": "Default (good and probably good where flagged)",
+                "fr": "Par défaut (bonnes et probablement bonnes si drapeaux)"},
     "qc_good": {"en": "Good only", "fr": "Bonnes seulement"},
     "qc_good_probably": {"en": "Good and probably good", "fr": "Bonnes et probablement bonnes"},
     "qc_all": {"en": "All data", "fr": "Toutes les données"},
@@ -66,6 +68,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "reset": {"en": "Reset", "fr": "Réinitialiser"},
     "error": {"en": "Cannot draw this quicklook", "fr": "Impossible de tracer cet aperçu"},
     "no_data": {"en": "No data in this selection", "fr": "Aucune donnée dans cette sélection"},
+    "unexpected_error": {"en": "Unexpected error while preparing this view; it has been logged.",
+                         "fr": "Erreur inattendue lors de la préparation de cette vue ; "
+                               "elle a été journalisée."},
+    "view_reset": {"en": "The selection in this link could not be used; the whole dataset "
+                         "is shown", "fr": "La sélection de ce lien est inutilisable ; le jeu "
+                                           "de données entier est affiché"},
+    "page_failed": {"en": "This page could not be shown", "fr": "Impossible d'afficher cette page"},
     "loading": {"en": "Loading…", "fr": "Chargement…"},
     "language": {"en": "Language", "fr": "Langue"},
     "metadata_only": {"en": "This dataset holds metadata only: nothing to draw.",

@@ -15,7 +15,7 @@ import panel as pn
 import param
 
 from portal.quicklooks.extent import lon_spans
-from portal.ui.state import ViewState
+from portal.ui.state import ViewState, required
 
 COLOURS = {"profile": "#e4572e", "trajectoryProfile": "#e4572e", "trajectory": "#17a398",
            "timeSeries": "#7b2cbf", "timeSeriesProfile": "#7b2cbf", "grid": "#0b5394",
@@ -69,7 +69,7 @@ def boxes(entries) -> dict[str, list]:
 class OverviewMap(pn.viewable.Viewer):
     """Boxes of the datasets on a world map; clicking one sets ``state.dataset``."""
 
-    state = param.ClassSelector(class_=ViewState)
+    state = required(ViewState)
     entries = param.List(default=[])
     height = param.Integer(default=420)
 

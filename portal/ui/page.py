@@ -14,17 +14,17 @@ import functools
 from pathlib import Path
 
 import panel as pn
-import param
 
 from portal.assets import layouts_dir
 from portal.catalog.loader import Catalog
 from portal.query import param_value
+from portal.ui.alert import error_alert, failed_page, guarded_pane
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
 from portal.ui.i18n import t
 from portal.ui.overview_map import OverviewMap
 from portal.ui.quicklook_pane import QuicklookPane
-from portal.ui.state import ViewState
+from portal.ui.state import ViewState, required
 
 LAYOUTS = layouts_dir()
 _TEMPLATES = {"fast_list": "FastListTemplate", "bootstrap": "BootstrapTemplate",
@@ -74,8 +74,8 @@ def load_layout(name: str) -> dict:
 class PortalPage(pn.viewable.Viewer):
     """One browser tab of the portal."""
 
-    state = param.ClassSelector(class_=ViewState)
-    catalog = param.ClassSelector(class_=Catalog)
+    state = required(ViewState)
+    catalog = required(Catalog)
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -102,9 +102,13 @@ class PortalPage(pn.viewable.Viewer):
         self._card.entry = entry
         if self._pane is not None:
             self._pane.dispose()
-        self._pane = None if entry is None else QuicklookPane(
-            state=self.state, entry=entry, plot_height=int(self._layout.get("plot_height", 520)),
-            plot_width=int(self._layout.get("plot_width", 900)))
+        notice = None
+        if entry is not None:
+            self._pane, notice = guarded_pane(self.state, lambda: QuicklookPane(
+                state=self.state, entry=entry, plot_height=int(self._layout.get(
+                    "plot_height", 520)), plot_width=int(self._layout.get("plot_width", 900))))
+        else:
+            self._pane = None
         if entry is None:  # the landing page: where the datasets are
             if self._overview is None:
                 self._overview = OverviewMap(state=self.state, entries=list(self.catalog),
@@ -114,7 +118,8 @@ class PortalPage(pn.viewable.Viewer):
             self._main.objects = [self._card.header, self._overview]
             return
         # header, controls and plot first: the plot is in view at 1366x768; details below
-        self._main.objects = [self._card.header, self._pane, self._card.details]
+        self._main.objects = [self._card.header, *([notice] if notice else []),
+                              *([self._pane] if self._pane else []), self._card.details]
 
     def _on_dataset(self, _event) -> None:
         self._build_main()
@@ -165,17 +170,23 @@ def _request_language(state: ViewState) -> None:
 
     args = pn.state.session_args or {}
     query_lang = (args.get("lang") or [b""])[0].decode("utf-8", "replace")
-    headers = pn.state.headers or {}
-    state.lang = negotiate(query_lang, headers.get("Accept-Language"))
+    accept = (pn.state.headers or {}).get("Accept-Language")
+    if isinstance(accept, list):  # a repeated header: its values form one list
+        accept = ",".join(accept)
+    state.lang = negotiate(query_lang, accept)
 
 
 def portal_page(catalog: Catalog):
-    """Build the full portal for the current session (served at ``/``)."""
+    """Build the full portal for the current session (served at ``/``); whatever the
+    URL holds, the visitor gets a page (at worst one polite message), never a traceback."""
     state = ViewState()
-    if pn.state.curdoc is not None:
-        _request_language(state)
-        state.sync_url()
-    return PortalPage(state=state, catalog=catalog).template()
+    try:
+        if pn.state.curdoc is not None:
+            _request_language(state)
+            state.sync_url()
+        return PortalPage(state=state, catalog=catalog).template()
+    except Exception as exc:  # noqa: BLE001 - the last resort of the page
+        return failed_page(exc, state.lang)
 
 
 def _arg(name: str, default: str = "") -> str:
@@ -189,7 +200,6 @@ def embed_page(catalog: Catalog):
     bad one shows an error that names it.
     """
     from portal.errors import PortalError
-    from portal.ui.quicklook_pane import error_alert
 
     layout = load_layout("embed")
     state = ViewState()
@@ -202,6 +212,7 @@ def embed_page(catalog: Catalog):
         return error_alert(exc, state.lang)
     height = query.height or int(layout.get("plot_height", 500))
     width = query.width or int(layout.get("plot_width", 800))
-    pane = QuicklookPane(state=state, entry=entry, show_controls=False, plot_height=height,
-                         plot_width=width)
-    return pn.Column(pane, sizing_mode="stretch_both", margin=0)
+    pane, notice = guarded_pane(state, lambda: QuicklookPane(
+        state=state, entry=entry, show_controls=False, plot_height=height, plot_width=width))
+    items = [x for x in (notice, pane) if x is not None]
+    return pn.Column(*items, sizing_mode="stretch_both", margin=0)

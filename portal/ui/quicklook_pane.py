@@ -19,13 +19,14 @@ import pandas as pd
 import panel as pn
 import param
 
-from portal.errors import BadParameter, NoDataInSelection, PortalError, public_message
+from portal.errors import BadParameter, PortalError
 from portal.model import QC_PRESETS, DatasetEntry
 from portal.query import BBox, DepthRange, TimeRange
 from portal.quicklooks import COLOR_BY, entry_kinds
 from portal.quicklooks.style import CMAP_CHOICES
+from portal.ui.alert import error_alert
 from portal.ui.i18n import t
-from portal.ui.state import ViewState
+from portal.ui.state import ViewState, required
 
 log = logging.getLogger(__name__)
 
@@ -64,21 +65,11 @@ def _same_view(ranges, home) -> bool:
                for a, b in zip(rng, lim, strict=True))
 
 
-def error_alert(exc: Exception, lang: str) -> pn.pane.Alert:
-    heading = t("no_data", lang) if isinstance(exc, NoDataInSelection) else t("error", lang)
-    kind = "warning" if isinstance(exc, NoDataInSelection) else "danger"
-    if not isinstance(exc, PortalError):  # a bug: generic text, traceback in the log
-        log.error("unexpected error drawing a quicklook", exc_info=exc)
-    text = public_message(exc)  # never a server path
-    return pn.pane.Alert(f"**{heading}**\n\n{html.escape(text)}", alert_type=kind,
-                         sizing_mode="stretch_width", css_classes=["portal-error"])
-
-
 class QuicklookPane(pn.viewable.Viewer):
     """Controls and plot for one dataset; rebuilt when the dataset changes."""
 
-    state = param.ClassSelector(class_=ViewState)
-    entry = param.ClassSelector(class_=DatasetEntry)
+    state = required(ViewState)
+    entry = required(DatasetEntry)
     show_controls = param.Boolean(default=True)
     plot_height = param.Integer(default=520)
     plot_width = param.Integer(default=900, doc="expected width: raster size, title wrapping")
@@ -133,7 +124,7 @@ class QuicklookPane(pn.viewable.Viewer):
     # ---------------------------------------------------------------- controls
     def _make_widgets(self, kinds, names) -> dict:
         lang = self.state.lang
-        w = {}
+        w: dict[str, pn.widgets.Widget] = {}
         labels = {(v.long_name and f"{v.long_name} ({v.name})") or v.name: v.name
                   for v in self.entry.variables}
         w["var"] = pn.widgets.Select(label=t("variable", lang), options=labels,
@@ -157,7 +148,7 @@ class QuicklookPane(pn.viewable.Viewer):
         return w
 
     def _range_widgets(self, lang: str) -> dict:
-        w = {}
+        w: dict[str, pn.widgets.Widget] = {}
         cov = self.entry.time_coverage
         if cov:
             start, end = (pd.Timestamp(v).tz_localize(None).to_pydatetime() for v in cov)
@@ -169,9 +160,8 @@ class QuicklookPane(pn.viewable.Viewer):
             w["time"].param.watch(self._on_time, "value")
         vcov = self.entry.vertical_coverage
         if vcov and vcov[1] > vcov[0] and self.entry.feature_type != "grid":
-            chosen = tuple(self.state.depth or (None, None))
-            value = (chosen[0] if chosen[0] is not None else vcov[0],
-                     chosen[1] if chosen[1] is not None else vcov[1])
+            low, high = self.state.depth or (None, None)
+            value = (low if low is not None else vcov[0], high if high is not None else vcov[1])
             w["depth"] = pn.widgets.RangeSlider(
                 label=t("depth_range", lang), start=float(vcov[0]), end=float(vcov[1]),
                 value=value, step=max((vcov[1] - vcov[0]) / 200, 0.1), format="0[.]0")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import param
 
@@ -22,6 +22,7 @@ from portal.query import COLOR_BY, QC_PRESETS, BBox, DepthRange, Query, TimeRang
 from portal.quicklooks import Style
 
 log = logging.getLogger(__name__)
+_C = TypeVar("_C")
 
 URL_KEYS = ("dataset", "kind", "var", "time", "depth", "qc", "cmap", "color", "bbox", "extent",
             "lang", "q")
@@ -39,6 +40,16 @@ def _lenient(parse: Callable[[str], Any], text: Any) -> Any:
     except BadParameter as exc:
         log.info("ignored URL parameter: %s", exc)
         return None
+
+
+def required(class_: type[_C], **params: Any) -> param.ClassSelector[_C]:
+    """A parameter for an instance of `class_` that its owner is always built with.
+
+    Param types a ClassSelector without a default as ``class_ | None``; a pane given the
+    shared :class:`ViewState` (or its dataset entry) cannot be built without it, so its
+    code reads the value as never None. The cast only tells the type checker so.
+    """
+    return cast("param.ClassSelector[_C]", param.ClassSelector(class_=class_, **params))
 
 
 class _TypedParam(param.ClassSelector):
@@ -79,12 +90,12 @@ class ViewState(param.Parameterized):
     var = param.String(default="", doc="variable drawn")
     time = TimeRangeParam(doc="time window (URL: START/END, ISO)")
     depth = DepthRangeParam(doc="vertical window (URL: MIN/MAX)")
-    qc = param.Selector(default="all", objects=list(QC_PRESETS), doc="QC preset")
+    qc: param.Selector[str] = param.Selector(default="auto", objects=list(QC_PRESETS), doc="QC preset")
     cmap = param.String(default="auto", doc="colormap name")
-    color = param.Selector(default="auto", objects=list(COLOR_BY), doc="colouring")
+    color: param.Selector[str] = param.Selector(default="auto", objects=list(COLOR_BY), doc="colouring")
     bbox = BBoxParam(doc="data filter box (URL: W,S,E,N)")
     extent = BBoxParam(doc="map view (URL: W,S,E,N; zoom), not a filter")
-    lang = param.Selector(default="en", objects=["en", "fr"], doc="interface language")
+    lang: param.Selector[str] = param.Selector(default="en", objects=["en", "fr"], doc="interface language")
     q = param.String(default="", doc="dataset search text")
 
     def query(self) -> Query:

@@ -1,7 +1,8 @@
 """Downloads of the current selection as CSV or CF NetCDF, size-checked before the values are read.
 
 :func:`prepare` takes a catalog entry and the same :class:`~portal.query.Query` as the
-quicklooks (``var``, ``time``, ``depth``, ``bbox``, ``qc``; ``qc=all`` keeps every flag)
+quicklooks (``var``, ``time``, ``depth``, ``bbox``, ``qc``; ``qc=auto`` resolves as for the
+quicklooks, ``qc=all`` keeps every flag)
 and returns a :class:`Selection`: for observation datasets the rows that fall in the
 query, found from the coordinates and flags only, and for grids the lazy slice of the
 field (time window, nearest depth, box). Its :attr:`Selection.size` is the number of rows
@@ -104,6 +105,7 @@ def _observations(entry: DatasetEntry, obs: xr.Dataset, query: Query) -> Selecti
     import numpy as np
 
     from portal.processing.qc import apply_qc
+    from portal.processing.variables import resolve_qc
 
     names = list(query.variables) or [str(obs.attrs.get("main_variable"))]
     missing = [n for n in names if n not in obs.data_vars]
@@ -111,9 +113,10 @@ def _observations(entry: DatasetEntry, obs: xr.Dataset, query: Query) -> Selecti
         raise BadParameter(f"var: {missing[0]!r} cannot be downloaded with {names[0]!r} "
                            "from this dataset", parameter="var", hint="one variable at a time")
     table = obs[[v for n in names for v in (n, f"{n}_qc") if v in obs]]
-    mask = _flag_mask(table, names, query.qc)  # flags and coordinates only: the values
-    for name in names:                          # are read after the size check
-        table = apply_qc(table, name, query.qc)
+    qc = resolve_qc(query.qc, table, names[0], str(entry.metadata().get("qc_default", "")))
+    mask = _flag_mask(table, names, qc)  # flags and coordinates only: the values
+    for name in names:                    # are read after the size check
+        table = apply_qc(table, name, qc)
     time = query.time.datetime64_bounds() if query.time else (None, None)
     if "time" in table.coords and time[0] is not None:
         mask &= np.asarray(table.time.values >= time[0])

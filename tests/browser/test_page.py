@@ -503,3 +503,30 @@ def test_facets_open_on_demand_and_filter_the_list(page, portal):
     assert "Argo float 6901744" not in text and "SST, Aqua MODIS" in text
     page.screenshot(path=str(ARTIFACTS / "facets_grid.png"))
     assert page.errors == []
+
+
+def test_citation_panel_and_download_link_in_both_languages(page, portal):
+    page.goto(f"{portal.url}/?dataset=tidegauge&var=ASLVZZ01&lang=fr")
+    wait_for_plot(page)
+    bibtex = page.locator(".portal-bibtex").first
+    bibtex.wait_for(state="attached")
+    assert bibtex.text_content().startswith("@misc{")
+    assert "language = {french}" in bibtex.text_content()
+    assert "Consulté le" in page.locator(".portal-citation").first.text_content()
+    link = page.locator("a.portal-download", has_text="CSV").first
+    link.wait_for()
+    href = link.get_attribute("href")
+    assert href.startswith("/download/tidegauge.csv?") and "var=ASLVZZ01" in href
+    status, headers, body = fetch(portal.url + href)
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    import io
+
+    import pandas as pd
+
+    frame = pd.read_csv(io.BytesIO(body), comment="#")
+    assert "ASLVZZ01" in frame.columns and len(frame) > 0
+    page.locator(".portal-lang").get_by_role("button", name="EN").click()
+    page.wait_for_url(re.compile(r"lang=en"))
+    wait_until(lambda: "Accessed" in page.locator(".portal-citation").first.text_content(),
+               what="the English citation")
+    assert page.errors == []

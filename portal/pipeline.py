@@ -153,6 +153,16 @@ def _cached_load(entry: DatasetEntry, kind: str, query: Query) -> View:
                                        lambda: _load(entry, kind, query, version))
 
 
+def normalised_data(entry: DatasetEntry, query: Query | None = None
+                    ) -> xr.DataArray | xr.Dataset:
+    """The entry's data in canonical form for ``query.variable`` (a lazy grid DataArray or
+    an observation Dataset), not subset: downloads select from it. Cached like the views."""
+    from portal.sources.versioning import data_version
+
+    query = query or Query()
+    return _normalised(entry, resolve_kind(entry, None), query, data_version(entry))
+
+
 def load_view(entry: DatasetEntry, kind: str | None = None, query: Query | None = None) -> View:
     """Data for one quicklook, cached across sessions on (entry, kind, query, data version)."""
     query = query or Query()

@@ -4,7 +4,8 @@
 event loop, cached in memory (bounded in bytes, keyed on the data version); every failure
 goes through :func:`error_response` (a :class:`PortalError` answers with its status and
 public message; anything else is a 500 with a generic message and the traceback in the
-log). ``/api/datasets`` lists the catalog as JSON; ``/health`` reports the
+log). ``/api/datasets`` (search), ``/api/datasets/ID/citation`` and the downloads
+``/download/ID.csv|nc`` live in :mod:`portal.server.api`; ``/health`` reports the
 catalog's load state and upstream servers. :class:`FrameAncestorsTransform` adds
 ``Content-Security-Policy: frame-ancestors`` to every response.
 """
@@ -83,28 +84,6 @@ def error_response(handler: tornado.web.RequestHandler, exc: BaseException) -> N
     handler.finish(public_message(exc) + "\n")
 
 
-class DatasetsHandler(tornado.web.RequestHandler):
-    """GET /api/datasets — every dataset with its id, metadata and quicklook URLs."""
-
-    def get(self) -> None:
-        from portal.quicklooks import entry_kinds
-        from portal.server.context import catalog, settings
-
-        link = settings().link  # the configured public URL, never the request's Host
-        items = []
-        for entry in catalog():
-            ident = urllib.parse.quote(entry.id)
-            items.append({
-                "id": entry.id, "source": entry.source, "metadata": entry.metadata(),
-                "quicklooks": {k: link(f"/quicklook/{ident}/{k}.png")
-                               for k in entry_kinds(entry)},
-                "page": link(f"/?dataset={ident}"),
-                "embed": link(f"/embed?dataset={ident}"),
-            })
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({"count": len(items), "datasets": items}, default=str))
-
-
 class HealthHandler(tornado.web.RequestHandler):
     """GET /health — catalog load state and upstream servers (:mod:`portal.server.health`)."""
 
@@ -132,12 +111,15 @@ class FrameAncestorsTransform(tornado.web.OutputTransform):
 def routes() -> list[tuple]:
     """Tornado routes to serve beside the Panel apps (the allow-listed components
     route first: it shadows Panel's, which imports any module named in the URL)."""
+    from portal.server.api import CitationHandler, DatasetsHandler, DownloadHandler
     from portal.server.security import component_route
 
     return [
         component_route(),
         (r"/quicklook/([^/]+)/(map|profile|timeseries)\.png", QuicklookPNGHandler),
         (r"/api/datasets/?", DatasetsHandler),
+        (r"/api/datasets/([^/]+)/citation/?", CitationHandler),
+        (r"/download/([^/]+)\.(csv|nc)", DownloadHandler),
         (r"/health/?", HealthHandler),
     ]
 

@@ -85,7 +85,9 @@ class PortalPage(pn.viewable.Viewer):
 
         self._layout = load_layout(Settings.from_env().layout)  # PORTAL_LAYOUT
         entries = list(self.catalog)
-        self._list = DatasetList(state=self.state, entries=entries)
+        from portal.catalog.search import index_for
+
+        self._list = DatasetList(state=self.state, entries=entries, index=index_for(self.catalog))
         self._card = DatasetCard(entry=self._entry(), lang=self.state.lang)
         self._main = pn.Column(sizing_mode="stretch_width")
         self._pane: QuicklookPane | None = None

@@ -202,10 +202,16 @@ class QuicklookPane(pn.viewable.Viewer):
         link = current().link  # public URL and prefix of the settings
         png = link(f"/quicklook/{ident}/{kind}.png" + (f"?{qs}" if qs else ""))
         embed = link(f"/embed?dataset={ident}&kind={kind}" + (f"&{qs}" if qs else ""))
+        selection = urllib.parse.urlencode(self.state.query().to_params())  # data, no style
+        downloads = " · ".join(
+            f"<a class='portal-link portal-download' href='{html.escape(href)}' download>"
+            f"{label}</a>" for label, href in (
+                ("CSV", link(f"/download/{ident}.csv" + (f"?{selection}" if selection else ""))),
+                ("NetCDF", link(f"/download/{ident}.nc" + (f"?{selection}" if selection else "")))))
         return pn.pane.HTML(
             f"<a class='portal-link' href='{html.escape(png)}' target='_blank'>PNG</a> · "
             f"<a class='portal-link portal-embed-link' href='{html.escape(embed)}' "
-            f"target='_blank'>{t('embed_code', self.state.lang)}</a>", margin=(0, 8),
+            f"target='_blank'>{t('embed_code', self.state.lang)}</a> · {downloads}", margin=(0, 8),
             stylesheets=[asset_url("portal.css")])
 
     # --------------------------------------------------------------------- plot

@@ -12,7 +12,7 @@ once, curvilinear grids), which then takes the HoloViews path.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -47,10 +47,10 @@ def map_png(entry: DatasetEntry, query: Query, style: Style,
 
         view = load_view(entry, "map", query)
         title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings)))
-        if view.feature_type == "grid":
-            picture = grid_picture(view.data, title, style)  # type: ignore[arg-type]
+        if view.feature_type == "grid":  # a grid view holds a DataArray, others a Dataset
+            picture = grid_picture(cast("xr.DataArray", view.data), title, style)
         else:
-            picture = obs_picture(view.data, view.variable,  # type: ignore[arg-type]
+            picture = obs_picture(cast("xr.Dataset", view.data), view.variable,
                                   view.feature_type, title, style)
     if picture is None:
         return None

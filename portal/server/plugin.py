@@ -70,8 +70,8 @@ def install() -> None:
         init(self, *args, **kwargs)
         harden(self, self.prefix, getattr(self, "_websocket_origins", ()))
 
-    wrapped._portal_hardened = True  # type: ignore[attr-defined]
-    BokehTornado.__init__ = wrapped  # type: ignore[method-assign]
+    wrapped._portal_hardened = True  # type: ignore[attr-defined]  # a marker on a function
+    BokehTornado.__init__ = wrapped  # type: ignore[method-assign]  # the patch itself
 
 
 install()

@@ -41,8 +41,8 @@ def _default_catalogs(paths: list[str] | None) -> list[str]:
 
 def cmd_quicklook(args: argparse.Namespace) -> int:
     from portal.catalog.loader import load_catalog
-    from portal.pipeline import render_quicklook_png
     from portal.quicklooks import Style
+    from portal.render.quicklook import render_quicklook_png
 
     catalog = load_catalog(_default_catalogs(args.catalog))
     entry = catalog[args.dataset]

@@ -43,8 +43,8 @@ def _render_cached(entry, kind: str, query: Query, style_kw: tuple) -> bytes:
     """PNG bytes from the process's PNG cache, keyed on (entry, data version, kind, query,
     style): a changed file, a re-ingested store or a moved remote window renders anew."""
     from portal.cache import png_cache
-    from portal.pipeline import render_quicklook_png
     from portal.quicklooks import Style
+    from portal.render.quicklook import render_quicklook_png
     from portal.sources.versioning import data_version
 
     key = (entry.id, entry, data_version(entry), kind, query, style_kw)

@@ -67,6 +67,22 @@ def _same_view(ranges, home) -> bool:
                for a, b in zip(rng, lim, strict=True))
 
 
+def _picker_value(chosen: TimeRange | None, start, end) -> tuple:
+    """The time picker's (start, end): the link's window clamped to the coverage.
+
+    The picker refuses a value outside its bounds (a ValueError while the pane is built,
+    which dropped the whole selection server-side, and the browser's URL then set it
+    back during the first render). The state keeps the link's window (the plot shows
+    the no-data alert when nothing is in it); only the picker shows what it can: the
+    overlap, or the whole coverage when the window misses it.
+    """
+    lo, hi = (None if v is None else v.tz_convert(None).to_pydatetime()
+              for v in chosen or (None, None))
+    if (lo is not None and lo > end) or (hi is not None and hi < start):
+        return start, end  # no overlap
+    return (start if lo is None else max(lo, start)), (end if hi is None else min(hi, end))
+
+
 class QuicklookPane(pn.viewable.Viewer):
     """Controls and plot for one dataset; rebuilt when the dataset changes."""
 
@@ -154,9 +170,7 @@ class QuicklookPane(pn.viewable.Viewer):
         cov = self.entry.time_coverage
         if cov:
             start, end = (pd.Timestamp(v).tz_localize(None).to_pydatetime() for v in cov)
-            chosen = [None if v is None else v.tz_convert(None).to_pydatetime()
-                      for v in self.state.time or (None, None)]
-            value = (chosen[0] or start, chosen[1] or end)
+            value = _picker_value(self.state.time, start, end)
             w["time"] = pn.widgets.DatetimeRangePicker(label=t("time_range", lang),
                                                        value=value, start=start, end=end)
             w["time"].param.watch(self._on_time, "value")

@@ -32,16 +32,16 @@ CORE_METADATA_KEYS = (
     "title", "summary", "institution", "license", "doi", "featureType", "platform_type",
     "variables", "bbox", "time_coverage", "vertical_coverage",
 )
-#: metadata keys the scan writes besides those (kept in DatasetEntry.extra).
-EXTRA_METADATA_KEYS = ("empty_variables", "data_warnings", "qc_default", "positions", "platform_id", "project",
-                       "references", "source_format")
 #: ACDD attributes kept for citations (portal.catalog.citation) and search facets
 #: (data centre, SeaDataNet P01 URNs of the variables: portal.catalog.search).
 CITATION_KEYS = ("creator_name", "creator_institution", "publisher_name",
                  "publisher_institution", "date_issued", "date_created", "date_modified",
                  "product_version", "id")
 SEARCH_KEYS = ("data_centre", "sdn_parameter_urns")
-EXTRA_METADATA_KEYS += CITATION_KEYS + SEARCH_KEYS
+#: metadata keys the scan writes besides those (kept in DatasetEntry.extra).
+EXTRA_METADATA_KEYS: tuple[str, ...] = (
+    "empty_variables", "data_warnings", "qc_default", "positions", "platform_id", "project",
+    "references", "source_format", *CITATION_KEYS, *SEARCH_KEYS)
 METADATA_KEYS = CORE_METADATA_KEYS + EXTRA_METADATA_KEYS
 
 FEATURE_LABELS = {

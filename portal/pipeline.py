@@ -241,11 +241,20 @@ def _stacked(entry, kind, query, style, names):
 
 def render_quicklook_png(entry: DatasetEntry, kind: str | None = None,
                          query: Query | None = None, style: Style | None = None) -> bytes:
-    """PNG bytes of a quicklook (static rendering of the same element)."""
+    """PNG bytes of a quicklook. Maps take the fast path (:mod:`portal.render.maps`: the
+    same aggregate, shaded and laid on cached furniture, no HoloViews); the other kinds, and
+    maps it does not cover, render the HoloViews element with Matplotlib."""
     from portal.render.png import render_png
 
     style = style or Style(interactive=False)
     if style.interactive:
         style = Style(style.cmap, style.color_by, style.width, style.height, False)
+    query = query or Query()
+    if resolve_kind(entry, kind) == "map":
+        from portal.render.maps import map_png
+
+        png = map_png(entry, query, style)
+        if png is not None:
+            return png
     element = build_quicklook(entry, kind, query, style)
     return render_png(element, style.width, style.height)

@@ -118,8 +118,11 @@ def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
 def _pick_time(da: xr.DataArray, tries: int = 12) -> xr.DataArray:
     """The latest time step holding valid values."""
     n = da.sizes["time"]
+    if n == 1:  # nothing to choose: do not read the field twice
+        return da.isel(time=0)
     if da.size <= 50_000_000:
-        counts = np.isfinite(da).sum([d for d in da.dims if d != "time"]).values
+        finite = xr.apply_ufunc(np.isfinite, da, dask="allowed")  # what np.isfinite(da) runs
+        counts = finite.sum([d for d in da.dims if d != "time"]).values
         if counts.max() > 0:
             good = np.flatnonzero(counts >= 0.5 * counts.max())
             return da.isel(time=int(good[-1]))
@@ -141,11 +144,11 @@ def select_grid(da: xr.DataArray, query: Query, dataset: str = "") -> xr.DataArr
     if "z" in da.dims:
         target = query.depth[0] if query.depth and query.depth[0] is not None else None
         da = da.sel(z=target, method="nearest") if target is not None else da.isel(z=0)
-    if "time" in da.dims:
-        da = _pick_time(da)
-    if query.bbox:
+    if query.bbox:  # cut first: picking the time step then reads the window, not the globe
         da = da.sel(latitude=slice(query.bbox.south, query.bbox.north))
         da = da.isel(longitude=np.flatnonzero(query.bbox.contains_lon(da.longitude.values)))
+    if "time" in da.dims:
+        da = _pick_time(da)
     da = da.compute()
     if da.size == 0 or not np.isfinite(da.values).any():
         raise NoDataInSelection(f"the field {da.name!r} has no valid value in {describe(query)}",

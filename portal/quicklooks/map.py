@@ -91,11 +91,10 @@ def _color_column(df: pd.DataFrame, variable: str, feature_type: str, style: Sty
     return variable
 
 
-def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
-    import holoviews as hv
-    from holoviews.operation.datashader import rasterize
-
-    df = _points_frame(obs, variable, feature_type)
+def obs_colouring(obs: xr.Dataset, df: pd.DataFrame, variable: str, feature_type: str,
+                  style: Style) -> tuple[str, list[str], dict[str, str]]:
+    """(colour column, colours, labels by column) of an observation map (shared with the
+    fast PNG)."""
     color = _color_column(df, variable, feature_type, style)
     attrs = obs[variable].attrs
     labels = {variable: axis_label(attrs, variable), "year": TIME_LABEL,
@@ -105,6 +104,15 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
                         attrs.get("standard_name", ""), variable)
     if color == "year" and style.cmap == "auto":
         cmap = resolve_cmap("viridis")
+    return color, cmap, labels
+
+
+def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
+    import holoviews as hv
+    from holoviews.operation.datashader import rasterize
+
+    df = _points_frame(obs, variable, feature_type)
+    color, cmap, labels = obs_colouring(obs, df, variable, feature_type, style)
     vdims = [hv.Dimension(color, label=labels.get(color, color))]
     vdims += [c for c in (variable, "year") if c in df and c != color]
     points = _geo_points(df, vdims, style.interactive)

@@ -113,40 +113,67 @@ FROM_LOG10_JS = ("return (value === value && value !== null) ? "
                   "Math.round(Math.pow(10, value)).toLocaleString('en') : '0'")
 
 
+def colouring(how: str, style: Style, variable: str) -> tuple[str, list[str]]:
+    """Colour-bar label and colours of a point-store map (shared with the fast PNG)."""
+    label = {"count": f"{variable} observations per cell (log10)",
+             "mean": f"Mean {variable}"}.get(how, "QC mix")
+    cmap = resolve_cmap("viridis" if how == "count" and style.cmap == "auto" else style.cmap,
+                        "", variable)
+    return label, cmap
+
+
+def count_limits(agg: xr.Dataset) -> tuple[float, float]:
+    """Colour limits of log10(count): overviews spread coarse cells, so the scale keeps
+    at least one point per cell and ten at the top."""
+    top = float(np.nanmax(agg["count"].values, initial=10.0))
+    return 0.0, float(np.log10(max(top, 10.0)))
+
+
+def view_aggregate(handle, query: Query, style: Style, variable: str,
+                   bbox: tuple[float, float, float, float]):
+    """The aggregate of one view and its note ("N observations in view, from …"): what
+    the page, the embed and the fast PNG all draw (``aggregate first, colour last``).
+
+    A QC-mix DataArray (dims y, x, qc) for ``color_by="qc"``, else a Dataset with the
+    count and mean per cell, on a canvas of one cell per ``CELL_PX`` screen pixels."""
+    how = HOW_BY_COLOR[style.color_by]
+    width, height = max(style.width // CELL_PX, 100), max(style.height // CELL_PX, 60)
+    if how == "qc":
+        agg = handle.aggregate(query, bbox=bbox, width=width, height=height, how="qc",
+                               variable=variable)
+        n = int(agg.sum())
+    else:
+        agg = handle.aggregate_stats(query, bbox=bbox, width=width, height=height,
+                                     variable=variable)
+        n = int(agg["count"].sum())
+    source = agg.attrs.get("source", "points")
+    note = (f"{n:,} {variable} observations in view, from the {source}"
+            + (f"; {agg.attrs.get('row_groups_read', 0)} of "
+               f"{agg.attrs.get('row_groups_total', 0)} row groups read"
+               if source == "points" else ""))
+    return agg, note
+
+
 def build(handle, *, variable: str, query: Query, title: str, style: Style):
     """Aggregated map of a point store, re-aggregated on zoom in the page."""
     import holoviews as hv
 
     how = HOW_BY_COLOR[style.color_by]
-    label = {"count": f"{variable} observations per cell (log10)",
-             "mean": f"Mean {variable}"}.get(how, "QC mix")
-    cmap = resolve_cmap("viridis" if how == "count" and style.cmap == "auto" else style.cmap,
-                        "", variable)
-    width, height = max(style.width // CELL_PX, 100), max(style.height // CELL_PX, 60)
+    label, cmap = colouring(how, style, variable)
     # a box across the date line: one continuous canvas (east + 360)
     west, south, east, north = query.bbox.continuous() if query.bbox else (-180.0, -80.0, 180.0, 85.0)
 
     def aggregate(bbox):
+        agg, note = view_aggregate(handle, query, style, variable, bbox)
         if how == "qc":
-            agg = handle.aggregate(query, bbox=bbox, width=width, height=height, how="qc",
-                                   variable=variable)
-            element, n = _qc_element(agg, style.interactive), int(agg.sum())
+            element = _qc_element(agg, style.interactive)
         else:
-            agg = handle.aggregate_stats(query, bbox=bbox, width=width, height=height,
-                                         variable=variable)
             element = _stats_element(agg, how, label, variable, style.interactive)
-            n = int(agg["count"].sum())
-        source = agg.attrs.get("source", "points")
-        note = (f"{n:,} {variable} observations in view, from the {source}"
-                + (f"; {agg.attrs.get('row_groups_read', 0)} of "
-                   f"{agg.attrs.get('row_groups_total', 0)} row groups read"
-                   if source == "points" else ""))
         opts = {"title": f"{title} — {note}"}
         if how != "qc":
             opts.update(cmap=cmap, colorbar=True, clabel=label)
-        if how == "count":  # overviews spread coarse cells: keep the scale at >= 1 point
-            top = float(np.nanmax(agg["count"].values, initial=10.0))
-            opts["clim"] = (0.0, float(np.log10(max(top, 10.0))))
+        if how == "count":
+            opts["clim"] = count_limits(agg)
         bokeh = {"tools": ["hover"]} if how == "qc" else {}
         return element.opts(**bokeh, **{**opts, "title": fit_title(opts["title"], style.width)},
                             backend="bokeh").opts(**opts, backend="matplotlib")

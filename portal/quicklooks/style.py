@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -63,17 +65,36 @@ def cmap_name(standard_name: str = "", name: str = "") -> str:
 @functools.lru_cache(maxsize=32)
 def cmap_colors(name: str) -> tuple[str, ...]:
     """A colormap (cmocean name, or any matplotlib name) as 256 hex colours."""
+    rows = _cmocean_rows(name)
+    if rows is not None:  # cmocean's own table: importing cmocean imports pyplot (~0.5 s)
+        return tuple("#" + "".join(format(round(v * 255), "02x") for v in row) for row in rows)
+    import matplotlib
     import matplotlib.colors as mcolors
 
-    try:
-        import cmocean
+    cmap = matplotlib.colormaps.get(name)
+    if cmap is None:
+        try:
+            import cmocean
 
-        cmap = cmocean.cm.cmap_d[name]
-    except (ImportError, KeyError):
-        import matplotlib
-
-        cmap = matplotlib.colormaps.get(name) or matplotlib.colormaps["viridis"]
+            cmap = cmocean.cm.cmap_d[name]
+        except (ImportError, KeyError):
+            cmap = matplotlib.colormaps["viridis"]
     return tuple(mcolors.to_hex(cmap(i / 255.0)) for i in range(256))
+
+
+def _cmocean_rows(name: str) -> list[list[float]] | None:
+    """The 256 RGB rows (0..1) of a cmocean colormap read from its table, or None."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("cmocean")
+    for base in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(base, "rgb", f"{name}-rgb.txt")
+        if os.path.exists(path):
+            with open(path) as fh:
+                rows = [[float(v) for v in line.split()] for line in fh if line.strip()]
+            return rows if len(rows) == 256 else None
+    return None
 
 
 def resolve_cmap(choice: str | None, standard_name: str = "", name: str = "") -> list[str]:
@@ -128,7 +149,7 @@ def _land_clipped(window: tuple[float, float, float, float] | None, mercator: bo
     """
     import shapely
 
-    geoms = land_geometries()
+    geoms: Sequence[Any] = land_geometries()
     if window is not None:
         west, south, east, north = window
         geoms = [g.intersection(shapely.box(west, max(south, -85), east, min(north, 85)))

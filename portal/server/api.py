@@ -35,10 +35,11 @@ THUMBNAIL = {"width": "240", "height": "160"}
 
 
 def public_base() -> str:
-    """The configured public base URL without its trailing slash ('' when none)."""
+    """The configured public base URL and prefix, no trailing slash (``/portail`` behind a
+    proxy without a public URL, '' at the root): ``Settings.link``, never the Host header."""
     from portal.server.context import settings
 
-    return str(getattr(settings(), "public_url", "") or "").rstrip("/")
+    return settings().link("")
 
 
 def _values(params: Mapping[str, Any], key: str) -> list[str]:

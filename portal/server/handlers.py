@@ -6,8 +6,8 @@ goes through :func:`error_response` (a :class:`PortalError` answers with its sta
 public message; anything else is a 500 with a generic message and the traceback in the
 log). ``/api/datasets`` (search), ``/api/datasets/ID/citation`` and the downloads
 ``/download/ID.csv|nc`` live in :mod:`portal.server.api`; ``/health`` reports the
-catalog size. :class:`FrameAncestorsTransform` adds ``Content-Security-Policy:
-frame-ancestors`` to every response.
+catalog's load state and upstream servers. :class:`FrameAncestorsTransform` adds
+``Content-Security-Policy: frame-ancestors`` to every response.
 """
 
 from __future__ import annotations
@@ -85,13 +85,16 @@ def error_response(handler: tornado.web.RequestHandler, exc: BaseException) -> N
 
 
 class HealthHandler(tornado.web.RequestHandler):
-    """GET /health — 200 with the number of datasets."""
+    """GET /health — catalog load state and upstream servers (:mod:`portal.server.health`)."""
 
     def get(self) -> None:
-        from portal.server.context import catalog
+        from portal.server.health import health_report
 
+        status, body = health_report()
+        self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"status": "ok", "datasets": len(catalog())}))
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(body))
 
 
 class FrameAncestorsTransform(tornado.web.OutputTransform):
@@ -121,4 +124,4 @@ def routes() -> list[tuple]:
     ]
 
 
-ROUTES = routes()  # for `panel serve --plugins portal.server.handlers`
+ROUTES = routes()  # routes only; `--plugins portal.server.plugin` adds headers and assets too

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import urllib.parse
+from typing import Any
 
 import panel as pn
 import param
@@ -17,6 +18,7 @@ import param
 from portal.catalog.citation import citation_of, normalise_doi
 from portal.model import DatasetEntry
 from portal.quicklooks.extent import extent_svg
+from portal.settings import asset_url
 from portal.ui.i18n import t
 
 STYLESHEET = "/assets/portal.css"
@@ -101,7 +103,7 @@ class DatasetCard(pn.viewable.Viewer):
     entry = param.ClassSelector(class_=DatasetEntry, allow_None=True)
     lang = param.String(default="en")
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.header = pn.panel(self._header, sizing_mode="stretch_width")
         self.details = pn.panel(self._details, sizing_mode="stretch_width")
@@ -110,16 +112,16 @@ class DatasetCard(pn.viewable.Viewer):
     def _header(self):
         if self.entry is None:
             return pn.pane.HTML(f"<p class='portal-hint'>{t('no_dataset', self.lang)}</p>",
-                                stylesheets=[STYLESHEET])
+                                stylesheets=[asset_url(STYLESHEET)])
         return pn.pane.HTML(header_html(self.entry, self.lang), sizing_mode="stretch_width",
-                            stylesheets=[STYLESHEET], margin=(5, 10, 0, 10))
+                            stylesheets=[asset_url(STYLESHEET)], margin=(5, 10, 0, 10))
 
     @param.depends("entry", "lang")
     def _details(self):
         if self.entry is None:
             return pn.Spacer(height=0)
         return pn.pane.HTML(card_html(self.entry, self.lang), sizing_mode="stretch_width",
-                            stylesheets=[STYLESHEET], css_classes=["portal-card-details"])
+                            stylesheets=[asset_url(STYLESHEET)], css_classes=["portal-card-details"])
 
     def __panel__(self):
         return pn.Column(self.header, self.details, sizing_mode="stretch_width")

@@ -11,6 +11,8 @@ server time each, i.e. over a second for a 40-item page.
 
 from __future__ import annotations
 
+from typing import Any
+
 import panel as pn
 import param
 from panel.custom import JSComponent
@@ -99,7 +101,7 @@ class DatasetList(pn.viewable.Viewer):
                                 doc="the catalog's shared search index (else built here)")
     found = param.List(default=[], doc="ids matching the search and facets, in list order")
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._index: SearchIndex = self.index or SearchIndex(self.entries)
         self._counts: dict[str, dict[str, int]] = {}

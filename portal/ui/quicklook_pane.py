@@ -14,6 +14,7 @@ import html
 import logging
 import math
 import urllib.parse
+from typing import Any
 
 import pandas as pd
 import panel as pn
@@ -24,6 +25,7 @@ from portal.model import QC_PRESETS, DatasetEntry
 from portal.query import BBox, DepthRange, TimeRange
 from portal.quicklooks import COLOR_BY, entry_kinds
 from portal.quicklooks.style import CMAP_CHOICES
+from portal.settings import asset_url, current
 from portal.ui.alert import error_alert
 from portal.ui.i18n import t
 from portal.ui.state import ViewState, required
@@ -74,7 +76,7 @@ class QuicklookPane(pn.viewable.Viewer):
     plot_height = param.Integer(default=520)
     plot_width = param.Integer(default=900, doc="expected width: raster size, title wrapping")
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         kinds = entry_kinds(self.entry)
         if self.state.kind not in kinds and kinds:
@@ -197,19 +199,20 @@ class QuicklookPane(pn.viewable.Viewer):
         kind = self.state.kind or entry_kinds(self.entry)[0]
         qs = quicklook_params(self.state, kind)
         ident = urllib.parse.quote(self.entry.id)
-        png = f"/quicklook/{ident}/{kind}.png" + (f"?{qs}" if qs else "")
-        embed = f"/embed?dataset={ident}&kind={kind}" + (f"&{qs}" if qs else "")
+        link = current().link  # public URL and prefix of the settings
+        png = link(f"/quicklook/{ident}/{kind}.png" + (f"?{qs}" if qs else ""))
+        embed = link(f"/embed?dataset={ident}&kind={kind}" + (f"&{qs}" if qs else ""))
         selection = urllib.parse.urlencode(self.state.query().to_params())  # data, no style
         downloads = " · ".join(
             f"<a class='portal-link portal-download' href='{html.escape(href)}' download>"
             f"{label}</a>" for label, href in (
-                ("CSV", f"/download/{ident}.csv" + (f"?{selection}" if selection else "")),
-                ("NetCDF", f"/download/{ident}.nc" + (f"?{selection}" if selection else ""))))
+                ("CSV", link(f"/download/{ident}.csv" + (f"?{selection}" if selection else ""))),
+                ("NetCDF", link(f"/download/{ident}.nc" + (f"?{selection}" if selection else "")))))
         return pn.pane.HTML(
             f"<a class='portal-link' href='{html.escape(png)}' target='_blank'>PNG</a> · "
             f"<a class='portal-link portal-embed-link' href='{html.escape(embed)}' "
             f"target='_blank'>{t('embed_code', self.state.lang)}</a> · {downloads}", margin=(0, 8),
-            stylesheets=["/assets/portal.css"])
+            stylesheets=[asset_url("portal.css")])
 
     # --------------------------------------------------------------------- plot
     @param.depends("state.kind", "state.var", "state.time", "state.depth", "state.qc",

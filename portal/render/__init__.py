@@ -1,0 +1,9 @@
+"""Server-side rendering of quicklooks to PNG, with no browser.
+
+Two paths. Maps (point stores, gridded fields, observation positions) take the fast path:
+:mod:`.maps` computes the same aggregate the page draws, :mod:`.fast` shades it through a
+colour table and lays it on furniture (land, graticule, labels; :mod:`.furniture`, cached
+per :class:`~.frame.Frame`) with PIL — no HoloViews, GeoViews, Cartopy or Bokeh, so the CLI
+stays light. Other kinds (profiles, time series) and several variables at once render the
+HoloViews element with Matplotlib (:mod:`.png`).
+"""

@@ -1,0 +1,206 @@
+"""Map quicklooks as fast PNGs: point stores, gridded fields and observation positions.
+
+Each adapter computes the same aggregate the page draws — the point store's
+:func:`~portal.quicklooks.pointmap.view_aggregate`, the pipeline's grid or observations
+from :func:`~portal.pipeline.load_view` — reduces it to at most one cell per screen pixel
+(block means for grids, binned means for dense points, markers for a few hundred
+positions), picks colours and labels with the quicklook builders' own helpers, and hands a
+:class:`~portal.render.fast.Picture` to :func:`~portal.render.fast.render`. Colour comes
+last. :func:`map_png` answers ``None`` for what it does not cover (several variables at
+once, curvilinear grids), which then takes the HoloViews path.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+import numpy as np
+
+from portal.render.fast import Picture, color_limits, render
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from portal.model import DatasetEntry, Query
+    from portal.quicklooks import Style
+
+WORLD = (-180.0, -80.0, 180.0, 85.0)
+
+
+def map_png(entry: DatasetEntry, query: Query, style: Style,
+            projection: str = "platecarree") -> bytes | None:
+    """PNG bytes of the map quicklook of ``entry``, or None when the fast path does not
+    cover it."""
+    import dataclasses
+
+    from portal.sources import is_aggregating
+
+    if "," in (query.variable or ""):
+        return None
+    picture: Picture | None
+    if is_aggregating(entry):
+        picture = point_store_picture(entry, query, style)
+    else:
+        from portal.pipeline import load_view
+        from portal.processing.variables import titled
+        from portal.text import one_line
+
+        view = load_view(entry, "map", query)
+        title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings)))
+        if view.feature_type == "grid":  # a grid view holds a DataArray, others a Dataset
+            picture = grid_picture(cast("xr.DataArray", view.data), title, style)
+        else:
+            picture = obs_picture(cast("xr.Dataset", view.data), view.variable,
+                                  view.feature_type, title, style)
+    if picture is None:
+        return None
+    return render(dataclasses.replace(picture, projection=projection), style.width,
+                  style.height)
+
+
+def point_store_picture(entry: DatasetEntry, query: Query, style: Style) -> Picture:
+    """The point store's view aggregate (count as log10, mean, or the QC mix)."""
+    import dataclasses
+
+    from portal.pipeline import resolve_variable
+    from portal.quicklooks import pointmap
+    from portal.settings import Settings
+    from portal.sources import open_aggregator
+    from portal.text import one_line
+
+    if query.qc == "auto":  # as the page: aggregates keep the stores' own default
+        query = dataclasses.replace(query, qc="all")
+    handle = open_aggregator(entry).with_scheduler(Settings.from_env().dask_scheduler)
+    variable = resolve_variable(entry, query.variable) or "TEMP"
+    bbox = query.bbox.continuous() if query.bbox else WORLD  # across the date line: east + 360
+    agg, note = pointmap.view_aggregate(handle, query, style, variable, bbox)
+    title = f"{one_line(entry.title or entry.id)} — {note}"
+    how = pointmap.HOW_BY_COLOR[style.color_by]
+    edges = _edges(agg)
+    if how == "qc":
+        return Picture(bbox, title, rgba=qc_rgba(agg), grid_extent=edges)
+    label, cmap = pointmap.colouring(how, style, variable)
+    if how == "count":
+        count = agg["count"].values
+        with np.errstate(divide="ignore"):
+            values = np.where(count > 0, np.log10(np.maximum(count, 1e-3)), np.nan)  # as the page
+        clim = pointmap.count_limits(agg)
+    else:
+        values = agg["mean"].values
+        clim = color_limits(values)
+    return Picture(bbox, title, values=values, grid_extent=edges, cmap=tuple(cmap),
+                   clim=clim, label=label)
+
+
+def qc_rgba(agg: xr.DataArray) -> np.ndarray:
+    """The QC mix as RGBA floats: red bad, green good, blue probably good; empty clear."""
+    from portal.pointstore.aggregate import qc_shares
+
+    shares = qc_shares(agg).fillna(0.0)
+    rgb = [shares.sel(qc=c).values for c in ("bad", "good", "probably_good")]
+    alpha = (agg.sum("qc").values > 0).astype("float64")
+    return np.dstack([*rgb, alpha])
+
+
+def _edges(agg) -> tuple[float, float, float, float]:
+    """(W, S, E, N) of the canvas edges from its ascending pixel centres."""
+    x, y = agg["x"].values, agg["y"].values
+    dx = (x[-1] - x[0]) / max(x.size - 1, 1) if x.size > 1 else 1.0
+    dy = (y[-1] - y[0]) / max(y.size - 1, 1) if y.size > 1 else 1.0
+    return (float(x[0] - dx / 2), float(y[0] - dy / 2), float(x[-1] + dx / 2),
+            float(y[-1] + dy / 2))
+
+
+def grid_picture(field: xr.DataArray, title: str, style: Style) -> Picture | None:
+    """A 2-D lon/lat field, block-averaged to at most one cell per output pixel."""
+    from portal.quicklooks.map import wrap_longitudes
+    from portal.quicklooks.style import axis_label, cmap_colors, cmap_name
+
+    if field.longitude.ndim != 1 or field.latitude.ndim != 1 or field.ndim != 2:
+        return None
+    lon, _ = wrap_longitudes(field.longitude.values.astype("float64"))
+    field = field.assign_coords(longitude=lon).sortby("longitude").sortby("latitude")
+    values = np.asarray(field.transpose("latitude", "longitude").values, dtype="float32")
+    values, count = block_mean(values, style.height, style.width)
+    edges = _edges_of(field.longitude.values, field.latitude.values)
+    attrs = field.attrs
+    name = str(field.name)
+    choice = style.cmap if style.cmap != "auto" else cmap_name(attrs.get("standard_name", ""),
+                                                                name)
+    return Picture(edges, f"{title} — {count:,} valid cells", values=values, grid_extent=edges,
+                   cmap=cmap_colors(choice), clim=color_limits(values),
+                   label=axis_label(attrs, name))
+
+
+def _edges_of(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, float, float]:
+    dx = (lon[-1] - lon[0]) / (lon.size - 1) if lon.size > 1 else 1.0
+    dy = (lat[-1] - lat[0]) / (lat.size - 1) if lat.size > 1 else 1.0
+    return (float(lon[0] - dx / 2), float(lat[0] - dy / 2), float(lon[-1] + dx / 2),
+            float(lat[-1] + dy / 2))
+
+
+def block_mean(values: np.ndarray, max_rows: int, max_cols: int) -> tuple[np.ndarray, int]:
+    """Mean of the finite values in blocks so that the result has at most ``max_rows`` x
+    ``max_cols`` cells (Datashader's ``raster`` mean, without Datashader), and the number of
+    finite values, in one pass. The last row and column of blocks may be partial."""
+    fy = -(-values.shape[0] // max_rows)
+    fx = -(-values.shape[1] // max_cols)
+    finite = np.isfinite(values)
+    if fy == 1 and fx == 1:
+        return values, int(finite.sum())
+    sums = _block_sum(np.where(finite, values, np.float32(0)), fy, fx, "float32")
+    counts = _block_sum(finite, fy, fx, "int32")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (sums / counts).astype("float32"), int(counts.sum())
+
+
+def _block_sum(a: np.ndarray, fy: int, fx: int, dtype: str) -> np.ndarray:
+    """Sums over blocks of ``fy`` rows x ``fx`` columns (the last ones partial): whole
+    blocks through reshaped views, which numpy sums at memory speed (``reduceat`` along
+    rows is ~5x slower)."""
+    n = a.shape[0] // fy * fy
+    rows = a[:n].reshape(n // fy, fy, a.shape[1]).sum(axis=1, dtype=dtype)
+    if n < a.shape[0]:
+        rows = np.concatenate([rows, a[n:].sum(axis=0, keepdims=True, dtype=dtype)])
+    m = a.shape[1] // fx * fx
+    out = rows[:, :m].reshape(rows.shape[0], m // fx, fx).sum(axis=2, dtype=dtype)
+    if m < a.shape[1]:
+        out = np.concatenate([out, rows[:, m:].sum(axis=1, keepdims=True, dtype=dtype)], axis=1)
+    return out
+
+
+def obs_picture(obs: xr.Dataset, variable: str, feature_type: str, title: str,
+                style: Style) -> Picture:
+    """Positions (one marker per profile or station) or, when dense, their binned mean."""
+    from portal.quicklooks import map as map_
+
+    df = map_._points_frame(obs, variable, feature_type)
+    color, cmap, labels = map_.obs_colouring(obs, df, variable, feature_type, style)
+    (west, east), (south, north) = map_._extent(df["longitude"].values, df["latitude"].values)
+    extent = (west, south, east, north)
+    unit = "positions" if feature_type in map_.PER_FEATURE else "points"
+    head = f"{title} — {len(df):,} {unit}"
+    lon, lat = df["longitude"].values, df["latitude"].values
+    value = df[color].values.astype("float64")
+    clim, label = color_limits(value), labels.get(color, color)
+    if len(df) <= map_.RASTERIZE_ABOVE:
+        return Picture(extent, head, markers=(lon, lat, value), cmap=tuple(cmap), clim=clim,
+                       label=label)
+    grid = binned_mean(lon, lat, value, extent, max(style.width // 3, 1),
+                       max(style.height // 3, 1))
+    return Picture(extent, head, values=grid, grid_extent=extent, cmap=tuple(cmap),
+                   clim=color_limits(grid), label=label)  # the range of the means, as the page
+
+
+def binned_mean(lon: np.ndarray, lat: np.ndarray, value: np.ndarray,
+                extent: tuple[float, float, float, float], nx: int, ny: int) -> np.ndarray:
+    """Mean of ``value`` per cell of an ``ny`` x ``nx`` lon/lat canvas (rows south→north)."""
+    west, south, east, north = extent
+    col = np.floor((lon - west) / (east - west) * nx).astype(np.int64)
+    row = np.floor((lat - south) / (north - south) * ny).astype(np.int64)
+    ok = (col >= 0) & (col < nx) & (row >= 0) & (row < ny) & np.isfinite(value)
+    cell = row[ok] * nx + col[ok]
+    sums = np.bincount(cell, weights=value[ok], minlength=nx * ny)
+    counts = np.bincount(cell, minlength=nx * ny)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (sums / counts).reshape(ny, nx).astype("float32")

@@ -105,11 +105,11 @@ def test_api_lists_datasets_with_quicklook_urls(portal):
     assert by_id["evil"]["metadata"]["title"] == EVIL_TITLE  # data, served as JSON, not HTML
     assert set(by_id["argo_6901744"]["quicklooks"]) == {"map", "profile"}
     assert set(by_id["tidegauge"]["quicklooks"]) >= {"timeseries", "map"}
-    sst = by_id["modis_sst"]  # no public URL configured: relative URLs, never from Host
-    assert sst["quicklooks"]["map"] == "/quicklook/modis_sst/map.png"
-    assert sst["page"] == "/?dataset=modis_sst"
-    assert sst["embed"] == "/embed?dataset=modis_sst"
-    status, headers, png = fetch(portal.url + sst["quicklooks"]["map"] + "?width=400&height=300")
+    sst = by_id["modis_sst"]  # serve's public URL defaults to its own address
+    assert sst["quicklooks"]["map"] == f"{portal.url}/quicklook/modis_sst/map.png"
+    assert sst["page"] == f"{portal.url}/?dataset=modis_sst"
+    assert sst["embed"] == f"{portal.url}/embed?dataset=modis_sst"
+    status, headers, png = fetch(sst["quicklooks"]["map"] + "?width=400&height=300")
     assert status == 200 and headers["Content-Type"] == "image/png"
 
 

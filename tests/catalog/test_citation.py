@@ -84,7 +84,7 @@ def test_card_shows_escaped_citation_and_bibtex():
         assert "<script>" not in html and "&lt;script&gt;x()&lt;/script&gt;" in html
         assert "class='portal-bibtex'>@misc{" in html
         assert "href='https://doi.org/10.17882/46219'" in html
-        assert f"api/datasets/cora_ts/citation?lang={lang}&amp;format=bibtex" in html
+        assert f"/api/datasets/cora_ts/citation?lang={lang}&amp;format=bibtex" in html
     assert "Consulté le" in card_html(evil, "fr") and "Accessed" in card_html(evil, "en")
 
 

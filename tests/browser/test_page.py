@@ -516,8 +516,8 @@ def test_citation_panel_and_download_link_in_both_languages(page, portal):
     link = page.locator("a.portal-download", has_text="CSV").first
     link.wait_for()
     href = link.get_attribute("href")
-    assert href.startswith("/download/tidegauge.csv?") and "var=ASLVZZ01" in href
-    status, headers, body = fetch(portal.url + href)
+    assert href.startswith(f"{portal.url}/download/tidegauge.csv?") and "var=ASLVZZ01" in href
+    status, headers, body = fetch(href)
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
     import io
 

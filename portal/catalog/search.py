@@ -43,6 +43,7 @@ FACET_DOCS: dict[str, str] = {
 }
 FACETS = tuple(FACET_DOCS)
 _WORD = re.compile(r"\w+")
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _P01 = re.compile(r"SDN:P01::(\w+)", re.I)
 #: metadata keys (DatasetEntry.extra) read by the search
 PLATFORM_ID_KEYS = ("platform_id", "platform_code", "wmo_platform_code", "platform_name")
@@ -52,8 +53,10 @@ P01_KEYS = ("p01", "sdn_p01_codes", "sdn_parameter_urn", "sdn_parameter_urns")
 
 def fold(text: str) -> str:
     """Lower case without accents (``Température`` -> ``temperature``)."""
-    norm = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in norm if not unicodedata.combining(c))
+    text = text.lower()
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 def words(text: str) -> list[str]:
@@ -67,7 +70,7 @@ def words(text: str) -> list[str]:
 
 
 def _extra_texts(entry: DatasetEntry, keys: Iterable[str]) -> list[str]:
-    extra = entry.metadata()
+    extra = dict(entry.extra) if entry.extra else {}  # frozen lists are tuples
     out: list[str] = []
     for key in keys:
         value = extra.get(key)

@@ -32,9 +32,16 @@ CORE_METADATA_KEYS = (
     "title", "summary", "institution", "license", "doi", "featureType", "platform_type",
     "variables", "bbox", "time_coverage", "vertical_coverage",
 )
+#: ACDD attributes kept for citations (portal.catalog.citation) and search facets
+#: (data centre, SeaDataNet P01 URNs of the variables: portal.catalog.search).
+CITATION_KEYS = ("creator_name", "creator_institution", "publisher_name",
+                 "publisher_institution", "date_issued", "date_created", "date_modified",
+                 "product_version", "id")
+SEARCH_KEYS = ("data_centre", "sdn_parameter_urns")
 #: metadata keys the scan writes besides those (kept in DatasetEntry.extra).
-EXTRA_METADATA_KEYS = ("empty_variables", "data_warnings", "qc_default", "positions", "platform_id", "project",
-                       "references", "source_format")
+EXTRA_METADATA_KEYS: tuple[str, ...] = (
+    "empty_variables", "data_warnings", "qc_default", "positions", "platform_id", "project",
+    "references", "source_format", *CITATION_KEYS, *SEARCH_KEYS)
 METADATA_KEYS = CORE_METADATA_KEYS + EXTRA_METADATA_KEYS
 
 FEATURE_LABELS = {
@@ -380,6 +387,9 @@ def _global_metadata(ds: xr.Dataset, path: str, feature_type: str) -> dict[str, 
         "project": _attr(ds, "project"),
         "references": _attr(ds, "references"),
         "source_format": _attr(ds, "Conventions", "conventions"),
+        **{key: _attr(ds, key) for key in CITATION_KEYS},
+        "sdn_parameter_urns": sorted({_text(v.attrs.get("sdn_parameter_urn"))
+                                      for v in ds.data_vars.values()} - {""}),
     }
     synthetic = _attr(ds, "title").upper().startswith("[SYNTHETIC")
     if is_argo(ds) and not synthetic:  # real Argo data: the Argo policy, whatever the file says

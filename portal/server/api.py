@@ -111,12 +111,15 @@ def search_payload(catalog: Any, params: Mapping[str, Any], base: str = "") -> d
 class DatasetsHandler(tornado.web.RequestHandler):
     """GET /api/datasets — search the catalog (every dataset without parameters)."""
 
-    def get(self) -> None:
+    async def get(self) -> None:
+        import asyncio
+
         from portal.server.context import catalog
         from portal.server.handlers import error_response  # handlers' routes() import us
 
-        try:
-            payload = search_payload(catalog(), self.request.arguments, public_base())
+        try:  # off the event loop: the first search of a catalog version builds its index
+            payload = await asyncio.to_thread(search_payload, catalog(),
+                                              self.request.arguments, public_base())
         except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
             return error_response(self, exc)
         self.set_header("Content-Type", "application/json; charset=utf-8")

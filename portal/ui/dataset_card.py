@@ -18,7 +18,7 @@ import param
 from portal.catalog.citation import citation_of, normalise_doi
 from portal.model import DatasetEntry
 from portal.quicklooks.extent import extent_svg
-from portal.settings import asset_url
+from portal.settings import asset_url, current
 from portal.ui.i18n import t
 
 STYLESHEET = "/assets/portal.css"
@@ -45,7 +45,7 @@ def citation_html(entry: DatasetEntry, lang: str) -> str:
     esc = html.escape
     cite = citation_of(entry)
     ident = urllib.parse.quote(entry.id, safe="")
-    api = f"api/datasets/{ident}/citation?lang={lang}"
+    api = current().link(f"/api/datasets/{ident}/citation?lang={lang}")  # URL and prefix
     links = " · ".join(
         f"<a href='{esc(f'{api}&format={form}', quote=True)}' target='_blank' "
         f"rel='noopener'>{label}</a>" for form, label in (("text", t("cite_text", lang)),

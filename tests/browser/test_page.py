@@ -105,11 +105,11 @@ def test_api_lists_datasets_with_quicklook_urls(portal):
     assert by_id["evil"]["metadata"]["title"] == EVIL_TITLE  # data, served as JSON, not HTML
     assert set(by_id["argo_6901744"]["quicklooks"]) == {"map", "profile"}
     assert set(by_id["tidegauge"]["quicklooks"]) >= {"timeseries", "map"}
-    sst = by_id["modis_sst"]  # no public URL configured: relative URLs, never from Host
-    assert sst["quicklooks"]["map"] == "/quicklook/modis_sst/map.png"
-    assert sst["page"] == "/?dataset=modis_sst"
-    assert sst["embed"] == "/embed?dataset=modis_sst"
-    status, headers, png = fetch(portal.url + sst["quicklooks"]["map"] + "?width=400&height=300")
+    sst = by_id["modis_sst"]  # serve's public URL defaults to its own address
+    assert sst["quicklooks"]["map"] == f"{portal.url}/quicklook/modis_sst/map.png"
+    assert sst["page"] == f"{portal.url}/?dataset=modis_sst"
+    assert sst["embed"] == f"{portal.url}/embed?dataset=modis_sst"
+    status, headers, png = fetch(sst["quicklooks"]["map"] + "?width=400&height=300")
     assert status == 200 and headers["Content-Type"] == "image/png"
 
 
@@ -516,8 +516,8 @@ def test_citation_panel_and_download_link_in_both_languages(page, portal):
     link = page.locator("a.portal-download", has_text="CSV").first
     link.wait_for()
     href = link.get_attribute("href")
-    assert href.startswith("/download/tidegauge.csv?") and "var=ASLVZZ01" in href
-    status, headers, body = fetch(portal.url + href)
+    assert href.startswith(f"{portal.url}/download/tidegauge.csv?") and "var=ASLVZZ01" in href
+    status, headers, body = fetch(href)
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
     import io
 

@@ -84,5 +84,29 @@ def test_card_shows_escaped_citation_and_bibtex():
         assert "<script>" not in html and "&lt;script&gt;x()&lt;/script&gt;" in html
         assert "class='portal-bibtex'>@misc{" in html
         assert "href='https://doi.org/10.17882/46219'" in html
-        assert f"api/datasets/cora_ts/citation?lang={lang}&amp;format=bibtex" in html
+        assert f"/api/datasets/cora_ts/citation?lang={lang}&amp;format=bibtex" in html
     assert "Consulté le" in card_html(evil, "fr") and "Accessed" in card_html(evil, "en")
+
+
+def test_a_scanned_file_keeps_its_acdd_citation_and_p01_attributes(tmp_path):
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    from portal.catalog.search import facet_values
+    from portal.cataloging.scan import describe_file
+    from portal.cataloging.validate import check_metadata
+
+    ds = xr.Dataset(
+        {"TEMP": ("time", np.linspace(10, 12, 24), {"units": "degC",
+                                                    "sdn_parameter_urn": "SDN:P01::TEMPPR01"})},
+        coords={"time": pd.date_range("2022-05-01", periods=24, freq="h"),
+                "latitude": 43.0, "longitude": 5.0},
+        attrs={"title": "Buoy", "featureType": "timeSeries", **ACDD})
+    ds.to_netcdf(tmp_path / "buoy.nc")
+    scanned = describe_file(str(tmp_path / "buoy.nc"), "buoy")
+    cite = citation_of(scanned)
+    assert cite.creators == ("Jane Doe", "John Smith") and cite.version == "5.2"
+    assert cite.year == "2021" and cite.publisher == "SEANOE" and cite.doi == "10.17882/46219"
+    assert facet_values(scanned, "p01") == {"TEMPPR01"}
+    assert check_metadata(scanned.metadata()) == []  # validate knows the keys

@@ -88,8 +88,12 @@ def test_http_search_and_errors(served_portal):
     answer = json.loads(body)
     assert answer["count"] == 1 and ids(answer) == ["grid"]
     links = answer["datasets"][0]["links"]
-    # no public URL configured: relative links, never the request's Host
-    assert links["page"] == "/?dataset=grid" and links["thumbnail"].startswith("/quicklook/grid/")
+    # links start with the configured public URL (serve's default: its own address)
+    url = served_portal.url
+    assert links["page"] == f"{url}/?dataset=grid"
+    assert links["thumbnail"].startswith(f"{url}/quicklook/grid/")
+    other_host = http_get(port, "/api/datasets", {"Host": f"localhost:{port}"})
+    assert other_host[0] == 200 and json.loads(other_host[2]) == answer  # never from Host
     status, _, body = http_get(port, "/api/datasets?bbox=-5,42,-4,43&q=small&institution="
                                      "%3Cimg%20src%3Dx%20onerror%3D%22window.__pwned%3D1%22%3E")
     assert status == 200 and ids(json.loads(body)) == ["grid"]

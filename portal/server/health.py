@@ -15,11 +15,13 @@ reload failed, entries were skipped or a server is unreachable; the HTTP status 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable
 from typing import Any
 
+from portal.errors import strip_paths
 from portal.model import DatasetEntry
 
 log = logging.getLogger(__name__)
@@ -80,8 +82,11 @@ def health_report() -> tuple[int, dict[str, Any]]:
     return 200, {
         "status": "degraded" if degraded else "ok",
         "datasets": state.datasets,
-        "catalog": {"files": list(state.files), "loaded_at": _iso(state.loaded_at),
-                    "skipped": list(state.skipped), "reload_error": state.reload_error or None},
+        # file names only: /health answers anonymous probes, server paths stay private
+        "catalog": {"files": [os.path.basename(f) for f in state.files],
+                    "loaded_at": _iso(state.loaded_at), "skipped": list(state.skipped),
+                    "reload_error": strip_paths(state.reload_error) if state.reload_error
+                    else None},
         "servers": servers,
         "servers_checked_at": _iso(checked) if checked else None,
     }

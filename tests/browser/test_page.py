@@ -92,7 +92,9 @@ def mercator(lon: float, lat: float) -> tuple[float, float]:
 def test_health_counts_the_catalog(portal):
     status, headers, body = fetch(f"{portal.url}/health")
     assert status == 200
-    assert json.loads(body) == {"status": "ok", "datasets": len(portal.ids)}
+    report = json.loads(body)
+    assert report["status"] == "ok" and report["datasets"] == len(portal.ids)
+    assert report["catalog"]["files"] == ["catalog.yaml"]  # a file name, no server path
 
 
 def test_api_lists_datasets_with_quicklook_urls(portal):

@@ -48,4 +48,4 @@ class TileHandler(tornado.web.RequestHandler):
         self.finish(png)
 
 
-ROUTE = (r"/tiles/([^/]+)/(\d{1,3})/(\d{1,8})/(\d{1,8})\.png", TileHandler)
+ROUTE = (r"/tiles/([^/]+)/(-?\d{1,3})/(-?\d{1,8})/(-?\d{1,8})\.png", TileHandler)

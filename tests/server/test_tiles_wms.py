@@ -74,7 +74,7 @@ def test_tiles(gis_portal):
     assert status == 200 and not alpha(body).any()
     status, _, body = http_get(port, "/tiles/pts/0/0/0.png?color=value&qc=good")
     assert status == 200 and alpha(body).any()
-    for path in ("/tiles/grid/2/4/0.png", "/tiles/grid/23/0/0.png", "/tiles/pts/1/0/2.png",
+    for path in ("/tiles/grid/2/4/0.png", "/tiles/grid/1/-1/0.png", "/tiles/grid/23/0/0.png", "/tiles/pts/1/0/2.png",
                  "/tiles/pts/0/0/0.png?color=nonsense"):
         assert http_get(port, path)[0] == 400, path
     assert http_get(port, "/tiles/nothere/0/0/0.png")[0] == 404

@@ -1,13 +1,13 @@
 """Map quicklooks as fast PNGs: point stores, gridded fields and observation positions.
 
-Each adapter computes the same aggregate the page draws — the point store's
+Each adapter takes the same aggregate the page draws — the point store's
 :func:`~portal.quicklooks.pointmap.view_aggregate`, the pipeline's grid or observations
-from :func:`~portal.pipeline.load_view` — reduces it to at most one cell per screen pixel
+view (handed in by :func:`portal.pipeline.render_quicklook_png`: render never imports the
+pipeline) — reduces it to at most one cell per screen pixel
 (block means for grids, binned means for dense points, markers for a few hundred
 positions), picks colours and labels with the quicklook builders' own helpers, and hands a
 :class:`~portal.render.fast.Picture` to :func:`~portal.render.fast.render`. Colour comes
-last. :func:`map_png` answers ``None`` for what it does not cover (several variables at
-once, curvilinear grids), which then takes the HoloViews path.
+last. A ``None`` picture (curvilinear grids) sends the caller to the HoloViews path.
 """
 
 from __future__ import annotations
@@ -21,60 +21,40 @@ from portal.render.fast import Picture, color_limits, render
 if TYPE_CHECKING:
     import xarray as xr
 
-    from portal.model import DatasetEntry, Query
+    from portal.model import Query
     from portal.quicklooks import Style
 
 WORLD = (-180.0, -80.0, 180.0, 85.0)
 
 
-def map_png(entry: DatasetEntry, query: Query, style: Style,
-            projection: str = "platecarree") -> bytes | None:
-    """PNG bytes of the map quicklook of ``entry``, or None when the fast path does not
-    cover it."""
+def view_picture(view, title: str, style: Style) -> Picture | None:
+    """A loaded map view (:class:`portal.pipeline.View`): a grid or observations."""
+    if view.feature_type == "grid":
+        return grid_picture(view.data, title, style)
+    return obs_picture(view.data, view.variable, view.feature_type, title, style)
+
+
+def render_picture(picture: Picture | None, style: Style,
+                   projection: str = "platecarree") -> bytes | None:
+    """PNG bytes of ``picture`` at the style's size (None passes through)."""
     import dataclasses
 
-    from portal.sources import is_aggregating
-
-    if "," in (query.variable or ""):
-        return None
-    picture: Picture | None
-    if is_aggregating(entry):
-        picture = point_store_picture(entry, query, style)
-    else:
-        from portal.pipeline import load_view
-        from portal.processing.variables import titled
-        from portal.text import one_line
-
-        view = load_view(entry, "map", query)
-        title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings)))
-        if view.feature_type == "grid":
-            picture = grid_picture(view.data, title, style)  # type: ignore[arg-type]
-        else:
-            picture = obs_picture(view.data, view.variable,  # type: ignore[arg-type]
-                                  view.feature_type, title, style)
     if picture is None:
         return None
     return render(dataclasses.replace(picture, projection=projection), style.width,
                   style.height)
 
 
-def point_store_picture(entry: DatasetEntry, query: Query, style: Style) -> Picture:
-    """The point store's view aggregate (count as log10, mean, or the QC mix)."""
-    import dataclasses
-
-    from portal.pipeline import resolve_variable
+def point_store_picture(handle, variable: str, query: Query, title: str,
+                        style: Style) -> Picture:
+    """The point store's view aggregate (count as log10, mean, or the QC mix); ``handle``
+    is the store's aggregator, ``query.qc`` a preset of the store (not ``auto``)."""
     from portal.quicklooks import pointmap
-    from portal.settings import Settings
-    from portal.sources import open_aggregator
     from portal.text import one_line
 
-    if query.qc == "auto":  # as the page: aggregates keep the stores' own default
-        query = dataclasses.replace(query, qc="all")
-    handle = open_aggregator(entry).with_scheduler(Settings.from_env().dask_scheduler)
-    variable = resolve_variable(entry, query.variable) or "TEMP"
     bbox = query.bbox.continuous() if query.bbox else WORLD  # across the date line: east + 360
     agg, note = pointmap.view_aggregate(handle, query, style, variable, bbox)
-    title = f"{one_line(entry.title or entry.id)} — {note}"
+    title = f"{one_line(title)} — {note}"
     how = pointmap.HOW_BY_COLOR[style.color_by]
     edges = _edges(agg)
     if how == "qc":

@@ -106,10 +106,11 @@ def test_same_aggregate_as_the_holoviews_path(entry, color):
     """The fast PNG shades exactly the array the HoloViews element of the same view holds."""
     from portal.pipeline import build_quicklook
     from portal.render.maps import point_store_picture
+    from portal.sources import open_aggregator
 
-    query, style = Query(), Style(color_by=color, width=600,
-                                                                height=400, interactive=False)
-    picture = point_store_picture(entry, query, style)
+    query, style = Query(qc="all"), Style(color_by=color, width=600, height=400,
+                                          interactive=False)
+    picture = point_store_picture(open_aggregator(entry), "TEMP", query, "Points", style)
     element = build_quicklook(entry, "map", query, style)
     image = next(el for el in element if type(el).__name__ == "Image")
     slow = image.dimension_values(2, flat=False)

@@ -162,14 +162,16 @@ def obs_picture(obs: xr.Dataset, variable: str, feature_type: str, title: str,
     head = f"{title} — {len(df):,} {unit}"
     lon, lat = df["longitude"].values, df["latitude"].values
     value = df[color].values.astype("float64")
-    clim, label = color_limits(value), labels.get(color, color)
+    clim, label, dates = color_limits(value), labels.get(color, color), color == "year"
+    if dates and clim[1] - clim[0] < 3_600_000:  # as the page: under an hour, widen to a day
+        clim = (clim[0] - 43_200_000, clim[1] + 43_200_000)
     if len(df) <= map_.RASTERIZE_ABOVE:
         return Picture(extent, head, markers=(lon, lat, value), cmap=tuple(cmap), clim=clim,
-                       label=label)
+                       label=label, dates=dates)
     grid = binned_mean(lon, lat, value, extent, max(style.width // 3, 1),
                        max(style.height // 3, 1))
     return Picture(extent, head, values=grid, grid_extent=extent, cmap=tuple(cmap),
-                   clim=color_limits(grid), label=label)  # the range of the means, as the page
+                   clim=color_limits(grid), label=label, dates=dates)  # range of the means
 
 
 def binned_mean(lon: np.ndarray, lat: np.ndarray, value: np.ndarray,

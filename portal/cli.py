@@ -41,8 +41,8 @@ def _default_catalogs(paths: list[str] | None) -> list[str]:
 
 def cmd_quicklook(args: argparse.Namespace) -> int:
     from portal.catalog.loader import load_catalog
-    from portal.pipeline import render_quicklook_png
     from portal.quicklooks import Style
+    from portal.render.quicklook import render_quicklook_png
 
     catalog = load_catalog(_default_catalogs(args.catalog))
     entry = catalog[args.dataset]
@@ -102,6 +102,10 @@ def _add_serve(sub) -> None:
     p.add_argument("--dask-scheduler", dest="dask_scheduler",
                    help="address of a Dask distributed scheduler for point-store aggregations")
     p.add_argument("--config", help="YAML settings file (default: $PORTAL_CONFIG)")
+    p.add_argument("--prefix", help="URL path behind a reverse proxy, e.g. /portail")
+    p.add_argument("--public-url", dest="public_url",
+                   help="public origin of the site in links, e.g. https://www.odatis-ocean.fr "
+                        "(default: http://ADDRESS:PORT)")
     p.add_argument("--show", action="store_true", help="open a browser")
     p.set_defaults(func=cmd_serve)
 

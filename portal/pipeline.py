@@ -153,6 +153,16 @@ def _cached_load(entry: DatasetEntry, kind: str, query: Query) -> View:
                                        lambda: _load(entry, kind, query, version))
 
 
+def normalised_data(entry: DatasetEntry, query: Query | None = None
+                    ) -> xr.DataArray | xr.Dataset:
+    """The entry's data in canonical form for ``query.variable`` (a lazy grid DataArray or
+    an observation Dataset), not subset: downloads select from it. Cached like the views."""
+    from portal.sources.versioning import data_version
+
+    query = query or Query()
+    return _normalised(entry, resolve_kind(entry, None), query, data_version(entry))
+
+
 def load_view(entry: DatasetEntry, kind: str | None = None, query: Query | None = None) -> View:
     """Data for one quicklook, cached across sessions on (entry, kind, query, data version)."""
     query = query or Query()
@@ -227,51 +237,3 @@ def _stacked(entry, kind, query, style, names):
     panels = [build_quicklook(entry, kind, dataclasses.replace(query, variable=name), sub_style)
               for name in names]
     return hv.Layout(panels).cols(1).opts(shared_axes=True)
-
-
-def render_quicklook_png(entry: DatasetEntry, kind: str | None = None,
-                         query: Query | None = None, style: Style | None = None) -> bytes:
-    """PNG bytes of a quicklook. Maps take the fast path (:mod:`portal.render.maps`: the
-    same aggregate, shaded and laid on cached furniture, no HoloViews); the other kinds, and
-    maps it does not cover, render the HoloViews element with Matplotlib."""
-    from portal.render.png import render_png
-
-    style = style or Style(interactive=False)
-    if style.interactive:
-        style = Style(style.cmap, style.color_by, style.width, style.height, False)
-    query = query or Query()
-    if resolve_kind(entry, kind) == "map" and "," not in (query.variable or ""):
-        png = _fast_map_png(entry, query, style)
-        if png is not None:
-            return png
-    element = build_quicklook(entry, kind, query, style)
-    return render_png(element, style.width, style.height)
-
-
-def _fast_map_png(entry: DatasetEntry, query: Query, style: Style) -> bytes | None:
-    """The map through :mod:`portal.render.maps` (same aggregate as the page, no HoloViews),
-    or None where that path does not apply."""
-    from portal.processing.variables import titled
-    from portal.render import maps
-    from portal.text import one_line
-
-    if not is_aggregating(entry):
-        view = load_view(entry, "map", query)
-        title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings)))
-        return maps.render_picture(maps.view_picture(view, title, style), style)
-    from portal.settings import Settings
-    from portal.sources import open_aggregator
-
-    if query.qc == "auto":  # as _aggregated: aggregates keep the stores' own default
-        query = replace(query, qc="all")
-    handle = open_aggregator(entry).with_scheduler(Settings.from_env().dask_scheduler)
-    variable = resolve_variable(entry, query.variable) or "TEMP"
-    try:
-        picture = maps.point_store_picture(handle, variable, query, entry.title or entry.id,
-                                           style)
-    except PortalError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - name the dataset, keep the server up
-        log.exception("%s: point-store aggregation failed", entry.id)
-        raise PortalError(f"could not aggregate the point store ({exc})", dataset=entry.id) from exc
-    return maps.render_picture(picture, style)

@@ -182,13 +182,13 @@ class TimeRange:
 
     def epoch_bounds(self) -> tuple[float | None, float | None]:
         """(start, end) in seconds since 1970 (floats)."""
-        return tuple(None if t is None else t.timestamp()  # type: ignore[return-value]
-                     for t in self)
+        return (None if self.start is None else self.start.timestamp(),
+                None if self.end is None else self.end.timestamp())
 
     def datetime64_bounds(self) -> tuple[np.datetime64 | None, np.datetime64 | None]:
         """(start, end) as naive UTC ``datetime64`` (for xarray/pandas coordinates)."""
-        return tuple(None if t is None else t.tz_convert(None).to_datetime64()  # type: ignore[return-value]
-                     for t in self)
+        return (None if self.start is None else self.start.tz_convert(None).to_datetime64(),
+                None if self.end is None else self.end.tz_convert(None).to_datetime64())
 
 
 # ------------------------------------------------------------------------------ space
@@ -353,12 +353,12 @@ class DepthRange:
 # ------------------------------------------------------------------------------ query
 
 
-def _coerce(value: Any, cls: type, name: str) -> Any:
+def _coerce(value: Any, cls: type[TimeRange] | type[DepthRange] | type[BBox], name: str) -> Any:
     """A typed value from text, a (lo, hi) / (W, S, E, N) sequence, or the type itself."""
     if value is None or isinstance(value, cls):
         return value
     if isinstance(value, str):
-        return cls.parse(value, name) if value.strip() else None  # type: ignore[attr-defined]
+        return cls.parse(value, name) if value.strip() else None
     if isinstance(value, tuple | list):
         if cls is not BBox and all(v is None or v == "" for v in value):
             return None

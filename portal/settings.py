@@ -177,6 +177,8 @@ class Settings:
     pointstore_max_points: int | None = None
     pointstore_threads: int = 0              # 0: one per CPU
     pointstore_cache_bytes: int = 6 * 2**30
+    public_url: str = ""                     # e.g. https://www.odatis-ocean.fr (no path)
+    prefix: str = ""                         # URL path the portal is served under, e.g. /portail
     config_file: str = ""
     limits: Limits = field(default_factory=Limits)
     remote: RemoteConfig = field(default_factory=RemoteConfig)
@@ -185,6 +187,18 @@ class Settings:
     def data_path(self) -> str:
         """The writable data folder, absolute."""
         return os.path.abspath(os.path.expanduser(self.data_dir or default_data_dir({})))
+
+    @property
+    def base_path(self) -> str:
+        """The prefix as a path: ``/portail`` (no trailing slash), or ``""`` at the root."""
+        path = self.prefix.strip().strip("/")
+        return f"/{path}" if path else ""
+
+    def link(self, path: str) -> str:
+        """A URL of the portal for ``path`` (``/quicklook/…``): the public URL and prefix
+        when a public URL is configured, else the path under the prefix. Never built from
+        a request's ``Host`` header."""
+        return self.public_url.strip().rstrip("/") + self.base_path + path
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, config_file: str | None = None
@@ -212,6 +226,9 @@ class Settings:
                "PORTAL_LAYOUT": self.layout}
         if self.dask_scheduler:
             env["PORTAL_DASK_SCHEDULER"] = self.dask_scheduler
+        for name, var in (("public_url", "PORTAL_PUBLIC_URL"), ("prefix", "PORTAL_PREFIX")):
+            if getattr(self, name):
+                env[var] = getattr(self, name)
         if self.config_file:
             env["PORTAL_CONFIG"] = self.config_file
         return env
@@ -247,6 +264,8 @@ _ENV: dict[str, tuple[str, Callable[[str, str, str], Any]]] = {
     "embed_origins": ("PORTAL_EMBED_ORIGINS", _split(None)),
     "dask_scheduler": ("PORTAL_DASK_SCHEDULER", _text),
     "layout": ("PORTAL_LAYOUT", _text),
+    "public_url": ("PORTAL_PUBLIC_URL", _text),
+    "prefix": ("PORTAL_PREFIX", _text),
     "data_dir": ("PORTAL_DATA_DIR", _text),
     "demo_scale": ("PORTAL_DEMO_SCALE", _number(float)),
     "png_cache_bytes": ("PORTAL_PNG_CACHE_BYTES", _number(int)),
@@ -306,6 +325,15 @@ def current() -> Settings:
 @functools.lru_cache(maxsize=8)
 def _load_cached(env: tuple[tuple[str, str], ...], version: int) -> Settings:
     return Settings.load(dict(env))
+
+
+def asset_url(name: str) -> str:
+    """The browser path of a static file under the prefix: ``portal.css`` gives
+    ``/portail/assets/portal.css``; a root-relative path (``/assets/logo.svg`` from a
+    layout file) gets the prefix; an absolute URL (``https://…``) is kept."""
+    if "://" in name:
+        return name
+    return current().base_path + (name if name.startswith("/") else f"/assets/{name}")
 
 
 def frame_ancestors(settings: Settings) -> str:

@@ -85,3 +85,18 @@ def test_pointstore_reads_settings(monkeypatch):
     monkeypatch.setenv("PORTAL_POINTSTORE_THREADS", "3")
     monkeypatch.setenv("PORTAL_POINTSTORE_CACHE_GB", "2")
     assert n_threads() == 3 and budget_bytes() == 2 * 2**30
+
+
+def test_links_carry_public_url_and_prefix(monkeypatch):
+    from portal.settings import Settings, asset_url
+
+    s = Settings.load({"PORTAL_PUBLIC_URL": "https://www.odatis-ocean.fr/",
+                       "PORTAL_PREFIX": "portail/"})
+    assert s.base_path == "/portail"
+    assert s.link("/embed?dataset=x") == "https://www.odatis-ocean.fr/portail/embed?dataset=x"
+    assert Settings().link("/health") == "/health"  # no public URL: a root-relative path
+    assert s.to_env()["PORTAL_PREFIX"] == "portail/"
+    monkeypatch.setenv("PORTAL_PREFIX", "/portail")
+    assert asset_url("portal.css") == "/portail/assets/portal.css"
+    assert asset_url("/assets/logo.svg") == "/portail/assets/logo.svg"
+    assert asset_url("https://cdn.example.org/logo.svg") == "https://cdn.example.org/logo.svg"

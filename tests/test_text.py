@@ -30,8 +30,8 @@ def test_invalid_tex_in_metadata_still_renders_a_png(tmp_path, units):
 
     from portal.cataloging.scan import describe_file
     from portal.model import Query
-    from portal.pipeline import render_quicklook_png
     from portal.quicklooks import Style
+    from portal.render.quicklook import render_quicklook_png
 
     ds = xr.Dataset(
         {"sst": (("time", "latitude", "longitude"), np.random.default_rng(1).random((3, 20, 30)),

@@ -45,6 +45,7 @@ class Catalog:
     entries: dict[str, DatasetEntry] = field(default_factory=dict)
     title: str = ""
     files: tuple[str, ...] = ()
+    skipped: list[str] = field(default_factory=list)  # why broken entries were left out
 
     def __getitem__(self, dataset_id: str) -> DatasetEntry:
         try:
@@ -139,10 +140,13 @@ def load_catalog(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> Cata
                 entry = DatasetEntry.from_metadata(dataset_id, driver, args, dict(desc.metadata))
             except CatalogError as exc:
                 log.error("catalog %s: %s", path, exc)
+                result.skipped.append(f"{os.path.basename(path)}: {exc}")
                 continue
             except (ValueError, TypeError, IndexError, KeyError) as exc:
                 log.error("catalog %s: entry %r skipped: bad metadata (%s); run "
                           "'odatis-portal catalog validate %s'", path, dataset_id, exc, path)
+                result.skipped.append(f"{os.path.basename(path)}: entry {dataset_id!r} "
+                                      f"skipped: bad metadata ({type(exc).__name__})")
                 continue
             if dataset_id in result.entries:
                 log.warning("catalog %s: dataset id %r defined twice; keeping the first",

@@ -1,60 +1,357 @@
 """Search and facets over the portal's metadata (Intake's own search only sees names).
 
-Free text matches every word against title, summary, institution, platform, id
-and variable names/long names/standard names (case- and accent-insensitive);
-facets filter on featureType, platform type, EOV and institution.
+:class:`SearchIndex` is built once per catalog version (:func:`index_for` keeps it in the
+data cache, keyed on the catalog object) and answers a :class:`SearchRequest` without
+looking at the entries again: an inverted index of folded words (case- and
+accent-insensitive) over title, summary, id, institution, platform type and ids, and
+variable names, long names and standard names, where every word of the query must
+prefix-match a word of the entry; numpy arrays of bounding boxes (an entry's box and the
+query's :class:`~portal.query.BBox` may both cross the antimeridian) and of time coverage
+(overlap, open ends allowed); and, per facet, (entry, value) pairs so that counts are
+one ``bincount``. Facets are :data:`FACETS`; values chosen within a facet are OR-ed,
+facets AND-ed, and each facet's counts ignore that facet's own choice (multi-select
+facets). A box or a time range excludes entries without a box or a time coverage.
+numpy and pandas are imported inside functions so that ``import portal`` stays light.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections import Counter
-from collections.abc import Iterable
+import weakref
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from portal.model import DatasetEntry
+from portal.query import BBox, TimeRange
+from portal.vocab import P01_STANDARD_NAMES
 
-FACETS = ("feature_type", "platform", "eov", "institution")
+if TYPE_CHECKING:
+    import numpy as np
+
+#: facet name -> what it holds (the names are also the URL parameters of /api/datasets)
+FACET_DOCS: dict[str, str] = {
+    "feature_type": "CF featureType",
+    "platform": "platform type",
+    "eov": "GOOS Essential Ocean Variable",
+    "institution": "institution or data centre",
+    "standard_name": "CF standard name",
+    "p01": "SeaDataNet P01 parameter code",
+    "source": "source kind (netcdf, odv, erddap, opendap, pointstore)",
+}
+FACETS = tuple(FACET_DOCS)
+_WORD = re.compile(r"\w+")
+_P01 = re.compile(r"SDN:P01::(\w+)", re.I)
+#: metadata keys (DatasetEntry.extra) read by the search
+PLATFORM_ID_KEYS = ("platform_id", "platform_code", "wmo_platform_code", "platform_name")
+DATA_CENTRE_KEYS = ("data_centre", "data_center", "publisher_institution")
+P01_KEYS = ("p01", "sdn_p01_codes", "sdn_parameter_urn", "sdn_parameter_urns")
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Lower case without accents (``Température`` -> ``temperature``)."""
     norm = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in norm if not unicodedata.combining(c))
 
 
-def haystack(entry: DatasetEntry) -> str:
-    parts = [entry.id, entry.title, entry.summary, entry.institution, entry.platform,
-             entry.feature_type]
+def words(text: str) -> list[str]:
+    """The folded words of ``text`` (letters, digits and ``_`` split on ``_`` too)."""
+    out: list[str] = []
+    for word in _WORD.findall(fold(text)):
+        out.append(word)
+        if "_" in word:
+            out += [w for w in word.split("_") if w]
+    return out
+
+
+def _extra_texts(entry: DatasetEntry, keys: Iterable[str]) -> list[str]:
+    extra = entry.metadata()
+    out: list[str] = []
+    for key in keys:
+        value = extra.get(key)
+        items = value if isinstance(value, list | tuple) else [value]
+        out += [str(v).strip() for v in items if v not in (None, "") and str(v).strip()]
+    return out
+
+
+def p01_codes(entry: DatasetEntry) -> set[str]:
+    """SeaDataNet P01 codes the metadata carries: ``SDN:P01::CODE`` URNs in the entry's
+    P01 keys or in variable fields, and variable names that are known P01 codes."""
+    codes = set()
+    for text in _extra_texts(entry, P01_KEYS):
+        found = _P01.findall(text)
+        codes |= {c.upper() for c in found} if found else {text.upper()}
     for var in entry.variables:
-        parts += [var.name, var.long_name, var.standard_name, var.eov]
-    return _fold(" ".join(p for p in parts if p))
+        codes |= {c.upper() for c in _P01.findall(f"{var.name} {var.long_name}")}
+        if var.name.upper() in P01_STANDARD_NAMES:
+            codes.add(var.name.upper())
+    return codes
 
 
 def facet_values(entry: DatasetEntry, facet: str) -> set[str]:
-    """The values an entry has for a facet (EOV may have several)."""
+    """The values an entry has for a facet (variables may give several)."""
     if facet == "eov":
         return {v.eov for v in entry.variables if v.eov}
-    value = getattr(entry, facet, "")
+    if facet == "standard_name":
+        return {v.standard_name for v in entry.variables if v.standard_name}
+    if facet == "p01":
+        return p01_codes(entry)
+    if facet == "institution":
+        return {v for v in [entry.institution, *_extra_texts(entry, DATA_CENTRE_KEYS)] if v}
+    value = {"platform": entry.platform, "feature_type": entry.feature_type,
+             "source": entry.source}.get(facet, "")
     return {value} if value else set()
 
 
-def search(entries: Iterable[DatasetEntry], text: str = "",
-           facets: dict[str, Iterable[str]] | None = None) -> list[DatasetEntry]:
-    """Entries matching every word of ``text`` and, per facet, any of the chosen values."""
-    words = _fold(text).split()
-    chosen = {k: set(v) for k, v in (facets or {}).items() if v}
-    result = []
-    for entry in entries:
-        hay = haystack(entry)
-        if not all(w in hay for w in words):
+def searchable_text(entry: DatasetEntry) -> str:
+    """Every text the free-text search looks at, joined."""
+    parts = [entry.id, entry.title, entry.summary, entry.institution, entry.platform,
+             entry.feature_type, *_extra_texts(entry, PLATFORM_ID_KEYS + DATA_CENTRE_KEYS)]
+    for var in entry.variables:
+        parts += [var.name, var.long_name, var.standard_name, var.eov]
+    return " ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What to look for: text, a box, a time range and chosen facet values."""
+
+    text: str = ""
+    bbox: BBox | None = None
+    time: TimeRange | None = None
+    facets: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, text: str = "", bbox: BBox | None = None, time: TimeRange | None = None,
+           facets: Mapping[str, Iterable[str]] | None = None) -> SearchRequest:
+        chosen = {k: frozenset(v) for k, v in (facets or {}).items() if v}
+        return cls(text=text or "", bbox=bbox, time=time, facets=chosen)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Matching entries in catalog order and, per facet, {value: count} (most first)."""
+
+    entries: list[DatasetEntry]
+    facets: dict[str, dict[str, int]]
+
+    @property
+    def ids(self) -> list[str]:
+        return [e.id for e in self.entries]
+
+
+@dataclass(frozen=True)
+class _Facet:
+    values: tuple[str, ...]          # value index -> value
+    lookup: dict[str, int]
+    entry: np.ndarray                # int32, one per (entry, value) pair
+    value: np.ndarray                # int32, same length
+
+
+class SearchIndex:
+    """An inverted index of one catalog version; read-only, shared by sessions."""
+
+    def __init__(self, entries: Iterable[DatasetEntry]) -> None:
+        import numpy as np
+
+        self.entries: tuple[DatasetEntry, ...] = tuple(entries)
+        postings: dict[str, list[int]] = {}
+        for i, entry in enumerate(self.entries):
+            for word in set(words(searchable_text(entry))):
+                postings.setdefault(word, []).append(i)
+        self.vocabulary: tuple[str, ...] = tuple(sorted(postings))
+        self.postings = {w: np.asarray(p, dtype=np.int32) for w, p in postings.items()}
+        self.boxes = _box_arrays(self.entries)
+        self.times = _time_arrays(self.entries)
+        self.facets = {name: _facet(self.entries, name) for name in FACETS}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def nbytes(self) -> int:
+        """Approximate memory held (for the byte-bounded cache)."""
+        arrays = [*self.postings.values(), *self.boxes, *self.times,
+                  *(a for f in self.facets.values() for a in (f.entry, f.value))]
+        return (sum(int(a.nbytes) + 100 for a in arrays) + 60 * len(self.vocabulary)
+                + 2000 * len(self.entries))
+
+    # -------------------------------------------------------------- matching
+
+    def _word_mask(self, word: str) -> np.ndarray:
+        """Entries with a word starting with ``word``."""
+        import numpy as np
+
+        mask = np.zeros(len(self.entries), bool)
+        start = bisect_left(self.vocabulary, word)
+        hits = []
+        for token in self.vocabulary[start:]:
+            if not token.startswith(word):
+                break
+            hits.append(self.postings[token])
+        if hits:
+            mask[np.concatenate(hits)] = True
+        return mask
+
+    def _box_mask(self, box: BBox) -> np.ndarray:
+        import numpy as np
+
+        west, south, east, north = self.boxes
+        lat = (south <= box.north) & (north >= box.south)
+        lon = np.zeros(len(self.entries), bool)
+        for part in box.split():  # an entry's own crossing box is two rows of parts
+            with np.errstate(invalid="ignore"):
+                hit = (west <= part.east) & (east >= part.west)
+            lon |= hit.any(axis=1)
+        return lat & lon
+
+    def _time_mask(self, time: TimeRange) -> np.ndarray:
+        import numpy as np
+
+        start, end = self.times
+        lo, hi = time.epoch_bounds()
+        mask = ~np.isnan(start) & ~np.isnan(end)
+        if hi is not None:
+            mask &= start <= hi
+        if lo is not None:
+            mask &= end >= lo
+        return mask
+
+    def _facet_mask(self, name: str, chosen: frozenset[str]) -> np.ndarray:
+        import numpy as np
+
+        facet = self.facets[name]
+        wanted = [facet.lookup[v] for v in chosen if v in facet.lookup]
+        mask = np.zeros(len(self.entries), bool)
+        mask[facet.entry[np.isin(facet.value, wanted)]] = True
+        return mask
+
+    def _counts(self, name: str, mask: np.ndarray) -> dict[str, int]:
+        import numpy as np
+
+        facet = self.facets[name]
+        counts = np.bincount(facet.value[mask[facet.entry]], minlength=len(facet.values))
+        order = sorted((i for i in np.flatnonzero(counts)),
+                       key=lambda i: (-counts[i], facet.values[i]))
+        return {facet.values[i]: int(counts[i]) for i in order}
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Matching entries (catalog order) and facet counts."""
+        import numpy as np
+
+        base = np.ones(len(self.entries), bool)
+        for word in dict.fromkeys(words(request.text)):
+            base &= self._word_mask(word)
+        if request.bbox is not None:
+            base &= self._box_mask(request.bbox)
+        if request.time is not None:
+            base &= self._time_mask(request.time)
+        chosen = {k: self._facet_mask(k, v) for k, v in request.facets.items() if k in self.facets}
+        counts = {}
+        for name in FACETS:
+            others = base.copy()
+            for key, mask in chosen.items():
+                if key != name:
+                    others &= mask
+            counts[name] = self._counts(name, others)
+        for mask in chosen.values():
+            base &= mask
+        return SearchResult([self.entries[i] for i in np.flatnonzero(base)], counts)
+
+
+def _facet(entries: tuple[DatasetEntry, ...], name: str) -> _Facet:
+    import numpy as np
+
+    lookup: dict[str, int] = {}
+    pairs = [(i, lookup.setdefault(v, len(lookup)))
+             for i, entry in enumerate(entries) for v in sorted(facet_values(entry, name))]
+    array = np.asarray(pairs, dtype=np.int32).reshape(-1, 2)
+    return _Facet(tuple(lookup), lookup, array[:, 0].copy(), array[:, 1].copy())
+
+
+def _wrap(lon: float) -> float:
+    return lon if -180.0 <= lon < 180.0 else ((lon + 180.0) % 360.0) - 180.0
+
+
+def _lon_parts(west: float, east: float) -> list[tuple[float, float]]:
+    """An entry's longitude span as at most two non-crossing parts in -180..180 (a point
+    or a line, west == east, is allowed; a span of 360° or more is the whole circle)."""
+    if east - west >= 360.0 or (west != east and (east - west) % 360.0 == 0):
+        return [(-180.0, 180.0)]
+    w, e = _wrap(west), _wrap(east)
+    if w == e:
+        return [(w, e)] if west == east else [(-180.0, 180.0)]
+    e = 180.0 if e == -180.0 else e
+    return [(w, e)] if w < e else [(w, 180.0), (-180.0, e)]
+
+
+def _box_arrays(entries: tuple[DatasetEntry, ...]) -> tuple[np.ndarray, ...]:
+    """(west[n, 2], south[n], east[n, 2], north[n]); NaN where an entry has no box."""
+    import numpy as np
+
+    n = len(entries)
+    west, east = np.full((n, 2), np.nan), np.full((n, 2), np.nan)
+    south, north = np.full(n, np.nan), np.full(n, np.nan)
+    for i, entry in enumerate(entries):
+        if not entry.bbox or len(entry.bbox) != 4:
             continue
-        if all(facet_values(entry, k) & values for k, values in chosen.items()):
-            result.append(entry)
-    return result
+        w, s, e, n_ = (float(v) for v in entry.bbox)
+        for j, (pw, pe) in enumerate(_lon_parts(w, e)):
+            west[i, j], east[i, j] = pw, pe
+        south[i], north[i] = min(s, n_), max(s, n_)
+    return west, south, east, north
+
+
+def _time_arrays(entries: tuple[DatasetEntry, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(start, end) of each entry's time coverage, epoch seconds; NaN when unknown."""
+    import numpy as np
+    import pandas as pd
+
+    cover = [e.time_coverage or ("", "") for e in entries]
+    out = []
+    for side in (0, 1):
+        stamps = pd.to_datetime([c[side] or None for c in cover], utc=True, errors="coerce",
+                                format="mixed")
+        missing = np.asarray(stamps.isna())
+        seconds = np.asarray((stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1),
+                             dtype="float64")
+        seconds[missing] = np.nan
+        out.append(seconds)
+    return out[0], out[1]
+
+
+def index_for(catalog: Any) -> SearchIndex:
+    """The search index of a loaded catalog (an iterable of entries), built once per
+    catalog object — a reloaded catalog is a new object, so a new index — and kept in
+    the byte-bounded data cache."""
+    from portal.cache import data_cache
+
+    try:
+        owner = weakref.ref(catalog)
+    except TypeError:  # a plain list of entries: nothing to key the cache on
+        return SearchIndex(catalog)
+    cache = data_cache()
+    key = ("search-index", id(catalog))
+    found = cache.get(key)
+    if found is not None and found[0]() is catalog:
+        return found[1]
+    index = SearchIndex(catalog)
+    cache.put(key, (owner, index), nbytes=index.nbytes)
+    return index
+
+
+def search(entries: Iterable[DatasetEntry], text: str = "",
+           facets: Mapping[str, Iterable[str]] | None = None, *, bbox: BBox | None = None,
+           time: TimeRange | None = None) -> list[DatasetEntry]:
+    """Entries matching ``text``, box, time and facets (builds a throwaway index: use
+    :func:`index_for` or :class:`SearchIndex` for repeated searches)."""
+    index = entries if isinstance(entries, SearchIndex) else SearchIndex(entries)
+    return index.search(SearchRequest.of(text, bbox, time, facets)).entries
 
 
 def facet_counts(entries: Iterable[DatasetEntry], facet: str) -> list[tuple[str, int]]:
     """(value, count) of a facet over entries, most common first."""
-    counts: Counter[str] = Counter()
-    for entry in entries:
-        counts.update(facet_values(entry, facet))
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    index = entries if isinstance(entries, SearchIndex) else SearchIndex(entries)
+    return list(index.search(SearchRequest()).facets[facet].items())

@@ -49,8 +49,22 @@ class ScanResult:
 # ---------------------------------------------------------------------------------- scan
 
 
-def scan_folder(root: str, recursive: bool = True) -> ScanResult:
-    """Describe every usable file (or point store) under ``root``; never stops on one file."""
+def scan_folder(root: str, recursive: bool = True, isolate: bool = False) -> ScanResult:
+    """Describe every usable file (or point store) under ``root``; never stops on one file.
+
+    With ``isolate`` (``catalog scan`` sets it) each file is read in a child process
+    bounded in memory and time (:mod:`portal.cataloging.worker`): a file that stalls
+    or kills its reader is skipped with the reason.
+    """
+    import contextlib
+
+    from portal.cataloging.worker import IsolatedReader
+
+    with IsolatedReader() if isolate else contextlib.nullcontext() as reader:
+        return _scan(root, recursive, reader.describe if reader else describe_file)
+
+
+def _scan(root: str, recursive: bool, describe) -> ScanResult:
     root = os.path.abspath(os.fspath(root))
     if not os.path.isdir(root):
         raise ScanSkip(f"not a folder: {root}", hint="give the folder holding the data files")
@@ -60,7 +74,7 @@ def scan_folder(root: str, recursive: bool = True) -> ScanResult:
         rel = os.path.relpath(path, root) if path != root else os.path.basename(root)
         dataset_id = unique_id(slug(rel), used)
         try:
-            entry = describe_file(path, dataset_id)
+            entry = describe(path, dataset_id)
         except PortalError as exc:
             reason = one_line(_reason(exc))
             level = logging.INFO if isinstance(exc, NotDataFile) else logging.WARNING
@@ -193,7 +207,7 @@ def run_scan(args: argparse.Namespace) -> int:
     from portal.catalog.loader import write_catalog
 
     try:
-        result = scan_folder(args.dir)
+        result = scan_folder(args.dir, isolate=getattr(args, "isolate", True))
     except PortalError as exc:
         print(f"error: {exc}")
         return 2

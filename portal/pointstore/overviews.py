@@ -117,26 +117,30 @@ def part_tables(columns: dict[str, np.ndarray], params: list[str], level: int,
         if seg.size == 0:
             continue
         touched = np.empty(min(seg.size, ncell), np.int64)
-        nt = _accumulate(seg, cells, vals, qcs, lut, *dense, touched)  # type: ignore[call-arg]
+        nt = _accumulate(seg, cells, vals, qcs, lut, *dense, touched)
         out[int(bins[seg[0]])] = _table_from_dense(np.sort(touched[:nt]), dense, params)
     return out
 
 
-def _dense(nparam: int, ncell: int) -> tuple[np.ndarray, ...]:
+# per cell: count; per parameter, QC class and cell: count, sum, min, max
+_Dense = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _dense(nparam: int, ncell: int) -> _Dense:
     return (np.zeros(ncell, np.int64), np.zeros((nparam, N_CLASSES, ncell), np.int64),
             np.zeros((nparam, N_CLASSES, ncell), np.float64),
             np.full((nparam, N_CLASSES, ncell), np.inf, np.float32),
             np.full((nparam, N_CLASSES, ncell), -np.inf, np.float32))
 
 
-def _table_from_dense(cells: np.ndarray, dense: tuple, params: list[str]) -> Table:
+def _table_from_dense(cells: np.ndarray, dense: _Dense, params: list[str]) -> Table:
     m, npar = cells.size, len(params)
     n = np.empty(m, np.int64)
     pn = np.empty((npar, m, N_CLASSES), np.int64)
     ps = np.empty((npar, m, N_CLASSES), np.float64)
     pmin = np.empty((npar, m, N_CLASSES), np.float32)
     pmax = np.empty((npar, m, N_CLASSES), np.float32)
-    _extract(cells, *dense, n, pn, ps, pmin, pmax)  # type: ignore[call-arg]
+    _extract(cells, *dense, n, pn, ps, pmin, pmax)
     table: Table = {"cell": cells, "n": n}
     for i, p in enumerate(params):
         table[f"{p}_n"], table[f"{p}_sum"] = pn[i], ps[i]

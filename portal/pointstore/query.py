@@ -108,6 +108,8 @@ def make_spec(store: Store, kind: str, *, bbox=None, time=None, width: int = 800
     if how not in HOWS:
         raise UnsupportedQuicklook(f"unknown aggregation {how!r}", dataset=store.name,
                                    hint=f"use one of {', '.join(HOWS)}")
+    if qc == "auto":  # the stores' own default: every class, drawn as a QC mix on request
+        qc = "all"
     if qc not in PRESET_CLASSES:
         raise UnsupportedQuicklook(f"unknown QC preset {qc!r}", dataset=store.name,
                                    hint=f"use one of {', '.join(PRESET_CLASSES)}")

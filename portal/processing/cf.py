@@ -9,6 +9,7 @@ classify a dataset's featureType from its attributes and structure.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Iterable
 
 import xarray as xr
 
@@ -52,7 +53,7 @@ def _candidates(ds: xr.Dataset) -> list[str]:
     return [str(n) for n in ds.variables]
 
 
-def find_axis(ds: xr.Dataset, axis: str, dims: tuple[str, ...] | None = None) -> str | None:
+def find_axis(ds: xr.Dataset, axis: str, dims: Iterable[Hashable] | None = None) -> str | None:
     """Name of the variable playing ``axis`` (time, latitude, longitude, z), or None.
 
     With ``dims``, only variables whose dimensions are a subset of ``dims`` count
@@ -179,8 +180,12 @@ def _fixed_station(ds: xr.Dataset) -> str | None:
 def _refine(ds: xr.Dataset, ft: str) -> str:
     """Correct featureTypes that the structure contradicts (drifting 'time series')."""
     if ft == "timeSeries":
-        lat = find_axis(ds, "latitude")
-        if lat is not None and ds[lat].size > 1:
+        lat, time = find_axis(ds, "latitude"), find_axis(ds, "time")
+        # positions along time (shared dimension, or OceanSITES' LATITUDE(LATITUDE) as long
+        # as TIME) drift; one position per station of a collection does not
+        moving = lat is not None and time is not None and (
+            bool(set(ds[lat].dims) & set(ds[time].dims)) or ds[lat].size == ds[time].size)
+        if lat is not None and ds[lat].size > 1 and moving:
             values = ds[lat].values
             try:
                 import numpy as np

@@ -19,6 +19,8 @@ stays lazy (dask) until a quicklook computes the few columns it draws.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import numpy as np
 import xarray as xr
 
@@ -88,6 +90,8 @@ def to_observations(ds: xr.Dataset, variable: str | None = None, dataset: str = 
             problem[0] if problem else f"variable {var!r} not in dataset", dataset=dataset,
             hint=f"choose one of: {', '.join(names[:12])}",
         )
+    if var not in names:  # asked for by name (an older catalog, a user): draw it anyway
+        names = [var, *names]
     if ds[var].size == 0:
         from portal.processing.variables import no_data_reason
 
@@ -107,7 +111,7 @@ def _squeezed(da: xr.DataArray) -> xr.DataArray:
     return da.isel({d: 0 for d in drop}, drop=True) if drop else da
 
 
-def _ragged_index(ds: xr.Dataset, sample_dim: str) -> tuple[str, np.ndarray] | None:
+def _ragged_index(ds: xr.Dataset, sample_dim: Hashable) -> tuple[str, np.ndarray] | None:
     """(instance_dim, feature index per sample) for a contiguous ragged sample dimension."""
     for name in ds.variables:
         attrs = ds[name].attrs
@@ -134,7 +138,7 @@ def _aligner(ds: xr.Dataset, ref: xr.DataArray, instance: tuple[str, np.ndarray]
             filled = xr.DataArray(np.full(ref.shape, da.values, dtype=da.dtype), dims=ref.dims)
             return filled.assign_attrs(da.attrs)
         if instance is not None and da.dims == (instance[0],):
-            picked = da.isel({instance[0]: xr.DataArray(instance[1], dims=ref.dims[0])})
+            picked = da.isel({instance[0]: xr.DataArray(instance[1], dims=ref.dims[:1])})
             return picked.drop_vars([c for c in picked.coords], errors="ignore")
         if set(da.dims) <= ref_dims:
             return da.broadcast_like(ref).transpose(*ref.dims)
@@ -206,7 +210,7 @@ def _feature_index(ref: xr.DataArray, instance) -> xr.DataArray:
     if instance is not None:
         return xr.DataArray(instance[1].astype("int32"), dims=ref.dims)
     if ref.ndim == 2:
-        return xr.DataArray(np.arange(ref.shape[0], dtype="int32"), dims=ref.dims[0]).broadcast_like(
+        return xr.DataArray(np.arange(ref.shape[0], dtype="int32"), dims=ref.dims[:1]).broadcast_like(
             ref
         ).transpose(*ref.dims)
     return xr.zeros_like(ref, dtype="int32")
@@ -257,9 +261,9 @@ def _argo_profiles(ds: xr.Dataset, names: list[str]) -> xr.Dataset:
             columns[f"{key}_qc"] = qc
     columns["z"].attrs.update(long_name="Pressure", units="dbar", positive="down")
     time_name = "JULD" if "JULD" in ds.variables else cf.find_axis(ds, "time")
-    for axis, name in (("time", time_name), ("latitude", "LATITUDE"), ("longitude", "LONGITUDE")):
-        if name in ds.variables:
-            columns[axis] = ds[name].broadcast_like(ref).transpose(*ref.dims)
+    for axis, coord in (("time", time_name), ("latitude", "LATITUDE"), ("longitude", "LONGITUDE")):
+        if coord in ds.variables:
+            columns[axis] = ds[coord].broadcast_like(ref).transpose(*ref.dims)
     if "CYCLE_NUMBER" in ds.variables:
         cyc = ds["CYCLE_NUMBER"].fillna(-1) if ds["CYCLE_NUMBER"].dtype.kind == "f" else ds["CYCLE_NUMBER"]
         feature = cyc.astype("int32").broadcast_like(ref).transpose(*ref.dims)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -147,7 +149,7 @@ def _land_clipped(window: tuple[float, float, float, float] | None, mercator: bo
     """
     import shapely
 
-    geoms: list = list(land_geometries())
+    geoms: Sequence[Any] = land_geometries()
     if window is not None:
         west, south, east, north = window
         geoms = [g.intersection(shapely.box(west, max(south, -85), east, min(north, 85)))

@@ -96,13 +96,15 @@ def _per_level(obs, variable, levels, ylabel, style: Style, title: str):
     z = np.round(np.asarray(obs.z.values, dtype="float64"), 1)
     unit = str(obs.z.attrs.get("units", "m"))
     n_out = max(style.width * POINTS_PER_PIXEL // levels.size, 100)
+    dates = _date_formatter(obs.time.values)
     curves = []
     for level in levels:
         part = obs.isel(obs=np.flatnonzero(z == level))
         t, y, _ = _series(part, variable)
         idx = decimate_indices(t, y, n_out, is_regular(t))
-        curves.append(hv.Curve((t[idx], y[idx]), hv.Dimension("time", label="Time (UTC)"),
-                               ylabel, label=f"{level:g} {unit}"))
+        curve = hv.Curve((t[idx], y[idx]), hv.Dimension("time", label="Time (UTC)"), ylabel,
+                         label=f"{level:g} {unit}")
+        curves.append(curve.opts(xticks=5, xformatter=dates, backend="matplotlib"))
     head = (f"{title} — {obs.sizes['obs']:,} samples at {levels.size} depth levels "
             "(one line each; narrow the depth range to pick levels)")
     overlay = hv.Overlay(curves)
@@ -111,6 +113,15 @@ def _per_level(obs, variable, levels, ylabel, style: Style, title: str):
                            backend="bokeh")
     return overlay.opts(title=head, show_grid=True, legend_position="right",
                         aspect=style.width / style.height * 0.9, backend="matplotlib")
+
+
+def _date_formatter(times: np.ndarray):
+    """Date ticks that fit the span (days, hours or minutes)."""
+    t = np.asarray(times)
+    t = t[~np.isnat(t)]
+    span = (t.max() - t.min()) / np.timedelta64(1, "D") if t.size > 1 else 0.0
+    return mdates.DateFormatter("%Y-%m-%d" if span > 20 else "%m-%d %H:%M" if span > 1
+                                else "%H:%M")
 
 
 def _section(obs, variable, ylabel, style: Style, title: str):
@@ -137,7 +148,8 @@ def _section(obs, variable, ylabel, style: Style, title: str):
     element = element.opts(cmap=cmap, colorbar=True, invert_yaxis=True, responsive=True,
                            height=style.height, title=fit_title(head, style.width),
                            backend="bokeh")
-    return element.opts(cmap=cmap, colorbar=True, invert_yaxis=True, title=head,
+    return element.opts(cmap=cmap, colorbar=True, invert_yaxis=True, title=head, xticks=5,
+                        xformatter=_date_formatter(obs.time.values),
                         aspect=style.width / style.height * 0.9, backend="matplotlib")
 
 

@@ -18,11 +18,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from portal.remote.config import RemoteConfig
 
+if TYPE_CHECKING:
+    from diskcache import Cache
+
 _LOCK = threading.Lock()
-_CACHES: dict[tuple[str, int], object] = {}
+_CACHES: dict[tuple[str, int], Cache] = {}
 _FLIGHTS: dict[str, list] = {}
 
 
@@ -35,7 +39,7 @@ class CachedBody:
     body: bytes
 
 
-def _store(cfg: RemoteConfig):
+def _store(cfg: RemoteConfig) -> Cache:
     import diskcache
 
     folder = os.path.join(cfg.cache_path, "responses")
@@ -148,5 +152,5 @@ def close_all() -> None:
     """Close every open cache store (tests, shutdown)."""
     with _LOCK:
         for cache in _CACHES.values():
-            cache.close()  # type: ignore[attr-defined]
+            cache.close()
         _CACHES.clear()

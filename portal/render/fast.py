@@ -112,7 +112,9 @@ def _data_layer(picture: Picture, frame: Frame) -> np.ndarray | None:
 def _markers(image, picture: Picture, frame: Frame) -> None:
     from PIL import ImageDraw
 
-    lon, lat, value = picture.markers  # type: ignore[misc]
+    if picture.markers is None:
+        return
+    lon, lat, value = picture.markers
     left, top, _, _ = frame.box
     table = lut(picture.cmap)
     colours = shade(np.asarray(value, "float32")[None, :], table,

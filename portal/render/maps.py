@@ -2,8 +2,7 @@
 
 Each adapter takes the same aggregate the page draws — the point store's
 :func:`~portal.quicklooks.pointmap.view_aggregate`, the pipeline's grid or observations
-view (handed in by :func:`portal.pipeline.render_quicklook_png`: render never imports the
-pipeline) — reduces it to at most one cell per screen pixel
+from :func:`~portal.pipeline.load_view` (render sits above the pipeline) — reduces it to at most one cell per screen pixel
 (block means for grids, binned means for dense points, markers for a few hundred
 positions), picks colours and labels with the quicklook builders' own helpers, and hands a
 :class:`~portal.render.fast.Picture` to :func:`~portal.render.fast.render`. Colour comes
@@ -12,7 +11,7 @@ last. A ``None`` picture (curvilinear grids) sends the caller to the HoloViews p
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -21,17 +20,61 @@ from portal.render.fast import Picture, color_limits, render
 if TYPE_CHECKING:
     import xarray as xr
 
-    from portal.model import Query
+    from portal.model import DatasetEntry, Query
     from portal.quicklooks import Style
 
 WORLD = (-180.0, -80.0, 180.0, 85.0)
 
 
+def map_png(entry: DatasetEntry, query: Query, style: Style,
+            projection: str = "platecarree") -> bytes | None:
+    """PNG bytes of the map quicklook of ``entry``, or None when the fast path does not
+    cover it (several variables at once, curvilinear grids)."""
+    from portal.pipeline import load_view
+    from portal.processing.variables import titled
+    from portal.sources import is_aggregating
+    from portal.text import one_line
+
+    if "," in (query.variable or ""):
+        return None
+    if is_aggregating(entry):
+        return render_picture(_point_store(entry, query, style), style, projection)
+    view = load_view(entry, "map", query)
+    title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings)))
+    return render_picture(view_picture(view, title, style), style, projection)
+
+
+def _point_store(entry: DatasetEntry, query: Query, style: Style) -> Picture:
+    """The store's picture, opened and resolved as the page does (``qc=auto`` keeps the
+    store's own default); an unexpected failure names the dataset."""
+    import dataclasses
+    import logging
+
+    from portal.errors import PortalError
+    from portal.pipeline import resolve_variable
+    from portal.settings import Settings
+    from portal.sources import open_aggregator
+
+    if query.qc == "auto":
+        query = dataclasses.replace(query, qc="all")
+    handle = open_aggregator(entry).with_scheduler(Settings.from_env().dask_scheduler)
+    variable = resolve_variable(entry, query.variable) or "TEMP"
+    try:
+        return point_store_picture(handle, variable, query, entry.title or entry.id, style)
+    except PortalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - name the dataset, keep the server up
+        logging.getLogger(__name__).exception("%s: point-store aggregation failed", entry.id)
+        raise PortalError(f"could not aggregate the point store ({exc})",
+                          dataset=entry.id) from exc
+
+
 def view_picture(view, title: str, style: Style) -> Picture | None:
     """A loaded map view (:class:`portal.pipeline.View`): a grid or observations."""
-    if view.feature_type == "grid":
-        return grid_picture(view.data, title, style)
-    return obs_picture(view.data, view.variable, view.feature_type, title, style)
+    if view.feature_type == "grid":  # a grid view holds a DataArray, others a Dataset
+        return grid_picture(cast("xr.DataArray", view.data), title, style)
+    return obs_picture(cast("xr.Dataset", view.data), view.variable, view.feature_type, title,
+                       style)
 
 
 def render_picture(picture: Picture | None, style: Style,

@@ -1,8 +1,8 @@
 """The portal page as a plain Panel app: ``panel serve portal/server/app.py``.
 
-Configure with ``PORTAL_CATALOGS`` (files separated by ':'); add the extra routes
-with ``--plugins portal.server.handlers``. ``odatis-portal serve`` is the usual
-way: it adds the embed app, the routes and the frame-ancestors header itself.
+Configure with ``PORTAL_CATALOGS`` (files separated by ':'); add the embed app, the
+extra routes and the security headers with ``portal/server/embed.py --index app
+--plugins portal.server.plugin`` (see :mod:`portal.server.plugin`).
 """
 
 import panel as pn

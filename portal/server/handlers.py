@@ -4,8 +4,9 @@
 event loop, cached in memory (bounded in bytes, keyed on the data version); every failure
 goes through :func:`error_response` (a :class:`PortalError` answers with its status and
 public message; anything else is a 500 with a generic message and the traceback in the
-log). ``/api/datasets`` lists the catalog as JSON; ``/health`` reports the
-catalog size. :class:`FrameAncestorsTransform` adds
+log). ``/api/datasets`` (search), ``/api/datasets/ID/citation`` and the downloads
+``/download/ID.csv|nc`` live in :mod:`portal.server.api`; ``/health`` reports the
+catalog's load state and upstream servers. :class:`FrameAncestorsTransform` adds
 ``Content-Security-Policy: frame-ancestors`` to every response.
 """
 
@@ -42,8 +43,8 @@ def _render_cached(entry, kind: str, query: Query, style_kw: tuple) -> bytes:
     """PNG bytes from the process's PNG cache, keyed on (entry, data version, kind, query,
     style): a changed file, a re-ingested store or a moved remote window renders anew."""
     from portal.cache import png_cache
-    from portal.pipeline import render_quicklook_png
     from portal.quicklooks import Style
+    from portal.render.quicklook import render_quicklook_png
     from portal.sources.versioning import data_version
 
     key = (entry.id, entry, data_version(entry), kind, query, style_kw)
@@ -83,36 +84,17 @@ def error_response(handler: tornado.web.RequestHandler, exc: BaseException) -> N
     handler.finish(public_message(exc) + "\n")
 
 
-class DatasetsHandler(tornado.web.RequestHandler):
-    """GET /api/datasets — every dataset with its id, metadata and quicklook URLs."""
-
-    def get(self) -> None:
-        from portal.quicklooks import entry_kinds
-        from portal.server.context import catalog
-
-        base = f"{self.request.protocol}://{self.request.host}"
-        items = []
-        for entry in catalog():
-            ident = urllib.parse.quote(entry.id)
-            items.append({
-                "id": entry.id, "source": entry.source, "metadata": entry.metadata(),
-                "quicklooks": {k: f"{base}/quicklook/{ident}/{k}.png"
-                               for k in entry_kinds(entry)},
-                "page": f"{base}/?dataset={ident}",
-                "embed": f"{base}/embed?dataset={ident}",
-            })
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({"count": len(items), "datasets": items}, default=str))
-
-
 class HealthHandler(tornado.web.RequestHandler):
-    """GET /health — 200 with the number of datasets."""
+    """GET /health — catalog load state and upstream servers (:mod:`portal.server.health`)."""
 
     def get(self) -> None:
-        from portal.server.context import catalog
+        from portal.server.health import health_report
 
+        status, body = health_report()
+        self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"status": "ok", "datasets": len(catalog())}))
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(body))
 
 
 class FrameAncestorsTransform(tornado.web.OutputTransform):
@@ -129,14 +111,17 @@ class FrameAncestorsTransform(tornado.web.OutputTransform):
 def routes() -> list[tuple]:
     """Tornado routes to serve beside the Panel apps (the allow-listed components
     route first: it shadows Panel's, which imports any module named in the URL)."""
+    from portal.server.api import CitationHandler, DatasetsHandler, DownloadHandler
     from portal.server.security import component_route
 
     return [
         component_route(),
         (r"/quicklook/([^/]+)/(map|profile|timeseries)\.png", QuicklookPNGHandler),
         (r"/api/datasets/?", DatasetsHandler),
+        (r"/api/datasets/([^/]+)/citation/?", CitationHandler),
+        (r"/download/([^/]+)\.(csv|nc)", DownloadHandler),
         (r"/health/?", HealthHandler),
     ]
 
 
-ROUTES = routes()  # for `panel serve --plugins portal.server.handlers`
+ROUTES = routes()  # routes only; `--plugins portal.server.plugin` adds headers and assets too

@@ -71,11 +71,13 @@ class ForbiddenHostHandler(tornado.web.RequestHandler):
         self.finish("403: this host name is not served here\n")
 
 
-def restrict_hosts(app: tornado.web.Application, hosts: Iterable[str]) -> None:
+def restrict_hosts(app: tornado.web.Application, hosts: Iterable[str],
+                   exempt: list | None = None) -> None:
     """Route requests with another ``Host`` (HTTP and websocket alike) to a 403.
 
     Tornado's application router tries host rules in order; the catch-all rule that
-    holds every route is narrowed to the allowed names and a final rule answers 403.
+    holds every route is narrowed to the allowed names and a final rule answers 403,
+    except for the ``exempt`` routes (``/health``: probes ask by IP address).
     """
     from tornado.routing import AnyMatches, HostMatches, Rule
 
@@ -86,7 +88,7 @@ def restrict_hosts(app: tornado.web.Application, hosts: Iterable[str]) -> None:
     last = router.rules[-1]
     pattern = "(" + "|".join(re.escape(h) for h in names) + ")$"
     router.rules[-1] = Rule(HostMatches(pattern), last.target, last.target_kwargs, last.name)
-    router.add_rules([(AnyMatches(), [(r".*", ForbiddenHostHandler)])])
+    router.add_rules([(AnyMatches(), [*(exempt or []), (r".*", ForbiddenHostHandler)])])
 
 
 class SecurityHeadersTransform(tornado.web.OutputTransform):

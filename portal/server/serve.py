@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import urllib.parse
 
 from portal.assets import static_dir
 from portal.settings import Settings
@@ -82,6 +83,9 @@ def _origins(args) -> list[str]:
     own = f"{args.address}:{args.port}"
     if own not in origins:
         origins.append(own)
+    public = urllib.parse.urlsplit(getattr(args, "public_url", None) or "").netloc
+    if public and public not in origins:  # the browser's Origin behind a reverse proxy
+        origins.append(public)
     if args.address in ("localhost", "127.0.0.1"):
         for host in ("localhost", "127.0.0.1"):
             if f"{host}:{args.port}" not in origins:
@@ -91,15 +95,19 @@ def _origins(args) -> list[str]:
 
 def settings_for(args, catalogs: tuple[str, ...]) -> Settings:
     """Command-line values over the settings (config file and ``PORTAL_*`` environment:
-    ``PORTAL_LAYOUT``, and the origins and scheduler when no flag is given), written back
-    to the environment for the app processes."""
+    ``PORTAL_LAYOUT``, and the origins, scheduler, prefix and public URL when no flag is
+    given; the public URL defaults to ``http://ADDRESS:PORT``), written back to the
+    environment for the app processes."""
     import dataclasses
 
     base = Settings.load()
+    own = f"http://{getattr(args, 'address', 'localhost')}:{getattr(args, 'port', 5006)}"
     return dataclasses.replace(
         base, catalogs=catalogs,
         embed_origins=tuple(args.embed_origin or base.embed_origins),
-        dask_scheduler=getattr(args, "dask_scheduler", None) or base.dask_scheduler)
+        dask_scheduler=getattr(args, "dask_scheduler", None) or base.dask_scheduler,
+        prefix=getattr(args, "prefix", None) or base.prefix,
+        public_url=getattr(args, "public_url", None) or base.public_url or own)
 
 
 def serve(args) -> int:
@@ -120,17 +128,21 @@ def serve(args) -> int:
 
     load_layout(settings.layout)  # a bad PORTAL_LAYOUT stops here, not in every visitor's page
     count = len(load_catalog(list(catalogs)))
-    log.info("serving %d datasets from %s on http://%s:%d", count, ", ".join(catalogs),
-             args.address, args.port)
+    log.info("serving %d datasets from %s on http://%s:%d%s (public %s)", count,
+             ", ".join(catalogs), args.address, args.port, settings.base_path,
+             settings.link("/"))
     pn.extension(loading_indicator=True)
     skip_mathjax()
     warm_up()
+    from portal.server.context import install_sighup
+
+    install_sighup()  # SIGHUP: reload the catalog (a changed file is picked up anyway)
     server = pn.serve(
         {"/": page_app, "embed": embed_app},
         port=args.port, address=args.address, show=args.show,
         websocket_origin=_origins(args), num_procs=args.num_procs,
         extra_patterns=routes(), static_dirs={"assets": str(static_dir())},
-        title="ODATIS quicklook portal",
+        title="ODATIS quicklook portal", prefix=settings.base_path,
         transforms=[FrameAncestorsTransform, SecurityHeadersTransform],
         admin=False, threaded=False, start=False,
         # permessage-deflate: a map update is mostly a float image with empty (NaN) areas;
@@ -143,8 +155,9 @@ def serve(args) -> int:
 
 def _run(server, hosts: tuple[str, ...]) -> None:
     """Answer only the allowed ``Host`` names (DNS rebinding), then serve until stopped."""
+    from portal.server.handlers import HealthHandler
     from portal.server.security import restrict_hosts
 
-    restrict_hosts(server._tornado, hosts)
+    restrict_hosts(server._tornado, hosts, exempt=[(r"/health/?", HealthHandler)])
     server.start()
     server.io_loop.start()

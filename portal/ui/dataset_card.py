@@ -2,47 +2,57 @@
 
 Every text that comes from metadata is escaped before it reaches HTML (a title
 holding ``<script>`` shows as text). The DOI becomes a link only when it looks
-like a DOI; the extent is a small inline SVG map over the offline land layer. The
+like a DOI; the citation (:mod:`portal.catalog.citation`) shows as text and BibTeX; the extent is a small inline SVG map over the offline land layer. The
 page shows the card's header (title, who, when) above the plot and its details below.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-import re
+import urllib.parse
+from typing import Any
 
 import panel as pn
 import param
 
+from portal.catalog.citation import citation_of, normalise_doi
 from portal.model import DatasetEntry
 from portal.quicklooks.extent import extent_svg
+from portal.settings import asset_url
 from portal.ui.i18n import t
 
 STYLESHEET = "/assets/portal.css"
 
-_DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)?(10\.\d{4,9}/\S+)$", re.I)
 
 
 def doi_link(doi: str) -> str:
     """An escaped <a> to doi.org for a valid DOI, else the escaped text."""
-    match = _DOI.match(doi.strip())
-    if not match:
+    found = normalise_doi(doi)
+    if not found:
         return html.escape(doi)
-    target = html.escape(f"https://doi.org/{match.group(1)}", quote=True)
-    return f"<a href='{target}' target='_blank' rel='noopener'>{html.escape(match.group(1))}</a>"
+    target = html.escape(f"https://doi.org/{found}", quote=True)
+    return f"<a href='{target}' target='_blank' rel='noopener'>{html.escape(found)}</a>"
 
 
-def citation(entry: DatasetEntry) -> str:
-    """A recommended citation (plain text) built from the metadata."""
-    year = entry.time_coverage[1][:4] if entry.time_coverage else str(dt.date.today().year)
-    who = entry.institution or "ODATIS"
-    text = f"{who} ({year}). {entry.title or entry.id}."
-    match = _DOI.match(entry.doi.strip()) if entry.doi else None
-    if match:
-        text += f" https://doi.org/{match.group(1)}"
-    text += f" Accessed {dt.date.today().isoformat()} via the ODATIS quicklook portal."
-    return text
+def citation(entry: DatasetEntry, lang: str = "en") -> str:
+    """The recommended citation (plain text) built from the ACDD metadata."""
+    return citation_of(entry).text(lang)
+
+
+def citation_html(entry: DatasetEntry, lang: str) -> str:
+    """The citation panel: text and BibTeX (escaped, in ``<pre>`` to copy) and links to
+    both forms from the citation API."""
+    esc = html.escape
+    cite = citation_of(entry)
+    ident = urllib.parse.quote(entry.id, safe="")
+    api = f"api/datasets/{ident}/citation?lang={lang}"
+    links = " · ".join(
+        f"<a href='{esc(f'{api}&format={form}', quote=True)}' target='_blank' "
+        f"rel='noopener'>{label}</a>" for form, label in (("text", t("cite_text", lang)),
+                                                           ("bibtex", "BibTeX")))
+    return (f"<p class='portal-citation'>{esc(cite.text(lang))}</p>"
+            f"<pre class='portal-bibtex'>{esc(cite.bibtex(lang))}</pre>"
+            f"<p class='portal-cite-links'>{links}</p>")
 
 
 def header_html(entry: DatasetEntry, lang: str) -> str:
@@ -82,8 +92,8 @@ def card_html(entry: DatasetEntry, lang: str) -> str:
         f"<div class='portal-details'><div class='portal-details-text'>"
         f"<h3 class='portal-about'>{t('about', lang)}</h3>"
         f"<p class='portal-summary'>{summary}</p><table class='portal-meta'>{table}</table>"
-        f"<details><summary>{t('citation', lang)}</summary>"
-        f"<p class='portal-citation'>{esc(citation(entry))}</p></details></div>{mini}</div>"
+        f"<details><summary>{t('citation', lang)}</summary>{citation_html(entry, lang)}"
+        f"</details></div>{mini}</div>"
     )
 
 
@@ -93,7 +103,7 @@ class DatasetCard(pn.viewable.Viewer):
     entry = param.ClassSelector(class_=DatasetEntry, allow_None=True)
     lang = param.String(default="en")
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.header = pn.panel(self._header, sizing_mode="stretch_width")
         self.details = pn.panel(self._details, sizing_mode="stretch_width")
@@ -102,16 +112,16 @@ class DatasetCard(pn.viewable.Viewer):
     def _header(self):
         if self.entry is None:
             return pn.pane.HTML(f"<p class='portal-hint'>{t('no_dataset', self.lang)}</p>",
-                                stylesheets=[STYLESHEET])
+                                stylesheets=[asset_url(STYLESHEET)])
         return pn.pane.HTML(header_html(self.entry, self.lang), sizing_mode="stretch_width",
-                            stylesheets=[STYLESHEET], margin=(5, 10, 0, 10))
+                            stylesheets=[asset_url(STYLESHEET)], margin=(5, 10, 0, 10))
 
     @param.depends("entry", "lang")
     def _details(self):
         if self.entry is None:
             return pn.Spacer(height=0)
         return pn.pane.HTML(card_html(self.entry, self.lang), sizing_mode="stretch_width",
-                            stylesheets=[STYLESHEET], css_classes=["portal-card-details"])
+                            stylesheets=[asset_url(STYLESHEET)], css_classes=["portal-card-details"])
 
     def __panel__(self):
         return pn.Column(self.header, self.details, sizing_mode="stretch_width")

@@ -9,6 +9,7 @@ pipeline): the portal's first page shows a plot as fast as a page can.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import panel as pn
@@ -16,6 +17,9 @@ import param
 
 from portal.quicklooks.extent import lon_spans
 from portal.ui.state import ViewState, required
+
+if TYPE_CHECKING:
+    from bokeh.models import ColumnDataSource
 
 COLOURS = {"profile": "#e4572e", "trajectoryProfile": "#e4572e", "trajectory": "#17a398",
            "timeSeries": "#7b2cbf", "timeSeriesProfile": "#7b2cbf", "grid": "#0b5394",
@@ -73,9 +77,9 @@ class OverviewMap(pn.viewable.Viewer):
     entries = param.List(default=[])
     height = param.Integer(default=420)
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        self._source = None
+        self._source: ColumnDataSource | None = None  # set when the figure is drawn
         self._ids: set[str] | None = None  # None: every entry
 
     def _shown(self) -> list:
@@ -123,7 +127,7 @@ class OverviewMap(pn.viewable.Viewer):
             self._source.data = boxes(self._shown())
 
     def _on_tap(self, _attr, _old, new) -> None:
-        if new:
+        if new and self._source is not None:
             self.state.param.update(dataset=self._source.data["id"][new[0]], var="", kind="",
                                     time=None, depth=None, bbox=None, extent=None)
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 import panel as pn
 
 from portal.assets import layouts_dir
 from portal.catalog.loader import Catalog
 from portal.query import param_value
+from portal.settings import asset_url
 from portal.ui.alert import error_alert, failed_page, guarded_pane
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
@@ -77,13 +79,15 @@ class PortalPage(pn.viewable.Viewer):
     state = required(ViewState)
     catalog = required(Catalog)
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         from portal.settings import Settings
 
         self._layout = load_layout(Settings.from_env().layout)  # PORTAL_LAYOUT
         entries = list(self.catalog)
-        self._list = DatasetList(state=self.state, entries=entries)
+        from portal.catalog.search import index_for
+
+        self._list = DatasetList(state=self.state, entries=entries, index=index_for(self.catalog))
         self._card = DatasetCard(entry=self._entry(), lang=self.state.lang)
         self._main = pn.Column(sizing_mode="stretch_width")
         self._pane: QuicklookPane | None = None
@@ -109,10 +113,11 @@ class PortalPage(pn.viewable.Viewer):
             self._pane = None
         if entry is None:  # the landing page: where the datasets are
             if self._overview is None:
-                self._overview = OverviewMap(state=self.state, entries=list(self.catalog),
-                                             height=int(self._layout.get("plot_height", 520)))
-                self._overview.show_only(self._list.found)
-                self._list.param.watch(lambda e: self._overview.show_only(e.new), "found")
+                overview = OverviewMap(state=self.state, entries=list(self.catalog),
+                                       height=int(self._layout.get("plot_height", 520)))
+                overview.show_only(self._list.found)
+                self._list.param.watch(lambda e: overview.show_only(e.new), "found")
+                self._overview = overview
             self._main.objects = [self._card.header, self._overview]
             return
         # header, controls and plot first: the plot is in view at 1366x768; details below
@@ -151,7 +156,7 @@ class PortalPage(pn.viewable.Viewer):
     def _styled(self, cls, layout: dict):
         extra = {"accent_base_color": layout.get("accent", "#0b5394")} if (
             cls.__name__ == "FastListTemplate") else {"raw_css": [_fonts_css()]}
-        optional = {k: layout[k] for k in ("logo", "favicon") if layout.get(k)}
+        optional = {k: asset_url(layout[k]) for k in ("logo", "favicon") if layout.get(k)}
         return cls(
             title=t("portal_title", self.state.lang), **optional,
             header_background=layout.get("header_background", "#0b3d6b"),

@@ -14,6 +14,7 @@ import html
 import logging
 import math
 import urllib.parse
+from typing import Any
 
 import pandas as pd
 import panel as pn
@@ -24,6 +25,7 @@ from portal.model import QC_PRESETS, DatasetEntry
 from portal.query import BBox, DepthRange, TimeRange
 from portal.quicklooks import COLOR_BY, entry_kinds
 from portal.quicklooks.style import CMAP_CHOICES
+from portal.settings import asset_url, current
 from portal.ui.alert import error_alert
 from portal.ui.i18n import t
 from portal.ui.state import ViewState, required
@@ -65,6 +67,22 @@ def _same_view(ranges, home) -> bool:
                for a, b in zip(rng, lim, strict=True))
 
 
+def _picker_value(chosen: TimeRange | None, start, end) -> tuple:
+    """The time picker's (start, end): the link's window clamped to the coverage.
+
+    The picker refuses a value outside its bounds (a ValueError while the pane is built,
+    which dropped the whole selection server-side, and the browser's URL then set it
+    back during the first render). The state keeps the link's window (the plot shows
+    the no-data alert when nothing is in it); only the picker shows what it can: the
+    overlap, or the whole coverage when the window misses it.
+    """
+    lo, hi = (None if v is None else v.tz_convert(None).to_pydatetime()
+              for v in chosen or (None, None))
+    if (lo is not None and lo > end) or (hi is not None and hi < start):
+        return start, end  # no overlap
+    return (start if lo is None else max(lo, start)), (end if hi is None else min(hi, end))
+
+
 class QuicklookPane(pn.viewable.Viewer):
     """Controls and plot for one dataset; rebuilt when the dataset changes."""
 
@@ -74,7 +92,7 @@ class QuicklookPane(pn.viewable.Viewer):
     plot_height = param.Integer(default=520)
     plot_width = param.Integer(default=900, doc="expected width: raster size, title wrapping")
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         kinds = entry_kinds(self.entry)
         if self.state.kind not in kinds and kinds:
@@ -152,9 +170,7 @@ class QuicklookPane(pn.viewable.Viewer):
         cov = self.entry.time_coverage
         if cov:
             start, end = (pd.Timestamp(v).tz_localize(None).to_pydatetime() for v in cov)
-            chosen = [None if v is None else v.tz_convert(None).to_pydatetime()
-                      for v in self.state.time or (None, None)]
-            value = (chosen[0] or start, chosen[1] or end)
+            value = _picker_value(self.state.time, start, end)
             w["time"] = pn.widgets.DatetimeRangePicker(label=t("time_range", lang),
                                                        value=value, start=start, end=end)
             w["time"].param.watch(self._on_time, "value")
@@ -197,13 +213,20 @@ class QuicklookPane(pn.viewable.Viewer):
         kind = self.state.kind or entry_kinds(self.entry)[0]
         qs = quicklook_params(self.state, kind)
         ident = urllib.parse.quote(self.entry.id)
-        png = f"/quicklook/{ident}/{kind}.png" + (f"?{qs}" if qs else "")
-        embed = f"/embed?dataset={ident}&kind={kind}" + (f"&{qs}" if qs else "")
+        link = current().link  # public URL and prefix of the settings
+        png = link(f"/quicklook/{ident}/{kind}.png" + (f"?{qs}" if qs else ""))
+        embed = link(f"/embed?dataset={ident}&kind={kind}" + (f"&{qs}" if qs else ""))
+        selection = urllib.parse.urlencode(self.state.query().to_params())  # data, no style
+        downloads = " · ".join(
+            f"<a class='portal-link portal-download' href='{html.escape(href)}' download>"
+            f"{label}</a>" for label, href in (
+                ("CSV", link(f"/download/{ident}.csv" + (f"?{selection}" if selection else ""))),
+                ("NetCDF", link(f"/download/{ident}.nc" + (f"?{selection}" if selection else "")))))
         return pn.pane.HTML(
             f"<a class='portal-link' href='{html.escape(png)}' target='_blank'>PNG</a> · "
             f"<a class='portal-link portal-embed-link' href='{html.escape(embed)}' "
-            f"target='_blank'>{t('embed_code', self.state.lang)}</a>", margin=(0, 8),
-            stylesheets=["/assets/portal.css"])
+            f"target='_blank'>{t('embed_code', self.state.lang)}</a> · {downloads}", margin=(0, 8),
+            stylesheets=[asset_url("portal.css")])
 
     # --------------------------------------------------------------------- plot
     @param.depends("state.kind", "state.var", "state.time", "state.depth", "state.qc",

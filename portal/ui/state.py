@@ -55,7 +55,7 @@ def required(class_: type[_C], **params: Any) -> param.ClassSelector[_C]:
 class _TypedParam(param.ClassSelector):
     """A typed value (or None) that the URL holds as its text (``""`` when unset)."""
 
-    value_class: type = object
+    value_class: type[BBox] | type[TimeRange] | type[DepthRange]  # set by each subclass
 
     def __init__(self, doc: str = "", **params: Any) -> None:
         super().__init__(default=None, class_=self.value_class, allow_None=True,
@@ -67,7 +67,7 @@ class _TypedParam(param.ClassSelector):
 
     @classmethod
     def deserialize(cls, value: Any) -> Any:
-        return _lenient(cls.value_class.parse, value)  # type: ignore[attr-defined]
+        return _lenient(cls.value_class.parse, value)
 
 
 class BBoxParam(_TypedParam):

@@ -105,11 +105,11 @@ def test_api_lists_datasets_with_quicklook_urls(portal):
     assert by_id["evil"]["metadata"]["title"] == EVIL_TITLE  # data, served as JSON, not HTML
     assert set(by_id["argo_6901744"]["quicklooks"]) == {"map", "profile"}
     assert set(by_id["tidegauge"]["quicklooks"]) >= {"timeseries", "map"}
-    sst = by_id["modis_sst"]
-    assert sst["quicklooks"]["map"] == f"{portal.url}/quicklook/modis_sst/map.png"
-    assert sst["page"] == f"{portal.url}/?dataset=modis_sst"
-    assert sst["embed"] == f"{portal.url}/embed?dataset=modis_sst"
-    status, headers, png = fetch(sst["quicklooks"]["map"] + "?width=400&height=300")
+    sst = by_id["modis_sst"]  # no public URL configured: relative URLs, never from Host
+    assert sst["quicklooks"]["map"] == "/quicklook/modis_sst/map.png"
+    assert sst["page"] == "/?dataset=modis_sst"
+    assert sst["embed"] == "/embed?dataset=modis_sst"
+    status, headers, png = fetch(portal.url + sst["quicklooks"]["map"] + "?width=400&height=300")
     assert status == 200 and headers["Content-Type"] == "image/png"
 
 
@@ -494,7 +494,7 @@ def test_facets_open_on_demand_and_filter_the_list(page, portal):
     choice = page.locator(".bk-panel-models-widgets-CustomMultiSelect, .choices").first
     choice.wait_for()
     page.locator(".choices input").first.click()  # opens the "Data type" choices
-    page.get_by_role("option", name="grid", exact=True).first.click()
+    page.get_by_role("option", name="grid (3)", exact=True).first.click()  # with its count
     page.get_by_text("3 datasets").wait_for()  # the MODIS grid, the hostile and the broken one
     # the landing map follows the list: only the located grids keep their box
     wait_until(lambda: sorted(page.evaluate(MAP_IDS_JS)) == ["evil", "modis_sst"],
@@ -502,4 +502,31 @@ def test_facets_open_on_demand_and_filter_the_list(page, portal):
     text = shadow_text(page)
     assert "Argo float 6901744" not in text and "SST, Aqua MODIS" in text
     page.screenshot(path=str(ARTIFACTS / "facets_grid.png"))
+    assert page.errors == []
+
+
+def test_citation_panel_and_download_link_in_both_languages(page, portal):
+    page.goto(f"{portal.url}/?dataset=tidegauge&var=ASLVZZ01&lang=fr")
+    wait_for_plot(page)
+    bibtex = page.locator(".portal-bibtex").first
+    bibtex.wait_for(state="attached")
+    assert bibtex.text_content().startswith("@misc{")
+    assert "language = {french}" in bibtex.text_content()
+    assert "Consulté le" in page.locator(".portal-citation").first.text_content()
+    link = page.locator("a.portal-download", has_text="CSV").first
+    link.wait_for()
+    href = link.get_attribute("href")
+    assert href.startswith("/download/tidegauge.csv?") and "var=ASLVZZ01" in href
+    status, headers, body = fetch(portal.url + href)
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    import io
+
+    import pandas as pd
+
+    frame = pd.read_csv(io.BytesIO(body), comment="#")
+    assert "ASLVZZ01" in frame.columns and len(frame) > 0
+    page.locator(".portal-lang").get_by_role("button", name="EN").click()
+    page.wait_for_url(re.compile(r"lang=en"))
+    wait_until(lambda: "Accessed" in page.locator(".portal-citation").first.text_content(),
+               what="the English citation")
     assert page.errors == []

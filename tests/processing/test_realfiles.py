@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 
 from portal.cataloging.describe import describe_dataset
-from portal.cataloging.scan import open_for_scan
 from portal.errors import NoDataInSelection, UnsupportedQuicklook
 from portal.formats.netcdf import open_netcdf_file
 from portal.processing.normalize import data_variables, to_grid, to_observations
 from portal.processing.variables import implausible_range, is_bookkeeping, time_axis_warnings
+from portal.sources import get_source
 
 
 def _entry(path):
-    return describe_dataset(open_for_scan(str(path)), "x", "netcdf", {"urlpath": str(path)},
+    return describe_dataset(get_source("netcdf").open_path(str(path), "x"), "x", "netcdf", {"urlpath": str(path)},
                             str(path))
 
 
@@ -180,3 +180,10 @@ def test_real_glider_main_variable_is_a_measurement(shared):
 def test_real_profile_collection_is_not_warned_for_cast_order(shared):
     entry = _entry(shared / "dsg" / "profile" / "wod_biology_JP14323.nc")
     assert not any("monotonic" in w for w in dict(entry.extra).get("data_warnings", ()))
+
+
+def test_stations_at_different_positions_stay_a_time_series(realfiles):
+    from portal.processing import cf
+
+    ds = open_netcdf_file(str(realfiles("geometry_node_count")))
+    assert cf.classify(ds) == "timeSeries"

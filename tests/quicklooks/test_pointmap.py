@@ -44,7 +44,7 @@ def _range_stream(dmap):
 def test_png_for_any_bbox(entry, color):
     from PIL import Image
 
-    from portal.pipeline import render_quicklook_png
+    from portal.render.quicklook import render_quicklook_png
 
     for bbox in (None, (-40.0, 20.0, 20.0, 65.0)):
         png = render_quicklook_png(entry, "map", Query(bbox=bbox),
@@ -126,9 +126,10 @@ def test_profile_density_is_a_quicklook_kind(entry, store):
     zoom; its PNG goes through the same builder."""
     from PIL import Image
 
-    from portal.pipeline import build_quicklook, render_quicklook_png
+    from portal.pipeline import build_quicklook
     from portal.pointstore import profile_density
     from portal.quicklooks import entry_kinds
+    from portal.render.quicklook import render_quicklook_png
 
     assert entry_kinds(entry) == ("map", "profile")
     element = build_quicklook(entry, "profile", Query(), Style(width=600, height=400))

@@ -67,7 +67,8 @@ def test_every_file_is_scanned():
 @pytest.mark.parametrize(("entry", "kind"), _CASES, ids=[f"{e.id}-{k}" for e, k in _CASES])
 def test_quicklook_renders(entry, kind):
     from portal.errors import NoDataInSelection
-    from portal.pipeline import load_view, render_quicklook_png
+    from portal.pipeline import load_view
+    from portal.render.quicklook import render_quicklook_png
 
     if (entry.id, kind) in NO_DATA:
         with pytest.raises(NoDataInSelection, match=NO_DATA[(entry.id, kind)]):

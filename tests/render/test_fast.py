@@ -121,7 +121,7 @@ def test_same_aggregate_as_the_holoviews_path(entry, color):
 
 
 def test_point_store_png_through_the_pipeline(entry):
-    from portal.pipeline import render_quicklook_png
+    from portal.render.quicklook import render_quicklook_png
 
     png = render_quicklook_png(entry, "map", Query(), Style(width=640, height=400,
                                                            interactive=False))

@@ -64,13 +64,14 @@ def small_catalog(folder: Path) -> Path:
     return Path(write_catalog([entry], folder / "catalog.yaml", title="Server tests"))
 
 
-def wait_up(proc: subprocess.Popen, port: int, log: Path, seconds: float = 180) -> None:
+def wait_up(proc: subprocess.Popen, port: int, log: Path, seconds: float = 180,
+            health: str = "/health") -> None:
     deadline = time.monotonic() + seconds
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"portal exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            if http_get(port, "/health", timeout=2)[0] == 200:
+            if http_get(port, health, timeout=2)[0] == 200:
                 return
         except OSError:
             pass

@@ -34,9 +34,10 @@ def test_panel_component_resources_still_served():
 
 def test_foreign_host_is_refused_on_http_and_websocket(served_portal):
     port = served_portal.port
-    assert http_get(port, "/health", {"Host": f"localhost:{port}"})[0] == 200
-    status, _, _ = http_get(port, "/health", {"Host": f"evil.example:{port}"})
-    assert status == 403
+    assert http_get(port, "/api/datasets", {"Host": f"localhost:{port}"})[0] == 200
+    status, _, body = http_get(port, "/api/datasets", {"Host": f"evil.example:{port}"})
+    assert status == 403 and b"grid" not in body
+    assert http_get(port, "/health", {"Host": f"10.1.2.3:{port}"})[0] == 200  # probes
     ws = {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}",
           "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
           "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}

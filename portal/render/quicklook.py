@@ -1,0 +1,39 @@
+"""PNG bytes of a quicklook: the one entry point of the PNG route, the CLI and thumbnails.
+
+Maps take the fast path of :mod:`portal.render.maps`; other kinds render the pipeline's
+HoloViews element with Matplotlib (:mod:`portal.render.png`). Rendering sits above the
+pipeline: it asks the pipeline for data, never the reverse.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from portal.query import Query
+
+if TYPE_CHECKING:
+    from portal.model import DatasetEntry
+    from portal.quicklooks import Style
+
+
+def render_quicklook_png(entry: DatasetEntry, kind: str | None = None,
+                         query: Query | None = None, style: Style | None = None) -> bytes:
+    """PNG bytes of a quicklook. Maps take the fast path (:mod:`portal.render.maps`: the
+    same aggregate, shaded and laid on cached furniture, no HoloViews); the other kinds, and
+    maps it does not cover, render the HoloViews element with Matplotlib."""
+    from portal.pipeline import build_quicklook, resolve_kind
+    from portal.quicklooks import Style
+    from portal.render.png import render_png
+
+    style = style or Style(interactive=False)
+    if style.interactive:
+        style = Style(style.cmap, style.color_by, style.width, style.height, False)
+    query = query or Query()
+    if resolve_kind(entry, kind) == "map":
+        from portal.render.maps import map_png
+
+        png = map_png(entry, query, style)
+        if png is not None:
+            return png
+    element = build_quicklook(entry, kind, query, style)
+    return render_png(element, style.width, style.height)

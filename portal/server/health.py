@@ -1,0 +1,93 @@
+"""``/health`` for monitoring: catalog load state and upstream servers, answered at once.
+
+:func:`health_report` returns ``(http_status, body)``: the number of datasets, the
+catalog files, when they were loaded, the entries left out (bad metadata), the error
+of a failed reload (the previous catalog keeps serving), and each upstream server of
+the catalog with whether it answered its cheap probe (ERDDAP ``/version``, OPeNDAP
+``.dds``; see :mod:`portal.cataloging.status`). Probes never run in the request: a
+:class:`ProbeCache` (one per process) keeps the last results and, when they are older
+than its TTL, starts one background probe round and answers with what it has (a
+server not yet probed is ``null``). ``status`` is ``ok``, or ``degraded`` when a
+reload failed, entries were skipped or a server is unreachable; the HTTP status is
+200 while the portal serves (a monitor reads ``status``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from portal.model import DatasetEntry
+
+log = logging.getLogger(__name__)
+
+PROBE_TTL_S = 60.0  # how long a probe round is trusted
+
+
+class ProbeCache:
+    """The last probe round of the catalog's servers; refreshed in the background."""
+
+    def __init__(self, ttl_s: float = PROBE_TTL_S) -> None:
+        self.ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._results: dict[str, dict[str, Any]] = {}  # one item per server: bounded
+        self._checked_at: float | None = None  # time.time() of the last finished round
+        self._started = float("-inf")          # time.monotonic() of the last round started
+        self._running = False
+
+    def snapshot(self, entries: Iterable[DatasetEntry]) -> tuple[dict[str, dict], float | None]:
+        """(results by host, time of the round); starts a round when stale, never waits."""
+        with self._lock:
+            if not self._running and time.monotonic() - self._started > self.ttl_s:
+                self._running, self._started = True, time.monotonic()
+                threading.Thread(target=self._round, args=(list(entries),), daemon=True,
+                                 name="portal-health-probe").start()
+            return dict(self._results), self._checked_at
+
+    def _round(self, entries: list[DatasetEntry]) -> None:
+        from portal.cataloging.status import probe_servers
+
+        try:
+            servers = probe_servers(entries)
+            results = {host: {"reachable": s.reachable, "message": s.message,
+                              "seconds": round(s.seconds, 3), "datasets": len(s.datasets)}
+                       for host, s in servers.items()}
+        except Exception:  # noqa: BLE001 - a probe bug must not stop the health route
+            log.exception("health probe round failed")
+            results = {}
+        with self._lock:
+            self._results, self._checked_at, self._running = results, time.time(), False
+
+
+def probe_cache() -> ProbeCache:
+    """This process's probe cache (kept with ``pn.state.as_cached``)."""
+    import panel as pn
+
+    return pn.state.as_cached("portal-health-probes", ProbeCache)
+
+
+def health_report() -> tuple[int, dict[str, Any]]:
+    """``(200, body)`` of ``/health`` (see the module docstring); never blocks on a server."""
+    from portal.server.context import catalog, catalog_state
+
+    state = catalog_state()
+    servers, checked = probe_cache().snapshot(catalog())
+    degraded = (state.reload_error or state.skipped
+                or any(s["reachable"] is False for s in servers.values()))
+    return 200, {
+        "status": "degraded" if degraded else "ok",
+        "datasets": state.datasets,
+        "catalog": {"files": list(state.files), "loaded_at": _iso(state.loaded_at),
+                    "skipped": list(state.skipped), "reload_error": state.reload_error or None},
+        "servers": servers,
+        "servers_checked_at": _iso(checked) if checked else None,
+    }
+
+
+def _iso(seconds: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")

@@ -14,16 +14,17 @@ and kept in the byte-bounded data cache, keyed on the data version.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from portal.query import Query
 from portal.render.fast import color_limits, lut, shade
 
 if TYPE_CHECKING:
     from portal.model import DatasetEntry
-    from portal.query import Query
     from portal.render.tiles import ViewBox
 
 WORLD = (-180.0, -85.0, 180.0, 85.0)
@@ -99,8 +100,8 @@ def points_layer(entry: DatasetEntry, query: Query, view: ViewBox) -> Layer:
     from portal.render.maps import _edges, qc_rgba
 
     handle, selection, variable, how = _store_query(entry, query)
-    canvas = {"bbox": view.extent, "width": max(view.width // CELL_PX, 1),
-              "height": max(view.lat_rows() // CELL_PX, 1), "variable": variable}
+    finest = _cached(entry, Query(), "finest", lambda: _finest_overview_cell(handle))
+    canvas = {"bbox": view.extent, **_canvas(view, CELL_PX, finest), "variable": variable}
     if how == "qc":
         agg = handle.aggregate(selection, how="qc", **canvas)
         rgba = np.clip(qc_rgba(agg) * 255 + 0.5, 0, 255).astype("uint8")
@@ -110,7 +111,7 @@ def points_layer(entry: DatasetEntry, query: Query, view: ViewBox) -> Layer:
     edges = _edges(agg)
     count = sample(agg["count"].values.astype("float64"), edges, view)
     mean = sample(agg["mean"].values.astype("float64"), edges, view)
-    ref = _cached(entry, query, "reference", lambda: _reference(entry, query))
+    ref = _cached(entry, selection, "reference", lambda: _reference(entry, selection))
     label, cmap = colouring(how, _style(query), variable)
     if how == "count":
         w, s, e, n = edges
@@ -122,6 +123,25 @@ def points_layer(entry: DatasetEntry, query: Query, view: ViewBox) -> Layer:
         values, clim = mean, (ref["lo"], ref["hi"])
     return Layer(shade(values.astype("float32"), lut(tuple(cmap)), clim),
                  np.where(count > 0, count, 0), np.where(count > 0, mean, np.nan), label)
+
+
+def _finest_overview_cell(handle) -> float:
+    """Degrees of the store's finest overview cell (0 when it has none)."""
+    levels = (handle.info().get("config") or {}).get("levels")
+    return 180.0 / (1 << int(levels)) if levels is not None else 0.0
+
+
+def _canvas(view: ViewBox, cell_px: int, finest: float) -> dict[str, int]:
+    """The aggregate canvas of a view: one column per ``cell_px`` pixels; rows as fine as
+    Web Mercator's narrowest, unless the columns are as coarse as the store's overviews —
+    then square lon/lat cells, which the overviews answer without touching the points (the
+    rows then stretch towards the poles, as the overview cells do)."""
+    width = max(view.width // cell_px, 1)
+    column = (view.extent[2] - view.extent[0]) / width
+    if finest and column >= finest:
+        rows = math.floor((view.extent[3] - view.extent[1]) / column)  # rows >= columns
+        return {"width": width, "height": max(rows, 1)}
+    return {"width": width, "height": max(view.lat_rows() // cell_px, 1)}
 
 
 def _style(query: Query):

@@ -199,9 +199,10 @@ def decode_times(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:
     ``decode_note`` attribute (and a log line naming the dataset) instead of failing.
     """
     out = ds.copy()
+    coords, data = {}, {}
     for name in list(ds.variables):
-        var = ds[name]
-        if not is_time_variable(var.variable):
+        var = ds.variables[name]
+        if not is_time_variable(var):
             continue
         units = str(var.attrs["units"])
         calendar = str(var.attrs.get("calendar", "standard"))
@@ -215,18 +216,15 @@ def decode_times(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:
                 decoded = _to_datetime64(values, units, calendar)
         except Exception as exc:  # noqa: BLE001 - any decoding failure becomes a note
             log.warning("%s: time variable %s not decoded (%s); kept numeric", dataset, name, exc)
-            out[name].attrs["decode_note"] = f"time not decoded: {exc}"
+            out.variables[name].attrs["decode_note"] = f"time not decoded: {exc}"
             continue
         attrs = {k: v for k, v in var.attrs.items() if k not in ("units", "calendar", "_FillValue")}
         attrs["original_units"] = units
         if calendar.lower() not in _REAL_CALENDARS:
             attrs["decode_note"] = f"calendar {calendar!r} mapped to nearest real dates"
-        new = xr.Variable(var.dims, decoded, attrs)
-        if name in out.coords:
-            out = out.assign_coords({name: new})
-        else:
-            out[name] = new
-    return out
+        (coords if name in out.coords else data)[name] = xr.Variable(var.dims, decoded, attrs)
+    # one update for all time variables: each Dataset assignment re-merges every variable
+    return out.assign_coords(coords).assign(data) if coords or data else out
 
 
 def drop_unusable(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:

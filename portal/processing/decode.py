@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from collections.abc import Hashable
 
 import numpy as np
 import xarray as xr
@@ -199,7 +200,8 @@ def decode_times(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:
     ``decode_note`` attribute (and a log line naming the dataset) instead of failing.
     """
     out = ds.copy()
-    coords, data = {}, {}
+    coords: dict[Hashable, xr.Variable] = {}
+    data: dict[Hashable, xr.Variable] = {}
     for name in list(ds.variables):
         var = ds.variables[name]
         if not is_time_variable(var):

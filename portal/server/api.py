@@ -163,7 +163,7 @@ class DownloadHandler(tornado.web.RequestHandler):
             selection = await asyncio.to_thread(prepare, entry, query)
             if form == "nc":
                 body = await asyncio.to_thread(netcdf_bytes, selection)
-            chunks = csv_chunks(selection) if form == "csv" else iter(())
+            chunks = csv_chunks(selection) if form == "csv" else (c for c in ())
             first = await asyncio.to_thread(next, chunks, "")
         except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
             return error_response(self, exc)
@@ -175,8 +175,11 @@ class DownloadHandler(tornado.web.RequestHandler):
         if form == "nc":
             self.finish(body)
             return
-        self.write(first)
-        while chunk := await asyncio.to_thread(next, chunks, ""):  # rows stream as computed
-            self.write(chunk)
-            await self.flush()
-        self.finish()
+        try:
+            self.write(first)
+            while chunk := await asyncio.to_thread(next, chunks, ""):  # rows stream as read
+                self.write(chunk)
+                await self.flush()
+            self.finish()
+        finally:  # a client that went away stops the reading (and its thread pool)
+            chunks.close()

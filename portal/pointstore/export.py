@@ -18,6 +18,7 @@ every class.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from portal.query import Query
 
 BATCH_GROUPS = 16        # row groups read at once (~1 M rows with the default size)
-CSV_THREADS = 4
+CSV_THREADS = max(2, min(8, (os.cpu_count() or 2)))  # batches formatted at once
 BASE = ("platform", "cycle", "time", "longitude", "latitude", "z")
 #: typical CSV characters per column (for the page's size estimate)
 CSV_WIDTH = {"platform": 8, "cycle": 4, "time": 20, "longitude": 11, "latitude": 10, "z": 9}

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from portal.errors import BadParameter, NoDataInSelection, SelectionTooLarge
+from portal.errors import BadParameter, NoDataInSelection, PortalError, SelectionTooLarge
 from portal.model import DatasetEntry
 from portal.query import Query, limits
 
@@ -241,3 +241,55 @@ def netcdf_bytes(selection: Selection) -> bytes:
     buffer = io.BytesIO()
     ds.to_netcdf(buffer, engine="h5netcdf")
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What the page shows before a download: its size, or why it would be refused."""
+
+    size: int            # rows or cells (0 when refused for lack of data)
+    unit: str            # "rows" or "cells"
+    nbytes: int          # approximate size of the CSV
+    refused: str = ""    # the refusal's message and suggestion, when refused
+
+    def label(self) -> str:
+        """``≈ 12,345 rows, ~1.2 MB`` (the page's text next to the links); '' if unknown."""
+        if self.size < 0:
+            return ""
+        size = self.nbytes
+        for unit in ("B", "kB", "MB", "GB"):
+            if size < 1000 or unit == "GB":
+                break
+            size /= 1000
+        shown = f"{size:.0f} {unit}" if size >= 10 or unit == "B" else f"{size:.1f} {unit}"
+        return f"≈ {self.size:,} {self.unit}, ~{shown}"
+
+
+def _estimate(entry: DatasetEntry, query: Query) -> Estimate:
+    try:
+        selection = prepare(entry, query)
+    except (SelectionTooLarge, NoDataInSelection) as exc:
+        from portal.errors import strip_paths
+
+        hint = f" — {exc.hint}" if exc.hint else ""
+        return Estimate(0, "rows", 0, strip_paths(exc.reason + hint))
+    except PortalError:  # the download itself will say what is wrong (an unreadable
+        return Estimate(-1, "rows", 0)  # file, a bad parameter): the size is unknown
+    if selection.export is not None:
+        per_row = selection.export.csv_bytes_per_row()
+    else:  # about ten characters a column: time stamps are wider, flags narrower
+        per_row = 10 * len(selection.columns) + 4
+    unit = "cells" if selection.grid else "rows"
+    return Estimate(selection.size, unit, selection.size * per_row)
+
+
+def estimate(entry: DatasetEntry, query: Query) -> Estimate:
+    """The size of ``query``'s download, from the same size check as :func:`prepare`
+    (coordinates and flags, or a store's index: no values read), cached per data version
+    and selection in the data cache."""
+    from portal.cache import data_cache
+    from portal.sources.versioning import data_version
+
+    params = tuple(sorted(query.selection.to_params().items()))
+    key = ("download-estimate", entry.id, data_version(entry), params)
+    return data_cache().get_or_compute(key, lambda: _estimate(entry, query))

@@ -92,3 +92,11 @@ def test_over_the_cap_is_refused_from_the_index(synthetic, monkeypatch):
     with pytest.raises(SelectionTooLarge) as err:
         downloads.prepare(_entry(path), Query())
     assert "50,000" in str(err.value) and err.value.http_status == 413
+
+
+def test_page_estimate_is_the_index_estimate(synthetic):
+    path, _ = synthetic
+    query = Query(bbox="-60,0,20,60", variable="TEMP")
+    shown = downloads.estimate(_entry(path), query)
+    assert shown.size == downloads.prepare(_entry(path), query).size > 0
+    assert shown.nbytes > 40 * shown.size and not shown.refused

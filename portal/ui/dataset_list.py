@@ -37,8 +37,9 @@ ITEMS_CSS = """
 }
 .portal-dataset-button button:hover { background: #e6eef6; border-color: #0b5394; }
 .portal-dataset-button.active button { color: #fff; background: #0b5394; border-color: #0b5394; }
-.portal-dataset-button::after { content: ""; display: block; clear: both; }
-.portal-thumb { float: right; width: 120px; height: 80px; object-fit: cover; margin: 0 0 4px 8px;
+.portal-dataset-button { display: flex; gap: 6px; align-items: flex-start; }
+.portal-text { flex: 1 1 auto; min-width: 0; }
+.portal-thumb { flex: 0 0 96px; width: 96px; height: 64px; object-fit: cover;
   border: 1px solid #d5dde5; border-radius: 3px; background: #eef2f5; cursor: pointer; }
 .portal-sub { font-size: .8rem; color: #5b6770; line-height: 1.2; margin: 3px 10px 0 10px; }
 """
@@ -96,19 +97,22 @@ class DatasetItems(JSComponent):
           const sub = document.createElement('div');
           sub.className = 'portal-sub';
           sub.textContent = item.sub;
+          const text = document.createElement('div');
+          text.className = 'portal-text';
+          text.append(button, sub);
+          row.append(text);
           if (item.thumb) {  // lazy: the list never waits for a quicklook
             const img = document.createElement('img');
             img.className = 'portal-thumb';
             img.loading = 'lazy';
             img.decoding = 'async';
             img.alt = '';
-            img.width = 120; img.height = 80;
+            img.width = 96; img.height = 64;
             img.src = item.thumb;
             img.addEventListener('error', () => img.remove());
             img.addEventListener('click', () => { model.selected = item.id; });
             row.append(img);
           }
-          row.append(button, sub);
           el.append(row);
         }
       };

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -210,7 +210,7 @@ def _frame_chunks(selection: Selection) -> Iterator[Any]:
         yield frame[[c for c in selection.columns if c in frame]]
 
 
-def csv_chunks(selection: Selection) -> Iterator[str | bytes]:
+def csv_chunks(selection: Selection) -> Generator[str | bytes, None, None]:
     """CSV text in pieces: provenance comment lines, the header, then the rows (an
     export's rows come as UTF-8 bytes, formatted by pyarrow)."""
     meta = provenance(selection.entry, selection.query)
@@ -256,7 +256,7 @@ class Estimate:
         """``≈ 12,345 rows, ~1.2 MB`` (the page's text next to the links); '' if unknown."""
         if self.size < 0:
             return ""
-        size = self.nbytes
+        size = float(self.nbytes)
         for unit in ("B", "kB", "MB", "GB"):
             if size < 1000 or unit == "GB":
                 break

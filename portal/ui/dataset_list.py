@@ -27,6 +27,7 @@ from portal.ui.state import ViewState, required
 STYLESHEET = "/assets/portal.css"
 
 MAX_SHOWN = 40
+THUMBNAIL = "width=240&height=160"  # as portal.server.api.THUMBNAIL (ui sits below server)
 ITEMS_CSS = """
 :host { display: block; width: 100%; }
 .portal-dataset-button { margin: 0 0 8px 0; }
@@ -55,11 +56,18 @@ def _subtitle(entry) -> str:
 
 
 def _thumbnail(entry) -> str:
-    """The entry's small quicklook PNG URL (public URL and prefix), '' when it has none."""
-    from portal.server.api import dataset_links
+    """The entry's small quicklook PNG URL (public URL and prefix), '' when it has none:
+    the same URL as the API's ``links.thumbnail``, so both share the PNG cache."""
+    import urllib.parse
+
+    from portal.quicklooks import entry_kinds
     from portal.settings import current
 
-    return dataset_links(entry, current().link("")).get("thumbnail") or ""
+    kinds = entry_kinds(entry)
+    if not kinds:
+        return ""
+    ident = urllib.parse.quote(entry.id, safe="")
+    return current().link(f"/quicklook/{ident}/{kinds[0]}.png?{THUMBNAIL}")
 
 
 def facet_options(values, counts: dict[str, int] | None = None) -> dict[str, str]:

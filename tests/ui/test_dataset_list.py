@@ -66,3 +66,7 @@ def test_items_carry_lazy_thumbnail_urls():
     thumbs = {i["id"]: i["thumb"] for i in listing._items.items}
     assert thumbs["sst_grid"].startswith("/quicklook/sst_grid/map.png?width=240")
     assert "loading = 'lazy'" in listing._items._esm
+    from portal.server.api import dataset_links
+
+    api = {e.id: dataset_links(e)["thumbnail"] or "" for e in ENTRIES}
+    assert thumbs == {k: api[k] for k in thumbs}  # one URL: one PNG cache entry

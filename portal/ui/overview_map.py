@@ -164,7 +164,7 @@ class OverviewMap(pn.viewable.Viewer):
     def open(self, dataset: str | None) -> None:
         """Show ``dataset`` (its own default view)."""
         if dataset:
-            self.state.param.update(dataset=dataset, var="", kind="", time=None, depth=None,
+            self.state.param.update(dataset=dataset, var="", kind="", time=None, at="", depth=None,
                                     bbox=None, extent=None)
 
     def _global_links(self) -> list:

@@ -41,7 +41,37 @@ setTimeout(() => { button.label = label; }, 1500);
 
 # widget key -> i18n key of its label
 _LABELS = {"var": "variable", "kind": "quicklook", "qc": "qc", "cmap": "colormap",
-           "color": "color_by", "time": "time_range", "depth": "depth_range"}
+           "color": "color_by", "time": "time_range", "depth": "depth_range",
+           "step": "time_step", "level": "depth_level"}
+
+
+def grid_axes(entry: DatasetEntry, query) -> tuple[list, list]:
+    """The time steps (numpy datetimes) and depth levels of a gridded entry's variable
+    ([] when it has none or is not a grid): what the grid's sliders step through."""
+    from portal.pipeline import normalised_data
+
+    if entry.feature_type != "grid":
+        return [], []
+    try:
+        grid = normalised_data(entry, query.replace(time=None, at=None, depth=None))
+    except Exception:  # noqa: BLE001 - the plot shows the error; the sliders just stay away
+        return [], []
+    if not hasattr(grid, "dims"):
+        return [], []
+    times = list(grid.time.values) if "time" in grid.dims else []
+    levels = [float(z) for z in grid.z.values] if "z" in grid.dims else []
+    return times, levels
+
+
+def step_label(value) -> str:
+    """A time step as the slider shows it (a date, with the time of day when not 00:00)."""
+    ts = pd.Timestamp(value)
+    return ts.strftime("%Y-%m-%d" if ts == ts.normalize() else "%Y-%m-%d %H:%M")
+
+
+def step_param(value) -> str:
+    """A time step as the URL's ``at`` holds it (ISO, UTC)."""
+    return pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def quicklook_params(state: ViewState, kind: str) -> str:
@@ -105,6 +135,7 @@ class QuicklookPane(pn.viewable.Viewer):
         self._share = self._controls = None
         self._error = False
         self._disposed = False
+        self._syncing = False  # the step slider follows the drawn map: no redraw then
 
     def dispose(self) -> None:
         """Stop following the shared view state: this pane was replaced by another one.
@@ -159,6 +190,7 @@ class QuicklookPane(pn.viewable.Viewer):
         w["color"] = pn.widgets.Select(label=t("color_by", lang), value=self.state.color,
                                        options={t(f"color_{c}", lang): c for c in COLOR_BY})
         w.update(self._range_widgets(lang))
+        w.update(self._step_widgets(lang))
         for key in ("var", "kind", "qc", "cmap", "color"):
             w[key].param.watch(lambda e, k=key: setattr(self.state, k, e.new or ""), "value")
         for key, widget in w.items():  # stable hooks for stylesheets and browser tests
@@ -184,6 +216,60 @@ class QuicklookPane(pn.viewable.Viewer):
             w["depth"].param.watch(self._on_depth, "value_throttled")
         return w
 
+    def _step_widgets(self, lang: str) -> dict:
+        """A time-step slider (and a depth-level one) for grids; the step is ``state.at``."""
+        w: dict[str, pn.widgets.Widget] = {}
+        times, levels = grid_axes(self.entry, self.state.query())
+        if len(times) > 1:
+            options = {step_label(v): step_param(v) for v in times}
+            chosen = self.state.query().at
+            if chosen is not None:
+                target = pd.Timestamp(chosen).tz_convert(None).to_datetime64()
+                value = step_param(min(times, key=lambda v: abs(v - target)))
+            else:
+                value = step_param(times[-1])
+            w["step"] = pn.widgets.DiscretePlayer(
+                label=t("time_step", lang), options=options, value=value, interval=1500,
+                loop_policy="once", show_loop_controls=False, visible_buttons=[
+                    "first", "previous", "pause", "play", "next", "last"])
+            w["step"].param.watch(self._on_step, "value")
+        if len(levels) > 1:
+            low = self.state.depth[0] if self.state.depth and self.state.depth[0] is not None \
+                else levels[0]
+            w["level"] = pn.widgets.DiscreteSlider(
+                label=t("depth_level", lang), options={f"{z:g}": z for z in levels},
+                value=min(levels, key=lambda z: abs(z - low)))
+            w["level"].param.watch(self._on_level, "value_throttled")
+        return w
+
+    def _on_step(self, event) -> None:
+        if not self._syncing:
+            self.state.at = event.new or ""
+
+    def _on_level(self, event) -> None:
+        self.state.depth = DepthRange(event.new, event.new)
+
+    def _show_drawn_step(self, kind: str | None) -> None:
+        """Put the time slider on the step the map draws (the latest valid one when the
+        URL names none), without asking for a redraw."""
+        from portal.pipeline import load_view
+
+        widget = self._widgets.get("step")
+        if widget is None or self.state.at:
+            return
+        try:
+            field = load_view(self.entry, kind, self.state.query()).data  # a cache hit
+        except Exception:  # noqa: BLE001 - the plot already shows what went wrong
+            return
+        if "time" in field.coords and field.time.size == 1:
+            value = step_param(field.time.values.reshape(-1)[0])
+            if value in widget.values:
+                self._syncing = True
+                try:
+                    widget.value = value
+                finally:
+                    self._syncing = False
+
     def _on_time(self, event) -> None:
         if not event.new:
             self.state.time = None
@@ -207,8 +293,8 @@ class QuicklookPane(pn.viewable.Viewer):
         self._share = pn.Row(self._copy_button(self.state.lang), links, align="center")
         return self._share
 
-    @param.depends("state.kind", "state.var", "state.time", "state.depth", "state.qc",
-                   "state.cmap", "state.color", "state.bbox", "state.lang")
+    @param.depends("state.kind", "state.var", "state.time", "state.at", "state.depth",
+                   "state.qc", "state.cmap", "state.color", "state.bbox", "state.lang")
     def _links(self):
         kind = self.state.kind or entry_kinds(self.entry)[0]
         qs = quicklook_params(self.state, kind)
@@ -229,8 +315,8 @@ class QuicklookPane(pn.viewable.Viewer):
             stylesheets=[asset_url("portal.css")])
 
     # --------------------------------------------------------------------- plot
-    @param.depends("state.kind", "state.var", "state.time", "state.depth", "state.qc",
-                   "state.cmap", "state.color", "state.bbox")
+    @param.depends("state.kind", "state.var", "state.time", "state.at", "state.depth",
+                   "state.qc", "state.cmap", "state.color", "state.bbox")
     async def _plot(self):
         from portal.pipeline import build_quicklook
 
@@ -253,6 +339,7 @@ class QuicklookPane(pn.viewable.Viewer):
             return error_alert(exc, self.state.lang)
         if (kind or entry_kinds(self.entry)[0]) == "map":
             element = self._track_extent(element)
+            self._show_drawn_step(kind)
         # no margin in the embed: a plot of the iframe's height then fits without scrolling
         return pn.pane.HoloViews(element, backend="bokeh", sizing_mode="stretch_width",
                                  min_height=300, css_classes=["portal-plot"], linked_axes=False,
@@ -302,10 +389,11 @@ class QuicklookPane(pn.viewable.Viewer):
         if not self.show_controls:
             return plot
         w = self._widgets
-        for key in ("var", "time", "depth", "qc", "color", "cmap"):
+        for key in ("var", "time", "depth", "qc", "color", "cmap", "step", "level"):
             if key in w:
-                w[key].width = {"var": 300, "time": 330, "depth": 280}.get(key, 190)
-        self._controls = pn.FlexBox(*(w[k] for k in ("kind", "var", "time", "depth", "qc",
-                                                     "color", "cmap") if k in w),
+                w[key].width = {"var": 300, "time": 330, "depth": 280, "step": 360,
+                                "level": 200}.get(key, 190)
+        self._controls = pn.FlexBox(*(w[k] for k in ("kind", "var", "time", "depth", "step",
+                                                     "level", "qc", "color", "cmap") if k in w),
                                     align_items="flex-end", sizing_mode="stretch_width")
         return pn.Column(self._controls, self._share_row(), plot, sizing_mode="stretch_width")

@@ -13,6 +13,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "portal_title": {"en": "ODATIS quicklook portal", "fr": "Portail d'aperçus ODATIS"},
     "tagline": {"en": "See ocean data before you download it",
                 "fr": "Voir les données océaniques avant de les télécharger"},
+    "lock_y": {"en": "Lock y axis", "fr": "Bloquer l'axe y"},
     "time_step": {"en": "Time step", "fr": "Pas de temps"},
     "depth_level": {"en": "Depth level", "fr": "Niveau de profondeur"},
     "global_datasets": {"en": "Global datasets (not framed on the map):",

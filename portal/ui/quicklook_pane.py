@@ -10,6 +10,7 @@ of the page keeps working.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import logging
 import math
@@ -42,8 +43,25 @@ setTimeout(() => { button.label = label; }, 1500);
 # widget key -> i18n key of its label
 _LABELS = {"var": "variable", "kind": "quicklook", "qc": "qc", "cmap": "colormap",
            "color": "color_by", "time": "time_range", "depth": "depth_range",
-           "step": "time_step", "level": "depth_level"}
+           "step": "time_step", "level": "depth_level", "lock_y": "lock_y"}
 
+
+def applicable(kind: str, entry: DatasetEntry, color: str) -> dict[str, Any]:
+    """Which style controls change the view of ``kind``: the "Colour by" choices it
+    honours, whether QC and the colormap apply, whether the y lock does. A control that
+    does not apply is hidden or disabled, never silently ignored."""
+    from portal.quicklooks.timeseries import COLOR_CHOICES
+
+    grid = entry.feature_type == "grid"
+    if kind == "map" and grid:
+        colors: tuple[str, ...] = ()  # a field is coloured by its value; no QC flags
+    elif kind == "timeseries":
+        colors = COLOR_CHOICES
+    else:
+        colors = COLOR_BY
+    cmap = not (color == "qc" and colors) and (kind != "timeseries" or color == "value")
+    return {"colors": colors, "qc": not (kind == "map" and grid), "cmap": cmap,
+            "lock_y": kind == "timeseries"}
 
 def grid_axes(entry: DatasetEntry, query) -> tuple[list, list]:
     """The time steps (numpy datetimes) and depth levels of a gridded entry's variable
@@ -121,6 +139,7 @@ class QuicklookPane(pn.viewable.Viewer):
     show_controls = param.Boolean(default=True)
     plot_height = param.Integer(default=520)
     plot_width = param.Integer(default=900, doc="expected width: raster size, title wrapping")
+    lock_y = param.Boolean(default=False, doc="time series: keep the y range when zooming")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -130,12 +149,13 @@ class QuicklookPane(pn.viewable.Viewer):
         names = [v.name for v in self.entry.variables]
         if self.state.var and names and self.state.var not in names:
             self.state.var = ""
+        self._disposed = False
+        self._syncing = False  # the step slider follows the drawn map: no redraw then
+        self._watchers: list = []  # on self.state, removed by dispose
         self._widgets = self._make_widgets(kinds, names) if self.show_controls else {}
         self._views: list = []  # panes that follow self.state (see dispose)
         self._share = self._controls = None
         self._error = False
-        self._disposed = False
-        self._syncing = False  # the step slider follows the drawn map: no redraw then
 
     def dispose(self) -> None:
         """Stop following the shared view state: this pane was replaced by another one.
@@ -144,6 +164,8 @@ class QuicklookPane(pn.viewable.Viewer):
         this, every dataset once shown would be reloaded and redrawn, unseen, on each change.
         """
         self._disposed = True
+        for watcher in self._watchers:
+            self.state.param.unwatch(watcher)
         for view in self._views:
             for watcher in list(getattr(view, "_internal_callbacks", ())):
                 if watcher.inst is self.state:
@@ -157,7 +179,7 @@ class QuicklookPane(pn.viewable.Viewer):
         if w:
             w["kind"].options = {t(k, lang): k for k in entry_kinds(self.entry)}
             w["qc"].options = {t(f"qc_{p}", lang): p for p in QC_PRESETS}
-            w["color"].options = {t(f"color_{c}", lang): c for c in COLOR_BY}
+            self._apply_controls(w, lang)
         if "time" in w and self._controls is not None:  # its label does not follow `name`
             old = w["time"]
             w["time"] = pn.widgets.DatetimeRangePicker(
@@ -191,11 +213,31 @@ class QuicklookPane(pn.viewable.Viewer):
                                        options={t(f"color_{c}", lang): c for c in COLOR_BY})
         w.update(self._range_widgets(lang))
         w.update(self._step_widgets(lang))
+        w["lock_y"] = pn.widgets.Checkbox(label=t("lock_y", lang), value=self.lock_y)
+        w["lock_y"].param.watch(lambda e: setattr(self, "lock_y", e.new), "value")
         for key in ("var", "kind", "qc", "cmap", "color"):
             w[key].param.watch(lambda e, k=key: setattr(self.state, k, e.new or ""), "value")
         for key, widget in w.items():  # stable hooks for stylesheets and browser tests
             widget.css_classes = [f"portal-control-{key}"]
+        self._apply_controls(w, lang)
+        self._watchers.append(self.state.param.watch(
+            lambda _e: self._apply_controls(self._widgets, self.state.lang), ["kind", "color"]))
         return w
+
+    def _apply_controls(self, w: dict, lang: str) -> None:
+        """Hide or disable the controls that do not apply to the current view."""
+        if not w or self._disposed:
+            return
+        kind = self.state.kind or (entry_kinds(self.entry) or ("map",))[0]
+        rules = applicable(kind, self.entry, self.state.color)
+        colors = rules["colors"]
+        if colors and self.state.color not in colors:
+            self.state.color = "auto"  # e.g. "time" on a series, whose x axis is time
+        w["color"].options = {t(f"color_{c}", lang): c for c in colors or ("auto",)}
+        w["color"].visible = bool(colors)
+        w["qc"].visible = rules["qc"]
+        w["cmap"].disabled = not rules["cmap"]
+        w["lock_y"].visible = rules["lock_y"]
 
     def _range_widgets(self, lang: str) -> dict:
         w: dict[str, pn.widgets.Widget] = {}
@@ -316,7 +358,7 @@ class QuicklookPane(pn.viewable.Viewer):
 
     # --------------------------------------------------------------------- plot
     @param.depends("state.kind", "state.var", "state.time", "state.at", "state.depth",
-                   "state.qc", "state.cmap", "state.color", "state.bbox")
+                   "state.qc", "state.cmap", "state.color", "state.bbox", "lock_y")
     async def _plot(self):
         from portal.pipeline import build_quicklook
 
@@ -329,6 +371,7 @@ class QuicklookPane(pn.viewable.Viewer):
         try:
             query = self.state.query()
             style = self.state.style(width=self.plot_width, height=self.plot_height)
+            style = dataclasses.replace(style, lock_y=self.lock_y)
             element = await asyncio.to_thread(build_quicklook, self.entry, kind, query, style)
         except Exception as exc:  # noqa: BLE001 - every failure is shown, the page lives on
             if not isinstance(exc, PortalError):
@@ -394,6 +437,7 @@ class QuicklookPane(pn.viewable.Viewer):
                 w[key].width = {"var": 300, "time": 330, "depth": 280, "step": 360,
                                 "level": 200}.get(key, 190)
         self._controls = pn.FlexBox(*(w[k] for k in ("kind", "var", "time", "depth", "step",
-                                                     "level", "qc", "color", "cmap") if k in w),
+                                                     "level", "qc", "color", "cmap", "lock_y")
+                                      if k in w),
                                     align_items="flex-end", sizing_mode="stretch_width")
         return pn.Column(self._controls, self._share_row(), plot, sizing_mode="stretch_width")

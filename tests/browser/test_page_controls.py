@@ -33,7 +33,7 @@ def test_landing_map_click_opens_the_small_box_not_the_global_store(page, portal
     page.locator(".portal-overview canvas").first.wait_for(state="visible")
     page.locator(".portal-global-dataset").first.wait_for()
     assert "Global datasets" in shadow_text(page)
-    xy = wait_until(lambda: page.evaluate(SCREEN_XY_JS, list(mercator(210.5, 30.5))),
+    xy = wait_until(lambda: page.evaluate(SCREEN_XY_JS, list(mercator(-149.5, 30.5))),
                     what="the landing map's figure")
     page.screenshot(path=str(ARTIFACTS / "landing_map.png"))
     page.mouse.click(*xy)
@@ -43,4 +43,44 @@ def test_landing_map_click_opens_the_small_box_not_the_global_store(page, portal
     page.locator(".portal-global-dataset").first.wait_for()
     page.locator(".portal-global-dataset button").first.click()
     page.wait_for_url(re.compile(r"dataset=points"))
+    assert page.errors == []
+
+
+def test_grid_names_its_step_and_the_slider_moves_it(page, portal):
+    page.goto(f"{portal.url}/?dataset=modis_sst&kind=map")
+    wait_for_plot(page)
+    title = wait_until(lambda: next((t for t in figure_titles(page) if " UTC, " in t), None),
+                       what="the map title to name its time step")
+    assert "2016-12-" in title  # the latest valid step of the SST file
+    step = page.locator(".portal-control-step").first
+    step.wait_for()
+    assert not page.locator(".portal-control-qc").first.is_visible()  # grids: no QC control
+    assert not page.locator(".portal-control-color").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "grid_time_slider.png"))
+    page.locator(".portal-control-step .first").first.click()  # the player's "first step"
+    page.wait_for_url(re.compile(r"at=2016-10-18"))
+    wait_until(lambda: any("2016-10-18 12:00 UTC" in t for t in figure_titles(page)),
+               what="the map to redraw the first step")
+    wait_for_plot(page, "grid_first_step")
+    page.screenshot(path=str(ARTIFACTS / "grid_time_slider_first.png"))
+    with page.context.new_page() as other:  # the shared link opens the same step
+        other.goto(page.url)
+        wait_until(lambda: any("2016-10-18 12:00 UTC" in t for t in figure_titles(other)),
+                   what="the shared link to restore the step")
+    assert page.errors == []
+
+
+def test_colour_by_value_redraws_a_profile_in_colour(page, portal):
+    page.goto(f"{portal.url}/?dataset=argo_6901744&kind=profile")
+    before = wait_for_plot(page, "profile_by_time").screenshot()
+    from .test_page import choose_option
+
+    choose_option(page, "color", "Value")
+    page.wait_for_url(re.compile(r"color=value"))
+    wait_until(lambda: wait_for_plot(page).screenshot() != before,
+               what="the profile to be redrawn coloured by value")
+    wait_for_plot(page, "profile_by_value")
+    page.goto(f"{portal.url}/?dataset=tidegauge&kind=timeseries")
+    wait_for_plot(page)
+    assert page.locator(".portal-control-cmap select").first.is_disabled()  # one line
     assert page.errors == []

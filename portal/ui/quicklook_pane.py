@@ -46,6 +46,21 @@ _LABELS = {"var": "variable", "kind": "quicklook", "qc": "qc", "cmap": "colormap
            "step": "time_step", "level": "depth_level", "lock_y": "lock_y"}
 
 
+def _color_mapper():
+    from bokeh.models import ColorMapper
+
+    return ColorMapper
+
+
+def _remember_cmap(element, palette: list[str]) -> None:
+    """Set the colormap on the drawn element's coloured parts, in place (no redraw)."""
+    typed = {name: {"cmap": palette} for name in ("Image", "QuadMesh", "Points", "Contours")}
+    try:
+        element.opts(typed, backend="bokeh")
+    except Exception:  # noqa: BLE001 - best effort: the colours on screen are already set
+        log.debug("could not keep the colormap on the element", exc_info=True)
+
+
 def applicable(kind: str, entry: DatasetEntry, color: str) -> dict[str, Any]:
     """Which style controls change the view of ``kind``: the "Colour by" choices it
     honours, whether QC and the colormap apply, whether the y lock does. A control that
@@ -155,6 +170,8 @@ class QuicklookPane(pn.viewable.Viewer):
         self._widgets = self._make_widgets(kinds, names) if self.show_controls else {}
         self._views: list = []  # panes that follow self.state (see dispose)
         self._share = self._controls = None
+        self._plot_view: Any = None  # the plot's Panel view, set by __panel__
+        self._drawn: Any = None  # the HoloViews pane drawn last
         self._error = False
 
     def dispose(self) -> None:
@@ -357,13 +374,21 @@ class QuicklookPane(pn.viewable.Viewer):
             stylesheets=[asset_url("portal.css")])
 
     # --------------------------------------------------------------------- plot
+    # the colormap is not a dependency: _on_cmap re-styles the drawn plot in place
     @param.depends("state.kind", "state.var", "state.time", "state.at", "state.depth",
-                   "state.qc", "state.cmap", "state.color", "state.bbox", "lock_y")
+                   "state.qc", "state.color", "state.bbox", "lock_y")
     async def _plot(self):
-        from portal.pipeline import build_quicklook
-
         if self._disposed:
             return None
+        try:
+            return await self._draw()
+        finally:
+            if self._plot_view is not None:
+                self._plot_view.loading = False
+
+    async def _draw(self):
+        from portal.pipeline import build_quicklook
+
         self._error = False
         if not entry_kinds(self.entry):
             return pn.pane.Alert(t("metadata_only", self.state.lang), alert_type="info")
@@ -384,9 +409,41 @@ class QuicklookPane(pn.viewable.Viewer):
             element = self._track_extent(element)
             self._show_drawn_step(kind)
         # no margin in the embed: a plot of the iframe's height then fits without scrolling
-        return pn.pane.HoloViews(element, backend="bokeh", sizing_mode="stretch_width",
+        self._drawn = pn.pane.HoloViews(element, backend="bokeh", sizing_mode="stretch_width",
                                  min_height=300, css_classes=["portal-plot"], linked_axes=False,
                                  margin=(5, 10) if self.show_controls else 0)
+        return self._drawn
+
+    def _busy(self, *_events) -> None:
+        """The progress overlay on the plot itself, set before the (slow) redraw starts."""
+        if self._plot_view is not None and not self._disposed:
+            self._plot_view.loading = True
+
+    def _palette(self) -> list[str] | None:
+        """The colours of ``state.cmap`` for the drawn variable (None: "auto", which
+        depends on what is coloured: redraw)."""
+        from portal.quicklooks.style import resolve_cmap
+
+        if self.state.cmap in ("", "auto"):
+            return None
+        return resolve_cmap(self.state.cmap)
+
+    def _on_cmap(self, _event) -> None:
+        """Re-style the drawn plot's colour mappers in place: no data reload, no re-render;
+        "auto" (which depends on the variable and the colouring) redraws."""
+        if self._disposed:
+            return
+        palette = self._palette()
+        models = [m for m, _ in getattr(self._drawn, "_models", {}).values()] \
+            if self._drawn is not None else []
+        mappers = [cm for model in models for cm in model.select({"type": _color_mapper()})]
+        if palette is None or not mappers:
+            self._busy()
+            self.param.trigger("lock_y")  # a dependency of _plot: redraw
+            return
+        for mapper in mappers:
+            mapper.palette = palette
+        _remember_cmap(self._drawn.object, palette)  # a zoom re-render keeps the new colours
 
     def _track_extent(self, element):
         """Open the map on ``state.extent`` and keep ``state.extent`` (the URL) on the view.
@@ -429,6 +486,10 @@ class QuicklookPane(pn.viewable.Viewer):
         plot = pn.panel(self._plot, loading_indicator=True, defer_load=True,
                         sizing_mode="stretch_width", min_height=self.plot_height)
         self._views.append(plot)
+        self._plot_view = plot
+        self._watchers.append(self.state.param.watch(
+            self._busy, ["kind", "var", "time", "at", "depth", "qc", "color", "bbox"]))
+        self._watchers.append(self.state.param.watch(self._on_cmap, "cmap"))
         if not self.show_controls:
             return plot
         w = self._widgets

@@ -98,3 +98,23 @@ def test_series_wheel_and_box_zoom_move_time_only(entries):
     fig = hv.renderer("bokeh").get_plot(dmap).state
     zooms = [t for t in fig.tools if type(t).__name__ in ("WheelZoomTool", "BoxZoomTool")]
     assert zooms and all(t.dimensions == "width" for t in zooms)
+
+
+def test_a_colormap_change_restyles_the_drawn_plot_without_redrawing(entries):
+    import asyncio
+
+    from portal.quicklooks.style import resolve_cmap
+
+    pane = _pane(entries["sst"], kind="map")
+    pane.__panel__()
+    drawn = asyncio.run(pane._draw())
+    drawn.get_root()  # the Bokeh models the browser shows
+    redraws = []
+    pane.param.watch(lambda e: redraws.append(e), "lock_y", onlychanged=False)
+    pane.state.cmap = "viridis"
+    mappers = [cm for model, _ in drawn._models.values()
+               for cm in model.select({"type": __import__("bokeh.models").models.ColorMapper})]
+    assert mappers and all(list(m.palette) == resolve_cmap("viridis") for m in mappers)
+    assert redraws == [] and not pane._plot_view.loading  # no reload, no overlay
+    pane.state.cmap = "auto"  # depends on the variable: a real redraw, with the overlay
+    assert len(redraws) == 1

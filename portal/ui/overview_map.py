@@ -13,6 +13,7 @@ page can.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -91,7 +92,7 @@ def boxes(entries) -> dict[str, list]:
     return data
 
 
-def smallest_hit(data: dict[str, list], indices: list[int]) -> str | None:
+def smallest_hit(data: Mapping[str, Any], indices: list[int]) -> str | None:
     """The id of the smallest box among the hit ones (a click on nested boxes)."""
     if not indices:
         return None
@@ -159,13 +160,16 @@ class OverviewMap(pn.viewable.Viewer):
 
     def _on_tap(self, _attr, _old, new) -> None:
         if new and self._source is not None:
-            self.open(smallest_hit(self._source.data, list(new)))
+            self.open(smallest_hit(dict(self._source.data), list(new)))
 
     def open(self, dataset: str | None) -> None:
         """Show ``dataset`` (its own default view)."""
         if dataset:
             self.state.param.update(dataset=dataset, var="", kind="", time=None, at="", depth=None,
                                     bbox=None, extent=None)
+
+    def _open_clicked(self, dataset: str, _event: Any) -> None:
+        self.open(dataset)
 
     def _global_links(self) -> list:
         """One button per global dataset shown (they have no box on the map)."""
@@ -182,7 +186,7 @@ class OverviewMap(pn.viewable.Viewer):
                 label=f"\u25cb {entry.title or entry.id}", color="primary", variant="outline",
                 css_classes=["portal-global-dataset"], margin=(4, 5),
                 styles={"border-left": f"4px solid {COLOURS.get(entry.feature_type, '#5b6770')}"})
-            button.on_click(lambda _e, i=entry.id: self.open(i))
+            button.on_click(functools.partial(self._open_clicked, entry.id))
             buttons.append(button)
         return [label, *buttons]
 

@@ -317,7 +317,7 @@ class QuicklookPane(pn.viewable.Viewer):
         if widget is None or self.state.at:
             return
         try:
-            field = load_view(self.entry, kind, self.state.query()).data  # a cache hit
+            field: Any = load_view(self.entry, kind, self.state.query()).data  # a cache hit
         except Exception:  # noqa: BLE001 - the plot already shows what went wrong
             return
         if "time" in field.coords and field.time.size == 1:

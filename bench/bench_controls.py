@@ -65,14 +65,18 @@ def _select(page, control: str, index: int) -> None:
     page.locator(f".portal-control-{control} select").first.select_option(index=index)
 
 
+SET_DEPTH_JS = """(odd) => {
+    const m = Bokeh.documents.flatMap(d => [...d._all_models.values()])
+        .find(m => m.type === 'RangeSlider' && (m.css_classes || []).includes('portal-control-depth'));
+    const span = m.end - m.start, value = [m.start, odd ? m.start + span / 2 : m.end];
+    m.value = value; m.value_throttled = value;
+}"""
+
+
 def _drag_depth(page, step: int) -> None:
-    handle = page.locator(".portal-control-depth .noUi-handle").last
-    box = handle.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
-    page.mouse.move(x - 60 if step % 2 else x + 60, y, steps=3)
-    page.mouse.up()
+    """Halve the depth range (odd steps) or restore it, as the slider's release does (the
+    Bokeh model's value and value_throttled; Playwright's drags of noUiSlider do not stick)."""
+    page.evaluate(SET_DEPTH_JS, bool(step % 2))
 
 
 def _changes(page):

@@ -434,8 +434,8 @@ class QuicklookPane(pn.viewable.Viewer):
         if self._disposed:
             return
         palette = self._palette()
-        models = [m for m, _ in getattr(self._drawn, "_models", {}).values()] \
-            if self._drawn is not None else []
+        live = self._live_pane()
+        models = [m for m, _ in getattr(live, "_models", {}).values()]
         mappers = [cm for model in models for cm in model.select({"type": _color_mapper()})]
         if palette is None or not mappers:
             self._busy()
@@ -443,7 +443,13 @@ class QuicklookPane(pn.viewable.Viewer):
             return
         for mapper in mappers:
             mapper.palette = palette
-        _remember_cmap(self._drawn.object, palette)  # a zoom re-render keeps the new colours
+        _remember_cmap(live.object, palette)  # a zoom re-render keeps the new colours
+
+    def _live_pane(self) -> Any:
+        """The HoloViews pane on screen: Panel updates the first one drawn in place with the
+        object of each new one, so the last pane returned may never have been rendered."""
+        live = getattr(self._plot_view, "_pane", None)
+        return live if isinstance(live, pn.pane.HoloViews) else self._drawn
 
     def _track_extent(self, element):
         """Open the map on ``state.extent`` and keep ``state.extent`` (the URL) on the view.

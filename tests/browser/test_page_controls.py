@@ -16,6 +16,7 @@ from .conftest import ARTIFACTS, figure_titles, shadow_text, wait_for_plot
 from .test_page import mercator, query_of, wait_until
 
 pytestmark = pytest.mark.browser
+PlaywrightError = pytest.importorskip("playwright.sync_api").Error
 
 SCREEN_XY_JS = """([x, y]) => {
     const v = [...Bokeh.index.all_views()].find(v => v.model.type === 'Figure'
@@ -77,8 +78,13 @@ def test_colour_by_value_redraws_a_profile_in_colour(page, portal):
 
     choose_option(page, "color", "Value")
     page.wait_for_url(re.compile(r"color=value"))
-    wait_until(lambda: wait_for_plot(page).screenshot() != before,
-               what="the profile to be redrawn coloured by value")
+    def redrawn() -> bool:
+        try:  # the plot may be swapped while the screenshot is taken: look again
+            return page.locator(".portal-plot").first.screenshot(timeout=5_000) != before
+        except PlaywrightError:
+            return False
+
+    wait_until(redrawn, what="the profile to be redrawn coloured by value")
     wait_for_plot(page, "profile_by_value")
     page.goto(f"{portal.url}/?dataset=tidegauge&kind=timeseries")
     wait_for_plot(page)

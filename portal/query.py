@@ -35,7 +35,7 @@ QC_PRESETS = ("auto", "good", "good_probably", "all")
 QUICKLOOK_KINDS = ("map", "profile", "timeseries")
 COLOR_BY = ("auto", "value", "time", "qc", "feature")
 # URL / CLI parameter names, in the order to_params writes them
-PARAM_KEYS = ("dataset", "kind", "var", "time", "depth", "bbox", "qc", "color", "cmap",
+PARAM_KEYS = ("dataset", "kind", "var", "time", "at", "depth", "bbox", "qc", "color", "cmap",
               "width", "height")
 # the inclusive end of a date given alone: the last microsecond of its day (exact in
 # pandas, numpy and Python datetimes, and as float epoch seconds)
@@ -384,6 +384,8 @@ class Query:
 
     variable: str | None = None
     time: TimeRange | None = None
+    #: the time step a grid draws (the nearest one); None: the latest valid step
+    at: pd.Timestamp | None = None
     depth: DepthRange | None = None
     bbox: BBox | None = None
     qc: str = "auto"
@@ -397,6 +399,7 @@ class Query:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "time", _coerce(self.time, TimeRange, "time"))
+        set_(self, "at", _timestamp(self.at, False, "at"))
         set_(self, "depth", _coerce(self.depth, DepthRange, "depth"))
         set_(self, "bbox", _coerce(self.bbox, BBox, "bbox"))
         for key in ("variable", "dataset", "kind"):
@@ -430,8 +433,8 @@ class Query:
     @property
     def selection(self) -> Query:
         """Only what selects data (variable, time, depth, bbox, QC): the data cache key."""
-        return Query(variable=self.variable, time=self.time, depth=self.depth, bbox=self.bbox,
-                     qc=self.qc)
+        return Query(variable=self.variable, time=self.time, at=self.at, depth=self.depth,
+                     bbox=self.bbox, qc=self.qc)
 
     def replace(self, **changes: Any) -> Query:
         return replace(self, **changes)
@@ -440,6 +443,7 @@ class Query:
         """URL/CLI parameters that :func:`parse_query` reads back to an equal Query."""
         values = {"dataset": self.dataset, "kind": self.kind, "var": self.variable,
                   "time": self.time.to_text() if self.time else None,
+                  "at": _time_text(self.at, False) if self.at is not None else None,
                   "depth": self.depth.to_text() if self.depth else None,
                   "bbox": self.bbox.to_text() if self.bbox else None,
                   "qc": self.qc if self.qc != "auto" else None,
@@ -502,7 +506,7 @@ def parse_query(params: Mapping[str, Any]) -> Query:
     """
     depth, bbox = param_value(params, "depth"), param_value(params, "bbox")
     return Query(
-        variable=_variables(params), time=_time(params),
+        variable=_variables(params), time=_time(params), at=param_value(params, "at") or None,
         depth=DepthRange.parse(depth) if depth else None,
         bbox=BBox.parse(bbox) if bbox else None,
         qc=param_value(params, "qc") or "auto", dataset=param_value(params, "dataset") or None,

@@ -296,3 +296,14 @@ def test_png_route_and_cli_sizes_share_the_limits():
     with pytest.raises(SystemExit) as info:
         main(["quicklook", "x", "--width", big])
     assert info.value.code == 2
+
+
+def test_the_grid_time_step_at_round_trips_through_the_url():
+    query = parse_query({"dataset": "sst", "at": "2016-11-01T12:00+02:00"})
+    assert query.at == pd.Timestamp("2016-11-01T10:00Z")
+    assert query.to_params()["at"] == "2016-11-01T10:00:00Z"
+    assert parse_query(query.to_params()) == query
+    assert query.selection.at == query.at  # it picks data: part of the cache key
+    assert parse_query({"at": "2016-11-01"}).to_params()["at"] == "2016-11-01"
+    with pytest.raises(BadParameter, match="^at:"):
+        parse_query({"at": "yesterday"})

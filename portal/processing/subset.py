@@ -133,8 +133,18 @@ def _pick_time(da: xr.DataArray, tries: int = 12) -> xr.DataArray:
     return da.isel(time=n - 1)
 
 
+def _step_at(da: xr.DataArray, at) -> xr.DataArray:
+    """The time step nearest to ``at`` (a UTC Timestamp): the grid's time slider."""
+    times = da.time.values
+    target = np.datetime64(at.tz_convert(None).to_datetime64(), "ns")
+    return da.isel(time=int(np.abs(times - target).argmin()))
+
+
 def select_grid(da: xr.DataArray, query: Query, dataset: str = "") -> xr.DataArray:
-    """A 2-D (latitude, longitude) field: the time/depth nearest to the query, bbox cut."""
+    """A 2-D (latitude, longitude) field: the time/depth nearest to the query, bbox cut.
+
+    The time step is the one nearest ``query.at`` when given (inside the time window),
+    else the latest step holding valid values."""
     if "time" in da.dims:
         lo, hi = _time_bounds(query)
         if lo is not None or hi is not None:
@@ -148,7 +158,7 @@ def select_grid(da: xr.DataArray, query: Query, dataset: str = "") -> xr.DataArr
         da = da.sel(latitude=slice(query.bbox.south, query.bbox.north))
         da = da.isel(longitude=np.flatnonzero(query.bbox.contains_lon(da.longitude.values)))
     if "time" in da.dims:
-        da = _pick_time(da)
+        da = _step_at(da, query.at) if query.at is not None else _pick_time(da)
     da = da.compute()
     if da.size == 0 or not np.isfinite(da.values).any():
         raise NoDataInSelection(f"the field {da.name!r} has no valid value in {describe(query)}",

@@ -27,6 +27,7 @@ class Style:
     width: int = 800
     height: int = 500
     interactive: bool = True
+    lock_y: bool = False  # time series: keep the y range when zooming in time
 
     def __post_init__(self) -> None:
         if self.color_by not in COLOR_BY:

@@ -216,11 +216,26 @@ def _grid_map(field: xr.DataArray, style: Style):
     return element, extent, int(np.isfinite(field.values).sum()), central
 
 
+def grid_step_label(field: xr.DataArray) -> str:
+    """"2016-12-17 12:00 UTC, 5 m, " for a field cut at one time (and depth) step: a map
+    says which step it draws."""
+    parts = []
+    if "time" in field.coords and field.time.size == 1:
+        when = pd.Timestamp(field.time.values.reshape(-1)[0])
+        if when is not pd.NaT:
+            parts.append(when.strftime("%Y-%m-%d" if when == when.normalize()
+                                       else "%Y-%m-%d %H:%M") + " UTC")
+    if "z" in field.coords and field.z.size == 1:
+        units = field.z.attrs.get("units", "m")
+        parts.append(f"{float(field.z.values.reshape(-1)[0]):g} {units}")
+    return "".join(f"{p}, " for p in parts)
+
+
 def build(data, *, variable: str, feature_type: str, title: str, style: Style):
     """Map of ``data`` (canonical observations or a 2-D grid) with land and a colour bar."""
     if isinstance(data, xr.DataArray):
         element, (xlim, ylim), count, central = _grid_map(data, style)
-        what = f"{count:,} valid cells"
+        what = f"{grid_step_label(data)}{count:,} valid cells"
     else:
         element, (xlim, ylim), count, central = _obs_map(data, variable, feature_type, style)
         unit = "positions" if feature_type in PER_FEATURE else "points"

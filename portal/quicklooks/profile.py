@@ -2,7 +2,8 @@
 
 One or many profiles are drawn as one ``hv.Contours`` (one line per profile, fast in
 both backends), coloured by time (default) or by cycle/profile number; with
-``color_by="qc"`` the samples are drawn as points coloured by their QC flag.
+``color_by="qc"`` the samples are drawn as points coloured by their QC flag, and with
+``color_by="value"`` as points coloured by the variable itself (on the colormap).
 """
 
 from __future__ import annotations
@@ -55,6 +56,19 @@ def _qc_points(obs: xr.Dataset, variable: str, xlabel, ylabel):
     return hv.Overlay(layers)
 
 
+def _value_points(obs: xr.Dataset, variable: str, xlabel, ylabel, style: Style):
+    """Every sample at (value, z), coloured by its value on the chosen colormap."""
+    import holoviews as hv
+
+    values = obs[variable].values.astype("float64")
+    cmap = resolve_cmap(style.cmap, str(obs[variable].attrs.get("standard_name", "")), variable)
+    clabel = hv.Dimension("colour", label=xlabel.label)
+    points = hv.Points((values, obs.z.values, values), [xlabel, ylabel], [clabel])
+    return points.opts(color="colour", cmap=cmap, colorbar=True, size=4, tools=["hover"],
+                       backend="bokeh").opts(color="colour", cmap=cmap, colorbar=True, s=8,
+                                             backend="matplotlib")
+
+
 def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, style: Style):
     """Profiles of ``variable`` (one line per profile), vertical axis pointing down."""
     import holoviews as hv
@@ -65,9 +79,11 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     ylabel = hv.Dimension("z", label=axis_label({"long_name": zname, **{
         k: v for k, v in obs.z.attrs.items() if k == "units"}}, zname))
     n_profiles = int(np.unique(obs.feature.values).size)
-    color = style.color_by if style.color_by in ("time", "feature", "qc") else "time"
+    color = style.color_by if style.color_by in ("time", "feature", "qc", "value") else "time"
     if color == "qc" and f"{variable}_qc" in obs:
         element = _qc_points(obs, variable, xlabel, ylabel)
+    elif color == "value":
+        element = _value_points(obs, variable, xlabel, ylabel, style)
     else:
         if color == "time" and "time" not in obs.coords:
             color = "feature"

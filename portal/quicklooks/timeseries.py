@@ -4,7 +4,9 @@ Every sample stays available: the series is decimated to about two points per
 screen pixel with MinMaxLTTB (extremes kept) and re-sampled on every zoom through a
 ``RangeX`` stream, so a 10⁸-sample mooring zooms down to its raw samples. The
 title says how many samples the source has and how many are drawn. With
-``color_by="qc"`` the drawn samples are coloured by their QC flag.
+``color_by="qc"`` the drawn samples are coloured by their QC flag, with ``color_by="value"``
+by their value on the chosen colormap (the only colourings a series offers: see
+:data:`COLOR_CHOICES`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from portal.quicklooks import Style
 from portal.quicklooks.style import axis_label, fit_title
 
 POINTS_PER_PIXEL = 2
+#: the "Colour by" choices that change a time series (time is its x axis already)
+COLOR_CHOICES = ("auto", "value", "qc")
 
 
 def _series(obs: xr.Dataset, variable: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -51,12 +55,21 @@ def _curve(t, y, flags, n_visible, total, variable, ylabel, style: Style, title:
     span = (t[-1] - t[0]) / np.timedelta64(1, "D") if t.size > 1 else 0.0
     fmt = "%Y-%m-%d" if span > 20 else "%m-%d %H:%M" if span > 1 else "%H:%M"
     curve = hv.Curve((t, y), kdim, ylabel).opts(
-        color="#1f4e79", line_width=1.2, tools=["hover", "xwheel_zoom"],
-        active_tools=["xwheel_zoom"], responsive=True, height=style.height, show_grid=True,
+        color="#1f4e79", line_width=1.2, tools=["hover", "xwheel_zoom", "xpan"],
+        default_tools=["save", "reset", "xbox_zoom"], active_tools=["xwheel_zoom", "xpan"],
+        responsive=True, height=style.height, show_grid=True,
         backend="bokeh").opts(color="#1f4e79", linewidth=0.8, xticks=5,
                               xformatter=mdates.DateFormatter(fmt), show_grid=True,
                               backend="matplotlib")
     layers = [curve]
+    if style.color_by == "value" and t.size:
+        from portal.quicklooks.style import resolve_cmap
+
+        cmap = resolve_cmap(style.cmap, "", variable)
+        pts = hv.Points((t, y, y), [kdim, ylabel], [hv.Dimension("colour", label=ylabel.label)])
+        layers.append(pts.opts(color="colour", cmap=cmap, colorbar=True, size=4,
+                               backend="bokeh").opts(color="colour", cmap=cmap, colorbar=True,
+                                                     s=6, backend="matplotlib"))
     if style.color_by == "qc" and flags is not None:
         scheme = "generic"
         for flag in np.unique(flags):
@@ -179,8 +192,33 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
 
     def draw(x_range=None):
         tt, yy, ff, n_visible = _frame(t, y, flags, x_range, n_out, regular)
-        return _curve(tt, yy, ff, n_visible, total, variable, ylabel, style, title)
+        overlay = _curve(tt, yy, ff, n_visible, total, variable, ylabel, style, title)
+        return _refit_y(overlay, x_range, yy, style)
 
     if not style.interactive:
         return draw().opts(aspect=style.width / style.height * 0.9, backend="matplotlib")
     return hv.DynamicMap(draw, streams=[hv.streams.RangeX()])
+
+
+def y_limits(values: np.ndarray, pad: float = 0.05) -> tuple[float, float] | None:
+    """The y range that fits ``values`` (finite ones), padded; None when there are none."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return None
+    lo, hi = float(finite.min()), float(finite.max())
+    margin = (hi - lo) * pad or max(abs(lo) * pad, 1e-9)
+    return lo - margin, hi + margin
+
+
+def _refit_y(overlay, x_range, values: np.ndarray, style: Style):
+    """Zooming (the wheel moves time only) refits y to the samples in view, unless
+    ``style.lock_y``: the x range stays the one asked for, the y range follows the data."""
+    if not style.interactive or style.lock_y:
+        return overlay
+    opts: dict = {"framewise": True}
+    ylim = y_limits(values)
+    if ylim is not None:
+        opts["ylim"] = ylim
+    if x_range is not None and None not in x_range:
+        opts["xlim"] = tuple(pd.Timestamp(v) for v in x_range)
+    return overlay.opts(backend="bokeh", **opts)

@@ -223,7 +223,7 @@ class DatasetList(pn.viewable.Viewer):
     def _choose(self, dataset_id: str) -> None:
         if dataset_id == self.state.dataset:
             return
-        self.state.param.update(dataset=dataset_id, var="", kind="", time=None, depth=None,
+        self.state.param.update(dataset=dataset_id, var="", kind="", time=None, at="", depth=None,
                                 bbox=None, extent=None)
 
     def _update_options(self) -> None:

@@ -1,14 +1,19 @@
 """The landing map: where the catalog's datasets are, before one is chosen.
 
-One Bokeh figure in Web Mercator with the offline land layer and a box per dataset
-(its bbox, outlined only when it spans the globe), coloured by data type; hovering a box names the dataset, clicking it
-opens the dataset. It is built directly with Bokeh (no data read, no HoloViews
-pipeline): the portal's first page shows a plot as fast as a page can.
+One Bokeh figure in Web Mercator with the offline land layer and a box per regional
+dataset, coloured by data type; hovering a box names the dataset, clicking it opens the
+dataset. Boxes are drawn largest first and a click opens the smallest box under it, so a
+mooring inside an ocean-wide grid stays reachable. Global datasets (a box wider than
+``GLOBAL_LON`` degrees, e.g. a world point store) would frame the whole map and catch
+every click: they are listed as links under the map instead. It is built directly with
+Bokeh (no data read, no HoloViews pipeline): the first page shows a plot as fast as a
+page can.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +29,17 @@ if TYPE_CHECKING:
 COLOURS = {"profile": "#e4572e", "trajectoryProfile": "#e4572e", "trajectory": "#17a398",
            "timeSeries": "#7b2cbf", "timeSeriesProfile": "#7b2cbf", "grid": "#0b5394",
            "point": "#f3a712"}
+
+
+GLOBAL_LON = 300.0  # a box at least this wide (degrees) is listed, not drawn
+
+
+def is_global(entry) -> bool:
+    """Whether the entry's box spans (nearly) the whole globe in longitude."""
+    if not entry.bbox:
+        return False
+    west, _south, east, _north = entry.bbox
+    return sum(hi - lo for lo, hi in lon_spans(west, east)) >= GLOBAL_LON
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,16 +58,21 @@ def land_patches() -> tuple[list, list]:
     return xs, ys
 
 
+def _area(entry) -> float:
+    west, south, east, north = entry.bbox
+    return sum(hi - lo for lo, hi in lon_spans(west, east)) * max(north - south, 0.0)
+
+
 def boxes(entries) -> dict[str, list]:
-    """Column data of the dataset boxes (at least ~1° so that stations show), in Web
-    Mercator metres."""
+    """Column data of the regional dataset boxes (at least ~1° so that stations show), in
+    Web Mercator metres, largest first (small boxes are drawn on top); global ones are left
+    out (see :func:`is_global`)."""
     from portal.quicklooks.style import _mercator_xy
 
     data: dict[str, list] = {k: [] for k in ("left", "right", "bottom", "top", "id", "title",
-                                             "kind", "colour", "alpha")}
-    for entry in entries:
-        if not entry.bbox:
-            continue
+                                             "kind", "colour", "alpha", "area")}
+    located = [e for e in entries if e.bbox and not is_global(e)]
+    for entry in sorted(located, key=_area, reverse=True):
         west, south, east, north = entry.bbox
         pad_y = max(0.0, 0.5 - (north - south) / 2)
         for lo, hi in lon_spans(west, east):
@@ -66,8 +87,16 @@ def boxes(entries) -> dict[str, list]:
             data["title"].append(entry.title or entry.id)  # Bokeh escapes @fields in tooltips
             data["kind"].append(entry.feature_type)
             data["colour"].append(COLOURS.get(entry.feature_type, "#5b6770"))
-            data["alpha"].append(0.3 if east - west < 90 else 0.0)  # global: outline only
+            data["alpha"].append(0.3 if east - west < 90 else 0.1)
+            data["area"].append(_area(entry))
     return data
+
+
+def smallest_hit(data: Mapping[str, Any], indices: list[int]) -> str | None:
+    """The id of the smallest box among the hit ones (a click on nested boxes)."""
+    if not indices:
+        return None
+    return data["id"][min(indices, key=lambda i: (data["area"][i], -i))]
 
 
 class OverviewMap(pn.viewable.Viewer):
@@ -81,6 +110,8 @@ class OverviewMap(pn.viewable.Viewer):
         super().__init__(**params)
         self._source: ColumnDataSource | None = None  # set when the figure is drawn
         self._ids: set[str] | None = None  # None: every entry
+        self._global_buttons = pn.FlexBox(sizing_mode="stretch_width")
+        self.state.param.watch(lambda _e: self._refresh_globals(), "lang")
 
     def _shown(self) -> list:
         return [e for e in self.entries if self._ids is None or e.id in self._ids]
@@ -125,12 +156,45 @@ class OverviewMap(pn.viewable.Viewer):
         if self._source is not None:
             self._source.selected.indices = []
             self._source.data = boxes(self._shown())
+        self._refresh_globals()
 
     def _on_tap(self, _attr, _old, new) -> None:
         if new and self._source is not None:
-            self.state.param.update(dataset=self._source.data["id"][new[0]], var="", kind="",
-                                    time=None, depth=None, bbox=None, extent=None)
+            self.open(smallest_hit(dict(self._source.data), list(new)))
+
+    def open(self, dataset: str | None) -> None:
+        """Show ``dataset`` (its own default view)."""
+        if dataset:
+            self.state.param.update(dataset=dataset, var="", kind="", time=None, at="", depth=None,
+                                    bbox=None, extent=None)
+
+    def _open_clicked(self, dataset: str, _event: Any) -> None:
+        self.open(dataset)
+
+    def _global_links(self) -> list:
+        """One button per global dataset shown (they have no box on the map)."""
+        from portal.ui.i18n import t
+
+        found = [e for e in self._shown() if is_global(e)]
+        if not found:
+            return []
+        label = pn.pane.HTML(f"<b>{t('global_datasets', self.state.lang)}</b>",
+                             margin=(8, 5))
+        buttons = []
+        for entry in found:
+            button = pn.widgets.Button(
+                label=f"\u25cb {entry.title or entry.id}", color="primary", variant="outline",
+                css_classes=["portal-global-dataset"], margin=(4, 5),
+                styles={"border-left": f"4px solid {COLOURS.get(entry.feature_type, '#5b6770')}"})
+            button.on_click(functools.partial(self._open_clicked, entry.id))
+            buttons.append(button)
+        return [label, *buttons]
+
+    def _refresh_globals(self) -> None:
+        self._global_buttons.objects = self._global_links()
 
     def __panel__(self):
-        return pn.pane.Bokeh(self._figure(), sizing_mode="stretch_width",
-                             css_classes=["portal-overview"])
+        self._refresh_globals()
+        return pn.Column(pn.pane.Bokeh(self._figure(), sizing_mode="stretch_width",
+                                       css_classes=["portal-overview"]),
+                         self._global_buttons, sizing_mode="stretch_width")

@@ -10,6 +10,7 @@ of the page keeps working.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import logging
 import math
@@ -43,7 +44,69 @@ setTimeout(() => { button.label = label; }, 1500);
 
 # widget key -> i18n key of its label
 _LABELS = {"var": "variable", "kind": "quicklook", "qc": "qc", "cmap": "colormap",
-           "color": "color_by", "time": "time_range", "depth": "depth_range"}
+           "color": "color_by", "time": "time_range", "depth": "depth_range",
+           "step": "time_step", "level": "depth_level", "lock_y": "lock_y"}
+
+
+def _color_mapper():
+    from bokeh.models import ColorMapper
+
+    return ColorMapper
+
+
+def _remember_cmap(element, palette: list[str]) -> None:
+    """Set the colormap on the drawn element's coloured parts, in place (no redraw)."""
+    typed = {name: {"cmap": palette} for name in ("Image", "QuadMesh", "Points", "Contours")}
+    try:
+        element.opts(typed, backend="bokeh")
+    except Exception:  # noqa: BLE001 - best effort: the colours on screen are already set
+        log.debug("could not keep the colormap on the element", exc_info=True)
+
+
+def applicable(kind: str, entry: DatasetEntry, color: str) -> dict[str, Any]:
+    """Which style controls change the view of ``kind``: the "Colour by" choices it
+    honours, whether QC and the colormap apply, whether the y lock does. A control that
+    does not apply is hidden or disabled, never silently ignored."""
+    from portal.quicklooks.timeseries import COLOR_CHOICES
+
+    grid = entry.feature_type == "grid"
+    if kind == "map" and grid:
+        colors: tuple[str, ...] = ()  # a field is coloured by its value; no QC flags
+    elif kind == "timeseries":
+        colors = COLOR_CHOICES
+    else:
+        colors = COLOR_BY
+    cmap = not (color == "qc" and colors) and (kind != "timeseries" or color == "value")
+    return {"colors": colors, "qc": not (kind == "map" and grid), "cmap": cmap,
+            "lock_y": kind == "timeseries"}
+
+def grid_axes(entry: DatasetEntry, query) -> tuple[list, list]:
+    """The time steps (numpy datetimes) and depth levels of a gridded entry's variable
+    ([] when it has none or is not a grid): what the grid's sliders step through."""
+    from portal.pipeline import normalised_data
+
+    if entry.feature_type != "grid":
+        return [], []
+    try:
+        grid = normalised_data(entry, query.replace(time=None, at=None, depth=None))
+    except Exception:  # noqa: BLE001 - the plot shows the error; the sliders just stay away
+        return [], []
+    if not hasattr(grid, "dims"):
+        return [], []
+    times = list(grid.time.values) if "time" in grid.dims else []
+    levels = [float(z) for z in grid.z.values] if "z" in grid.dims else []
+    return times, levels
+
+
+def step_label(value) -> str:
+    """A time step as the slider shows it (a date, with the time of day when not 00:00)."""
+    ts = pd.Timestamp(value)
+    return ts.strftime("%Y-%m-%d" if ts == ts.normalize() else "%Y-%m-%d %H:%M")
+
+
+def step_param(value) -> str:
+    """A time step as the URL's ``at`` holds it (ISO, UTC)."""
+    return pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def quicklook_params(state: ViewState, kind: str) -> str:
@@ -93,6 +156,7 @@ class QuicklookPane(pn.viewable.Viewer):
     show_controls = param.Boolean(default=True)
     plot_height = param.Integer(default=520)
     plot_width = param.Integer(default=900, doc="expected width: raster size, title wrapping")
+    lock_y = param.Boolean(default=False, doc="time series: keep the y range when zooming")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -102,11 +166,15 @@ class QuicklookPane(pn.viewable.Viewer):
         names = [v.name for v in self.entry.variables]
         if self.state.var and names and self.state.var not in names:
             self.state.var = ""
+        self._disposed = False
+        self._syncing = False  # the step slider follows the drawn map: no redraw then
+        self._watchers: list = []  # on self.state, removed by dispose
         self._widgets = self._make_widgets(kinds, names) if self.show_controls else {}
         self._views: list = []  # panes that follow self.state (see dispose)
         self._share = self._controls = None
+        self._plot_view: Any = None  # the plot's Panel view, set by __panel__
+        self._drawn: Any = None  # the HoloViews pane drawn last
         self._error = False
-        self._disposed = False
 
     def dispose(self) -> None:
         """Stop following the shared view state: this pane was replaced by another one.
@@ -115,6 +183,8 @@ class QuicklookPane(pn.viewable.Viewer):
         this, every dataset once shown would be reloaded and redrawn, unseen, on each change.
         """
         self._disposed = True
+        for watcher in self._watchers:
+            self.state.param.unwatch(watcher)
         for view in self._views:
             for watcher in list(getattr(view, "_internal_callbacks", ())):
                 if watcher.inst is self.state:
@@ -128,7 +198,7 @@ class QuicklookPane(pn.viewable.Viewer):
         if w:
             w["kind"].options = {t(k, lang): k for k in entry_kinds(self.entry)}
             w["qc"].options = {t(f"qc_{p}", lang): p for p in QC_PRESETS}
-            w["color"].options = {t(f"color_{c}", lang): c for c in COLOR_BY}
+            self._apply_controls(w, lang)
         if "time" in w and self._controls is not None:  # its label does not follow `name`
             old = w["time"]
             w["time"] = pn.widgets.DatetimeRangePicker(
@@ -161,11 +231,32 @@ class QuicklookPane(pn.viewable.Viewer):
         w["color"] = pn.widgets.Select(label=t("color_by", lang), value=self.state.color,
                                        options={t(f"color_{c}", lang): c for c in COLOR_BY})
         w.update(self._range_widgets(lang))
+        w.update(self._step_widgets(lang))
+        w["lock_y"] = pn.widgets.Checkbox(label=t("lock_y", lang), value=self.lock_y)
+        w["lock_y"].param.watch(lambda e: setattr(self, "lock_y", e.new), "value")
         for key in ("var", "kind", "qc", "cmap", "color"):
             w[key].param.watch(lambda e, k=key: setattr(self.state, k, e.new or ""), "value")
         for key, widget in w.items():  # stable hooks for stylesheets and browser tests
             widget.css_classes = [f"portal-control-{key}"]
+        self._apply_controls(w, lang)
+        self._watchers.append(self.state.param.watch(
+            lambda _e: self._apply_controls(self._widgets, self.state.lang), ["kind", "color"]))
         return w
+
+    def _apply_controls(self, w: dict, lang: str) -> None:
+        """Hide or disable the controls that do not apply to the current view."""
+        if not w or self._disposed:
+            return
+        kind = self.state.kind or (entry_kinds(self.entry) or ("map",))[0]
+        rules = applicable(kind, self.entry, self.state.color)
+        colors = rules["colors"]
+        if colors and self.state.color not in colors:
+            self.state.color = "auto"  # e.g. "time" on a series, whose x axis is time
+        w["color"].options = {t(f"color_{c}", lang): c for c in colors or ("auto",)}
+        w["color"].visible = bool(colors)
+        w["qc"].visible = rules["qc"]
+        w["cmap"].disabled = not rules["cmap"]
+        w["lock_y"].visible = rules["lock_y"]
 
     def _range_widgets(self, lang: str) -> dict:
         w: dict[str, pn.widgets.Widget] = {}
@@ -185,6 +276,60 @@ class QuicklookPane(pn.viewable.Viewer):
                 value=value, step=max((vcov[1] - vcov[0]) / 200, 0.1), format="0[.]0")
             w["depth"].param.watch(self._on_depth, "value_throttled")
         return w
+
+    def _step_widgets(self, lang: str) -> dict:
+        """A time-step slider (and a depth-level one) for grids; the step is ``state.at``."""
+        w: dict[str, pn.widgets.Widget] = {}
+        times, levels = grid_axes(self.entry, self.state.query())
+        if len(times) > 1:
+            options = {step_label(v): step_param(v) for v in times}
+            chosen = self.state.query().at
+            if chosen is not None:
+                target = pd.Timestamp(chosen).tz_convert(None).to_datetime64()
+                value = step_param(min(times, key=lambda v: abs(v - target)))
+            else:
+                value = step_param(times[-1])
+            w["step"] = pn.widgets.DiscretePlayer(
+                label=t("time_step", lang), options=options, value=value, interval=1500,
+                loop_policy="once", show_loop_controls=False, visible_buttons=[
+                    "first", "previous", "pause", "play", "next", "last"])
+            w["step"].param.watch(self._on_step, "value")
+        if len(levels) > 1:
+            low = self.state.depth[0] if self.state.depth and self.state.depth[0] is not None \
+                else levels[0]
+            w["level"] = pn.widgets.DiscreteSlider(
+                label=t("depth_level", lang), options={f"{z:g}": z for z in levels},
+                value=min(levels, key=lambda z: abs(z - low)))
+            w["level"].param.watch(self._on_level, "value_throttled")
+        return w
+
+    def _on_step(self, event) -> None:
+        if not self._syncing:
+            self.state.at = event.new or ""
+
+    def _on_level(self, event) -> None:
+        self.state.depth = DepthRange(event.new, event.new)
+
+    def _show_drawn_step(self, kind: str | None) -> None:
+        """Put the time slider on the step the map draws (the latest valid one when the
+        URL names none), without asking for a redraw."""
+        from portal.pipeline import load_view
+
+        widget = self._widgets.get("step")
+        if widget is None or self.state.at:
+            return
+        try:
+            field: Any = load_view(self.entry, kind, self.state.query()).data  # a cache hit
+        except Exception:  # noqa: BLE001 - the plot already shows what went wrong
+            return
+        if "time" in field.coords and field.time.size == 1:
+            value = step_param(field.time.values.reshape(-1)[0])
+            if value in widget.values:
+                self._syncing = True
+                try:
+                    widget.value = value
+                finally:
+                    self._syncing = False
 
     def _on_time(self, event) -> None:
         if not event.new:
@@ -209,8 +354,8 @@ class QuicklookPane(pn.viewable.Viewer):
         self._share = pn.Row(self._copy_button(self.state.lang), links, align="center")
         return self._share
 
-    @param.depends("state.kind", "state.var", "state.time", "state.depth", "state.qc",
-                   "state.cmap", "state.color", "state.bbox", "state.lang")
+    @param.depends("state.kind", "state.var", "state.time", "state.at", "state.depth",
+                   "state.qc", "state.cmap", "state.color", "state.bbox", "state.lang")
     async def _links(self):
         kind = self.state.kind or entry_kinds(self.entry)[0]
         qs = quicklook_params(self.state, kind)
@@ -229,13 +374,21 @@ class QuicklookPane(pn.viewable.Viewer):
             stylesheets=[asset_url("portal.css"), DOWNLOAD_CSS])
 
     # --------------------------------------------------------------------- plot
-    @param.depends("state.kind", "state.var", "state.time", "state.depth", "state.qc",
-                   "state.cmap", "state.color", "state.bbox")
+    # the colormap is not a dependency: _on_cmap re-styles the drawn plot in place
+    @param.depends("state.kind", "state.var", "state.time", "state.at", "state.depth",
+                   "state.qc", "state.color", "state.bbox", "lock_y")
     async def _plot(self):
-        from portal.pipeline import build_quicklook
-
         if self._disposed:
             return None
+        try:
+            return await self._draw()
+        finally:
+            if self._plot_view is not None:
+                self._plot_view.loading = False
+
+    async def _draw(self):
+        from portal.pipeline import build_quicklook
+
         self._error = False
         if not entry_kinds(self.entry):
             return pn.pane.Alert(t("metadata_only", self.state.lang), alert_type="info")
@@ -243,6 +396,7 @@ class QuicklookPane(pn.viewable.Viewer):
         try:
             query = self.state.query()
             style = self.state.style(width=self.plot_width, height=self.plot_height)
+            style = dataclasses.replace(style, lock_y=self.lock_y)
             element = await asyncio.to_thread(build_quicklook, self.entry, kind, query, style)
         except Exception as exc:  # noqa: BLE001 - every failure is shown, the page lives on
             if not isinstance(exc, PortalError):
@@ -253,10 +407,49 @@ class QuicklookPane(pn.viewable.Viewer):
             return error_alert(exc, self.state.lang)
         if (kind or entry_kinds(self.entry)[0]) == "map":
             element = self._track_extent(element)
+            self._show_drawn_step(kind)
         # no margin in the embed: a plot of the iframe's height then fits without scrolling
-        return pn.pane.HoloViews(element, backend="bokeh", sizing_mode="stretch_width",
+        self._drawn = pn.pane.HoloViews(element, backend="bokeh", sizing_mode="stretch_width",
                                  min_height=300, css_classes=["portal-plot"], linked_axes=False,
                                  margin=(5, 10) if self.show_controls else 0)
+        return self._drawn
+
+    def _busy(self, *_events) -> None:
+        """The progress overlay on the plot itself, set before the (slow) redraw starts."""
+        if self._plot_view is not None and not self._disposed:
+            self._plot_view.loading = True
+
+    def _palette(self) -> list[str] | None:
+        """The colours of ``state.cmap`` for the drawn variable (None: "auto", which
+        depends on what is coloured: redraw)."""
+        from portal.quicklooks.style import resolve_cmap
+
+        if self.state.cmap in ("", "auto"):
+            return None
+        return resolve_cmap(self.state.cmap)
+
+    def _on_cmap(self, _event) -> None:
+        """Re-style the drawn plot's colour mappers in place: no data reload, no re-render;
+        "auto" (which depends on the variable and the colouring) redraws."""
+        if self._disposed:
+            return
+        palette = self._palette()
+        live = self._live_pane()
+        models = [m for m, _ in getattr(live, "_models", {}).values()]
+        mappers = [cm for model in models for cm in model.select({"type": _color_mapper()})]
+        if palette is None or not mappers:
+            self._busy()
+            self.param.trigger("lock_y")  # a dependency of _plot: redraw
+            return
+        for mapper in mappers:
+            mapper.palette = palette
+        _remember_cmap(live.object, palette)  # a zoom re-render keeps the new colours
+
+    def _live_pane(self) -> Any:
+        """The HoloViews pane on screen: Panel updates the first one drawn in place with the
+        object of each new one, so the last pane returned may never have been rendered."""
+        live = getattr(self._plot_view, "_pane", None)
+        return live if isinstance(live, pn.pane.HoloViews) else self._drawn
 
     def _track_extent(self, element):
         """Open the map on ``state.extent`` and keep ``state.extent`` (the URL) on the view.
@@ -299,13 +492,19 @@ class QuicklookPane(pn.viewable.Viewer):
         plot = pn.panel(self._plot, loading_indicator=True, defer_load=True,
                         sizing_mode="stretch_width", min_height=self.plot_height)
         self._views.append(plot)
+        self._plot_view = plot
+        self._watchers.append(self.state.param.watch(
+            self._busy, ["kind", "var", "time", "at", "depth", "qc", "color", "bbox"]))
+        self._watchers.append(self.state.param.watch(self._on_cmap, "cmap"))
         if not self.show_controls:
             return plot
         w = self._widgets
-        for key in ("var", "time", "depth", "qc", "color", "cmap"):
+        for key in ("var", "time", "depth", "qc", "color", "cmap", "step", "level"):
             if key in w:
-                w[key].width = {"var": 300, "time": 330, "depth": 280}.get(key, 190)
-        self._controls = pn.FlexBox(*(w[k] for k in ("kind", "var", "time", "depth", "qc",
-                                                     "color", "cmap") if k in w),
+                w[key].width = {"var": 300, "time": 330, "depth": 280, "step": 360,
+                                "level": 200}.get(key, 190)
+        self._controls = pn.FlexBox(*(w[k] for k in ("kind", "var", "time", "depth", "step",
+                                                     "level", "qc", "color", "cmap", "lock_y")
+                                      if k in w),
                                     align_items="flex-end", sizing_mode="stretch_width")
         return pn.Column(self._controls, self._share_row(), plot, sizing_mode="stretch_width")

@@ -19,14 +19,23 @@ from typing import Any, TypeVar, cast
 import param
 
 from portal.errors import BadParameter
-from portal.query import COLOR_BY, QC_PRESETS, BBox, DepthRange, Query, TimeRange, parse_query
+from portal.query import (
+    COLOR_BY,
+    QC_PRESETS,
+    BBox,
+    DepthRange,
+    Query,
+    TimeRange,
+    parse_instant,
+    parse_query,
+)
 from portal.quicklooks import Style
 
 log = logging.getLogger(__name__)
 _C = TypeVar("_C")
 
-URL_KEYS = ("dataset", "kind", "var", "time", "depth", "qc", "cmap", "color", "bbox", "extent",
-            "lang", "q", "where")
+URL_KEYS = ("dataset", "kind", "var", "time", "at", "depth", "qc", "cmap", "color", "bbox",
+            "extent", "lang", "q", "where")
 
 
 def _lenient(parse: Callable[[str], Any], text: Any) -> Any:
@@ -98,6 +107,7 @@ class ViewState(param.Parameterized):
     kind = param.String(default="", doc="quicklook kind: map, profile or timeseries")
     var = param.String(default="", doc="variable drawn")
     time = TimeRangeParam(doc="time window (URL: START/END, ISO)")
+    at = param.String(default="", doc="time step a grid draws (URL: ISO instant; '' latest)")
     depth = DepthRangeParam(doc="vertical window (URL: MIN/MAX)")
     qc: param.Selector[str] = param.Selector(default="auto", objects=list(QC_PRESETS), doc="QC preset")
     cmap = param.String(default="auto", doc="colormap name")
@@ -110,8 +120,9 @@ class ViewState(param.Parameterized):
 
     def query(self) -> Query:
         """The data selection as a hashable Query."""
-        return Query(variable=self.var or None, time=self.time, depth=self.depth,
-                     bbox=self.bbox, qc=self.qc)
+        return Query(variable=self.var or None, time=self.time,
+                     at=_lenient(parse_instant, self.at), depth=self.depth, bbox=self.bbox,
+                     qc=self.qc)
 
     def quicklook_params(self) -> dict[str, str]:
         """The URL parameters of the drawn quicklook (selection and colours, no dataset)."""
@@ -124,7 +135,7 @@ class ViewState(param.Parameterized):
         query = parse_query(params)
         self.param.update(
             dataset=query.dataset or "", kind=query.kind or "", var=query.variable or "",
-            time=query.time, depth=query.depth, bbox=query.bbox, qc=query.qc,
+            time=query.time, at=query.to_params().get("at", ""), depth=query.depth, bbox=query.bbox, qc=query.qc,
             color=query.color, cmap=query.cmap)
         return query
 

@@ -8,7 +8,7 @@ import pytest
 
 from portal.model import DatasetEntry
 from portal.query import BBox
-from portal.ui.overview_map import OverviewMap, boxes, land_patches
+from portal.ui.overview_map import OverviewMap, boxes, is_global, land_patches, smallest_hit
 from portal.ui.state import ViewState
 
 
@@ -27,14 +27,14 @@ def entries():
             _entry("nowhere", None)]
 
 
-def test_one_box_per_located_dataset(entries):
+def test_one_box_per_regional_dataset_largest_first(entries):
     data = boxes(entries)
-    assert data["id"] == ["biscay", "station", "world"]
+    assert data["id"] == ["biscay", "station"]  # the global one is listed, not framed
     left, right = data["left"][0], data["right"][0]
     assert left == pytest.approx(math.radians(-10) * 6378137.0)
     assert right == pytest.approx(math.radians(2) * 6378137.0)
     assert data["right"][1] - data["left"][1] > 100_000  # a station still shows (~1°)
-    assert data["alpha"] == [0.3, 0.3, 0.0]  # a global box is only outlined
+    assert data["alpha"] == [0.3, 0.3]
     assert data["title"][1] == "<b>Station</b>"  # raw: Bokeh escapes @title in tooltips
 
 
@@ -57,19 +57,44 @@ def test_map_follows_the_list(entries):
     overview = OverviewMap(state=ViewState(), entries=entries)
     overview._figure()
     overview.show_only(["world", "biscay"])
-    assert overview._source.data["id"] == ["biscay", "world"]
+    assert overview._source.data["id"] == ["biscay"]
+    assert [b.label for b in overview._global_buttons.objects[1:]] == ["\u25cb world"]
     overview.show_only([])
     assert overview._source.data["id"] == []
 
 
 def test_longitudes_0_360_and_date_line():
     data = boxes([_entry("pacific", (150.0, -10.0, 200.0, 10.0)),   # across the date line
-                  _entry("soda", (0.25, -75.0, 359.75, 89.0), "grid"),
+                  _entry("soda", (0.25, -75.0, 180.0, 89.0), "grid"),
                   _entry("east", (200.0, 0.0, 220.0, 5.0))])
     r = 6378137.0
     lefts = [round(math.degrees(v / r), 3) for v in data["left"]]
     rights = [round(math.degrees(v / r), 3) for v in data["right"]]
-    assert data["id"] == ["pacific", "pacific", "soda", "east"]
-    assert (lefts[0], rights[0]) == (150.0, 180.0) and (lefts[1], rights[1]) == (-180.0, -160.0)
-    assert (lefts[2], rights[2]) == (-180.0, 180.0)
+    assert data["id"] == ["soda", "pacific", "pacific", "east"]  # largest first
+    assert (lefts[1], rights[1]) == (150.0, 180.0) and (lefts[2], rights[2]) == (-180.0, -160.0)
+    assert (lefts[0], rights[0]) == (0.25, 180.0)
     assert (lefts[3], rights[3]) == (-160.0, -140.0)
+
+
+def test_a_click_on_nested_boxes_opens_the_smallest():
+    state = ViewState()
+    ocean = _entry("ocean", (-40.0, 0.0, 10.0, 60.0), "grid")
+    mooring = _entry("mooring", (-5.0, 45.0, -4.0, 46.0), "timeSeries")
+    overview = OverviewMap(state=state, entries=[mooring, ocean])
+    overview._figure()
+    data = overview._source.data
+    assert data["id"] == ["ocean", "mooring"]  # the small box is drawn on top
+    assert smallest_hit(data, [0, 1]) == "mooring" and smallest_hit(data, [1, 0]) == "mooring"
+    overview._source.selected.indices = [0, 1]  # Bokeh lists every box under the click
+    assert state.dataset == "mooring"
+
+
+def test_global_datasets_are_listed_and_open_on_click(entries):
+    state = ViewState()
+    overview = OverviewMap(state=state, entries=entries)
+    overview.__panel__()
+    assert is_global(entries[2]) and not is_global(entries[0])
+    assert "world" not in overview._source.data["id"]  # no frame that catches every click
+    button = overview._global_buttons.objects[1]
+    button.clicks += 1
+    assert state.dataset == "world"

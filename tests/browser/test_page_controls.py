@@ -1,0 +1,92 @@
+"""The page's controls as a scientist uses them, in headless Chromium (issue 12).
+
+The landing map opens the dataset under the click (the smallest box wins; global datasets
+are listed under the map, not framed over it); controls that do not apply to a view are
+hidden or disabled; a grid says which time step it draws and steps through time with a
+slider kept in the URL. Screenshots land in ``artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import ARTIFACTS, figure_titles, shadow_text, wait_for_plot
+from .test_page import mercator, query_of, wait_until
+
+pytestmark = pytest.mark.browser
+PlaywrightError = pytest.importorskip("playwright.sync_api").Error
+
+SCREEN_XY_JS = """([x, y]) => {
+    const v = [...Bokeh.index.all_views()].find(v => v.model.type === 'Figure'
+        && v.el.isConnected && (v.model.css_classes || []).includes('portal-overview'));
+    if (!v) return null;
+    const f = v.frame.bbox, xr = v.model.x_range, yr = v.model.y_range;
+    const r = v.canvas_view.el.getBoundingClientRect();
+    return [r.left + f.left + (x - xr.start) / (xr.end - xr.start) * f.width,
+            r.top + f.top + (yr.end - y) / (yr.end - yr.start) * f.height];
+}"""
+
+
+def test_landing_map_click_opens_the_small_box_not_the_global_store(page, portal):
+    page.goto(f"{portal.url}/")
+    page.locator(".portal-overview canvas").first.wait_for(state="visible")
+    page.locator(".portal-global-dataset").first.wait_for()
+    assert "Global datasets" in shadow_text(page)
+    xy = wait_until(lambda: page.evaluate(SCREEN_XY_JS, list(mercator(-149.5, 30.5))),
+                    what="the landing map's figure")
+    page.screenshot(path=str(ARTIFACTS / "landing_map.png"))
+    page.mouse.click(*xy)
+    page.wait_for_url(re.compile(r"dataset="))
+    assert query_of(page.url)["dataset"] in ("modis_sst", "evil")  # same box; never "points"
+    page.goto(f"{portal.url}/")
+    page.locator(".portal-global-dataset").first.wait_for()
+    page.locator(".portal-global-dataset button").first.click()
+    page.wait_for_url(re.compile(r"dataset=points"))
+    assert page.errors == []
+
+
+def test_grid_names_its_step_and_the_slider_moves_it(page, portal):
+    page.goto(f"{portal.url}/?dataset=modis_sst&kind=map")
+    wait_for_plot(page)
+    title = wait_until(lambda: next((t for t in figure_titles(page) if " UTC, " in t), None),
+                       what="the map title to name its time step")
+    assert "2016-12-" in title  # the latest valid step of the SST file
+    step = page.locator(".portal-control-step").first
+    step.wait_for()
+    assert not page.locator(".portal-control-qc").first.is_visible()  # grids: no QC control
+    assert not page.locator(".portal-control-color").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "grid_time_slider.png"))
+    page.locator(".portal-control-step .first").first.click()  # the player's "first step"
+    page.wait_for_url(re.compile(r"at=2016-10-18"))
+    wait_until(lambda: any("2016-10-18 12:00 UTC" in t for t in figure_titles(page)),
+               what="the map to redraw the first step")
+    wait_for_plot(page, "grid_first_step")
+    page.screenshot(path=str(ARTIFACTS / "grid_time_slider_first.png"))
+    with page.context.new_page() as other:  # the shared link opens the same step
+        other.goto(page.url)
+        wait_until(lambda: any("2016-10-18 12:00 UTC" in t for t in figure_titles(other)),
+                   what="the shared link to restore the step")
+    assert page.errors == []
+
+
+def test_colour_by_value_redraws_a_profile_in_colour(page, portal):
+    page.goto(f"{portal.url}/?dataset=argo_6901744&kind=profile")
+    before = wait_for_plot(page, "profile_by_time").screenshot()
+    from .test_page import choose_option
+
+    choose_option(page, "color", "Value")
+    page.wait_for_url(re.compile(r"color=value"))
+    def redrawn() -> bool:
+        try:  # the plot may be swapped while the screenshot is taken: look again
+            return page.locator(".portal-plot").first.screenshot(timeout=5_000) != before
+        except PlaywrightError:
+            return False
+
+    wait_until(redrawn, what="the profile to be redrawn coloured by value")
+    wait_for_plot(page, "profile_by_value")
+    page.goto(f"{portal.url}/?dataset=tidegauge&kind=timeseries")
+    wait_for_plot(page)
+    assert page.locator(".portal-control-cmap select").first.is_disabled()  # one line
+    assert page.errors == []

@@ -70,3 +70,43 @@ def test_out_of_coverage_is_a_polite_404(served_portal, query):
     text = body.decode()
     assert "no " in text.lower() and "Traceback" not in text and "internal" not in text
     assert headers["cache-control"] == "no-store"
+
+
+def test_multi_variable_map_is_refused_at_once(served_portal):
+    import time
+
+    for _ in range(3):
+        start = time.monotonic()
+        status, _, body = http_get(served_portal.port, "/quicklook/series/map.png?var=sst,sss")
+        assert status == 400 and body.decode().startswith("var:"), body
+        assert time.monotonic() - start < 2.0
+    status, _, body = http_get(served_portal.port, "/quicklook/series/map.png?var=sss")
+    assert status == 200 and body.startswith(b"\x89PNG")
+
+
+def test_failures_are_remembered_keyed_like_the_png_cache(tmp_path, monkeypatch):
+    import portal.render.quicklook as quicklook
+    from portal import cache
+    from portal.catalog.loader import load_catalog
+    from portal.errors import NoDataInSelection
+    from portal.server.handlers import _render_cached, parse_png_args
+
+    renders = []
+
+    def failing(entry, kind, query, style):
+        renders.append((kind, query))
+        raise NoDataInSelection("no valid sst values in 1990", dataset=entry.id)
+
+    monkeypatch.setattr(quicklook, "render_quicklook_png", failing)
+    cache.reset()
+    entry = load_catalog([str(series_catalog(tmp_path))])["series"]
+    query, style = parse_png_args({"time": "1990"})
+    for _ in range(5):
+        with pytest.raises(NoDataInSelection, match="no valid sst values"):
+            _render_cached(entry, "map", query, tuple(sorted(style.items())))
+    assert len(renders) == 1  # four repeats answered from the failure cache
+    other, _ = parse_png_args({"time": "1991"})
+    with pytest.raises(NoDataInSelection):
+        _render_cached(entry, "map", other, tuple(sorted(style.items())))
+    assert len(renders) == 2  # a different key renders
+    cache.reset()

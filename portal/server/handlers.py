@@ -90,9 +90,10 @@ class HealthHandler(tornado.web.RequestHandler):
     """GET /health — catalog load state and upstream servers (:mod:`portal.server.health`)."""
 
     def get(self) -> None:
-        from portal.server.health import health_report
+        from portal.server.health import health_report, process_report
 
         status, body = health_report()
+        body["process"] = process_report(self.application)
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")

@@ -7,9 +7,11 @@ document is synced over the websocket), each changing a Select widget of the pag
 ``--interval`` seconds, while one thread asks for distinct map PNGs (a new size each time,
 so the PNG cache never answers). At the end every session is closed and the server's
 ``/health`` is polled until it reports 0 live sessions. Prints: errors, page p95 (session
-opened and document received), interaction p95 (widget change to the server's answer of a
-request sent after it: the server handles a connection's messages in order, so the
-answer follows the change's callbacks), PNG p95, the server's RSS growth per 100 PNG
+opened and document received), interaction p95 (widget change to the answer of a request sent after it:
+the server handles a connection's messages in order, so this is the time for the server to
+apply the change and run or schedule its callbacks; the re-rendered plot is not waited for —
+the page's plots load on the browser's document-ready event, which ``bokeh.client`` does not
+drive, so no re-render patch comes back to it: use bench_page.py's browser for that), PNG p95, the server's RSS growth per 100 PNG
 requests after warm-up, live sessions after close, and the machine's load (uptime).
 Exit status 1 when there were errors or sessions stayed alive.
 
@@ -126,10 +128,22 @@ def tree_rss_mb(pid: int) -> float:
 # ------------------------------------------------------------------------------ sessions
 
 
-def _selects(doc) -> list:
+def _widgets(doc) -> list:
+    """The page's Select and RadioButtonGroup widgets that have something to change to."""
+    from bokeh.models import RadioButtonGroup, Select
+
+    return [m for m in doc.models if (isinstance(m, Select) and len(m.options) > 1)
+            or (isinstance(m, RadioButtonGroup) and len(m.labels) > 1)]
+
+
+def _change(widget, rng: random.Random) -> None:
     from bokeh.models import Select
 
-    return [m for m in doc.models if isinstance(m, Select) and len(m.options) > 1]
+    if isinstance(widget, Select):
+        options = [o[0] if isinstance(o, tuple | list) else o for o in widget.options]
+        widget.value = rng.choice([o for o in options if o != widget.value] or options)
+    else:
+        widget.active = rng.choice([i for i in range(len(widget.labels)) if i != widget.active])
 
 
 def tolerate_unknown_models() -> None:
@@ -138,6 +152,7 @@ def tolerate_unknown_models() -> None:
     properties (a ReactiveESM when it carries layout properties), created once per name (a bench-only patch of Bokeh's Deserializer)."""
     from bokeh.core import serialization
     from bokeh.core.properties import Any as AnyProperty
+    from bokeh.core.properties import Override
     from bokeh.model import DataModel, Model
     from panel.models.esm import ReactiveESM
 
@@ -153,8 +168,8 @@ def tolerate_unknown_models() -> None:
                 base = ReactiveESM if layout & set(attributes) else DataModel
                 known = base.properties()
                 attrs = {key: AnyProperty() for key in attributes if key not in known}
-                if base is ReactiveESM:
-                    attrs["data"] = AnyProperty()  # the component's generated DataModel
+                if base is ReactiveESM:  # its `data` is a generated DataModel, maybe unset
+                    attrs["data"] = Override(default=None)
                 type(f"Unknown_{len(Model.model_class_reverse_map)}", (base,),
                      {"__qualified_model__": name, "__module__": __name__, **attrs})
         return original(self, obj)
@@ -162,8 +177,10 @@ def tolerate_unknown_models() -> None:
     serialization.Deserializer._decode_object_ref = decode
 
 
-def session_worker(url: str, until: float, interval: float, tally: Tally, seed: int) -> None:
-    """One visitor: open a session, change a Select every ``interval`` s, close."""
+def session_worker(url: str, until: float, interval: float, tally: Tally, seed: int,
+                   dataset: str | None) -> None:
+    """One visitor: open the page of ``dataset``, change a widget every ``interval`` s
+    (variable, QC, colormap, colouring, quicklook kind), close."""
     from bokeh.client import pull_session
 
     asyncio.set_event_loop(asyncio.new_event_loop())  # bokeh.client runs on this thread's loop
@@ -171,7 +188,7 @@ def session_worker(url: str, until: float, interval: float, tally: Tally, seed: 
     start = time.perf_counter()
     session = None
     try:
-        session = pull_session(url=f"{url}/")
+        session = pull_session(url=f"{url}/", arguments={"dataset": dataset} if dataset else None)
     except Exception as exc:  # noqa: BLE001 - counted and reported
         tally.add("errors", f"session open: {type(exc).__name__}: {exc}")
         return
@@ -179,18 +196,16 @@ def session_worker(url: str, until: float, interval: float, tally: Tally, seed: 
     try:
         while time.monotonic() < until:
             time.sleep(interval * rng.uniform(0.8, 1.2))
-            selects = _selects(session.document)
+            widgets = _widgets(session.document)
             if not session.connected:
                 tally.add("errors", "session disconnected")
                 return
-            if not selects:
-                continue
-            widget = rng.choice(selects)
-            options = [o[0] if isinstance(o, tuple | list) else o for o in widget.options]
-            choices = [o for o in options if o != widget.value] or options
+            if not widgets:
+                tally.add("errors", "no widget to change on the page")
+                return
             start = time.perf_counter()
-            widget.value = rng.choice(choices)
-            session.request_server_info()  # answered after the change's callbacks ran
+            _change(rng.choice(widgets), rng)
+            session.request_server_info()  # answered once the server applied the change
             tally.add("interaction_s", time.perf_counter() - start)
     except Exception as exc:  # noqa: BLE001 - counted and reported
         tally.add("errors", f"interaction: {type(exc).__name__}: {exc}")
@@ -198,12 +213,16 @@ def session_worker(url: str, until: float, interval: float, tally: Tally, seed: 
         session.close()
 
 
+def dataset_ids(url: str) -> list[str]:
+    status, body = get(f"{url}/api/datasets")
+    return [d["id"] for d in json.loads(body).get("datasets", [])] if status == 200 else []
+
+
 def png_worker(url: str, until: float, tally: Tally, server_pid: int | None) -> None:
     """Distinct map PNGs (a new width each time) until ``until``; RSS sampled as it goes."""
-    status, body = get(f"{url}/api/datasets")
-    ids = [d["id"] for d in json.loads(body).get("datasets", [])] if status == 200 else []
+    ids = dataset_ids(url)
     if not ids:
-        tally.add("errors", f"/api/datasets answered {status}")
+        tally.add("errors", "/api/datasets lists no dataset")
         return
     tally.datasets = len(ids)
     n = 0
@@ -247,8 +266,11 @@ def run(url: str, sessions: int, duration: float, interval: float,
     tolerate_unknown_models()
     tally = Tally()
     until = time.monotonic() + duration
-    threads = [threading.Thread(target=session_worker, args=(url, until, interval, tally, i),
-                                daemon=True) for i in range(sessions)]
+    ids = dataset_ids(url)
+    threads = [threading.Thread(target=session_worker, daemon=True,
+                                args=(url, until, interval, tally, i,
+                                      ids[i % len(ids)] if ids else None))
+               for i in range(sessions)]
     threads.append(threading.Thread(target=png_worker, args=(url, until, tally, server_pid),
                                     daemon=True))
     for thread in threads:

@@ -169,8 +169,9 @@ def draw_title(draw, text: str, width: int) -> None:
 
 
 def draw_colorbar(image, frame: Frame, lut: np.ndarray, clim: tuple[float, float],
-                  label: str) -> None:
-    """A vertical colour bar right of the map: the LUT, round ticks, the rotated label."""
+                  label: str, dates: bool = False) -> None:
+    """A vertical colour bar right of the map: the LUT, round ticks (whole years, months,
+    days… when ``dates``: values are milliseconds since 1970), the rotated label."""
     from PIL import Image, ImageDraw
 
     left, top, w, h = frame.box
@@ -186,11 +187,38 @@ def draw_colorbar(image, frame: Frame, lut: np.ndarray, clim: tuple[float, float
     span = hi - lo if hi > lo else 1.0
     f = font(12)
     step = _value_step(span, bar_h)
-    for value in ticks(lo, hi, step):
+    marks = date_ticks(lo, hi) if dates else [(v, _number(v, step)) for v in ticks(lo, hi, step)]
+    for value, text in marks:
         y = y0 + bar_h - (value - lo) / span * bar_h
         draw.line([(x0 + bar_w, y), (x0 + bar_w + 4, y)], fill=TEXT_RGB)
-        draw.text((x0 + bar_w + 7, y), _number(value, step), fill=TEXT_RGB, font=f, anchor="lm")
+        draw.text((x0 + bar_w + 7, y), text, fill=TEXT_RGB, font=f, anchor="lm")
     _rotated_label(image, label, x0 + bar_w + 58, top + h // 2, frame.height - 8)
+
+
+_DATE_STEPS = (("Y", (1, 2, 5, 10, 20, 50), "%Y"), ("M", (1, 2, 3, 6), "%Y-%m"),
+               ("D", (1, 2, 5, 10), "%Y-%m-%d"), ("h", (1, 2, 3, 6, 12), "%Y-%m-%d %H:%M"),
+               ("m", (1, 5, 15, 30), "%Y-%m-%d %H:%M"))
+
+
+def date_ticks(lo_ms: float, hi_ms: float, most: int = 7) -> list[tuple[float, str]]:
+    """Round instants (whole years, months, days, hours or minutes) between two times in
+    milliseconds since 1970, with their labels: at least two, at most ``most``."""
+    import datetime as dt
+
+    lo, hi = np.datetime64(int(lo_ms), "ms"), np.datetime64(int(hi_ms), "ms")
+    for fewest in (3, 2):  # the coarsest unit giving three marks, else two
+        for unit, steps, fmt in _DATE_STEPS:
+            first, last = lo.astype(f"datetime64[{unit}]"), hi.astype(f"datetime64[{unit}]")
+            for step in steps:
+                start = -(-int(first.astype("int64")) // step) * step  # aligned on the step
+                marks = np.arange(start, int(last.astype("int64")) + 1, step)
+                marks = marks.astype(f"datetime64[{unit}]").astype("datetime64[ms]")
+                marks = marks[(marks >= lo) & (marks <= hi)]
+                if fewest <= marks.size <= most:
+                    return [(float(m.astype("int64")),
+                             dt.datetime.fromtimestamp(m.astype("int64") / 1000, dt.UTC)
+                             .strftime(fmt)) for m in marks]
+    return []
 
 
 def _value_step(span: float, pixels: int) -> float:

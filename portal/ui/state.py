@@ -12,6 +12,7 @@ restores the same view. :meth:`ViewState.query` gives the hashable
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 _C = TypeVar("_C")
 
 URL_KEYS = ("dataset", "kind", "var", "time", "depth", "qc", "cmap", "color", "bbox", "extent",
-            "lang", "q")
+            "lang", "q", "where")
 
 
 def _lenient(parse: Callable[[str], Any], text: Any) -> Any:
@@ -82,6 +83,14 @@ class DepthRangeParam(_TypedParam):
     value_class = DepthRange
 
 
+# Param (and Panel's URL sync through it) compares values it does not know by identity:
+# the browser's URL, sent back once the page connects, set equal ranges again as new
+# objects and every view of the state was rebuilt during its first render (BokehJS then
+# met a replaced model: "reference … isn't known"). The typed values compare by value.
+for _value_class in (BBox, TimeRange, DepthRange):
+    param.parameterized.Comparator.equalities[_value_class] = operator.eq
+
+
 class ViewState(param.Parameterized):
     """What one browser tab shows; every parameter is a URL query key."""
 
@@ -97,6 +106,7 @@ class ViewState(param.Parameterized):
     extent = BBoxParam(doc="map view (URL: W,S,E,N; zoom), not a filter")
     lang: param.Selector[str] = param.Selector(default="en", objects=["en", "fr"], doc="interface language")
     q = param.String(default="", doc="dataset search text")
+    where = BBoxParam(doc="dataset search box: datasets overlapping it (URL: W,S,E,N)")
 
     def query(self) -> Query:
         """The data selection as a hashable Query."""

@@ -5,7 +5,9 @@ bytes, not of items: each value is measured on insertion (:func:`sizeof`: ``nbyt
 numpy arrays, the in-memory variables of xarray objects — lazy and dask-backed ones cost
 nothing until computed —, ``memory_usage`` of pandas objects, ``len`` of bytes), the least
 recently used entries are dropped beyond the bound, and a value larger than the whole bound
-is returned but never stored. It counts hits and misses. Two instances exist per process,
+is returned but never stored. It counts hits and misses. :class:`FailureCache` remembers
+recent failures (bounded in bytes, short TTL) so a repeated failing request costs nothing.
+Two instances exist per process,
 created on first use with their bounds read from the settings: :func:`data_cache`
 (opened and normalised datasets, computed views) and :func:`png_cache` (PNG bytes). They
 hold read-only results shared by every session; every key includes the data version (see
@@ -29,6 +31,8 @@ DEFAULTS: dict[str, float] = {
     "png_cache_bytes": 256 * MB,
     "data_cache_bytes": 1024 * MB,
     "remote_ttl_s": 600.0,
+    "failure_cache_bytes": 1 * MB,
+    "failure_ttl_s": 60.0,
 }
 _OVERHEAD = 256  # bytes counted for any entry (key, bookkeeping, small objects)
 
@@ -156,6 +160,52 @@ class ByteLRU:
                               self.max_bytes)
 
 
+class FailureCache:
+    """Recent failures by key, bounded in bytes, each forgotten after ``ttl_s``: a request
+    that failed (bad variable list, no data, upstream down) fails again at once instead of
+    burning the same CPU. Only :class:`~portal.errors.PortalError` is remembered (a bug or
+    a MemoryError may pass); the traceback is dropped so no frame is kept alive."""
+
+    def __init__(self, max_bytes: int, ttl_s: float, name: str = "failures") -> None:
+        self.ttl_s = float(ttl_s)
+        self._lru = ByteLRU(max_bytes, name)
+
+    def check(self, key: Hashable) -> None:
+        """Raise (a copy of) the failure remembered under ``key``, if still fresh."""
+        import copy
+        import time
+
+        hit = self._lru.get(key)
+        if hit is not None:
+            exc, expires = hit
+            if time.monotonic() < expires:
+                raise copy.copy(exc)
+            self._lru.discard(lambda k: k == key)
+
+    def remember(self, key: Hashable, exc: BaseException) -> None:
+        import time
+
+        from portal.errors import PortalError
+
+        if isinstance(exc, PortalError):
+            kept = exc.with_traceback(None)
+            kept.__context__ = kept.__cause__ = None
+            self._lru.put(key, (kept, time.monotonic() + self.ttl_s),
+                          nbytes=sys.getsizeof(str(exc)) + 4 * _OVERHEAD)
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, unless it failed under ``key`` within the TTL (raised again)."""
+        self.check(key)
+        try:
+            return compute()
+        except Exception as exc:
+            self.remember(key, exc)
+            raise
+
+    def __len__(self) -> int:
+        return len(self._lru)
+
+
 _MISSING = object()
 # The process's two caches of read-only data, created on first use (bounded in bytes).
 _CACHES: dict[str, ByteLRU] = {}
@@ -180,7 +230,22 @@ def png_cache() -> ByteLRU:
     return _named("png")
 
 
+_FAILURES: dict[str, FailureCache] = {}
+
+
+def png_failures() -> FailureCache:
+    """Recent PNG failures, keyed like :func:`png_cache` (bound: ``failure_cache_bytes``,
+    kept ``failure_ttl_s`` seconds)."""
+    with _CACHES_LOCK:
+        cache = _FAILURES.get("png")
+        if cache is None:
+            cache = _FAILURES["png"] = FailureCache(int(setting("failure_cache_bytes")),
+                                                    setting("failure_ttl_s"), "png-failures")
+        return cache
+
+
 def reset() -> None:
-    """Forget both caches (tests; they are re-created with the current settings)."""
+    """Forget every cache (tests; they are re-created with the current settings)."""
     with _CACHES_LOCK:
         _CACHES.clear()
+        _FAILURES.clear()

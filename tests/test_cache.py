@@ -123,3 +123,35 @@ def test_new_bbox_only_resubsets(grid_entry, monkeypatch):
     assert part.shape == (3, 3) and whole.shape == (5, 6)
     assert float(later.max()) == 10.0 + 29  # first time step only
 
+
+
+def test_failure_cache_is_bounded_expires_and_keeps_no_traceback():
+    import time
+
+    import pytest
+
+    from portal.cache import FailureCache
+    from portal.errors import BadParameter
+
+    failures = FailureCache(max_bytes=4000, ttl_s=0.3)
+    calls = []
+
+    def bad():
+        calls.append(1)
+        raise BadParameter("var: too many", parameter="var")
+
+    for _ in range(3):
+        with pytest.raises(BadParameter, match="var: too many") as info:
+            failures.get_or_compute("k", bad)
+        assert info.value.parameter == "var"
+    assert len(calls) == 1
+    time.sleep(0.35)
+    with pytest.raises(BadParameter):
+        failures.get_or_compute("k", bad)
+    assert len(calls) == 2  # expired: computed again
+    for i in range(100):
+        failures.remember(i, BadParameter(f"bad {i}"))
+    assert 0 < len(failures) < 20  # bounded in bytes
+    with pytest.raises(ZeroDivisionError):  # not a PortalError: not remembered
+        failures.get_or_compute("z", lambda: 1 / 0)
+    assert "z" not in failures._lru

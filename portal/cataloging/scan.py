@@ -7,7 +7,9 @@ spreadsheet text files and point-store folders (a directory holding a
 ``_portal_store.json`` marker). One file (or store) gives one dataset; its
 metadata come from the data themselves (see :mod:`portal.cataloging.describe`).
 Files the portal cannot use land in :attr:`ScanResult.skipped` with a reason a
-user can act on, and the scan goes on. ``run_scan`` is the ``catalog scan`` command.
+user can act on and a refusal kind from an enumerated set
+(:mod:`portal.cataloging.refusals`; links leaving the folder are refused unread), and the
+scan goes on. ``run_scan`` is the ``catalog scan`` command.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from portal.cataloging.refusals import classify, outside_folder, skip_with
 from portal.errors import PortalError
 from portal.model import DatasetEntry
 from portal.text import one_line
@@ -44,6 +47,8 @@ class ScanResult:
 
     entries: list[DatasetEntry] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: path -> refusal kind of each skipped file (see :mod:`portal.cataloging.refusals`)
+    kinds: dict[str, str] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------- scan
@@ -74,23 +79,33 @@ def _scan(root: str, recursive: bool, describe) -> ScanResult:
         rel = os.path.relpath(path, root) if path != root else os.path.basename(root)
         dataset_id = unique_id(slug(rel), used)
         try:
-            entry = describe(path, dataset_id)
+            entry = _describe_inside(root, path, dataset_id, describe)
         except PortalError as exc:
             reason = one_line(_reason(exc))
             level = logging.INFO if isinstance(exc, NotDataFile) else logging.WARNING
             log.log(level, "scan: skipped %s: %s", path, reason)
             result.skipped.append((path, reason))
+            result.kinds[path] = classify(exc)
             continue
         except Exception as exc:  # noqa: BLE001 - one odd file must not stop the scan
             reason = one_line(f"unexpected error while reading it: {type(exc).__name__}: {exc}")
             log.warning("scan: skipped %s: %s", path, reason)
             log.debug("scan: traceback for %s", path, exc_info=True)
             result.skipped.append((path, reason))
+            result.kinds[path] = classify(exc)
             continue
         used.add(dataset_id)
         log.info("scan: %s -> %s (%s)", one_line(rel), dataset_id, one_line(entry.feature_type))
         result.entries.append(entry)
     return result
+
+
+def _describe_inside(root: str, path: str, dataset_id: str, describe) -> DatasetEntry:
+    """``describe(path)``, refusing first a link that leaves ``root`` (never read)."""
+    why = outside_folder(path, root)
+    if why is not None:
+        raise skip_with("outside-folder", ScanSkip(why))
+    return describe(path, dataset_id)
 
 
 def _candidates(root: str, recursive: bool):
@@ -106,6 +121,9 @@ def _candidates(root: str, recursive: bool):
         dirs[:] = [d for d in dirs if d not in stores] if recursive else []
         yield from (os.path.join(current, f) for f in sorted(files) if not f.startswith("."))
         yield from (os.path.join(current, d) for d in stores)
+        # links to folders are not walked; those leaving root are reported (outside-folder)
+        yield from (path for d in dirs if os.path.islink(path := os.path.join(current, d))
+                    and outside_folder(path, root) is not None)
 
 
 def slug(rel_path: str) -> str:
@@ -215,7 +233,7 @@ def run_scan(args: argparse.Namespace) -> int:
         print(f"dataset  {entry.id}  [{one_line(entry.feature_type)}]  {one_line(entry.title)}")
     for path, reason in result.skipped:
         rel = one_line(os.path.relpath(path, os.path.abspath(args.dir)))
-        print(f"skipped  {rel}: {one_line(reason)}")
+        print(f"skipped  {rel} [{result.kinds.get(path, 'unreadable')}]: {one_line(reason)}")
     title = f"Datasets scanned from {os.path.basename(os.path.abspath(args.dir))}"
     try:
         out = write_catalog(result.entries, args.output, title=title,

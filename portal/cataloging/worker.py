@@ -18,6 +18,7 @@ import signal
 from typing import Any
 
 from portal.cataloging import scan
+from portal.cataloging.refusals import skip_with
 from portal.cataloging.scan import NotDataFile, ScanSkip, _reason
 from portal.errors import PortalError
 from portal.model import DatasetEntry
@@ -39,6 +40,8 @@ def _describe(path: str, dataset_id: str, memory_mb: int) -> tuple[Any, ...]:
         return ("ok", scan.describe_file(path, dataset_id))
     except MemoryError:
         return ("skip", f"reading it needs more than {memory_mb} MB of memory", False)
+    except OSError as exc:  # e.g. a file removed or unreadable (permissions) meanwhile
+        return ("skip", f"cannot open it: {exc.strerror or type(exc).__name__}", False)
     except PortalError as exc:
         return ("skip", _reason(exc), isinstance(exc, NotDataFile))
     except Exception as exc:  # noqa: BLE001 - reported to the parent as the reason
@@ -134,13 +137,16 @@ class IsolatedReader:
         self._conn.send((path, dataset_id))
         if not self._conn.poll(self.timeout_s):
             self._stop()
-            raise ScanSkip(f"reading it took longer than {self.timeout_s:g} s (stopped); "
-                           "it may declare huge dimensions")
+            raise skip_with("timed-out", ScanSkip(
+                f"reading it took longer than {self.timeout_s:g} s (stopped); "
+                "it may declare huge dimensions"))
         try:
             result = self._conn.recv()
         except EOFError:
             self._proc.join(5)
-            raise ScanSkip(_died(self._stop(), self.memory_mb)) from None
+            code = self._stop()
+            kind = "too-large" if code == -signal.SIGKILL else "worker-crashed"
+            raise skip_with(kind, ScanSkip(_died(code, self.memory_mb))) from None
         if result[0] == "ok":
             return result[1]
         raise (NotDataFile if result[2] else ScanSkip)(result[1])

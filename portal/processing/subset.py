@@ -140,6 +140,27 @@ def _step_at(da: xr.DataArray, at) -> xr.DataArray:
     return da.isel(time=int(np.abs(times - target).argmin()))
 
 
+def _pick_level(da: xr.DataArray, query: Query, dataset: str) -> xr.DataArray:
+    """The level nearest to the depth window's top, among the levels inside the window
+    (none inside: NoDataInSelection); no window: the first level."""
+    if not query.depth or (query.depth.lower is None and query.depth.upper is None):
+        return da.isel(z=0)
+    lo, hi = query.depth
+    levels = np.asarray(da.z.values, dtype="float64")
+    mask = np.isfinite(levels)
+    if lo is not None:
+        mask &= levels >= lo
+    if hi is not None:
+        mask &= levels <= hi
+    inside = np.flatnonzero(mask)
+    if inside.size == 0:
+        raise NoDataInSelection(f"no level in {describe(query)} (levels "
+                                f"{np.nanmin(levels):g} to {np.nanmax(levels):g})",
+                                dataset=dataset, hint="pick another depth")
+    target = lo if lo is not None else hi
+    return da.isel(z=int(inside[np.argmin(np.abs(levels[inside] - target))]))
+
+
 def select_grid(da: xr.DataArray, query: Query, dataset: str = "") -> xr.DataArray:
     """A 2-D (latitude, longitude) field: the time/depth nearest to the query, bbox cut.
 
@@ -152,8 +173,7 @@ def select_grid(da: xr.DataArray, query: Query, dataset: str = "") -> xr.DataArr
             if da.sizes["time"] == 0:
                 raise NoDataInSelection(f"no field in {describe(query)}", dataset=dataset)
     if "z" in da.dims:
-        target = query.depth[0] if query.depth and query.depth[0] is not None else None
-        da = da.sel(z=target, method="nearest") if target is not None else da.isel(z=0)
+        da = _pick_level(da, query, dataset)
     if query.bbox:  # cut first: picking the time step then reads the window, not the globe
         da = da.sel(latitude=slice(query.bbox.south, query.bbox.north))
         da = da.isel(longitude=np.flatnonzero(query.bbox.contains_lon(da.longitude.values)))

@@ -2,13 +2,15 @@
 
 Maps take the fast path of :mod:`portal.render.maps`; other kinds render the pipeline's
 HoloViews element with Matplotlib (:mod:`portal.render.png`). Rendering sits above the
-pipeline: it asks the pipeline for data, never the reverse.
+pipeline: it asks the pipeline for data, never the reverse. A map image shows one variable
+(several are refused at once with a 400 naming ``var``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from portal.errors import BadParameter
 from portal.query import Query
 
 if TYPE_CHECKING:
@@ -30,6 +32,10 @@ def render_quicklook_png(entry: DatasetEntry, kind: str | None = None,
         style = Style(style.cmap, style.color_by, style.width, style.height, False)
     query = query or Query()
     if resolve_kind(entry, kind) == "map":
+        if len(query.variables) > 1:  # refused before any data is read
+            raise BadParameter(f"var: a map image shows one variable at a time, got "
+                               f"{len(query.variables)} ({', '.join(query.variables)[:80]})",
+                               parameter="var", hint="ask for one image per variable")
         from portal.render.maps import map_png
 
         png = map_png(entry, query, style)

@@ -42,15 +42,17 @@ def parse_png_args(arguments: Mapping[str, Any]) -> tuple[Query, dict[str, Any]]
 
 def _render_cached(entry, kind: str, query: Query, style_kw: tuple) -> bytes:
     """PNG bytes from the process's PNG cache, keyed on (entry, data version, kind, query,
-    style): a changed file, a re-ingested store or a moved remote window renders anew."""
-    from portal.cache import png_cache
+    style): a changed file, a re-ingested store or a moved remote window renders anew. A
+    failure under the same key within the failure TTL is answered again without rendering."""
+    from portal.cache import png_cache, png_failures
     from portal.quicklooks import Style
     from portal.render.quicklook import render_quicklook_png
     from portal.sources.versioning import data_version
 
     key = (entry.id, entry, data_version(entry), kind, query, style_kw)
-    return png_cache().get_or_compute(key, lambda: render_quicklook_png(
-        entry, kind, query, Style(**dict(style_kw), interactive=False)))
+    return png_cache().get_or_compute(key, lambda: png_failures().get_or_compute(
+        key, lambda: render_quicklook_png(entry, kind, query,
+                                          Style(**dict(style_kw), interactive=False))))
 
 
 class QuicklookPNGHandler(tornado.web.RequestHandler):
@@ -89,9 +91,10 @@ class HealthHandler(tornado.web.RequestHandler):
     """GET /health — catalog load state and upstream servers (:mod:`portal.server.health`)."""
 
     def get(self) -> None:
-        from portal.server.health import health_report
+        from portal.server.health import health_report, process_report
 
         status, body = health_report()
+        body["process"] = process_report(self.application)
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")

@@ -9,7 +9,9 @@ the catalog with whether it answered its cheap probe (ERDDAP ``/version``, OPeND
 than its TTL, starts one background probe round and answers with what it has (a
 server not yet probed is ``null``). ``status`` is ``ok``, or ``degraded`` when a
 reload failed, entries were skipped or a server is unreachable; the HTTP status is
-200 while the portal serves (a monitor reads ``status``).
+200 while the portal serves (a monitor reads ``status``). :func:`process_report` adds the
+answering process: its pid, resident memory and live Bokeh sessions (``--num-procs`` runs
+several processes; a load test checks that closed sessions are let go).
 """
 
 from __future__ import annotations
@@ -96,3 +98,20 @@ def _iso(seconds: float) -> str:
     import datetime as dt
 
     return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def process_report(application: Any) -> dict[str, Any]:
+    """The answering process: ``pid``, ``rss_mb`` and ``sessions`` (live Bokeh sessions of
+    every app it serves; ``application`` is Bokeh's tornado application, None elsewhere)."""
+    contexts = getattr(application, "_applications", None) or {}
+    sessions = sum(len(getattr(ctx, "sessions", ())) for ctx in contexts.values())
+    try:
+        rss = round(_rss_mb(), 1)
+    except OSError:  # no /proc (not Linux)
+        rss = None
+    return {"pid": os.getpid(), "rss_mb": rss, "sessions": sessions}

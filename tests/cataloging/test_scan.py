@@ -360,7 +360,7 @@ def test_run_scan_prints_writes_and_exits(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0 and out.exists()
     assert "dataset  good  [trajectory]" in printed
-    assert "skipped  bad.nc: not a NetCDF file" in printed and "ERDDAP error" in printed
+    assert "skipped  bad.nc [not-a-data-file]: not a NetCDF file" in printed and "ERDDAP error" in printed
     missing = argparse.Namespace(dir=str(tmp_path / "nope"), output=str(out))
     assert scan.run_scan(missing) == 2
     assert "not a folder" in capsys.readouterr().out

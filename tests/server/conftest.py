@@ -8,6 +8,7 @@ port; it yields the base URL and the log path. :func:`http_get` answers
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import socket
@@ -80,18 +81,17 @@ def wait_up(proc: subprocess.Popen, port: int, log: Path, seconds: float = 180,
         time.sleep(0.5)
 
 
-@pytest.fixture(scope="module")
-def served_portal(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("served")
-    catalog = small_catalog(folder)
+@contextlib.contextmanager
+def serving(catalog: Path, folder: Path, *extra: str):
+    """``python -m portal serve`` of ``catalog`` on a free loopback port (extra CLI args)."""
     port = free_port()
-    log = folder / "server.log"
+    log = folder / f"server-{port}.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1",
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "portal", "serve", "--catalog", str(catalog), "--port",
-             str(port), "--address", "127.0.0.1"],
+             str(port), "--address", "127.0.0.1", *extra],
             stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(folder))
     try:
         wait_up(proc, port, log)
@@ -103,3 +103,10 @@ def served_portal(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def served_portal(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("served")
+    with serving(small_catalog(folder), folder) as served:
+        yield served

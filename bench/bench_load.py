@@ -1,0 +1,352 @@
+"""Load test: real websocket sessions and a stream of distinct PNGs against a loopback portal.
+
+Starts ``odatis-portal serve`` on loopback (the demo catalog unless ``--catalog``; or uses
+``--url`` of a running one), then for ``--duration`` seconds keeps ``--sessions`` concurrent
+Bokeh sessions open (``bokeh.client.pull_session``: the server builds the page, the
+document is synced over the websocket), each changing a Select widget of the page every
+``--interval`` seconds, while one thread asks for distinct map PNGs (a new size each time,
+so the PNG cache never answers). At the end every session is closed and the server's
+``/health`` is polled until it reports 0 live sessions. Prints: errors, page p95 (session
+opened and document received), interaction p95 (widget change to the answer of a request sent after it:
+the server handles a connection's messages in order, so this is the time for the server to
+apply the change and run or schedule its callbacks; the re-rendered plot is not waited for —
+the page's plots load on the browser's document-ready event, which ``bokeh.client`` does not
+drive, so no re-render patch comes back to it: use bench_page.py's browser for that), PNG p95, the server's RSS growth per 100 PNG
+requests after warm-up, live sessions after close, and the machine's load (uptime).
+Exit status 1 when there were errors or sessions stayed alive.
+
+    python bench/bench_load.py                       # CI form: 5 sessions x 30 s
+    python bench/bench_load.py --sessions 20 --duration 300 --interval 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Tally:
+    """What the workers measured (appended under a lock)."""
+
+    page_s: list[float] = field(default_factory=list)
+    interaction_s: list[float] = field(default_factory=list)
+    png_s: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    rss_mb: list[tuple[int, float]] = field(default_factory=list)  # (png requests, RSS)
+    datasets: int = 0  # datasets the PNG stream cycles through
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, name: str, value) -> None:
+        with self.lock:
+            getattr(self, name).append(value)
+
+
+def p95(values: list[float]) -> float:
+    if not values:
+        return float("nan")
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=20, method="inclusive")[18]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str, timeout: float = 60.0) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def health(url: str) -> dict:
+    return json.loads(get(f"{url}/health", timeout=10)[1])
+
+
+def start_server(catalog: str | None, port: int, num_procs: int, log_path: Path):
+    """``python -m portal serve`` from this checkout; the process, once /health answers."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "portal", "serve", "--port", str(port), "--address",
+           "127.0.0.1", "--num-procs", str(num_procs)]
+    if catalog:
+        cmd += ["--catalog", catalog]
+    out = open(log_path, "w")
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited:\n{log_path.read_text()[-3000:]}")
+        try:
+            if get(f"http://127.0.0.1:{port}/health", timeout=2)[0] == 200:
+                return proc
+        except OSError:
+            pass
+        time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"server did not start:\n{log_path.read_text()[-3000:]}")
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of ``pid`` and its children (``--num-procs`` forks), in MiB."""
+    pids = [pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    total = 0.0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return total
+
+
+# ------------------------------------------------------------------------------ sessions
+
+
+def _widgets(doc) -> list:
+    """The page's Select and RadioButtonGroup widgets that have something to change to."""
+    from bokeh.models import RadioButtonGroup, Select
+
+    return [m for m in doc.models if (isinstance(m, Select) and len(m.options) > 1)
+            or (isinstance(m, RadioButtonGroup) and len(m.labels) > 1)]
+
+
+def _change(widget, rng: random.Random) -> None:
+    from bokeh.models import Select
+
+    if isinstance(widget, Select):
+        options = [o[0] if isinstance(o, tuple | list) else o for o in widget.options]
+        widget.value = rng.choice([o for o in options if o != widget.value] or options)
+    else:
+        widget.active = rng.choice([i for i in range(len(widget.labels)) if i != widget.active])
+
+
+def tolerate_unknown_models() -> None:
+    """Let ``bokeh.client`` decode models it has no class for (the page's own JSComponents
+    are built on the server, with generated names): each becomes a DataModel of ``Any``
+    properties (a ReactiveESM when it carries layout properties), created once per name (a bench-only patch of Bokeh's Deserializer)."""
+    from bokeh.core import serialization
+    from bokeh.core.properties import Any as AnyProperty
+    from bokeh.core.properties import Override
+    from bokeh.model import DataModel, Model
+    from panel.models.esm import ReactiveESM
+
+    original = serialization.Deserializer._decode_object_ref
+    lock = threading.Lock()
+
+    def decode(self, obj):
+        name = obj["name"]
+        with lock:
+            if name not in Model.model_class_reverse_map:
+                attributes = obj.get("attributes") or {}
+                layout = {"esm", "stylesheets", "css_classes", "sizing_mode", "margin"}
+                base = ReactiveESM if layout & set(attributes) else DataModel
+                known = base.properties()
+                attrs = {key: AnyProperty() for key in attributes if key not in known}
+                if base is ReactiveESM:  # its `data` is a generated DataModel, maybe unset
+                    attrs["data"] = Override(default=None)
+                type(f"Unknown_{len(Model.model_class_reverse_map)}", (base,),
+                     {"__qualified_model__": name, "__module__": __name__, **attrs})
+        return original(self, obj)
+
+    serialization.Deserializer._decode_object_ref = decode
+
+
+def session_worker(url: str, until: float, interval: float, tally: Tally, seed: int,
+                   dataset: str | None) -> None:
+    """One visitor: open the page of ``dataset``, change a widget every ``interval`` s
+    (variable, QC, colormap, colouring, quicklook kind), close."""
+    from bokeh.client import pull_session
+
+    asyncio.set_event_loop(asyncio.new_event_loop())  # bokeh.client runs on this thread's loop
+    rng = random.Random(seed)
+    start = time.perf_counter()
+    session = None
+    try:
+        session = pull_session(url=f"{url}/", arguments={"dataset": dataset} if dataset else None)
+    except Exception as exc:  # noqa: BLE001 - counted and reported
+        tally.add("errors", f"session open: {type(exc).__name__}: {exc}")
+        return
+    tally.add("page_s", time.perf_counter() - start)
+    try:
+        while time.monotonic() < until:
+            time.sleep(interval * rng.uniform(0.8, 1.2))
+            widgets = _widgets(session.document)
+            if not session.connected:
+                tally.add("errors", "session disconnected")
+                return
+            if not widgets:
+                tally.add("errors", "no widget to change on the page")
+                return
+            start = time.perf_counter()
+            _change(rng.choice(widgets), rng)
+            session.request_server_info()  # answered once the server applied the change
+            tally.add("interaction_s", time.perf_counter() - start)
+    except Exception as exc:  # noqa: BLE001 - counted and reported
+        tally.add("errors", f"interaction: {type(exc).__name__}: {exc}")
+    finally:
+        session.close()
+
+
+def dataset_ids(url: str) -> list[str]:
+    status, body = get(f"{url}/api/datasets")
+    return [d["id"] for d in json.loads(body).get("datasets", [])] if status == 200 else []
+
+
+def png_worker(url: str, until: float, tally: Tally, server_pid: int | None) -> None:
+    """Distinct map PNGs (a new width each time) until ``until``; RSS sampled as it goes."""
+    ids = dataset_ids(url)
+    if not ids:
+        tally.add("errors", "/api/datasets lists no dataset")
+        return
+    tally.datasets = len(ids)
+    n = 0
+    while time.monotonic() < until:
+        dataset = ids[n % len(ids)]
+        width = 300 + n % 500
+        start = time.perf_counter()
+        try:
+            status, body = get(f"{url}/quicklook/{dataset}/map.png?width={width}&height=300")
+        except OSError as exc:
+            tally.add("errors", f"PNG {dataset}: {exc}")
+            continue
+        tally.add("png_s", time.perf_counter() - start)
+        if status >= 500:  # 4xx: the dataset has no map (a polite refusal, not an error)
+            tally.add("errors", f"PNG {dataset} answered {status}: {body[:120]!r}")
+        n += 1
+        if server_pid and n % 10 == 0:
+            tally.add("rss_mb", (n, tree_rss_mb(server_pid)))
+
+
+def wait_sessions_closed(url: str, seconds: float) -> int:
+    """Live sessions reported by /health once they reach 0, or after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    live = -1
+    while time.monotonic() < deadline:
+        live = health(url)["process"]["sessions"]
+        if live == 0:
+            return 0
+        time.sleep(1.0)
+    return live
+
+
+# ------------------------------------------------------------------------------ run
+
+
+def run(url: str, sessions: int, duration: float, interval: float,
+        server_pid: int | None, drain_s: float = 60.0) -> dict:
+    """Run the load against ``url``; the figures as a dict (see the module docstring)."""
+    import panel  # noqa: F401 - registers Panel's Bokeh models: the client decodes the page
+
+    tolerate_unknown_models()
+    tally = Tally()
+    until = time.monotonic() + duration
+    ids = dataset_ids(url)
+    threads = [threading.Thread(target=session_worker, daemon=True,
+                                args=(url, until, interval, tally, i,
+                                      ids[i % len(ids)] if ids else None))
+               for i in range(sessions)]
+    threads.append(threading.Thread(target=png_worker, args=(url, until, tally, server_pid),
+                                    daemon=True))
+    for thread in threads:
+        thread.start()
+        time.sleep(0.2)  # visitors arrive over a second or so, not in one instant
+    for thread in threads:
+        thread.join(duration + 120)
+    live = wait_sessions_closed(url, drain_s)
+    warm_up = max(20, 2 * tally.datasets)  # every dataset's data loaded at least twice
+    warm = [r for n, r in tally.rss_mb if n >= warm_up]
+    counts = [n for n, _ in tally.rss_mb if n >= warm_up]
+    growth = ((warm[-1] - warm[0]) / (counts[-1] - counts[0]) * 100
+              if len(warm) >= 2 and counts[-1] > counts[0] else float("nan"))
+    return {"errors": tally.errors, "sessions": sessions, "duration_s": duration,
+            "pages": len(tally.page_s), "page_p95_s": p95(tally.page_s),
+            "interactions": len(tally.interaction_s),
+            "interaction_p95_s": p95(tally.interaction_s),
+            "pngs": len(tally.png_s), "png_p95_s": p95(tally.png_s),
+            "rss_growth_mb_per_100": growth,
+            "rss_mb_end": tally.rss_mb[-1][1] if tally.rss_mb else float("nan"),
+            "live_sessions_after_close": live, "uptime": _uptime()}
+
+
+def _uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def report(figures: dict) -> str:
+    f = figures
+    lines = [f"errors: {len(f['errors'])}", *(f"  {e}" for e in f["errors"][:20]),
+             f"sessions: {f['sessions']} x {f['duration_s']:g} s, pages opened {f['pages']}",
+             f"page p95: {f['page_p95_s']:.2f} s",
+             f"interaction p95: {f['interaction_p95_s']:.2f} s ({f['interactions']} changes)",
+             f"PNG p95: {f['png_p95_s']:.2f} s ({f['pngs']} distinct PNGs)",
+             f"RSS growth per 100 requests after warm-up: {f['rss_growth_mb_per_100']:.1f} MB "
+             f"(RSS at end {f['rss_mb_end']:.0f} MB)",
+             f"live sessions after close: {f['live_sessions_after_close']}",
+             f"machine: {f['uptime']}"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sessions", type=int, default=5)
+    p.add_argument("--duration", type=float, default=30.0)
+    p.add_argument("--interval", type=float, default=3.0, help="seconds between changes")
+    p.add_argument("--catalog", help="catalog file (default: the demo)")
+    p.add_argument("--url", help="a running portal instead of starting one")
+    p.add_argument("--num-procs", type=int, default=1)
+    p.add_argument("--drain", type=float, default=60.0,
+                   help="seconds to wait for the server to drop closed sessions")
+    args = p.parse_args(argv)
+    proc = None
+    url = args.url
+    if url is None:
+        port = free_port()
+        log_path = Path(tempfile.mkdtemp(prefix="bench-load-")) / "server.log"
+        proc = start_server(args.catalog, port, args.num_procs, log_path)
+        url = f"http://127.0.0.1:{port}"
+        print(f"server pid {proc.pid} on {url} (log {log_path})")
+    try:
+        figures = run(url, args.sessions, args.duration, args.interval,
+                      proc.pid if proc else None, args.drain)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    print(report(figures))
+    return 1 if figures["errors"] or figures["live_sessions_after_close"] != 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""A shortened load run (bench/bench_load.py) on loopback: real websocket sessions and a
+stream of distinct PNGs give no error and leave no live session; ``serve --num-procs 2``
+answers from two processes, each within its memory bound."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.server.conftest import REPO, http_get, serving, small_catalog
+
+MEMORY_BOUND_MB = 2048  # per process: interpreter + plotting stack + both byte-bounded caches
+
+
+@pytest.fixture(scope="module")
+def bench_load():
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import bench_load
+
+        yield bench_load
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+
+
+def test_short_load_has_no_error_and_leaves_no_session(tmp_path, bench_load):
+    with serving(small_catalog(tmp_path), tmp_path) as served:
+        figures = bench_load.run(served.url, sessions=3, duration=10, interval=2,
+                                 server_pid=served.proc.pid, drain_s=45)
+    print(bench_load.report(figures))
+    assert figures["errors"] == []
+    assert figures["pages"] == 3 and figures["interactions"] >= 3 and figures["pngs"] >= 3
+    assert figures["live_sessions_after_close"] == 0
+
+
+def test_two_processes_answer_within_their_memory_bound(tmp_path):
+    with serving(small_catalog(tmp_path), tmp_path, "--num-procs", "2") as served:
+        seen: dict[int, float] = {}
+        lock = threading.Lock()
+
+        def ask() -> None:
+            for _ in range(15):
+                status, _, body = http_get(served.port, "/health")
+                assert status == 200
+                process = json.loads(body)["process"]
+                with lock:
+                    seen[process["pid"]] = process["rss_mb"]
+
+        threads = [threading.Thread(target=ask) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert http_get(served.port, "/quicklook/grid/map.png?width=300&height=200")[0] == 200
+    assert len(seen) == 2, seen
+    assert served.proc.pid not in seen  # the forked children answer, not the parent
+    assert all(0 < rss < MEMORY_BOUND_MB for rss in seen.values()), seen
+    assert Path(served.log).exists()

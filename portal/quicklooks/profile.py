@@ -74,12 +74,18 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
         clabel = TIME_LABEL if color == "time" else "Cycle / profile"
         paths = _paths(obs, variable, color)
         cmap = resolve_cmap("viridis" if style.cmap == "auto" else style.cmap)
-        element = hv.Contours(paths, kdims=[xlabel, ylabel],
-                          vdims=[hv.Dimension("cvalue", label=clabel)])
-        element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1, line_width=1.5,
-                               tools=["hover"], backend="bokeh")
-        element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1, linewidth=1.2,
-                               backend="matplotlib")
+        cdim = hv.Dimension("cvalue", label=clabel)
+        if max(len(p) for p in paths) == 1:  # one sample per "profile" (drift, park): dots
+            element = hv.Points(np.concatenate(paths), kdims=[xlabel, ylabel], vdims=[cdim])
+            element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1, size=5,
+                                   tools=["hover"], backend="bokeh").opts(
+                color="cvalue", cmap=cmap, colorbar=n_profiles > 1, s=12, backend="matplotlib")
+        else:
+            element = hv.Contours(paths, kdims=[xlabel, ylabel], vdims=[cdim])
+            element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1,
+                                   line_width=1.5, tools=["hover"], backend="bokeh")
+            element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1,
+                                   linewidth=1.2, backend="matplotlib")
         if color == "time" and n_profiles > 1:
             bokeh_opts, mpl_opts = time_colorbar_opts(np.concatenate([p[:1, 2] for p in paths]))
             element = element.opts(backend="bokeh", **bokeh_opts).opts(backend="matplotlib",

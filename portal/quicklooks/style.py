@@ -229,6 +229,35 @@ def _date_format(span_days: float) -> str:
     return "%Y-%m-%d %H:%M"
 
 
+#: Date tick steps: (approximate length in days, pandas frequency, label format).
+DATE_STEPS = (
+    (1 / 24, "h", "%Y-%m-%d %H:%M"), (6 / 24, "6h", "%Y-%m-%d %H:%M"),
+    (1, "D", "%Y-%m-%d"), (7, "7D", "%Y-%m-%d"), (30, "MS", "%Y-%m"), (91, "3MS", "%Y-%m"),
+    (182, "6MS", "%Y-%m"), (365, "YS", "%Y"), (730, "2YS", "%Y"), (1826, "5YS", "%Y"),
+    (3652, "10YS", "%Y"), (36524, "100YS", "%Y"),
+)
+
+
+def date_ticks(lo_ms: float, hi_ms: float, pixels: int) -> list[tuple[float, str]]:
+    """Round dates within [lo, hi] (ms since 1970), about one per 50 pixels at most,
+    with labels as short as the step allows (years, months, days, hours)."""
+    import pandas as pd
+
+    span_days = max(hi_ms - lo_ms, 1.0) / 86_400_000
+    most = max(pixels // 50, 2)
+    days, freq, fmt = next((step for step in DATE_STEPS if span_days / step[0] <= most),
+                           DATE_STEPS[-1])
+    start = pd.Timestamp(int(lo_ms), unit="ms").floor("D" if days >= 1 else "h")
+    dates = pd.date_range(start, pd.Timestamp(int(hi_ms), unit="ms"), freq=freq)
+    ms = dates.values.astype("datetime64[ms]").astype("int64")
+    keep = (ms >= lo_ms) & (ms <= hi_ms)
+    if not keep.any():  # a span shorter than the step: its two ends
+        ends = pd.to_datetime([int(lo_ms), int(hi_ms)], unit="ms")
+        return [(lo_ms, ends[0].strftime("%Y-%m-%d %H:%M")),
+                (hi_ms, ends[1].strftime("%m-%d %H:%M"))]
+    return [(float(m), d.strftime(fmt)) for m, d in zip(ms[keep], dates[keep], strict=True)]
+
+
 def time_colorbar_opts(values: np.ndarray) -> tuple[dict, dict]:
     """(Bokeh, Matplotlib) options so a colour bar over times prints dates, never decimal
     years or offsets; a single instant or a span under an hour is widened to a day."""
@@ -247,4 +276,5 @@ def time_colorbar_opts(values: np.ndarray) -> tuple[dict, dict]:
 
     bokeh = {"clim": (lo, hi), "cformatter": DatetimeTickFormatter(
         hours=fmt, days=fmt, months=fmt, years=fmt)}
-    return bokeh, {"clim": (lo, hi), "cformatter": mticker.FuncFormatter(label)}
+    return bokeh, {"clim": (lo, hi), "cformatter": mticker.FuncFormatter(label),
+                   "cbar_ticks": date_ticks(lo, hi, 300)}  # round dates, each once

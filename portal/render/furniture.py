@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from portal.quicklooks.style import date_ticks
 from portal.render.frame import Frame, degrees_label, nice_step, ticks
 
 LAND_RGB = (0xD9, 0xD4, 0xC7)
@@ -169,8 +170,12 @@ def draw_title(draw, text: str, width: int) -> None:
 
 
 def draw_colorbar(image, frame: Frame, lut: np.ndarray, clim: tuple[float, float],
-                  label: str) -> None:
-    """A vertical colour bar right of the map: the LUT, round ticks, the rotated label."""
+                  label: str, dates: bool = False) -> None:
+    """A vertical colour bar right of the map: the LUT, round ticks, the rotated label.
+
+    ``dates``: ``clim`` is in milliseconds since 1970 and the ticks print dates. Tick
+    labels and the rotated label are kept inside the image: a label that would cross the
+    right edge is shortened (dates: a shorter format) rather than cut."""
     from PIL import Image, ImageDraw
 
     left, top, w, h = frame.box
@@ -185,12 +190,25 @@ def draw_colorbar(image, frame: Frame, lut: np.ndarray, clim: tuple[float, float
     lo, hi = clim
     span = hi - lo if hi > lo else 1.0
     f = font(12)
-    step = _value_step(span, bar_h)
-    for value in ticks(lo, hi, step):
+    room = image.width - (x0 + bar_w + 7) - 4
+    labelled = date_ticks(lo, hi, bar_h) if dates else [
+        (v, _number(v, step)) for step in [_value_step(span, bar_h)] for v in ticks(lo, hi, step)]
+    widest = 0
+    for value, text in labelled:
+        text = _fit(draw, text, f, room)
         y = y0 + bar_h - (value - lo) / span * bar_h
         draw.line([(x0 + bar_w, y), (x0 + bar_w + 4, y)], fill=TEXT_RGB)
-        draw.text((x0 + bar_w + 7, y), _number(value, step), fill=TEXT_RGB, font=f, anchor="lm")
-    _rotated_label(image, label, x0 + bar_w + 58, top + h // 2, frame.height - 8)
+        draw.text((x0 + bar_w + 7, y), text, fill=TEXT_RGB, font=f, anchor="lm")
+        widest = max(widest, int(draw.textlength(text, font=f)))
+    cx = min(x0 + bar_w + 7 + widest + 12, image.width - 10)
+    _rotated_label(image, label, cx, top + h // 2, frame.height - 8)
+
+
+def _fit(draw, text: str, f, room: int) -> str:
+    """``text``, cut with an ellipsis until it fits ``room`` pixels."""
+    while len(text) > 1 and draw.textlength(text, font=f) > room:
+        text = text[:-2] + "…"
+    return text
 
 
 def _value_step(span: float, pixels: int) -> float:

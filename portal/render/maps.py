@@ -42,11 +42,12 @@ def map_png(entry: DatasetEntry, query: Query, style: Style,
         picture = point_store_picture(entry, query, style)
     else:
         from portal.pipeline import load_view
-        from portal.processing.variables import titled
+        from portal.processing.variables import titled, view_notes
         from portal.text import one_line
 
         view = load_view(entry, "map", query)
-        title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings)))
+        title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings),
+                                view_notes(view.data)))
         if view.feature_type == "grid":  # a grid view holds a DataArray, others a Dataset
             picture = grid_picture(cast("xr.DataArray", view.data), title, style)
         else:
@@ -185,11 +186,11 @@ def obs_picture(obs: xr.Dataset, variable: str, feature_type: str, title: str,
     clim, label = color_limits(value), labels.get(color, color)
     if len(df) <= map_.RASTERIZE_ABOVE:
         return Picture(extent, head, markers=(lon, lat, value), cmap=tuple(cmap), clim=clim,
-                       label=label)
+                       label=label, dates=color == "year")
     grid = binned_mean(lon, lat, value, extent, max(style.width // 3, 1),
                        max(style.height // 3, 1))
     return Picture(extent, head, values=grid, grid_extent=extent, cmap=tuple(cmap),
-                   clim=color_limits(grid), label=label)  # the range of the means, as the page
+                   clim=color_limits(grid), label=label, dates=color == "year")  # the range of the means, as the page
 
 
 def binned_mean(lon: np.ndarray, lat: np.ndarray, value: np.ndarray,

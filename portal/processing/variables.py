@@ -200,6 +200,12 @@ QC_LABELS = {"good": "QC good only", "good_probably": "QC good and probably good
              "all": "all data (no QC filter)"}
 
 
+def qc_label(preset: str) -> str:
+    """The preset in force in words; ``auto`` on a point store keeps every class (see
+    :func:`portal.pointstore.query.make_spec`), so it reads as ``all``."""
+    return QC_LABELS.get(preset, QC_LABELS["all"])
+
+
 def resolve_qc(requested: str, obs: Any, variable: str, entry_default: str = "") -> str:
     """The QC preset in force: ``auto`` is the entry's ``qc_default`` if it names a preset,
     else "good_probably" when ``variable`` has flags of a known scheme, else "all"."""

@@ -45,6 +45,8 @@ case "$mode" in
     .venv/bin/mypy  # 0 errors at the strictness stated in pyproject.toml; any error fails the run
     .venv/bin/python bench/bench_quicklooks.py --quick
     .venv/bin/python bench/bench_pointstore.py --n 1e6 --repeat 3 --peer-repeat 1  # CI size
+    .venv/bin/python bench/bench_render.py --repeat 3   # map PNGs over HTTP vs plain Datashader
+    .venv/bin/python bench/bench_search.py              # search of 10,000 entries vs a scan
     exit "$status"
     ;;
   *)

@@ -229,33 +229,30 @@ def _date_format(span_days: float) -> str:
     return "%Y-%m-%d %H:%M"
 
 
-#: Date tick steps: (approximate length in days, pandas frequency, label format).
-DATE_STEPS = (
-    (1 / 24, "h", "%Y-%m-%d %H:%M"), (6 / 24, "6h", "%Y-%m-%d %H:%M"),
-    (1, "D", "%Y-%m-%d"), (7, "7D", "%Y-%m-%d"), (30, "MS", "%Y-%m"), (91, "3MS", "%Y-%m"),
-    (182, "6MS", "%Y-%m"), (365, "YS", "%Y"), (730, "2YS", "%Y"), (1826, "5YS", "%Y"),
-    (3652, "10YS", "%Y"), (36524, "100YS", "%Y"),
-)
+_DATE_STEPS = (("Y", (1, 2, 5, 10, 20, 50), "%Y"), ("M", (1, 2, 3, 6), "%Y-%m"),
+               ("D", (1, 2, 5, 10), "%Y-%m-%d"), ("h", (1, 2, 3, 6, 12), "%Y-%m-%d %H:%M"),
+               ("m", (1, 5, 15, 30), "%Y-%m-%d %H:%M"))
 
 
-def date_ticks(lo_ms: float, hi_ms: float, pixels: int) -> list[tuple[float, str]]:
-    """Round dates within [lo, hi] (ms since 1970), about one per 50 pixels at most,
-    with labels as short as the step allows (years, months, days, hours)."""
-    import pandas as pd
+def date_ticks(lo_ms: float, hi_ms: float, most: int = 7) -> list[tuple[float, str]]:
+    """Round instants (whole years, months, days, hours or minutes) between two times in
+    milliseconds since 1970, with their labels: at least two, at most ``most``."""
+    import datetime as dt
 
-    span_days = max(hi_ms - lo_ms, 1.0) / 86_400_000
-    most = max(pixels // 50, 2)
-    days, freq, fmt = next((step for step in DATE_STEPS if span_days / step[0] <= most),
-                           DATE_STEPS[-1])
-    start = pd.Timestamp(int(lo_ms), unit="ms").floor("D" if days >= 1 else "h")
-    dates = pd.date_range(start, pd.Timestamp(int(hi_ms), unit="ms"), freq=freq)
-    ms = dates.values.astype("datetime64[ms]").astype("int64")
-    keep = (ms >= lo_ms) & (ms <= hi_ms)
-    if not keep.any():  # a span shorter than the step: its two ends
-        ends = pd.to_datetime([int(lo_ms), int(hi_ms)], unit="ms")
-        return [(lo_ms, ends[0].strftime("%Y-%m-%d %H:%M")),
-                (hi_ms, ends[1].strftime("%m-%d %H:%M"))]
-    return [(float(m), d.strftime(fmt)) for m, d in zip(ms[keep], dates[keep], strict=True)]
+    lo, hi = np.datetime64(int(lo_ms), "ms"), np.datetime64(int(hi_ms), "ms")
+    for fewest in (3, 2):  # the coarsest unit giving three marks, else two
+        for unit, steps, fmt in _DATE_STEPS:
+            first, last = lo.astype(f"datetime64[{unit}]"), hi.astype(f"datetime64[{unit}]")
+            for step in steps:
+                start = -(-int(first.astype("int64")) // step) * step  # aligned on the step
+                marks = np.arange(start, int(last.astype("int64")) + 1, step)
+                marks = marks.astype(f"datetime64[{unit}]").astype("datetime64[ms]")
+                marks = marks[(marks >= lo) & (marks <= hi)]
+                if fewest <= marks.size <= most:
+                    return [(float(m.astype("int64")),
+                             dt.datetime.fromtimestamp(m.astype("int64") / 1000, dt.UTC)
+                             .strftime(fmt)) for m in marks]
+    return []
 
 
 def time_colorbar_opts(values: np.ndarray) -> tuple[dict, dict]:
@@ -277,4 +274,4 @@ def time_colorbar_opts(values: np.ndarray) -> tuple[dict, dict]:
     bokeh = {"clim": (lo, hi), "cformatter": DatetimeTickFormatter(
         hours=fmt, days=fmt, months=fmt, years=fmt)}
     return bokeh, {"clim": (lo, hi), "cformatter": mticker.FuncFormatter(label),
-                   "cbar_ticks": date_ticks(lo, hi, 300)}  # round dates, each once
+                   "cbar_ticks": date_ticks(lo, hi)}  # round dates, each once

@@ -43,7 +43,7 @@ class Picture:
     clim: tuple[float, float] | None = None
     label: str = ""
     projection: str = "platecarree"
-    dates: bool = False  # colour values are times (ms since 1970): the bar prints dates
+    dates: bool = False  # values are times (ms since 1970): the colour bar prints dates
 
     @property
     def has_colorbar(self) -> bool:
@@ -144,8 +144,7 @@ def render(picture: Picture, width: int, height: int) -> bytes:
     draw_title(ImageDraw.Draw(image), picture.title, width)
     if picture.has_colorbar:
         clim = picture.clim or color_limits(_finite_source(picture))
-        draw_colorbar(image, frame, lut(picture.cmap), clim, picture.label,
-                      dates=picture.dates)
+        draw_colorbar(image, frame, lut(picture.cmap), clim, picture.label, picture.dates)
     buf = io.BytesIO()
     image.save(buf, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buf.getvalue()

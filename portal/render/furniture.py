@@ -171,11 +171,10 @@ def draw_title(draw, text: str, width: int) -> None:
 
 def draw_colorbar(image, frame: Frame, lut: np.ndarray, clim: tuple[float, float],
                   label: str, dates: bool = False) -> None:
-    """A vertical colour bar right of the map: the LUT, round ticks, the rotated label.
-
-    ``dates``: ``clim`` is in milliseconds since 1970 and the ticks print dates. Tick
+    """A vertical colour bar right of the map: the LUT, round ticks (whole years, months,
+    days… when ``dates``: values are milliseconds since 1970), the rotated label. Tick
     labels and the rotated label are kept inside the image: a label that would cross the
-    right edge is shortened (dates: a shorter format) rather than cut."""
+    right edge is shortened rather than cut, and the rotated label follows the widest."""
     from PIL import Image, ImageDraw
 
     left, top, w, h = frame.box
@@ -191,10 +190,10 @@ def draw_colorbar(image, frame: Frame, lut: np.ndarray, clim: tuple[float, float
     span = hi - lo if hi > lo else 1.0
     f = font(12)
     room = image.width - (x0 + bar_w + 7) - 4
-    labelled = date_ticks(lo, hi, bar_h) if dates else [
-        (v, _number(v, step)) for step in [_value_step(span, bar_h)] for v in ticks(lo, hi, step)]
+    step = _value_step(span, bar_h)
+    marks = date_ticks(lo, hi) if dates else [(v, _number(v, step)) for v in ticks(lo, hi, step)]
     widest = 0
-    for value, text in labelled:
+    for value, text in marks:
         text = _fit(draw, text, f, room)
         y = y0 + bar_h - (value - lo) / span * bar_h
         draw.line([(x0 + bar_w, y), (x0 + bar_w + 4, y)], fill=TEXT_RGB)

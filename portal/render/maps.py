@@ -1,13 +1,12 @@
 """Map quicklooks as fast PNGs: point stores, gridded fields and observation positions.
 
-Each adapter computes the same aggregate the page draws — the point store's
+Each adapter takes the same aggregate the page draws — the point store's
 :func:`~portal.quicklooks.pointmap.view_aggregate`, the pipeline's grid or observations
-from :func:`~portal.pipeline.load_view` — reduces it to at most one cell per screen pixel
+from :func:`~portal.pipeline.load_view` (render sits above the pipeline) — reduces it to at most one cell per screen pixel
 (block means for grids, binned means for dense points, markers for a few hundred
 positions), picks colours and labels with the quicklook builders' own helpers, and hands a
 :class:`~portal.render.fast.Picture` to :func:`~portal.render.fast.render`. Colour comes
-last. :func:`map_png` answers ``None`` for what it does not cover (several variables at
-once, curvilinear grids), which then takes the HoloViews path.
+last. A ``None`` picture (curvilinear grids) sends the caller to the HoloViews path.
 """
 
 from __future__ import annotations
@@ -30,52 +29,76 @@ WORLD = (-180.0, -80.0, 180.0, 85.0)
 def map_png(entry: DatasetEntry, query: Query, style: Style,
             projection: str = "platecarree") -> bytes | None:
     """PNG bytes of the map quicklook of ``entry``, or None when the fast path does not
-    cover it."""
-    import dataclasses
-
+    cover it (several variables at once, curvilinear grids)."""
+    from portal.pipeline import load_view
+    from portal.processing.variables import titled, view_notes
     from portal.sources import is_aggregating
+    from portal.text import one_line
 
     if "," in (query.variable or ""):
         return None
-    picture: Picture | None
     if is_aggregating(entry):
-        picture = point_store_picture(entry, query, style)
-    else:
-        from portal.pipeline import load_view
-        from portal.processing.variables import titled, view_notes
-        from portal.text import one_line
+        return render_picture(_point_store(entry, query, style), style, projection)
+    view = load_view(entry, "map", query)
+    title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings),
+                            view_notes(view.data)))
+    return render_picture(view_picture(view, title, style), style, projection)
 
-        view = load_view(entry, "map", query)
-        title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings),
-                                view_notes(view.data)))
-        if view.feature_type == "grid":  # a grid view holds a DataArray, others a Dataset
-            picture = grid_picture(cast("xr.DataArray", view.data), title, style)
-        else:
-            picture = obs_picture(cast("xr.Dataset", view.data), view.variable,
-                                  view.feature_type, title, style)
+
+def _point_store(entry: DatasetEntry, query: Query, style: Style) -> Picture:
+    """The store's picture, opened and resolved as the page does (``qc=auto`` keeps the
+    store's own default); an unexpected failure names the dataset."""
+    import dataclasses
+    import logging
+
+    from portal.errors import PortalError
+    from portal.pipeline import resolve_variable
+    from portal.settings import Settings
+    from portal.sources import open_aggregator
+
+    if query.qc == "auto":
+        query = dataclasses.replace(query, qc="all")
+    handle = open_aggregator(entry).with_scheduler(Settings.from_env().dask_scheduler)
+    variable = resolve_variable(entry, query.variable) or "TEMP"
+    try:
+        return point_store_picture(handle, variable, query, entry.title or entry.id, style)
+    except PortalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - name the dataset, keep the server up
+        logging.getLogger(__name__).exception("%s: point-store aggregation failed", entry.id)
+        raise PortalError(f"could not aggregate the point store ({exc})",
+                          dataset=entry.id) from exc
+
+
+def view_picture(view, title: str, style: Style) -> Picture | None:
+    """A loaded map view (:class:`portal.pipeline.View`): a grid or observations."""
+    if view.feature_type == "grid":  # a grid view holds a DataArray, others a Dataset
+        return grid_picture(cast("xr.DataArray", view.data), title, style)
+    return obs_picture(cast("xr.Dataset", view.data), view.variable, view.feature_type, title,
+                       style)
+
+
+def render_picture(picture: Picture | None, style: Style,
+                   projection: str = "platecarree") -> bytes | None:
+    """PNG bytes of ``picture`` at the style's size (None passes through)."""
+    import dataclasses
+
     if picture is None:
         return None
     return render(dataclasses.replace(picture, projection=projection), style.width,
                   style.height)
 
 
-def point_store_picture(entry: DatasetEntry, query: Query, style: Style) -> Picture:
-    """The point store's view aggregate (count as log10, mean, or the QC mix)."""
-    import dataclasses
-
-    from portal.pipeline import resolve_variable
+def point_store_picture(handle, variable: str, query: Query, title: str,
+                        style: Style) -> Picture:
+    """The point store's view aggregate (count as log10, mean, or the QC mix); ``handle``
+    is the store's aggregator, ``query.qc`` a preset of the store (not ``auto``)."""
     from portal.quicklooks import pointmap
-    from portal.settings import Settings
-    from portal.sources import open_aggregator
     from portal.text import one_line
 
-    if query.qc == "auto":  # as the page: aggregates keep the stores' own default
-        query = dataclasses.replace(query, qc="all")
-    handle = open_aggregator(entry).with_scheduler(Settings.from_env().dask_scheduler)
-    variable = resolve_variable(entry, query.variable) or "TEMP"
     bbox = query.bbox.continuous() if query.bbox else WORLD  # across the date line: east + 360
     agg, note = pointmap.view_aggregate(handle, query, style, variable, bbox)
-    title = f"{one_line(entry.title or entry.id)} — {note}"
+    title = f"{one_line(title)} — {note}"
     how = pointmap.HOW_BY_COLOR[style.color_by]
     edges = _edges(agg)
     if how == "qc":
@@ -183,14 +206,16 @@ def obs_picture(obs: xr.Dataset, variable: str, feature_type: str, title: str,
     head = f"{title} — {len(df):,} {unit}"
     lon, lat = df["longitude"].values, df["latitude"].values
     value = df[color].values.astype("float64")
-    clim, label = color_limits(value), labels.get(color, color)
+    clim, label, dates = color_limits(value), labels.get(color, color), color == "year"
+    if dates and clim[1] - clim[0] < 3_600_000:  # as the page: under an hour, widen to a day
+        clim = (clim[0] - 43_200_000, clim[1] + 43_200_000)
     if len(df) <= map_.RASTERIZE_ABOVE:
         return Picture(extent, head, markers=(lon, lat, value), cmap=tuple(cmap), clim=clim,
-                       label=label, dates=color == "year")
+                       label=label, dates=dates)
     grid = binned_mean(lon, lat, value, extent, max(style.width // 3, 1),
                        max(style.height // 3, 1))
     return Picture(extent, head, values=grid, grid_extent=extent, cmap=tuple(cmap),
-                   clim=color_limits(grid), label=label, dates=color == "year")  # the range of the means, as the page
+                   clim=color_limits(grid), label=label, dates=dates)  # range of the means
 
 
 def binned_mean(lon: np.ndarray, lat: np.ndarray, value: np.ndarray,

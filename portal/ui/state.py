@@ -12,6 +12,7 @@ restores the same view. :meth:`ViewState.query` gives the hashable
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
@@ -80,6 +81,14 @@ class TimeRangeParam(_TypedParam):
 
 class DepthRangeParam(_TypedParam):
     value_class = DepthRange
+
+
+# Param (and Panel's URL sync through it) compares values it does not know by identity:
+# the browser's URL, sent back once the page connects, set equal ranges again as new
+# objects and every view of the state was rebuilt during its first render (BokehJS then
+# met a replaced model: "reference … isn't known"). The typed values compare by value.
+for _value_class in (BBox, TimeRange, DepthRange):
+    param.parameterized.Comparator.equalities[_value_class] = operator.eq
 
 
 class ViewState(param.Parameterized):

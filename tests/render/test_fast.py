@@ -106,10 +106,11 @@ def test_same_aggregate_as_the_holoviews_path(entry, color):
     """The fast PNG shades exactly the array the HoloViews element of the same view holds."""
     from portal.pipeline import build_quicklook
     from portal.render.maps import point_store_picture
+    from portal.sources import open_aggregator
 
-    query, style = Query(), Style(color_by=color, width=600,
-                                                                height=400, interactive=False)
-    picture = point_store_picture(entry, query, style)
+    query, style = Query(qc="all"), Style(color_by=color, width=600, height=400,
+                                          interactive=False)
+    picture = point_store_picture(open_aggregator(entry), "TEMP", query, "Points", style)
     element = build_quicklook(entry, "map", query, style)
     image = next(el for el in element if type(el).__name__ == "Image")
     slow = image.dimension_values(2, flat=False)
@@ -169,3 +170,33 @@ def test_concurrent_renders_give_the_serial_bytes():
     serial = [render(p, 600, 400) for p in pictures]
     with ThreadPoolExecutor(6) as pool:
         assert list(pool.map(lambda p: render(p, 600, 400), pictures)) == serial
+
+
+def test_date_ticks_are_round_instants():
+    from portal.render.furniture import date_ticks
+
+    def ms(text):
+        return float(np.datetime64(text, "ms").astype("int64"))
+
+    years = date_ticks(ms("1990-02-10"), ms("2025-01-20"))
+    assert [t for _, t in years] == ["1995", "2000", "2005", "2010", "2015", "2020", "2025"]
+    assert years[0][0] == ms("1995-01-01")
+    months = date_ticks(ms("2023-02-10"), ms("2025-01-20"))
+    assert [t for _, t in months] == ["2023-07", "2024-01", "2024-07", "2025-01"]
+    hours = date_ticks(ms("2023-02-10T01:30"), ms("2023-02-10T05:30"))
+    assert [t for _, t in hours][:2] == ["2023-02-10 02:00", "2023-02-10 03:00"]
+
+
+def test_float_positions_coloured_by_time_print_dates(tmp_path):
+    """The 73-profile float through the pipeline: one marker per profile, dates on the bar."""
+    from portal.catalog.loader import load_catalog
+    from portal.demo import ensure_demo_catalog
+    from portal.pipeline import load_view
+    from portal.render.maps import view_picture
+
+    entry = load_catalog(ensure_demo_catalog())["demo_argo_atlantic"]
+    picture = view_picture(load_view(entry, "map", Query()), "Float", Style(interactive=False))
+    assert picture is not None and picture.dates and picture.markers is not None
+    assert len(picture.markers[0]) == 73
+    img = _rgb(render(picture, 800, 500))
+    assert img.shape == (500, 800, 3)

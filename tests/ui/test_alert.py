@@ -68,3 +68,35 @@ def test_embed_of_an_unknown_hostile_id_is_plain_text(catalog, monkeypatch):
         lambda self: {"dataset": [HOSTILE_ID.encode()]}))
     out = embed_page(catalog)
     assert "<a" not in out.object and "[Log in](https://evil.example/login)" in out.object
+
+
+@pytest.mark.parametrize(("time", "picked"), [
+    ("2030-01-01/2031-01-01", ("2020-01-01", "2020-12-31")),  # after the coverage: all of it
+    ("2019-06-01/2020-03-01", ("2020-01-01", "2020-03-01 23:59:59.999999")),  # the overlap
+])
+def test_a_time_window_beyond_the_coverage_is_kept_and_the_picker_clamped(catalog, time, picked):
+    import pandas as pd
+
+    from portal.ui.page import PortalPage
+    from portal.ui.state import ViewState
+
+    window = ViewState.param.time.deserialize(time)
+    state = ViewState(dataset="series", time=window)
+    page = PortalPage(state=state, catalog=catalog)
+    assert not [o for o in page._main.objects if "portal-error" in getattr(o, "css_classes", [])]
+    assert state.time == window  # the plot says what the window holds (no data)
+    value = page._pane._widgets["time"].value
+    assert tuple(value) == tuple(pd.Timestamp(v).to_pydatetime() for v in picked)
+
+
+def test_an_equal_range_set_again_triggers_no_redraw():
+    """The browser's URL comes back once the page connects: equal values change nothing."""
+    from portal.ui.state import ViewState
+
+    state = ViewState(time=ViewState.param.time.deserialize("2020-01-01/2020-02-01"),
+                      bbox=ViewState.param.bbox.deserialize("-10,40,5,50"))
+    events = []
+    state.param.watch(events.append, ["time", "bbox"])
+    state.param.update(time=ViewState.param.time.deserialize("2020-01-01/2020-02-01"),
+                       bbox=ViewState.param.bbox.deserialize("-10,40,5,50"))
+    assert events == []

@@ -37,6 +37,18 @@ def test_real_multi_profile_float_keeps_its_map(shared, tmp_path):
     assert entry_kinds(next(iter(entries)))[0] == "map"
 
 
+def test_real_glider_single_dive_defaults_to_a_profile(shared, tmp_path):
+    # 453 samples within 0.02 degrees: on a map, one blob; as a profile, the dive
+    entries = _entries(tmp_path, shared / "dsg" / "trajectory" / "ru29-20140101T0942_glider.nc")
+    assert entry_kinds(next(iter(entries)))[0] == "profile"
+
+
+def test_real_ship_track_keeps_its_map(shared, tmp_path):
+    entries = _entries(tmp_path, shared / "dsg" / "trajectory"
+                       / "netCDF_trajectory_tsg_with_instrument.nc")
+    assert entry_kinds(next(iter(entries)))[0] == "map"
+
+
 def test_time_colour_bar_prints_dates_for_an_instant():
     values = time_colour_values(np.array(["2015-03-02T10:00"], dtype="datetime64[ns]"))
     bokeh, mpl = time_colorbar_opts(values)

@@ -191,7 +191,8 @@ def draw_colorbar(image, frame: Frame, lut: np.ndarray, clim: tuple[float, float
     f = font(12)
     room = image.width - (x0 + bar_w + 7) - 4
     step = _value_step(span, bar_h)
-    marks = date_ticks(lo, hi) if dates else [(v, _number(v, step)) for v in ticks(lo, hi, step)]
+    marks = _short_dates(date_ticks(lo, hi)) if dates else [
+        (v, _number(v, step)) for v in ticks(lo, hi, step)]
     widest = 0
     for value, text in marks:
         text = _fit(draw, text, f, room)
@@ -201,6 +202,15 @@ def draw_colorbar(image, frame: Frame, lut: np.ndarray, clim: tuple[float, float
         widest = max(widest, int(draw.textlength(text, font=f)))
     cx = min(x0 + bar_w + 7 + widest + 12, image.width - 10)
     _rotated_label(image, label, cx, top + h // 2, frame.height - 8)
+
+
+def _short_dates(marks: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """Hours of one day: the date only on the first tick ("2005-02-07 02:00", "04:00"…),
+    so the labels leave room for the rotated label."""
+    days = {text.split(" ")[0] for _, text in marks if " " in text}
+    if len(days) != 1 or not all(" " in text for _, text in marks):
+        return marks
+    return marks[:1] + [(v, text.split(" ", 1)[1]) for v, text in marks[1:]]
 
 
 def _fit(draw, text: str, f, room: int) -> str:

@@ -116,3 +116,11 @@ def test_instrument_mooring_is_a_time_series_with_lines_per_instrument(realfiles
     assert entry.feature_type in ("timeSeries", "timeSeriesProfile")
     element = _build(view)
     assert isinstance(element, hv.Overlay) and len(element) == 3
+
+
+def test_casts_joined_in_a_flat_table_are_drawn_apart():
+    from portal.quicklooks.profile import _cast_starts
+
+    z = np.array([10.0, 50, 100, 12, 55, 98, 11, 60, 99])
+    assert _cast_starts(z).tolist() == [3, 6]
+    assert _cast_starts(np.array([1000.0, 400, 0])).size == 0  # a bottom-up profile stays one

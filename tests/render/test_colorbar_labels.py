@@ -66,3 +66,12 @@ def test_matplotlib_time_colorbar_labels_are_not_cut():
                             style=Style(interactive=False))
     png = render_png(element, 800, 500)
     assert _right_edge_ink(png) == 0  # "2014-01-01 10:00" was cut at "2014-01-0"
+
+
+def test_hours_of_one_day_carry_the_date_once():
+    from portal.render.furniture import _short_dates
+
+    marks = [(1.0, "2005-02-07 02:00"), (2.0, "2005-02-07 04:00")]
+    assert _short_dates(marks) == [(1.0, "2005-02-07 02:00"), (2.0, "04:00")]
+    years = [(1.0, "2004"), (2.0, "2005")]
+    assert _short_dates(years) == years

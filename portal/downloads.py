@@ -12,8 +12,11 @@ suggestion, before any measured value is read. :func:`csv_chunks` streams CSV te
 (``# key: value`` provenance lines first, then one row per observation or cell) and
 :func:`netcdf_bytes` writes a NetCDF-4 file (observations as a CF DSG point table, grids as
 a CF grid); both carry provenance: source kind, source file name or URL, portal version,
-the query and the date. Sources that aggregate per view (the point store) are not
-downloadable here yet. xarray/numpy are imported inside functions: ``import portal``
+the query and the date. Sources that aggregate per view (the point store) are
+downloadable when their handle has an ``export(query)`` method: its plan's ``estimate``
+(from the row-group index) is size-checked, then its rows stream from pyarrow
+(:mod:`portal.pointstore.export`). :func:`estimate` gives the page the same size check
+as a number of rows or cells and bytes, cached per data version and query. xarray/numpy are imported inside functions: ``import portal``
 stays light.
 """
 
@@ -21,11 +24,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from portal.errors import BadParameter, NoDataInSelection, SelectionTooLarge
+from portal.errors import BadParameter, NoDataInSelection, PortalError, SelectionTooLarge
 from portal.model import DatasetEntry
 from portal.query import Query, limits
 
@@ -45,6 +48,7 @@ class Selection:
     data: Any            # xr.Dataset along "obs", or an xr.DataArray grid
     grid: bool
     size: int            # rows (observations) or cells (grid)
+    export: Any = None   # an aggregating source's planned export (streamed), else None
 
     @property
     def columns(self) -> list[str]:
@@ -159,6 +163,24 @@ def _grid(entry: DatasetEntry, da: xr.DataArray, query: Query) -> Selection:
     return Selection(entry, query, da, True, int(da.size))
 
 
+def _exported(entry: DatasetEntry, query: Query) -> Selection:
+    """A point-store-like selection: size from its plan's index estimate, rows streamed."""
+    from portal.sources import open_aggregator
+
+    planner = getattr(open_aggregator(entry), "export", None)
+    if planner is None:
+        raise BadParameter("downloads of aggregated collections are not available yet",
+                           parameter="dataset", hint="download the collection's source files")
+    export = planner(query)
+    cap = limits().max_points
+    if export.estimate > cap:
+        raise _too_large(entry, int(export.estimate), cap, "rows")
+    if export.estimate == 0:
+        raise NoDataInSelection("no observation in this selection", dataset=entry.id,
+                                hint="widen the time/depth range or the box")
+    return Selection(entry, query, None, False, int(export.estimate), export)
+
+
 def prepare(entry: DatasetEntry, query: Query) -> Selection:
     """The selection of ``query`` in ``entry``, size-checked (see the module doc)."""
     import xarray as xr
@@ -167,8 +189,7 @@ def prepare(entry: DatasetEntry, query: Query) -> Selection:
     from portal.sources import is_aggregating
 
     if is_aggregating(entry):
-        raise BadParameter("downloads of aggregated collections are not available yet",
-                           parameter="dataset", hint="download the collection's source files")
+        return _exported(entry, query)
     data = normalised_data(entry, query.replace(variable=(query.variables or (None,))[0]))
     if isinstance(data, xr.DataArray):
         return _grid(entry, data, query)
@@ -189,10 +210,14 @@ def _frame_chunks(selection: Selection) -> Iterator[Any]:
         yield frame[[c for c in selection.columns if c in frame]]
 
 
-def csv_chunks(selection: Selection) -> Iterator[str]:
-    """CSV text in pieces: provenance comment lines, the header, then the rows."""
+def csv_chunks(selection: Selection) -> Generator[str | bytes, None, None]:
+    """CSV text in pieces: provenance comment lines, the header, then the rows (an
+    export's rows come as UTF-8 bytes, formatted by pyarrow)."""
     meta = provenance(selection.entry, selection.query)
     yield "".join(f"# {k}: {' '.join(str(v).split())}\n" for k, v in meta.items())
+    if selection.export is not None:
+        yield from selection.export.csv_chunks()
+        return
     header = True
     for frame in _frame_chunks(selection):
         yield frame.to_csv(index=False, header=header, date_format="%Y-%m-%dT%H:%M:%SZ")
@@ -203,7 +228,8 @@ def netcdf_bytes(selection: Selection) -> bytes:
     """A NetCDF-4 file of the selection with provenance and CF featureType attributes."""
     import io
 
-    data = selection.data.compute()
+    data = selection.export.to_xarray() if selection.export is not None \
+        else selection.data.compute()
     ds = data.to_dataset() if selection.grid else data.reset_coords()
     ds.attrs.update({k: v for k, v in data.attrs.items() if isinstance(v, str | int | float)})
     ds.attrs.pop("main_variable", None)
@@ -215,3 +241,55 @@ def netcdf_bytes(selection: Selection) -> bytes:
     buffer = io.BytesIO()
     ds.to_netcdf(buffer, engine="h5netcdf")
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What the page shows before a download: its size, or why it would be refused."""
+
+    size: int            # rows or cells (0 when refused for lack of data)
+    unit: str            # "rows" or "cells"
+    nbytes: int          # approximate size of the CSV
+    refused: str = ""    # the refusal's message and suggestion, when refused
+
+    def label(self) -> str:
+        """``≈ 12,345 rows, ~1.2 MB`` (the page's text next to the links); '' if unknown."""
+        if self.size < 0:
+            return ""
+        size = float(self.nbytes)
+        for unit in ("B", "kB", "MB", "GB"):
+            if size < 1000 or unit == "GB":
+                break
+            size /= 1000
+        shown = f"{size:.0f} {unit}" if size >= 10 or unit == "B" else f"{size:.1f} {unit}"
+        return f"≈ {self.size:,} {self.unit}, ~{shown}"
+
+
+def _estimate(entry: DatasetEntry, query: Query) -> Estimate:
+    try:
+        selection = prepare(entry, query)
+    except (SelectionTooLarge, NoDataInSelection) as exc:
+        from portal.errors import strip_paths
+
+        hint = f" — {exc.hint}" if exc.hint else ""
+        return Estimate(0, "rows", 0, strip_paths(exc.reason + hint))
+    except PortalError:  # the download itself will say what is wrong (an unreadable
+        return Estimate(-1, "rows", 0)  # file, a bad parameter): the size is unknown
+    if selection.export is not None:
+        per_row = selection.export.csv_bytes_per_row()
+    else:  # about ten characters a column: time stamps are wider, flags narrower
+        per_row = 10 * len(selection.columns) + 4
+    unit = "cells" if selection.grid else "rows"
+    return Estimate(selection.size, unit, selection.size * per_row)
+
+
+def estimate(entry: DatasetEntry, query: Query) -> Estimate:
+    """The size of ``query``'s download, from the same size check as :func:`prepare`
+    (coordinates and flags, or a store's index: no values read), cached per data version
+    and selection in the data cache."""
+    from portal.cache import data_cache
+    from portal.sources.versioning import data_version
+
+    params = tuple(sorted(query.selection.to_params().items()))
+    key = ("download-estimate", entry.id, data_version(entry), params)
+    return data_cache().get_or_compute(key, lambda: _estimate(entry, query))

@@ -106,3 +106,16 @@ def test_over_the_cap_is_refused_fast_with_the_estimate(series, grid, monkeypatc
 def test_empty_selection_is_no_data(series):
     with pytest.raises(NoDataInSelection):
         downloads.prepare(series[0], Query(time="1999"))
+
+
+def test_estimate_is_the_size_check_and_names_a_refusal(series, monkeypatch):
+    from portal.settings import Limits
+
+    entry, ds = series
+    query = Query(time="2020-01-01T10:00Z/2020-01-02T03:00Z")
+    shown = downloads.estimate(entry, query)
+    assert shown.size == downloads.prepare(entry, query).size > 0 and not shown.refused
+    assert shown.label().startswith(f"≈ {shown.size:,} rows, ~")
+    monkeypatch.setattr(downloads, "limits", lambda: Limits(max_points=2))
+    refused = downloads.estimate(entry, Query(time="2020-01-01/2020-01-03"))
+    assert "over the download limit of 2" in refused.refused and "narrow" in refused.refused

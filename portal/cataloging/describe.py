@@ -13,6 +13,7 @@ Unusable datasets (no data, no coordinates) raise :class:`NoDataInSelection`.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from typing import TYPE_CHECKING, Any
@@ -70,7 +71,7 @@ def describe_dataset(ds: xr.Dataset, dataset_id: str, source: str, args: dict[st
     feature_type = cf.classify(ds)
     if feature_type == "metadata":
         return _describe_metadata_only(ds, dataset_id, source, args, path)
-    variables_ok, empty = _usable_variables(ds, dataset_id)
+    variables_ok, empty, ranges = _usable_variables(ds, dataset_id)
     bbox = bbox_of(ds)
     if bbox is None:
         raise NoDataInSelection("no usable latitude/longitude coordinates (missing or all fill)",
@@ -87,7 +88,7 @@ def describe_dataset(ds: xr.Dataset, dataset_id: str, source: str, args: dict[st
         "vertical_coverage": list(vcov) if vcov else None,
         "empty_variables": empty,
         "positions": _few_positions(ds, feature_type),
-        "data_warnings": _data_warnings(ds, variables_ok, feature_type),
+        "data_warnings": _data_warnings(ds, ranges, feature_type),
     })
     if not meta.get("summary"):
         meta["summary"] = _default_summary(path, feature_type, variables_ok)
@@ -118,92 +119,114 @@ def _clean(meta: dict[str, Any]) -> dict[str, Any]:
 def _measured(ds: xr.Dataset) -> list[str]:
     """Measured variables, best first; single values (instrument references) and flag
     variables that cf.is_data_variable lets through (``*_WODprofileflag``) left out."""
+    from portal.processing import cf
     from portal.processing.normalize import data_variables
 
+    axes = [cf.find_axis(ds, axis) for axis in ("time", "latitude")]
     return [n for n in data_variables(ds)
-            if (ds[n].size > 1 or _is_observation(ds, n)) and "flag" not in n.lower()]
+            if (ds.variables[n].size > 1 or _is_observation(ds, n, axes))
+            and "flag" not in n.lower()]
 
 
-def _is_observation(ds: xr.Dataset, name: str) -> bool:
+def _is_observation(ds: xr.Dataset, name: str, axes: list[str | None]) -> bool:
     """A single value that is one observation (shares the time or position axis's
     dimension), not an instrument reference: a point file with one sample is data."""
-    from portal.processing import cf
-
-    dims = set(ds[name].dims)
-    for axis in ("time", "latitude"):
-        found = cf.find_axis(ds, axis)
-        if found is not None and dims and dims == set(ds[found].dims):
-            return True
-    return False
+    dims = set(ds.variables[name].dims)
+    return any(found is not None and dims and dims == set(ds.variables[found].dims)
+               for found in axes)
 
 
-def _usable_variables(ds: xr.Dataset, dataset_id: str) -> tuple[list[str], list[str]]:
-    """(variables holding data, variables entirely fill); NoDataInSelection if none holds data."""
+def _usable_variables(ds: xr.Dataset, dataset_id: str, most: int = 6
+                      ) -> tuple[list[str], list[str], dict[str, tuple[float, float]]]:
+    """(variables holding data, variables entirely fill, value ranges of the first ``most``
+    usable numeric ones); NoDataInSelection if none holds data. Each variable is read once."""
     from portal.processing.variables import no_data_reason
 
     names = _measured(ds)
-    usable = [n for n in names if _has_values(ds[n])]
+    usable: list[str] = []
+    ranges: dict[str, tuple[float, float]] = {}
+    for name in names:
+        var = ds.variables[name]
+        if len(usable) < most and 0 < var.size <= 20_000_000 and var.dtype.kind in "iuf":
+            ranges[name] = found = _value_range(var)
+            ok = var.dtype.kind != "f" or not math.isnan(found[0])
+        else:
+            ok = _has_values(var)
+        if ok:
+            usable.append(name)
+        else:
+            ranges.pop(name, None)
     empty = [n for n in names if n not in usable]
-    if not usable and all(ds[n].size == 0 for n in names):
+    if not usable and all(ds.variables[n].size == 0 for n in names):
         raise NoDataInSelection(no_data_reason(ds), dataset=dataset_id)
     if not usable:
         shown = ", ".join(empty[:8]) + (", ..." if len(empty) > 8 else "")
         raise NoDataInSelection(
             f"all {len(empty)} data variables are entirely _FillValue/NaN ({shown})"
             if empty else no_data_reason(ds), dataset=dataset_id)
-    return usable, empty
+    return usable, empty, ranges
 
 
-def _data_warnings(ds: xr.Dataset, names: list[str], feature_type: str, most: int = 6
+def _value_range(var: xr.Variable) -> tuple[float, float]:
+    """(min, max) of a numeric variable, fills masked; NaN when it holds no valid value."""
+    import numpy as np
+
+    from portal.processing.decode import masked_values
+
+    values = masked_values(var.values, var.attrs)
+    if values.dtype.kind == "f":
+        values = values[~np.isnan(values)]
+    if not values.size:
+        return float("nan"), float("nan")
+    return float(values.min()), float(values.max())
+
+
+def _data_warnings(ds: xr.Dataset, ranges: dict[str, tuple[float, float]], feature_type: str
                    ) -> list[str]:
-    """Implausible value ranges (first ``most`` variables) and time-axis problems."""
+    """Implausible value ranges (of the variables in ``ranges``) and time-axis problems."""
     import numpy as np
 
     from portal.processing import cf
-    from portal.processing.decode import mask_fill
     from portal.processing.variables import SERIES_TYPES, implausible_range, time_axis_warnings
 
     out = []
-    for name in names[:most]:
-        da = ds[name]
-        if da.size > 20_000_000 or da.dtype.kind not in "iuf":
-            continue
-        da = mask_fill(da)
-        lo, hi = (float(np.asarray(f().values)) for f in (da.min, da.max))
-        problem = implausible_range(da.attrs, lo, hi)
+    for name, (lo, hi) in ranges.items():
+        problem = implausible_range(ds.variables[name].attrs, lo, hi)
         if problem:
             out.append(f"{name}: {problem}")
     time = cf.find_axis(ds, "time")
-    if time is not None and ds[time].size <= 20_000_000:
-        out += time_axis_warnings(np.asarray(ds[time].values), feature_type in SERIES_TYPES)
+    if time is not None and ds.variables[time].size <= 20_000_000:
+        out += time_axis_warnings(np.asarray(ds.variables[time].values),
+                                  feature_type in SERIES_TYPES)
     return out
 
 
-def _has_values(da: xr.DataArray, block: int = 2_000_000) -> bool:
-    """True if ``da`` holds a valid value (fills masked); reads block by block, stops early."""
+def _has_values(var: xr.Variable, block: int = 2_000_000) -> bool:
+    """True if ``var`` holds a valid value (fills masked); reads block by block, stops early."""
     import numpy as np
 
-    from portal.processing.decode import mask_fill
+    from portal.processing.decode import masked_values
 
-    if da.size == 0:
+    if var.size == 0:
         return False
-    if da.dtype.kind not in "fcM":
+    if var.dtype.kind not in "fcM":
         return True
 
-    def valid(part: xr.DataArray) -> bool:
-        return bool(np.asarray(mask_fill(part).notnull().any().values))
+    def valid(part: xr.Variable) -> bool:
+        values = masked_values(part.values, var.attrs)
+        return bool(np.any(~np.isnat(values) if values.dtype.kind == "M" else ~np.isnan(values)))
 
-    if da.ndim == 0 or da.size <= block:
-        return valid(da)
-    step = max(1, block * da.shape[0] // da.size)
-    dim = da.dims[0]
-    return any(valid(da.isel({dim: slice(i, i + step)})) for i in range(0, da.shape[0], step))
+    if var.ndim == 0 or var.size <= block:
+        return valid(var)
+    step = max(1, block * var.shape[0] // var.size)
+    dim = var.dims[0]
+    return any(valid(var.isel({dim: slice(i, i + step)})) for i in range(0, var.shape[0], step))
 
 
 def _variable_info(ds: xr.Dataset, name: str, surface: bool) -> VariableInfo:
     from portal.processing import cf
 
-    attrs = ds[name].attrs
+    attrs = ds.variables[name].attrs
     std = _text(attrs.get("standard_name"))
     long_name = _text(attrs.get("long_name"))
     return VariableInfo(
@@ -220,15 +243,15 @@ def _axis_values(ds: xr.Dataset, axis: str) -> tuple[str, np.ndarray] | None:
     import numpy as np
 
     from portal.processing import cf
-    from portal.processing.decode import mask_fill
+    from portal.processing.decode import masked_values
 
     name = cf.find_axis(ds, axis)
     if name is None:
         return None
-    da = ds[name]
-    if da.dtype.kind not in "iuf":
+    var = ds.variables[name]
+    if var.dtype.kind not in "iuf":
         return None
-    values = np.asarray(mask_fill(da.astype("float64")).values).ravel()
+    values = masked_values(np.asarray(var.values, dtype="float64"), var.attrs).ravel()
     values = values[np.isfinite(values)]
     return (name, values) if values.size else None
 
@@ -248,12 +271,14 @@ def positions_count(ds: xr.Dataset, most: int = 1000) -> int | None:
     import xarray as xr
 
     from portal.processing import cf
-    from portal.processing.decode import mask_fill
+    from portal.processing.decode import masked_values
 
     names = cf.find_axis(ds, "latitude"), cf.find_axis(ds, "longitude")
-    if names[0] is None or names[1] is None or any(ds[n].size > 5_000_000 for n in names):
+    if names[0] is None or names[1] is None or any(
+            ds.variables[n].size > 5_000_000 for n in names):
         return None
-    lat, lon = (mask_fill(ds[n].astype("float64")) for n in names)
+    lat, lon = (xr.DataArray(masked_values(np.asarray(var.values, dtype="float64"), var.attrs),
+                             dims=var.dims) for var in (ds.variables[n] for n in names))
     try:
         lat, lon = xr.broadcast(lat, lon)
     except ValueError:
@@ -300,9 +325,9 @@ def time_coverage(ds: xr.Dataset) -> list[str] | None:
     from portal.processing import cf
 
     name = cf.find_axis(ds, "time")
-    if name is None or ds[name].dtype.kind != "M":
+    if name is None or ds.variables[name].dtype.kind != "M":
         return None
-    values = np.asarray(ds[name].values).ravel()
+    values = np.asarray(ds.variables[name].values).ravel()
     values = values[~np.isnat(values)]
     if not values.size:
         return None
@@ -315,7 +340,7 @@ def vertical_coverage(ds: xr.Dataset) -> tuple[float, float] | None:
     if found is None:
         return None
     name, values = found
-    attrs = ds[name].attrs
+    attrs = ds.variables[name].attrs
     positive = str(attrs.get("positive", "")).lower()
     up = positive == "up" or (positive != "down" and str(
         attrs.get("standard_name", "")).lower() in ("altitude", "height"))
@@ -349,7 +374,7 @@ def _char(ds: xr.Dataset, name: str) -> str:
 
     if name not in ds.variables:
         return ""
-    arr = np.asarray(ds[name].values)
+    arr = np.asarray(ds.variables[name].values)
     if arr.ndim > 1 and arr.dtype.kind == "S" and arr.dtype.itemsize == 1:
         arr = arr.reshape(-1, arr.shape[-1])[0]
     elif arr.ndim >= 1:
@@ -364,7 +389,7 @@ def _scalar(ds: xr.Dataset, name: str) -> float | None:
 
     if name not in ds.variables:
         return None
-    values = np.asarray(ds[name].values, dtype="float64").ravel()
+    values = np.asarray(ds.variables[name].values, dtype="float64").ravel()
     values = values[np.isfinite(values) & (np.abs(values) < 1e30)]
     return round(float(values[0]), 6) if values.size else None
 
@@ -388,8 +413,8 @@ def _global_metadata(ds: xr.Dataset, path: str, feature_type: str) -> dict[str, 
         "references": _attr(ds, "references"),
         "source_format": _attr(ds, "Conventions", "conventions"),
         **{key: _attr(ds, key) for key in CITATION_KEYS},
-        "sdn_parameter_urns": sorted({_text(v.attrs.get("sdn_parameter_urn"))
-                                      for v in ds.data_vars.values()} - {""}),
+        "sdn_parameter_urns": sorted({_text(ds.variables[n].attrs.get("sdn_parameter_urn"))
+                                      for n in ds.data_vars} - {""}),
     }
     synthetic = _attr(ds, "title").upper().startswith("[SYNTHETIC")
     if is_argo(ds) and not synthetic:  # real Argo data: the Argo policy, whatever the file says
@@ -453,7 +478,8 @@ def _platform(ds: xr.Dataset) -> str:
         return explicit
     ref = _attr(ds, "platform")
     if ref in ds.variables:
-        named = _text(ds[ref].attrs.get("long_name")) or _text(ds[ref].attrs.get("type"))
+        attrs = ds.variables[ref].attrs
+        named = _text(attrs.get("long_name")) or _text(attrs.get("type"))
         if named and named.lower() != "platform":
             return named
     text = " ".join([ref, _attr(ds, "platform_name"), _attr(ds, "source"),

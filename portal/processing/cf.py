@@ -59,13 +59,14 @@ def find_axis(ds: xr.Dataset, axis: str, dims: Iterable[Hashable] | None = None)
     With ``dims``, only variables whose dimensions are a subset of ``dims`` count
     (so the time of a 10-min series is not taken for an hourly one).
     """
+    variables = ds.variables  # xr.Variable: ds[name] would build a DataArray each time
     names = _candidates(ds)
     if dims is not None:
-        names = [n for n in names if set(ds[n].dims) <= set(dims)]
-    names = [n for n in names if ds[n].dtype.kind in "iufM" and not _is_qc_name(n)]
+        names = [n for n in names if set(variables[n].dims) <= set(dims)]
+    names = [n for n in names if variables[n].dtype.kind in "iufM" and not _is_qc_name(n)]
 
     def score(name: str) -> float:
-        var = ds[name]
+        var = variables[name]
         std = str(var.attrs.get("standard_name", "")).lower()
         low = name.lower()
         units = str(var.attrs.get("units", "")).lower()
@@ -84,7 +85,7 @@ def find_axis(ds: xr.Dataset, axis: str, dims: Iterable[Hashable] | None = None)
             return 1
         return 0
 
-    ranked = sorted(((score(n), n) for n in names), key=lambda x: (-x[0], -ds[x[1]].size))
+    ranked = sorted(((score(n), n) for n in names), key=lambda x: (-x[0], -variables[x[1]].size))
     ranked = [r for r in ranked if r[0] > 0]
     return ranked[0][1] if ranked else None
 
@@ -112,16 +113,20 @@ def qc_name_for(ds: xr.Dataset, name: str) -> str | None:
         cand = f"{name}{suffix}"
         if cand in ds.variables:
             return cand
-    anc = str(ds[name].attrs.get("ancillary_variables", "")).split()
+    anc = str(ds.variables[name].attrs.get("ancillary_variables", "")).split()
     for cand in anc:
         if cand in ds.variables and ("qc" in cand.lower() or "flag" in cand.lower()):
             return cand
     return None
 
 
-def is_data_variable(ds: xr.Dataset, name: str) -> bool:
-    """True for numeric measured variables (not axes, QC, counters or string ids)."""
-    var = ds[name]
+def is_data_variable(ds: xr.Dataset, name: str, referenced: set[str] | None = None) -> bool:
+    """True for numeric measured variables (not axes, QC, counters or string ids).
+
+    ``referenced`` is :func:`portal.processing.variables.referenced_bookkeeping` of
+    ``ds``, passed when the caller checks many variables (computed here otherwise).
+    """
+    var = ds.variables[name]
     low = name.lower()
     if var.dtype.kind not in "iuf" or var.ndim == 0:
         return False
@@ -136,7 +141,8 @@ def is_data_variable(ds: xr.Dataset, name: str) -> bool:
         return False
     from portal.processing.variables import is_bookkeeping, referenced_bookkeeping
 
-    referenced = referenced_bookkeeping({str(n): ds[n].attrs for n in ds.variables})
+    if referenced is None:
+        referenced = referenced_bookkeeping({str(n): v.attrs for n, v in ds.variables.items()})
     return not is_bookkeeping(name, var.attrs, referenced)
 
 
@@ -157,8 +163,8 @@ def classify(ds: xr.Dataset) -> str:
             return _refine(ds, ft)
     if is_grid(ds):
         return "grid"
-    for name in ds.variables:
-        role = str(ds[name].attrs.get("cf_role", ""))
+    for var in ds.variables.values():
+        role = str(var.attrs.get("cf_role", ""))
         if role:
             return {"profile_id": "profile", "timeseries_id": "timeSeries",
                     "trajectory_id": "trajectory"}.get(role, "point")
@@ -169,12 +175,12 @@ def _fixed_station(ds: xr.Dataset) -> str | None:
     """A fixed position with a time axis (IMOS-like moorings with an ``instrument``
     dimension): timeSeries, or timeSeriesProfile when its sensors sit at several depths."""
     lat, lon, time = (find_axis(ds, a) for a in ("latitude", "longitude", "time"))
-    if lat is None or lon is None or time is None or ds[time].size < 2:
+    if lat is None or lon is None or time is None or ds.variables[time].size < 2:
         return None
-    if ds[lat].size != 1 or ds[lon].size != 1:
+    if ds.variables[lat].size != 1 or ds.variables[lon].size != 1:
         return None
     z = find_axis(ds, "z")
-    return "timeSeriesProfile" if z is not None and ds[z].size > 1 else "timeSeries"
+    return "timeSeriesProfile" if z is not None and ds.variables[z].size > 1 else "timeSeries"
 
 
 def _refine(ds: xr.Dataset, ft: str) -> str:
@@ -184,9 +190,10 @@ def _refine(ds: xr.Dataset, ft: str) -> str:
         # positions along time (shared dimension, or OceanSITES' LATITUDE(LATITUDE) as long
         # as TIME) drift; one position per station of a collection does not
         moving = lat is not None and time is not None and (
-            bool(set(ds[lat].dims) & set(ds[time].dims)) or ds[lat].size == ds[time].size)
-        if lat is not None and ds[lat].size > 1 and moving:
-            values = ds[lat].values
+            bool(set(ds.variables[lat].dims) & set(ds.variables[time].dims))
+            or ds.variables[lat].size == ds.variables[time].size)
+        if lat is not None and ds.variables[lat].size > 1 and moving:
+            values = ds.variables[lat].values
             try:
                 import numpy as np
 
@@ -196,7 +203,7 @@ def _refine(ds: xr.Dataset, ft: str) -> str:
                 pass
     if ft == "timeSeriesProfile":
         z = find_axis(ds, "z")
-        if z is not None and ds[z].size <= 1:
+        if z is not None and ds.variables[z].size <= 1:
             return "timeSeries"
     if ft == "grid" and not is_grid(ds):
         return "point"
@@ -206,18 +213,19 @@ def _refine(ds: xr.Dataset, ft: str) -> str:
 def is_grid(ds: xr.Dataset) -> bool:
     """A grid has 1-D latitude and longitude axes, both dimensions of some data variable."""
     lat, lon = find_axis(ds, "latitude"), find_axis(ds, "longitude")
-    if lat is None or lon is None or ds[lat].ndim != 1 or ds[lon].ndim != 1:
+    if lat is None or lon is None or ds.variables[lat].ndim != 1 or ds.variables[lon].ndim != 1:
         return False
-    ylat, xlon = ds[lat].dims[0], ds[lon].dims[0]
-    if ylat == xlon or ds[lat].size < 2 or ds[lon].size < 2:
+    ylat, xlon = ds.variables[lat].dims[0], ds.variables[lon].dims[0]
+    if ylat == xlon or ds.variables[lat].size < 2 or ds.variables[lon].size < 2:
         return False
-    return any(ylat in ds[v].dims and xlon in ds[v].dims for v in ds.data_vars)
+    return any(ylat in ds.variables[v].dims and xlon in ds.variables[v].dims
+               for v in ds.data_vars)
 
 
 def _char_text(ds: xr.Dataset, name: str) -> str:
     if name not in ds.variables:
         return ""
-    return char_to_str(ds[name].values).strip()
+    return char_to_str(ds.variables[name].values).strip()
 
 
 def char_to_str(values) -> str:

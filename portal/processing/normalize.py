@@ -33,15 +33,17 @@ AXES = ("time", "latitude", "longitude", "z")
 
 def data_variables(ds: xr.Dataset) -> list[str]:
     """Measured variables of a raw dataset, the most useful first."""
+    from portal.processing.variables import rank, referenced_bookkeeping
+
+    variables = ds.variables  # xr.Variable: ds[name] would build a DataArray each time
     axes = {cf.find_axis(ds, a) for a in AXES}
-    names = [str(n) for n in ds.data_vars if cf.is_data_variable(ds, str(n)) and n not in axes]
+    referenced = referenced_bookkeeping({str(n): v.attrs for n, v in variables.items()})
+    names = [str(n) for n in ds.data_vars
+             if n not in axes and cf.is_data_variable(ds, str(n), referenced)]
     if is_argo(ds):
         params = argo_parameters(ds)
-        names = [p for p in params if p in ds.variables and p != "PRES"] or names
-
-    from portal.processing.variables import rank
-
-    return sorted(names, key=lambda n: rank(n, ds[n].attrs, ds[n].size))
+        names = [p for p in params if p in variables and p != "PRES"] or names
+    return sorted(names, key=lambda n: rank(n, variables[n].attrs, variables[n].size))
 
 
 def is_argo(ds: xr.Dataset) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
 
 import tornado.web
@@ -145,6 +145,10 @@ class CitationHandler(tornado.web.RequestHandler):
         self.finish(body)
 
 
+def _nothing() -> Generator[str | bytes, None, None]:
+    yield from ()
+
+
 class DownloadHandler(tornado.web.RequestHandler):
     """GET /download/ID.csv|nc?var=&time=&depth=&bbox=&qc= — the selection as a file: CSV
     streamed in chunks, NetCDF written whole; over the size limits a 413 before reading."""
@@ -163,7 +167,7 @@ class DownloadHandler(tornado.web.RequestHandler):
             selection = await asyncio.to_thread(prepare, entry, query)
             if form == "nc":
                 body = await asyncio.to_thread(netcdf_bytes, selection)
-            chunks = csv_chunks(selection) if form == "csv" else iter(())
+            chunks = csv_chunks(selection) if form == "csv" else _nothing()
             first = await asyncio.to_thread(next, chunks, "")
         except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
             return error_response(self, exc)
@@ -175,8 +179,11 @@ class DownloadHandler(tornado.web.RequestHandler):
         if form == "nc":
             self.finish(body)
             return
-        self.write(first)
-        while chunk := await asyncio.to_thread(next, chunks, ""):  # rows stream as computed
-            self.write(chunk)
-            await self.flush()
-        self.finish()
+        try:
+            self.write(first)
+            while chunk := await asyncio.to_thread(next, chunks, ""):  # rows stream as read
+                self.write(chunk)
+                await self.flush()
+            self.finish()
+        finally:  # a client that went away stops the reading (and its thread pool)
+            chunks.close()

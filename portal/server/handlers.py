@@ -6,7 +6,8 @@ goes through :func:`error_response` (a :class:`PortalError` answers with its sta
 public message; anything else is a 500 with a generic message and the traceback in the
 log). ``/api/datasets`` (search), ``/api/datasets/ID/citation`` and the downloads
 ``/download/ID.csv|nc`` live in :mod:`portal.server.api`; ``/health`` reports the
-catalog's load state and upstream servers. :class:`FrameAncestorsTransform` adds
+catalog's load state and upstream servers; ``/tiles/ID/z/x/y.png`` and ``/wms`` (GIS
+clients) live in :mod:`portal.server.tiles` and :mod:`portal.server.wms`. :class:`FrameAncestorsTransform` adds
 ``Content-Security-Policy: frame-ancestors`` to every response.
 """
 
@@ -113,6 +114,8 @@ def routes() -> list[tuple]:
     route first: it shadows Panel's, which imports any module named in the URL)."""
     from portal.server.api import CitationHandler, DatasetsHandler, DownloadHandler
     from portal.server.security import component_route
+    from portal.server.tiles import ROUTE as TILES
+    from portal.server.wms import ROUTE as WMS
 
     return [
         component_route(),
@@ -121,6 +124,8 @@ def routes() -> list[tuple]:
         (r"/api/datasets/([^/]+)/citation/?", CitationHandler),
         (r"/download/([^/]+)\.(csv|nc)", DownloadHandler),
         (r"/health/?", HealthHandler),
+        TILES,
+        WMS,
     ]
 
 

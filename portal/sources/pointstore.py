@@ -69,6 +69,13 @@ class PointStoreHandle:
 
         return observations(self.store, query, max_points=max_points)
 
+    def export(self, query: Query) -> Any:
+        """The planned download of ``query`` (:class:`portal.pointstore.export.Export`):
+        its size estimate comes from the row-group index, its rows stream on demand."""
+        from portal.pointstore.export import plan
+
+        return plan(self.store, query)
+
     def with_scheduler(self, scheduler: str | None) -> PointStoreHandle:
         """This handle, using ``scheduler`` unless the catalog entry names its own."""
         if self.scheduler or not scheduler:

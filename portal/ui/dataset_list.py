@@ -1,7 +1,10 @@
 """The dataset browser: text search, facets, and a list of datasets to choose from.
 
 Each result shows its title as a button, with institution, data type and time
-coverage beneath; choosing one sets ``state.dataset``. The search box and the facets
+coverage beneath, and a PNG thumbnail from the quicklook endpoint (``<img
+loading="lazy">``: rendered on demand and kept by the PNG cache, never blocking the list);
+choosing one sets ``state.dataset``. The Filters panel also takes a W,S,E,N box
+(``state.where``, URL key ``where``) that keeps datasets overlapping it. The search box and the facets
 query the catalog's shared :class:`~portal.catalog.search.SearchIndex` (built once per
 catalog version); each facet option shows how many datasets it would give. The results are one :class:`DatasetItems` component (a
 small JavaScript module drawing every item, text set with ``textContent`` so
@@ -24,6 +27,7 @@ from portal.ui.state import ViewState, required
 STYLESHEET = "/assets/portal.css"
 
 MAX_SHOWN = 40
+THUMBNAIL = "width=240&height=160"  # as portal.server.api.THUMBNAIL (ui sits below server)
 ITEMS_CSS = """
 :host { display: block; width: 100%; }
 .portal-dataset-button { margin: 0 0 8px 0; }
@@ -34,6 +38,10 @@ ITEMS_CSS = """
 }
 .portal-dataset-button button:hover { background: #e6eef6; border-color: #0b5394; }
 .portal-dataset-button.active button { color: #fff; background: #0b5394; border-color: #0b5394; }
+.portal-dataset-button { display: flex; gap: 6px; align-items: flex-start; }
+.portal-text { flex: 1 1 auto; min-width: 0; }
+.portal-thumb { flex: 0 0 96px; width: 96px; height: 64px; object-fit: cover;
+  border: 1px solid #d5dde5; border-radius: 3px; background: #eef2f5; cursor: pointer; }
 .portal-sub { font-size: .8rem; color: #5b6770; line-height: 1.2; margin: 3px 10px 0 10px; }
 """
 _FACET_LABEL = {name: name for name in FACETS}  # i18n keys
@@ -45,6 +53,21 @@ def _subtitle(entry) -> str:
     if entry.time_coverage:
         bits.append(f"{entry.time_coverage[0][:10]} → {entry.time_coverage[1][:10]}")
     return " · ".join(b for b in bits if b)
+
+
+def _thumbnail(entry) -> str:
+    """The entry's small quicklook PNG URL (public URL and prefix), '' when it has none:
+    the same URL as the API's ``links.thumbnail``, so both share the PNG cache."""
+    import urllib.parse
+
+    from portal.quicklooks import entry_kinds
+    from portal.settings import current
+
+    kinds = entry_kinds(entry)
+    if not kinds:
+        return ""
+    ident = urllib.parse.quote(entry.id, safe="")
+    return current().link(f"/quicklook/{ident}/{kinds[0]}.png?{THUMBNAIL}")
 
 
 def facet_options(values, counts: dict[str, int] | None = None) -> dict[str, str]:
@@ -64,7 +87,7 @@ def facet_options(values, counts: dict[str, int] | None = None) -> dict[str, str
 class DatasetItems(JSComponent):
     """The result list as one model: ``items`` in, the chosen id out (``selected``)."""
 
-    items = param.List(default=[], doc="[{'id', 'title', 'sub'}] in display order")
+    items = param.List(default=[], doc="[{'id', 'title', 'sub', 'thumb'}] in display order")
     selected = param.String(default="", doc="id of the chosen dataset")
 
     _stylesheets = [ITEMS_CSS]
@@ -82,7 +105,22 @@ class DatasetItems(JSComponent):
           const sub = document.createElement('div');
           sub.className = 'portal-sub';
           sub.textContent = item.sub;
-          row.append(button, sub);
+          const text = document.createElement('div');
+          text.className = 'portal-text';
+          text.append(button, sub);
+          row.append(text);
+          if (item.thumb) {  // lazy: the list never waits for a quicklook
+            const img = document.createElement('img');
+            img.className = 'portal-thumb';
+            img.loading = 'lazy';
+            img.decoding = 'async';
+            img.alt = '';
+            img.width = 96; img.height = 64;
+            img.src = item.thumb;
+            img.addEventListener('error', () => img.remove());
+            img.addEventListener('click', () => { model.selected = item.id; });
+            row.append(img);
+          }
           el.append(row);
         }
       };
@@ -116,7 +154,13 @@ class DatasetList(pn.viewable.Viewer):
                                           css_classes=["portal-filters"],
                                           stylesheets=[".bk-btn { white-space: normal; }"])
         self._filters.param.watch(self._on_filters, "value")
-        self._facet_box = pn.Column(sizing_mode="stretch_width", visible=False, margin=0)
+        self._where = pn.widgets.TextInput(
+            label=t("search_box", lang), placeholder="W,S,E,N  (-10,40,5,52)",
+            value=self.state.where.to_text() if self.state.where else "",
+            sizing_mode="stretch_width", css_classes=["portal-where"])
+        self._where.param.watch(self._on_where, "value")
+        self.state.param.watch(lambda *_: self._refresh(), "where")
+        self._facet_box = pn.Column(self._where, sizing_mode="stretch_width", visible=False, margin=0)
         self._search.param.watch(self._on_search, "value_input")
         self._count = pn.pane.HTML(margin=(4, 10), sizing_mode="stretch_width")
         self._items = DatasetItems(selected=self.state.dataset, sizing_mode="stretch_width",
@@ -147,8 +191,21 @@ class DatasetList(pn.viewable.Viewer):
         ~0.3 s in the browser, and most visits start from the search box or the map."""
         if event.new and not self._facets:
             self._facets = self._make_facets()
-            self._facet_box.objects = list(self._facets.values())
+            self._facet_box.objects = [self._where, *self._facets.values()]
         self._facet_box.visible = bool(event.new)
+
+    def _on_where(self, event) -> None:
+        """A typed W,S,E,N box filters the search (cleared: no box); a malformed one is
+        left out and said so in the field's tooltip."""
+        from portal.errors import BadParameter
+        from portal.query import BBox
+
+        text = (event.new or "").strip()
+        try:
+            self.state.where = BBox.parse(text) if text else None
+            self._where.description = None
+        except BadParameter as exc:
+            self._where.description = str(exc)
 
     def _on_search(self, event) -> None:
         self.state.q = event.new or ""
@@ -160,6 +217,7 @@ class DatasetList(pn.viewable.Viewer):
         self._filters.name = t("filters", event.new)
         for facet, widget in self._facets.items():
             widget.name = t(_FACET_LABEL[facet], event.new)
+        self._where.label = t("search_box", event.new)
         self._refresh()
 
     def _choose(self, dataset_id: str) -> None:
@@ -179,7 +237,8 @@ class DatasetList(pn.viewable.Viewer):
 
     def _refresh(self) -> None:
         chosen = {f: w.value for f, w in self._facets.items()}
-        result = self._index.search(SearchRequest.of(self.state.q, facets=chosen))
+        result = self._index.search(SearchRequest.of(self.state.q, bbox=self.state.where,
+                                                     facets=chosen))
         self._counts = result.facets
         self._update_options()
         found = result.entries
@@ -190,8 +249,8 @@ class DatasetList(pn.viewable.Viewer):
             text += f"<br><span class='portal-sub'>{t('more_results', lang, n=more)}</span>"
         self._count.object = text
         self.found = [e.id for e in found]
-        self._items.items = [{"id": e.id, "title": e.title or e.id, "sub": _subtitle(e)}
-                             for e in found[:MAX_SHOWN]]
+        self._items.items = [{"id": e.id, "title": e.title or e.id, "sub": _subtitle(e),
+                              "thumb": _thumbnail(e)} for e in found[:MAX_SHOWN]]
 
     def __panel__(self):
         return pn.Column(self._search, self._filters, self._facet_box, self._results,

@@ -14,6 +14,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "tagline": {"en": "See ocean data before you download it",
                 "fr": "Voir les données océaniques avant de les télécharger"},
     "search": {"en": "Search datasets", "fr": "Rechercher des jeux de données"},
+    "search_box": {"en": "Area (W,S,E,N)", "fr": "Zone (O,S,E,N)"},
     "filters": {"en": "Filters (type, platform, variable…)",
                 "fr": "Filtres (type, plateforme, variable…)"},
     "search_placeholder": {"en": "title, variable, platform, institution…",

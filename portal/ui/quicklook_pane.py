@@ -20,6 +20,7 @@ import pandas as pd
 import panel as pn
 import param
 
+from portal.downloads import estimate
 from portal.errors import BadParameter, PortalError
 from portal.model import QC_PRESETS, DatasetEntry
 from portal.query import BBox, DepthRange, TimeRange
@@ -27,6 +28,7 @@ from portal.quicklooks import COLOR_BY, entry_kinds
 from portal.quicklooks.style import CMAP_CHOICES
 from portal.settings import asset_url, current
 from portal.ui.alert import error_alert
+from portal.ui.download_links import DOWNLOAD_CSS, download_links
 from portal.ui.i18n import t
 from portal.ui.state import ViewState, required
 
@@ -209,7 +211,7 @@ class QuicklookPane(pn.viewable.Viewer):
 
     @param.depends("state.kind", "state.var", "state.time", "state.depth", "state.qc",
                    "state.cmap", "state.color", "state.bbox", "state.lang")
-    def _links(self):
+    async def _links(self):
         kind = self.state.kind or entry_kinds(self.entry)[0]
         qs = quicklook_params(self.state, kind)
         ident = urllib.parse.quote(self.entry.id)
@@ -217,16 +219,14 @@ class QuicklookPane(pn.viewable.Viewer):
         png = link(f"/quicklook/{ident}/{kind}.png" + (f"?{qs}" if qs else ""))
         embed = link(f"/embed?dataset={ident}&kind={kind}" + (f"&{qs}" if qs else ""))
         selection = urllib.parse.urlencode(self.state.query().to_params())  # data, no style
-        downloads = " · ".join(
-            f"<a class='portal-link portal-download' href='{html.escape(href)}' download>"
-            f"{label}</a>" for label, href in (
-                ("CSV", link(f"/download/{ident}.csv" + (f"?{selection}" if selection else ""))),
-                ("NetCDF", link(f"/download/{ident}.nc" + (f"?{selection}" if selection else "")))))
+        downloads = download_links(
+            link, ident, selection,
+            await asyncio.to_thread(estimate, self.entry, self.state.query().selection))
         return pn.pane.HTML(
             f"<a class='portal-link' href='{html.escape(png)}' target='_blank'>PNG</a> · "
             f"<a class='portal-link portal-embed-link' href='{html.escape(embed)}' "
             f"target='_blank'>{t('embed_code', self.state.lang)}</a> · {downloads}", margin=(0, 8),
-            stylesheets=[asset_url("portal.css")])
+            stylesheets=[asset_url("portal.css"), DOWNLOAD_CSS])
 
     # --------------------------------------------------------------------- plot
     @param.depends("state.kind", "state.var", "state.time", "state.depth", "state.qc",

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 _C = TypeVar("_C")
 
 URL_KEYS = ("dataset", "kind", "var", "time", "depth", "qc", "cmap", "color", "bbox", "extent",
-            "lang", "q")
+            "lang", "q", "where")
 
 
 def _lenient(parse: Callable[[str], Any], text: Any) -> Any:
@@ -106,6 +106,7 @@ class ViewState(param.Parameterized):
     extent = BBoxParam(doc="map view (URL: W,S,E,N; zoom), not a filter")
     lang: param.Selector[str] = param.Selector(default="en", objects=["en", "fr"], doc="interface language")
     q = param.String(default="", doc="dataset search text")
+    where = BBoxParam(doc="dataset search box: datasets overlapping it (URL: W,S,E,N)")
 
     def query(self) -> Query:
         """The data selection as a hashable Query."""

@@ -29,6 +29,7 @@ import pytest
 from .conftest import (
     ARTIFACTS,
     EVIL_TITLE,
+    PLOT_TIMEOUT_MS,
     bokeh_axis_labels,
     distinct_colours,
     figure_ranges,
@@ -531,4 +532,49 @@ def test_citation_panel_and_download_link_in_both_languages(page, portal):
     page.wait_for_url(re.compile(r"lang=en"))
     wait_until(lambda: "Accessed" in page.locator(".portal-citation").first.text_content(),
                what="the English citation")
+    assert page.errors == []
+
+
+def test_search_by_text_and_typed_box_with_lazy_thumbnails(page, portal):
+    page.goto(f"{portal.url}/")
+    page.get_by_text(f"{len(portal.ids)} datasets").wait_for()
+    page.locator(".portal-filters button").click()
+    where = page.locator(".portal-where input").first
+    where.fill("-160,20,-140,40")  # the MODIS grids (and the global point store)
+    where.press("Enter")
+    page.wait_for_url(re.compile(r"where=-160"))
+    import json
+
+    boxed = json.loads(fetch(f"{portal.url}/api/datasets?bbox=-160,20,-140,40")[2])["count"]
+    assert 0 < boxed < len(portal.ids)
+    page.get_by_text(f"{boxed} datasets").first.wait_for(timeout=PLOT_TIMEOUT_MS)
+    search = page.get_by_placeholder(re.compile("title|variable|Search", re.I)).first
+    search.fill("sst")
+    wait_until(lambda: "SST, Aqua MODIS" in shadow_text(page)
+               and "tide" not in shadow_text(page).lower(), what="text and box together")
+    thumbs = page.locator("img.portal-thumb")
+    thumbs.first.wait_for()
+    assert thumbs.first.get_attribute("loading") == "lazy"
+    page.locator(".portal-filters button").click()  # folded: the list shows under the box
+    page.locator(".portal-where input").first.wait_for(state="hidden")
+    wait_until(lambda: thumbs.evaluate_all(
+        "els => els.some(x => x.complete && x.naturalWidth > 0)"),
+        timeout=PLOT_TIMEOUT_MS / 1000, what="a thumbnail PNG to load")
+    page.screenshot(path=str(ARTIFACTS / "search_thumbnails.png"))
+    assert page.errors == []
+
+
+def test_point_store_download_from_the_page_shows_its_size(page, portal):
+    page.goto(f"{portal.url}/?dataset=points&bbox=-40,20,0,60&var=TEMP")
+    size = page.locator(".portal-download-size").first
+    size.wait_for(timeout=PLOT_TIMEOUT_MS)
+    assert re.match(r"≈ [\d,]+ rows, ~[\d.]+ [kMG]?B", size.text_content())
+    with page.expect_download(timeout=PLOT_TIMEOUT_MS) as started:
+        page.locator("a.portal-download", has_text="CSV").first.click()
+    import pandas as pd
+
+    frame = pd.read_csv(started.value.path(), comment="#")
+    assert list(frame.columns[:6]) == ["platform", "cycle", "time", "longitude", "latitude", "z"]
+    assert len(frame) > 100 and frame["longitude"].between(-40, 0).all()
+    assert frame["latitude"].between(20, 60).all()
     assert page.errors == []

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from portal.processing.decode import _to_datetime64, decode_times, mask_fill
+from portal.processing.decode import _to_datetime64, decode_times, mask_fill, masked_values
 from tests.conftest import needs_shared
 
 
@@ -52,6 +52,21 @@ def test_mask_fill_honours_valid_range_and_default_fill():
                       attrs={"valid_min": 0.0, "valid_max": 40.0})
     out = mask_fill(da)
     assert np.isnan(out.values[1:]).all() and out.values[0] == 1.0
+
+
+@pytest.mark.parametrize(("values", "attrs"), [
+    (np.array([1.0, -999.0, 1e37, np.nan, 50.0, -3.0], "float32"),
+     {"_FillValue": -999.0, "valid_range": [-2.0, 40.0]}),
+    (np.array([5, -1, 7, 300], "int16"), {"missing_value": -1, "valid_max": 255}),
+    (np.array([5, -1, 7], "int32"), {}),  # no fill declared: integers stay as they are
+    (np.array([[0.5, 9.9e36], [2.0, 3.0]]), {"valid_min": 1.0}),
+])
+def test_masked_values_equal_mask_fill(values, attrs):
+    expected = mask_fill(xr.DataArray(values, dims=[f"d{i}" for i in range(values.ndim)],
+                                      attrs=attrs)).values
+    got = masked_values(values, attrs)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
 
 
 @needs_shared

@@ -191,10 +191,11 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
     if len(names) > 1:
         return _stacked(entry, kind, query, style, names)
     view = load_view(entry, kind, query)
-    from portal.processing.variables import titled
+    from portal.processing.variables import titled, view_notes
 
     build = builder(view.kind)
-    title = hv_title(titled(entry.title or entry.id, view.qc, list(view.warnings)))
+    title = hv_title(titled(entry.title or entry.id, view.qc, list(view.warnings),
+                            view_notes(view.data)))
     return build(view.data, variable=view.variable, feature_type=view.feature_type,
                  title=title, style=style)
 

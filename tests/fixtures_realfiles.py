@@ -4,7 +4,8 @@ Each writer takes a folder and returns the path of one small file built with net
 every file carries one quirk seen in real data (a fill declared as ``FillValue``, a
 glider ``segment_id``, a CF-1.8 ``node_count``, a single Argo profile, a time series of
 profiles, an ``instrument`` dimension, epoch-zero times, one observation, a dimension
-used twice, a text ``scale_factor``, zero records). The ``realfiles`` fixture of
+used twice, a text ``scale_factor``, zero records, a trajectory timed only at its fixes,
+Argo positions flagged interpolated). The ``realfiles`` fixture of
 ``tests/conftest.py`` calls them by name.
 """
 
@@ -250,7 +251,66 @@ def zero_records(folder: Path) -> Path:
     return path
 
 
+def trajectory_times_at_fixes(folder: Path) -> Path:
+    """A drifter whose samples between fixes carry neither time nor position (fills), as in
+    Argo ``_Rtraj`` files: times and positions are known only at the fixes (0, 3, 6)."""
+    path, ds = _new(folder, "trajectory_times_at_fixes", featureType="trajectory")
+    ds.createDimension("obs", 8)
+    fixes = np.array([0, 3, 6])
+
+    def sparse(values, fill=-999.0):
+        out = np.full(8, fill)
+        out[fixes] = values
+        return out
+
+    for name, values, attrs in (
+            ("time", sparse(T0 + np.array([0.0, 3.0, 6.0])),
+             {"units": "days since 1950-01-01", "standard_name": "time", "axis": "T"}),
+            ("lat", sparse([40.0, 43.0, 46.0]), {"units": "degrees_north",
+                                                  "standard_name": "latitude"}),
+            ("lon", sparse([-10.0, -7.0, -4.0]), {"units": "degrees_east",
+                                                   "standard_name": "longitude"})):
+        var = ds.createVariable(name, "f8", ("obs",), fill_value=-999.0)
+        var.setncatts(attrs)
+        var[:] = np.ma.masked_equal(values, -999.0)
+    temp = ds.createVariable("TEMP", "f4", ("obs",))
+    temp.setncatts({"standard_name": "sea_water_temperature", "units": "degree_C"})
+    temp[:] = np.arange(8, dtype="f4") + 10.0
+    ds.close()
+    return path
+
+
+def argo_traj_position_qc8(folder: Path) -> Path:
+    """An Argo trajectory whose file flags two positions as interpolated
+    (``POSITION_QC = '8'``) and one time (``JULD_QC = '8'``)."""
+    path, ds = _new(folder, "argo_traj_position_qc8", featureType="trajectory",
+                    Conventions="Argo-3.1 CF-1.6",
+                    data_type="Argo trajectory", format_version="3.1")
+    ds.createDimension("N_MEASUREMENT", 5)
+    ds.createDimension("N_CYCLE", 2)
+    _axis(ds, "JULD", "N_MEASUREMENT", 20_000.0 + np.arange(5) * 2.0,
+          units="days since 1950-01-01 00:00:00 UTC", standard_name="time", axis="T")
+    _axis(ds, "LATITUDE", "N_MEASUREMENT", np.linspace(-20, -18, 5), units="degree_north",
+          standard_name="latitude", axis="Y")
+    _axis(ds, "LONGITUDE", "N_MEASUREMENT", np.linspace(60, 62, 5), units="degree_east",
+          standard_name="longitude", axis="X")
+    for name, flags in (("POSITION_QC", "11881"), ("JULD_QC", "11181")):
+        var = ds.createVariable(name, "S1", ("N_MEASUREMENT",))
+        var.setncatts({"long_name": "Quality on position" if name[0] == "P" else
+                       "Quality on date and time", "conventions": "Argo reference table 2"})
+        var[:] = np.array(list(flags), dtype="S1")
+    cycle = ds.createVariable("CYCLE_NUMBER", "i4", ("N_MEASUREMENT",))
+    cycle[:] = np.array([1, 1, 1, 2, 2], dtype="i4")
+    _axis(ds, "PRES", "N_MEASUREMENT", [0.0, 1000.0, 1000.0, 0.0, 1000.0],
+          units="decibar", standard_name="sea_water_pressure", axis="Z", positive="down")
+    _axis(ds, "TEMP", "N_MEASUREMENT", [20.0, 5.0, 5.1, 20.5, 5.2], units="degree_Celsius",
+          standard_name="sea_water_temperature")
+    ds.close()
+    return path
+
+
 WRITERS = {f.__name__: f for f in (
+    trajectory_times_at_fixes, argo_traj_position_qc8,
     grid_fillvalue_no_underscore, timeseries_fills, glider_segment_id, geometry_node_count,
     argo_single_profile, timeseries_profile, instrument_mooring, epoch_zero_times,
     one_observation, duplicate_dimension, text_scale_factor, zero_records,

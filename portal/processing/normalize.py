@@ -105,6 +105,36 @@ def to_observations(ds: xr.Dataset, variable: str | None = None, dataset: str = 
     out.attrs.update({k: v for k, v in ds.attrs.items() if isinstance(v, str | int | float)})
     out.attrs["featureType"] = cf.classify(ds)
     out.attrs["main_variable"] = var
+    if is_argo(ds) and "CYCLE_NUMBER" in ds.variables and "N_PROF" not in ds[var].dims:
+        out.attrs["feature_unit"] = "cycle"  # one float, one track: features are its cycles
+    out.attrs.update(_estimated_axes(ds))
+    return out
+
+
+#: QC variables that flag positions and times, by convention (Argo trajectories).
+AXIS_QC = {"positions": ("POSITION_QC",), "times": ("JULD_QC",)}
+
+
+def _estimated_axes(ds: xr.Dataset) -> dict[str, int]:
+    """How many positions and times the file's own QC flags as interpolated or estimated
+    (flag 8 on the Argo, SeaDataNet and OceanSITES scales), e.g. Argo ``POSITION_QC``."""
+    out = {}
+    for what, argo_names in AXIS_QC.items():
+        axes = ("latitude", "longitude") if what == "positions" else ("time",)
+        names = [n for n in argo_names if n in ds.variables]
+        for axis in axes:
+            name = cf.find_axis(ds, axis)
+            qc = cf.qc_name_for(ds, name) if name else None
+            if qc and qc not in names:
+                names.append(qc)
+        count = 0
+        for qc in names:
+            flags = qc_to_int(ds[qc])
+            meanings = str(ds[qc].attrs.get("flag_meanings", "")).lower()
+            if qc_scheme(ds, qc) in ("argo", "seadatanet") or "interpolat" in meanings:
+                count = max(count, int((np.asarray(flags.values) == 8).sum()))
+        if count:
+            out[f"{what}_estimated_by_provider"] = count
     return out
 
 

@@ -37,19 +37,83 @@ def describe(query: Query) -> str:
     return "; ".join(parts) or "the whole dataset"
 
 
+def _bracketed_interp(index: np.ndarray, values: np.ndarray, missing: np.ndarray,
+                      group: np.ndarray) -> np.ndarray:
+    """``values`` with missing entries linearly interpolated along ``index`` between the
+    nearest known neighbours of the same ``group``, where those are in increasing order;
+    entries without such a bracket stay NaN."""
+    out = values.copy()
+    for g in np.unique(group[missing]):
+        known = np.flatnonzero((group == g) & ~missing)
+        if known.size < 2:
+            continue
+        todo = np.flatnonzero((group == g) & missing)
+        pos = np.searchsorted(known, todo)
+        inside = (pos > 0) & (pos < known.size)
+        todo, pos = todo[inside], pos[inside]
+        before, after = known[pos - 1], known[pos]
+        ordered = values[before] <= values[after]
+        todo, before, after = todo[ordered], before[ordered], after[ordered]
+        frac = (index[todo] - index[before]) / (index[after] - index[before])
+        out[todo] = values[before] + frac * (values[after] - values[before])
+    return out
+
+
+def _tracks(obs: xr.Dataset) -> np.ndarray:
+    """One id per trajectory: the feature, except when features are an Argo float's cycles
+    (one track for the whole file)."""
+    if obs.attrs.get("feature_unit") == "cycle" or "feature" not in obs.coords:
+        return np.zeros(obs.sizes["obs"], dtype="int64")
+    return np.asarray(obs.feature.values)
+
+
+def interpolate_times(obs: xr.Dataset) -> tuple[xr.Dataset, np.ndarray]:
+    """Trajectory samples without a time get one interpolated along the sample index.
+
+    Files store a trajectory's samples in time order, and some time only a few of them
+    (an Argo float's park and drift measurements carry no time of their own): a sample
+    between two timed samples of the same track, in increasing order, gets a time on the
+    straight line between them. Returns the observations and the mask of samples timed so.
+    """
+    none = np.zeros(obs.sizes.get("obs", 0), dtype=bool)
+    if obs.attrs.get("featureType") != "trajectory" or "time" not in obs.coords:
+        return obs, none
+    t = np.asarray(obs.time.values).astype("datetime64[ns]")
+    missing = np.isnat(t)
+    if not missing.any() or missing.all():
+        return obs, none
+    values = np.where(missing, np.nan, t.astype("int64").astype("float64"))
+    filled = _bracketed_interp(np.arange(t.size, dtype="float64"), values, missing,
+                               _tracks(obs))
+    done = missing & np.isfinite(filled)
+    if not done.any():
+        return obs, none
+    new = np.where(done, filled, 0).astype("int64").astype("datetime64[ns]")
+    new = np.where(done, new, t)
+    out = obs.assign_coords(time=("obs", new, obs.time.attrs))
+    out.attrs["times"] = "interpolated along the trajectory between timed samples"
+    return out, done
+
+
 def interpolate_positions(obs: xr.Dataset) -> xr.Dataset:
     """Trajectory samples without a fix get positions interpolated in time.
 
     Argo trajectories, for instance, measure at depth but are located only at the
     surface; interpolated positions carry ``positions="interpolated in time"``.
     """
+    return _interpolate_positions(obs)[0]
+
+
+def _interpolate_positions(obs: xr.Dataset) -> tuple[xr.Dataset, np.ndarray]:
+    """:func:`interpolate_positions` and the mask of samples that got a position so."""
+    none = np.zeros(obs.sizes.get("obs", 0), dtype=bool)
     if obs.attrs.get("featureType") != "trajectory" or "time" not in obs.coords:
-        return obs
+        return obs, none
     lat, lon = obs.latitude.values, obs.longitude.values
     t = obs.time.values.astype("datetime64[ns]").astype("float64")
     known = np.isfinite(lat) & np.isfinite(lon) & ~np.isnat(obs.time.values)
     if known.all() or known.sum() < 2:
-        return obs
+        return obs, none
     order = np.argsort(t[known])
     tk = t[known][order]
     new_lat = np.where(known, lat, np.interp(t, tk, lat[known][order], left=np.nan,
@@ -57,10 +121,11 @@ def interpolate_positions(obs: xr.Dataset) -> xr.Dataset:
     new_lon = np.where(known, lon, np.interp(t, tk, lon[known][order], left=np.nan,
                                              right=np.nan))
     new_lat, new_lon = _feature_positions(obs.feature.values, new_lat, new_lon, known)
+    done = ~(np.isfinite(lat) & np.isfinite(lon)) & np.isfinite(new_lat) & np.isfinite(new_lon)
     out = obs.assign_coords(latitude=("obs", new_lat, obs.latitude.attrs),
                             longitude=("obs", new_lon, obs.longitude.attrs))
     out.attrs["positions"] = "interpolated in time between fixes"
-    return out
+    return out, done
 
 
 def _feature_positions(feature, lat, lon, known):
@@ -77,6 +142,16 @@ def _feature_positions(feature, lat, lon, known):
     return lat, lon
 
 
+def _trajectory_gaps(obs: xr.Dataset) -> tuple[xr.Dataset, np.ndarray, np.ndarray]:
+    """Times, then positions, filled along a trajectory; the masks of both fills."""
+    obs, timed = interpolate_times(obs)
+    if "latitude" in obs.coords and "longitude" in obs.coords:
+        obs, placed = _interpolate_positions(obs)
+    else:
+        placed = np.zeros_like(timed)
+    return obs, timed, placed
+
+
 def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
                require: tuple[str, ...] = ()) -> xr.Dataset:
     """Observations of ``variable`` within ``query``, computed, NaNs dropped.
@@ -86,8 +161,9 @@ def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
     """
     keep = [variable, f"{variable}_qc"]
     obs = obs[[v for v in keep if v in obs]]
-    if obs.attrs.get("featureType") == "trajectory" and "latitude" in obs.coords:
-        obs = interpolate_positions(obs.compute())
+    timed = placed = np.zeros(obs.sizes.get("obs", 0), dtype=bool)
+    if obs.attrs.get("featureType") == "trajectory":
+        obs, timed, placed = _trajectory_gaps(obs.compute())
     obs = apply_qc(obs, variable, query.qc)
     mask = obs[variable].notnull()
     for name in require:
@@ -112,7 +188,10 @@ def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
         need = f" with a valid {' and '.join(require)}" if require else ""
         raise NoDataInSelection(f"no valid {variable} values{need} in {describe(query)}",
                                 dataset=dataset, hint="widen the time/depth range or relax QC")
-    return obs.isel(obs=index).compute()
+    out = obs.isel(obs=index).compute()
+    out.attrs["times_interpolated"] = int(timed[index].sum()) if timed.size else 0
+    out.attrs["positions_interpolated"] = int(placed[index].sum()) if placed.size else 0
+    return out
 
 
 def _pick_time(da: xr.DataArray, tries: int = 12) -> xr.DataArray:

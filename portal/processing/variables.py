@@ -200,6 +200,12 @@ QC_LABELS = {"good": "QC good only", "good_probably": "QC good and probably good
              "all": "all data (no QC filter)"}
 
 
+def qc_label(preset: str) -> str:
+    """The preset in force in words; ``auto`` on a point store keeps every class (see
+    :func:`portal.pointstore.query.make_spec`), so it reads as ``all``."""
+    return QC_LABELS.get(preset, QC_LABELS["all"])
+
+
 def resolve_qc(requested: str, obs: Any, variable: str, entry_default: str = "") -> str:
     """The QC preset in force: ``auto`` is the entry's ``qc_default`` if it names a preset,
     else "good_probably" when ``variable`` has flags of a known scheme, else "all"."""
@@ -230,11 +236,29 @@ def view_warnings(data: Any, variable: str) -> list[str]:
     return data_warnings(getattr(data, "attrs", {}), np.asarray(data))
 
 
-def titled(title: str, qc: str | None, warnings: list[str]) -> str:
-    """``title`` with the QC preset in force and a short warning marker."""
+def view_notes(data: Any) -> list[str]:
+    """What a view of observations holds that the file did not measure as such: times or
+    positions the portal interpolated, or that the file flags as interpolated/estimated."""
+    attrs = getattr(data, "attrs", {}) if hasattr(data, "data_vars") else {}
+    notes = []
+    for what in ("times", "positions"):
+        ours = int(attrs.get(f"{what}_interpolated", 0) or 0)
+        theirs = int(attrs.get(f"{what}_estimated_by_provider", 0) or 0)
+        if ours:
+            notes.append(f"{ours:,} {what} interpolated")
+        if theirs:
+            notes.append(f"{theirs:,} {what} flagged interpolated/estimated in the file")
+    return notes
+
+
+def titled(title: str, qc: str | None, warnings: list[str], notes: list[str] | None = None
+           ) -> str:
+    """``title`` with the QC preset in force, ``notes`` (e.g. interpolated times) and a
+    short warning marker."""
     parts = [title]
     if qc in ("good", "good_probably"):
         parts.append(QC_LABELS[qc])
+    parts += notes or []
     if warnings:
         extra = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
         parts.append(f"⚠ {warnings[0].split(':')[0]}{extra}")

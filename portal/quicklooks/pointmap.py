@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 
 from portal.model import Query
+from portal.processing.variables import qc_label
 from portal.quicklooks import Style
 from portal.quicklooks.style import _mercator_xy, fit_title, land_layer, resolve_cmap
 
@@ -147,7 +148,7 @@ def view_aggregate(handle, query: Query, style: Style, variable: str,
                                      variable=variable)
         n = int(agg["count"].sum())
     source = agg.attrs.get("source", "points")
-    note = (f"{n:,} {variable} observations in view, from the {source}"
+    note = (f"{n:,} {variable} observations in view, {qc_label(query.qc)}, from the {source}"
             + (f"; {agg.attrs.get('row_groups_read', 0)} of "
                f"{agg.attrs.get('row_groups_total', 0)} row groups read"
                if source == "points" else ""))

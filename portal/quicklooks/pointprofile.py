@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from portal.model import Query
+from portal.processing.variables import qc_label
 from portal.quicklooks import Style
 from portal.quicklooks.pointmap import FROM_LOG10_JS
 from portal.quicklooks.style import fit_title, resolve_cmap
@@ -53,7 +54,8 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
                                     value_range=value_range,
                                     depth_range=depth_range or query.depth)
         n = int(da.sum())
-        full = f"{title} — profile density of {variable}: {n:,} observations"
+        full = (f"{title} — profile density of {variable}: {n:,} observations "
+                f"— {qc_label(query.qc)}")
         return _log_image(da, variable, units, zlabel).opts(
             title=fit_title(full, style.width), cmap=cmap, colorbar=True, tools=["hover"],
             backend="bokeh").opts(

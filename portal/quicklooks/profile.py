@@ -31,13 +31,27 @@ def _paths(obs: xr.Dataset, variable: str, color: str) -> list[np.ndarray]:
         order = np.argsort(feature, kind="stable")
         feature, values, z = feature[order], values[order], z[order]
         times = times[order] if times is not None else None
-    starts = np.concatenate([[0], np.flatnonzero(np.diff(feature)) + 1])
+    starts = np.union1d(np.concatenate([[0], np.flatnonzero(np.diff(feature)) + 1]),
+                        _cast_starts(z))
     has_time = color == "time" and times is not None and not np.isnat(times).all()
     cvalues = (time_colour_values(times[starts]) if has_time and times is not None
                else feature[starts].astype("float64"))
     bounds = np.append(starts[1:], feature.size)
     return [np.column_stack([values[a:b], z[a:b], np.full(b - a, c)])
             for a, b, c in zip(starts, bounds, cvalues, strict=True) if b > a]
+
+
+def _cast_starts(z: np.ndarray) -> np.ndarray:
+    """Where a new cast begins inside one "profile": the depth jumps from the deepest fifth
+    of the range back to the top fifth (flat tables, e.g. ERDDAP tabledap, that join
+    several casts); a profile stored bottom-up, in steps, is never split."""
+    finite = z[np.isfinite(z)]
+    if finite.size < 3:
+        return np.array([], dtype=int)
+    top, span = float(finite.min()), float(finite.max() - finite.min())
+    with np.errstate(invalid="ignore"):  # from the deepest fifth back to the top fifth
+        jump = (z[:-1] - top > 0.8 * span) & (z[1:] - top < 0.2 * span)
+    return np.flatnonzero(jump) + 1
 
 
 def _qc_points(obs: xr.Dataset, variable: str, xlabel, ylabel):
@@ -89,13 +103,20 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
             color = "feature"
         clabel = TIME_LABEL if color == "time" else "Cycle / profile"
         paths = _paths(obs, variable, color)
+        n_profiles = max(n_profiles, len(paths))  # casts that a flat table joined
         cmap = resolve_cmap("viridis" if style.cmap == "auto" else style.cmap)
-        element = hv.Contours(paths, kdims=[xlabel, ylabel],
-                          vdims=[hv.Dimension("cvalue", label=clabel)])
-        element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1, line_width=1.5,
-                               tools=["hover"], backend="bokeh")
-        element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1, linewidth=1.2,
-                               backend="matplotlib")
+        cdim = hv.Dimension("cvalue", label=clabel)
+        if max(len(p) for p in paths) == 1:  # one sample per "profile" (drift, park): dots
+            element = hv.Points(np.concatenate(paths), kdims=[xlabel, ylabel], vdims=[cdim])
+            element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1, size=5,
+                                   tools=["hover"], backend="bokeh").opts(
+                color="cvalue", cmap=cmap, colorbar=n_profiles > 1, s=12, backend="matplotlib")
+        else:
+            element = hv.Contours(paths, kdims=[xlabel, ylabel], vdims=[cdim])
+            element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1,
+                                   line_width=1.5, tools=["hover"], backend="bokeh")
+            element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1,
+                                   linewidth=1.2, backend="matplotlib")
         if color == "time" and n_profiles > 1:
             bokeh_opts, mpl_opts = time_colorbar_opts(np.concatenate([p[:1, 2] for p in paths]))
             element = element.opts(backend="bokeh", **bokeh_opts).opts(backend="matplotlib",

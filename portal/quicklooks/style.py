@@ -229,6 +229,32 @@ def _date_format(span_days: float) -> str:
     return "%Y-%m-%d %H:%M"
 
 
+_DATE_STEPS = (("Y", (1, 2, 5, 10, 20, 50), "%Y"), ("M", (1, 2, 3, 6), "%Y-%m"),
+               ("D", (1, 2, 5, 10), "%Y-%m-%d"), ("h", (1, 2, 3, 6, 12), "%Y-%m-%d %H:%M"),
+               ("m", (1, 5, 15, 30), "%Y-%m-%d %H:%M"))
+
+
+def date_ticks(lo_ms: float, hi_ms: float, most: int = 7) -> list[tuple[float, str]]:
+    """Round instants (whole years, months, days, hours or minutes) between two times in
+    milliseconds since 1970, with their labels: at least two, at most ``most``."""
+    import datetime as dt
+
+    lo, hi = np.datetime64(int(lo_ms), "ms"), np.datetime64(int(hi_ms), "ms")
+    for fewest in (3, 2):  # the coarsest unit giving three marks, else two
+        for unit, steps, fmt in _DATE_STEPS:
+            first, last = lo.astype(f"datetime64[{unit}]"), hi.astype(f"datetime64[{unit}]")
+            for step in steps:
+                start = -(-int(first.astype("int64")) // step) * step  # aligned on the step
+                marks = np.arange(start, int(last.astype("int64")) + 1, step)
+                marks = marks.astype(f"datetime64[{unit}]").astype("datetime64[ms]")
+                marks = marks[(marks >= lo) & (marks <= hi)]
+                if fewest <= marks.size <= most:
+                    return [(float(m.astype("int64")),
+                             dt.datetime.fromtimestamp(m.astype("int64") / 1000, dt.UTC)
+                             .strftime(fmt)) for m in marks]
+    return []
+
+
 def time_colorbar_opts(values: np.ndarray) -> tuple[dict, dict]:
     """(Bokeh, Matplotlib) options so a colour bar over times prints dates, never decimal
     years or offsets; a single instant or a span under an hour is widened to a day."""
@@ -247,4 +273,5 @@ def time_colorbar_opts(values: np.ndarray) -> tuple[dict, dict]:
 
     bokeh = {"clim": (lo, hi), "cformatter": DatetimeTickFormatter(
         hours=fmt, days=fmt, months=fmt, years=fmt)}
-    return bokeh, {"clim": (lo, hi), "cformatter": mticker.FuncFormatter(label)}
+    return bokeh, {"clim": (lo, hi), "cformatter": mticker.FuncFormatter(label),
+                   "cbar_ticks": date_ticks(lo, hi)}  # round dates, each once

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from portal.quicklooks.style import date_ticks
 from portal.render.frame import Frame, degrees_label, nice_step, ticks
 
 LAND_RGB = (0xD9, 0xD4, 0xC7)
@@ -171,7 +172,9 @@ def draw_title(draw, text: str, width: int) -> None:
 def draw_colorbar(image, frame: Frame, lut: np.ndarray, clim: tuple[float, float],
                   label: str, dates: bool = False) -> None:
     """A vertical colour bar right of the map: the LUT, round ticks (whole years, months,
-    days… when ``dates``: values are milliseconds since 1970), the rotated label."""
+    days… when ``dates``: values are milliseconds since 1970), the rotated label. Tick
+    labels and the rotated label are kept inside the image: a label that would cross the
+    right edge is shortened rather than cut, and the rotated label follows the widest."""
     from PIL import Image, ImageDraw
 
     left, top, w, h = frame.box
@@ -186,39 +189,35 @@ def draw_colorbar(image, frame: Frame, lut: np.ndarray, clim: tuple[float, float
     lo, hi = clim
     span = hi - lo if hi > lo else 1.0
     f = font(12)
+    room = image.width - (x0 + bar_w + 7) - 4
     step = _value_step(span, bar_h)
-    marks = date_ticks(lo, hi) if dates else [(v, _number(v, step)) for v in ticks(lo, hi, step)]
+    marks = _short_dates(date_ticks(lo, hi)) if dates else [
+        (v, _number(v, step)) for v in ticks(lo, hi, step)]
+    widest = 0
     for value, text in marks:
+        text = _fit(draw, text, f, room)
         y = y0 + bar_h - (value - lo) / span * bar_h
         draw.line([(x0 + bar_w, y), (x0 + bar_w + 4, y)], fill=TEXT_RGB)
         draw.text((x0 + bar_w + 7, y), text, fill=TEXT_RGB, font=f, anchor="lm")
-    _rotated_label(image, label, x0 + bar_w + 58, top + h // 2, frame.height - 8)
+        widest = max(widest, int(draw.textlength(text, font=f)))
+    cx = min(x0 + bar_w + 7 + widest + 12, image.width - 10)
+    _rotated_label(image, label, cx, top + h // 2, frame.height - 8)
 
 
-_DATE_STEPS = (("Y", (1, 2, 5, 10, 20, 50), "%Y"), ("M", (1, 2, 3, 6), "%Y-%m"),
-               ("D", (1, 2, 5, 10), "%Y-%m-%d"), ("h", (1, 2, 3, 6, 12), "%Y-%m-%d %H:%M"),
-               ("m", (1, 5, 15, 30), "%Y-%m-%d %H:%M"))
+def _short_dates(marks: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """Hours of one day: the date only on the first tick ("2005-02-07 02:00", "04:00"…),
+    so the labels leave room for the rotated label."""
+    days = {text.split(" ")[0] for _, text in marks if " " in text}
+    if len(days) != 1 or not all(" " in text for _, text in marks):
+        return marks
+    return marks[:1] + [(v, text.split(" ", 1)[1]) for v, text in marks[1:]]
 
 
-def date_ticks(lo_ms: float, hi_ms: float, most: int = 7) -> list[tuple[float, str]]:
-    """Round instants (whole years, months, days, hours or minutes) between two times in
-    milliseconds since 1970, with their labels: at least two, at most ``most``."""
-    import datetime as dt
-
-    lo, hi = np.datetime64(int(lo_ms), "ms"), np.datetime64(int(hi_ms), "ms")
-    for fewest in (3, 2):  # the coarsest unit giving three marks, else two
-        for unit, steps, fmt in _DATE_STEPS:
-            first, last = lo.astype(f"datetime64[{unit}]"), hi.astype(f"datetime64[{unit}]")
-            for step in steps:
-                start = -(-int(first.astype("int64")) // step) * step  # aligned on the step
-                marks = np.arange(start, int(last.astype("int64")) + 1, step)
-                marks = marks.astype(f"datetime64[{unit}]").astype("datetime64[ms]")
-                marks = marks[(marks >= lo) & (marks <= hi)]
-                if fewest <= marks.size <= most:
-                    return [(float(m.astype("int64")),
-                             dt.datetime.fromtimestamp(m.astype("int64") / 1000, dt.UTC)
-                             .strftime(fmt)) for m in marks]
-    return []
+def _fit(draw, text: str, f, room: int) -> str:
+    """``text``, cut with an ellipsis until it fits ``room`` pixels."""
+    while len(text) > 1 and draw.textlength(text, font=f) > room:
+        text = text[:-2] + "…"
+    return text
 
 
 def _value_step(span: float, pixels: int) -> float:

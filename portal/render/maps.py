@@ -31,7 +31,7 @@ def map_png(entry: DatasetEntry, query: Query, style: Style,
     """PNG bytes of the map quicklook of ``entry``, or None when the fast path does not
     cover it (several variables at once, curvilinear grids)."""
     from portal.pipeline import load_view
-    from portal.processing.variables import titled
+    from portal.processing.variables import titled, view_notes
     from portal.sources import is_aggregating
     from portal.text import one_line
 
@@ -40,7 +40,8 @@ def map_png(entry: DatasetEntry, query: Query, style: Style,
     if is_aggregating(entry):
         return render_picture(_point_store(entry, query, style), style, projection)
     view = load_view(entry, "map", query)
-    title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings)))
+    title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings),
+                            view_notes(view.data)))
     return render_picture(view_picture(view, title, style), style, projection)
 
 

@@ -41,6 +41,27 @@ def _title_on_figure(fig, width: int) -> None:
         fig.suptitle("\n".join(lines), fontsize=10, y=0.985, va="top")
 
 
+def keep_texts_inside(fig, margin: float = 3.0, tries: int = 3) -> None:
+    """Squeeze the axes leftwards until no text (colour-bar date labels, the colour bar's
+    own label) crosses the figure's right edge: long labels are never cut off."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not hasattr(fig.canvas, "get_renderer"):  # HoloViews' figures have no canvas yet
+        FigureCanvasAgg(fig)
+    width = fig.get_figwidth() * fig.dpi
+    for _ in range(tries):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        right = max((t.get_window_extent(renderer).x1 for t in _texts(fig)
+                     if t.get_visible()), default=0.0)
+        if right <= width - margin:
+            return
+        scale = (width - margin) / right
+        for ax in fig.axes:
+            box = ax.get_position()
+            ax.set_position([box.x0 * scale, box.y0, box.width * scale, box.height])
+
+
 def _texts(fig):
     from matplotlib.text import Text
 
@@ -86,6 +107,7 @@ def render_png(element, width: int = 800, height: int = 500) -> bytes:
             fig = hv.renderer("matplotlib").get_plot(element).state
             fig.set_size_inches(width / DPI, height / DPI)
             _title_on_figure(fig, width)
+            keep_texts_inside(fig)
             save_plain(fig, buf, format="png", dpi=DPI, facecolor="white")
         finally:
             release(fig)

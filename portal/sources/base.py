@@ -68,6 +68,13 @@ def _few_positions(entry: DatasetEntry, most: int = 3) -> bool:
     return bbox is not None and bbox[0] == bbox[2] and bbox[1] == bbox[3]
 
 
+def _tiny_extent(entry: DatasetEntry, most_deg: float = 0.05) -> bool:
+    """True when the entry's bbox spans under ``most_deg`` (about 5 km) both ways: on a
+    map its samples are one blob (a glider's single dive), however many there are."""
+    bbox = entry.bbox
+    return bbox is not None and bbox[2] - bbox[0] < most_deg and bbox[3] - bbox[1] < most_deg
+
+
 @dataclass(frozen=True)
 class Refusal:
     """Why an adapter that claims a file's suffix cannot open it."""
@@ -141,8 +148,10 @@ class Source(Generic[OpenT]):
         flat = vcov is None or (vcov[1] - vcov[0]) <= 1e-6
         if entry.feature_type in ("trajectory", "timeSeries", "timeSeriesProfile") and flat:
             kinds = tuple(k for k in kinds if k != "profile")
-        if "profile" in kinds and entry.feature_type in ("profile", "trajectoryProfile") \
-                and _few_positions(entry):  # one dot on a map shows nothing of a profile
+        if "profile" in kinds and (
+                (entry.feature_type in ("profile", "trajectoryProfile") and _few_positions(entry))
+                or (entry.feature_type == "trajectory" and _tiny_extent(entry))):
+            # one dot on a map shows nothing of a profile (nor of a glider's single dive)
             kinds = ("profile", *(k for k in kinds if k != "profile"))
         return kinds
 

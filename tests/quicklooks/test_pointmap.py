@@ -70,6 +70,8 @@ def test_page_element_reaggregates_on_zoom(entry, store):
     full = int(aggregate_dataset(store, variable="TEMP", width=300, height=190)["count"].sum())
     assert full > 19_000
     assert f"{full:,} TEMP observations in view" in title()
+    # the default preset on a store keeps every QC class, and the title says so
+    assert "in view, all data (no QC filter), from the" in title()
     # zoom: the stream sends Web Mercator ranges; only that box is aggregated
     r = 6378137.0
     x_range = (np.radians(-180) * r, np.radians(0) * r)

@@ -37,6 +37,18 @@ def test_real_multi_profile_float_keeps_its_map(shared, tmp_path):
     assert entry_kinds(next(iter(entries)))[0] == "map"
 
 
+def test_real_glider_single_dive_defaults_to_a_profile(shared, tmp_path):
+    # 453 samples within 0.02 degrees: on a map, one blob; as a profile, the dive
+    entries = _entries(tmp_path, shared / "dsg" / "trajectory" / "ru29-20140101T0942_glider.nc")
+    assert entry_kinds(next(iter(entries)))[0] == "profile"
+
+
+def test_real_ship_track_keeps_its_map(shared, tmp_path):
+    entries = _entries(tmp_path, shared / "dsg" / "trajectory"
+                       / "netCDF_trajectory_tsg_with_instrument.nc")
+    assert entry_kinds(next(iter(entries)))[0] == "map"
+
+
 def test_time_colour_bar_prints_dates_for_an_instant():
     values = time_colour_values(np.array(["2015-03-02T10:00"], dtype="datetime64[ns]"))
     bokeh, mpl = time_colorbar_opts(values)
@@ -104,3 +116,11 @@ def test_instrument_mooring_is_a_time_series_with_lines_per_instrument(realfiles
     assert entry.feature_type in ("timeSeries", "timeSeriesProfile")
     element = _build(view)
     assert isinstance(element, hv.Overlay) and len(element) == 3
+
+
+def test_casts_joined_in_a_flat_table_are_drawn_apart():
+    from portal.quicklooks.profile import _cast_starts
+
+    z = np.array([10.0, 50, 100, 12, 55, 98, 11, 60, 99])
+    assert _cast_starts(z).tolist() == [3, 6]
+    assert _cast_starts(np.array([1000.0, 400, 0])).size == 0  # a bottom-up profile stays one

@@ -17,9 +17,10 @@ from portal.quicklooks import Style, entry_kinds
 from tests.conftest import SHARED
 
 FOLDERS = ("argo", "dsg", "gridded", "odv", "edge_cases")
-# (dataset id, kind) that have no data to draw, and the words the message must contain:
-# the Argo trajectory measures TEMP only at times the file leaves as fill values.
-NO_DATA = {("trajectory_13857_rtraj", "timeseries"): "with a valid time"}
+# (dataset id, kind) that have no data to draw, and the words the message must contain.
+# (The Argo trajectory, whose TEMP samples the file leaves untimed, is drawn with times
+# interpolated along the trajectory: tests/processing/test_subset_trajectories.py.)
+NO_DATA: dict[tuple[str, str], str] = {}
 UNUSABLE = {  # file -> words the scan's reason must contain
     "AG2005040_BadFile.nc": "not a netcdf",
     "trajectoryAoml_tsg_allfill.nc": "fill",

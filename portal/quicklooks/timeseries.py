@@ -85,18 +85,21 @@ def _curve(t, y, flags, n_visible, total, variable, ylabel, style: Style, title:
 
 MAX_LINES = 8
 MIN_SPREAD = 5.0  # m or dbar
+SENSOR_WOBBLE = 0.5  # of the median depth: a fixed sensor's knock-down or tide stays one line
 
 
 def depth_levels(obs: xr.Dataset) -> np.ndarray | None:
     """Distinct vertical levels (0.1 m/dbar) when the series spans several, else None.
 
     A sensor whose depth wobbles around one level (a mooring's knock-down, a tide
-    gauge's pressure) spans less than ``MIN_SPREAD`` and stays one line."""
+    gauge's pressure: a 12 m sensor reading 10-15 dbar) spans less than ``MIN_SPREAD`` or
+    half its median depth and stays one line; gliders and profiling moorings span more."""
     if "z" not in obs.coords or obs.sizes["obs"] < 2:
         return None
     z = np.asarray(obs.z.values, dtype="float64")
     z = z[np.isfinite(z)]
-    if not z.size or z.max() - z.min() < max(MIN_SPREAD, 0.05 * abs(float(np.median(z)))):
+    spread = z.max() - z.min() if z.size else 0.0
+    if not z.size or spread < max(MIN_SPREAD, SENSOR_WOBBLE * abs(float(np.median(z)))):
         return None
     levels = np.unique(np.round(z, 1))
     return levels if levels.size > 1 else None
@@ -151,6 +154,8 @@ def _section(obs, variable, ylabel, style: Style, title: str):
     cmap = resolve_cmap(style.cmap, str(obs[variable].attrs.get("standard_name", "")), variable)
     points = hv.Points(frame, [hv.Dimension("time", label="Time (UTC)"),
                                hv.Dimension("z", label=zlabel)], [ylabel])
+    clabel = getattr(ylabel, "label", str(ylabel))  # rasterize names its output 'time_z VAR'
+
     head = f"{title} — time–depth section, {len(frame):,} samples"
     if len(frame) > 20_000:
         element = rasterize(points, aggregator=_mean(variable), width=style.width,
@@ -158,10 +163,11 @@ def _section(obs, variable, ylabel, style: Style, title: str):
     else:
         element = points.opts(color=variable, size=4, backend="bokeh").opts(
             color=variable, s=6, backend="matplotlib")
-    element = element.opts(cmap=cmap, colorbar=True, invert_yaxis=True, responsive=True,
-                           height=style.height, title=fit_title(head, style.width),
-                           backend="bokeh")
-    return element.opts(cmap=cmap, colorbar=True, invert_yaxis=True, title=head, xticks=5,
+    element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, invert_yaxis=True,
+                           responsive=True, height=style.height,
+                           title=fit_title(head, style.width), backend="bokeh")
+    return element.opts(cmap=cmap, colorbar=True, clabel=clabel, invert_yaxis=True, title=head,
+                        xticks=5,
                         xformatter=_date_formatter(obs.time.values),
                         aspect=style.width / style.height * 0.9, backend="matplotlib")
 

@@ -1,0 +1,31 @@
+"""Which series over depth stay one line (a fixed sensor) and which become levels or a section."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from portal.quicklooks.timeseries import depth_levels
+
+
+def _obs(z: np.ndarray) -> xr.Dataset:
+    n = z.size
+    time = np.datetime64("2024-01-01") + np.arange(n) * np.timedelta64(1, "m")
+    return xr.Dataset({"TEMP": ("obs", np.linspace(10, 12, n))},
+                      coords={"time": ("obs", time), "z": ("obs", z)})
+
+
+def test_a_fixed_sensor_with_tides_stays_one_line():
+    tide = 12.5 + 2.5 * np.sin(np.linspace(0, 40 * np.pi, 5000))  # a 12 m sensor, 10-15 dbar
+    assert depth_levels(_obs(tide)) is None
+
+
+def test_a_glider_spans_levels():
+    yo = 500 + 500 * np.sin(np.linspace(0, 20 * np.pi, 5000))  # 0-1000 m yo-yos
+    levels = depth_levels(_obs(yo))
+    assert levels is not None and levels.size > 100
+
+
+def test_a_mooring_string_gives_its_instrument_depths():
+    z = np.tile([10.0, 20.0, 50.0, 100.0], 500)
+    assert list(depth_levels(_obs(z))) == [10.0, 20.0, 50.0, 100.0]

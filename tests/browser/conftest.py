@@ -18,7 +18,6 @@ import http.server
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.server.conftest import free_port, free_ports  # noqa: F401 - also used by browser tests
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -56,12 +57,6 @@ class Portal:
     host_url: str
     ids: list[str] = field(default_factory=list)
     log: Path | None = None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _entries(store: Path | None = None):
@@ -157,7 +152,7 @@ class _HostPage(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def portal(test_catalog, artifacts):
     """``odatis-portal serve`` on a free loopback port; yields a :class:`Portal`."""
-    port, host_port = free_port(), free_port()
+    port, host_port = free_ports(2)
     host_origin = f"http://127.0.0.1:{host_port}"
     log_path = artifacts / "server.log"
     log = open(log_path, "w")  # noqa: SIM115 - closed after the server stops

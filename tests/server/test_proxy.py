@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.conftest import REPO, free_port, http_get, small_catalog, wait_up
+from tests.server.conftest import REPO, free_ports, http_get, small_catalog, wait_up
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PREFIX = "/portail"
@@ -83,7 +83,8 @@ def proxied(tmp_path_factory):
     if not os.path.exists(NGINX):
         pytest.skip("nginx not installed (apt-get install nginx-light)")
     folder = tmp_path_factory.mktemp("proxy")
-    catalog, port, proxy_port = small_catalog(folder), free_port(), free_port()
+    port, proxy_port = free_ports(2)
+    catalog = small_catalog(folder)
     public = f"http://127.0.0.1:{proxy_port}"
     log = folder / "server.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1",

@@ -91,10 +91,22 @@ def wait_up(proc: subprocess.Popen, port: int, log: Path, seconds: float = 180,
         time.sleep(0.5)
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate a server process (kill it after 15 s)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextlib.contextmanager
-def serving(catalog: Path, folder: Path, *extra: str):
-    """``python -m portal serve`` of ``catalog`` on a free loopback port (extra CLI args)."""
-    port = free_port()
+def serving(catalog: Path, folder: Path, *extra: str, port: int | None = None,
+            health: str = "/health"):
+    """``python -m portal serve`` of ``catalog`` on a free loopback port (extra CLI args;
+    ``health`` is the path polled until it answers, under a prefix if one is given)."""
+    port = port or free_port()
     log = folder / f"server-{port}.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1",
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
@@ -104,15 +116,10 @@ def serving(catalog: Path, folder: Path, *extra: str):
              str(port), "--address", "127.0.0.1", *extra],
             stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(folder))
     try:
-        wait_up(proc, port, log)
+        wait_up(proc, port, log, health=health)
         yield Served(url=f"http://127.0.0.1:{port}", port=port, log=log, proc=proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from tests.server.conftest import REPO, free_port, http_get, small_catalog, wait_up
+from tests.server.conftest import REPO, free_port, http_get, small_catalog, stop, wait_up
 
 
 def panel_serve(catalog, port: int, log, *extra: str, env: dict | None = None):
@@ -30,15 +30,6 @@ def panel_serve(catalog, port: int, log, *extra: str, env: dict | None = None):
     with open(log, "w") as out:
         return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
                                 cwd=str(REPO))
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.server.conftest import REPO, free_ports, http_get, small_catalog, wait_up
+from tests.server.conftest import REPO, free_ports, http_get, serving, small_catalog, stop
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PREFIX = "/portail"
@@ -68,15 +67,6 @@ def start_nginx(folder: Path, port: int, upstream: int) -> subprocess.Popen:
             time.sleep(0.2)
 
 
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory):
     """(proxy port, public URL) of a portal served under /portail behind nginx."""
@@ -86,23 +76,13 @@ def proxied(tmp_path_factory):
     port, proxy_port = free_ports(2)
     catalog = small_catalog(folder)
     public = f"http://127.0.0.1:{proxy_port}"
-    log = folder / "server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1",
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    with open(log, "w") as out:
-        portal = subprocess.Popen(
-            [sys.executable, "-m", "portal", "serve", "--catalog", str(catalog), "--port",
-             str(port), "--address", "127.0.0.1", "--prefix", PREFIX, "--public-url", public],
-            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(folder))
-    nginx = None
-    try:
-        wait_up(portal, port, log, health=f"{PREFIX}/health")
+    with serving(catalog, folder, "--prefix", PREFIX, "--public-url", public, port=port,
+                 health=f"{PREFIX}/health"):
         nginx = start_nginx(folder, proxy_port, port)
-        yield proxy_port, public
-    finally:
-        if nginx is not None:
+        try:
+            yield proxy_port, public
+        finally:
             stop(nginx)
-        stop(portal)
 
 
 def test_api_links_carry_public_url_and_prefix(proxied):

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.server.conftest import REPO, Served, free_port, http_get, wait_up
+from tests.server.conftest import http_get, serving
 
 TITLE = 'Grid <b>&amp; "quoted"</b>'
 OGC = "{http://www.opengis.net/ogc}"
@@ -41,24 +38,8 @@ def gis_portal(tmp_path_factory):
                DatasetEntry.from_metadata("pts", "pointstore", {"store": str(folder / "store")},
                                           store_info(str(folder / "store"))["metadata"])]
     catalog = write_catalog(entries, folder / "catalog.yaml", title="GIS tests")
-    port, log = free_port(), folder / "server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1",
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "portal", "serve", "--catalog", str(catalog), "--port",
-             str(port), "--address", "127.0.0.1"], stdout=out, stderr=subprocess.STDOUT,
-            env=env, cwd=str(folder))
-    try:
-        wait_up(proc, port, log)
-        yield Served(url=f"http://127.0.0.1:{port}", port=port, log=log, proc=proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serving(catalog, folder) as served:
+        yield served
 
 
 def alpha(png: bytes) -> np.ndarray:

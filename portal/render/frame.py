@@ -23,9 +23,10 @@ COLORBAR_BAND = 110  # bar, tick labels and the rotated label
 _STEPS = (0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0)
 
 
-def merc_y(lat) -> np.ndarray:
-    """Web Mercator ordinate (unit sphere) of latitudes clipped to ±85°."""
-    phi = np.radians(np.clip(np.asarray(lat, dtype="float64"), -MERCATOR_LAT, MERCATOR_LAT))
+def merc_y(lat, limit: float = MERCATOR_LAT) -> np.ndarray:
+    """Web Mercator ordinate (unit sphere) of latitudes clipped to ±``limit`` (85°; tiles
+    use the square world's edge, 85.0511°)."""
+    phi = np.radians(np.clip(np.asarray(lat, dtype="float64"), -limit, limit))
     return np.log(np.tan(np.pi / 4 + phi / 2))
 
 

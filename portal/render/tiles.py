@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from portal.errors import BadParameter
+from portal.render import frame
+from portal.render.frame import merc_lat
 
 if TYPE_CHECKING:
     from portal.model import DatasetEntry
@@ -36,14 +38,7 @@ EARTH_RADIUS = 6378137.0  # EPSG:3857 sphere, metres
 
 def merc_y(lat) -> np.ndarray:
     """Web Mercator ordinate (unit sphere) of latitudes, clipped to the square world."""
-    phi = np.radians(np.clip(np.asarray(lat, dtype="float64"), -MERCATOR_MAX_LAT,
-                             MERCATOR_MAX_LAT))
-    return np.log(np.tan(np.pi / 4 + phi / 2))
-
-
-def merc_lat(y) -> np.ndarray:
-    """Latitude of a Web Mercator ordinate (unit sphere)."""
-    return np.degrees(2 * np.arctan(np.exp(np.asarray(y, dtype="float64"))) - np.pi / 2)
+    return frame.merc_y(lat, MERCATOR_MAX_LAT)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -92,12 +93,23 @@ def wait_up(proc: subprocess.Popen, port: int, log: Path, seconds: float = 180,
 
 
 def stop(proc: subprocess.Popen) -> None:
-    """Terminate a server process (kill it after 15 s)."""
-    proc.terminate()
+    """Terminate a server and the processes it forked (``--num-procs``), kill after 15 s.
+
+    Servers started by :func:`serving` lead a process group of their own."""
+    def signal_all(sig: int) -> None:
+        try:
+            if os.getpgid(proc.pid) == proc.pid:
+                os.killpg(proc.pid, sig)
+                return
+        except ProcessLookupError:
+            return
+        proc.send_signal(sig)
+
+    signal_all(signal.SIGTERM)
     try:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        signal_all(signal.SIGKILL)
         proc.wait()
 
 
@@ -114,7 +126,8 @@ def serving(catalog: Path, folder: Path, *extra: str, port: int | None = None,
         proc = subprocess.Popen(
             [sys.executable, "-m", "portal", "serve", "--catalog", str(catalog), "--port",
              str(port), "--address", "127.0.0.1", *extra],
-            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(folder))
+            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(folder),
+            start_new_session=True)  # a group: stop() reaches forked workers too
     try:
         wait_up(proc, port, log, health=health)
         yield Served(url=f"http://127.0.0.1:{port}", port=port, log=log, proc=proc)

@@ -102,12 +102,15 @@ def test_series_wheel_and_box_zoom_move_time_only(entries):
 
 def test_a_colormap_change_restyles_the_drawn_plot_without_redrawing(entries):
     import asyncio
+    import concurrent.futures
 
     from portal.quicklooks.style import resolve_cmap
 
     pane = _pane(entries["sst"], kind="map")
     pane.__panel__()
-    drawn = asyncio.run(pane._draw())
+    # a thread of its own: the browser tests' session-wide Playwright keeps a loop running here
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        drawn = pool.submit(asyncio.run, pane._draw()).result()
     drawn.get_root()  # the Bokeh models the browser shows
     redraws = []
     pane.param.watch(lambda e: redraws.append(e), "lock_y", onlychanged=False)

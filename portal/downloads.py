@@ -28,7 +28,14 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from portal.errors import BadParameter, NoDataInSelection, PortalError, SelectionTooLarge
+from portal.cache import data_cache
+from portal.errors import (
+    BadParameter,
+    NoDataInSelection,
+    PortalError,
+    SelectionTooLarge,
+    strip_paths,
+)
 from portal.model import DatasetEntry
 from portal.query import Query, limits
 
@@ -269,7 +276,6 @@ def _estimate(entry: DatasetEntry, query: Query) -> Estimate:
     try:
         selection = prepare(entry, query)
     except (SelectionTooLarge, NoDataInSelection) as exc:
-        from portal.errors import strip_paths
 
         hint = f" — {exc.hint}" if exc.hint else ""
         return Estimate(0, "rows", 0, strip_paths(exc.reason + hint))
@@ -287,7 +293,6 @@ def estimate(entry: DatasetEntry, query: Query) -> Estimate:
     """The size of ``query``'s download, from the same size check as :func:`prepare`
     (coordinates and flags, or a store's index: no values read), cached per data version
     and selection in the data cache."""
-    from portal.cache import data_cache
     from portal.sources.versioning import data_version
 
     params = tuple(sorted(query.selection.to_params().items()))

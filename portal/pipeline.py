@@ -17,9 +17,11 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from portal.cache import data_cache
 from portal.errors import PortalError, UnsupportedQuicklook
 from portal.model import DatasetEntry, Query
 from portal.quicklooks import Style, builder, entry_kinds
+from portal.settings import Settings
 from portal.sources import is_aggregating
 from portal.text import hv_title
 
@@ -72,7 +74,6 @@ def resolve_variable(entry: DatasetEntry, variable: str | None) -> str | None:
 def _opened(entry: DatasetEntry, query: Query, version: str):
     """The adapter's dataset, opened once per (entry, version) — per query too when the
     server subsets (remote sources)."""
-    from portal.cache import data_cache
     from portal.sources import open_dataset
     from portal.sources.versioning import subsets_on_server
 
@@ -87,7 +88,6 @@ def _opened(entry: DatasetEntry, query: Query, version: str):
 def _forget_other_versions(entry: DatasetEntry, version: str) -> None:
     """Drop what the cache holds for older versions of ``entry`` and close its files (a file
     rewritten in place must not be read through a handle opened before)."""
-    from portal.cache import data_cache
 
     def stale(key) -> bool:
         return isinstance(key, tuple) and len(key) > 2 and key[1] == entry and key[2] != version
@@ -102,7 +102,6 @@ def _normalised(entry: DatasetEntry, kind: str, query: Query,
                 version: str) -> xr.DataArray | xr.Dataset:
     """The opened dataset as a grid (DataArray) or as observations (Dataset), cached like the
     opening and per variable; it stays lazy where the file is large."""
-    from portal.cache import data_cache
     from portal.processing import cf
     from portal.processing.normalize import to_grid, to_observations
     from portal.sources.versioning import subsets_on_server
@@ -145,7 +144,6 @@ def _load(entry: DatasetEntry, kind: str, query: Query, version: str) -> View:
 
 def _cached_load(entry: DatasetEntry, kind: str, query: Query) -> View:
     """The view from the process's data cache, keyed on (entry, kind, query, data version)."""
-    from portal.cache import data_cache
     from portal.sources.versioning import data_version
 
     version = data_version(entry)
@@ -205,7 +203,6 @@ def _aggregated(entry: DatasetEntry, kind: str | None, query: Query, style: Styl
 
     ``map``: counts, means or QC mix per pixel; ``profile``: the profile density."""
     from portal.quicklooks import pointmap, pointprofile
-    from portal.settings import Settings
     from portal.sources import open_aggregator
 
     kind = resolve_kind(entry, kind)

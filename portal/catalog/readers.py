@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from intake.readers.readers import BaseReader
 
+from portal.model import DatasetEntry
+
 
 class PortalReader(BaseReader):
     """Open a dataset with the portal's adapter named by ``driver``."""
@@ -18,7 +20,6 @@ class PortalReader(BaseReader):
     imports = {"xarray"}
 
     def _read(self, driver: str = "netcdf", **kwargs):
-        from portal.model import DatasetEntry
         from portal.sources import open_dataset
 
         metadata = dict(self.metadata or {})

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from portal.cache import data_cache
 from portal.model import DatasetEntry
 from portal.query import BBox, TimeRange
 from portal.vocab import P01_STANDARD_NAMES
@@ -329,7 +330,6 @@ def index_for(catalog: Any) -> SearchIndex:
     """The search index of a loaded catalog (an iterable of entries), built once per
     catalog object — a reloaded catalog is a new object, so a new index — and kept in
     the byte-bounded data cache."""
-    from portal.cache import data_cache
 
     try:
         owner = weakref.ref(catalog)

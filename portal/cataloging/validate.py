@@ -19,7 +19,8 @@ from collections.abc import Hashable
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
-from portal.model import FEATURE_TYPES, VariableInfo
+from portal.errors import CatalogError
+from portal.model import FEATURE_TYPES, DatasetEntry, VariableInfo
 
 if TYPE_CHECKING:
     import argparse
@@ -177,8 +178,6 @@ def check_entry(dataset_id: str, entry: Any, catalog_dir: str) -> list[str]:
 
 def _check_driver(kwargs: dict, catalog_dir: str) -> list[str]:
     """The driver is known, and its adapter accepts the arguments (see Source.validate)."""
-    from portal.errors import CatalogError
-    from portal.model import DatasetEntry
     from portal.sources import get_source, registered
 
     args = dict(kwargs)
@@ -314,7 +313,6 @@ class _Collect(logging.Handler):
 def _check_with_loader(path: str, flagged: set[str]) -> list[str]:
     """What load_catalog (Intake) refuses or logs, for entries not already reported."""
     from portal.catalog.loader import load_catalog
-    from portal.errors import CatalogError
 
     handler = _Collect(logging.WARNING)
     records = handler.records

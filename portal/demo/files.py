@@ -30,6 +30,7 @@ from portal.demo.ncwrite import (
     qc_flags,
     write_atomic,
 )
+from portal.model import DatasetEntry
 
 if TYPE_CHECKING:
     pass
@@ -91,7 +92,6 @@ def build_demo_catalog(data_dir: str, catalog_path: str) -> str:
     """Describe the demo files (metadata read from them) and write the catalog."""
     from portal.catalog.loader import write_catalog
     from portal.cataloging.scan import describe_file
-    from portal.model import DatasetEntry
 
     catalog_dir = os.path.dirname(os.path.abspath(catalog_path))
     entries = []

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from portal.errors import BadParameter
+from portal.errors import BadParameter, SourceUnavailable
 from portal.pointstore import query as Q
 from portal.pointstore.schema import preset_mask_table
 from portal.pointstore.store import Store, open_store
@@ -148,7 +148,6 @@ def estimate_rows(store: Store, spec: Q.AggSpec, rows: np.ndarray) -> int:
 def _read(export: Export, part: int, groups: list[int]) -> pa.Table:
     import pyarrow.parquet as pq
 
-    from portal.errors import SourceUnavailable
 
     path = export.store.part_file(part)
     try:

@@ -18,6 +18,7 @@ import os
 import numba as nb
 import numpy as np
 
+from portal.errors import SourceUnavailable
 from portal.pointstore.schema import N_CLASSES, flag_class_table, time_bins
 
 Table = dict[str, np.ndarray]  # "cell", "n", and per parameter "<P>_n|sum|min|max" (N, 5)
@@ -217,7 +218,6 @@ def read_table(path: str, params: list[str], stats: tuple[str, ...] = STATS,
     """Read the requested parameters/statistics/classes (others absent or zero)."""
     import pyarrow.parquet as pq
 
-    from portal.errors import SourceUnavailable
 
     try:
         pf = pq.ParquetFile(path)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from portal.assets import land_geojson
+from portal.text import one_line
 
 LAND_FILE = land_geojson()
 
@@ -106,7 +107,6 @@ def resolve_cmap(choice: str | None, standard_name: str = "", name: str = "") ->
 
 def axis_label(attrs: dict, fallback: str) -> str:
     """'Long name [units]' from CF attributes, on one line without control characters."""
-    from portal.text import one_line
 
     text = one_line(attrs.get("long_name") or attrs.get("standard_name") or fallback)
     text = text.replace("_", " ").strip() or fallback

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from portal.cache import setting
 from portal.remote.config import RemoteConfig
 
 if TYPE_CHECKING:
@@ -61,7 +62,6 @@ def enabled(cfg: RemoteConfig) -> bool:
 def entry_ttl(cfg: RemoteConfig) -> float:
     """Seconds an answer is trusted: the settings' ``remote_ttl_s`` (default 600), at most
     ``PORTAL_CACHE_TTL_S``. Data versions of remote entries move with the same period."""
-    from portal.cache import setting
 
     remote = setting("remote_ttl_s")
     return min(cfg.cache_ttl_s, remote) if remote > 0 else cfg.cache_ttl_s

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from portal.cache import ByteLRU
 from portal.quicklooks.style import date_ticks
 from portal.render.frame import Frame, degrees_label, nice_step, ticks
 
@@ -80,7 +81,6 @@ class Furniture:
 def furniture_cache():
     """The process's furniture cache (read-only images shared by all requests; bounded in
     bytes), created on first use."""
-    from portal.cache import ByteLRU
 
     return ByteLRU(FURNITURE_CACHE_BYTES, "furniture")
 

@@ -20,8 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from portal.cache import data_cache
+from portal.errors import UnsupportedQuicklook
 from portal.query import Query
 from portal.render.fast import color_limits, lut, shade
+from portal.settings import Settings
 
 if TYPE_CHECKING:
     from portal.model import DatasetEntry
@@ -59,7 +62,6 @@ def layer(entry: DatasetEntry, query: Query, view: ViewBox) -> Layer:
 
 
 def _cached(entry: DatasetEntry, query: Query, what: str, compute) -> Any:
-    from portal.cache import data_cache
     from portal.sources.versioning import data_version
 
     key = ("layer", what, entry.id, entry, data_version(entry), query)
@@ -71,7 +73,6 @@ def _cached(entry: DatasetEntry, query: Query, what: str, compute) -> Any:
 def _store_query(entry: DatasetEntry, query: Query) -> tuple[Any, Query, str, str]:
     from portal.pipeline import resolve_variable
     from portal.quicklooks.pointmap import HOW_BY_COLOR
-    from portal.settings import Settings
     from portal.sources import open_aggregator
 
     if query.qc == "auto":  # as the page: aggregates keep the stores' own default
@@ -168,7 +169,6 @@ def _prepare(entry: DatasetEntry, query: Query) -> dict[str, Any]:
 
 
 def _prepare_grid(field, query: Query) -> dict[str, Any]:
-    from portal.errors import UnsupportedQuicklook
     from portal.quicklooks.map import wrap_longitudes
     from portal.quicklooks.style import axis_label, cmap_colors, cmap_name
     from portal.render.maps import _edges_of

@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from portal.errors import PortalError
 from portal.render.fast import Picture, color_limits, render
+from portal.settings import Settings
+from portal.text import one_line
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -33,7 +36,6 @@ def map_png(entry: DatasetEntry, query: Query, style: Style,
     from portal.pipeline import load_view
     from portal.processing.variables import titled, view_notes
     from portal.sources import is_aggregating
-    from portal.text import one_line
 
     if "," in (query.variable or ""):
         return None
@@ -51,9 +53,7 @@ def _point_store(entry: DatasetEntry, query: Query, style: Style) -> Picture:
     import dataclasses
     import logging
 
-    from portal.errors import PortalError
     from portal.pipeline import resolve_variable
-    from portal.settings import Settings
     from portal.sources import open_aggregator
 
     if query.qc == "auto":
@@ -94,7 +94,6 @@ def point_store_picture(handle, variable: str, query: Query, title: str,
     """The point store's view aggregate (count as log10, mean, or the QC mix); ``handle``
     is the store's aggregator, ``query.qc`` a preset of the store (not ``auto``)."""
     from portal.quicklooks import pointmap
-    from portal.text import one_line
 
     bbox = query.bbox.continuous() if query.bbox else WORLD  # across the date line: east + 360
     agg, note = pointmap.view_aggregate(handle, query, style, variable, bbox)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import threading
 
+from portal.text import clean_text, mpl_text
+
 _LOCK = threading.Lock()
 DPI = 100
 
@@ -72,7 +74,6 @@ def save_plain(fig, buf, **kwargs) -> None:
     """``fig.savefig`` with metadata text shown as typed: control characters dropped,
     and if Matplotlib cannot parse some ``$…$`` as TeX (units like ``$\\frac$``) every
     ``$`` is escaped and the figure saved again, instead of the whole PNG failing."""
-    from portal.text import clean_text, mpl_text
 
     for text in _texts(fig):
         if clean_text(text.get_text()) != text.get_text():

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from portal.cache import png_cache
 from portal.errors import BadParameter
 from portal.render import frame
 from portal.render.frame import merc_lat
@@ -156,7 +157,6 @@ def view_png(entry: DatasetEntry, query: Query, view: ViewBox) -> bytes:
 
 def cached_view_png(entry: DatasetEntry, query: Query, view: ViewBox) -> bytes:
     """:func:`view_png` through the PNG cache, keyed on (entry, data version, query, view)."""
-    from portal.cache import png_cache
     from portal.sources.versioning import data_version
 
     key = ("view", entry.id, entry, data_version(entry), query, view)

@@ -28,7 +28,7 @@ import tornado.web
 from portal.catalog.search import FACETS, SearchRequest
 from portal.errors import BadParameter
 from portal.model import DatasetEntry
-from portal.query import BBox, TimeRange, param_value
+from portal.query import BBox, TimeRange, param_value, parse_query
 
 SEARCH_PARAMS = ("q", "bbox", "time", "limit", "offset", *FACETS)
 THUMBNAIL = {"width": "240", "height": "160"}
@@ -157,7 +157,6 @@ class DownloadHandler(tornado.web.RequestHandler):
         import asyncio
 
         from portal.downloads import FORMATS, csv_chunks, netcdf_bytes, prepare
-        from portal.query import parse_query
         from portal.server.context import catalog
         from portal.server.handlers import error_response  # handlers' routes() import us
 

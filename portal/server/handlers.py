@@ -22,8 +22,10 @@ from typing import Any
 
 import tornado.web
 
+from portal.cache import png_cache, png_failures
 from portal.errors import PortalError, public_message, status_of
 from portal.query import Query, parse_query
+from portal.settings import frame_ancestors
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,6 @@ def _render_cached(entry, kind: str, query: Query, style_kw: tuple) -> bytes:
     """PNG bytes from the process's PNG cache, keyed on (entry, data version, kind, query,
     style): a changed file, a re-ingested store or a moved remote window renders anew. A
     failure under the same key within the failure TTL is answered again without rendering."""
-    from portal.cache import png_cache, png_failures
     from portal.quicklooks import Style
     from portal.render.quicklook import render_quicklook_png
     from portal.sources.versioning import data_version
@@ -106,7 +107,6 @@ class FrameAncestorsTransform(tornado.web.OutputTransform):
 
     def transform_first_chunk(self, status_code, headers, chunk, finishing):
         from portal.server.context import settings
-        from portal.settings import frame_ancestors
 
         headers["Content-Security-Policy"] = f"frame-ancestors {frame_ancestors(settings())}"
         return status_code, headers, chunk

@@ -27,6 +27,9 @@ import numpy as np
 import tornado.web
 
 from portal.errors import PortalError, public_message, status_of
+from portal.query import limits, parse_query
+from portal.settings import current
+from portal.text import clean_text, one_line
 
 if TYPE_CHECKING:
     from portal.model import DatasetEntry
@@ -80,7 +83,6 @@ def required(params: dict[str, str], name: str) -> str:
 
 
 def _size(params: dict[str, str]) -> tuple[int, int]:
-    from portal.query import limits
 
     top = limits().max_image_px
     out = []
@@ -134,7 +136,6 @@ def layer_entries(params: dict[str, str], key: str) -> list[DatasetEntry]:
 
 def layer_query(params: dict[str, str]) -> Query:
     """The colouring and selection vendor parameters (``var``, ``qc``, ``time`` …)."""
-    from portal.query import parse_query
 
     return parse_query({k: params[k] for k in QUERY_KEYS if k in params})
 
@@ -207,8 +208,6 @@ def entry_bbox(entry: DatasetEntry) -> tuple[float, float, float, float]:
 
 def capabilities_xml(entries: list[DatasetEntry], url: str) -> bytes:
     """The GetCapabilities document of the drawable ``entries``, operations at ``url``."""
-    from portal.query import limits
-    from portal.text import clean_text, one_line
 
     ET.register_namespace("", WMS_NS)
     ET.register_namespace("xlink", XLINK_NS)
@@ -334,7 +333,6 @@ def _info_body(fmt: str, lon: float, lat: float, found: list[dict[str, Any]]) ->
 def service_url(handler: tornado.web.RequestHandler) -> str:
     """The WMS URL clients should call: the configured public URL, else the request's
     (allow-listed) host under the prefix."""
-    from portal.settings import current
 
     settings = current()
     if settings.public_url.strip():

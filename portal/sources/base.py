@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from portal.errors import CatalogError
+from portal.model import DatasetEntry
 from portal.sources.arguments import Argument, check_arguments, did_you_mean, resolve_path
 
 if TYPE_CHECKING:
@@ -124,7 +125,6 @@ class Source(Generic[OpenT]):
 
     def open_path(self, path: str, dataset_id: str) -> OpenT:
         """Open ``path`` to describe it (scan); by default as the entry it becomes."""
-        from portal.model import DatasetEntry
 
         entry = DatasetEntry.from_metadata(dataset_id, self.name, self.args_for_path(path), {})
         return self.open(entry)

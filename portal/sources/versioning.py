@@ -29,6 +29,8 @@ import os
 import time
 from typing import TYPE_CHECKING
 
+from portal.cache import setting
+
 if TYPE_CHECKING:
     from portal.model import DatasetEntry
 
@@ -41,7 +43,6 @@ def _digest(*parts: object) -> str:
 
 def time_bucket(now: float | None = None) -> int:
     """The index of the current ``remote_ttl_s`` period (0 when the TTL is 0 or less)."""
-    from portal.cache import setting
 
     ttl = setting("remote_ttl_s")
     if ttl <= 0:

@@ -21,6 +21,9 @@ import param
 from panel.custom import JSComponent
 
 from portal.catalog.search import FACETS, SearchIndex, SearchRequest
+from portal.errors import BadParameter
+from portal.query import BBox
+from portal.settings import current
 from portal.ui.i18n import t
 from portal.ui.state import ViewState, required
 
@@ -61,7 +64,6 @@ def _thumbnail(entry) -> str:
     import urllib.parse
 
     from portal.quicklooks import entry_kinds
-    from portal.settings import current
 
     kinds = entry_kinds(entry)
     if not kinds:
@@ -197,8 +199,6 @@ class DatasetList(pn.viewable.Viewer):
     def _on_where(self, event) -> None:
         """A typed W,S,E,N box filters the search (cleared: no box); a malformed one is
         left out and said so in the field's tooltip."""
-        from portal.errors import BadParameter
-        from portal.query import BBox
 
         text = (event.new or "").strip()
         try:

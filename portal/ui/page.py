@@ -18,8 +18,9 @@ import panel as pn
 
 from portal.assets import layouts_dir
 from portal.catalog.loader import Catalog
+from portal.errors import PortalError
 from portal.query import param_value
-from portal.settings import asset_url
+from portal.settings import Settings, asset_url
 from portal.ui.alert import error_alert, failed_page, guarded_pane
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
@@ -59,7 +60,6 @@ def load_layout(name: str) -> dict:
     """A layout file (``layouts/NAME.yaml`` or a path), as a dict."""
     import yaml
 
-    from portal.errors import PortalError
 
     path = Path(name) if name.endswith((".yaml", ".yml")) else LAYOUTS / f"{name}.yaml"
     try:
@@ -81,7 +81,6 @@ class PortalPage(pn.viewable.Viewer):
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        from portal.settings import Settings
 
         self._layout = load_layout(Settings.from_env().layout)  # PORTAL_LAYOUT
         entries = list(self.catalog)
@@ -202,7 +201,6 @@ def embed_page(catalog: Catalog):
     The parameters go through :func:`portal.query.parse_query`, like the PNG route's; a
     bad one shows an error that names it.
     """
-    from portal.errors import PortalError
 
     layout = load_layout("embed")
     state = ViewState()

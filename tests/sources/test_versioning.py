@@ -28,8 +28,7 @@ def _fresh_caches():
 
 def ttl_setting(monkeypatch, ttl: float) -> None:
     """Make the settings' ``remote_ttl_s`` equal ``ttl`` (other cache settings: defaults)."""
-    monkeypatch.setattr(pc, "setting", lambda name: ttl if name == "remote_ttl_s"
-                        else pc.DEFAULTS[name])
+    monkeypatch.setenv("PORTAL_REMOTE_TTL_S", str(ttl))
 
 
 # -- local files ---------------------------------------------------------------------------

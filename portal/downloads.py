@@ -140,12 +140,7 @@ def _observations(entry: DatasetEntry, obs: xr.Dataset, query: Query) -> Selecti
     if query.bbox and "latitude" in table.coords:
         mask &= query.bbox.contains(table.longitude.values, table.latitude.values)
     rows = np.flatnonzero(mask)
-    cap = limits().max_points
-    if rows.size > cap:
-        raise _too_large(entry, int(rows.size), cap, "rows")
-    if rows.size == 0:
-        raise NoDataInSelection("no observation in this selection", dataset=entry.id,
-                                hint="widen the time/depth range or the box")
+    _check_rows(entry, int(rows.size))
     return Selection(entry, query, table.isel(obs=rows), False, int(rows.size))
 
 
@@ -179,12 +174,7 @@ def _exported(entry: DatasetEntry, query: Query) -> Selection:
         raise BadParameter("downloads of aggregated collections are not available yet",
                            parameter="dataset", hint="download the collection's source files")
     export = planner(query)
-    cap = limits().max_points
-    if export.estimate > cap:
-        raise _too_large(entry, int(export.estimate), cap, "rows")
-    if export.estimate == 0:
-        raise NoDataInSelection("no observation in this selection", dataset=entry.id,
-                                hint="widen the time/depth range or the box")
+    _check_rows(entry, int(export.estimate))
     return Selection(entry, query, None, False, int(export.estimate), export)
 
 
@@ -298,3 +288,13 @@ def estimate(entry: DatasetEntry, query: Query) -> Estimate:
     params = tuple(sorted(query.selection.to_params().items()))
     key = ("download-estimate", entry.id, data_version(entry), params)
     return data_cache().get_or_compute(key, lambda: _estimate(entry, query))
+
+
+def _check_rows(entry: DatasetEntry, rows: int) -> None:
+    """SelectionTooLarge over the row cap, NoDataInSelection for none (before any read)."""
+    cap = limits().max_points
+    if rows > cap:
+        raise _too_large(entry, rows, cap, "rows")
+    if rows == 0:
+        raise NoDataInSelection("no observation in this selection", dataset=entry.id,
+                                hint="widen the time/depth range or the box")

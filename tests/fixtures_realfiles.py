@@ -315,3 +315,17 @@ WRITERS = {f.__name__: f for f in (
     argo_single_profile, timeseries_profile, instrument_mooring, epoch_zero_times,
     one_observation, duplicate_dimension, text_scale_factor, zero_records,
 )}
+
+
+def scanned_catalog(tmp_path, *paths):
+    """(catalog path, loaded catalog) of a folder holding copies of ``paths``, as scanned."""
+    from portal.catalog.loader import load_catalog, write_catalog
+    from portal.cataloging.scan import scan_folder
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for path in paths:
+        (folder / path.name).write_bytes(path.read_bytes())
+    out = tmp_path / "cat.yaml"
+    write_catalog(scan_folder(str(folder)).entries, str(out))
+    return out, load_catalog(str(out))

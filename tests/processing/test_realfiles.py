@@ -125,16 +125,9 @@ def test_non_monotonic_time_is_warned():
 # ------------------------------------------------- 1 + 8. warnings and QC preset in titles
 
 def _catalog(tmp_path, *paths):
-    from portal.catalog.loader import load_catalog, write_catalog
-    from portal.cataloging.scan import scan_folder
+    from tests.fixtures_realfiles import scanned_catalog
 
-    folder = tmp_path / "data"
-    folder.mkdir()
-    for path in paths:
-        (folder / path.name).write_bytes(path.read_bytes())
-    out = tmp_path / "cat.yaml"
-    write_catalog(scan_folder(str(folder)).entries, str(out))
-    return out, load_catalog(str(out))
+    return scanned_catalog(tmp_path, *paths)
 
 
 def test_validate_reports_data_warnings_without_failing(realfiles, tmp_path, capsys):

@@ -5,20 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from portal.catalog.loader import load_catalog, write_catalog
-from portal.cataloging.scan import scan_folder
 from portal.quicklooks import entry_kinds
 from portal.quicklooks.style import time_colorbar_opts, time_colour_values
 
 
 def _entries(tmp_path, *paths):
-    folder = tmp_path / "data"
-    folder.mkdir()
-    for path in paths:
-        (folder / path.name).write_bytes(path.read_bytes())
-    out = tmp_path / "cat.yaml"
-    write_catalog(scan_folder(str(folder)).entries, str(out))
-    return load_catalog(str(out))
+    from tests.fixtures_realfiles import scanned_catalog
+
+    return scanned_catalog(tmp_path, *paths)[1]
 
 
 def test_single_profile_defaults_to_a_profile(realfiles, tmp_path):

@@ -235,3 +235,33 @@ def _stacked(entry, kind, query, style, names):
     panels = [build_quicklook(entry, kind, dataclasses.replace(query, variable=name), sub_style)
               for name in names]
     return hv.Layout(panels).cols(1).opts(shared_axes=True)
+
+
+def load_overlay(entries: list[DatasetEntry], kind: str | None, query: Query,
+                 style: Style):
+    """The layers of a combined view (several datasets, one selection), loaded through
+    :func:`load_view` (point stores by their aggregate) and put in a common unit:
+    a :class:`portal.overlay.Combined`. Raises only when every dataset failed."""
+    from portal.overlay import harmonise, load_layers
+
+    kind = kind or "map"
+    combined = harmonise(load_layers(entries, kind, query, style), kind)
+    if not combined.drawn:
+        reasons = "; ".join(f"{layer.id}: {layer.error}" for layer in combined.layers)
+        raise UnsupportedQuicklook(f"none of the datasets could be drawn ({reasons})")
+    return combined
+
+
+def build_overlay(entries: list[DatasetEntry], kind: str | None = None,
+                  query: Query | None = None, style: Style | None = None):
+    """The HoloViews element of a combined view (page, embed and PNG all call this)."""
+    from portal.quicklooks import ensure_backends
+    from portal.quicklooks.overlay import build
+
+    ensure_backends()
+    style, query = style or Style(), query or Query()
+    combined = load_overlay(entries, kind, query, style)
+    what = {"map": "map", "profile": "profiles", "timeseries": "time series"}[combined.kind]
+    title = hv_title(f"{len(combined.drawn)} of {len(entries)} datasets — {what}"
+                     + (f" in {combined.unit}" if combined.unit else ""))
+    return build(combined, title=title, style=style, query_bbox=query.bbox)

@@ -124,11 +124,12 @@ def choose_variables(entries: list[DatasetEntry], query: Query) -> dict[str, str
     return chosen
 
 
-def _citation(entry: DatasetEntry) -> str:
+def citation_text(entry: DatasetEntry, lang: str = "en") -> str:
+    """The layer's recommended citation as text ('' when it cannot be made)."""
     try:
-        from portal.catalog.citation import citation_for
+        from portal.catalog.citation import citation_of
 
-        return citation_for(entry)
+        return citation_of(entry).text(lang)
     except Exception:  # noqa: BLE001 - a citation is a courtesy: never fail a layer for it
         return ""
 
@@ -177,7 +178,7 @@ def load_layers(entries: list[DatasetEntry], kind: str, query: Query,
     for i, entry in enumerate(entries):
         base = Layer(entry.id, entry.title or entry.id, entry.institution,
                      PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)],
-                     citation=_citation(entry))
+                     citation=citation_text(entry))
         try:
             layers.append(replace(base, **_load_one(entry, kind, query, style,
                                                     chosen[entry.id])))

@@ -22,6 +22,7 @@ from portal.errors import PortalError
 from portal.query import param_value
 from portal.settings import Settings, asset_url
 from portal.ui.alert import error_alert, failed_page, guarded_pane
+from portal.ui.combined_view import CombinedView
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
 from portal.ui.i18n import t
@@ -91,14 +92,28 @@ class PortalPage(pn.viewable.Viewer):
         self._main = pn.Column(sizing_mode="stretch_width")
         self._pane: QuicklookPane | None = None
         self._overview: OverviewMap | None = None
+        self._combined: CombinedView | None = None
         self.state.param.watch(self._on_dataset, "dataset")
+        self.state.param.watch(self._on_combined, "datasets")
         self.state.param.watch(self._on_lang, "lang")
         self._build_main()
 
     def _entry(self):
         return self.catalog.entries.get(self.state.dataset)
 
+    def _on_combined(self, event) -> None:
+        if bool(event.old) != bool(event.new):  # the combined view appears or goes
+            self._build_main()
+
     def _build_main(self) -> None:
+        if self.state.combined_ids():  # several datasets on one view (datasets=…)
+            if self._combined is None:
+                self._combined = CombinedView(state=self.state, catalog=self.catalog,
+                                              plot_height=int(self._layout.get("plot_height",
+                                                                               520)))
+            self._main.objects = [self._combined]
+            return
+        self._combined = None
         entry = self._entry()
         self._card.entry = entry
         if self._pane is not None:
@@ -196,7 +211,8 @@ def _arg(name: str, default: str = "") -> str:
 
 
 def embed_page(catalog: Catalog):
-    """One quicklook, no chrome, from ``/embed?dataset=ID&kind=…&var=…`` parameters.
+    """One quicklook, no chrome, from ``/embed?dataset=ID&kind=…&var=…`` parameters (or
+    ``/embed?datasets=ID1,ID2&kind=…``: a combined view, built like the page's).
 
     The parameters go through :func:`portal.query.parse_query`, like the PNG route's; a
     bad one shows an error that names it.
@@ -208,11 +224,19 @@ def embed_page(catalog: Catalog):
     try:
         query = state.apply_params(pn.state.session_args or {})
         state.extent = ViewState.param.extent.deserialize(_arg("extent"))
-        entry = catalog[query.dataset or ""]
+        if query.datasets:  # several datasets on one view: the same builder as the page
+            from portal.overlay import resolve_entries
+
+            resolve_entries(catalog, query.datasets)  # unknown ids: one error naming them
+        entry = None if query.datasets else catalog[query.dataset or ""]
     except PortalError as exc:
         return error_alert(exc, state.lang)
     height = query.height or int(layout.get("plot_height", 500))
     width = query.width or int(layout.get("plot_width", 800))
+    if entry is None:
+        view = CombinedView(state=state, catalog=catalog, show_controls=False,
+                            plot_height=height, plot_width=width)
+        return pn.Column(view, sizing_mode="stretch_both", margin=0)
     pane, notice = guarded_pane(state, lambda: QuicklookPane(
         state=state, entry=entry, show_controls=False, plot_height=height, plot_width=width))
     items = [x for x in (notice, pane) if x is not None]

@@ -63,8 +63,13 @@ def _render_overlay_cached(entries: list, kind: str, query: Query, style_kw: tup
     from portal.render.quicklook import render_overlay_png
     from portal.sources.versioning import data_version
 
-    key = ("overlay", tuple((e.id, e, data_version(e)) for e in entries), kind, query,
-           style_kw)
+    def version(entry) -> str:
+        try:
+            return data_version(entry)
+        except PortalError as exc:  # that source's legend says why; the others draw
+            return f"unavailable: {type(exc).__name__}"
+
+    key = ("overlay", tuple((e.id, e, version(e)) for e in entries), kind, query, style_kw)
     return png_cache().get_or_compute(key, lambda: png_failures().get_or_compute(
         key, lambda: render_overlay_png(entries, kind, query,
                                         Style(**dict(style_kw), interactive=False))))

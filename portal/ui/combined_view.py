@@ -45,7 +45,8 @@ class CombinedView(pn.viewable.Viewer):
         self._kind.param.watch(lambda e: setattr(self.state, "kind", e.new), "value")
         self._head = pn.pane.HTML(sizing_mode="stretch_width", css_classes=["portal-combined"])
         self._chips = pn.Row(sizing_mode="stretch_width", css_classes=["portal-chips"])
-        self._plot = pn.Column(sizing_mode="stretch_width", css_classes=["portal-combined-plot"])
+        self._plot = pn.Column(sizing_mode="stretch_width",
+                               css_classes=["portal-plot", "portal-combined-plot"])
         self._cite = pn.pane.HTML(sizing_mode="stretch_width")
         self.state.param.watch(lambda *_: self.refresh(), ["datasets", "kind", "time", "depth",
                                                             "bbox", "qc", "var", "lang"])

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 #: Okabe–Ito colours (colour-blind safe) and markers, one per dataset in list order
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
 MARKERS = ("circle", "square", "triangle", "diamond", "inverted_triangle")
-LEGEND_TITLE_CHARS, LEGEND_INSTITUTION_CHARS = 48, 24
+LEGEND_TITLE_CHARS, LEGEND_INSTITUTION_CHARS = 44, 20
 MPL_MARKERS = {"circle": "o", "square": "s", "triangle": "^", "diamond": "D",
                "inverted_triangle": "v"}
 

@@ -85,13 +85,15 @@ def _series_element(layer: Layer, vdim, style: Style):
             color=layer.colour, linewidth=0.8, backend="matplotlib")
     else:
         element = _styled(hv.Scatter((t, y), kdim, vdim, label=layer.legend), layer, 3)
-    return element.opts(xticks=4, xformatter=_date_formatter(), backend="matplotlib")
+    return element.opts(xticks=5, xformatter=_date_formatter(t), backend="matplotlib")
 
 
-def _date_formatter():
+def _date_formatter(t: np.ndarray):
     import matplotlib.dates as mdates
 
-    return mdates.ConciseDateFormatter(mdates.AutoDateLocator())
+    span = (t[-1] - t[0]) / np.timedelta64(1, "D") if t.size > 1 else 0.0
+    return mdates.DateFormatter("%Y-%m-%d" if span > 20 else "%m-%d %H:%M" if span > 1
+                                else "%H:%M")
 
 
 def _value_dim(layer: Layer, combined: Combined, index: int):
@@ -153,14 +155,15 @@ def _joined(elements: list, combined: Combined, style: Style, shared_x: bool,
         return overlay.opts(responsive=True, height=style.height, show_grid=True,
                             backend="bokeh", **legend).opts(
             show_grid=True, backend="matplotlib", legend_position="bottom",
-            legend_cols=1, fontsize={"legend": 7})
+            legend_cols=1, fontsize={"legend": 7}, aspect=style.width / style.height * 0.9)
     if multi_y and style.interactive:
         return hv.Overlay(elements).opts(multi_y=True, responsive=True, height=style.height,
                                          show_grid=True, backend="bokeh", **legend)
     width = max(style.width // len(elements), 160)
+    aspect = style.width / style.height * 0.9 / len(elements)
     panels = [el.opts(width=width, height=style.height, backend="bokeh").opts(
-        legend_position="bottom", legend_cols=1, fontsize={"legend": 7}, backend="matplotlib")
-        for el in elements]
+        legend_position="bottom", legend_cols=1, fontsize={"legend": 7}, aspect=aspect,
+        backend="matplotlib") for el in elements]
     return hv.Layout(panels).cols(len(panels)).opts(shared_axes=not shared_x)
 
 
@@ -234,8 +237,10 @@ def _map(combined: Combined, style: Style, query_bbox=None):
     overlay = overlay.opts(responsive=True, height=style.height, xlim=mx, ylim=my,
                            active_tools=["wheel_zoom"], legend_position="bottom_left",
                            backend="bokeh")
-    return overlay.opts(xlim=xlim, ylim=ylim, projection=ccrs.PlateCarree(),
-                        legend_position="bottom", legend_cols=1, fontsize={"legend": 7},
+    # the legend inside the map: one outside would squeeze the map (keep_texts_inside)
+    span = (xlim[1] - xlim[0]) / max(ylim[1] - ylim[0], 1e-6)
+    return overlay.opts(xlim=xlim, ylim=ylim, projection=ccrs.PlateCarree(), aspect=span,
+                        legend_position="bottom_left", legend_cols=1, fontsize={"legend": 6},
                         backend="matplotlib")
 
 

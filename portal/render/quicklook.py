@@ -57,4 +57,4 @@ def render_overlay_png(entries: list[DatasetEntry], kind: str, query: Query,
     if style.interactive:
         style = Style(style.cmap, style.color_by, style.width, style.height, False)
     element = build_overlay(entries, kind, query, style)
-    return render_png(element, style.width, style.height)
+    return render_png(element, style.width, style.height, legend_below=True)

@@ -44,7 +44,7 @@ class CombinedView(pn.viewable.Viewer):
             button_style="outline", css_classes=["portal-combined-kind"])
         self._kind.param.watch(lambda e: setattr(self.state, "kind", e.new), "value")
         self._head = pn.pane.HTML(sizing_mode="stretch_width", css_classes=["portal-combined"])
-        self._chips = pn.Row(sizing_mode="stretch_width", css_classes=["portal-chips"])
+        self._chips = pn.FlexBox(sizing_mode="stretch_width", css_classes=["portal-chips"])
         self._plot = pn.Column(sizing_mode="stretch_width",
                                css_classes=["portal-plot", "portal-combined-plot"])
         self._cite = pn.pane.HTML(sizing_mode="stretch_width")
@@ -54,7 +54,8 @@ class CombinedView(pn.viewable.Viewer):
 
     def _chip(self, entry) -> pn.widgets.Button:
         lang = self.state.lang
-        button = pn.widgets.Button(name=f"✕ {entry.title or entry.id}"[:70],
+        title = entry.title or entry.id
+        button = pn.widgets.Button(name="✕ " + (title if len(title) <= 48 else title[:47] + "…"),
                                    description=t("remove_from_view", lang,
                                                  title=entry.title or entry.id),
                                    button_type="light", stylesheets=CHIP_CSS,

@@ -5,10 +5,9 @@ source kind with one shared :class:`~portal.query.Query` selection (time, depth,
 QC). :func:`resolve_entries` checks the ids against the catalog (unknown ones: one 404
 naming them all); :func:`choose_variables` picks each dataset's variable — the one
 ``var=ID:VAR`` names, else the kind most datasets share (CF standard name / EOV through
-:func:`portal.vocab.eov_for`); :func:`load_layers` loads each through the one pipeline
-(:func:`portal.pipeline.load_view`, point stores by their aggregate) and gives one
-:class:`Layer` per dataset with its legend colour and marker from a fixed qualitative
-palette. A dataset that fails keeps its layer, with the reason in its legend entry; the
+:func:`portal.vocab.eov_for`); :func:`portal.pipeline.load_layers` loads each through the
+one pipeline (point stores by their aggregate) into one :class:`Layer` per dataset with its
+legend colour and marker from a fixed qualitative palette (:func:`new_layer`). A dataset that fails keeps its layer, with the reason in its legend entry; the
 others still draw. :func:`harmonise` converts values (and profile depths) to a common
 unit when they agree in kind (:mod:`portal.processing.units`). Drawing is
 :mod:`portal.quicklooks.overlay`.
@@ -16,20 +15,16 @@ unit when they agree in kind (:mod:`portal.processing.units`). Drawing is
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from portal.errors import DatasetNotFound, PortalError, UnsupportedQuicklook, public_message
+from portal.errors import DatasetNotFound, UnsupportedQuicklook
 from portal.query import Query
 from portal.vocab import eov_for
 
 if TYPE_CHECKING:
     from portal.model import DatasetEntry, VariableInfo
-    from portal.quicklooks import Style
-
-log = logging.getLogger(__name__)
 
 #: Okabe–Ito colours (colour-blind safe) and markers, one per dataset in list order
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
@@ -124,6 +119,13 @@ def choose_variables(entries: list[DatasetEntry], query: Query) -> dict[str, str
     return chosen
 
 
+def new_layer(entry: DatasetEntry, index: int) -> Layer:
+    """The empty layer of the ``index``-th dataset: legend text, colour, marker, citation."""
+    return Layer(entry.id, entry.title or entry.id, entry.institution,
+                 PALETTE[index % len(PALETTE)], MARKERS[index % len(MARKERS)],
+                 citation=citation_text(entry))
+
+
 def citation_text(entry: DatasetEntry, lang: str = "en") -> str:
     """The layer's recommended citation as text ('' when it cannot be made)."""
     try:
@@ -132,62 +134,6 @@ def citation_text(entry: DatasetEntry, lang: str = "en") -> str:
         return citation_of(entry).text(lang)
     except Exception:  # noqa: BLE001 - a citation is a courtesy: never fail a layer for it
         return ""
-
-
-def _aggregate(entry: DatasetEntry, kind: str, query: Query, style: Style,
-               variable: str | None):
-    """A point store on a combined map: its aggregate (count per cell) over the view."""
-    from portal.pipeline import resolve_variable
-    from portal.quicklooks.pointmap import view_aggregate
-    from portal.settings import Settings
-    from portal.sources import open_aggregator
-
-    if kind != "map":
-        raise UnsupportedQuicklook("a point store joins combined maps only", dataset=entry.id)
-    handle = open_aggregator(entry).with_scheduler(Settings.from_env().dask_scheduler)
-    variable = resolve_variable(entry, variable) or "TEMP"
-    query = replace(query, qc="all") if query.qc == "auto" else query
-    bbox = query.bbox.continuous() if query.bbox else (-180.0, -80.0, 180.0, 85.0)
-    agg, _note = view_aggregate(handle, query, replace(style, color_by="auto"), variable, bbox)
-    return agg, variable
-
-
-def _load_one(entry: DatasetEntry, kind: str, query: Query, style: Style,
-              variable: str | None) -> dict[str, Any]:
-    """The fields of one dataset's layer (data, variable, units, feature type)."""
-    from portal.pipeline import load_view
-    from portal.sources import is_aggregating
-
-    single = replace(query, variable=variable, datasets=(), dataset=None, kind=None)
-    if is_aggregating(entry):
-        agg, name = _aggregate(entry, kind, single, style, variable)
-        info = entry.variable(name)
-        return {"data": agg, "variable": name, "aggregated": True, "feature_type": "point",
-                "units": info.units if info else "", "long_name": info.long_name if info else ""}
-    view = load_view(entry, kind, single)
-    attrs = dict((view.data if view.feature_type == "grid" else view.data[view.variable]).attrs)
-    return {"data": view.data, "variable": view.variable, "feature_type": view.feature_type,
-            "units": str(attrs.get("units", "")), "long_name": str(attrs.get("long_name", ""))}
-
-
-def load_layers(entries: list[DatasetEntry], kind: str, query: Query,
-                style: Style) -> list[Layer]:
-    """One layer per dataset, in order; a failure becomes the layer's ``error``."""
-    chosen = choose_variables(entries, query)
-    layers = []
-    for i, entry in enumerate(entries):
-        base = Layer(entry.id, entry.title or entry.id, entry.institution,
-                     PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)],
-                     citation=citation_text(entry))
-        try:
-            layers.append(replace(base, **_load_one(entry, kind, query, style,
-                                                    chosen[entry.id])))
-        except PortalError as exc:
-            layers.append(replace(base, error=public_message(exc).split("\n")[0][:160]))
-        except Exception as exc:  # noqa: BLE001 - one source failing leaves the others
-            log.exception("%s: could not load for a combined view", entry.id)
-            layers.append(replace(base, error=f"could not load the data ({type(exc).__name__})"))
-    return layers
 
 
 @dataclass(frozen=True, eq=False)

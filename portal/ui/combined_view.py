@@ -60,7 +60,12 @@ class CombinedView(pn.viewable.Viewer):
                                                  title=entry.title or entry.id),
                                    button_type="light", stylesheets=CHIP_CSS,
                                    css_classes=["portal-chip", f"portal-chip-{entry.id}"])
-        button.on_click(lambda _e, i=entry.id: self.state.remove_from_view(i))
+        dataset_id = str(entry.id)
+
+        def remove(_event: Any) -> None:
+            self.state.remove_from_view(dataset_id)
+
+        button.on_click(remove)
         return button
 
     def refresh(self) -> None:

@@ -210,7 +210,7 @@ class DatasetList(pn.viewable.Viewer):
     def _show_where(self, event) -> None:
         """A box drawn on the landing map shows in the typed field, and filters the list."""
         text = event.new.to_text() if event.new else ""
-        if self._where.value.strip() != text:
+        if (self._where.value or "").strip() != text:
             self._where.value = text
         self._refresh()
 

@@ -88,7 +88,7 @@ def test_over_the_cap_is_refused_from_the_index(synthetic, monkeypatch):
     from portal.settings import Limits
 
     path, _ = synthetic
-    monkeypatch.setattr(mod, "limits", lambda: Limits(max_points=1000))
+    monkeypatch.setattr(mod, "limits", lambda: Limits(max_download_rows=1000))
     with pytest.raises(SelectionTooLarge) as err:
         downloads.prepare(_entry(path), Query())
     assert "50,000" in str(err.value) and err.value.http_status == 413

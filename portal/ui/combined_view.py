@@ -40,8 +40,8 @@ class CombinedView(pn.viewable.Viewer):
         lang = self.state.lang
         kind = self.state.kind if self.state.kind in KINDS else "map"
         self._kind = pn.widgets.RadioButtonGroup(
-            options={t(k, lang): k for k in KINDS}, value=kind, button_type="primary",
-            button_style="outline", css_classes=["portal-combined-kind"])
+            options={t(k, lang): k for k in KINDS}, value=kind, color="primary",
+            variant="outline", css_classes=["portal-combined-kind"])
         self._kind.param.watch(lambda e: setattr(self.state, "kind", e.new), "value")
         self._head = pn.pane.HTML(sizing_mode="stretch_width", css_classes=["portal-combined"])
         self._chips = pn.FlexBox(sizing_mode="stretch_width", css_classes=["portal-chips"])
@@ -55,10 +55,10 @@ class CombinedView(pn.viewable.Viewer):
     def _chip(self, entry) -> pn.widgets.Button:
         lang = self.state.lang
         title = entry.title or entry.id
-        button = pn.widgets.Button(name="✕ " + (title if len(title) <= 48 else title[:47] + "…"),
+        button = pn.widgets.Button(label="✕ " + (title if len(title) <= 48 else title[:47] + "…"),
                                    description=t("remove_from_view", lang,
                                                  title=entry.title or entry.id),
-                                   button_type="light", stylesheets=CHIP_CSS,
+                                   color="light", stylesheets=CHIP_CSS,
                                    css_classes=["portal-chip", f"portal-chip-{entry.id}"])
         dataset_id = str(entry.id)
 

@@ -135,8 +135,22 @@ class PortalPage(pn.viewable.Viewer):
             self._main.objects = [self._card.header, self._overview]
             return
         # header, controls and plot first: the plot is in view at 1366x768; details below
-        self._main.objects = [self._card.header, *([notice] if notice else []),
+        self._main.objects = [self._card.header, self._add_button(entry),
+                              *([notice] if notice else []),
                               *([self._pane] if self._pane else []), self._card.details]
+
+    def _add_button(self, entry) -> pn.widgets.Button:
+        """"Add to view" on the card: this dataset starts (or joins) a combined view."""
+        button = pn.widgets.Button(label=f"+ {t('add_to_view', self.state.lang)}",
+                                   color="primary", variant="outline",
+                                   css_classes=["portal-card-add"], width=180)
+        dataset_id = str(entry.id)
+
+        def add(_event: Any) -> None:
+            self.state.add_to_view(dataset_id)
+
+        button.on_click(add)
+        return button
 
     def _on_dataset(self, _event) -> None:
         self._build_main()

@@ -105,7 +105,7 @@ def _value_dim(layer: Layer, combined: Combined, index: int):
         name = names.pop() if len(names) == 1 else "Value"
         return hv.Dimension("value", label=f"{name} [{combined.unit}]" if combined.unit
                             else name)
-    return hv.Dimension(f"value{index}", label=layer.axis_label)
+    return hv.Dimension(f"value{index}", label=layer.axis_label or layer.title)
 
 
 def _timeseries(combined: Combined, style: Style):
@@ -159,12 +159,18 @@ def _joined(elements: list, combined: Combined, style: Style, shared_x: bool,
     if multi_y and style.interactive:
         return hv.Overlay(elements).opts(multi_y=True, responsive=True, height=style.height,
                                          show_grid=True, backend="bokeh", **legend)
-    width = max(style.width // len(elements), 160)
-    aspect = style.width / style.height * 0.9 / len(elements)
-    panels = [el.opts(width=width, height=style.height, backend="bokeh").opts(
-        legend_position="bottom", legend_cols=1, fontsize={"legend": 7}, aspect=aspect,
-        backend="matplotlib") for el in elements]
-    return hv.Layout(panels).cols(len(panels)).opts(shared_axes=not shared_x)
+    drawn = [el for el, layer in zip(elements, combined.layers, strict=True) if layer.ok]
+    failed = [el for el, layer in zip(elements, combined.layers, strict=True) if not layer.ok]
+    width = max(style.width // len(drawn), 160)
+    aspect = style.width / style.height * 0.9 / len(drawn)
+    panels = []
+    for i, element in enumerate(drawn):  # the failed sources' legend entries on the first
+        panel = hv.Overlay([element, *(failed if i == 0 else [])])
+        panels.append(panel.opts(width=width, height=style.height, backend="bokeh").opts(
+            legend_position="bottom", legend_cols=1, fontsize={"legend": 7}, aspect=aspect,
+            xticks=3, title="", backend="matplotlib"))
+    return hv.Layout(panels).cols(len(panels)).opts(shared_axes=not shared_x).opts(
+        sublabel_format="", tight=True, backend="matplotlib")
 
 
 # ------------------------------------------------------------------------------ map
@@ -246,11 +252,18 @@ def _map(combined: Combined, style: Style, query_bbox=None):
 
 def build(combined: Combined, *, title: str, style: Style, query_bbox=None):
     """The HoloViews element of a combined view (map, timeseries or profile)."""
+    import holoviews as hv
+
     if combined.kind == "map":
         element = _map(combined, style, query_bbox)
     elif combined.kind == "profile":
         element = _profiles(combined, style)
     else:
         element = _timeseries(combined, style)
+    if isinstance(element, hv.Layout):  # panels side by side: the title on the first
+        first = element[element.keys()[0]]
+        first.opts(title=fit_title(title, style.width // len(element)), backend="bokeh")
+        first.opts(title=title, backend="matplotlib")
+        return element
     return element.opts(title=fit_title(title, style.width), backend="bokeh").opts(
         title=title, backend="matplotlib")

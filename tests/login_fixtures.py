@@ -73,7 +73,8 @@ def oidc_provider(port: int, folder: Path) -> Iterator[str]:
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"OIDC provider did not start:\n{log.read_text()}")
+                    raise RuntimeError(f"OIDC provider did not start:\n{log.read_text()}"
+                                       ) from None
                 time.sleep(0.3)
         yield issuer
     finally:
@@ -94,21 +95,26 @@ def login_catalog(folder: Path) -> Path:
                  {"units": "degC", "long_name": "Sea surface temperature"})},
         coords={"latitude": np.linspace(40, 50, 20), "longitude": np.linspace(-10, 0, 30)},
         attrs={"title": "Open grid"})
-    grid.to_netcdf(folder / "grid.nc")
-    base = describe_file(str(folder / "grid.nc"), "open_grid")
+    for name in ("open", "partner", "graphs"):  # a file each: libhdf5 crashed (trap stack
+        grid.to_netcdf(folder / f"{name}.nc")  # segment) on one file opened by 3 entries at once
+    base = describe_file(str(folder / "open.nc"), "open_grid")
     meta = base.metadata()
     entries = [base,
-               DatasetEntry.from_metadata("partner_grid", base.source, base.arguments,
+               DatasetEntry.from_metadata("partner_grid", base.source,
+                                          {**base.arguments, "urlpath": str(folder / "partner.nc")},
                                           {**meta, "title": PARTNER_TITLE,
                                            "access": ["partners"]}),
-               DatasetEntry.from_metadata("graphs_grid", base.source, base.arguments,
+               DatasetEntry.from_metadata("graphs_grid", base.source,
+                                          {**base.arguments, "urlpath": str(folder / "graphs.nc")},
                                           {**meta, "title": GRAPHS_TITLE,
                                            "access": {"graphs": "public",
                                                       "data": ["partners"]}})]
     return Path(write_catalog(entries, folder / "catalog.yaml", title="Login tests"))
 
 
-def login_config(folder: Path, issuer: str, **login: str) -> Path:
+def login_config(folder: Path, issuer: str, top: dict | None = None, **login: str) -> Path:
+    """A settings file with sign-in through ``issuer`` (``login`` fields over the test
+    defaults, ``top`` settings beside them)."""
     import yaml
 
     section = {"issuer": issuer, "client_id": "odatis-portal", "client_secret": "s3cret",
@@ -116,16 +122,17 @@ def login_config(folder: Path, issuer: str, **login: str) -> Path:
                "roles_claim": "groups", "user_claim": "email",
                "state_dir": str(folder / "state"), **login}
     path = folder / f"portal-{len(login)}.yaml"
-    path.write_text(yaml.safe_dump({"login": {k: v for k, v in section.items() if v}}))
+    path.write_text(yaml.safe_dump({**(top or {}),
+                                    "login": {k: v for k, v in section.items() if v}}))
     return path
 
 
 @contextlib.contextmanager
-def login_portal(folder: Path) -> Iterator[LoginPortal]:
+def login_portal(folder: Path, embed_origins: tuple[str, ...] = ()) -> Iterator[LoginPortal]:
     """A provider and ``odatis-portal serve`` signing in through it (one of each)."""
     idp_port, port = free_ports(2)
     with oidc_provider(idp_port, folder) as issuer:
-        config = login_config(folder, issuer)
+        config = login_config(folder, issuer, {"embed_origins": list(embed_origins)})
         with serving(login_catalog(folder), folder, "--config", str(config),
                      port=port) as served:
             yield LoginPortal(served, issuer, folder)

@@ -32,12 +32,12 @@ def account_bar(identity: Identity, settings: Settings, lang: str,
         return None
     links, esc = _links(settings, next_path), html.escape
     if identity.anonymous:
-        body = (f"<a class='portal-sign-in' href='{esc(links['login'])}'>"
+        body = (f"<a class='portal-sign-in' style='color:#fff' href='{esc(links['login'])}'>"
                 f"{esc(t('sign_in', lang))}</a>")
     else:
         body = (f"<span class='portal-user'>{esc(identity.user)}</span> · "
-                f"<a href='{esc(links['tokens'])}'>{esc(t('api_tokens', lang))}</a> · "
-                f"<a class='portal-sign-out' href='{esc(links['logout'])}'>"
+                f"<a style='color:#fff' href='{esc(links['tokens'])}'>{esc(t('api_tokens', lang))}</a> · "
+                f"<a class='portal-sign-out' style='color:#fff' href='{esc(links['logout'])}'>"
                 f"{esc(t('sign_out', lang))}</a>")
     return pn.pane.HTML(f"<div class='portal-account' style='color:white'>{body}</div>",
                         styles={"color": "white"}, margin=(8, 12), css_classes=["portal-account"])

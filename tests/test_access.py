@@ -98,3 +98,10 @@ def test_search_index_and_facets_of_a_view_count_only_visible_entries():
     partner = index_for(catalog_for(cat, PARTNER)).search(SearchRequest())
     assert student.ids == ["open"] and student.facets["source"] == {"netcdf": 1}
     assert partner.ids == ["open", "secret"] and partner.facets["source"] == {"netcdf": 2}
+
+
+def test_catalog_validate_reads_access():
+    from portal.cataloging.validate import check_metadata
+
+    assert check_metadata({"title": "x", "access": {"graphs": "public", "data": ["p"]}}) == []
+    assert any("hidden from everyone" in p for p in check_metadata({"access": {"grahps": "x"}}))

@@ -406,3 +406,12 @@ def asset_url(name: str) -> str:
 def frame_ancestors(settings: Settings) -> str:
     """The CSP ``frame-ancestors`` value: 'self' plus the configured embedding origins."""
     return " ".join(("'self'", *settings.embed_origins))
+
+
+def login_links(settings: Settings, next_path: str = "/") -> dict[str, str]:
+    """Sign-in (back to ``next_path``), sign-out and API-token page URLs."""
+    import urllib.parse
+
+    nxt = urllib.parse.quote(settings.base_path + next_path, safe="/")
+    return {"login": settings.link(f"/login?next={nxt}"), "logout": settings.link("/logout"),
+            "tokens": settings.link("/account/tokens")}

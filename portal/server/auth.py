@@ -284,12 +284,3 @@ def private_cache(handler: tornado.web.RequestHandler, entry: DatasetEntry,
 def all_public(catalog: Catalog) -> bool:
     """Whether every entry of ``catalog`` is public (an answer a shared cache may keep)."""
     return all(is_public(e) for e in catalog)
-
-
-def login_links(settings: Settings, next_path: str = "/") -> dict[str, str]:
-    """Sign-in (back to ``next_path``), sign-out and API-token page URLs."""
-    import urllib.parse
-
-    nxt = urllib.parse.quote(settings.base_path + next_path, safe="/?=&")
-    return {"login": settings.link(f"/login?next={nxt}"), "logout": settings.link("/logout"),
-            "tokens": settings.link("/account/tokens")}

@@ -28,7 +28,7 @@ from typing import Any
 import tornado.web
 
 from portal.access import Identity
-from portal.settings import Settings, current
+from portal.settings import Settings, current, login_links
 
 PREFIX = "odp_"
 MAX_TOKENS = 10_000
@@ -135,7 +135,7 @@ class TokensHandler(tornado.web.RequestHandler):
     """GET/POST /account/tokens — a signed-in user's tokens (cookie sign-in only)."""
 
     def _user(self) -> Identity | None:
-        from portal.server.auth import identity_from_cookies, login_links
+        from portal.server.auth import identity_from_cookies
 
         settings = current()
         if not settings.login.enabled:

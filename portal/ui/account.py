@@ -15,13 +15,11 @@ import html
 import panel as pn
 
 from portal.access import Identity
-from portal.settings import Settings
+from portal.settings import Settings, login_links
 from portal.ui.i18n import t
 
 
 def _links(settings: Settings, next_path: str) -> dict[str, str]:
-    from portal.server.auth import login_links
-
     return login_links(settings, next_path)
 
 

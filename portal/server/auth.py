@@ -197,11 +197,11 @@ def request_identity(handler: tornado.web.RequestHandler) -> Identity:
     """Who a Tornado request is: a personal API token, else the sign-in cookie. A Bearer
     token that is unknown or revoked is an error (401), not a silent anonymous."""
     settings = current()
-    token = bearer(handler)
+    token = bearer(handler) if settings.login.enabled else None  # sign-in off: no tokens
     if token is not None:
         from portal.server.tokens import token_store
 
-        found = token_store(settings).lookup(token) if settings.login.enabled else None
+        found = token_store(settings).lookup(token)
         if found is None:
             raise tornado.web.HTTPError(401, "unknown or revoked API token")
         return found

@@ -147,8 +147,8 @@ class PortalPage(pn.viewable.Viewer):
             self._main.objects = [self._card.header, self._overview]
             return
         # header, controls and plot first: the plot is in view at 1366x768; details below
-        self._main.objects = [self._card.header, self._add_button(entry),
-                              *([notice] if notice else []),
+        head = pn.Row(self._card.header, self._add_button(entry), sizing_mode="stretch_width")
+        self._main.objects = [head, *([notice] if notice else []),
                               *([self._pane] if self._pane else []), self._card.details]
 
     def _add_button(self, entry) -> pn.widgets.Button:

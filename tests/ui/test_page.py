@@ -73,7 +73,7 @@ def test_add_to_view_builds_a_combined_view_in_the_url_state():
     catalog = _overlay_catalog()
     state = ViewState(dataset="g")
     page = PortalPage(state=state, catalog=catalog)
-    add = next(o for o in page._main.objects if "portal-card-add" in o.css_classes)
+    add = next(o for o in page._main.objects[0] if "portal-card-add" in o.css_classes)
     add.clicks += 1
     assert state.datasets == "g" and isinstance(page._combined, CombinedView)
     state.add_to_view("p")

@@ -22,6 +22,7 @@ from portal.errors import PortalError
 from portal.query import param_value
 from portal.settings import Settings, asset_url
 from portal.ui.alert import error_alert, failed_page, guarded_pane
+from portal.ui.colocate_pane import colocate_section
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
 from portal.ui.i18n import t
@@ -120,8 +121,10 @@ class PortalPage(pn.viewable.Viewer):
             self._main.objects = [self._card.header, self._overview]
             return
         # header, controls and plot first: the plot is in view at 1366x768; details below
+        coloc = colocate_section(self.state, entry, list(self.catalog)) if self._pane else None
         self._main.objects = [self._card.header, *([notice] if notice else []),
-                              *([self._pane] if self._pane else []), self._card.details]
+                              *([self._pane] if self._pane else []), *([coloc] if coloc else []),
+                              self._card.details]
 
     def _on_dataset(self, _event) -> None:
         self._build_main()
@@ -130,6 +133,8 @@ class PortalPage(pn.viewable.Viewer):
         self._card.lang = event.new
         if self._pane is not None:
             self._pane.relabel(event.new)
+            if self._entry() is not None and self._entry().feature_type == "grid":
+                self._build_main()  # the colocation section is rebuilt in the new language
 
     def _lang_switch(self):
         switch = pn.widgets.RadioButtonGroup(options={"EN": "en", "FR": "fr"},

@@ -1,0 +1,88 @@
+"""The colocation over HTTP: ``/api/colocate`` streams CSV equal to xarray on the files,
+``/quicklook/colocate.png`` draws, and bad pairs answer 400/404 naming both datasets."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from tests.server.conftest import http_get, serving
+
+
+@pytest.fixture(scope="module")
+def demo_served(tmp_path_factory):
+    from portal.demo import ensure_demo_catalog
+
+    catalog = Path(ensure_demo_catalog())
+    with serving(catalog, tmp_path_factory.mktemp("coloc")) as served:
+        yield served, catalog.parent.parent / "data" / "demo"
+
+
+def _csv(body: bytes) -> tuple[dict[str, str], pd.DataFrame]:
+    text = body.decode()
+    meta = dict(line[2:].split(": ", 1) for line in text.splitlines() if line.startswith("# "))
+    return meta, pd.read_csv(io.StringIO(text), comment="#", parse_dates=["time"])
+
+
+@pytest.mark.parametrize("method", ["nearest", "linear"])
+def test_csv_equals_xarray_on_the_file(demo_served, method):
+    served, data = demo_served
+    status, headers, body = http_get(
+        served.port, f"/api/colocate?grid=demo_sst_biscay&obs=demo_argo_biscay&var_grid=sst"
+                     f"&var_obs=TEMP&method={method}&time=2023-08-01/2023-08-31")
+    assert status == 200, body[:300]
+    assert headers["content-type"].startswith("text/csv")
+    meta, rows = _csv(body)
+    assert list(rows.columns) == ["time", "latitude", "longitude", "depth", "observed", "gridded"]
+    assert meta["grid_dataset"] == "demo_sst_biscay" and meta["obs_dataset"] == "demo_argo_biscay"
+    assert meta["method"] == method and "shallowest" in meta["rules"] and meta["n"] == "3"
+    raw = xr.open_dataset(data / "sst_biscay_daily_0.1deg.nc")["sst"]
+    when = rows.time.dt.tz_convert(None).to_numpy()  # the CSV's times: to the second
+    points = {"time": xr.DataArray(when, dims="obs"),
+              "lat": xr.DataArray(rows.latitude.to_numpy(), dims="obs"),
+              "lon": xr.DataArray(rows.longitude.to_numpy(), dims="obs")}
+    expected = (raw.interp(points) if method == "linear"
+                else raw.sel(points, method="nearest")).values
+    np.testing.assert_allclose(rows.gridded, expected, rtol=1e-6)
+    diff = rows.observed - rows.gridded
+    assert float(meta["bias_obs_minus_grid"]) == pytest.approx(diff.mean(), rel=1e-5)
+    assert float(meta["rmse"]) == pytest.approx(np.sqrt((diff**2).mean()), rel=1e-5)
+
+
+def test_png_draws(demo_served):
+    served, _ = demo_served
+    status, headers, body = http_get(
+        served.port, "/quicklook/colocate.png?grid=demo_sst_biscay&obs=demo_mooring_biscay"
+                     "&method=linear&width=900&height=450")
+    assert status == 200, body[:300]
+    assert headers["content-type"] == "image/png" and body[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(body))
+    assert image.size[0] >= 850 and len(image.convert("RGB").getcolors(1 << 24)) > 50
+
+
+@pytest.mark.parametrize(("query", "status", "words"), [
+    ("grid=demo_argo_biscay&obs=demo_mooring_biscay", 400, ["demo_argo_biscay", "not a grid",
+                                                            "demo_mooring_biscay"]),
+    ("grid=demo_sst_biscay&obs=demo_sst_biscay", 400, ["not an in-situ", "grid=demo_sst_biscay"]),
+    ("grid=demo_sst_biscay&obs=demo_argo_atlantic", 404, ["demo_argo_atlantic",
+                                                          "demo_sst_biscay"]),
+    ("grid=demo_sst_biscay&obs=demo_argo_biscay&time=2024-01-01/2024-02-01", 404,
+     ["demo_argo_biscay", "demo_sst_biscay"]),
+    ("grid=demo_sst_biscay&obs=nope", 404, ["nope"]),
+    ("grid=demo_sst_biscay&obs=demo_argo_biscay&method=cubic", 400, ["method"]),
+    ("obs=demo_argo_biscay", 400, ["grid"]),
+])
+def test_errors_name_both_datasets(demo_served, query, status, words):
+    served, _ = demo_served
+    for path in (f"/api/colocate?{query}", f"/quicklook/colocate.png?{query}"):
+        got, _, body = http_get(served.port, path)
+        text = body.decode()
+        assert got == status, text
+        assert all(w in text for w in words), text

@@ -66,6 +66,8 @@ def colocate_entries(grid: DatasetEntry, obs: DatasetEntry, query: Query | None 
 
 def _colocate(grid_entry: DatasetEntry, obs_entry: DatasetEntry, query: Query,
               var_grid: str | None, var_obs: str | None, method: str) -> Colocation:
+    import xarray as xr
+
     from portal.pipeline import load_view, normalised_data, resolve_variable
     from portal.processing.colocate import SURFACE_WINDOW, colocate
 
@@ -78,8 +80,10 @@ def _colocate(grid_entry: DatasetEntry, obs_entry: DatasetEntry, query: Query,
         view = load_view(obs_entry, kinds, obs_query)
     except NoDataInSelection as exc:
         raise _no_overlap(grid_entry, obs_entry, exc.reason) from None
-    window = tuple(v if v is not None else d for v, d in zip(query.depth or (None, None),
-                                                             SURFACE_WINDOW, strict=True))
+    lo, hi = query.depth or (None, None)  # depth=MIN/MAX: the surface window too
+    window = (SURFACE_WINDOW[0] if lo is None else lo, SURFACE_WINDOW[1] if hi is None else hi)
+    if not isinstance(grid, xr.DataArray) or not isinstance(view.data, xr.Dataset):
+        raise _no_overlap(grid_entry, obs_entry, "not a grid and observations")
     result = colocate(grid, view.data, view.variable, method, surface_window=window)
     if result.table.empty:
         raise _no_overlap(grid_entry, obs_entry, f"{result.dropped} observations, all outside "
@@ -128,22 +132,28 @@ def overlapping(grid: DatasetEntry, entries: Iterable[DatasetEntry]) -> list[Dat
 
 
 def _meets(a: DatasetEntry, b: DatasetEntry) -> bool:
-    from portal.query import BBox
-
     if a.bbox and b.bbox:
-        try:
-            box = BBox(*a.bbox) if a.bbox[0] != a.bbox[2] else None
-        except ValueError:
-            box = None
-        west, south, east, north = b.bbox
-        if box is not None and (north < box.south or south > box.north
-                                or not box.contains_lon([west, east]).any()
-                                and not box.contains_lon([(west + east) / 2]).any()):
+        box_a, box_b = _box(a.bbox), _box(b.bbox)
+        south, north = b.bbox[1], b.bbox[3]
+        if box_a is not None and (north < box_a.south or south > box_a.north):
+            return False
+        if box_a is not None and not (box_a.contains_lon([b.bbox[0], b.bbox[2]]).any() or (
+                box_b is not None and box_b.contains_lon([box_a.west]).any())):
             return False
     if a.time_coverage and b.time_coverage:
         return not (b.time_coverage[1] < a.time_coverage[0]
                     or b.time_coverage[0] > a.time_coverage[1])
     return True
+
+
+def _box(bbox):
+    """A catalog box as a BBox; None for a point or a degenerate box."""
+    from portal.query import BBox
+
+    try:
+        return BBox(*bbox)
+    except ValueError:
+        return None
 
 
 def provenance(grid: DatasetEntry, obs: DatasetEntry, query: Query,

@@ -38,6 +38,7 @@ SURFACE_WINDOW = (0.0, 20.0)  # m or dbar: what a grid without depth is compared
 CHUNK_OBS = 50_000
 WINDOW_BYTES = 64 << 20
 ONE_STEP_HALF_WIDTH = np.timedelta64(12, "h")  # a grid with one time step stands for a day
+SHORT_UNITS = {"degree_Celsius": "°C", "degrees_Celsius": "°C", "degC": "°C", "Celsius": "°C"}
 COLUMNS = ("time", "latitude", "longitude", "depth", "observed", "gridded")
 
 
@@ -70,7 +71,7 @@ class Colocation:
     def summary(self) -> str:
         """``N=…, bias=…, RMSE=… UNITS (method)`` for titles."""
         s = self.stats()
-        units = f" {self.obs_units}" if self.obs_units else ""
+        units = f" {SHORT_UNITS.get(self.obs_units, self.obs_units)}" if self.obs_units else ""
         return (f"N={s['n']}, bias={s['bias']:.3g}{units}, RMSE={s['rmse']:.3g}{units} "
                 f"({self.method})")
 
@@ -216,7 +217,7 @@ def _sample_chunk(grid: xr.DataArray, coords: dict[str, np.ndarray], method: str
     window = grid.isel(slices).load()
     if "time" in window.dims and window.sizes["time"] == 1 and "time" in coords:
         window = window.isel(time=0, drop=True)  # one step: matched already by _inside
-    points = {dim: xr.DataArray(coords[dim][rows], dims="obs") for dim in window.dims}
+    points = {str(d): xr.DataArray(coords[str(d)][rows], dims="obs") for d in window.dims}
     if method == "nearest":
         picked = window.sel(points, method="nearest")
     else:

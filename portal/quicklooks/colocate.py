@@ -10,12 +10,12 @@ not drawn. The page, the PNG route and tests build it the same way; nothing here
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from portal.quicklooks import Style
-from portal.quicklooks.style import fit_title
 
 if TYPE_CHECKING:
     from portal.processing.colocate import Colocation
@@ -25,8 +25,8 @@ DIFF_CMAP = "RdBu_r"
 
 
 def title_of(result: Colocation, grid_name: str, obs_name: str) -> str:
-    """``OBS (var) vs GRID (var): N=…, bias=…, RMSE=… units (method)``."""
-    return (f"{obs_name} ({result.obs_variable}) vs {grid_name} ({result.grid_variable}): "
+    """``OBS (var) vs GRID (var) — N=…, bias=…, RMSE=… units (method)``."""
+    return (f"{obs_name} ({result.obs_variable}) vs {grid_name} ({result.grid_variable}) — "
             f"{result.summary()}")
 
 
@@ -42,9 +42,13 @@ def build(result: Colocation, grid_name: str, obs_name: str, style: Style | None
     step = max(len(paired) // MAX_DRAWN + (len(paired) % MAX_DRAWN > 0), 1)
     drawn = paired.iloc[::step]
     units = f" [{result.obs_units}]" if result.obs_units else ""
-    title = fit_title(title_of(result, grid_name, obs_name)
-                      + (f", every {step}th point drawn" if step > 1 else ""), style.width)
     width = max(style.width // 2, 150)
+    title = title_of(result, grid_name, obs_name) + (
+        f", every {step}th point drawn" if step > 1 else "")
+    if style.interactive:  # Bokeh never wraps: each part on its own lines, none cut
+        per_line = max(int((width - 80) / 8.5), 30)  # bold 13 px: ~8.5 px a character
+        title = "\n".join(line for part in title.split(" — ", 1)
+                          for line in textwrap.wrap(part, per_line))
     scatter = _scatter(drawn, result, units, title, width, style)
     diff_map = _diff_map(drawn, units, width, style)
     return hv.Layout([scatter, diff_map]).cols(2).opts(
@@ -92,7 +96,7 @@ def _diff_map(drawn, units: str, width: int, style: Style):
     window = _window(lon, lat)
     land = _land(window)
     out = land * points if land is not None else points
-    opts = {"title": f"{label} at the observations", "xlim": window[0::2],
+    opts = {"title": f"Difference at the observations{units}", "xlim": window[0::2],
             "ylim": window[1::2], "xlabel": "Longitude [°E]", "ylabel": "Latitude [°N]"}
     return out.opts(width=width, height=style.height, backend="bokeh", **opts).opts(
         backend="matplotlib", **opts)

@@ -67,7 +67,7 @@ class ColocatePane:
             query = self.state.query().selection
             result = await asyncio.to_thread(colocate_entries, self.grid, obs, query,
                                              query.variable, None, self.method.value)
-            element = build(result, self.grid.id, obs.id, Style(width=1000, height=420))
+            element = build(result, self.grid.id, obs.id, Style(width=880, height=420))
             self.result.objects = [self._links(), pn.pane.HoloViews(
                 element, backend="bokeh", sizing_mode="stretch_width", min_height=300,
                 css_classes=["portal-coloc-plot"], linked_axes=False)]

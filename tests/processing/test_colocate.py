@@ -64,7 +64,7 @@ def test_demo_values_equal_xarray_on_the_file(demo, obs_id, method):
     diff = result.paired.observed - result.paired.gridded
     assert stats["n"] == diff.size and stats["bias"] == pytest.approx(diff.mean())
     assert stats["rmse"] == pytest.approx(np.sqrt((diff**2).mean()))
-    assert method in result.summary() and "degree_Celsius" in result.summary()
+    assert method in result.summary() and "°C" in result.summary()
 
 
 def test_argo_surface_rule_hand_checked(demo):

@@ -14,9 +14,10 @@ they are kept with a NaN grid value, excluded from N, bias and RMSE; observation
 longitudes are taken into the grid's convention (0..360 or −180..180); against a grid
 without depth, profiles contribute their shallowest valid observation within the surface
 window (default 0–20 m or dbar), other features all their observations within it;
-against a grid with depth, the observation's depth (pressure in dbar read as metres) is
+a grid in kelvin is
+compared in °C with observations in °C; against a grid with depth, the observation's depth (pressure in dbar read as metres) is
 sampled. The grid is read in chunks of observations sorted by time, each chunk only the
-window of cells it needs (at most ``window_bytes``; a larger window is split), so a whole
+window of cells it needs (at most ``window_bytes``; a larger window is split in two), so a whole
 float against a big grid stays bounded in memory.
 """
 
@@ -39,6 +40,7 @@ CHUNK_OBS = 50_000
 WINDOW_BYTES = 64 << 20
 ONE_STEP_HALF_WIDTH = np.timedelta64(12, "h")  # a grid with one time step stands for a day
 SHORT_UNITS = {"degree_Celsius": "°C", "degrees_Celsius": "°C", "degC": "°C", "Celsius": "°C"}
+KELVIN = ("K", "kelvin", "Kelvin", "degK")
 COLUMNS = ("time", "latitude", "longitude", "depth", "observed", "gridded")
 
 
@@ -95,6 +97,8 @@ def colocate(grid: xr.DataArray, obs: xr.Dataset, variable: str, method: str = "
         if grid.sizes["z"] > 1:
             rules.append(f"observations without depth: grid level {grid.z.values[0]} used")
         grid = grid.isel(z=0, drop=True)  # one level (or none to match): a surface field
+    grid, rule = _in_obs_units(grid, str(obs[variable].attrs.get("units", "")))
+    rules += [rule] if rule else []
     obs, rule = _vertical_choice(grid, obs, variable, surface_window)
     rules += [rule] if rule else []
     coords, lon_rule = _obs_coords(grid, obs)
@@ -108,6 +112,16 @@ def colocate(grid: xr.DataArray, obs: xr.Dataset, variable: str, method: str = "
     return Colocation(table, method, str(grid.name), variable,
                       str(grid.attrs.get("units", "")), str(obs[variable].attrs.get("units", "")),
                       int((~inside).sum()), tuple(rules))
+
+
+def _in_obs_units(grid: xr.DataArray, obs_units: str) -> tuple[xr.DataArray, str]:
+    """A grid in kelvin against observations in °C: converted (stated); else unchanged."""
+    units = str(grid.attrs.get("units", ""))
+    if units in KELVIN and SHORT_UNITS.get(obs_units) == "°C":
+        attrs = {**grid.attrs, "units": obs_units}
+        return (grid - 273.15).assign_attrs(attrs).rename(grid.name), \
+            f"grid converted from {units} to {obs_units} (−273.15)"
+    return grid, ""
 
 
 def _vertical_choice(grid: xr.DataArray, obs: xr.Dataset, variable: str,

@@ -193,3 +193,56 @@ def test_real_modis_grid_in_0_360_against_a_track_in_180(shared, tmp_path):
                     else raw.sel(points, method="nearest")).values
         assert len(result.table) == n and np.isfinite(expected).sum() >= 3  # clouds: NaN
         np.testing.assert_allclose(result.table.gridded, expected, rtol=1e-9, equal_nan=True)
+
+
+def test_grid_with_depth_is_sampled_at_the_observation_depth():
+    rng = np.random.default_rng(4)
+    grid = xr.DataArray(rng.normal(10, 2, (4, 3, 5)), dims=("z", "latitude", "longitude"),
+                        name="temp", coords={"z": [0.0, 10.0, 50.0, 200.0],
+                                             "latitude": [0.0, 1.0, 2.0],
+                                             "longitude": np.arange(5.0)})
+    obs = _obs([1.2, 3.7, 2.5, 2.5], [0.3, 1.9, 1.0, 1.0], z=[5.0, 120.0, 10.0, 400.0],
+               feature=[1, 1, 2, 2], ftype="profile")
+    result = colocate(grid, obs, "TEMP", "linear")
+    assert result.dropped == 1  # 400 m: below the deepest level
+    pts = {k: xr.DataArray(v, dims="obs") for k, v in
+           {"z": [5.0, 120.0, 10.0], "latitude": [0.3, 1.9, 1.0],
+            "longitude": [1.2, 3.7, 2.5]}.items()}
+    np.testing.assert_allclose(result.table.gridded, grid.interp(pts).values, rtol=1e-12)
+    assert result.table.gridded[2] == pytest.approx(float(grid[1, 1].values[2] * 0.5
+                                                          + grid[1, 1].values[3] * 0.5))
+
+
+def test_kelvin_grid_against_celsius_observations_is_converted():
+    grid = _grid(np.array([0.0, 1.0, 2.0])) + 273.15
+    grid.attrs["units"] = "K"
+    obs = _obs([1.0], [1.0])
+    obs["TEMP"].attrs["units"] = "degree_Celsius"
+    result = colocate(grid.rename("sst"), obs, "TEMP", "nearest")
+    assert result.table.gridded[0] == pytest.approx(11.0)
+    assert any("kelvin" in r.lower() or "from K" in r for r in result.rules)
+
+
+def test_a_huge_lazy_grid_is_read_window_by_window():
+    """A 19 GB dask grid: only the cells around each chunk's points are computed."""
+    import dask.array as da
+
+    shape = (365, 1800, 3600)
+    t, y, x = (da.arange(n, chunks=c, dtype="float64") for n, c in zip(shape, (1, 600, 600),
+                                                                       strict=True))
+    cube = t[:, None, None] * 1e7 + y[None, :, None] * 1e4 + x[None, None, :]  # 19 GB, lazy
+    grid = xr.DataArray(cube, dims=("time", "latitude", "longitude"), name="f", coords={
+        "time": pd.date_range("2020-01-01", periods=365, freq="D").to_numpy(),
+        "latitude": np.linspace(-89.95, 89.95, 1800), "longitude": np.linspace(0.05, 359.95, 3600)})
+    rng = np.random.default_rng(1)
+    n = 400  # a float's year: drifting over 10°, a profile every ~day
+    obs = _obs(-30 + np.cumsum(rng.normal(0, 0.05, n)), 40 + np.cumsum(rng.normal(0, 0.05, n)))
+    obs = obs.assign_coords(time=("obs", pd.Timestamp("2020-01-01").to_datetime64()
+                                  + np.sort(rng.integers(0, 360 * 86400, n)).astype("timedelta64[s]")))
+    result = colocate(grid, obs, "TEMP", "nearest", window_bytes=8 << 20)
+    assert len(result.table) == n and result.dropped == 0
+    pts = {"time": xr.DataArray(result.table.time.to_numpy(), dims="obs"),
+           "latitude": xr.DataArray(result.table.latitude.to_numpy(), dims="obs"),
+           "longitude": xr.DataArray(np.mod(result.table.longitude.to_numpy(), 360), dims="obs")}
+    expected = grid.sel(pts, method="nearest").values  # dask vindex: the same cells
+    np.testing.assert_array_equal(result.table.gridded, expected)

@@ -6,7 +6,8 @@ through the pipeline (:func:`portal.pipeline.normalised_data` for the lazy grid,
 :func:`portal.pipeline.load_view` for the observations, restricted to the query and to the
 grid's time span: nothing here opens a file), and pairs them with
 :func:`portal.processing.colocate.colocate`; no overlap in time or space is a
-:class:`~portal.errors.NoDataInSelection` (404) naming both datasets. Results are cached in
+:class:`~portal.errors.NoDataInSelection` (404) naming both datasets, more observations
+than ``Limits.max_download_rows`` a :class:`~portal.errors.SelectionTooLarge` (413). Results are cached in
 the byte-bounded data cache, keyed on both data versions. :func:`overlapping` lists the
 in-situ entries of a catalog whose time and box meet a grid's (the page's selector);
 :func:`csv_chunks` streams the pairs as CSV with ``# key: value`` provenance lines.
@@ -18,9 +19,9 @@ from collections.abc import Generator, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from portal.errors import NoDataInSelection, UnsupportedQuicklook
+from portal.errors import NoDataInSelection, SelectionTooLarge, UnsupportedQuicklook
 from portal.model import DatasetEntry
-from portal.query import Query, TimeRange
+from portal.query import Query, TimeRange, limits
 
 if TYPE_CHECKING:
     from portal.processing.colocate import Colocation
@@ -84,6 +85,11 @@ def _colocate(grid_entry: DatasetEntry, obs_entry: DatasetEntry, query: Query,
     window = (SURFACE_WINDOW[0] if lo is None else lo, SURFACE_WINDOW[1] if hi is None else hi)
     if not isinstance(grid, xr.DataArray) or not isinstance(view.data, xr.Dataset):
         raise _no_overlap(grid_entry, obs_entry, "not a grid and observations")
+    rows, cap = view.data.sizes.get("obs", 0), limits().max_download_rows
+    if rows > cap:
+        raise SelectionTooLarge(f"{obs_entry.id} holds {rows:,} observations in the time of the "
+                                f"grid {grid_entry.id}, over the limit of {cap:,}",
+                                hint="narrow the time range or the box (bbox)")
     result = colocate(grid, view.data, view.variable, method, surface_window=window)
     if result.table.empty:
         raise _no_overlap(grid_entry, obs_entry, f"{result.dropped} observations, all outside "

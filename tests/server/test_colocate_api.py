@@ -86,3 +86,29 @@ def test_errors_name_both_datasets(demo_served, query, status, words):
         text = body.decode()
         assert got == status, text
         assert all(w in text for w in words), text
+
+
+def test_routes_reach_both_servers():
+    """``odatis-portal serve`` (routes()) and the ``panel serve`` plugin list both routes."""
+    from portal.server.colocate import ColocateCSVHandler, ColocatePNGHandler
+    from portal.server.handlers import routes
+    from portal.server.plugin import ROUTES
+
+    for table in (routes(), ROUTES):
+        handlers = {route[0]: route[1] for route in table}
+        assert handlers[r"/api/colocate/?"] is ColocateCSVHandler
+        assert handlers[r"/quicklook/colocate\.png"] is ColocatePNGHandler
+
+
+def test_too_many_observations_answer_413(demo_served, monkeypatch):
+    from portal import colocation
+    from portal.catalog.loader import load_catalog
+    from portal.demo import ensure_demo_catalog
+    from portal.errors import SelectionTooLarge
+    from portal.settings import Limits
+
+    monkeypatch.setattr(colocation, "limits", lambda: Limits(max_download_rows=1000))
+    catalog = load_catalog(ensure_demo_catalog())
+    with pytest.raises(SelectionTooLarge, match="demo_mooring_biscay.*demo_sst_biscay"):
+        colocation.colocate_entries(catalog["demo_sst_biscay"], catalog["demo_mooring_biscay"],
+                                    method="linear")

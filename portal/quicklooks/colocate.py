@@ -44,7 +44,7 @@ def build(result: Colocation, grid_name: str, obs_name: str, style: Style | None
     units = f" [{result.obs_units}]" if result.obs_units else ""
     width = max(style.width // 2, 150)
     title = title_of(result, grid_name, obs_name) + (
-        f", every {step}th point drawn" if step > 1 else "")
+        f", 1 point in {step} drawn" if step > 1 else "")
     if style.interactive:  # Bokeh never wraps: each part on its own lines, none cut
         per_line = max(int((width - 80) / 8.5), 30)  # bold 13 px: ~8.5 px a character
         title = "\n".join(line for part in title.split(" — ", 1)

@@ -2,10 +2,11 @@
 
 ``/quicklook/colocate.png?grid=ID&obs=ID&var_grid=&var_obs=&method=nearest|linear&time=&bbox=&depth=&qc=&width=&height=``
 renders :func:`portal.quicklooks.colocate.build` (the page draws the same element) with
-Matplotlib, cached in the PNG cache under both data versions; ``/api/colocate?…`` (same
+Matplotlib, cached in the PNG cache under both data versions, for the datasets the
+request's identity may see (publicly cacheable only when both are public); ``/api/colocate?…`` (same
 parameters) streams CSV: ``# key: value`` provenance lines (both datasets, variables and
 units, method, rules, N, bias, RMSE, query), then ``time,latitude,longitude,depth,observed,
-gridded`` rows. Errors answer through :func:`portal.server.handlers.error_response`: an
+gridded`` rows, for datasets the identity may download. Errors answer through :func:`portal.server.handlers.error_response`: an
 unknown dataset 404, a non-grid ``grid=`` or non-in-situ ``obs=`` 400, no overlap 404 —
 each message naming both datasets.
 """
@@ -13,7 +14,7 @@ each message naming both datasets.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,8 +41,10 @@ class ColocationRequest:
                                 self.method)
 
 
-def parse_request(arguments: Mapping[str, Any], catalog) -> tuple[ColocationRequest, Query]:
-    """The request and the full query (style: width, height) of URL arguments."""
+def parse_request(arguments: Mapping[str, Any],
+                  lookup: Callable[[str], DatasetEntry]) -> tuple[ColocationRequest, Query]:
+    """The request and the full query (style: width, height) of URL arguments; ``lookup``
+    gives the entry of an id as the request's identity may use it (404 otherwise)."""
     from portal.processing.colocate import check_method
 
     ids = {}
@@ -51,7 +54,7 @@ def parse_request(arguments: Mapping[str, Any], catalog) -> tuple[ColocationRequ
             raise BadParameter(f"{key}: give a dataset id ({key}=ID)", parameter=key)
     query = parse_query(arguments)
     request = ColocationRequest(
-        catalog[ids["grid"]], catalog[ids["obs"]], query.selection,
+        lookup(ids["grid"]), lookup(ids["obs"]), query.selection,
         param_value(arguments, "var_grid") or None, param_value(arguments, "var_obs") or None,
         check_method(param_value(arguments, "method") or "nearest"))
     return request, query
@@ -77,21 +80,32 @@ def _render_cached(request: ColocationRequest, width: int, height: int) -> bytes
         key, lambda: render(request, width, height)))
 
 
+def _cache_control(handler: tornado.web.RequestHandler, request: ColocationRequest,
+                   public_value: str) -> None:
+    """Public caching only when both datasets are public."""
+    from portal.access import is_public
+    from portal.server.auth import private_cache
+
+    private_cache(handler, request.grid if not is_public(request.grid) else request.obs,
+                  public_value)
+
+
 class ColocatePNGHandler(tornado.web.RequestHandler):
     """GET /quicklook/colocate.png?grid=ID&obs=ID&…"""
 
     async def get(self) -> None:
-        from portal.server.context import catalog
+        from portal.server.auth import request_catalog
         from portal.server.handlers import PNG_HEIGHT, PNG_WIDTH, error_response
 
         try:
-            request, query = parse_request(self.request.arguments, catalog())
+            visible = request_catalog(self)  # what this identity may see
+            request, query = parse_request(self.request.arguments, visible.__getitem__)
             png = await asyncio.to_thread(_render_cached, request, query.width or PNG_WIDTH,
                                           query.height or PNG_HEIGHT)
         except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
             return error_response(self, exc)
         self.set_header("Content-Type", "image/png")
-        self.set_header("Cache-Control", "public, max-age=300")
+        _cache_control(self, request, "public, max-age=300")
         self.finish(png)
 
 
@@ -100,11 +114,12 @@ class ColocateCSVHandler(tornado.web.RequestHandler):
 
     async def get(self) -> None:
         from portal.colocation import csv_chunks
-        from portal.server.context import catalog
+        from portal.server.auth import request_download
         from portal.server.handlers import error_response
 
-        try:
-            request, _ = parse_request(self.request.arguments, catalog())
+        try:  # data of both datasets: both must be downloadable by this identity
+            request, _ = parse_request(self.request.arguments,
+                                       lambda ident: request_download(self, ident))
             result = await asyncio.to_thread(request.compute)
         except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
             return error_response(self, exc)

@@ -100,15 +100,47 @@ def test_routes_reach_both_servers():
         assert handlers[r"/quicklook/colocate\.png"] is ColocatePNGHandler
 
 
-def test_too_many_observations_answer_413(demo_served, monkeypatch):
+def test_too_many_observations_answer_413(monkeypatch):  # a query no other test caches
     from portal import colocation
     from portal.catalog.loader import load_catalog
     from portal.demo import ensure_demo_catalog
     from portal.errors import SelectionTooLarge
+    from portal.query import Query
     from portal.settings import Limits
 
     monkeypatch.setattr(colocation, "limits", lambda: Limits(max_download_rows=1000))
     catalog = load_catalog(ensure_demo_catalog())
     with pytest.raises(SelectionTooLarge, match="demo_mooring_biscay.*demo_sst_biscay"):
         colocation.colocate_entries(catalog["demo_sst_biscay"], catalog["demo_mooring_biscay"],
-                                    method="linear")
+                                    Query(time=("2023-08-02", "2023-08-20")), method="linear")
+
+
+@pytest.fixture(scope="module")
+def restricted_served(tmp_path_factory):
+    """The demo grid with copies of the demo float whose data, or whole entry, are restricted."""
+    from portal.catalog.loader import load_catalog, write_catalog
+    from portal.demo import ensure_demo_catalog
+    from portal.model import DatasetEntry
+
+    catalog = load_catalog(ensure_demo_catalog())
+    argo = catalog["demo_argo_biscay"]
+    meta = argo.metadata()
+    entries = [catalog["demo_sst_biscay"],
+               DatasetEntry.from_metadata("graphs_only", argo.source, argo.arguments, {
+                   **meta, "access": {"graphs": "public", "data": ["staff"]}}),
+               DatasetEntry.from_metadata("hidden", argo.source, argo.arguments, {
+                   **meta, "access": ["staff"]})]
+    folder = tmp_path_factory.mktemp("coloc_access")
+    path = write_catalog(entries, folder / "catalog.yaml", title="Colocation access")
+    with serving(Path(path), folder) as served:
+        yield served
+
+
+def test_restricted_datasets_follow_the_access_rules(restricted_served):
+    port, pair = restricted_served.port, "grid=demo_sst_biscay&obs="
+    status, headers, _ = http_get(port, f"/quicklook/colocate.png?{pair}graphs_only")
+    assert status == 200 and "private" in headers["cache-control"]  # graphs are public
+    assert http_get(port, f"/api/colocate?{pair}graphs_only")[0] == 404  # its data are not
+    for path in (f"/quicklook/colocate.png?{pair}hidden", f"/api/colocate?{pair}hidden"):
+        status, _, body = http_get(port, path)
+        assert status == 404 and b"hidden" in body  # as for an unknown id

@@ -100,6 +100,12 @@ def test_api_list_search_and_facets_per_identity(portal, jars):
         assert found == (["partner_grid"] if who == "alice" else [])
 
 
+def test_health_counts_public_datasets_only(portal, jars):
+    for who in WHO:  # /health answers monitors without a session: the same for everyone
+        status, _, body = fetch(portal.url, "/health", jars[who])
+        assert status == 200 and json.loads(body)["datasets"] == 2
+
+
 def test_wms_capabilities_list_only_visible_layers(portal, jars):
     for who in WHO:
         body = fetch(portal.url, WMS + "GetCapabilities", jars[who])[2].decode()

@@ -6,7 +6,8 @@ event loop, cached in memory (bounded in bytes, keyed on the data version); ever
 goes through :func:`error_response` (a :class:`PortalError` answers with its status and
 public message; anything else is a 500 with a generic message and the traceback in the
 log). ``/api/datasets`` (search), ``/api/datasets/ID/citation`` and the downloads
-``/download/ID.csv|nc`` live in :mod:`portal.server.api`; ``/health`` reports the
+``/download/ID.csv|nc`` live in :mod:`portal.server.api`; the colocation's
+``/quicklook/colocate.png`` and ``/api/colocate`` in :mod:`portal.server.colocate`; ``/health`` reports the
 catalog's load state and upstream servers; ``/tiles/ID/z/x/y.png`` and ``/wms`` (GIS
 clients) live in :mod:`portal.server.tiles` and :mod:`portal.server.wms`. :class:`FrameAncestorsTransform` adds
 ``Content-Security-Policy: frame-ancestors`` to every response.
@@ -166,6 +167,7 @@ def routes() -> list[tuple]:
     """Tornado routes to serve beside the Panel apps (the allow-listed components
     route first: it shadows Panel's, which imports any module named in the URL)."""
     from portal.server.api import CitationHandler, DatasetsHandler, DownloadHandler
+    from portal.server.colocate import ROUTES as COLOCATE
     from portal.server.security import component_route
     from portal.server.tiles import ROUTE as TILES
     from portal.server.tokens import TokensHandler
@@ -174,6 +176,7 @@ def routes() -> list[tuple]:
     return [
         component_route(),
         (r"/quicklook/overlay/(map|profile|timeseries)\.png", OverlayPNGHandler),
+        *COLOCATE,  # /quicklook/colocate.png and /api/colocate (before the dataset routes)
         (r"/quicklook/([^/]+)/(map|profile|timeseries)\.png", QuicklookPNGHandler),
         (r"/api/datasets/?", DatasetsHandler),
         (r"/api/datasets/([^/]+)/citation/?", CitationHandler),

@@ -25,6 +25,7 @@ from portal.query import param_value
 from portal.settings import Settings, asset_url, current
 from portal.ui.account import account_bar, sign_in_prompt
 from portal.ui.alert import error_alert, failed_page, guarded_pane
+from portal.ui.colocate_pane import colocate_section
 from portal.ui.combined_view import CombinedView
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
@@ -148,8 +149,10 @@ class PortalPage(pn.viewable.Viewer):
             return
         # header, controls and plot first: the plot is in view at 1366x768; details below
         head = pn.Row(self._card.header, self._add_button(entry), sizing_mode="stretch_width")
+        coloc = colocate_section(self.state, entry, list(self.catalog)) if self._pane else None
         self._main.objects = [head, *([notice] if notice else []),
-                              *([self._pane] if self._pane else []), self._card.details]
+                              *([self._pane] if self._pane else []), *([coloc] if coloc else []),
+                              self._card.details]
 
     def _add_button(self, entry) -> pn.widgets.Button:
         """"Add to view" on the card: this dataset starts (or joins) a combined view."""
@@ -171,6 +174,8 @@ class PortalPage(pn.viewable.Viewer):
         self._card.lang = event.new
         if self._pane is not None:
             self._pane.relabel(event.new)
+            if self._entry() is not None and self._entry().feature_type == "grid":
+                self._build_main()  # the colocation section is rebuilt in the new language
 
     def _lang_switch(self):
         switch = pn.widgets.RadioButtonGroup(options={"EN": "en", "FR": "fr"},

@@ -65,8 +65,8 @@ def test_mathjax_bundle_left_out_of_pages_with_html(monkeypatch):
     assert mathjax_files() == []
 
 
-# colocate_pane (main, the colocation helper's) still builds a Select with name=
-@pytest.mark.filterwarnings("ignore:Widget.name is deprecated:PendingDeprecationWarning")
+# colocate_pane (main, the colocation helper's) still uses name= and button_type=
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 def test_add_to_view_builds_a_combined_view_in_the_url_state():
     from portal.ui.combined_view import CombinedView
     from portal.ui.page import PortalPage

@@ -38,6 +38,10 @@ def along_track_km(lon: np.ndarray, lat: np.ndarray, nodes: int = TRACK_NODES) -
     chain of the mean positions of ``nodes`` consecutive chunks, each sample placed on it
     by its rank: position noise (a glider's GPS, a second apart) does not add up."""
     lon, lat = np.asarray(lon, "float64"), np.asarray(lat, "float64")
+    moved = np.concatenate([[True], (np.diff(lon) != 0) | (np.diff(lat) != 0)])
+    if not moved.all():  # the samples of one profile share its position: one step each
+        run = np.cumsum(moved) - 1
+        return along_track_km(lon[moved], lat[moved], nodes)[run]
     if lon.size <= nodes:
         return great_circle_km(lon, lat)
     chunks = np.array_split(np.arange(lon.size), nodes)
@@ -63,9 +67,8 @@ def _z_dimension(obs: xr.Dataset):
     return hv.Dimension("z", label=f"{name} [{units}]" if units else name)
 
 
-def _inset(lon: np.ndarray, lat: np.ndarray):
-    """Positions on a small lon/lat map with the land around them; the start as a dot."""
-    import holoviews as hv
+def _inset_window(lon: np.ndarray, lat: np.ndarray):
+    """((W, E), (S, N)) around the positions, and the land polygons (lon/lat rings) in it."""
     import shapely
 
     pad = max(np.ptp(lon), np.ptp(lat), 0.5) * 0.4
@@ -75,6 +78,34 @@ def _inset(lon: np.ndarray, lat: np.ndarray):
     polys = [np.asarray(p.exterior.coords) for g in land_geometries()
              for p in getattr(g.intersection(window), "geoms", [g.intersection(window)])
              if p.geom_type == "Polygon" and not p.is_empty]
+    return ((west, east), (south, north)), polys
+
+
+def _mpl_inset(lon: np.ndarray, lat: np.ndarray):
+    """A Matplotlib hook drawing the positions as a true inset map in the section's
+    lower-right corner (the PNG; the page shows the map beside the section)."""
+    (xlim, ylim), polys = _inset_window(lon, lat)
+    step = max(lon.size // 2000, 1)
+
+    def hook(plot, _element) -> None:
+        from matplotlib.patches import Polygon
+
+        ax = plot.handles["axis"].inset_axes([0.73, 0.03, 0.25, 0.42])
+        for ring in polys:
+            ax.add_patch(Polygon(ring, facecolor="#d9d4c7", edgecolor="#4a4a4a", lw=0.4))
+        ax.plot(lon[::step], lat[::step], color="#c0392b", lw=1.2)
+        ax.plot(lon[:1], lat[:1], "o", color="black", ms=3)
+        ax.set(xlim=xlim, ylim=ylim, xticks=[], yticks=[], facecolor="white")
+        ax.set_aspect(1 / max(np.cos(np.radians(np.mean(ylim))), 0.1))
+
+    return hook
+
+
+def _inset(lon: np.ndarray, lat: np.ndarray):
+    """Positions on a small lon/lat map with the land around them; the start as a dot."""
+    import holoviews as hv
+
+    ((west, east), (south, north)), polys = _inset_window(lon, lat)
     dims = [hv.Dimension("lon", label="Longitude"), hv.Dimension("lat", label="Latitude")]
     land = hv.Polygons(polys, kdims=dims).opts(color="#d9d4c7", line_color="#4a4a4a",
                                                line_width=0.5, backend="bokeh").opts(
@@ -113,7 +144,7 @@ def _cells(x, z, values, xdim, zdim, cdim, cmap, style: Style):
     from holoviews.operation.datashader import rasterize
 
     image = rasterize(points, aggregator=ds.mean("value"), dynamic=style.interactive,
-                      width=style.width // 3, height=style.height // 3)
+                      width=style.width // 5, height=style.height // 4)
     return image.opts(cmap=cmap, colorbar=True, tools=["hover"], clabel=cdim.label,
                       backend="bokeh").opts(cmap=cmap, colorbar=True, clabel=cdim.label,
                                             backend="matplotlib")
@@ -139,9 +170,9 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     full = f"{title} — section of {variable}, {obs.sizes['obs']:,} samples, {extent}"
     body = body.opts(title=fit_title(full, style.width - INSET_PX), invert_yaxis=True,
                      show_grid=True, height=style.height, responsive=True, backend="bokeh")
-    body = body.opts(title=full, invert_yaxis=True, show_grid=True,
-                     aspect=1.6 * style.width / style.height, backend="matplotlib")
-    inset = _inset(obs.longitude.values.astype("float64"), obs.latitude.values.astype("float64"))
-    return (body + inset).opts(shared_axes=False, backend="bokeh").opts(
-        shared_axes=False, sublabel_format="", fig_inches=(style.width / 100, style.height / 100),
-        backend="matplotlib")
+    lon, lat = obs.longitude.values.astype("float64"), obs.latitude.values.astype("float64")
+    if not style.interactive:  # the PNG: one plot, the map inset in its corner
+        return body.opts(title=full, invert_yaxis=True, show_grid=True,
+                         aspect=style.width / style.height, hooks=[_mpl_inset(lon, lat)],
+                         backend="matplotlib")
+    return (body + _inset(lon, lat)).opts(shared_axes=False, backend="bokeh")

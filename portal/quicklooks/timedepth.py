@@ -47,7 +47,7 @@ def _is_profiles(obs: xr.Dataset) -> bool:
     if "feature" not in obs.coords:
         return False
     features, counts = np.unique(obs.feature.values, return_counts=True)
-    return features.size >= 2 and np.median(counts) >= 3
+    return bool(features.size >= 2 and np.median(counts) >= 3)
 
 
 def profile_columns(obs: xr.Dataset, variable: str, levels: np.ndarray):

@@ -13,6 +13,8 @@ selection (:meth:`portal.sources.base.Aggregator.observations`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import xarray as xr
 
@@ -54,7 +56,8 @@ def sigma0_lines(sa_range, ct_range) -> tuple[list[np.ndarray], list[tuple[float
     generator = contourpy.contour_generator(sa, ct, sig)
     paths, labels = [], []
     for level in levels:
-        lines = [line for line in generator.lines(float(level)) if len(line) > 1]
+        found: Any = generator.lines(float(level))  # a list of (N, 2) arrays: LineType.Separate
+        lines = [np.asarray(line) for line in found if len(line) > 1]
         if not lines:
             continue
         paths.extend(lines)
@@ -127,8 +130,10 @@ def _samples(tsd: xr.Dataset, cvalues, clabel: str, colours, is_time: bool, qc: 
         agg = ds.max("cvalue") if qc else ds.mean("cvalue")
         element = rasterize(points, aggregator=agg, dynamic=style.interactive,
                             width=style.width // 2, height=style.height // 2)
-        element = element.opts(cmap=colours, colorbar=True, backend="bokeh", **extra).opts(
-            cmap=colours, colorbar=True, backend="matplotlib", **extra)
+        element = element.opts(cmap=colours, colorbar=True, clabel=clabel, backend="bokeh",
+                               **extra).opts(cmap=colours, colorbar=True, clabel=clabel,
+                                             aspect=style.width / style.height,
+                                             backend="matplotlib", **extra)
     else:
         element = points.opts(color="cvalue", cmap=colours, colorbar=True, size=3,
                               tools=["hover"], backend="bokeh", **extra).opts(
@@ -163,7 +168,9 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     samples = _samples(tsd, cvalues, clabel, colours, is_time, qc, style)
     n = tsd.sizes["obs"]
     full = f"{title} — T-S diagram (TEOS-10), {n:,} samples, σ₀ contours [kg/m³]"
-    overlay = (_contours(sa_range, ct_range) * samples).opts(
+    big = tsd.sizes["obs"] > SHADE_ABOVE  # a raster first: it sets the axes, lines over it
+    lines = _contours(sa_range, ct_range)
+    overlay = (samples * lines if big else lines * samples).opts(
         title=fit_title(full, style.width), responsive=True, height=style.height,
         show_grid=True, xlim=sa_range, ylim=ct_range, backend="bokeh")
     return overlay.opts(title=full, xlim=sa_range, ylim=ct_range,

@@ -24,7 +24,7 @@ import tornado.web
 
 from portal.cache import png_cache, png_failures
 from portal.errors import PortalError, public_message, status_of
-from portal.query import Query, parse_query
+from portal.query import QUICKLOOK_KINDS, Query, parse_query
 from portal.settings import frame_ancestors
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def routes() -> list[tuple]:
 
     return [
         component_route(),
-        (r"/quicklook/([^/]+)/(map|profile|timeseries)\.png", QuicklookPNGHandler),
+        (rf"/quicklook/([^/]+)/({'|'.join(QUICKLOOK_KINDS)})\.png", QuicklookPNGHandler),
         (r"/api/datasets/?", DatasetsHandler),
         (r"/api/datasets/([^/]+)/citation/?", CitationHandler),
         (r"/download/([^/]+)\.(csv|nc)", DownloadHandler),

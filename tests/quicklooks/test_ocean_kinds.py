@@ -116,3 +116,26 @@ def test_ts_colours_by_depth_and_shades_large_selections():
     shaded = ts.build(big, variable="PSAL", feature_type="profile", title="T",
                       style=Style(interactive=False))
     assert any(isinstance(el, hv.Image) for el in shaded.values())
+
+
+def _entry(feature_type, variables, vertical=(0.0, 1000.0), bbox=(-20.0, 40.0, -10.0, 50.0)):
+    from portal.model import DatasetEntry
+
+    return DatasetEntry.from_metadata("e", "netcdf", {"urlpath": "x.nc"}, {
+        "featureType": feature_type, "vertical_coverage": list(vertical), "bbox": list(bbox),
+        "variables": [{"name": n, "standard_name": s} for n, s in variables]})
+
+
+def test_kinds_offered_per_feature_type():
+    from portal.sources import get_source
+
+    kinds = get_source("netcdf").kinds
+    ts_vars = [("TEMP", "sea_water_temperature"), ("PSAL", "sea_water_salinity")]
+    assert {"ts", "section", "timedepth"} <= set(kinds(_entry("profile", ts_vars)))
+    assert "ts" not in kinds(_entry("profile", ts_vars[:1]))  # no salinity
+    glider = kinds(_entry("trajectory", ts_vars))
+    assert {"ts", "section", "timedepth"} <= set(glider)
+    sensor = kinds(_entry("timeSeries", ts_vars[:1], vertical=(9.7, 14.9)))
+    assert "timedepth" not in sensor and "section" not in sensor  # one sensor, tides
+    assert "timedepth" in kinds(_entry("timeSeries", ts_vars[:1], vertical=(0.0, 200.0)))
+    assert "ts" in get_source("pointstore").kinds(_entry("point", ts_vars))

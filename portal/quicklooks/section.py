@@ -168,8 +168,9 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     body = _cells(xs, obs.z.values, values, xdim, _z_dimension(obs), cdim, cmap, style)
     extent = f"{float(xs[-1]):,.0f} km" if used == "distance" else "time on x"
     full = f"{title} — section of {variable}, {obs.sizes['obs']:,} samples, {extent}"
-    body = body.opts(title=fit_title(full, style.width - INSET_PX), invert_yaxis=True,
-                     show_grid=True, height=style.height, responsive=True, backend="bokeh")
+    width = max(style.width - INSET_PX - 40, 300)  # beside the map, which has a fixed size
+    body = body.opts(title=fit_title(full, width), invert_yaxis=True, show_grid=True,
+                     height=style.height, width=width, backend="bokeh")
     lon, lat = obs.longitude.values.astype("float64"), obs.latitude.values.astype("float64")
     if not style.interactive:  # the PNG: one plot, the map inset in its corner
         return body.opts(title=full, invert_yaxis=True, show_grid=True,

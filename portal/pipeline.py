@@ -35,9 +35,9 @@ log = logging.getLogger(__name__)
 REQUIRE: dict[str, tuple[str, ...]] = {
     "timeseries": ("time",), "profile": ("z",), "map": ("latitude", "longitude"),
     "ts": ("z", "latitude", "longitude"), "section": ("z", "latitude", "longitude"),
-    "timedepth": ("time", "z")}
+    "timedepth": ("time", "z"), "linked": ("time", "z", "latitude", "longitude")}
 #: builders that name the dataset in their own errors
-_NAMING = ("ts", "section", "timedepth")
+_NAMING = ("ts", "section", "timedepth", "linked")
 
 
 @dataclass(frozen=True)
@@ -153,11 +153,24 @@ def _load(entry: DatasetEntry, kind: str, query: Query, version: str) -> View:
 
         columns = ts_columns(obs, entry.id)
         variable, also = columns.salinity, (columns.temperature,)
+    elif kind == "linked":  # T and S beside the variable when there are both: a T-S plot
+        also = _ts_beside(obs, variable, entry.id)
     require = REQUIRE[kind]
     qc = resolve_qc(query.qc, obs, variable, str(dict(entry.extra).get("qc_default", "")))
     data = select_obs(obs, replace(query, qc=qc), variable, dataset=entry.id, require=require,
                       also=also)
     return View(data, variable, entry.feature_type, kind, qc, tuple(view_warnings(data, variable)))
+
+
+def _ts_beside(obs, variable: str, dataset: str) -> tuple[str, ...]:
+    """The temperature and salinity columns other than ``variable`` (none without both)."""
+    from portal.processing.teos10 import ts_columns
+
+    try:
+        columns = ts_columns(obs, dataset)
+    except UnsupportedQuicklook:
+        return ()
+    return tuple(n for n in (columns.temperature, columns.salinity) if n != variable)
 
 
 def _cached_load(entry: DatasetEntry, kind: str, query: Query) -> View:

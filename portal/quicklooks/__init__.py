@@ -63,8 +63,9 @@ def ensure_backends() -> None:
 
 def builder(kind: str):
     """The builder function of a quicklook kind."""
+    from portal.quicklooks import linked, profile, section, timedepth, timeseries, ts
     from portal.quicklooks import map as map_
-    from portal.quicklooks import profile, section, timedepth, timeseries, ts
 
     return {"map": map_.build, "profile": profile.build, "timeseries": timeseries.build,
-            "ts": ts.build, "section": section.build, "timedepth": timedepth.build}[kind]
+            "ts": ts.build, "section": section.build, "timedepth": timedepth.build,
+            "linked": linked.build}[kind]

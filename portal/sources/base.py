@@ -42,17 +42,17 @@ _REGISTRY: dict[str, type[Source[Any]]] = {}
 #: Quicklook kinds that suit each featureType, the default first.
 KINDS_BY_FEATURE: dict[str, tuple[str, ...]] = {
     "grid": ("map",),
-    "profile": ("map", "profile", "ts", "section", "timedepth"),
-    "trajectoryProfile": ("map", "profile", "ts", "section", "timedepth"),
+    "profile": ("map", "profile", "ts", "section", "timedepth", "linked"),
+    "trajectoryProfile": ("map", "profile", "ts", "section", "timedepth", "linked"),
     "timeSeries": ("timeseries", "map", "timedepth"),
     "timeSeriesProfile": ("timeseries", "profile", "map", "ts", "timedepth"),
-    "trajectory": ("map", "timeseries", "profile", "ts", "section", "timedepth"),
+    "trajectory": ("map", "timeseries", "profile", "ts", "section", "timedepth", "linked"),
     "point": ("map",),
     "metadata": (),
 }
 
 #: kinds drawn against depth: none for data without vertical extent
-VERTICAL_KINDS = ("profile", "section", "timedepth")
+VERTICAL_KINDS = ("profile", "section", "timedepth", "linked")
 
 OpenT = TypeVar("OpenT")
 

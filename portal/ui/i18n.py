@@ -56,6 +56,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "ts": {"en": "T-S diagram", "fr": "Diagramme T-S"},
     "section": {"en": "Section", "fr": "Section"},
     "timedepth": {"en": "Time–depth", "fr": "Temps–profondeur"},
+    "linked": {"en": "Linked views", "fr": "Vues liées"},
     "time_range": {"en": "Time range", "fr": "Période"},
     "depth_range": {"en": "Depth / pressure range", "fr": "Profondeur / pression"},
     "qc": {"en": "Quality control", "fr": "Contrôle qualité"},

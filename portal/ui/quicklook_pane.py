@@ -74,7 +74,7 @@ def applicable(kind: str, entry: DatasetEntry, color: str) -> dict[str, Any]:
         colors: tuple[str, ...] = ()  # a field is coloured by its value; no QC flags
     elif kind == "timeseries":
         colors = COLOR_CHOICES
-    elif kind in ("section", "timedepth"):
+    elif kind in ("section", "timedepth", "linked"):
         colors = ()  # coloured by the variable itself
     elif kind == "ts":
         colors = COLOR_BY  # "value" is σ₀

@@ -139,3 +139,26 @@ def test_kinds_offered_per_feature_type():
     assert "timedepth" not in sensor and "section" not in sensor  # one sensor, tides
     assert "timedepth" in kinds(_entry("timeSeries", ts_vars[:1], vertical=(0.0, 200.0)))
     assert "ts" in get_source("pointstore").kinds(_entry("point", ts_vars))
+
+
+def test_linked_views_share_one_selection():
+    """One table behind the map, time-depth and T-S plots; a box on the map selects the
+    same samples in the others (link_selections' expression over the shared columns)."""
+    import holoviews as hv
+
+    from portal.quicklooks import linked
+
+    obs = _profiles()
+    df = linked.sample_table(obs, "TEMP")
+    assert {"lon", "lat", "time", "z", "value", "SA", "CT"} <= set(df.columns)
+    layout = linked.build(obs, variable="TEMP", feature_type="profile", title="T",
+                          style=Style())
+    assert len(layout) == 3
+    selection = ((hv.dim("lon") >= 0.5) & (hv.dim("lon") <= 1.5))  # profile 1's position
+    chosen = df[selection.apply(hv.Dataset(df))]
+    assert set(chosen.feature) == {1} and len(chosen) == 4
+    with pytest.raises(UnsupportedQuicklook, match="interactive"):
+        linked.build(obs, variable="TEMP", feature_type="profile", title="T",
+                     style=Style(interactive=False), dataset="d")
+    big = xr.concat([obs] * (linked.MOST_SAMPLES // obs.sizes["obs"] + 1), dim="obs")
+    assert len(linked.sample_table(big, "TEMP")) == linked.MOST_SAMPLES

@@ -106,7 +106,7 @@ def test_kinds_drop_profile_for_flat_series():
                                                           "vertical_coverage": [0, 500]})
     assert source.kinds(flat) == ("timeseries", "map")
     assert source.kinds(deep) == ("map", "timeseries", "profile", "ts", "section",
-                                   "timedepth")
+                                   "timedepth", "linked")
 
 
 # ---------------------------------------------------------------------------- guessing

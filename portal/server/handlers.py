@@ -5,7 +5,8 @@ event loop, cached in memory (bounded in bytes, keyed on the data version); ever
 goes through :func:`error_response` (a :class:`PortalError` answers with its status and
 public message; anything else is a 500 with a generic message and the traceback in the
 log). ``/api/datasets`` (search), ``/api/datasets/ID/citation`` and the downloads
-``/download/ID.csv|nc`` live in :mod:`portal.server.api`; ``/health`` reports the
+``/download/ID.csv|nc`` live in :mod:`portal.server.api`; the colocation's
+``/quicklook/colocate.png`` and ``/api/colocate`` in :mod:`portal.server.colocate`; ``/health`` reports the
 catalog's load state and upstream servers; ``/tiles/ID/z/x/y.png`` and ``/wms`` (GIS
 clients) live in :mod:`portal.server.tiles` and :mod:`portal.server.wms`. :class:`FrameAncestorsTransform` adds
 ``Content-Security-Policy: frame-ancestors`` to every response.
@@ -60,23 +61,29 @@ class QuicklookPNGHandler(tornado.web.RequestHandler):
     """GET /quicklook/<dataset>/<kind>.png"""
 
     async def get(self, dataset_id: str, kind: str) -> None:
-        from portal.server.context import catalog
+        from portal.server.auth import private_cache, request_catalog
 
         try:
-            entry = catalog()[urllib.parse.unquote(dataset_id)]
+            entry = request_catalog(self)[urllib.parse.unquote(dataset_id)]
             query, style_kw = parse_png_args(self.request.arguments)
             png = await asyncio.to_thread(_render_cached, entry, kind, query,
                                           tuple(sorted(style_kw.items())))
         except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
             return error_response(self, exc)
         self.set_header("Content-Type", "image/png")
-        self.set_header("Cache-Control", "public, max-age=300")
+        private_cache(self, entry, "public, max-age=300")
         self.finish(png)
 
 
 def error_response(handler: tornado.web.RequestHandler, exc: BaseException) -> None:
     """Answer ``exc``: a PortalError with its status and public message (no server
     paths), anything else with 500, a generic message and the traceback in the log."""
+    if isinstance(exc, tornado.web.HTTPError) and exc.status_code < 500:  # 401: a bad token
+        handler.set_status(exc.status_code)
+        handler.set_header("Content-Type", "text/plain; charset=utf-8")
+        handler.set_header("Cache-Control", "no-store")
+        handler.finish(f"{exc.log_message or exc.reason or 'refused'}\n")
+        return
     status = status_of(exc)
     if not isinstance(exc, PortalError):
         log.error("unexpected error answering %s", handler.request.uri, exc_info=exc)
@@ -116,17 +123,21 @@ def routes() -> list[tuple]:
     """Tornado routes to serve beside the Panel apps (the allow-listed components
     route first: it shadows Panel's, which imports any module named in the URL)."""
     from portal.server.api import CitationHandler, DatasetsHandler, DownloadHandler
+    from portal.server.colocate import ROUTES as COLOCATE
     from portal.server.security import component_route
     from portal.server.tiles import ROUTE as TILES
+    from portal.server.tokens import TokensHandler
     from portal.server.wms import ROUTE as WMS
 
     return [
         component_route(),
+        *COLOCATE,  # /quicklook/colocate.png and /api/colocate (before the dataset routes)
         (rf"/quicklook/([^/]+)/({'|'.join(QUICKLOOK_KINDS)})\.png", QuicklookPNGHandler),
         (r"/api/datasets/?", DatasetsHandler),
         (r"/api/datasets/([^/]+)/citation/?", CitationHandler),
         (r"/download/([^/]+)\.(csv|nc)", DownloadHandler),
         (r"/health/?", HealthHandler),
+        (r"/account/tokens/?", TokensHandler),
         TILES,
         WMS,
     ]

@@ -14,6 +14,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "tagline": {"en": "See ocean data before you download it",
                 "fr": "Voir les données océaniques avant de les télécharger"},
     "lock_y": {"en": "Lock y axis", "fr": "Bloquer l'axe y"},
+    "coloc_title": {"en": "Compare with observations",
+                    "fr": "Comparer aux observations"},
+    "coloc_with": {"en": "In-situ dataset overlapping this grid",
+                   "fr": "Jeu de données in situ recouvrant cette grille"},
+    "coloc_nearest": {"en": "Nearest", "fr": "Plus proche"},
+    "coloc_linear": {"en": "Linear", "fr": "Linéaire"},
+    "coloc_pairs": {"en": "observed and gridded values", "fr": "valeurs observées et de la grille"},
     "time_step": {"en": "Time step", "fr": "Pas de temps"},
     "depth_level": {"en": "Depth level", "fr": "Niveau de profondeur"},
     "global_datasets": {"en": "Global datasets (not framed on the map):",
@@ -94,6 +101,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "all": {"en": "all", "fr": "tous"},
     "from": {"en": "from", "fr": "du"},
     "to": {"en": "to", "fr": "au"},
+    "sign_in": {"en": "Sign in", "fr": "Se connecter"},
+    "sign_out": {"en": "Sign out", "fr": "Se déconnecter"},
+    "api_tokens": {"en": "API tokens", "fr": "Jetons d'API"},
+    "sign_in_needed": {"en": "This dataset does not exist, or you must sign in to see it.",
+                       "fr": "Ce jeu de données n'existe pas, ou il faut vous connecter "
+                             "pour le voir."},
 }
 
 

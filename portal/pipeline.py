@@ -32,6 +32,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: coordinates each kind needs valid in every sample it draws
+REQUIRE: dict[str, tuple[str, ...]] = {
+    "timeseries": ("time",), "profile": ("z",), "map": ("latitude", "longitude"),
+    "ts": ("z", "latitude", "longitude"), "section": ("z", "latitude", "longitude"),
+    "timedepth": ("time", "z"), "linked": ("time", "z", "latitude", "longitude")}
+#: builders that name the dataset in their own errors
+_NAMING = ("ts", "section", "timedepth", "linked")
+
+
 @dataclass(frozen=True)
 class View:
     """Computed data ready to draw, with what the quicklook needs to label it."""
@@ -134,13 +143,35 @@ def _load(entry: DatasetEntry, kind: str, query: Query, version: str) -> View:
     if kind == "profile" and "z" not in obs.coords:
         raise UnsupportedQuicklook("no vertical coordinate (depth or pressure) in this dataset",
                                    dataset=entry.id, hint="use the map or time-series quicklook")
-    if kind == "timeseries" and "time" not in obs.coords:
+    if kind in ("timeseries", "timedepth") and "time" not in obs.coords:
         raise UnsupportedQuicklook("no decodable time coordinate", dataset=entry.id)
-    require = {"timeseries": ("time",), "profile": ("z",),
-               "map": ("latitude", "longitude")}[kind]
+    if kind in ("section", "timedepth", "ts") and "z" not in obs.coords:
+        raise UnsupportedQuicklook("no vertical coordinate (depth or pressure) in this dataset",
+                                   dataset=entry.id, hint="use the map or time-series quicklook")
+    also: tuple[str, ...] = ()
+    if kind == "ts":  # both T and S, each with its own QC; the salinity leads
+        from portal.processing.teos10 import ts_columns
+
+        columns = ts_columns(obs, entry.id)
+        variable, also = columns.salinity, (columns.temperature,)
+    elif kind == "linked":  # T and S beside the variable when there are both: a T-S plot
+        also = _ts_beside(obs, variable, entry.id)
+    require = REQUIRE[kind]
     qc = resolve_qc(query.qc, obs, variable, str(dict(entry.extra).get("qc_default", "")))
-    data = select_obs(obs, replace(query, qc=qc), variable, dataset=entry.id, require=require)
+    data = select_obs(obs, replace(query, qc=qc), variable, dataset=entry.id, require=require,
+                      also=also)
     return View(data, variable, entry.feature_type, kind, qc, tuple(view_warnings(data, variable)))
+
+
+def _ts_beside(obs, variable: str, dataset: str) -> tuple[str, ...]:
+    """The temperature and salinity columns other than ``variable`` (none without both)."""
+    from portal.processing.teos10 import ts_columns
+
+    try:
+        columns = ts_columns(obs, dataset)
+    except UnsupportedQuicklook:
+        return ()
+    return tuple(n for n in (columns.temperature, columns.salinity) if n != variable)
 
 
 def _cached_load(entry: DatasetEntry, kind: str, query: Query) -> View:
@@ -195,15 +226,17 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
     build = builder(view.kind)
     title = hv_title(titled(entry.title or entry.id, view.qc, list(view.warnings),
                             view_notes(view.data)))
+    named = {"dataset": entry.id} if view.kind in _NAMING else {}
     return build(view.data, variable=view.variable, feature_type=view.feature_type,
-                 title=title, style=style)
+                 title=title, style=style, **named)
 
 
 def _aggregated(entry: DatasetEntry, kind: str | None, query: Query, style: Style):
     """Aggregating sources (point stores) are drawn per view, not loaded: their caches apply.
 
-    ``map``: counts, means or QC mix per pixel; ``profile``: the profile density."""
-    from portal.quicklooks import pointmap, pointprofile
+    ``map``: counts, means or QC mix per pixel; ``profile``: the profile density; ``ts``:
+    the T-S diagram of a bounded sample of the selection's rows."""
+    from portal.quicklooks import pointmap, pointprofile, ts
     from portal.sources import open_aggregator
 
     kind = resolve_kind(entry, kind)
@@ -213,6 +246,9 @@ def _aggregated(entry: DatasetEntry, kind: str | None, query: Query, style: Styl
     handle = open_aggregator(entry).with_scheduler(scheduler)
     variable = resolve_variable(entry, query.variable) or "TEMP"
     try:
+        if kind == "ts":  # a bounded read of the selection's rows, not an aggregate
+            return ts.build_store(handle, query=query, title=hv_title(entry.title or entry.id),
+                                  style=style, dataset=entry.id)
         build = pointprofile.build if kind == "profile" else pointmap.build
         return build(handle, variable=variable, query=query, title=hv_title(entry.title or entry.id),
                      style=style)

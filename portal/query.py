@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 #: ``auto`` means "good_probably" for flagged data (unless the catalog entry sets
 #: ``qc_default``) and "all" for data without flags
 QC_PRESETS = ("auto", "good", "good_probably", "all")
-QUICKLOOK_KINDS = ("map", "profile", "timeseries")
-COLOR_BY = ("auto", "value", "time", "qc", "feature")
+QUICKLOOK_KINDS = ("map", "profile", "timeseries", "ts", "section", "timedepth", "linked")
+COLOR_BY = ("auto", "value", "time", "qc", "feature", "depth")
 # URL / CLI parameter names, in the order to_params writes them
 PARAM_KEYS = ("dataset", "datasets", "kind", "var", "time", "at", "depth", "bbox", "qc", "color",
               "cmap", "width", "height")

@@ -26,7 +26,7 @@ import tornado.web
 
 from portal.cache import png_cache, png_failures
 from portal.errors import PortalError, public_message, status_of
-from portal.query import Query, parse_query
+from portal.query import QUICKLOOK_KINDS, Query, parse_query
 from portal.settings import frame_ancestors
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ def routes() -> list[tuple]:
         component_route(),
         (r"/quicklook/overlay/(map|profile|timeseries)\.png", OverlayPNGHandler),
         *COLOCATE,  # /quicklook/colocate.png and /api/colocate (before the dataset routes)
-        (r"/quicklook/([^/]+)/(map|profile|timeseries)\.png", QuicklookPNGHandler),
+        (rf"/quicklook/([^/]+)/({'|'.join(QUICKLOOK_KINDS)})\.png", QuicklookPNGHandler),
         (r"/api/datasets/?", DatasetsHandler),
         (r"/api/datasets/([^/]+)/citation/?", CitationHandler),
         (r"/download/([^/]+)\.(csv|nc)", DownloadHandler),

@@ -39,6 +39,8 @@ class Limits:
     max_points: int = 1_000_000       # rows of observations drawn as points
     max_cells: int = 50_000_000       # cells of a gridded selection read at once
     max_variables: int = 4            # variables in one request
+    max_download_rows: int = 10_000_000   # rows of one download (CSV or NetCDF)
+    max_download_cells: int = 50_000_000  # cells of one gridded download
 
     def check_image(self, width: int, height: int) -> None:
         """Raise :class:`BadParameter` (a ``ValueError``) naming the allowed range when a

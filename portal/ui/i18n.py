@@ -20,6 +20,7 @@ STRINGS: dict[str, dict[str, str]] = {
                         "fr": "Jeux de données mondiaux (non encadrés sur la carte) :"},
     "search": {"en": "Search datasets", "fr": "Rechercher des jeux de données"},
     "search_box": {"en": "Area (W,S,E,N)", "fr": "Zone (O,S,E,N)"},
+    "draw_search_box": {"en": "Draw a search area", "fr": "Tracer une zone de recherche"},
     "filters": {"en": "Filters (type, platform, variable…)",
                 "fr": "Filtres (type, plateforme, variable…)"},
     "search_placeholder": {"en": "title, variable, platform, institution…",

@@ -89,6 +89,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "all": {"en": "all", "fr": "tous"},
     "from": {"en": "from", "fr": "du"},
     "to": {"en": "to", "fr": "au"},
+    "sign_in": {"en": "Sign in", "fr": "Se connecter"},
+    "sign_out": {"en": "Sign out", "fr": "Se déconnecter"},
+    "api_tokens": {"en": "API tokens", "fr": "Jetons d'API"},
+    "sign_in_needed": {"en": "This dataset does not exist, or you must sign in to see it.",
+                       "fr": "Ce jeu de données n'existe pas, ou il faut vous connecter "
+                             "pour le voir."},
 }
 
 

@@ -77,10 +77,10 @@ class ThumbnailPNGHandler(tornado.web.RequestHandler):
 
     async def get(self, dataset_id: str) -> None:
         from portal.errors import BadParameter
-        from portal.server.context import catalog
+        from portal.server.auth import private_cache, request_catalog
 
-        try:
-            entry = catalog()[urllib.parse.unquote(dataset_id)]
+        try:  # only what this identity may see: a restricted dataset is a 404 to others
+            entry = request_catalog(self)[urllib.parse.unquote(dataset_id)]
             size = []
             for name, default in (("width", 320), ("height", 200)):
                 text = self.get_argument(name, str(default))
@@ -92,7 +92,7 @@ class ThumbnailPNGHandler(tornado.web.RequestHandler):
         except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
             return error_response(self, exc)
         self.set_header("Content-Type", "image/png")
-        self.set_header("Cache-Control", "public, max-age=300")
+        private_cache(self, entry, "public, max-age=300")
         self.finish(png)
 
 

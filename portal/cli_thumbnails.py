@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -82,7 +83,8 @@ def _progress(total: int):
         try:
             from tqdm import tqdm
 
-            bar = tqdm(total=total, unit="dataset", file=sys.stderr)
+            width = shutil.get_terminal_size((80, 20)).columns or 80  # 0 on bare ptys
+            bar = tqdm(total=total, unit="dataset", file=sys.stderr, ncols=min(width, 100))
             return (lambda ident: (bar.set_postfix_str(ident[:30]), bar.update(1))), bar.close
         except ImportError:
             pass

@@ -8,14 +8,15 @@ normalised once per (entry, variable, version) — per query too for sources tha
 the server —, a new bbox or time range only re-subsets, and a changed file or store is read
 again on the next request. Sessions share these read-only results. ``build_quicklook`` turns the view into a
 HoloViews element; the Panel page, the iframe embed, the PNG endpoint and the
-CLI all call it.
+CLI all call it. ``build_overlay`` does the same for several datasets on one view
+(``load_layers``: one layer per dataset, a failing one kept with its reason).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from portal.cache import data_cache
 from portal.errors import PortalError, UnsupportedQuicklook
@@ -235,3 +236,87 @@ def _stacked(entry, kind, query, style, names):
     panels = [build_quicklook(entry, kind, dataclasses.replace(query, variable=name), sub_style)
               for name in names]
     return hv.Layout(panels).cols(1).opts(shared_axes=True)
+
+
+def _store_aggregate(entry: DatasetEntry, kind: str, query: Query, style: Style,
+                     variable: str | None):
+    """A point store on a combined map: its aggregate (count per cell) over the view."""
+    from portal.quicklooks.pointmap import view_aggregate
+    from portal.settings import Settings
+    from portal.sources import open_aggregator
+
+    if kind != "map":
+        raise UnsupportedQuicklook("a point store joins combined maps only", dataset=entry.id)
+    handle = open_aggregator(entry).with_scheduler(Settings.from_env().dask_scheduler)
+    variable = resolve_variable(entry, variable) or "TEMP"
+    query = replace(query, qc="all") if query.qc == "auto" else query
+    bbox = query.bbox.continuous() if query.bbox else (-180.0, -80.0, 180.0, 85.0)
+    agg, _note = view_aggregate(handle, query, replace(style, color_by="auto"), variable, bbox)
+    return agg, variable
+
+
+def _load_layer(entry: DatasetEntry, kind: str, query: Query, style: Style,
+                variable: str | None) -> dict[str, Any]:
+    """The fields of one dataset's layer (data, variable, units, feature type)."""
+    single = replace(query, variable=variable, datasets=(), dataset=None, kind=None)
+    if is_aggregating(entry):
+        agg, name = _store_aggregate(entry, kind, single, style, variable)
+        info = entry.variable(name)
+        return {"data": agg, "variable": name, "aggregated": True, "feature_type": "point",
+                "units": info.units if info else "", "long_name": info.long_name if info else ""}
+    view = load_view(entry, kind, single)
+    data: Any = view.data  # a grid DataArray or an observation Dataset
+    attrs = dict((data if view.feature_type == "grid" else data[view.variable]).attrs)
+    return {"data": view.data, "variable": view.variable, "feature_type": view.feature_type,
+            "units": str(attrs.get("units", "")), "long_name": str(attrs.get("long_name", ""))}
+
+
+def load_layers(entries: list[DatasetEntry], kind: str, query: Query,
+                style: Style) -> list:
+    """One layer per dataset, in order; a failure becomes the layer's ``error``."""
+    from portal.errors import public_message
+    from portal.overlay import choose_variables, new_layer
+
+    chosen = choose_variables(entries, query)
+    layers = []
+    for i, entry in enumerate(entries):
+        base = new_layer(entry, i)
+        try:
+            layers.append(replace(base, **_load_layer(entry, kind, query, style,
+                                                      chosen[entry.id])))
+        except PortalError as exc:
+            layers.append(replace(base, error=public_message(exc).split("\n")[0][:160]))
+        except Exception as exc:  # noqa: BLE001 - one source failing leaves the others
+            log.exception("%s: could not load for a combined view", entry.id)
+            layers.append(replace(base, error=f"could not load the data ({type(exc).__name__})"))
+    return layers
+
+
+def load_overlay(entries: list[DatasetEntry], kind: str | None, query: Query,
+                 style: Style):
+    """The layers of a combined view (several datasets, one selection), loaded through
+    :func:`load_view` (point stores by their aggregate) and put in a common unit:
+    a :class:`portal.overlay.Combined`. Raises only when every dataset failed."""
+    from portal.overlay import harmonise
+
+    kind = kind or "map"
+    combined = harmonise(load_layers(entries, kind, query, style), kind)
+    if not combined.drawn:
+        reasons = "; ".join(f"{layer.id}: {layer.error}" for layer in combined.layers)
+        raise UnsupportedQuicklook(f"none of the datasets could be drawn ({reasons})")
+    return combined
+
+
+def build_overlay(entries: list[DatasetEntry], kind: str | None = None,
+                  query: Query | None = None, style: Style | None = None):
+    """The HoloViews element of a combined view (page, embed and PNG all call this)."""
+    from portal.quicklooks import ensure_backends
+    from portal.quicklooks.overlay import build
+
+    ensure_backends()
+    style, query = style or Style(), query or Query()
+    combined = load_overlay(entries, kind, query, style)
+    what = {"map": "map", "profile": "profiles", "timeseries": "time series"}[combined.kind]
+    title = hv_title(f"{len(combined.drawn)} of {len(entries)} datasets — {what}"
+                     + (f" in {combined.unit}" if combined.unit else ""))
+    return build(combined, title=title, style=style, query_bbox=query.bbox)

@@ -81,3 +81,32 @@ def test_no_salinity_no_ts(tmp_path, case):
         load_view(entry, "ts", Query())
     if "linked" in kinds:  # linked views still draw the temperature
         assert load_view(entry, "linked", Query()).data.sizes["obs"] == 8
+
+
+def test_salinity_all_flagged_bad(tmp_path):
+    """Salinity present but every value flagged bad: T-S refuses naming the flags; the
+    linked views draw the temperature, without a T-S plot, and say so."""
+    from portal.errors import NoDataInSelection
+    from portal.pipeline import load_view
+
+    path = _profile_file(tmp_path / "bad.nc", salinity={
+        "units": "psu", "standard_name": "sea_water_practical_salinity",
+        "ancillary_variables": "PSAL_QC"})
+    with xr.open_dataset(path) as ds:
+        ds = ds.load()
+    ds["TEMP"].attrs["ancillary_variables"] = "TEMP_QC"
+    for name, flag in (("PSAL_QC", 4), ("TEMP_QC", 1)):
+        ds[name] = (("profile", "z"), np.full((2, 4), flag, dtype="int8"), {
+            "flag_values": np.arange(10, dtype="int8"), "standard_name": "status_flag",
+            "conventions": "Argo reference table 2", "flag_meanings": "no_qc good "
+            "probably_good probably_bad bad changed not_used not_used estimated missing"})
+    ds.to_netcdf(tmp_path / "bad2.nc")
+    from portal.cataloging.scan import describe_file
+
+    entry = describe_file(str(tmp_path / "bad2.nc"), "bad")
+    assert {"ts", "linked"} <= set(entry_kinds(entry))
+    with pytest.raises(NoDataInSelection, match=r"every PSAL value is flagged \(bad\)"):
+        load_view(entry, "ts", Query())
+    view = load_view(entry, "linked", Query())
+    assert view.variable == "TEMP" and view.data.sizes["obs"] == 8
+    assert any(w.startswith("no T-S plot") for w in view.warnings)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from portal.assets import land_geojson
+from portal.i18n import t, variable_name
 from portal.text import one_line
 
 LAND_FILE = land_geojson()
@@ -105,10 +106,12 @@ def resolve_cmap(choice: str | None, standard_name: str = "", name: str = "") ->
     return list(cmap_colors(choice))
 
 
-def axis_label(attrs: dict, fallback: str) -> str:
-    """'Long name [units]' from CF attributes, on one line without control characters."""
+def axis_label(attrs: dict, fallback: str, lang: str = "en") -> str:
+    """'Long name [units]' from CF attributes, on one line without control characters; in
+    French the standard name's French name when :mod:`portal.i18n` knows it."""
 
-    text = one_line(attrs.get("long_name") or attrs.get("standard_name") or fallback)
+    text = variable_name(str(attrs.get("standard_name", "")), lang) or one_line(
+        attrs.get("long_name") or attrs.get("standard_name") or fallback)
     text = text.replace("_", " ").strip() or fallback
     units = one_line(attrs.get("units", ""))
     if units and units not in ("1", "none"):
@@ -209,6 +212,17 @@ def land_layer(interactive: bool = False, extent=None):
 
 
 TIME_LABEL = "Time (UTC)"
+
+
+def time_label(lang: str = "en") -> str:
+    """The label of a time axis or colour bar: "Time (UTC)", "Date (UTC)"."""
+    return t("plot_time", lang)
+
+
+def depth_label(units: str, lang: str = "en") -> str:
+    """"Pressure [dbar]" for decibars, else "Depth [m]" (in ``lang``)."""
+    key = "plot_pressure" if str(units).lower() in ("dbar", "decibar") else "plot_depth"
+    return axis_label({"long_name": t(key, lang), "units": units}, t(key, lang))
 
 
 def time_colour_values(times) -> np.ndarray:

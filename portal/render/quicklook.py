@@ -8,6 +8,7 @@ pipeline: it asks the pipeline for data, never the reverse. A map image shows on
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from portal.errors import BadParameter
@@ -29,7 +30,7 @@ def render_quicklook_png(entry: DatasetEntry, kind: str | None = None,
 
     style = style or Style(interactive=False)
     if style.interactive:
-        style = Style(style.cmap, style.color_by, style.width, style.height, False)
+        style = dataclasses.replace(style, interactive=False)
     query = query or Query()
     if resolve_kind(entry, kind) == "map":
         if len(query.variables) > 1:  # refused before any data is read

@@ -23,8 +23,8 @@ from typing import Any
 import tornado.web
 
 from portal.cache import png_cache, png_failures
-from portal.errors import PortalError, public_message, status_of
-from portal.query import Query, parse_query
+from portal.errors import BadParameter, PortalError, public_message, status_of
+from portal.query import Query, param_value, parse_query
 from portal.settings import frame_ancestors
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,20 @@ def parse_png_args(arguments: Mapping[str, Any]) -> tuple[Query, dict[str, Any]]
     :class:`~portal.errors.BadParameter` names a bad parameter."""
     query = parse_query(arguments)
     style = {"cmap": query.cmap, "color_by": query.color,
-             "width": query.width or PNG_WIDTH, "height": query.height or PNG_HEIGHT}
+             "width": query.width or PNG_WIDTH, "height": query.height or PNG_HEIGHT,
+             "lang": png_lang(arguments)}
     return query.selection, style
+
+
+def png_lang(arguments: Mapping[str, Any]) -> str:
+    """The labels' language of an image (``lang=en|fr``, English when absent)."""
+    from portal.i18n import LANGUAGES
+
+    lang = param_value(arguments, "lang") or "en"
+    if lang not in LANGUAGES:
+        raise BadParameter(f"lang: {lang[:20]!r} is not one of {', '.join(LANGUAGES)}",
+                           parameter="lang")
+    return lang
 
 
 def _render_cached(entry, kind: str, query: Query, style_kw: tuple) -> bytes:

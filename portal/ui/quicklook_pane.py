@@ -191,7 +191,8 @@ class QuicklookPane(pn.viewable.Viewer):
                     self.state.param.unwatch(watcher)
 
     def relabel(self, lang: str) -> None:
-        """Translate the controls in place; the plot, which holds no interface text, stays."""
+        """Translate the controls in place (the plot redraws itself: its labels follow
+        ``state.lang``)."""
         w = self._widgets
         for key, widget in w.items():
             widget.name = t(_LABELS[key], lang)
@@ -208,8 +209,6 @@ class QuicklookPane(pn.viewable.Viewer):
             self._controls.objects = [w["time"] if o is old else o for o in self._controls]
         if self._share is not None:
             self._share.objects = [self._copy_button(lang), *self._share.objects[1:]]
-        if self._error:  # an error message is interface text: show it in the new language
-            self.state.param.trigger("kind")
 
     # ---------------------------------------------------------------- controls
     def _make_widgets(self, kinds, names) -> dict:
@@ -376,7 +375,7 @@ class QuicklookPane(pn.viewable.Viewer):
     # --------------------------------------------------------------------- plot
     # the colormap is not a dependency: _on_cmap re-styles the drawn plot in place
     @param.depends("state.kind", "state.var", "state.time", "state.at", "state.depth",
-                   "state.qc", "state.color", "state.bbox", "lock_y")
+                   "state.qc", "state.color", "state.bbox", "state.lang", "lock_y")
     async def _plot(self):
         if self._disposed:
             return None
@@ -494,7 +493,7 @@ class QuicklookPane(pn.viewable.Viewer):
         self._views.append(plot)
         self._plot_view = plot
         self._watchers.append(self.state.param.watch(
-            self._busy, ["kind", "var", "time", "at", "depth", "qc", "color", "bbox"]))
+            self._busy, ["kind", "var", "time", "at", "depth", "qc", "color", "bbox", "lang"]))
         self._watchers.append(self.state.param.watch(self._on_cmap, "cmap"))
         if not self.show_controls:
             return plot

@@ -166,7 +166,8 @@ def _land_clipped(window: tuple[float, float, float, float] | None, mercator: bo
 
 
 def fit_title(text: str, width: int) -> str:
-    """The title on as many lines (at most 3) as a ``width``-pixel Bokeh plot needs.
+    """The title on as many lines (at most 3, 4 under 600 px) as a ``width``-pixel Bokeh
+    plot needs.
 
     Bokeh draws '\\n' as a new line and never wraps by itself: a long dataset name
     followed by its figures ran off the right edge of embeds. The name comes first,
@@ -174,11 +175,17 @@ def fit_title(text: str, width: int) -> str:
     """
     import textwrap
 
-    per_line = max(int(width / 8.5), 30)  # Bokeh's bold 13 px title: ~8.5 px a character
+    # Bokeh's bold 13 px title: ~8.5 px a character, from the left of the frame (the y
+    # axis takes ~60 px of the plot's width)
+    per_line = max(int((width - 60) / 8.5), 30)
     if len(text) <= per_line:
         return text
+    most = 3 if width >= 600 else 4  # a phone's plot: one more line rather than lost figures
     lines = [line for part in text.split(" — ", 1) for line in textwrap.wrap(part, per_line)]
-    return "\n".join(lines[:3]) + (" …" if len(lines) > 3 else "")
+    if len(lines) > most:
+        lines = [*lines[:most - 1], textwrap.shorten(lines[most - 1] + " " + lines[most],
+                                                     per_line, placeholder=" …")]
+    return "\n".join(lines)
 
 
 def _window(extent) -> tuple[float, float, float, float] | None:

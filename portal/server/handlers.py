@@ -124,6 +124,24 @@ class FrameAncestorsTransform(tornado.web.OutputTransform):
         return status_code, headers, chunk
 
 
+class LangTransform(tornado.web.OutputTransform):
+    """``<html lang="fr">`` in a page served in French: Panel's templates write ``en``. The
+    language is negotiated as the page does it (``?lang=``, else ``Accept-Language``); the
+    replacement keeps the chunk's length (the ``Content-Length`` is already set)."""
+
+    def __init__(self, request) -> None:
+        from portal.i18n import negotiate
+
+        super().__init__(request)
+        query = param_value(request.query_arguments, "lang")
+        self.lang = negotiate(query, request.headers.get("Accept-Language"))
+
+    def transform_first_chunk(self, status_code, headers, chunk, finishing):
+        if self.lang != "en" and str(headers.get("Content-Type", "")).startswith("text/html"):
+            chunk = chunk.replace(b'<html lang="en"', f'<html lang="{self.lang}"'.encode(), 1)
+        return status_code, headers, chunk
+
+
 def routes() -> list[tuple]:
     """Tornado routes to serve beside the Panel apps (the allow-listed components
     route first: it shadows Panel's, which imports any module named in the URL)."""

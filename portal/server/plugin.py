@@ -33,11 +33,11 @@ def static_route() -> tuple:
 
 def harden(app: tornado.web.Application, prefix: str, origins) -> None:
     """Give a Tornado application built by ``panel serve`` what ``serve`` gives its own."""
-    from portal.server.handlers import FrameAncestorsTransform
+    from portal.server.handlers import FrameAncestorsTransform, LangTransform
     from portal.server.security import SecurityHeadersTransform, allowed_hosts, restrict_hosts
 
     shadow_components_route(app)
-    for transform in (FrameAncestorsTransform, SecurityHeadersTransform):
+    for transform in (FrameAncestorsTransform, SecurityHeadersTransform, LangTransform):
         if transform not in app.transforms:
             app.add_transform(transform)
     if prefix and not os.environ.get("PORTAL_PREFIX"):

@@ -116,7 +116,7 @@ def serve(args) -> int:
 
     from portal.catalog.loader import load_catalog
     from portal.demo.home import prepare_catalogs
-    from portal.server.handlers import FrameAncestorsTransform, routes
+    from portal.server.handlers import FrameAncestorsTransform, LangTransform, routes
     from portal.server.security import SecurityHeadersTransform, allowed_hosts
 
     if getattr(args, "config", None):  # before anything reads the settings
@@ -143,7 +143,7 @@ def serve(args) -> int:
         websocket_origin=_origins(args), num_procs=args.num_procs,
         extra_patterns=routes(), static_dirs={"assets": str(static_dir())},
         title="ODATIS quicklook portal", prefix=settings.base_path,
-        transforms=[FrameAncestorsTransform, SecurityHeadersTransform],
+        transforms=[FrameAncestorsTransform, SecurityHeadersTransform, LangTransform],
         admin=False, threaded=False, start=False,
         # permessage-deflate: a map update is mostly a float image with empty (NaN) areas;
         # deflate takes a 2.8 MB glider-map update to ~30 KB on the wire

@@ -22,12 +22,14 @@ from portal.errors import PortalError
 from portal.query import param_value
 from portal.settings import Settings, asset_url
 from portal.ui.alert import error_alert, failed_page, guarded_pane
+from portal.ui.connection import watch_connection
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
 from portal.ui.i18n import t
 from portal.ui.overview_map import OverviewMap
 from portal.ui.quicklook_pane import QuicklookPane
 from portal.ui.state import ViewState, required
+from portal.ui.viewport import ViewportWidth, follow_viewport, plot_width_for
 
 LAYOUTS = layouts_dir()
 _TEMPLATES = {"fast_list": "FastListTemplate", "bootstrap": "BootstrapTemplate",
@@ -35,6 +37,7 @@ _TEMPLATES = {"fast_list": "FastListTemplate", "bootstrap": "BootstrapTemplate",
 _RETITLE_JS = """
 const title = titles[cb_obj.active];
 document.title = title;
+document.documentElement.lang = ["en", "fr"][cb_obj.active];
 const header = document.querySelector('#header .title, .app-header .title');
 if (header) { header.textContent = title; }
 """
@@ -89,6 +92,9 @@ class PortalPage(pn.viewable.Viewer):
         self._list = DatasetList(state=self.state, entries=entries, index=index_for(self.catalog))
         self._card = DatasetCard(entry=self._entry(), lang=self.state.lang)
         self._main = pn.Column(sizing_mode="stretch_width")
+        self._probe = ViewportWidth()  # phones: plots as wide as the screen
+        self._desktop_width = int(self._layout.get("plot_width", 900))
+        follow_viewport(self._probe, lambda: self._pane, self._desktop_width)
         self._pane: QuicklookPane | None = None
         self._overview: OverviewMap | None = None
         self.state.param.watch(self._on_dataset, "dataset")
@@ -107,7 +113,8 @@ class PortalPage(pn.viewable.Viewer):
         if entry is not None:
             self._pane, notice = guarded_pane(self.state, lambda: QuicklookPane(
                 state=self.state, entry=entry, plot_height=int(self._layout.get(
-                    "plot_height", 520)), plot_width=int(self._layout.get("plot_width", 900))))
+                    "plot_height", 520)), plot_width=plot_width_for(self._probe.viewport,
+                                                                     self._desktop_width)))
         else:
             self._pane = None
         if entry is None:  # the landing page: where the datasets are
@@ -149,22 +156,24 @@ class PortalPage(pn.viewable.Viewer):
             pn.template, _TEMPLATES.get(name, "FastListTemplate"))
         if cls.__name__ in ("FastListTemplate", "PortalTemplate"):
             return self._styled(cls, layout)
-        return cls(title=t("portal_title", self.state.lang), header=[self._lang_switch()],
+        return cls(title=t("portal_title", self.state.lang), header=[self._lang_switch(), self._probe],
                    sidebar=[self._list], main=[self._main])
 
     def _styled(self, cls, layout: dict):
         extra = {"accent_base_color": layout.get("accent", "#0b5394")} if (
             cls.__name__ == "FastListTemplate") else {"raw_css": [_fonts_css()]}
+        extra.update(meta_viewport="width=device-width, initial-scale=1",
+                     css_files=[asset_url(layout.get("page_css", "/assets/portal-page.css"))])
         optional = {k: asset_url(layout[k]) for k in ("logo", "favicon") if layout.get(k)}
         return cls(
             title=t("portal_title", self.state.lang), **optional,
             header_background=layout.get("header_background", "#0b3d6b"),
             sidebar_width=int(layout.get("sidebar_width", 360)),
-            header=[self._lang_switch()], sidebar=[self._list], main=[self._main], **extra,
+            header=[self._lang_switch(), self._probe], sidebar=[self._list], main=[self._main], **extra,
         )
 
     def __panel__(self):
-        return pn.Row(self._list, self._main, sizing_mode="stretch_width")
+        return pn.Row(self._list, self._main, self._probe, sizing_mode="stretch_width")
 
 
 def _request_language(state: ViewState) -> None:
@@ -186,6 +195,7 @@ def portal_page(catalog: Catalog):
         if pn.state.curdoc is not None:
             _request_language(state)
             state.sync_url()
+            watch_connection(pn.state.curdoc, state.lang)
         return PortalPage(state=state, catalog=catalog).template()
     except Exception as exc:  # noqa: BLE001 - the last resort of the page
         return failed_page(exc, state.lang)
@@ -205,6 +215,8 @@ def embed_page(catalog: Catalog):
     layout = load_layout("embed")
     state = ViewState()
     state.lang = _arg("lang", "en") if _arg("lang", "en") in ("en", "fr") else "en"
+    if pn.state.curdoc is not None:
+        watch_connection(pn.state.curdoc, state.lang)
     try:
         query = state.apply_params(pn.state.session_args or {})
         state.extent = ViewState.param.extent.deserialize(_arg("extent"))
@@ -213,7 +225,9 @@ def embed_page(catalog: Catalog):
         return error_alert(exc, state.lang)
     height = query.height or int(layout.get("plot_height", 500))
     width = query.width or int(layout.get("plot_width", 800))
+    probe = ViewportWidth()  # a narrow iframe: a narrow plot, its title wrapped to fit
     pane, notice = guarded_pane(state, lambda: QuicklookPane(
         state=state, entry=entry, show_controls=False, plot_height=height, plot_width=width))
-    items = [x for x in (notice, pane) if x is not None]
+    follow_viewport(probe, lambda: pane, width)
+    items = [x for x in (probe, notice, pane) if x is not None]
     return pn.Column(*items, sizing_mode="stretch_both", margin=0)

@@ -42,6 +42,15 @@ setTimeout(() => { button.label = label; }, 1500);
 """
 
 
+# phones: the controls in a drawer opened by a toggle button; desktops: no button
+DRAWER_CSS = """
+.portal-drawer-toggle { display: none !important; }
+@media screen and (max-width: 760px) {
+  .portal-drawer-toggle { display: block !important; }
+  .portal-controls:not(.portal-drawer-open) { display: none !important; }
+}
+"""
+
 # widget key -> i18n key of its label
 _LABELS = {"var": "variable", "kind": "quicklook", "qc": "qc", "cmap": "colormap",
            "color": "color_by", "time": "time_range", "depth": "depth_range",
@@ -171,7 +180,7 @@ class QuicklookPane(pn.viewable.Viewer):
         self._watchers: list = []  # on self.state, removed by dispose
         self._widgets = self._make_widgets(kinds, names) if self.show_controls else {}
         self._views: list = []  # panes that follow self.state (see dispose)
-        self._share = self._controls = None
+        self._share = self._controls = self._toggle = None
         self._plot_view: Any = None  # the plot's Panel view, set by __panel__
         self._drawn: Any = None  # the HoloViews pane drawn last
         self._error = False
@@ -209,6 +218,8 @@ class QuicklookPane(pn.viewable.Viewer):
             self._controls.objects = [w["time"] if o is old else o for o in self._controls]
         if self._share is not None:
             self._share.objects = [self._copy_button(lang), *self._share.objects[1:]]
+        if self._toggle is not None:
+            self._toggle.label = f"☰ {t('controls', lang)}"
 
     # ---------------------------------------------------------------- controls
     def _make_widgets(self, kinds, names) -> dict:
@@ -350,7 +361,9 @@ class QuicklookPane(pn.viewable.Viewer):
     def _share_row(self):
         links = pn.panel(self._links)
         self._views.append(links)
-        self._share = pn.Row(self._copy_button(self.state.lang), links, align="center")
+        # a FlexBox: on a phone the links wrap below the button instead of overflowing
+        self._share = pn.FlexBox(self._copy_button(self.state.lang), links,
+                                 align_items="center", sizing_mode="stretch_width")
         return self._share
 
     @param.depends("state.kind", "state.var", "state.time", "state.at", "state.depth",
@@ -375,7 +388,7 @@ class QuicklookPane(pn.viewable.Viewer):
     # --------------------------------------------------------------------- plot
     # the colormap is not a dependency: _on_cmap re-styles the drawn plot in place
     @param.depends("state.kind", "state.var", "state.time", "state.at", "state.depth",
-                   "state.qc", "state.color", "state.bbox", "state.lang", "lock_y")
+                   "state.qc", "state.color", "state.bbox", "state.lang", "lock_y", "plot_width")
     async def _plot(self):
         if self._disposed:
             return None
@@ -495,6 +508,7 @@ class QuicklookPane(pn.viewable.Viewer):
         self._watchers.append(self.state.param.watch(
             self._busy, ["kind", "var", "time", "at", "depth", "qc", "color", "bbox", "lang"]))
         self._watchers.append(self.state.param.watch(self._on_cmap, "cmap"))
+        self.param.watch(self._busy, "plot_width")
         if not self.show_controls:
             return plot
         w = self._widgets
@@ -505,5 +519,23 @@ class QuicklookPane(pn.viewable.Viewer):
         self._controls = pn.FlexBox(*(w[k] for k in ("kind", "var", "time", "depth", "step",
                                                      "level", "qc", "color", "cmap", "lock_y")
                                       if k in w),
-                                    align_items="flex-end", sizing_mode="stretch_width")
-        return pn.Column(self._controls, self._share_row(), plot, sizing_mode="stretch_width")
+                                    align_items="flex-end", sizing_mode="stretch_width",
+                                    css_classes=["portal-controls"])
+        return pn.Column(self._drawer_toggle(), self._controls, self._share_row(), plot,
+                         sizing_mode="stretch_width", stylesheets=[DRAWER_CSS])
+
+    def _drawer_toggle(self):
+        """The phones' "Controls" button: the controls fold into a drawer below 760 px
+        (:data:`DRAWER_CSS`); on wider screens the button is hidden and they always show."""
+        toggle = pn.widgets.Toggle(label=f"☰ {t('controls', self.state.lang)}", value=False,
+                                   css_classes=["portal-drawer-toggle"], width=140,
+                                   color="primary", variant="outline")
+
+        def flip(event) -> None:
+            if self._controls is not None:
+                self._controls.css_classes = ["portal-controls"] + (
+                    ["portal-drawer-open"] if event.new else [])
+
+        toggle.param.watch(flip, "value")
+        self._toggle = toggle
+        return toggle

@@ -24,6 +24,7 @@ import tornado.web
 from portal.assets import static_dir
 from portal.server.context import install_sighup
 from portal.server.handlers import routes
+from portal.server.lifecycle import log_exits
 
 
 def static_route() -> tuple:
@@ -75,5 +76,6 @@ def install() -> None:
 
 
 install()
+log_exits(handle_signals=False)  # fatal signals, uncaught errors, every exit; Bokeh stops on SIGTERM
 install_sighup()  # SIGHUP reloads the catalog, as under `odatis-portal serve`
 ROUTES = [*routes(), static_route()]

@@ -119,6 +119,9 @@ def serve(args) -> int:
     from portal.server.handlers import FrameAncestorsTransform, LangTransform, routes
     from portal.server.security import SecurityHeadersTransform, allowed_hosts
 
+    from portal.server.lifecycle import log_exits
+
+    log_exits()  # a crash while loading the catalog or warming up is logged too
     if getattr(args, "config", None):  # before anything reads the settings
         os.environ["PORTAL_CONFIG"] = os.path.abspath(args.config)
     catalogs = prepare_catalogs(args.catalog or Settings.load().catalogs)
@@ -156,8 +159,14 @@ def serve(args) -> int:
 def _run(server, hosts: tuple[str, ...]) -> None:
     """Answer only the allowed ``Host`` names (DNS rebinding), then serve until stopped."""
     from portal.server.handlers import HealthHandler
+    from portal.server.lifecycle import log_exits
     from portal.server.security import restrict_hosts
 
     restrict_hosts(server._tornado, hosts, exempt=[(r"/health/?", HealthHandler)])
+    loop = server.io_loop
+    log_exits(stop=lambda: loop.asyncio_loop.call_soon_threadsafe(loop.stop))  # SIGTERM: clean
     server.start()
-    server.io_loop.start()
+    try:
+        loop.start()
+    finally:
+        log.info("stopped, pid %d", os.getpid())

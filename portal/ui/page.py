@@ -160,7 +160,7 @@ class PortalPage(pn.viewable.Viewer):
                    sidebar=[self._list], main=[self._main])
 
     def _styled(self, cls, layout: dict):
-        extra = {"accent_base_color": layout.get("accent", "#0b5394")} if (
+        extra: dict[str, Any] = {"accent_base_color": layout.get("accent", "#0b5394")} if (
             cls.__name__ == "FastListTemplate") else {"raw_css": [_fonts_css()]}
         extra.update(meta_viewport="width=device-width, initial-scale=1",
                      css_files=[asset_url(layout.get("page_css", "/assets/portal-page.css"))])

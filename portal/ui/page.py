@@ -94,7 +94,8 @@ class PortalPage(pn.viewable.Viewer):
         self._main = pn.Column(sizing_mode="stretch_width")
         self._probe = ViewportWidth()  # phones: plots as wide as the screen
         self._desktop_width = int(self._layout.get("plot_width", 900))
-        follow_viewport(self._probe, lambda: self._pane, self._desktop_width)
+        self._sidebar_width = int(self._layout.get("sidebar_width", 360))
+        follow_viewport(self._probe, lambda: self._pane, self._desktop_width, self._sidebar_width)
         self._pane: QuicklookPane | None = None
         self._overview: OverviewMap | None = None
         self.state.param.watch(self._on_dataset, "dataset")
@@ -113,8 +114,8 @@ class PortalPage(pn.viewable.Viewer):
         if entry is not None:
             self._pane, notice = guarded_pane(self.state, lambda: QuicklookPane(
                 state=self.state, entry=entry, plot_height=int(self._layout.get(
-                    "plot_height", 520)), plot_width=plot_width_for(self._probe.viewport,
-                                                                     self._desktop_width)))
+                    "plot_height", 520)), plot_width=plot_width_for(
+                    self._probe.viewport, self._desktop_width, self._sidebar_width)))
         else:
             self._pane = None
         if entry is None:  # the landing page: where the datasets are

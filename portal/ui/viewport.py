@@ -44,21 +44,23 @@ class ViewportWidth(ReactiveHTML):
         super().__init__(**params)
 
 
-def plot_width_for(viewport: int, desktop: int) -> int:
-    """The plot width for a viewport: ``desktop`` on wide screens, else what fits."""
-    if viewport <= 0 or viewport >= desktop + MARGIN:
+def plot_width_for(viewport: int, desktop: int, sidebar: int = 0) -> int:
+    """The plot width for a viewport: ``desktop`` where it fits beside the ``sidebar``
+    (stacked above the plot on phones), else what fits; ``desktop`` while unknown (0)."""
+    room = viewport - MARGIN - (sidebar if viewport >= NARROW_BELOW else 0)
+    if viewport <= 0 or room >= desktop:
         return desktop
-    return max(viewport - MARGIN, MIN_PLOT_WIDTH)
+    return max(room, MIN_PLOT_WIDTH)
 
 
-def follow_viewport(probe: ViewportWidth, pane_of, desktop: int) -> None:
+def follow_viewport(probe: ViewportWidth, pane_of, desktop: int, sidebar: int = 0) -> None:
     """Keep ``pane_of()``'s ``plot_width`` fitted to the probe's viewport width."""
 
     def fit(event) -> None:
         pane = pane_of()
         if pane is None:
             return
-        width = plot_width_for(event.new, desktop)
+        width = plot_width_for(event.new, desktop, sidebar)
         if pane.plot_width != width:
             pane.plot_width = width
 

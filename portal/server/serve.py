@@ -117,9 +117,8 @@ def serve(args) -> int:
     from portal.catalog.loader import load_catalog
     from portal.demo.home import prepare_catalogs
     from portal.server.handlers import FrameAncestorsTransform, LangTransform, routes
-    from portal.server.security import SecurityHeadersTransform, allowed_hosts
-
     from portal.server.lifecycle import log_exits
+    from portal.server.security import SecurityHeadersTransform, allowed_hosts
 
     log_exits()  # a crash while loading the catalog or warming up is logged too
     if getattr(args, "config", None):  # before anything reads the settings

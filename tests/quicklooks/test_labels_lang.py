@@ -85,3 +85,12 @@ def test_builders_label_in_french(key, kind, expected):
 def test_style_refuses_an_unknown_language():
     with pytest.raises(ValueError, match="lang"):
         Style(lang="de")
+
+
+def test_point_store_colour_bar_labels_in_french():
+    from portal.quicklooks.pointmap import colouring
+
+    assert colouring("count", Style(lang="fr"), "TEMP")[0] == \
+        "Observations de TEMP par maille (log10)"
+    assert colouring("mean", Style(lang="fr"), "PSAL")[0] == "Moyenne de PSAL"
+    assert colouring("mean", Style(), "PSAL")[0] == "Mean PSAL"

@@ -207,6 +207,7 @@ class QuicklookPane(pn.viewable.Viewer):
             widget.name = t(_LABELS[key], lang)
         if w:
             w["kind"].options = {t(k, lang): k for k in entry_kinds(self.entry)}
+            w["var"].options = self._var_options(lang)
             w["qc"].options = {t(f"qc_{p}", lang): p for p in QC_PRESETS}
             self._apply_controls(w, lang)
         if "time" in w and self._controls is not None:  # its label does not follow `name`
@@ -225,9 +226,7 @@ class QuicklookPane(pn.viewable.Viewer):
     def _make_widgets(self, kinds, names) -> dict:
         lang = self.state.lang
         w: dict[str, pn.widgets.Widget] = {}
-        labels = {(v.long_name and f"{v.long_name} ({v.name})") or v.name: v.name
-                  for v in self.entry.variables}
-        w["var"] = pn.widgets.Select(label=t("variable", lang), options=labels,
+        w["var"] = pn.widgets.Select(label=t("variable", lang), options=self._var_options(lang),
                                      value=self.state.var or (names[0] if names else None))
         w["kind"] = pn.widgets.RadioButtonGroup(
             label=t("quicklook", lang), options={t(k, lang): k for k in kinds},
@@ -252,6 +251,17 @@ class QuicklookPane(pn.viewable.Viewer):
         self._watchers.append(self.state.param.watch(
             lambda _e: self._apply_controls(self._widgets, self.state.lang), ["kind", "color"]))
         return w
+
+    def _var_options(self, lang: str) -> dict[str, str]:
+        """The variable choices: "Long name (NAME)", the long name in ``lang`` where the
+        standard name has a translation (as on the plot's axes)."""
+        from portal.i18n import variable_name
+
+        def label(v) -> str:
+            text = variable_name(v.standard_name, lang) or v.long_name
+            return f"{text} ({v.name})" if text else v.name
+
+        return {label(v): v.name for v in self.entry.variables}
 
     def _apply_controls(self, w: dict, lang: str) -> None:
         """Hide or disable the controls that do not apply to the current view."""

@@ -30,6 +30,22 @@ def until(check, what: str, timeout: float = 60.0):
     return value
 
 
+def settled(locator, quiet: float = 2.0, timeout: float = 90.0) -> None:
+    """Wait until ``locator``'s box has not changed for ``quiet`` seconds: the plot is
+    drawn first at the desktop width, then again once the browser reports its width."""
+    deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
+    while time.monotonic() < deadline:
+        try:
+            box = locator.bounding_box(timeout=2_000)
+        except Exception:  # noqa: BLE001 - replaced by the redraw: look again
+            box = None
+        if box != last:
+            last, since = box, time.monotonic()
+        elif box is not None and time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.25)
+
+
 def phone_page(browser):
     context = browser.new_context(**PHONE)
     context.set_default_timeout(60_000)
@@ -57,6 +73,9 @@ def test_phone_dataset_plot_fits_and_controls_open_from_the_drawer(browser, port
     context, page = phone_page(browser)
     try:
         page.goto(f"{portal.url}/?dataset=argo_6901744&kind=profile")
+        page.locator(".portal-plot canvas").first.wait_for(state="visible",
+                                                           timeout=PLOT_TIMEOUT_MS)
+        settled(page.locator(".portal-plot").first)  # redrawn once at the phone's width
         plot = wait_for_plot(page, "phone_profile")
         until(lambda: page.evaluate(NO_HSCROLL), "no horizontal scroll")
         box = plot.bounding_box()

@@ -56,6 +56,6 @@ def render_overlay_png(entries: list[DatasetEntry], kind: str, query: Query,
 
     style = style or Style(interactive=False)
     if style.interactive:
-        style = Style(style.cmap, style.color_by, style.width, style.height, False)
+        style = dataclasses.replace(style, interactive=False)  # keeps lang and lock_y
     element = build_overlay(entries, kind, query, style)
     return render_png(element, style.width, style.height, legend_below=True)

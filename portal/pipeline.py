@@ -225,7 +225,7 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
 
     build = builder(view.kind)
     title = hv_title(titled(entry.title or entry.id, view.qc, list(view.warnings),
-                            view_notes(view.data)))
+                            view_notes(view.data), style.lang))
     named = {"dataset": entry.id} if view.kind in _NAMING else {}
     return build(view.data, variable=view.variable, feature_type=view.feature_type,
                  title=title, style=style, **named)

@@ -147,7 +147,10 @@ class ViewState(param.Parameterized):
     def quicklook_params(self) -> dict[str, str]:
         """The URL parameters of the drawn quicklook (selection and colours, no dataset)."""
         query = self.query().replace(color=self.color, cmap=self.cmap or "auto")
-        return query.to_params()
+        params = query.to_params()
+        if self.lang != "en":  # the image's labels in the page's language
+            params["lang"] = self.lang
+        return params
 
     def apply_params(self, params: Mapping[str, Any]) -> Query:
         """Set the state from URL parameters through :func:`parse_query` (strict: raises
@@ -162,7 +165,7 @@ class ViewState(param.Parameterized):
 
     def style(self, width: int = 900, height: int = 520, interactive: bool = True) -> Style:
         return Style(cmap=self.cmap or "auto", color_by=self.color, width=width, height=height,
-                     interactive=interactive)
+                     interactive=interactive, lang=self.lang)
 
     def sync_url(self) -> None:
         """Two-way sync with the browser's query string (only inside a server session)."""

@@ -139,14 +139,15 @@ def figure(result: Colocation, grid_name: str, obs_name: str, width: int = 800,
     """The Matplotlib figure of the PNG: scatter | difference map | colour bar, each in a
     column of a grid spec under constrained layout, the title wrapped over the figure."""
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     from portal.processing.colocate import SHORT_UNITS
     from portal.render.png import DPI
 
     drawn, step = _drawn(result)
     size = float(np.clip(min(width / 80, height / 50), 6.0, 10.0))  # points, fits 400x300
-    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, layout="constrained")
-    fig.get_layout_engine().set(w_pad=2 / DPI, h_pad=2 / DPI, wspace=0.04)
+    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, layout=ConstrainedLayoutEngine(
+        w_pad=2 / DPI, h_pad=2 / DPI, wspace=0.04))
     grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 0.05])
     scatter, diff_map, bar = (fig.add_subplot(grid[0, i]) for i in range(3))
     short = SHORT_UNITS.get(result.obs_units, result.obs_units)

@@ -1,6 +1,7 @@
 """Quicklook builders: canonical data in, HoloViews element out.
 
-One registry maps a kind (``map``, ``profile``, ``timeseries``) to its builder; the
+One registry maps a kind (``map``, ``profile``, ``timeseries``, and the oceanographer's
+``ts`` T-S diagram, ``section`` along a track and ``timedepth`` Hovmöller) to its builder; the
 kinds an entry offers come from its source adapter (:meth:`portal.sources.base.Source.kinds`,
 from the featureType table ``KINDS_BY_FEATURE``). The page, the iframe embed and the PNG
 renderer all go through :func:`portal.pipeline.build_quicklook`, which calls these
@@ -62,7 +63,9 @@ def ensure_backends() -> None:
 
 def builder(kind: str):
     """The builder function of a quicklook kind."""
+    from portal.quicklooks import linked, profile, section, timedepth, timeseries, ts
     from portal.quicklooks import map as map_
-    from portal.quicklooks import profile, timeseries
 
-    return {"map": map_.build, "profile": profile.build, "timeseries": timeseries.build}[kind]
+    return {"map": map_.build, "profile": profile.build, "timeseries": timeseries.build,
+            "ts": ts.build, "section": section.build, "timedepth": timedepth.build,
+            "linked": linked.build}[kind]

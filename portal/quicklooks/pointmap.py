@@ -18,7 +18,8 @@ from portal.processing.variables import qc_label
 from portal.quicklooks import Style
 from portal.quicklooks.style import _mercator_xy, fit_title, land_layer, resolve_cmap
 
-HOW_BY_COLOR = {"auto": "count", "value": "mean", "qc": "qc", "time": "count", "feature": "count"}
+HOW_BY_COLOR = {"auto": "count", "value": "mean", "qc": "qc", "time": "count", "feature": "count",
+                "depth": "count"}
 CELL_PX = 2  # one aggregate cell per 2x2 screen pixels: smaller updates, same picture
 
 

@@ -43,3 +43,18 @@ def render_quicklook_png(entry: DatasetEntry, kind: str | None = None,
             return png
     element = build_quicklook(entry, kind, query, style)
     return render_png(element, style.width, style.height)
+
+
+def render_overlay_png(entries: list[DatasetEntry], kind: str, query: Query,
+                       style: Style | None = None) -> bytes:
+    """PNG bytes of a combined view (several datasets, :func:`portal.pipeline.build_overlay`),
+    rendered with Matplotlib; separate y axes become panels side by side."""
+    from portal.pipeline import build_overlay
+    from portal.quicklooks import Style
+    from portal.render.png import render_png
+
+    style = style or Style(interactive=False)
+    if style.interactive:
+        style = Style(style.cmap, style.color_by, style.width, style.height, False)
+    element = build_overlay(entries, kind, query, style)
+    return render_png(element, style.width, style.height, legend_below=True)

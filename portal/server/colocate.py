@@ -1,7 +1,7 @@
 """HTTP routes of the colocation: the PNG quicklook and the CSV of the pairs.
 
 ``/quicklook/colocate.png?grid=ID&obs=ID&var_grid=&var_obs=&method=nearest|linear&time=&bbox=&depth=&qc=&width=&height=``
-renders :func:`portal.quicklooks.colocate.render_png` (the panels the page draws with
+renders :func:`portal.render.colocate.render_png` (the panels the page draws with
 Bokeh, drawn with Matplotlib alone), cached in the PNG cache under both data versions, for the datasets the
 request's identity may see (publicly cacheable only when both are public); ``/api/colocate?…`` (same
 parameters) streams CSV: ``# key: value`` provenance lines (both datasets, variables and
@@ -61,7 +61,7 @@ def parse_request(arguments: Mapping[str, Any],
 
 
 def render(request: ColocationRequest, width: int, height: int) -> bytes:
-    from portal.quicklooks.colocate import render_png
+    from portal.render.colocate import render_png
 
     return render_png(request.compute(), request.grid.id, request.obs.id, width, height)
 

@@ -1,6 +1,7 @@
 """HTTP routes beside the Panel app: PNG quicklooks, the dataset API, health, CSP.
 
-``/quicklook/ID/KIND.png`` renders through the same builder as the page, off the
+``/quicklook/ID/KIND.png`` (and ``/quicklook/overlay/KIND.png?datasets=ID1,ID2`` for
+several datasets on one view) renders through the same builder as the page, off the
 event loop, cached in memory (bounded in bytes, keyed on the data version); every failure
 goes through :func:`error_response` (a :class:`PortalError` answers with its status and
 public message; anything else is a 500 with a generic message and the traceback in the
@@ -25,7 +26,7 @@ import tornado.web
 
 from portal.cache import png_cache, png_failures
 from portal.errors import PortalError, public_message, status_of
-from portal.query import Query, parse_query
+from portal.query import QUICKLOOK_KINDS, Query, parse_query
 from portal.settings import frame_ancestors
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,49 @@ def _render_cached(entry, kind: str, query: Query, style_kw: tuple) -> bytes:
     return png_cache().get_or_compute(key, lambda: png_failures().get_or_compute(
         key, lambda: render_quicklook_png(entry, kind, query,
                                           Style(**dict(style_kw), interactive=False))))
+
+
+def _render_overlay_cached(entries: list, kind: str, query: Query, style_kw: tuple) -> bytes:
+    """PNG bytes of a combined view from the PNG cache, keyed on every dataset's version."""
+    from portal.quicklooks import Style
+    from portal.render.quicklook import render_overlay_png
+    from portal.sources.versioning import data_version
+
+    def version(entry) -> str:
+        try:
+            return data_version(entry)
+        except PortalError as exc:  # that source's legend says why; the others draw
+            return f"unavailable: {type(exc).__name__}"
+
+    key = ("overlay", tuple((e.id, e, version(e)) for e in entries), kind, query, style_kw)
+    return png_cache().get_or_compute(key, lambda: png_failures().get_or_compute(
+        key, lambda: render_overlay_png(entries, kind, query,
+                                        Style(**dict(style_kw), interactive=False))))
+
+
+class OverlayPNGHandler(tornado.web.RequestHandler):
+    """GET /quicklook/overlay/<kind>.png?datasets=ID1,ID2&… — several datasets on one view."""
+
+    async def get(self, kind: str) -> None:
+        from portal.access import is_public
+        from portal.overlay import resolve_entries
+        from portal.server.auth import request_catalog
+
+        try:
+            query, style_kw = parse_png_args(self.request.arguments)
+            # only what this identity may see: a restricted id is unknown to others
+            entries = resolve_entries(request_catalog(self), query.datasets)
+            png = await asyncio.to_thread(_render_overlay_cached, entries, kind, query,
+                                          tuple(sorted(style_kw.items())))
+        except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
+            return error_response(self, exc)
+        self.set_header("Content-Type", "image/png")
+        if all(is_public(e) for e in entries):
+            self.set_header("Cache-Control", "public, max-age=300")
+        else:  # one restricted layer: no shared cache may keep the image
+            self.set_header("Cache-Control", "private, no-store")
+            self.set_header("Vary", "Cookie, Authorization")
+        self.finish(png)
 
 
 class QuicklookPNGHandler(tornado.web.RequestHandler):
@@ -131,8 +175,9 @@ def routes() -> list[tuple]:
 
     return [
         component_route(),
+        (r"/quicklook/overlay/(map|profile|timeseries)\.png", OverlayPNGHandler),
         *COLOCATE,  # /quicklook/colocate.png and /api/colocate (before the dataset routes)
-        (r"/quicklook/([^/]+)/(map|profile|timeseries)\.png", QuicklookPNGHandler),
+        (rf"/quicklook/([^/]+)/({'|'.join(QUICKLOOK_KINDS)})\.png", QuicklookPNGHandler),
         (r"/api/datasets/?", DatasetsHandler),
         (r"/api/datasets/([^/]+)/citation/?", CitationHandler),
         (r"/download/([^/]+)\.(csv|nc)", DownloadHandler),

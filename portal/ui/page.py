@@ -26,6 +26,7 @@ from portal.settings import Settings, asset_url, current
 from portal.ui.account import account_bar, sign_in_prompt
 from portal.ui.alert import error_alert, failed_page, guarded_pane
 from portal.ui.colocate_pane import colocate_section, has_colocation
+from portal.ui.combined_view import CombinedView
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
 from portal.ui.i18n import t
@@ -97,14 +98,28 @@ class PortalPage(pn.viewable.Viewer):
         self._main = pn.Column(sizing_mode="stretch_width")
         self._pane: QuicklookPane | None = None
         self._overview: OverviewMap | None = None
+        self._combined: CombinedView | None = None
         self.state.param.watch(self._on_dataset, "dataset")
+        self.state.param.watch(self._on_combined, "datasets")
         self.state.param.watch(self._on_lang, "lang")
         self._build_main()
 
     def _entry(self):
         return self.catalog.entries.get(self.state.dataset)
 
+    def _on_combined(self, event) -> None:
+        if bool(event.old) != bool(event.new):  # the combined view appears or goes
+            self._build_main()
+
     def _build_main(self) -> None:
+        if self.state.combined_ids():  # several datasets on one view (datasets=…)
+            if self._combined is None:
+                self._combined = CombinedView(state=self.state, catalog=self.catalog,
+                                              plot_height=int(self._layout.get("plot_height",
+                                                                               520)))
+            self._main.objects = [self._combined]
+            return
+        self._combined = None
         entry = self._entry()
         self._card.entry = entry
         if self._pane is not None:
@@ -133,10 +148,24 @@ class PortalPage(pn.viewable.Viewer):
             self._main.objects = [self._card.header, self._overview]
             return
         # header, controls and plot first: the plot is in view at 1366x768; details below
+        head = pn.Row(self._card.header, self._add_button(entry), sizing_mode="stretch_width")
         coloc = colocate_section(self.state, entry, list(self.catalog)) if self._pane else None
-        self._main.objects = [self._card.header, *([notice] if notice else []),
+        self._main.objects = [head, *([notice] if notice else []),
                               *([self._pane] if self._pane else []), *([coloc] if coloc else []),
                               self._card.details]
+
+    def _add_button(self, entry) -> pn.widgets.Button:
+        """"Add to view" on the card: this dataset starts (or joins) a combined view."""
+        button = pn.widgets.Button(label=f"+ {t('add_to_view', self.state.lang)}",
+                                   color="primary", variant="outline",
+                                   css_classes=["portal-card-add"], width=180)
+        dataset_id = str(entry.id)
+
+        def add(_event: Any) -> None:
+            self.state.add_to_view(dataset_id)
+
+        button.on_click(add)
+        return button
 
     def _on_dataset(self, _event) -> None:
         self._build_main()
@@ -219,7 +248,8 @@ def _arg(name: str, default: str = "") -> str:
 
 
 def embed_page(catalog: Catalog, identity: Identity = ANONYMOUS):
-    """One quicklook, no chrome, from ``/embed?dataset=ID&kind=…&var=…`` parameters.
+    """One quicklook, no chrome, from ``/embed?dataset=ID&kind=…&var=…`` parameters (or
+    ``/embed?datasets=ID1,ID2&kind=…``: a combined view, built like the page's).
 
     The parameters go through :func:`portal.query.parse_query`, like the PNG route's; a
     bad one shows an error that names it. ``catalog`` is what ``identity`` may see: an
@@ -232,7 +262,11 @@ def embed_page(catalog: Catalog, identity: Identity = ANONYMOUS):
     try:
         query = state.apply_params(pn.state.session_args or {})
         state.extent = ViewState.param.extent.deserialize(_arg("extent"))
-        entry = catalog[query.dataset or ""]
+        if query.datasets:  # several datasets on one view: the same builder as the page
+            from portal.overlay import resolve_entries
+
+            resolve_entries(catalog, query.datasets)  # unknown ids: one error naming them
+        entry = None if query.datasets else catalog[query.dataset or ""]
     except DatasetNotFound as exc:
         if identity.anonymous and current().login.enabled and query.dataset:
             import urllib.parse
@@ -245,6 +279,10 @@ def embed_page(catalog: Catalog, identity: Identity = ANONYMOUS):
         return error_alert(exc, state.lang)
     height = query.height or int(layout.get("plot_height", 500))
     width = query.width or int(layout.get("plot_width", 800))
+    if entry is None:
+        view = CombinedView(state=state, catalog=catalog, show_controls=False,
+                            plot_height=height, plot_width=width)
+        return pn.Column(view, sizing_mode="stretch_both", margin=0)
     pane, notice = guarded_pane(state, lambda: QuicklookPane(
         state=state, entry=entry, show_controls=False, plot_height=height, plot_width=width,
         downloads=can_download(entry, identity)))

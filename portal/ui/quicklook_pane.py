@@ -74,8 +74,12 @@ def applicable(kind: str, entry: DatasetEntry, color: str) -> dict[str, Any]:
         colors: tuple[str, ...] = ()  # a field is coloured by its value; no QC flags
     elif kind == "timeseries":
         colors = COLOR_CHOICES
+    elif kind in ("section", "timedepth", "linked"):
+        colors = ()  # coloured by the variable itself
+    elif kind == "ts":
+        colors = COLOR_BY  # "value" is σ₀
     else:
-        colors = COLOR_BY
+        colors = tuple(c for c in COLOR_BY if c != "depth")
     cmap = not (color == "qc" and colors) and (kind != "timeseries" or color == "value")
     return {"colors": colors, "qc": not (kind == "map" and grid), "cmap": cmap,
             "lock_y": kind == "timeseries"}

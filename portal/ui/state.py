@@ -34,7 +34,7 @@ from portal.quicklooks import Style
 log = logging.getLogger(__name__)
 _C = TypeVar("_C")
 
-URL_KEYS = ("dataset", "kind", "var", "time", "at", "depth", "qc", "cmap", "color", "bbox",
+URL_KEYS = ("dataset", "datasets", "kind", "var", "time", "at", "depth", "qc", "cmap", "color", "bbox",
             "extent", "lang", "q", "where")
 
 
@@ -104,6 +104,7 @@ class ViewState(param.Parameterized):
     """What one browser tab shows; every parameter is a URL query key."""
 
     dataset = param.String(default="", doc="catalog id of the dataset shown")
+    datasets = param.String(default="", doc="ids of a combined view, comma-separated (max 5)")
     kind = param.String(default="", doc="quicklook kind: map, profile or timeseries")
     var = param.String(default="", doc="variable drawn")
     time = TimeRangeParam(doc="time window (URL: START/END, ISO)")
@@ -122,7 +123,26 @@ class ViewState(param.Parameterized):
         """The data selection as a hashable Query."""
         return Query(variable=self.var or None, time=self.time,
                      at=_lenient(parse_instant, self.at), depth=self.depth, bbox=self.bbox,
-                     qc=self.qc)
+                     qc=self.qc, datasets=self.combined_ids())
+
+    def combined_ids(self) -> tuple[str, ...]:
+        """The ids of the combined view (``datasets=``), at most five, in order."""
+        from portal.query import MAX_DATASETS
+
+        ids = [i.strip() for i in self.datasets.split(",") if i.strip()]
+        return tuple(dict.fromkeys(ids))[:MAX_DATASETS]
+
+    def add_to_view(self, dataset_id: str) -> None:
+        """Add a dataset to the combined view (the dataset shown joins it first)."""
+        from portal.query import MAX_DATASETS
+
+        ids = list(self.combined_ids()) or ([self.dataset] if self.dataset else [])
+        if dataset_id not in ids and len(ids) < MAX_DATASETS:
+            ids.append(dataset_id)
+        self.datasets = ",".join(ids)
+
+    def remove_from_view(self, dataset_id: str) -> None:
+        self.datasets = ",".join(i for i in self.combined_ids() if i != dataset_id)
 
     def quicklook_params(self) -> dict[str, str]:
         """The URL parameters of the drawn quicklook (selection and colours, no dataset)."""
@@ -134,7 +154,8 @@ class ViewState(param.Parameterized):
         :class:`~portal.errors.BadParameter`); returns the parsed Query."""
         query = parse_query(params)
         self.param.update(
-            dataset=query.dataset or "", kind=query.kind or "", var=query.variable or "",
+            dataset=query.dataset or "", datasets=",".join(query.datasets),
+            kind=query.kind or "", var=query.variable or "",
             time=query.time, at=query.to_params().get("at", ""), depth=query.depth, bbox=query.bbox, qc=query.qc,
             color=query.color, cmap=query.cmap)
         return query

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from portal.processing.colocate import Colocation
-from portal.quicklooks.colocate import figure, render_png
+from portal.render.colocate import figure, render_png
 
 
 @pytest.fixture(scope="module")

@@ -30,9 +30,9 @@ WORLD = (-180.0, -80.0, 180.0, 85.0)
 
 
 def map_png(entry: DatasetEntry, query: Query, style: Style,
-            projection: str = "platecarree") -> bytes | None:
+            projection: str = "platecarree", bare: bool = False) -> bytes | None:
     """PNG bytes of the map quicklook of ``entry``, or None when the fast path does not
-    cover it (several variables at once, curvilinear grids)."""
+    cover it (several variables at once, curvilinear grids); ``bare``: a thumbnail."""
     from portal.pipeline import load_view
     from portal.processing.variables import titled, view_notes
     from portal.sources import is_aggregating
@@ -40,11 +40,11 @@ def map_png(entry: DatasetEntry, query: Query, style: Style,
     if "," in (query.variable or ""):
         return None
     if is_aggregating(entry):
-        return render_picture(_point_store(entry, query, style), style, projection)
+        return render_picture(_point_store(entry, query, style), style, projection, bare)
     view = load_view(entry, "map", query)
     title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings),
                             view_notes(view.data)))
-    return render_picture(view_picture(view, title, style), style, projection)
+    return render_picture(view_picture(view, title, style), style, projection, bare)
 
 
 def _point_store(entry: DatasetEntry, query: Query, style: Style) -> Picture:
@@ -78,15 +78,15 @@ def view_picture(view, title: str, style: Style) -> Picture | None:
                        style)
 
 
-def render_picture(picture: Picture | None, style: Style,
-                   projection: str = "platecarree") -> bytes | None:
+def render_picture(picture: Picture | None, style: Style, projection: str = "platecarree",
+                   bare: bool = False) -> bytes | None:
     """PNG bytes of ``picture`` at the style's size (None passes through)."""
     import dataclasses
 
     if picture is None:
         return None
     return render(dataclasses.replace(picture, projection=projection), style.width,
-                  style.height)
+                  style.height, bare)
 
 
 def point_store_picture(handle, variable: str, query: Query, title: str,

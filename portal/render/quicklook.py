@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 def render_quicklook_png(entry: DatasetEntry, kind: str | None = None,
                          query: Query | None = None, style: Style | None = None) -> bytes:
     """PNG bytes of a quicklook. Maps take the fast path (:mod:`portal.render.maps`: the
-    same aggregate, shaded and laid on cached furniture, no HoloViews); the other kinds, and
-    maps it does not cover, render the HoloViews element with Matplotlib."""
+    same aggregate, shaded and laid on cached furniture, no HoloViews), profiles and time
+    series Matplotlib alone (:mod:`portal.render.plots`); what neither covers (several
+    variables at once, curvilinear grids) renders the HoloViews element with Matplotlib."""
     from portal.pipeline import build_quicklook, resolve_kind
     from portal.quicklooks import Style
     from portal.render.png import render_png
@@ -31,7 +32,8 @@ def render_quicklook_png(entry: DatasetEntry, kind: str | None = None,
     if style.interactive:
         style = Style(style.cmap, style.color_by, style.width, style.height, False)
     query = query or Query()
-    if resolve_kind(entry, kind) == "map":
+    kind = resolve_kind(entry, kind)
+    if kind == "map":
         if len(query.variables) > 1:  # refused before any data is read
             raise BadParameter(f"var: a map image shows one variable at a time, got "
                                f"{len(query.variables)} ({', '.join(query.variables)[:80]})",
@@ -39,6 +41,12 @@ def render_quicklook_png(entry: DatasetEntry, kind: str | None = None,
         from portal.render.maps import map_png
 
         png = map_png(entry, query, style)
+        if png is not None:
+            return png
+    else:
+        from portal.render.plots import plot_png
+
+        png = plot_png(entry, kind, query, style)
         if png is not None:
             return png
     element = build_quicklook(entry, kind, query, style)

@@ -1,5 +1,10 @@
 """HTTP routes beside the Panel app: PNG quicklooks, the dataset API, health, CSP.
 
+``/quicklook/ID/KIND.png`` renders through the same builder as the page, and
+``/thumbnail/ID.png`` through the CLI's thumbnail builder (bare, small), off the
+        self.finish(png)
+
+
 ``/quicklook/ID/KIND.png`` (and ``/quicklook/overlay/KIND.png?datasets=ID1,ID2`` for
 several datasets on one view) renders through the same builder as the page, off the
 event loop, cached in memory (bounded in bytes, keyed on the data version); every failure
@@ -56,6 +61,45 @@ def _render_cached(entry, kind: str, query: Query, style_kw: tuple) -> bytes:
     return png_cache().get_or_compute(key, lambda: png_failures().get_or_compute(
         key, lambda: render_quicklook_png(entry, kind, query,
                                           Style(**dict(style_kw), interactive=False))))
+
+
+THUMB_SIZES = range(80, 641)  # pixels, each side
+
+
+def _thumbnail_cached(entry, width: int, height: int) -> bytes:
+    """A thumbnail (:func:`portal.render.thumbnails.thumbnail_png`, the CLI's builder) from
+    the PNG cache, keyed on the data version like the quicklooks."""
+    from portal.render.thumbnails import thumbnail_png
+    from portal.sources.versioning import data_version
+
+    key = ("thumbnail", entry.id, entry, data_version(entry), width, height)
+    return png_cache().get_or_compute(key, lambda: png_failures().get_or_compute(
+        key, lambda: thumbnail_png(entry, width, height)))
+
+
+class ThumbnailPNGHandler(tornado.web.RequestHandler):
+    """GET /thumbnail/<dataset>.png[?width=W&height=H] — the default quicklook as a bare
+    thumbnail (no title, labels or colour bar), 320x200 unless asked, 80 to 640 px a side."""
+
+    async def get(self, dataset_id: str) -> None:
+        from portal.errors import BadParameter
+        from portal.server.auth import private_cache, request_catalog
+
+        try:  # only what this identity may see: a restricted dataset is a 404 to others
+            entry = request_catalog(self)[urllib.parse.unquote(dataset_id)]
+            size = []
+            for name, default in (("width", 320), ("height", 200)):
+                text = self.get_argument(name, str(default))
+                if not text.isdigit() or int(text) not in THUMB_SIZES:
+                    raise BadParameter(f"{name}: a thumbnail is 80 to 640 pixels, got "
+                                       f"{text[:20]!r}", parameter=name)
+                size.append(int(text))
+            png = await asyncio.to_thread(_thumbnail_cached, entry, *size)
+        except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
+            return error_response(self, exc)
+        self.set_header("Content-Type", "image/png")
+        private_cache(self, entry, "public, max-age=300")
+        self.finish(png)
 
 
 def _render_overlay_cached(entries: list, kind: str, query: Query, style_kw: tuple) -> bytes:
@@ -178,6 +222,7 @@ def routes() -> list[tuple]:
         (r"/quicklook/overlay/(map|profile|timeseries)\.png", OverlayPNGHandler),
         *COLOCATE,  # /quicklook/colocate.png and /api/colocate (before the dataset routes)
         (rf"/quicklook/([^/]+)/({'|'.join(QUICKLOOK_KINDS)})\.png", QuicklookPNGHandler),
+        (r"/thumbnail/([^/]+)\.png", ThumbnailPNGHandler),
         (r"/api/datasets/?", DatasetsHandler),
         (r"/api/datasets/([^/]+)/citation/?", CitationHandler),
         (r"/download/([^/]+)\.(csv|nc)", DownloadHandler),

@@ -61,7 +61,7 @@ def _subtitle(entry) -> str:
 
 
 def _thumbnail(entry) -> str:
-    """The entry's small quicklook PNG URL (public URL and prefix), '' when it has none:
+    """The entry's thumbnail PNG URL (public URL and prefix), '' when it has no quicklook:
     the same URL as the API's ``links.thumbnail``, so both share the PNG cache."""
     import urllib.parse
 
@@ -71,7 +71,7 @@ def _thumbnail(entry) -> str:
     if not kinds:
         return ""
     ident = urllib.parse.quote(entry.id, safe="")
-    return current().link(f"/quicklook/{ident}/{kinds[0]}.png?{THUMBNAIL}")
+    return current().link(f"/thumbnail/{ident}.png?{THUMBNAIL}")
 
 
 def facet_options(values, counts: dict[str, int] | None = None) -> dict[str, str]:

@@ -106,6 +106,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "coloc_title": {"en": "Compare with observations", "fr": "Comparer aux observations"},
     "coloc_with": {"en": "In-situ dataset overlapping this grid",
                    "fr": "Jeu de données in situ recouvrant cette grille"},
+    "coloc_title_grid": {"en": "Compare with a grid", "fr": "Comparer à une grille"},
+    "coloc_with_grid": {"en": "Gridded dataset (model, satellite) overlapping these observations",
+                        "fr": "Jeu de données maillé (modèle, satellite) recouvrant ces "
+                              "observations"},
     "coloc_nearest": {"en": "Nearest", "fr": "Plus proche"},
     "coloc_linear": {"en": "Linear", "fr": "Linéaire"},
     "coloc_pairs": {"en": "observed and gridded values",

@@ -25,7 +25,7 @@ from portal.query import param_value
 from portal.settings import Settings, asset_url, current
 from portal.ui.account import account_bar, sign_in_prompt
 from portal.ui.alert import error_alert, failed_page, guarded_pane
-from portal.ui.colocate_pane import colocate_section
+from portal.ui.colocate_pane import colocate_section, has_colocation
 from portal.ui.combined_view import CombinedView
 from portal.ui.connection import watch_connection
 from portal.ui.dataset_card import DatasetCard
@@ -181,7 +181,7 @@ class PortalPage(pn.viewable.Viewer):
         self._card.lang = event.new
         if self._pane is not None:
             self._pane.relabel(event.new)
-            if self._entry() is not None and self._entry().feature_type == "grid":
+            if has_colocation(self._entry()):
                 self._build_main()  # the colocation section is rebuilt in the new language
 
     def _lang_switch(self):

@@ -41,13 +41,13 @@ class ColocatePane:
                            else overlapping_grids(entry, entries))
         lang = state.lang
         self.other = pn.widgets.Select(
-            name=t("coloc_with" if self.from_grid else "coloc_with_grid", lang), width=420,
+            label=t("coloc_with" if self.from_grid else "coloc_with_grid", lang), width=420,
             css_classes=["portal-coloc-obs" if self.from_grid else "portal-coloc-grid"],
             options={"—": "", **{f"{e.title or e.id} ({e.id})": e.id for e in self.candidates}})
         self.method = pn.widgets.RadioButtonGroup(
             options={t("coloc_nearest", lang): "nearest", t("coloc_linear", lang): "linear"},
-            value="nearest", css_classes=["portal-coloc-method"], button_type="primary",
-            button_style="outline")
+            value="nearest", css_classes=["portal-coloc-method"], color="primary",
+            variant="outline")
         self.result = pn.Column(sizing_mode="stretch_width", css_classes=["portal-coloc-result"])
         self.other.param.watch(self._draw, "value")
         self.method.param.watch(self._draw, "value")

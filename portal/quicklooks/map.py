@@ -168,7 +168,7 @@ def _points_hover(df: pd.DataFrame, variable: str, label: str, units: str, attrs
     platform = platform_of(attrs)
     if platform:
         tips.append(("Platform", platform))
-    return hover_tool(tips, dates=dates)
+    return hover_tool(tips, dates=dates, limit=1)
 
 
 def _geo_points(df: pd.DataFrame, vdims: list, interactive: bool):

@@ -115,7 +115,7 @@ def _hover_layer(obs: xr.Dataset, variable: str, xlabel, ylabel):
     frame = {k: v[keep] for k, v in columns.items()}
     vdims = [c for c in frame if c not in (variable, "z")]
     points = hv.Points(frame, kdims=[xlabel, ylabel], vdims=vdims)
-    tool = hover_tool(tips, dates=dates, point_policy="snap_to_data")
+    tool = hover_tool(tips, dates=dates, limit=1)  # the nearest sample, not a stack
     return points.opts(size=7, fill_alpha=0, line_alpha=0, hover_fill_alpha=1,
                        hover_line_alpha=1, hover_fill_color="#ffffff", hover_line_color="#000000",
                        tools=[tool], backend="bokeh")

@@ -208,6 +208,7 @@ def embed_page(catalog: Catalog):
     try:
         query = state.apply_params(pn.state.session_args or {})
         state.extent = ViewState.param.extent.deserialize(_arg("extent"))
+        state.view = _arg("view")
         entry = catalog[query.dataset or ""]
     except PortalError as exc:
         return error_alert(exc, state.lang)

@@ -13,7 +13,6 @@ import asyncio
 import dataclasses
 import html
 import logging
-import math
 import urllib.parse
 from typing import Any
 
@@ -22,9 +21,9 @@ import panel as pn
 import param
 
 from portal.downloads import estimate
-from portal.errors import BadParameter, PortalError
+from portal.errors import PortalError
 from portal.model import QC_PRESETS, DatasetEntry
-from portal.query import BBox, DepthRange, TimeRange
+from portal.query import DepthRange, TimeRange
 from portal.quicklooks import COLOR_BY, entry_kinds
 from portal.quicklooks.style import CMAP_CHOICES
 from portal.settings import asset_url, current
@@ -32,6 +31,7 @@ from portal.ui.alert import error_alert
 from portal.ui.download_links import DOWNLOAD_CSS, download_links
 from portal.ui.i18n import t
 from portal.ui.state import ViewState, required
+from portal.ui.view_tracking import ViewTracker
 
 log = logging.getLogger(__name__)
 
@@ -114,24 +114,6 @@ def quicklook_params(state: ViewState, kind: str) -> str:
     return urllib.parse.urlencode(state.quicklook_params())
 
 
-def lonlat_of_mercator(x_range, y_range) -> tuple[float, float, float, float]:
-    """(west, east, south, north) in degrees from Web Mercator ranges in metres."""
-    radius = 6378137.0
-    west, east = (math.degrees(x / radius) for x in x_range)
-    south, north = (math.degrees(2 * math.atan(math.exp(y / radius)) - math.pi / 2)
-                    for y in y_range)
-    return west, east, max(south, -90.0), min(north, 90.0)
-
-
-def _same_view(ranges, home) -> bool:
-    """Whether (x_range, y_range) is the (xlim, ylim) view, to a millionth of its span."""
-    if not all(home):
-        return False
-    return all(abs(a - b) <= 1e-6 * max(abs(lim[1] - lim[0]), 1.0)
-               for rng, lim in zip(ranges, home, strict=True)
-               for a, b in zip(rng, lim, strict=True))
-
-
 def _picker_value(chosen: TimeRange | None, start, end) -> tuple:
     """The time picker's (start, end): the link's window clamped to the coverage.
 
@@ -175,6 +157,16 @@ class QuicklookPane(pn.viewable.Viewer):
         self._plot_view: Any = None  # the plot's Panel view, set by __panel__
         self._drawn: Any = None  # the HoloViews pane drawn last
         self._error = False
+        self._tracker = ViewTracker(self.state, pn.state.curdoc)
+        self._watchers.append(self.state.param.watch(self._forget_view, ["kind", "var"]))
+
+    def _forget_view(self, event) -> None:
+        """A time span means nothing to a profile, a value span nothing to another
+        variable: the zoom key goes when the kind (or a profile's variable) changes."""
+        if self._disposed or not self.state.view:
+            return
+        if event.name == "kind" or self.state.kind == "profile":
+            self.state.view = ""
 
     def dispose(self) -> None:
         """Stop following the shared view state: this pane was replaced by another one.
@@ -183,6 +175,7 @@ class QuicklookPane(pn.viewable.Viewer):
         this, every dataset once shown would be reloaded and redrawn, unseen, on each change.
         """
         self._disposed = True
+        self._tracker.disposed = True
         for watcher in self._watchers:
             self.state.param.unwatch(watcher)
         for view in self._views:
@@ -405,8 +398,9 @@ class QuicklookPane(pn.viewable.Viewer):
                 log.warning("%s", exc)
             self._error = True
             return error_alert(exc, self.state.lang)
-        if (kind or entry_kinds(self.entry)[0]) == "map":
-            element = self._track_extent(element)
+        drawn_kind = kind or entry_kinds(self.entry)[0]
+        element = self._tracker.track(drawn_kind, element)  # zoom from and to the URL
+        if drawn_kind == "map":
             self._show_drawn_step(kind)
         # no margin in the embed: a plot of the iframe's height then fits without scrolling
         self._drawn = pn.pane.HoloViews(element, backend="bokeh", sizing_mode="stretch_width",
@@ -450,43 +444,6 @@ class QuicklookPane(pn.viewable.Viewer):
         object of each new one, so the last pane returned may never have been rendered."""
         live = getattr(self._plot_view, "_pane", None)
         return live if isinstance(live, pn.pane.HoloViews) else self._drawn
-
-    def _track_extent(self, element):
-        """Open the map on ``state.extent`` and keep ``state.extent`` (the URL) on the view.
-
-        Zooming or panning writes the visible W,S,E,N; back at the map's own default
-        view (first draw, reset tool) the URL key is dropped.
-        """
-        import holoviews as hv
-
-        from portal.quicklooks.map import mercator
-
-        plot_opts = hv.Store.lookup_options("bokeh", element, "plot").kwargs
-        self._home = (plot_opts.get("xlim"), plot_opts.get("ylim"))
-        box = self.state.extent
-        if box:
-            xlim, ylim = mercator((box[0], box[2]), (box[1], box[3]))
-            element = element.opts(xlim=xlim, ylim=ylim, backend="bokeh")
-        self._range = hv.streams.RangeXY(source=element)
-        self._range.add_subscriber(self._on_range)
-        return element
-
-    def _on_range(self, x_range=None, y_range=None) -> None:
-        if self._disposed or not x_range or not y_range or None in (*x_range, *y_range):
-            return
-        if _same_view((x_range, y_range), self._home):
-            if self.state.extent:
-                self.state.extent = None
-            return
-        west, east, south, north = lonlat_of_mercator(x_range, y_range)
-        old = self.state.extent
-        if old and max(abs(a - b) for a, b in zip(old, (west, south, east, north),
-                                                  strict=True)) < 1e-3:
-            return  # the view the URL already names (first draw of a shared link)
-        try:
-            self.state.extent = BBox(*(round(v, 3) for v in (west, south, east, north)))
-        except BadParameter:  # a view wider than the world or without height: not a box
-            pass
 
     def __panel__(self):
         plot = pn.panel(self._plot, loading_indicator=True, defer_load=True,

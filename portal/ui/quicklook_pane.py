@@ -23,7 +23,7 @@ import param
 from portal.downloads import estimate
 from portal.errors import PortalError
 from portal.model import QC_PRESETS, DatasetEntry
-from portal.query import DepthRange, TimeRange
+from portal.query import DepthRange
 from portal.quicklooks import COLOR_BY, entry_kinds
 from portal.quicklooks.style import CMAP_CHOICES
 from portal.settings import asset_url, current
@@ -31,6 +31,7 @@ from portal.ui.alert import error_alert
 from portal.ui.download_links import DOWNLOAD_CSS, download_links
 from portal.ui.i18n import t
 from portal.ui.state import ViewState, required
+from portal.ui.time_picker import TimePicker
 from portal.ui.view_tracking import ViewTracker
 
 log = logging.getLogger(__name__)
@@ -114,22 +115,6 @@ def quicklook_params(state: ViewState, kind: str) -> str:
     return urllib.parse.urlencode(state.quicklook_params())
 
 
-def _picker_value(chosen: TimeRange | None, start, end) -> tuple:
-    """The time picker's (start, end): the link's window clamped to the coverage.
-
-    The picker refuses a value outside its bounds (a ValueError while the pane is built,
-    which dropped the whole selection server-side, and the browser's URL then set it
-    back during the first render). The state keeps the link's window (the plot shows
-    the no-data alert when nothing is in it); only the picker shows what it can: the
-    overlap, or the whole coverage when the window misses it.
-    """
-    lo, hi = (None if v is None else v.tz_convert(None).to_pydatetime()
-              for v in chosen or (None, None))
-    if (lo is not None and lo > end) or (hi is not None and hi < start):
-        return start, end  # no overlap
-    return (start if lo is None else max(lo, start)), (end if hi is None else min(hi, end))
-
-
 class QuicklookPane(pn.viewable.Viewer):
     """Controls and plot for one dataset; rebuilt when the dataset changes."""
 
@@ -187,18 +172,14 @@ class QuicklookPane(pn.viewable.Viewer):
         """Translate the controls in place; the plot, which holds no interface text, stays."""
         w = self._widgets
         for key, widget in w.items():
-            widget.name = t(_LABELS[key], lang)
+            if key != "time":  # the picker labels its own fields
+                widget.name = t(_LABELS[key], lang)
         if w:
             w["kind"].options = {t(k, lang): k for k in entry_kinds(self.entry)}
             w["qc"].options = {t(f"qc_{p}", lang): p for p in QC_PRESETS}
             self._apply_controls(w, lang)
-        if "time" in w and self._controls is not None:  # its label does not follow `name`
-            old = w["time"]
-            w["time"] = pn.widgets.DatetimeRangePicker(
-                name=old.name, value=old.value, start=old.start, end=old.end, width=old.width,
-                css_classes=old.css_classes)
-            w["time"].param.watch(self._on_time, "value")
-            self._controls.objects = [w["time"] if o is old else o for o in self._controls]
+        if "time" in w:
+            w["time"].relabel(lang)
         if self._share is not None:
             self._share.objects = [self._copy_button(lang), *self._share.objects[1:]]
         if self._error:  # an error message is interface text: show it in the new language
@@ -230,7 +211,8 @@ class QuicklookPane(pn.viewable.Viewer):
         for key in ("var", "kind", "qc", "cmap", "color"):
             w[key].param.watch(lambda e, k=key: setattr(self.state, k, e.new or ""), "value")
         for key, widget in w.items():  # stable hooks for stylesheets and browser tests
-            widget.css_classes = [f"portal-control-{key}"]
+            if key != "time":  # a composite: it sets its own
+                widget.css_classes = [f"portal-control-{key}"]
         self._apply_controls(w, lang)
         self._watchers.append(self.state.param.watch(
             lambda _e: self._apply_controls(self._widgets, self.state.lang), ["kind", "color"]))
@@ -255,11 +237,8 @@ class QuicklookPane(pn.viewable.Viewer):
         w: dict[str, pn.widgets.Widget] = {}
         cov = self.entry.time_coverage
         if cov:
-            start, end = (pd.Timestamp(v).tz_localize(None).to_pydatetime() for v in cov)
-            value = _picker_value(self.state.time, start, end)
-            w["time"] = pn.widgets.DatetimeRangePicker(label=t("time_range", lang),
-                                                       value=value, start=start, end=end)
-            w["time"].param.watch(self._on_time, "value")
+            w["time"] = TimePicker(cov, self.state.time, lang)  # typed ISO dates, presets
+            w["time"].param.watch(self._on_time, "window")
         vcov = self.entry.vertical_coverage
         if vcov and vcov[1] > vcov[0] and self.entry.feature_type != "grid":
             low, high = self.state.depth or (None, None)
@@ -325,10 +304,7 @@ class QuicklookPane(pn.viewable.Viewer):
                     self._syncing = False
 
     def _on_time(self, event) -> None:
-        if not event.new:
-            self.state.time = None
-            return
-        self.state.time = TimeRange(*event.new)  # the picker's naive datetimes are UTC
+        self.state.time = event.new  # a TimeRange, or None: the whole record
 
     def _on_depth(self, event) -> None:
         self.state.depth = DepthRange(*event.new)
@@ -456,9 +432,9 @@ class QuicklookPane(pn.viewable.Viewer):
         if not self.show_controls:
             return plot
         w = self._widgets
-        for key in ("var", "time", "depth", "qc", "color", "cmap", "step", "level"):
+        for key in ("var", "depth", "qc", "color", "cmap", "step", "level"):
             if key in w:
-                w[key].width = {"var": 300, "time": 330, "depth": 280, "step": 360,
+                w[key].width = {"var": 300, "depth": 280, "step": 360,
                                 "level": 200}.get(key, 190)
         self._controls = pn.FlexBox(*(w[k] for k in ("kind", "var", "time", "depth", "step",
                                                      "level", "qc", "color", "cmap", "lock_y")

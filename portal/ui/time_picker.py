@@ -47,12 +47,11 @@ class TimePicker(pn.viewable.Viewer):
                                 for v in (self.start, self.end))
         self._lang = lang
         self._setting = False
-        self._from = pn.widgets.TextInput(width=140, css_classes=["portal-time-start"])
-        self._to = pn.widgets.TextInput(width=140, css_classes=["portal-time-end"])
-        self._last = pn.widgets.Button(height=30, css_classes=["portal-time-last30"],
-                                       color="light")
-        self._all = pn.widgets.Button(height=30, css_classes=["portal-time-all"],
-                                      color="light")
+        self._from = pn.widgets.TextInput(width=165, css_classes=["portal-time-start"])
+        self._to = pn.widgets.TextInput(width=165, css_classes=["portal-time-end"])
+        buttons = {"height": 32, "color": "primary", "variant": "outline", "align": "end"}
+        self._last = pn.widgets.Button(css_classes=["portal-time-last30"], **buttons)
+        self._all = pn.widgets.Button(css_classes=["portal-time-all"], **buttons)
         self._message = pn.pane.HTML("", margin=(0, 5), css_classes=["portal-time-message"])
         for widget in (self._from, self._to):
             widget.param.watch(self._on_text, "value")
@@ -135,6 +134,5 @@ class TimePicker(pn.viewable.Viewer):
                                 f"{html.escape(text)}</span>")
 
     def __panel__(self):
-        return pn.Column(pn.Row(self._from, self._to, margin=0),
-                         pn.Row(self._last, self._all, margin=(0, 5)), self._message,
-                         margin=0, css_classes=["portal-control-time"])
+        return pn.Column(pn.Row(self._from, self._to, self._last, self._all, margin=0),
+                         self._message, margin=0, css_classes=["portal-control-time"])

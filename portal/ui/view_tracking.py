@@ -7,7 +7,9 @@ URL names and writes the view back as the user zooms or pans: through the ``Rang
 ``RangeX`` streams the element already has (a rasterized grid, a point store and a
 decimated series re-render through theirs) or a new one on a static element. Range
 events arrive many times a second while the wheel turns: the URL is written once they
-stop (:data:`DEBOUNCE_MS`). Back at the plot's own default view the key is dropped.
+stop (:data:`DEBOUNCE_MS`). Back at a map's own default view its key is dropped.
+Only the browser's range events count: HoloViews also pushes ranges it computes while it
+builds a plot (see :func:`_complete`).
 """
 
 from __future__ import annotations
@@ -166,20 +168,13 @@ class ViewTracker:
         if span is not None:
             for stream in streams:  # the first draw is the zoomed one, at full resolution
                 stream.update(x_range=span)
-        self._home = span  # a first event at this span writes nothing
         for stream in streams:
             stream.add_subscriber(self._on_series_range)
         return element
 
     def _on_series_range(self, x_range=None, **_) -> None:
-        if not _complete(x_range):
-            return
-        if self._home is None:  # the full series, as first drawn: no key in the URL
-            self._home = tuple(x_range)
-            return
-        text = time_view_text(x_range)
-        if text != time_view_text(self._home):
-            self._later("view", text)
+        if _complete(x_range):
+            self._later("view", time_view_text(x_range))
 
     # ---------------------------------------------------------------- profiles
     def _track_profile(self, element):
@@ -188,20 +183,12 @@ class ViewTracker:
         spans = parse_profile_view(self.state.view)
         if spans is not None:
             element = element.opts(xlim=spans[0], ylim=spans[1], backend="bokeh")
-        self._home = None if spans is None else spans
         self._follow(element, hv.streams.RangeXY, self._on_profile_range)
         return element
 
     def _on_profile_range(self, x_range=None, y_range=None) -> None:
-        if not _complete(x_range, y_range):
-            return
-        ranges = (tuple(sorted(x_range)), tuple(sorted(y_range)))
-        if self._home is None:  # the profile as first drawn: no key in the URL
-            self._home = ranges
-            return
-        if same_view(ranges, self._home):
-            return
-        self._later("view", profile_view_text(*ranges))
+        if _complete(x_range, y_range):
+            self._later("view", profile_view_text(x_range, y_range))
 
     # ----------------------------------------------------------------- helpers
     def _follow(self, element, stream_class, callback: Callable) -> None:

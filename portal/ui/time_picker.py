@@ -47,7 +47,7 @@ class TimePicker(pn.viewable.Viewer):
                                 for v in (self.start, self.end))
         self._lang = lang
         self._setting = False
-        self._from = pn.widgets.TextInput(width=165, css_classes=["portal-time-start"])
+        self._from = pn.widgets.TextInput(width=210, css_classes=["portal-time-start"])
         self._to = pn.widgets.TextInput(width=165, css_classes=["portal-time-end"])
         buttons = {"height": 32, "color": "primary", "variant": "outline", "align": "end"}
         self._last = pn.widgets.Button(css_classes=["portal-time-last30"], **buttons)

@@ -44,7 +44,7 @@ def build(n: int, work: Path) -> tuple[Path, Path]:
     catalog = work / "bench_downloads.yaml"
     catalog.write_text(yaml.safe_dump({**demo, "entries": {"points": entry}}, sort_keys=False))
     config = work / "settings.yaml"
-    config.write_text(yaml.safe_dump({"limits": {"max_points": 2 * n + 10}}))
+    config.write_text(yaml.safe_dump({"limits": {"max_download_rows": 2 * n + 10}}))
     return catalog, config
 
 

@@ -6,8 +6,9 @@ quicklooks, ``qc=all`` keeps every flag)
 and returns a :class:`Selection`: for observation datasets the rows that fall in the
 query, found from the coordinates and flags only, and for grids the lazy slice of the
 field (time window, nearest depth, box). Its :attr:`Selection.size` is the number of rows
-or cells; beyond the settings' ``Limits.max_points`` rows or ``Limits.max_cells`` cells
-:class:`~portal.errors.SelectionTooLarge` (413) is raised with the estimate and a
+or cells; beyond the settings' ``Limits.max_download_rows`` rows or
+``Limits.max_download_cells`` cells (caps of their own: a download streams far more than a
+plot draws), :class:`~portal.errors.SelectionTooLarge` (413) is raised with the estimate and a
 suggestion, before any measured value is read. :func:`csv_chunks` streams CSV text
 (``# key: value`` provenance lines first, then one row per observation or cell) and
 :func:`netcdf_bytes` writes a NetCDF-4 file (observations as a CF DSG point table, grids as
@@ -157,7 +158,7 @@ def _grid(entry: DatasetEntry, da: xr.DataArray, query: Query) -> Selection:
             if bool(da.latitude[0] <= da.latitude[-1]) else \
             da.sel(latitude=slice(query.bbox.north, query.bbox.south))
         da = da.isel(longitude=np.flatnonzero(query.bbox.contains_lon(da.longitude.values)))
-    cap = limits().max_cells
+    cap = limits().max_download_cells
     if da.size > cap:
         raise _too_large(entry, int(da.size), cap, "cells")
     if da.size == 0:
@@ -292,7 +293,7 @@ def estimate(entry: DatasetEntry, query: Query) -> Estimate:
 
 def _check_rows(entry: DatasetEntry, rows: int) -> None:
     """SelectionTooLarge over the row cap, NoDataInSelection for none (before any read)."""
-    cap = limits().max_points
+    cap = limits().max_download_rows
     if rows > cap:
         raise _too_large(entry, rows, cap, "rows")
     if rows == 0:

@@ -10,6 +10,11 @@ field names below as keys, ``limits:`` and ``remote:`` as mappings of their own 
     png_cache_bytes: 268435456
     limits: {max_image_px: 3000}
     remote: {retries: 3, cache_ttl_s: 3600}
+    login: {issuer: https://idp.example.org/realms/odatis, client_id: portal}
+
+``login:`` turns on OpenID Connect sign-in (:class:`LoginConfig`; secrets are better
+given as ``PORTAL_LOGIN_CLIENT_SECRET``, ``PORTAL_COOKIE_SECRET`` and
+``PORTAL_OAUTH_ENCRYPTION_KEY``).
 
 :func:`current` returns the settings for the present environment (parsed once per
 distinct set of ``PORTAL_*`` values and config-file version); settings are constant
@@ -39,6 +44,8 @@ class Limits:
     max_points: int = 1_000_000       # rows of observations drawn as points
     max_cells: int = 50_000_000       # cells of a gridded selection read at once
     max_variables: int = 4            # variables in one request
+    max_download_rows: int = 10_000_000   # rows of one download (CSV or NetCDF)
+    max_download_cells: int = 50_000_000  # cells of one gridded download
 
     def check_image(self, width: int, height: int) -> None:
         """Raise :class:`BadParameter` (a ``ValueError``) naming the allowed range when a
@@ -155,6 +162,56 @@ def remote_config(env: Mapping[str, str] | None = None,
     )
 
 
+@dataclass(frozen=True)
+class LoginConfig:
+    """OpenID Connect sign-in (off while ``issuer`` is empty).
+
+    The endpoints come from the issuer's discovery document unless given; ``roles_claim``
+    names the identity-token claim that holds the user's roles or groups (a list, or a
+    text split on commas and spaces); ``user_claim`` the claim shown as the user's name.
+    Personal API tokens are kept (hashed) under ``state_dir``, at most
+    ``max_tokens_per_user`` per user.
+    """
+
+    issuer: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    cookie_secret: str = ""
+    encryption_key: str = ""
+    roles_claim: str = "groups"
+    user_claim: str = "email"
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+    authorize_url: str = ""
+    token_url: str = ""
+    userinfo_url: str = ""
+    logout_url: str = ""
+    state_dir: str = ""
+    max_tokens_per_user: int = 10
+    expiry_days: float = 1.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer.strip() or self.authorize_url.strip())
+
+
+#: LoginConfig field -> environment variable
+_LOGIN_ENV = {"issuer": "PORTAL_LOGIN_ISSUER", "client_id": "PORTAL_LOGIN_CLIENT_ID",
+              "client_secret": "PORTAL_LOGIN_CLIENT_SECRET",
+              "cookie_secret": "PORTAL_COOKIE_SECRET",
+              "encryption_key": "PORTAL_OAUTH_ENCRYPTION_KEY",
+              "roles_claim": "PORTAL_LOGIN_ROLES_CLAIM", "user_claim": "PORTAL_LOGIN_USER_CLAIM",
+              "state_dir": "PORTAL_STATE_DIR"}
+
+
+def login_config(env: Mapping[str, str], base: LoginConfig) -> LoginConfig:
+    """``base`` (the config file's ``login:`` section) with the ``PORTAL_LOGIN_*``,
+    ``PORTAL_COOKIE_SECRET``, ``PORTAL_OAUTH_ENCRYPTION_KEY`` and ``PORTAL_STATE_DIR``
+    variables over it."""
+    updates: dict[str, Any] = {name: raw for name, var in _LOGIN_ENV.items()
+                               if (raw := env.get(var, "").strip())}
+    return dataclasses.replace(base, **updates)
+
+
 def default_data_dir(env: Mapping[str, str]) -> str:
     """``$XDG_DATA_HOME/odatis-portal``, else ``~/.local/share/odatis-portal``."""
     base = env.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")
@@ -182,6 +239,14 @@ class Settings:
     config_file: str = ""
     limits: Limits = field(default_factory=Limits)
     remote: RemoteConfig = field(default_factory=RemoteConfig)
+    login: LoginConfig = field(default_factory=LoginConfig)
+
+    @property
+    def state_path(self) -> str:
+        """Where the server keeps what it writes at run time (API tokens): the login's
+        ``state_dir``, else ``state`` under the data folder."""
+        return os.path.abspath(os.path.expanduser(
+            self.login.state_dir or os.path.join(self.data_path, "state")))
 
     @property
     def data_path(self) -> str:
@@ -210,11 +275,13 @@ class Settings:
         values = _read_file(path) if path else {}
         limits = _section(Limits, values.pop("limits", {}), "limits")
         remote = _section(RemoteConfig, values.pop("remote", {}), "remote")
+        login = _section(LoginConfig, values.pop("login", {}), "login")
         base = _section(cls, values, "")
         updates = {name: parse(raw, name, var) for name, (var, parse) in _ENV.items()
                    if (raw := env.get(var, "").strip())}
         updates.setdefault("data_dir", base.data_dir or default_data_dir(env))
         return dataclasses.replace(base, limits=limits, remote=remote_config(env, remote),
+                                   login=login_config(env, login),
                                    config_file=os.path.abspath(path) if path else "", **updates)
 
     from_env = load  # the former name
@@ -298,7 +365,7 @@ def _section(cls: type, values: Any, prefix: str) -> Any:
     kwargs = {}
     for key, value in values.items():
         name = f"{prefix}.{key}" if prefix else str(key)
-        if key not in known or key in ("limits", "remote", "config_file"):
+        if key not in known or key in ("limits", "remote", "login", "config_file"):
             raise ConfigError(f"unknown config key {name!r}",
                               hint=f"known keys: {', '.join(sorted(known))}")
         default = getattr(cls(), key)
@@ -339,3 +406,12 @@ def asset_url(name: str) -> str:
 def frame_ancestors(settings: Settings) -> str:
     """The CSP ``frame-ancestors`` value: 'self' plus the configured embedding origins."""
     return " ".join(("'self'", *settings.embed_origins))
+
+
+def login_links(settings: Settings, next_path: str = "/") -> dict[str, str]:
+    """Sign-in (back to ``next_path``), sign-out and API-token page URLs."""
+    import urllib.parse
+
+    nxt = urllib.parse.quote(settings.base_path + next_path, safe="/")
+    return {"login": settings.link(f"/login?next={nxt}"), "logout": settings.link("/logout"),
+            "tokens": settings.link("/account/tokens")}

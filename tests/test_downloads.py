@@ -91,7 +91,7 @@ def test_netcdf_carries_values_and_provenance(series, grid):
 
 
 def test_over_the_cap_is_refused_fast_with_the_estimate(series, grid, monkeypatch):
-    monkeypatch.setattr(downloads, "limits", lambda: Limits(max_points=10, max_cells=100))
+    monkeypatch.setattr(downloads, "limits", lambda: Limits(max_download_rows=10, max_download_cells=100))
     start = time.perf_counter()
     with pytest.raises(SelectionTooLarge) as info:
         downloads.prepare(series[0], Query())
@@ -116,6 +116,6 @@ def test_estimate_is_the_size_check_and_names_a_refusal(series, monkeypatch):
     shown = downloads.estimate(entry, query)
     assert shown.size == downloads.prepare(entry, query).size > 0 and not shown.refused
     assert shown.label().startswith(f"≈ {shown.size:,} rows, ~")
-    monkeypatch.setattr(downloads, "limits", lambda: Limits(max_points=2))
+    monkeypatch.setattr(downloads, "limits", lambda: Limits(max_download_rows=2))
     refused = downloads.estimate(entry, Query(time="2020-01-01/2020-01-03"))
     assert "over the download limit of 2" in refused.refused and "narrow" in refused.refused

@@ -42,7 +42,7 @@ SEARCH_KEYS = ("data_centre", "sdn_parameter_urns")
 #: metadata keys the scan writes besides those (kept in DatasetEntry.extra).
 EXTRA_METADATA_KEYS: tuple[str, ...] = (
     "empty_variables", "data_warnings", "qc_default", "positions", "platform_id", "project",
-    "references", "source_format", *CITATION_KEYS, *SEARCH_KEYS)
+    "references", "source_format", "access", *CITATION_KEYS, *SEARCH_KEYS)  # access: portal.access
 METADATA_KEYS = CORE_METADATA_KEYS + EXTRA_METADATA_KEYS
 
 FEATURE_LABELS = {

@@ -199,6 +199,7 @@ def _check_driver(kwargs: dict, catalog_dir: str) -> list[str]:
 
 def check_metadata(meta: dict) -> list[str]:
     """Problems of an entry's metadata block."""
+    from portal.access import validate_access
     from portal.cataloging.describe import METADATA_KEYS
 
     problems = [_unknown(k, METADATA_KEYS, "metadata key") for k in meta if k not in METADATA_KEYS]
@@ -214,6 +215,8 @@ def check_metadata(meta: dict) -> list[str]:
     if "vertical_coverage" in meta:
         problems += _check_pair(meta["vertical_coverage"], "vertical_coverage")
     problems += _check_variables(meta.get("variables"))
+    if "access" in meta and (why := validate_access(meta["access"])):
+        problems.append(f"access: {why} (the dataset is hidden from everyone until fixed)")
     return problems
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import threading
 from typing import TYPE_CHECKING
 
 from portal.errors import SourceUnavailable
@@ -40,6 +41,14 @@ def netcdf_signature(path: str) -> bool:
     return head[:3] == b"CDF" or head[:8] == b"\x89HDF\r\n\x1a\n"
 
 
+#: Serialises opening and reading the files of :func:`open_netcdf_file` in a process:
+#: netCDF-C/HDF5 are not thread-safe, and xarray's netCDF4 backend reads each variable's
+#: attributes outside its lock while opening, so two PNG requests opening files at once
+#: crashed the server in libhdf5 ("trap stack segment"). Reentrant: xarray takes it again
+#: inside. A lock, not state: nothing is stored in it.
+NETCDF_LOCK = threading.RLock()
+
+
 def open_netcdf_file(path: str, dataset: str = "", chunks: dict | None = None) -> xr.Dataset:
     """Open one NetCDF file lazily, CF-decoded with robust times; SourceUnavailable if not."""
     import xarray as xr
@@ -57,8 +66,10 @@ def open_netcdf_file(path: str, dataset: str = "", chunks: dict | None = None) -
         chunks = {} if os.path.getsize(path) > DASK_ABOVE_BYTES else None
     errors = []
     for engine in ("netcdf4", "h5netcdf"):
-        try:
-            ds = xr.open_dataset(path, engine=engine, decode_times=False, chunks=chunks)
+        try:  # xarray reads variable attributes outside its own lock: one open at a time
+            with NETCDF_LOCK:
+                ds = xr.open_dataset(path, engine=engine, decode_times=False, chunks=chunks,
+                                     lock=NETCDF_LOCK)
             break
         except Exception as exc:  # noqa: BLE001 - reported below with the file name
             errors.append(f"{engine}: {exc}")

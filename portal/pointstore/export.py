@@ -10,9 +10,10 @@ exceeds. :meth:`Export.tables` then reads the
 selected row groups in batches with pyarrow and yields filtered Arrow tables (platform,
 cycle, time, longitude, latitude, z and each variable with its ``_qc`` flag; values whose
 flag the QC preset rejects become null, rows where no chosen variable passes are dropped);
-:meth:`Export.csv_chunks` writes them as CSV bytes, several batches formatted at once on a
-small thread pool (pyarrow releases the GIL), in order. ``qc=auto`` is the stores' default,
-every class.
+:meth:`Export.csv_chunks` writes them as CSV bytes, several batches read, filtered and
+formatted at once on a small thread pool (pyarrow releases the GIL), in order (a part
+file's footer is parsed once a batch of about :data:`BATCH_ROWS` rows, not once a row
+group). ``qc=auto`` is the stores' default, every class.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
     from portal.query import Query
 
-BATCH_GROUPS = 16        # row groups read at once (~1 M rows with the default size)
+BATCH_ROWS = 1 << 20     # rows read (and formatted) at once
 CSV_THREADS = max(2, min(8, (os.cpu_count() or 2)))  # batches formatted at once
 BASE = ("platform", "cycle", "time", "longitude", "latitude", "z")
 #: typical CSV characters per column (for the page's size estimate)
@@ -62,28 +63,40 @@ class Export:
     def csv_bytes_per_row(self) -> int:
         return sum(CSV_WIDTH.get(c, 2 if c.endswith("_qc") else 10) + 1 for c in self.columns)
 
-    def tables(self) -> Iterator[pa.Table]:
-        """Filtered Arrow tables of the selection, in store order."""
+    def batches(self) -> Iterator[tuple[int, list[int]]]:
+        """(part, row groups in that part) of about :data:`BATCH_ROWS` rows each."""
         ix = self.store.index
         for part in np.unique(ix["part"][self.rows]):
             first = int(np.flatnonzero(ix["part"] == part)[0])
-            local = [int(g - first) for g in self.rows[ix["part"][self.rows] == part]]
-            for start in range(0, len(local), BATCH_GROUPS):
-                table = _filter(self, _read(self, int(part), local[start:start + BATCH_GROUPS]))
-                if table.num_rows:
-                    yield table
+            chosen = self.rows[ix["part"][self.rows] == part]
+            for groups in _runs(chosen - first, ix["rows"][chosen]):
+                yield int(part), groups
+
+    def table(self, part: int, groups: list[int]) -> pa.Table:
+        """One batch read and filtered."""
+        return _filter(self, _read(self, part, groups))
+
+    def tables(self) -> Iterator[pa.Table]:
+        """Filtered Arrow tables of the selection, in store order."""
+        for part, groups in self.batches():
+            table = self.table(part, groups)
+            if table.num_rows:
+                yield table
 
     def csv_chunks(self) -> Iterator[bytes]:
-        """The header line, then CSV rows in pieces of about a batch each."""
+        """The header line, then CSV rows in pieces of about a batch each: batches are
+        read, filtered and formatted on a small thread pool (pyarrow releases the GIL)
+        and yielded in order."""
         yield (",".join(self.columns) + "\n").encode()
         with ThreadPoolExecutor(CSV_THREADS) as pool:
             pending: list[Any] = []
-            for table in self.tables():
-                pending.append(pool.submit(_csv, table))
-                if len(pending) > CSV_THREADS:
-                    yield pending.pop(0).result()
+            for part, groups in self.batches():
+                pending.append(pool.submit(lambda p, g: _csv(self.table(p, g)), part, groups))
+                if len(pending) > CSV_THREADS and (chunk := pending.pop(0).result()):
+                    yield chunk
             for future in pending:
-                yield future.result()
+                if chunk := future.result():  # a batch the filters emptied writes nothing
+                    yield chunk
 
     def to_xarray(self) -> xr.Dataset:
         """The whole selection as an ``obs`` Dataset (for NetCDF; bounded by the size check)."""
@@ -145,15 +158,28 @@ def estimate_rows(store: Store, spec: Q.AggSpec, rows: np.ndarray) -> int:
     return int(np.ceil(n.sum()))
 
 
+def _runs(groups: np.ndarray, rows: np.ndarray) -> Iterator[list[int]]:
+    """Consecutive runs of ``groups`` holding about :data:`BATCH_ROWS` rows each."""
+    batch: list[int] = []
+    total = 0
+    for group, n in zip(groups.tolist(), rows.tolist(), strict=True):
+        batch.append(int(group))
+        total += int(n)
+        if total >= BATCH_ROWS:
+            yield batch
+            batch, total = [], 0
+    if batch:
+        yield batch
+
+
 def _read(export: Export, part: int, groups: list[int]) -> pa.Table:
     import pyarrow.parquet as pq
-
 
     path = export.store.part_file(part)
     try:
         pf = pq.ParquetFile(path)
         present = [c for c in export.columns if c in pf.schema_arrow.names]
-        table = pf.read_row_groups(groups, columns=present, use_threads=True)
+        table = pf.read_row_groups(groups, columns=present, use_threads=False)
     except (OSError, ValueError) as exc:
         raise SourceUnavailable(f"part file {path} is missing or damaged: {exc}",
                                 dataset=export.store.name) from exc

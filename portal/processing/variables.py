@@ -15,6 +15,7 @@ both feed ``catalog validate`` and the quicklook titles.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -172,11 +173,16 @@ def time_axis_warnings(times: np.ndarray, series: bool = True) -> list[str]:
 def data_warnings(attrs: dict[str, Any], values: np.ndarray, times: np.ndarray | None = None,
                   series: bool = True) -> list[str]:
     """Range and time-axis warnings for one variable's values (fills already masked)."""
-    values = np.asarray(values, dtype="float64").ravel()
-    finite = values[np.isfinite(values)]
+    values = np.asarray(values)
+    if values.dtype.kind not in "fc":  # integers, or objects: as floats
+        values = values.astype("float64")
     out = []
-    if finite.size:
-        problem = implausible_range(attrs, float(finite.min()), float(finite.max()))
+    with warnings.catch_warnings():  # all-NaN: no range to judge (no copy of a big grid)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, hi = (float(np.nanmin(values)), float(np.nanmax(values))) if values.size else (
+            np.nan, np.nan)
+    if np.isfinite(lo) and np.isfinite(hi):
+        problem = implausible_range(attrs, lo, hi)
         if problem:
             out.append(problem)
     if times is not None:

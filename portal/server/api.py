@@ -114,14 +114,18 @@ class DatasetsHandler(tornado.web.RequestHandler):
     async def get(self) -> None:
         import asyncio
 
-        from portal.server.context import catalog
+        from portal.server.auth import all_public, request_catalog
         from portal.server.handlers import error_response  # handlers' routes() import us
 
         try:  # off the event loop: the first search of a catalog version builds its index
-            payload = await asyncio.to_thread(search_payload, catalog(),
+            cat = request_catalog(self)  # only what this identity may see, facets included
+            payload = await asyncio.to_thread(search_payload, cat,
                                               self.request.arguments, public_base())
         except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
             return error_response(self, exc)
+        if not all_public(cat):
+            self.set_header("Cache-Control", "private, no-store")
+            self.set_header("Vary", "Cookie, Authorization")
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(payload, default=str))
 
@@ -131,17 +135,18 @@ class CitationHandler(tornado.web.RequestHandler):
 
     def get(self, dataset_id: str) -> None:
         from portal.catalog.citation import citation_for
-        from portal.server.context import catalog
+        from portal.server.auth import private_cache, request_catalog
         from portal.server.handlers import error_response  # handlers' routes() import us
 
         try:
-            entry = catalog()[urllib.parse.unquote(dataset_id)]
+            entry = request_catalog(self)[urllib.parse.unquote(dataset_id)]
             form = param_value(self.request.arguments, "format") or "text"
             lang = param_value(self.request.arguments, "lang") or "en"
             body, mime = citation_for(entry, form, lang)
         except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
             return error_response(self, exc)
         self.set_header("Content-Type", f"{mime}; charset=utf-8")
+        private_cache(self, entry, "public, max-age=300")
         self.finish(body)
 
 
@@ -157,11 +162,11 @@ class DownloadHandler(tornado.web.RequestHandler):
         import asyncio
 
         from portal.downloads import FORMATS, csv_chunks, netcdf_bytes, prepare
-        from portal.server.context import catalog
+        from portal.server.auth import request_download
         from portal.server.handlers import error_response  # handlers' routes() import us
 
         try:
-            entry = catalog()[urllib.parse.unquote(dataset_id)]
+            entry = request_download(self, urllib.parse.unquote(dataset_id))
             query = parse_query(self.request.arguments).selection
             selection = await asyncio.to_thread(prepare, entry, query)
             if form == "nc":

@@ -60,23 +60,29 @@ class QuicklookPNGHandler(tornado.web.RequestHandler):
     """GET /quicklook/<dataset>/<kind>.png"""
 
     async def get(self, dataset_id: str, kind: str) -> None:
-        from portal.server.context import catalog
+        from portal.server.auth import private_cache, request_catalog
 
         try:
-            entry = catalog()[urllib.parse.unquote(dataset_id)]
+            entry = request_catalog(self)[urllib.parse.unquote(dataset_id)]
             query, style_kw = parse_png_args(self.request.arguments)
             png = await asyncio.to_thread(_render_cached, entry, kind, query,
                                           tuple(sorted(style_kw.items())))
         except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
             return error_response(self, exc)
         self.set_header("Content-Type", "image/png")
-        self.set_header("Cache-Control", "public, max-age=300")
+        private_cache(self, entry, "public, max-age=300")
         self.finish(png)
 
 
 def error_response(handler: tornado.web.RequestHandler, exc: BaseException) -> None:
     """Answer ``exc``: a PortalError with its status and public message (no server
     paths), anything else with 500, a generic message and the traceback in the log."""
+    if isinstance(exc, tornado.web.HTTPError) and exc.status_code < 500:  # 401: a bad token
+        handler.set_status(exc.status_code)
+        handler.set_header("Content-Type", "text/plain; charset=utf-8")
+        handler.set_header("Cache-Control", "no-store")
+        handler.finish(f"{exc.log_message or exc.reason or 'refused'}\n")
+        return
     status = status_of(exc)
     if not isinstance(exc, PortalError):
         log.error("unexpected error answering %s", handler.request.uri, exc_info=exc)
@@ -118,6 +124,7 @@ def routes() -> list[tuple]:
     from portal.server.api import CitationHandler, DatasetsHandler, DownloadHandler
     from portal.server.security import component_route
     from portal.server.tiles import ROUTE as TILES
+    from portal.server.tokens import TokensHandler
     from portal.server.wms import ROUTE as WMS
 
     return [
@@ -127,6 +134,7 @@ def routes() -> list[tuple]:
         (r"/api/datasets/([^/]+)/citation/?", CitationHandler),
         (r"/download/([^/]+)\.(csv|nc)", DownloadHandler),
         (r"/health/?", HealthHandler),
+        (r"/account/tokens/?", TokensHandler),
         TILES,
         WMS,
     ]

@@ -1,5 +1,8 @@
 """``/health`` for monitoring: catalog load state and upstream servers, answered at once.
 
+It answers anonymous probes, so it counts and probes the public datasets only (restricted
+ones are never confirmed to exist; the server log names the whole catalog).
+
 :func:`health_report` returns ``(http_status, body)``: the number of datasets, the
 catalog files, when they were loaded, the entries left out (bad metadata), the error
 of a failed reload (the previous catalog keeps serving), and each upstream server of
@@ -75,15 +78,20 @@ def probe_cache() -> ProbeCache:
 
 def health_report() -> tuple[int, dict[str, Any]]:
     """``(200, body)`` of ``/health`` (see the module docstring); never blocks on a server."""
+    from portal.access import ANONYMOUS
+    from portal.server.auth import catalog_for
     from portal.server.context import catalog, catalog_state
 
     state = catalog_state()
-    servers, checked = probe_cache().snapshot(catalog())
+    # an anonymous route: counts and upstream servers of public datasets only, so that
+    # /health never confirms that restricted datasets (or their servers) exist
+    public = catalog_for(catalog(), ANONYMOUS)
+    servers, checked = probe_cache().snapshot(public)
     degraded = (state.reload_error or state.skipped
                 or any(s["reachable"] is False for s in servers.values()))
     return 200, {
         "status": "degraded" if degraded else "ok",
-        "datasets": state.datasets,
+        "datasets": len(public.entries),
         # file names only: /health answers anonymous probes, server paths stay private
         "catalog": {"files": [os.path.basename(f) for f in state.files],
                     "loaded_at": _iso(state.loaded_at), "skipped": list(state.skipped),

@@ -74,6 +74,22 @@ def install() -> None:
     BokehTornado.__init__ = wrapped  # type: ignore[method-assign]  # the patch itself
 
 
+def configure_login() -> None:
+    """Sign-in from the settings (``login:`` / ``PORTAL_LOGIN_*``), set on ``pn.config``
+    before ``panel serve`` reads it; a sign-in without its secrets stops the server here,
+    saying which is missing."""
+    from portal.errors import PortalError
+    from portal.server.auth import check_login, configure_panel
+    from portal.settings import current
+
+    try:
+        check_login(current())
+    except PortalError as exc:
+        raise SystemExit(f"odatis-portal: {exc}") from None
+    configure_panel(current())
+
+
 install()
+configure_login()
 install_sighup()  # SIGHUP reloads the catalog, as under `odatis-portal serve`
 ROUTES = [*routes(), static_route()]

@@ -20,17 +20,17 @@ log = logging.getLogger(__name__)
 
 
 def page_app():
-    from portal.server.context import catalog
+    from portal.server.auth import session_catalog, session_identity
     from portal.ui.page import portal_page
 
-    return portal_page(catalog())
+    return portal_page(session_catalog(), session_identity())
 
 
 def embed_app():
-    from portal.server.context import catalog
+    from portal.server.auth import session_catalog, session_identity
     from portal.ui.page import embed_page
 
-    return embed_page(catalog())
+    return embed_page(session_catalog(), session_identity())
 
 
 def skip_mathjax() -> None:
@@ -116,6 +116,7 @@ def serve(args) -> int:
 
     from portal.catalog.loader import load_catalog
     from portal.demo.home import prepare_catalogs
+    from portal.server.auth import check_login, configure_panel, panel_oauth_kwargs
     from portal.server.handlers import FrameAncestorsTransform, routes
     from portal.server.security import SecurityHeadersTransform, allowed_hosts
 
@@ -124,6 +125,8 @@ def serve(args) -> int:
     catalogs = prepare_catalogs(args.catalog or Settings.load().catalogs)
     settings = settings_for(args, catalogs)
     os.environ.update(settings.to_env())
+    check_login(settings)  # sign-in on without its secrets: stop here, saying which
+    configure_panel(settings)
     from portal.ui.page import load_layout
 
     load_layout(settings.layout)  # a bad PORTAL_LAYOUT stops here, not in every visitor's page
@@ -148,6 +151,7 @@ def serve(args) -> int:
         # permessage-deflate: a map update is mostly a float image with empty (NaN) areas;
         # deflate takes a 2.8 MB glider-map update to ~30 KB on the wire
         websocket_compression_level=6,
+        **panel_oauth_kwargs(settings),  # OpenID Connect sign-in when configured
     )
     _run(server, allowed_hosts(_origins(args)))
     return 0

@@ -32,19 +32,20 @@ class TileHandler(tornado.web.RequestHandler):
 
     async def get(self, dataset_id: str, z: str, x: str, y: str) -> None:
         from portal.render.tiles import cached_view_png, tile_view
-        from portal.server.context import catalog
+        from portal.server.auth import private_cache, request_catalog
         from portal.server.handlers import error_response
 
         try:
             view = tile_view(int(z), int(x), int(y))
-            entry = catalog()[urllib.parse.unquote(dataset_id)]
+            entry = request_catalog(self)[urllib.parse.unquote(dataset_id)]
             query = tile_query(self.request.arguments)
             png = await asyncio.to_thread(cached_view_png, entry, query, view)
         except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
             return error_response(self, exc)
         self.set_header("Content-Type", "image/png")
-        self.set_header("Cache-Control", f"public, max-age={TILE_CACHE_SECONDS}")
-        self.set_header("Access-Control-Allow-Origin", "*")  # GIS web clients on other hosts
+        private_cache(self, entry, f"public, max-age={TILE_CACHE_SECONDS}")
+        # any GIS client; "*" lets no other site read a tile fetched with the user's cookies
+        self.set_header("Access-Control-Allow-Origin", "*")
         self.finish(png)
 
 

@@ -32,6 +32,7 @@ from portal.settings import current
 from portal.text import clean_text, one_line
 
 if TYPE_CHECKING:
+    from portal.catalog.loader import Catalog
     from portal.model import DatasetEntry
     from portal.query import Query
     from portal.render.tiles import ViewBox
@@ -117,11 +118,13 @@ def parse_view(params: dict[str, str]) -> ViewBox:
     raise WMSError(f"CRS {crs} is not offered (use one of {', '.join(CRS_LIST)})", "InvalidCRS")
 
 
-def layer_entries(params: dict[str, str], key: str) -> list[DatasetEntry]:
-    """The catalog entries named by ``LAYERS`` or ``QUERY_LAYERS``; LayerNotDefined else."""
+def layer_entries(params: dict[str, str], key: str, cat: Catalog | None = None
+                  ) -> list[DatasetEntry]:
+    """The entries of ``cat`` (default: the whole catalog; a request's: only those its
+    identity may see) named by ``LAYERS`` or ``QUERY_LAYERS``; LayerNotDefined else."""
     from portal.server.context import catalog
 
-    cat = catalog()
+    cat = catalog() if cat is None else cat
     names = [n for n in required(params, key).split(",") if n]
     if not names:
         raise WMSError(f"{key} names no layer", "LayerNotDefined")
@@ -245,14 +248,14 @@ def capabilities_xml(entries: list[DatasetEntry], url: str) -> bytes:
 
 # ------------------------------------------------------------------------- operations
 
-def get_map(params: dict[str, str]) -> bytes:
+def get_map(params: dict[str, str], cat: Catalog | None = None) -> bytes:
     """PNG bytes of GetMap: the layers stacked in order, transparent unless asked."""
     from portal.render.tiles import cached_view_png
 
     fmt = required(params, "FORMAT").split(";")[0].strip().lower()
     if fmt != "image/png":
         raise WMSError(f"FORMAT {fmt} is not offered (use image/png)", "InvalidFormat")
-    entries = layer_entries(params, "LAYERS")
+    entries = layer_entries(params, "LAYERS", cat)
     view, query = parse_view(params), layer_query(params)
     images = [cached_view_png(entry, query, view) for entry in entries]
     opaque = params.get("transparent", "FALSE").upper() != "TRUE"
@@ -285,7 +288,7 @@ def _stack(images: list[bytes], width: int, height: int,
     return buf.getvalue()
 
 
-def feature_info(params: dict[str, str]) -> tuple[str, bytes]:
+def feature_info(params: dict[str, str], cat: Catalog | None = None) -> tuple[str, bytes]:
     """(content type, body) of GetFeatureInfo: count and mean under pixel I, J per layer."""
     from portal.render.tiles import view_layer
 
@@ -293,7 +296,7 @@ def feature_info(params: dict[str, str]) -> tuple[str, bytes]:
     if fmt not in INFO_FORMATS:
         raise WMSError(f"INFO_FORMAT {fmt} is not offered (use {' or '.join(INFO_FORMATS)})",
                        "InvalidFormat")
-    entries = layer_entries(params, "QUERY_LAYERS")
+    entries = layer_entries(params, "QUERY_LAYERS", cat)
     view, query = parse_view(params), layer_query(params)
     col, row = (_pixel(params, name, size) for name, size in
                 (("I", view.width), ("J", view.height)))
@@ -340,22 +343,25 @@ def service_url(handler: tornado.web.RequestHandler) -> str:
     return f"{handler.request.protocol}://{handler.request.host}{settings.base_path}/wms"
 
 
-def answer(params: dict[str, str], url: str) -> tuple[str, bytes]:
-    """(content type, body) of one WMS request, or :class:`WMSError`."""
+def answer(params: dict[str, str], url: str, cat: Catalog | None = None
+           ) -> tuple[str, bytes]:
+    """(content type, body) of one WMS request over ``cat`` (default: the whole catalog),
+    or :class:`WMSError`."""
     from portal.server.context import catalog
 
+    cat = catalog() if cat is None else cat
     if params.get("service", "WMS").upper() != "WMS":
         raise WMSError("SERVICE must be WMS", "InvalidParameterValue")
     request = required(params, "REQUEST").lower()
     if request == "getcapabilities":
-        entries = [e for e in catalog().entries.values() if drawable(e)]
+        entries = [e for e in cat.entries.values() if drawable(e)]
         return "text/xml; charset=utf-8", capabilities_xml(entries, url)
     if params.get("version", VERSION) != VERSION:
         raise WMSError(f"VERSION must be {VERSION}", "InvalidParameterValue")
     if request == "getmap":
-        return "image/png", get_map(params)
+        return "image/png", get_map(params, cat)
     if request == "getfeatureinfo":
-        return feature_info(params)
+        return feature_info(params, cat)
     raise WMSError(f"REQUEST {request} is not offered", "OperationNotSupported")
 
 
@@ -363,17 +369,26 @@ class WMSHandler(tornado.web.RequestHandler):
     """GET /wms?SERVICE=WMS&REQUEST=…"""
 
     async def get(self) -> None:
+        from portal.server.auth import all_public, request_catalog
+
         params = lower_params(self.request.arguments)
         try:
-            ctype, body = await asyncio.to_thread(answer, params, service_url(self))
+            cat = request_catalog(self)  # the layers this identity may see, and no others
+            ctype, body = await asyncio.to_thread(answer, params, service_url(self), cat)
         except Exception as exc:  # noqa: BLE001 - every failure is a service exception
             return self._exception(exc)
         self.set_header("Content-Type", ctype)
-        self.set_header("Cache-Control", "public, max-age=300")
+        if all_public(cat):
+            self.set_header("Cache-Control", "public, max-age=300")
+        else:  # a shared cache must never hand restricted layers to someone else
+            self.set_header("Cache-Control", "private, no-store")
+            self.set_header("Vary", "Cookie, Authorization")
         self.set_header("Access-Control-Allow-Origin", "*")  # web GIS clients on other hosts
         self.finish(body)
 
     def _exception(self, exc: BaseException) -> None:
+        if isinstance(exc, tornado.web.HTTPError) and exc.status_code < 500:  # a bad token
+            exc = WMSError(exc.log_message or "refused", None, exc.status_code)
         if isinstance(exc, WMSError):
             status, code, message = exc.status, exc.code, str(exc)
         else:

@@ -161,7 +161,7 @@ class DatasetList(pn.viewable.Viewer):
             value=self.state.where.to_text() if self.state.where else "",
             sizing_mode="stretch_width", css_classes=["portal-where"])
         self._where.param.watch(self._on_where, "value")
-        self.state.param.watch(lambda *_: self._refresh(), "where")
+        self.state.param.watch(self._show_where, "where")
         self._facet_box = pn.Column(self._where, sizing_mode="stretch_width", visible=False, margin=0)
         self._search.param.watch(self._on_search, "value_input")
         self._count = pn.pane.HTML(margin=(4, 10), sizing_mode="stretch_width")
@@ -206,6 +206,13 @@ class DatasetList(pn.viewable.Viewer):
             self._where.description = None
         except BadParameter as exc:
             self._where.description = str(exc)
+
+    def _show_where(self, event) -> None:
+        """A box drawn on the landing map shows in the typed field, and filters the list."""
+        text = event.new.to_text() if event.new else ""
+        if (self._where.value or "").strip() != text:
+            self._where.value = text
+        self._refresh()
 
     def _on_search(self, event) -> None:
         self.state.q = event.new or ""

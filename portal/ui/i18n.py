@@ -26,6 +26,7 @@ STRINGS: dict[str, dict[str, str]] = {
                         "fr": "Jeux de données mondiaux (non encadrés sur la carte) :"},
     "search": {"en": "Search datasets", "fr": "Rechercher des jeux de données"},
     "search_box": {"en": "Area (W,S,E,N)", "fr": "Zone (O,S,E,N)"},
+    "draw_search_box": {"en": "Draw a search area", "fr": "Tracer une zone de recherche"},
     "filters": {"en": "Filters (type, platform, variable…)",
                 "fr": "Filtres (type, plateforme, variable…)"},
     "search_placeholder": {"en": "title, variable, platform, institution…",
@@ -94,6 +95,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "all": {"en": "all", "fr": "tous"},
     "from": {"en": "from", "fr": "du"},
     "to": {"en": "to", "fr": "au"},
+    "sign_in": {"en": "Sign in", "fr": "Se connecter"},
+    "sign_out": {"en": "Sign out", "fr": "Se déconnecter"},
+    "api_tokens": {"en": "API tokens", "fr": "Jetons d'API"},
+    "sign_in_needed": {"en": "This dataset does not exist, or you must sign in to see it.",
+                       "fr": "Ce jeu de données n'existe pas, ou il faut vous connecter "
+                             "pour le voir."},
 }
 
 

@@ -5,7 +5,10 @@ dataset, coloured by data type; hovering a box names the dataset, clicking it op
 dataset. Boxes are drawn largest first and a click opens the smallest box under it, so a
 mooring inside an ocean-wide grid stays reachable. Global datasets (a box wider than
 ``GLOBAL_LON`` degrees, e.g. a world point store) would frame the whole map and catch
-every click: they are listed as links under the map instead. It is built directly with
+every click: they are listed as links under the map instead. A box drawn with the
+"search box" tool (shift-free drag after choosing it in the toolbar) becomes the search's
+``where`` box (:attr:`ViewState.where`, the same one as the typed W,S,E,N field) and stays
+drawn as a dashed frame. It is built directly with
 Bokeh (no data read, no HoloViews pipeline): the first page shows a plot as fast as a
 page can.
 """
@@ -92,6 +95,40 @@ def boxes(entries) -> dict[str, list]:
     return data
 
 
+def lonlat_box(x0: float, x1: float, y0: float, y1: float):
+    """The :class:`~portal.query.BBox` of a rectangle drawn in Web Mercator metres (the
+    longitudes wrapped into -180..180; a drag wider than the world is the whole world)."""
+    from portal.query import BBox
+
+    radius = 6378137.0
+    west, east = sorted(float(np.degrees(v / radius)) for v in (x0, x1))
+    south, north = sorted(float(np.degrees(2 * np.arctan(np.exp(v / radius)) - np.pi / 2))
+                          for v in (y0, y1))
+    if east - west >= 360.0:
+        west, east = -180.0, 180.0
+    else:
+        west, east = ((v + 180.0) % 360.0 - 180.0 for v in (west, east))
+        if east == west:
+            east = west + 1e-6
+    return BBox(round(west, 4), round(max(south, -90.0), 4), round(east, 4),
+                round(min(north, 90.0), 4))
+
+
+def where_frame(where) -> dict[str, list]:
+    """Column data of the dashed frame of the search box (one quad a longitude span)."""
+    from portal.quicklooks.style import _mercator_xy
+
+    data: dict[str, list] = {k: [] for k in ("left", "right", "bottom", "top")}
+    if where is None:
+        return data
+    for part in where.split():
+        (left, right), (bottom, top) = _mercator_xy([part.west, part.east],
+                                                    [where.south, where.north])
+        for key, value in zip(data, (left, right, bottom, top), strict=True):
+            data[key].append(float(value))
+    return data
+
+
 def smallest_hit(data: Mapping[str, Any], indices: list[int]) -> str | None:
     """The id of the smallest box among the hit ones (a click on nested boxes)."""
     if not indices:
@@ -109,9 +146,11 @@ class OverviewMap(pn.viewable.Viewer):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._source: ColumnDataSource | None = None  # set when the figure is drawn
+        self._frame: ColumnDataSource | None = None  # the search box's dashed frame
         self._ids: set[str] | None = None  # None: every entry
         self._global_buttons = pn.FlexBox(sizing_mode="stretch_width")
         self.state.param.watch(lambda _e: self._refresh_globals(), "lang")
+        self.state.param.watch(self._on_where, "where")
 
     def _shown(self) -> list:
         return [e for e in self.entries if self._ids is None or e.id in self._ids]
@@ -145,10 +184,40 @@ class OverviewMap(pn.viewable.Viewer):
                          hover_line_width=3)
         fig.add_tools(HoverTool(renderers=[quads], tooltips=[("", "@title"), ("", "@kind")]),
                       TapTool(renderers=[quads]))
+        self._add_box_tool(fig)
         fig.background_fill_color = "#eef4f8"
         fig.grid.grid_line_alpha = 0.3
         self._source.selected.on_change("indices", self._on_tap)
         return fig
+
+    def _add_box_tool(self, fig) -> None:
+        """The "search box" tool: a drag draws the search's ``where`` box. It selects on an
+        empty renderer of its own, so drawing never opens the datasets under the box."""
+        from bokeh.events import SelectionGeometry
+        from bokeh.models import BoxSelectTool, ColumnDataSource
+
+        from portal.ui.i18n import t
+
+        self._frame = ColumnDataSource(where_frame(self.state.where))
+        fig.quad(left="left", right="right", bottom="bottom", top="top", source=self._frame,
+                 fill_alpha=0.05, fill_color="#222222", line_color="#222222", line_width=2,
+                 line_dash="dashed")
+        empty = fig.scatter(x=[], y=[], size=0)
+        tool = BoxSelectTool(renderers=[empty], dimensions="both", persistent=False,
+                             description=t("draw_search_box", self.state.lang))
+        fig.add_tools(tool)
+        fig.on_event(SelectionGeometry, self._on_drawn)
+
+    def _on_drawn(self, event) -> None:
+        geometry = event.geometry
+        if geometry.get("type") != "rect" or not event.final:
+            return
+        self.state.where = lonlat_box(geometry["x0"], geometry["x1"], geometry["y0"],
+                                      geometry["y1"])
+
+    def _on_where(self, event) -> None:
+        if self._frame is not None:
+            self._frame.data = where_frame(event.new)
 
     def show_only(self, ids: list[str]) -> None:
         """Draw only these datasets (the list's search and facets)."""

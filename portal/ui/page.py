@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import panel as pn
+import param
 
+from portal.access import ANONYMOUS, Identity, can_download
 from portal.assets import layouts_dir
 from portal.catalog.loader import Catalog
-from portal.errors import PortalError
+from portal.errors import DatasetNotFound, PortalError
 from portal.query import param_value
-from portal.settings import Settings, asset_url
+from portal.settings import Settings, asset_url, current
+from portal.ui.account import account_bar, sign_in_prompt
 from portal.ui.alert import error_alert, failed_page, guarded_pane
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
@@ -78,6 +81,8 @@ class PortalPage(pn.viewable.Viewer):
 
     state = required(ViewState)
     catalog = required(Catalog)
+    identity = param.ClassSelector(class_=Identity, default=ANONYMOUS,
+                                   doc="who is visiting (the catalog is already filtered)")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -106,10 +111,17 @@ class PortalPage(pn.viewable.Viewer):
         notice = None
         if entry is not None:
             self._pane, notice = guarded_pane(self.state, lambda: QuicklookPane(
-                state=self.state, entry=entry, plot_height=int(self._layout.get(
+                state=self.state, entry=entry, downloads=can_download(entry, self.identity),
+                plot_height=int(self._layout.get(
                     "plot_height", 520)), plot_width=int(self._layout.get("plot_width", 900))))
         else:
             self._pane = None
+        settings = current()
+        if entry is None and self.state.dataset and self.identity.anonymous and (
+                settings.login.enabled):  # unknown or restricted: the same prompt
+            self._main.objects = [sign_in_prompt(settings, self.state.lang,
+                                                 f"/?dataset={self.state.dataset}")]
+            return
         if entry is None:  # the landing page: where the datasets are
             if self._overview is None:
                 overview = OverviewMap(state=self.state, entries=list(self.catalog),
@@ -141,6 +153,11 @@ class PortalPage(pn.viewable.Viewer):
                                                               for lang in ("en", "fr")]})
         return switch
 
+    def _header(self) -> list:
+        account = account_bar(self.identity, current(), self.state.lang,
+                              f"/?dataset={self.state.dataset}" if self.state.dataset else "/")
+        return [self._lang_switch(), *([account] if account is not None else [])]
+
     def template(self):
         """The page on the configured Panel template."""
         layout = self._layout
@@ -149,7 +166,7 @@ class PortalPage(pn.viewable.Viewer):
             pn.template, _TEMPLATES.get(name, "FastListTemplate"))
         if cls.__name__ in ("FastListTemplate", "PortalTemplate"):
             return self._styled(cls, layout)
-        return cls(title=t("portal_title", self.state.lang), header=[self._lang_switch()],
+        return cls(title=t("portal_title", self.state.lang), header=self._header(),
                    sidebar=[self._list], main=[self._main])
 
     def _styled(self, cls, layout: dict):
@@ -160,7 +177,7 @@ class PortalPage(pn.viewable.Viewer):
             title=t("portal_title", self.state.lang), **optional,
             header_background=layout.get("header_background", "#0b3d6b"),
             sidebar_width=int(layout.get("sidebar_width", 360)),
-            header=[self._lang_switch()], sidebar=[self._list], main=[self._main], **extra,
+            header=self._header(), sidebar=[self._list], main=[self._main], **extra,
         )
 
     def __panel__(self):
@@ -178,15 +195,16 @@ def _request_language(state: ViewState) -> None:
     state.lang = negotiate(query_lang, accept)
 
 
-def portal_page(catalog: Catalog):
-    """Build the full portal for the current session (served at ``/``); whatever the
-    URL holds, the visitor gets a page (at worst one polite message), never a traceback."""
+def portal_page(catalog: Catalog, identity: Identity = ANONYMOUS):
+    """Build the full portal for the current session (served at ``/``) over ``catalog``
+    as ``identity`` sees it; whatever the URL holds, the visitor gets a page (at worst one
+    polite message), never a traceback."""
     state = ViewState()
     try:
         if pn.state.curdoc is not None:
             _request_language(state)
             state.sync_url()
-        return PortalPage(state=state, catalog=catalog).template()
+        return PortalPage(state=state, catalog=catalog, identity=identity).template()
     except Exception as exc:  # noqa: BLE001 - the last resort of the page
         return failed_page(exc, state.lang)
 
@@ -195,11 +213,12 @@ def _arg(name: str, default: str = "") -> str:
     return param_value(pn.state.session_args or {}, name) or default
 
 
-def embed_page(catalog: Catalog):
+def embed_page(catalog: Catalog, identity: Identity = ANONYMOUS):
     """One quicklook, no chrome, from ``/embed?dataset=ID&kind=…&var=…`` parameters.
 
     The parameters go through :func:`portal.query.parse_query`, like the PNG route's; a
-    bad one shows an error that names it.
+    bad one shows an error that names it. ``catalog`` is what ``identity`` may see: an
+    anonymous visitor asking for another dataset gets the sign-in prompt when sign-in is on.
     """
 
     layout = load_layout("embed")
@@ -210,11 +229,20 @@ def embed_page(catalog: Catalog):
         state.extent = ViewState.param.extent.deserialize(_arg("extent"))
         state.view = _arg("view")
         entry = catalog[query.dataset or ""]
+    except DatasetNotFound as exc:
+        if identity.anonymous and current().login.enabled and query.dataset:
+            import urllib.parse
+
+            here = "/embed?" + urllib.parse.urlencode(
+                {k: param_value(pn.state.session_args or {}, k) for k in pn.state.session_args})
+            return sign_in_prompt(current(), state.lang, here, new_tab=True)
+        return error_alert(exc, state.lang)
     except PortalError as exc:
         return error_alert(exc, state.lang)
     height = query.height or int(layout.get("plot_height", 500))
     width = query.width or int(layout.get("plot_width", 800))
     pane, notice = guarded_pane(state, lambda: QuicklookPane(
-        state=state, entry=entry, show_controls=False, plot_height=height, plot_width=width))
+        state=state, entry=entry, show_controls=False, plot_height=height, plot_width=width,
+        downloads=can_download(entry, identity)))
     items = [x for x in (notice, pane) if x is not None]
     return pn.Column(*items, sizing_mode="stretch_both", margin=0)

@@ -124,6 +124,8 @@ class QuicklookPane(pn.viewable.Viewer):
     plot_height = param.Integer(default=520)
     plot_width = param.Integer(default=900, doc="expected width: raster size, title wrapping")
     lock_y = param.Boolean(default=False, doc="time series: keep the y range when zooming")
+    downloads = param.Boolean(default=True, doc="offer the data downloads (False when the "
+                              "visitor may see the quicklooks but not download the data)")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -333,13 +335,14 @@ class QuicklookPane(pn.viewable.Viewer):
         png = link(f"/quicklook/{ident}/{kind}.png" + (f"?{qs}" if qs else ""))
         embed = link(f"/embed?dataset={ident}&kind={kind}" + (f"&{qs}" if qs else ""))
         selection = urllib.parse.urlencode(self.state.query().to_params())  # data, no style
-        downloads = download_links(
+        downloads = " · " + download_links(
             link, ident, selection,
-            await asyncio.to_thread(estimate, self.entry, self.state.query().selection))
+            await asyncio.to_thread(estimate, self.entry, self.state.query().selection)
+        ) if self.downloads else ""
         return pn.pane.HTML(
             f"<a class='portal-link' href='{html.escape(png)}' target='_blank'>PNG</a> · "
             f"<a class='portal-link portal-embed-link' href='{html.escape(embed)}' "
-            f"target='_blank'>{t('embed_code', self.state.lang)}</a> · {downloads}", margin=(0, 8),
+            f"target='_blank'>{t('embed_code', self.state.lang)}</a>{downloads}", margin=(0, 8),
             stylesheets=[asset_url("portal.css"), DOWNLOAD_CSS])
 
     # --------------------------------------------------------------------- plot

@@ -564,6 +564,34 @@ def test_search_by_text_and_typed_box_with_lazy_thumbnails(page, portal):
     assert page.errors == []
 
 
+def test_a_box_drawn_on_the_landing_map_filters_the_list(page, portal):
+    page.goto(f"{portal.url}/")
+    page.get_by_text(f"{len(portal.ids)} datasets").wait_for()
+    canvas = page.locator(".portal-overview canvas").first
+    canvas.wait_for(timeout=PLOT_TIMEOUT_MS)
+    page.locator(".bk-tool-icon-box-select").first.click()  # "Draw a search area"
+    box = canvas.bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.05, box["y"] + box["height"] * 0.15
+    x1, y1 = box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.7
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+    page.mouse.move(x1, y1, steps=5)
+    page.mouse.up()
+    page.wait_for_url(re.compile(r"where=-?\d"), timeout=PLOT_TIMEOUT_MS)
+    where = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["where"][0]
+    west, south, east, north = (float(v) for v in where.split(","))
+    assert west < east and south < north and west < -60  # the western half of the world
+    found = json.loads(fetch(f"{portal.url}/api/datasets?bbox={where}")[2])["count"]
+    assert found < len(portal.ids)
+    page.get_by_text(f"{found} datasets").first.wait_for(timeout=PLOT_TIMEOUT_MS)
+    assert "dataset=" not in page.url  # drawing never opens a dataset under the box
+    page.locator(".portal-filters button").click()
+    assert page.locator(".portal-where input").first.input_value() == where
+    page.screenshot(path=str(ARTIFACTS / "landing_drawn_box.png"))
+    assert page.errors == []
+
+
 def test_point_store_download_from_the_page_shows_its_size(page, portal):
     page.goto(f"{portal.url}/?dataset=points&bbox=-40,20,0,60&var=TEMP")
     size = page.locator(".portal-download-size").first

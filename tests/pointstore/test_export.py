@@ -88,7 +88,7 @@ def test_over_the_cap_is_refused_from_the_index(synthetic, monkeypatch):
     from portal.settings import Limits
 
     path, _ = synthetic
-    monkeypatch.setattr(mod, "limits", lambda: Limits(max_points=1000))
+    monkeypatch.setattr(mod, "limits", lambda: Limits(max_download_rows=1000))
     with pytest.raises(SelectionTooLarge) as err:
         downloads.prepare(_entry(path), Query())
     assert "50,000" in str(err.value) and err.value.http_status == 413
@@ -100,3 +100,19 @@ def test_page_estimate_is_the_index_estimate(synthetic):
     shown = downloads.estimate(_entry(path), query)
     assert shown.size == downloads.prepare(_entry(path), query).size > 0
     assert shown.nbytes > 40 * shown.size and not shown.refused
+
+
+def test_small_batches_stream_every_row_in_order(synthetic, monkeypatch):
+    """Batches of a few row groups (some emptied by the box) still give every row, in the
+    order of the one-batch read: an empty batch does not end the stream."""
+    from portal.pointstore import export
+
+    path, ref = synthetic
+    query = Query(bbox="-60,0,20,60", variable="TEMP")
+    whole = _csv(downloads.prepare(_entry(path), query))
+    monkeypatch.setattr(export, "BATCH_ROWS", 1)  # one row group a batch
+    selection = downloads.prepare(_entry(path), query)
+    assert len(list(selection.export.batches())) > 3
+    pieces = _csv(selection)
+    assert len(pieces) == _reference(ref, -60, 0, 20, 60).sum() == len(whole)
+    pd.testing.assert_frame_equal(pieces, whole)

@@ -98,3 +98,41 @@ def test_global_datasets_are_listed_and_open_on_click(entries):
     button = overview._global_buttons.objects[1]
     button.clicks += 1
     assert state.dataset == "world"
+
+
+def _merc(lon, lat):
+    r = 6378137.0
+    return math.radians(lon) * r, r * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def test_a_drawn_rectangle_is_the_search_box_in_degrees():
+    from portal.ui.overview_map import lonlat_box
+
+    (x0, y0), (x1, y1) = _merc(-12.5, 40.0), _merc(3.25, 52.0)
+    assert lonlat_box(x1, x0, y1, y0) == BBox(-12.5, 40.0, 3.25, 52.0)  # any drag direction
+    (x0, y0), (x1, y1) = _merc(170.0, -10.0), _merc(190.0, 10.0)  # panned past 180°
+    assert lonlat_box(x0, x1, y0, y1) == BBox(170.0, -10.0, -170.0, 10.0)
+    (x0, _), (x1, _) = _merc(-300.0, 0.0), _merc(300.0, 0.0)  # wider than the world
+    assert lonlat_box(x0, x1, y0, y1).width == 360.0
+
+
+def test_drawing_a_box_sets_where_and_frames_it_without_opening_a_dataset(entries):
+    from bokeh.events import SelectionGeometry
+
+    from portal.ui.overview_map import where_frame
+
+    state = ViewState()
+    overview = OverviewMap(state=state, entries=entries)
+    fig = overview._figure()
+    (x0, y0), (x1, y1) = _merc(-20.0, 30.0), _merc(0.0, 50.0)
+    geometry = {"type": "rect", "x0": x0, "x1": x1, "y0": y0, "y1": y1}
+    overview._on_drawn(SelectionGeometry(fig, geometry=geometry, final=False))
+    assert state.where is None  # only the release of the drag counts
+    overview._on_drawn(SelectionGeometry(fig, geometry=geometry, final=True))
+    assert state.where == BBox(-20.0, 30.0, 0.0, 50.0) and state.dataset == ""
+    assert overview._frame.data["left"] == [pytest.approx(x0)]
+    assert overview._source.selected.indices == []
+    state.where = BBox(170.0, 0.0, -170.0, 10.0)  # typed across 180°: two frames
+    assert len(overview._frame.data["left"]) == 2
+    state.where = None
+    assert where_frame(None)["left"] == overview._frame.data["left"] == []

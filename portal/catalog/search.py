@@ -218,7 +218,8 @@ class SearchIndex:
     @property
     def nbytes(self) -> int:
         """Approximate memory held (for the byte-bounded cache)."""
-        arrays = [*self.postings.values(), *self.fields.values(), *self.boxes, *self.times,
+        arrays: list[np.ndarray] = [*self.postings.values(), *self.fields.values(), *self.boxes,
+                                    *self.times,
                   *(a for f in self.facets.values() for a in (f.entry, f.value))]
         phrases = sum(len(t) + 50 for texts in self.phrases.values() for t in texts)
         return (sum(int(a.nbytes) + 100 for a in arrays) + 60 * len(self.vocabulary)

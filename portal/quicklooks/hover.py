@@ -63,7 +63,7 @@ def hover_tool(tips: list[tuple[str, str]], *, dates: tuple[str, ...] = (),
     if mercator:
         fmt |= {"$x": CustomJSHover(code=LON_JS), "$y": CustomJSHover(code=LAT_JS)}
     fmt |= formatters or {}
-    filters = {field: CustomJS(code=NOT_NAN_JS) for field in not_nan}
+    filters: dict[str, Any] = {field: CustomJS(code=NOT_NAN_JS) for field in not_nan}
     return HoverTool(tooltips=tips, formatters=fmt, filters=filters, **params)
 
 

@@ -236,7 +236,7 @@ class QuicklookPane(pn.viewable.Viewer):
         w["lock_y"].visible = rules["lock_y"]
 
     def _range_widgets(self, lang: str) -> dict:
-        w: dict[str, pn.widgets.Widget] = {}
+        w: dict[str, Any] = {}  # widgets and the time picker (a composite)
         cov = self.entry.time_coverage
         if cov:
             w["time"] = TimePicker(cov, self.state.time, lang)  # typed ISO dates, presets

@@ -232,7 +232,7 @@ def _complete(*ranges) -> bool:
     the plot; they would overwrite the view a shared link named)."""
     if not all(r is not None and None not in tuple(r) for r in ranges):
         return False
-    frame = sys._getframe(1)
+    frame: Any = sys._getframe(1)
     for _ in range(60):
         if frame is None:
             break

@@ -2,7 +2,7 @@
 
 Subcommands: ``serve`` (the web portal), ``catalog scan|validate|from-erddap``
 (catalogs from folders and servers), ``quicklook`` (one PNG through the same
-builder as the page), ``demo`` (generate the demo data), and the point-store
+builder as the page), ``thumbnails`` (every entry's small PNG), ``demo`` (generate the demo data), and the point-store
 commands ``ingest`` and ``demo-points``. Errors print one readable line naming the
 dataset and the problem; no traceback reaches the user unless ``--debug``.
 """
@@ -128,10 +128,11 @@ def _add_catalog(sub) -> None:
 
 
 def _add_optional(sub) -> None:
-    try:
-        importlib.import_module("portal.cli_points").add_commands(sub)
-    except ImportError:
-        pass
+    for name in ("portal.cli_points", "portal.cli_thumbnails"):
+        try:
+            importlib.import_module(name).add_commands(sub)
+        except ImportError:
+            pass
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,14 +8,15 @@ normalised once per (entry, variable, version) — per query too for sources tha
 the server —, a new bbox or time range only re-subsets, and a changed file or store is read
 again on the next request. Sessions share these read-only results. ``build_quicklook`` turns the view into a
 HoloViews element; the Panel page, the iframe embed, the PNG endpoint and the
-CLI all call it.
+CLI all call it. ``build_overlay`` does the same for several datasets on one view
+(``load_layers``: one layer per dataset, a failing one kept with its reason).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from portal.cache import data_cache
 from portal.errors import PortalError, UnsupportedQuicklook
@@ -29,6 +30,15 @@ if TYPE_CHECKING:
     import xarray as xr
 
 log = logging.getLogger(__name__)
+
+
+#: coordinates each kind needs valid in every sample it draws
+REQUIRE: dict[str, tuple[str, ...]] = {
+    "timeseries": ("time",), "profile": ("z",), "map": ("latitude", "longitude"),
+    "ts": ("z", "latitude", "longitude"), "section": ("z", "latitude", "longitude"),
+    "timedepth": ("time", "z"), "linked": ("time", "z", "latitude", "longitude")}
+#: builders that name the dataset in their own errors
+_NAMING = ("ts", "section", "timedepth", "linked")
 
 
 @dataclass(frozen=True)
@@ -133,13 +143,35 @@ def _load(entry: DatasetEntry, kind: str, query: Query, version: str) -> View:
     if kind == "profile" and "z" not in obs.coords:
         raise UnsupportedQuicklook("no vertical coordinate (depth or pressure) in this dataset",
                                    dataset=entry.id, hint="use the map or time-series quicklook")
-    if kind == "timeseries" and "time" not in obs.coords:
+    if kind in ("timeseries", "timedepth") and "time" not in obs.coords:
         raise UnsupportedQuicklook("no decodable time coordinate", dataset=entry.id)
-    require = {"timeseries": ("time",), "profile": ("z",),
-               "map": ("latitude", "longitude")}[kind]
+    if kind in ("section", "timedepth", "ts") and "z" not in obs.coords:
+        raise UnsupportedQuicklook("no vertical coordinate (depth or pressure) in this dataset",
+                                   dataset=entry.id, hint="use the map or time-series quicklook")
+    also: tuple[str, ...] = ()
+    if kind == "ts":  # both T and S, each with its own QC; the salinity leads
+        from portal.processing.teos10 import ts_columns
+
+        columns = ts_columns(obs, entry.id)
+        variable, also = columns.salinity, (columns.temperature,)
+    elif kind == "linked":  # T and S beside the variable when there are both: a T-S plot
+        also = _ts_beside(obs, variable, entry.id)
+    require = REQUIRE[kind]
     qc = resolve_qc(query.qc, obs, variable, str(dict(entry.extra).get("qc_default", "")))
-    data = select_obs(obs, replace(query, qc=qc), variable, dataset=entry.id, require=require)
+    data = select_obs(obs, replace(query, qc=qc), variable, dataset=entry.id, require=require,
+                      also=also)
     return View(data, variable, entry.feature_type, kind, qc, tuple(view_warnings(data, variable)))
+
+
+def _ts_beside(obs, variable: str, dataset: str) -> tuple[str, ...]:
+    """The temperature and salinity columns other than ``variable`` (none without both)."""
+    from portal.processing.teos10 import ts_columns
+
+    try:
+        columns = ts_columns(obs, dataset)
+    except UnsupportedQuicklook:
+        return ()
+    return tuple(n for n in (columns.temperature, columns.salinity) if n != variable)
 
 
 def _cached_load(entry: DatasetEntry, kind: str, query: Query) -> View:
@@ -193,9 +225,10 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
 
     build = builder(view.kind)
     title = hv_title(titled(entry.title or entry.id, view.qc, list(view.warnings),
-                            view_notes(view.data)))
-    return build(_with_platform(view.data, entry), variable=view.variable,
-                 feature_type=view.feature_type, title=title, style=style)
+                            view_notes(view.data), style.lang))
+    named = {"dataset": entry.id} if view.kind in _NAMING else {}
+    return build(_with_platform(view.data, entry), variable=view.variable, feature_type=view.feature_type,
+                 title=title, style=style, **named)
 
 
 def _with_platform(data, entry: DatasetEntry):
@@ -212,8 +245,9 @@ def _with_platform(data, entry: DatasetEntry):
 def _aggregated(entry: DatasetEntry, kind: str | None, query: Query, style: Style):
     """Aggregating sources (point stores) are drawn per view, not loaded: their caches apply.
 
-    ``map``: counts, means or QC mix per pixel; ``profile``: the profile density."""
-    from portal.quicklooks import pointmap, pointprofile
+    ``map``: counts, means or QC mix per pixel; ``profile``: the profile density; ``ts``:
+    the T-S diagram of a bounded sample of the selection's rows."""
+    from portal.quicklooks import pointmap, pointprofile, ts
     from portal.sources import open_aggregator
 
     kind = resolve_kind(entry, kind)
@@ -223,6 +257,9 @@ def _aggregated(entry: DatasetEntry, kind: str | None, query: Query, style: Styl
     handle = open_aggregator(entry).with_scheduler(scheduler)
     variable = resolve_variable(entry, query.variable) or "TEMP"
     try:
+        if kind == "ts":  # a bounded read of the selection's rows, not an aggregate
+            return ts.build_store(handle, query=query, title=hv_title(entry.title or entry.id),
+                                  style=style, dataset=entry.id)
         build = pointprofile.build if kind == "profile" else pointmap.build
         return build(handle, variable=variable, query=query, title=hv_title(entry.title or entry.id),
                      style=style)
@@ -246,3 +283,87 @@ def _stacked(entry, kind, query, style, names):
     panels = [build_quicklook(entry, kind, dataclasses.replace(query, variable=name), sub_style)
               for name in names]
     return hv.Layout(panels).cols(1).opts(shared_axes=True)
+
+
+def _store_aggregate(entry: DatasetEntry, kind: str, query: Query, style: Style,
+                     variable: str | None):
+    """A point store on a combined map: its aggregate (count per cell) over the view."""
+    from portal.quicklooks.pointmap import view_aggregate
+    from portal.settings import Settings
+    from portal.sources import open_aggregator
+
+    if kind != "map":
+        raise UnsupportedQuicklook("a point store joins combined maps only", dataset=entry.id)
+    handle = open_aggregator(entry).with_scheduler(Settings.from_env().dask_scheduler)
+    variable = resolve_variable(entry, variable) or "TEMP"
+    query = replace(query, qc="all") if query.qc == "auto" else query
+    bbox = query.bbox.continuous() if query.bbox else (-180.0, -80.0, 180.0, 85.0)
+    agg, _note = view_aggregate(handle, query, replace(style, color_by="auto"), variable, bbox)
+    return agg, variable
+
+
+def _load_layer(entry: DatasetEntry, kind: str, query: Query, style: Style,
+                variable: str | None) -> dict[str, Any]:
+    """The fields of one dataset's layer (data, variable, units, feature type)."""
+    single = replace(query, variable=variable, datasets=(), dataset=None, kind=None)
+    if is_aggregating(entry):
+        agg, name = _store_aggregate(entry, kind, single, style, variable)
+        info = entry.variable(name)
+        return {"data": agg, "variable": name, "aggregated": True, "feature_type": "point",
+                "units": info.units if info else "", "long_name": info.long_name if info else ""}
+    view = load_view(entry, kind, single)
+    data: Any = view.data  # a grid DataArray or an observation Dataset
+    attrs = dict((data if view.feature_type == "grid" else data[view.variable]).attrs)
+    return {"data": view.data, "variable": view.variable, "feature_type": view.feature_type,
+            "units": str(attrs.get("units", "")), "long_name": str(attrs.get("long_name", ""))}
+
+
+def load_layers(entries: list[DatasetEntry], kind: str, query: Query,
+                style: Style) -> list:
+    """One layer per dataset, in order; a failure becomes the layer's ``error``."""
+    from portal.errors import public_message
+    from portal.overlay import choose_variables, new_layer
+
+    chosen = choose_variables(entries, query)
+    layers = []
+    for i, entry in enumerate(entries):
+        base = new_layer(entry, i)
+        try:
+            layers.append(replace(base, **_load_layer(entry, kind, query, style,
+                                                      chosen[entry.id])))
+        except PortalError as exc:
+            layers.append(replace(base, error=public_message(exc).split("\n")[0][:160]))
+        except Exception as exc:  # noqa: BLE001 - one source failing leaves the others
+            log.exception("%s: could not load for a combined view", entry.id)
+            layers.append(replace(base, error=f"could not load the data ({type(exc).__name__})"))
+    return layers
+
+
+def load_overlay(entries: list[DatasetEntry], kind: str | None, query: Query,
+                 style: Style):
+    """The layers of a combined view (several datasets, one selection), loaded through
+    :func:`load_view` (point stores by their aggregate) and put in a common unit:
+    a :class:`portal.overlay.Combined`. Raises only when every dataset failed."""
+    from portal.overlay import harmonise
+
+    kind = kind or "map"
+    combined = harmonise(load_layers(entries, kind, query, style), kind)
+    if not combined.drawn:
+        reasons = "; ".join(f"{layer.id}: {layer.error}" for layer in combined.layers)
+        raise UnsupportedQuicklook(f"none of the datasets could be drawn ({reasons})")
+    return combined
+
+
+def build_overlay(entries: list[DatasetEntry], kind: str | None = None,
+                  query: Query | None = None, style: Style | None = None):
+    """The HoloViews element of a combined view (page, embed and PNG all call this)."""
+    from portal.quicklooks import ensure_backends
+    from portal.quicklooks.overlay import build
+
+    ensure_backends()
+    style, query = style or Style(), query or Query()
+    combined = load_overlay(entries, kind, query, style)
+    what = {"map": "map", "profile": "profiles", "timeseries": "time series"}[combined.kind]
+    title = hv_title(f"{len(combined.drawn)} of {len(entries)} datasets — {what}"
+                     + (f" in {combined.unit}" if combined.unit else ""))
+    return build(combined, title=title, style=style, query_bbox=query.bbox)

@@ -32,14 +32,15 @@ if TYPE_CHECKING:
 #: ``auto`` means "good_probably" for flagged data (unless the catalog entry sets
 #: ``qc_default``) and "all" for data without flags
 QC_PRESETS = ("auto", "good", "good_probably", "all")
-QUICKLOOK_KINDS = ("map", "profile", "timeseries")
-COLOR_BY = ("auto", "value", "time", "qc", "feature")
+QUICKLOOK_KINDS = ("map", "profile", "timeseries", "ts", "section", "timedepth", "linked")
+COLOR_BY = ("auto", "value", "time", "qc", "feature", "depth")
 # URL / CLI parameter names, in the order to_params writes them
-PARAM_KEYS = ("dataset", "kind", "var", "time", "at", "depth", "bbox", "qc", "color", "cmap",
-              "width", "height")
+PARAM_KEYS = ("dataset", "datasets", "kind", "var", "time", "at", "depth", "bbox", "qc", "color",
+              "cmap", "width", "height")
 # the inclusive end of a date given alone: the last microsecond of its day (exact in
 # pandas, numpy and Python datetimes, and as float epoch seconds)
 END_PRECISION_US = 1
+MAX_DATASETS = 5  # datasets on one combined view (``datasets=ID1,ID2``)
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})"
                   r"(?::(\d{2})(\.\d{1,9})?)?)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$")
 
@@ -395,9 +396,13 @@ class Query:
     cmap: str = "auto"
     width: int | None = None
     height: int | None = None
+    #: several datasets on one view (2 to MAX_DATASETS, de-duplicated); ``var`` may then
+    #: name one variable per dataset as ``ID:VAR,ID:VAR``
+    datasets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
+        set_(self, "datasets", dataset_ids(self.datasets))
         set_(self, "time", _coerce(self.time, TimeRange, "time"))
         set_(self, "at", _timestamp(self.at, False, "at"))
         set_(self, "depth", _coerce(self.depth, DepthRange, "depth"))
@@ -413,7 +418,8 @@ class Query:
         self._check_limits()
 
     def _check_limits(self) -> None:
-        if len(self.variables) > 1 or self.width is not None or self.height is not None:
+        several = len(self.variables) > 1 and not self.datasets  # overlays: one per dataset
+        if several or self.width is not None or self.height is not None:
             table = limits()
             if len(self.variables) > table.max_variables:
                 raise BadParameter(f"var: at most {table.max_variables} variables at once",
@@ -430,18 +436,29 @@ class Query:
         """The variable names asked for (none: the dataset's main variable)."""
         return tuple(v.strip() for v in (self.variable or "").split(",") if v.strip())
 
+    def variable_for(self, dataset: str) -> str | None:
+        """The variable ``var=ID:VAR,…`` names for ``dataset`` on a combined view (None:
+        let the overlay choose); a plain ``var`` applies to every dataset."""
+        plain = [v for v in self.variables if ":" not in v]
+        for item in self.variables:
+            key, sep, name = item.partition(":")
+            if sep and key.strip() == dataset and name.strip():
+                return name.strip()
+        return plain[0] if plain else None
+
     @property
     def selection(self) -> Query:
         """Only what selects data (variable, time, depth, bbox, QC): the data cache key."""
         return Query(variable=self.variable, time=self.time, at=self.at, depth=self.depth,
-                     bbox=self.bbox, qc=self.qc)
+                     bbox=self.bbox, qc=self.qc, datasets=self.datasets)
 
     def replace(self, **changes: Any) -> Query:
         return replace(self, **changes)
 
     def to_params(self) -> dict[str, str]:
         """URL/CLI parameters that :func:`parse_query` reads back to an equal Query."""
-        values = {"dataset": self.dataset, "kind": self.kind, "var": self.variable,
+        values = {"dataset": self.dataset, "datasets": ",".join(self.datasets) or None,
+                  "kind": self.kind, "var": self.variable,
                   "time": self.time.to_text() if self.time else None,
                   "at": _time_text(self.at, False) if self.at is not None else None,
                   "depth": self.depth.to_text() if self.depth else None,
@@ -489,6 +506,19 @@ def _variables(params: Mapping[str, Any]) -> str | None:
     return ",".join(dict.fromkeys(names)) or None
 
 
+def dataset_ids(value: Any) -> tuple[str, ...]:
+    """The ids of a combined view from ``"ID1,ID2"`` text (or a sequence of texts):
+    de-duplicated in order, at most :data:`MAX_DATASETS`. Whether they exist is the
+    catalog's to say (a 404 naming them)."""
+    items = value if isinstance(value, list | tuple) else [value]
+    ids = [i.strip() for v in items for i in _text(v).split(",") if i.strip()]
+    ids = list(dict.fromkeys(ids))
+    if len(ids) > MAX_DATASETS:
+        raise BadParameter(f"datasets: at most {MAX_DATASETS} datasets on one view, got "
+                           f"{len(ids)}", parameter="datasets")
+    return tuple(ids)
+
+
 def _time(params: Mapping[str, Any]) -> TimeRange | None:
     text = param_value(params, "time")
     if text:
@@ -499,7 +529,8 @@ def _time(params: Mapping[str, Any]) -> TimeRange | None:
 
 def parse_query(params: Mapping[str, Any]) -> Query:
     """The Query of URL or CLI parameters (``var``, ``time`` or ``start``/``end``, ``depth``,
-    ``bbox``, ``qc``, ``color``, ``cmap``, ``dataset``, ``kind``, ``width``, ``height``).
+    ``bbox``, ``qc``, ``color``, ``cmap``, ``dataset``, ``datasets``, ``kind``, ``width``,
+    ``height``).
 
     Values may be text, bytes or lists of them (tornado and Panel arguments); unknown keys
     are ignored. Raises :class:`~portal.errors.BadParameter` naming the parameter.
@@ -512,4 +543,5 @@ def parse_query(params: Mapping[str, Any]) -> Query:
         qc=param_value(params, "qc") or "auto", dataset=param_value(params, "dataset") or None,
         kind=param_value(params, "kind") or None, color=param_value(params, "color") or "auto",
         cmap=param_value(params, "cmap") or "auto",
-        width=_int(params, "width"), height=_int(params, "height"))
+        width=_int(params, "width"), height=_int(params, "height"),
+        datasets=dataset_ids(params.get("datasets")))

@@ -74,3 +74,33 @@ def test_unexpected_errors_print_no_traceback(monkeypatch, capsys, caplog):
     assert "boom red" in err and "\x1b" not in err and "\x07" not in err
     assert "Traceback" not in err + caplog.text
     assert not [r for r in caplog.records if r.levelno >= 30 and r.exc_info]
+
+
+HEAVY = ("bokeh", "panel", "geoviews", "holoviews", "cartopy")
+LOADED = ("import sys, runpy; sys.argv = ['odatis-portal'] + sys.argv[1:]\n"
+          "try:\n    runpy.run_module('portal', run_name='__main__')\n"
+          "except SystemExit as exc:\n    code = exc.code\n"
+          "print('LOADED', sorted({m.split('.')[0] for m in sys.modules}))\n"
+          "sys.exit(code)")
+
+
+@pytest.mark.parametrize("dataset,kind", [("demo_argo_atlantic", "map"),
+                                          ("demo_argo_atlantic", "profile"),
+                                          ("demo_mooring_biscay", "timeseries"),
+                                          ("demo_glider_ligurian", "timeseries"),
+                                          ("demo_sst_biscay", "map")])
+def test_quicklook_imports_no_plotting_stack(demo, tmp_path, dataset, kind):
+    """Every kind the CLI draws takes the Matplotlib-only path: after the run, none of
+    Bokeh, Panel, GeoViews, HoloViews or Cartopy is in ``sys.modules``."""
+    out = tmp_path / "q.png"
+    res = subprocess.run([sys.executable, "-c", LOADED, "quicklook", dataset, "--catalog", demo,
+                          "--kind", kind, "--width", "500", "--height", "300", "-o", str(out)],
+                         capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert res.returncode == 0, res.stderr
+    loaded = res.stdout.split("LOADED", 1)[1]
+    assert "matplotlib" in loaded or kind == "map"
+    assert not [name for name in HEAVY if f"'{name}'" in loaded], loaded
+    from PIL import Image
+
+    with Image.open(out) as image:
+        assert image.size == (500, 300)

@@ -307,3 +307,15 @@ def test_the_grid_time_step_at_round_trips_through_the_url():
     assert parse_query({"at": "2016-11-01"}).to_params()["at"] == "2016-11-01"
     with pytest.raises(BadParameter, match="^at:"):
         parse_query({"at": "yesterday"})
+
+
+def test_datasets_parsed_deduplicated_and_capped():
+    from portal.query import MAX_DATASETS
+
+    q = parse_query({"datasets": "a, b,a,,c", "var": "a:TEMP,c:sst", "kind": "map"})
+    assert q.datasets == ("a", "b", "c")
+    assert q.variable_for("a") == "TEMP" and q.variable_for("c") == "sst"
+    assert q.variable_for("b") is None
+    assert parse_query(q.to_params()) == q and q.selection.datasets == q.datasets
+    with pytest.raises(BadParameter, match="datasets"):
+        parse_query({"datasets": ",".join(f"d{i}" for i in range(MAX_DATASETS + 1))})

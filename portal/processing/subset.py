@@ -157,19 +157,24 @@ def _trajectory_gaps(obs: xr.Dataset) -> tuple[xr.Dataset, np.ndarray, np.ndarra
 
 
 def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
-               require: tuple[str, ...] = ()) -> xr.Dataset:
+               require: tuple[str, ...] = (), also: tuple[str, ...] = ()) -> xr.Dataset:
     """Observations of ``variable`` within ``query``, computed, NaNs dropped.
 
     ``require`` names coordinates that must be valid too (``time`` for a time series,
-    ``z`` for a profile, ``latitude``/``longitude`` for a map).
+    ``z`` for a profile, ``latitude``/``longitude`` for a map); ``also`` names variables
+    kept beside ``variable``, QC applied, that must be valid too (temperature beside
+    salinity for a T-S diagram).
     """
-    keep = [variable, f"{variable}_qc"]
+    keep = [n for name in (variable, *also) for n in (name, f"{name}_qc")]
     obs = obs[[v for v in keep if v in obs]]
     timed = placed = np.zeros(obs.sizes.get("obs", 0), dtype=bool)
     if obs.attrs.get("featureType") == "trajectory":
         obs, timed, placed = _trajectory_gaps(obs.compute())
-    obs = apply_qc(obs, variable, query.qc)
+    for name in (variable, *also):
+        obs = apply_qc(obs, name, query.qc)
     mask = obs[variable].notnull()
+    for name in also:
+        mask = mask & obs[name].notnull()
     for name in require:
         if name in obs.coords:
             mask = mask & obs[name].notnull()

@@ -1,6 +1,7 @@
 """Quicklook builders: canonical data in, HoloViews element out.
 
-One registry maps a kind (``map``, ``profile``, ``timeseries``) to its builder; the
+One registry maps a kind (``map``, ``profile``, ``timeseries``, and the oceanographer's
+``ts`` T-S diagram, ``section`` along a track and ``timedepth`` Hovmöller) to its builder; the
 kinds an entry offers come from its source adapter (:meth:`portal.sources.base.Source.kinds`,
 from the featureType table ``KINDS_BY_FEATURE``). The page, the iframe embed and the PNG
 renderer all go through :func:`portal.pipeline.build_quicklook`, which calls these
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.i18n import LANGUAGES
 from portal.query import COLOR_BY
 from portal.sources.base import KINDS_BY_FEATURE, kinds_for
 
@@ -20,7 +22,8 @@ __all__ = ["COLOR_BY", "KINDS_BY_FEATURE", "Style", "builder", "default_kind", "
 
 @dataclass(frozen=True)
 class Style:
-    """How to draw (never what to load): colormap, colouring, size, interactivity."""
+    """How to draw (never what to load): colormap, colouring, size, interactivity, and
+    the language of the labels."""
 
     cmap: str = "auto"
     color_by: str = "auto"
@@ -28,12 +31,15 @@ class Style:
     height: int = 500
     interactive: bool = True
     lock_y: bool = False  # time series: keep the y range when zooming in time
+    lang: str = "en"  # language of the plot's labels and title (portal.i18n)
 
     def __post_init__(self) -> None:
         if self.color_by not in COLOR_BY:
             raise ValueError(f"color_by must be one of {', '.join(COLOR_BY)}")
         if not (100 <= self.width <= 4000 and 100 <= self.height <= 4000):
             raise ValueError("width and height must be between 100 and 4000 pixels")
+        if self.lang not in LANGUAGES:
+            raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}")
 
 
 def entry_kinds(entry) -> tuple[str, ...]:
@@ -62,7 +68,9 @@ def ensure_backends() -> None:
 
 def builder(kind: str):
     """The builder function of a quicklook kind."""
+    from portal.quicklooks import linked, profile, section, timedepth, timeseries, ts
     from portal.quicklooks import map as map_
-    from portal.quicklooks import profile, timeseries
 
-    return {"map": map_.build, "profile": profile.build, "timeseries": timeseries.build}[kind]
+    return {"map": map_.build, "profile": profile.build, "timeseries": timeseries.build,
+            "ts": ts.build, "section": section.build, "timedepth": timedepth.build,
+            "linked": linked.build}[kind]

@@ -13,12 +13,14 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from portal.i18n import number, t
 from portal.model import Query
 from portal.processing.variables import qc_label
 from portal.quicklooks import Style
 from portal.quicklooks.style import _mercator_xy, fit_title, land_layer, resolve_cmap
 
-HOW_BY_COLOR = {"auto": "count", "value": "mean", "qc": "qc", "time": "count", "feature": "count"}
+HOW_BY_COLOR = {"auto": "count", "value": "mean", "qc": "qc", "time": "count", "feature": "count",
+                "depth": "count"}
 CELL_PX = 2  # one aggregate cell per 2x2 screen pixels: smaller updates, same picture
 
 
@@ -111,10 +113,13 @@ FROM_LOG10_JS = ("return (value === value && value !== null) ? "
                   "Math.round(Math.pow(10, value)).toLocaleString('en') : '0'")
 
 
+QC_PRESETS_NAMED = ("good", "good_probably", "all")  # presets with words in portal.i18n
+
+
 def colouring(how: str, style: Style, variable: str) -> tuple[str, list[str]]:
     """Colour-bar label and colours of a point-store map (shared with the fast PNG)."""
-    label = {"count": f"{variable} observations per cell (log10)",
-             "mean": f"Mean {variable}"}.get(how, "QC mix")
+    key = {"count": "plot_store_count", "mean": "plot_store_mean"}.get(how, "plot_store_qc")
+    label = t(key, style.lang, variable=variable)
     cmap = resolve_cmap("viridis" if how == "count" and style.cmap == "auto" else style.cmap,
                         "", variable)
     return label, cmap
@@ -145,10 +150,12 @@ def view_aggregate(handle, query: Query, style: Style, variable: str,
                                      variable=variable)
         n = int(agg["count"].sum())
     source = agg.attrs.get("source", "points")
-    note = (f"{n:,} {variable} observations in view, {qc_label(query.qc)}, from the {source}"
-            + (f"; {agg.attrs.get('row_groups_read', 0)} of "
-               f"{agg.attrs.get('row_groups_total', 0)} row groups read"
-               if source == "points" else ""))
+    lang = style.lang
+    qc = t(f"plot_qc_{query.qc}", lang) if query.qc in QC_PRESETS_NAMED else qc_label(query.qc)
+    note = t("plot_store_note", lang, n=number(n, lang), variable=variable, qc=qc,
+             source=source) + (t("plot_store_groups", lang, read=agg.attrs.get(
+                 "row_groups_read", 0), total=agg.attrs.get("row_groups_total", 0))
+                 if source == "points" else "")
     return agg, note
 
 

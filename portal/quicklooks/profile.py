@@ -13,15 +13,17 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from portal.i18n import count, t
 from portal.processing.qc import FLAG_COLORS, flag_label
 from portal.quicklooks import Style
 from portal.quicklooks.style import (
-    TIME_LABEL,
     axis_label,
+    depth_label,
     fit_title,
     resolve_cmap,
     time_colorbar_opts,
     time_colour_values,
+    time_label,
 )
 
 
@@ -125,11 +127,9 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     """Profiles of ``variable`` (one line per profile), vertical axis pointing down."""
     import holoviews as hv
 
-    xlabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable))
-    zname = "Pressure" if str(obs.z.attrs.get("units", "")).lower() in ("dbar", "decibar") \
-        else "Depth"
-    ylabel = hv.Dimension("z", label=axis_label({"long_name": zname, **{
-        k: v for k, v in obs.z.attrs.items() if k == "units"}}, zname))
+    lang = style.lang
+    xlabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable, lang))
+    ylabel = hv.Dimension("z", label=depth_label(str(obs.z.attrs.get("units", "")), lang))
     n_profiles = int(np.unique(obs.feature.values).size)
     color = style.color_by if style.color_by in ("time", "feature", "qc", "value") else "time"
     if color == "qc" and f"{variable}_qc" in obs:
@@ -139,7 +139,7 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     else:
         if color == "time" and "time" not in obs.coords:
             color = "feature"
-        clabel = TIME_LABEL if color == "time" else "Cycle / profile"
+        clabel = time_label(lang) if color == "time" else t("plot_cycle", lang)
         paths = _paths(obs, variable, color)
         n_profiles = max(n_profiles, len(paths))  # casts that a flat table joined
         cmap = resolve_cmap("viridis" if style.cmap == "auto" else style.cmap)
@@ -161,7 +161,8 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
                                                                        **mpl_opts)
     if style.interactive:
         element = element * _hover_layer(obs, variable, xlabel, ylabel)
-    full = f"{title} — {n_profiles:,} profile{'s' if n_profiles != 1 else ''}, {obs.sizes['obs']:,} samples"
+    full = (f"{title} — {count(n_profiles, 'profile', lang)}, "
+            f"{count(obs.sizes['obs'], 'sample', lang)}")
     element = element.opts(title=fit_title(full, style.width), invert_yaxis=True, responsive=True,
                            height=style.height, show_grid=True, backend="bokeh")
     return element.opts(title=full, invert_yaxis=True, show_grid=True,

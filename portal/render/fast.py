@@ -126,11 +126,16 @@ def _markers(image, picture: Picture, frame: Frame) -> None:
         draw.ellipse([x - r, y - r, x + r, y + r], fill=fill, outline=MARKER_EDGE)
 
 
-def render(picture: Picture, width: int, height: int) -> bytes:
-    """PNG bytes of ``picture`` at ``width`` x ``height`` pixels."""
+def render(picture: Picture, width: int, height: int, bare: bool = False) -> bytes:
+    """PNG bytes of ``picture`` at ``width`` x ``height`` pixels; ``bare``: a thumbnail,
+    the map filling the image (its extent widened to the image's shape), no title, degree
+    labels or colour bar."""
     from PIL import Image, ImageDraw
 
-    frame = Frame(picture.projection, picture.extent, width, height, picture.has_colorbar)
+    extent = fill_extent(picture.extent, width, height, picture.projection) if bare \
+        else picture.extent
+    frame = Frame(picture.projection, extent, width, height, picture.has_colorbar and not bare,
+                  bare)
     parts = furniture(frame)
     image = Image.fromarray(parts.base).convert("RGBA")
     left, top, _, _ = frame.box
@@ -141,13 +146,31 @@ def render(picture: Picture, width: int, height: int) -> bytes:
     image = image.convert("RGB")
     if picture.markers is not None:
         _markers(image, picture, frame)
-    draw_title(ImageDraw.Draw(image), picture.title, width)
-    if picture.has_colorbar:
+    if not bare:
+        draw_title(ImageDraw.Draw(image), picture.title, width)
+    if picture.has_colorbar and not bare:
         clim = picture.clim or color_limits(_finite_source(picture))
         draw_colorbar(image, frame, lut(picture.cmap), clim, picture.label, picture.dates)
     buf = io.BytesIO()
     image.save(buf, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buf.getvalue()
+
+
+def fill_extent(extent: tuple[float, float, float, float], width: int, height: int,
+                projection: str = "platecarree") -> tuple[float, float, float, float]:
+    """``extent`` widened in longitude or latitude (about its centre, latitudes kept within
+    ±90°) to the shape of a ``width`` x ``height`` image at equal scale (degrees)."""
+    west, south, east, north = extent
+    if projection != "platecarree":
+        return extent
+    want = width / height
+    span_x, span_y = east - west, north - south
+    if span_x / span_y < want:
+        pad = (span_y * want - span_x) / 2
+        return west - pad, south, east + pad, north
+    span = min(span_x / want, 180.0)
+    mid = min(max((south + north) / 2, -90 + span / 2), 90 - span / 2)
+    return west, mid - span / 2, east, mid + span / 2
 
 
 def _finite_source(picture: Picture) -> np.ndarray:

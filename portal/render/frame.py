@@ -44,6 +44,7 @@ class Frame:
     width: int
     height: int
     colorbar: bool = True
+    bare: bool = False  # a thumbnail: the map fills the image, no title, labels or colour bar
 
     def __post_init__(self) -> None:
         if self.projection not in PROJECTIONS:
@@ -60,15 +61,15 @@ class Frame:
     def box(self) -> tuple[int, int, int, int]:
         """(left, top, width, height) of the map in image pixels, at equal scale."""
         west, south, east, north = self.extent
-        avail_w = self.width - LEFT - (COLORBAR_BAND if self.colorbar else 16)
-        avail_h = self.height - TITLE_BAND - BOTTOM - TOP_GAP
+        left, top = (0, 0) if self.bare else (LEFT, TITLE_BAND + TOP_GAP)
+        avail_w = self.width - left - (0 if self.bare else COLORBAR_BAND if self.colorbar
+                                       else 16)
+        avail_h = self.height - top - (0 if self.bare else BOTTOM)
         span_x = math.radians(east - west) if self.projection == "mercator" else east - west
         span_y = float(self._y(north) - self._y(south))
         scale = min(avail_w / span_x, avail_h / span_y)
         w, h = max(int(round(span_x * scale)), 10), max(int(round(span_y * scale)), 10)
-        left = LEFT + (avail_w - w) // 2
-        top = TITLE_BAND + TOP_GAP + (avail_h - h) // 2
-        return left, top, w, h
+        return left + (avail_w - w) // 2, top + (avail_h - h) // 2, w, h
 
     def columns(self, lon) -> np.ndarray:
         """Fractional map-box column (0 = west edge) of longitudes."""

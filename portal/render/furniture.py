@@ -94,7 +94,8 @@ def _draw(frame: Frame) -> Furniture:
     from PIL import Image, ImageDraw
 
     page = Image.new("RGB", (frame.width, frame.height), "white")
-    _axis_labels(ImageDraw.Draw(page), frame)
+    if not frame.bare:
+        _axis_labels(ImageDraw.Draw(page), frame)
     return Furniture(np.asarray(page).copy(), _overlay(frame))
 
 

@@ -91,8 +91,64 @@ def save_plain(fig, buf, **kwargs) -> None:
         fig.savefig(buf, **kwargs)
 
 
-def render_png(element, width: int = 800, height: int = 500) -> bytes:
-    """PNG bytes of ``element`` at about ``width`` x ``height`` pixels."""
+def legends_below(fig, height: int, fontsize: float = 7.0) -> None:
+    """Move every axes' legend into one legend under the plots, the axes raised to make
+    room: long legend entries (combined views: one per dataset) neither cover the data
+    nor squeeze the plot sideways."""
+    handles, labels = [], []
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is not None:
+            handles += list(legend.legend_handles)
+            labels += [text.get_text() for text in legend.get_texts()]
+            legend.remove()
+    if not labels:
+        return
+    bottom = min((len(labels) * fontsize * 1.9 + 8) / height, 0.45)
+    for ax in fig.axes:
+        box = ax.get_position()
+        ax.set_position([box.x0, bottom + box.y0 * (1 - bottom), box.width,
+                         box.height * (1 - bottom)])
+    fig.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.01, 0.0),
+               fontsize=fontsize, frameon=False, ncol=1, borderaxespad=0.3)
+    _widen_map(fig, bottom)
+
+
+def _widen_map(fig, bottom: float) -> None:
+    """A map (Cartopy GeoAxes, fixed aspect) given the figure's width above the legend,
+    its colour bar beside it at its height."""
+    maps = [ax for ax in fig.axes if hasattr(ax, "projection")]
+    if len(maps) != 1:
+        return
+    geo, bars = maps[0], [ax for ax in fig.axes if ax is not maps[0]]
+    geo.set_position([0.08, bottom + 0.07, 0.72, 0.9 - bottom - 0.07])  # room for ticks
+    geo.apply_aspect()
+    box = geo.get_position(original=False)
+    for i, bar in enumerate(bars):
+        bar.set_position([box.x1 + 0.02 + 0.08 * i, box.y0, 0.018, box.height])
+    _hide_texts_off_figure(fig)
+
+
+def _hide_texts_off_figure(fig) -> None:
+    """Hide texts wholly outside the figure (Cartopy tick labels of longitudes beyond the
+    map's extent): never seen, they would make :func:`keep_texts_inside` squeeze the map."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width = fig.get_figwidth() * fig.dpi
+    for text in _texts(fig):
+        extent = text.get_window_extent(renderer)
+        if extent.x0 >= width or extent.x1 <= 0:
+            text.set_visible(False)
+
+
+def render_png(element, width: int = 800, height: int = 500, legend_below: bool = False
+               ) -> bytes:
+    """PNG bytes of ``element`` at about ``width`` x ``height`` pixels (with
+    ``legend_below``, legends gathered under the plot: :func:`legends_below`)."""
     import holoviews as hv
     import matplotlib
 
@@ -107,6 +163,8 @@ def render_png(element, width: int = 800, height: int = 500) -> bytes:
         try:
             fig = hv.renderer("matplotlib").get_plot(element).state
             fig.set_size_inches(width / DPI, height / DPI)
+            if legend_below:
+                legends_below(fig, height)
             _title_on_figure(fig, width)
             keep_texts_inside(fig)
             save_plain(fig, buf, format="png", dpi=DPI, facecolor="white")

@@ -8,6 +8,7 @@ pipeline: it asks the pipeline for data, never the reverse. A map image shows on
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from portal.errors import BadParameter
@@ -21,17 +22,19 @@ if TYPE_CHECKING:
 def render_quicklook_png(entry: DatasetEntry, kind: str | None = None,
                          query: Query | None = None, style: Style | None = None) -> bytes:
     """PNG bytes of a quicklook. Maps take the fast path (:mod:`portal.render.maps`: the
-    same aggregate, shaded and laid on cached furniture, no HoloViews); the other kinds, and
-    maps it does not cover, render the HoloViews element with Matplotlib."""
+    same aggregate, shaded and laid on cached furniture, no HoloViews), profiles and time
+    series Matplotlib alone (:mod:`portal.render.plots`); what neither covers (several
+    variables at once, curvilinear grids) renders the HoloViews element with Matplotlib."""
     from portal.pipeline import build_quicklook, resolve_kind
     from portal.quicklooks import Style
     from portal.render.png import render_png
 
     style = style or Style(interactive=False)
     if style.interactive:
-        style = Style(style.cmap, style.color_by, style.width, style.height, False)
+        style = dataclasses.replace(style, interactive=False)
     query = query or Query()
-    if resolve_kind(entry, kind) == "map":
+    kind = resolve_kind(entry, kind)
+    if kind == "map":
         if len(query.variables) > 1:  # refused before any data is read
             raise BadParameter(f"var: a map image shows one variable at a time, got "
                                f"{len(query.variables)} ({', '.join(query.variables)[:80]})",
@@ -41,5 +44,26 @@ def render_quicklook_png(entry: DatasetEntry, kind: str | None = None,
         png = map_png(entry, query, style)
         if png is not None:
             return png
+    else:
+        from portal.render.plots import plot_png
+
+        png = plot_png(entry, kind, query, style)
+        if png is not None:
+            return png
     element = build_quicklook(entry, kind, query, style)
     return render_png(element, style.width, style.height)
+
+
+def render_overlay_png(entries: list[DatasetEntry], kind: str, query: Query,
+                       style: Style | None = None) -> bytes:
+    """PNG bytes of a combined view (several datasets, :func:`portal.pipeline.build_overlay`),
+    rendered with Matplotlib; separate y axes become panels side by side."""
+    from portal.pipeline import build_overlay
+    from portal.quicklooks import Style
+    from portal.render.png import render_png
+
+    style = style or Style(interactive=False)
+    if style.interactive:
+        style = dataclasses.replace(style, interactive=False)  # keeps lang and lock_y
+    element = build_overlay(entries, kind, query, style)
+    return render_png(element, style.width, style.height, legend_below=True)

@@ -81,8 +81,8 @@ def dataset_links(entry: DatasetEntry, base: str = "") -> dict[str, Any]:
     ident = urllib.parse.quote(entry.id, safe="")
     kinds = entry_kinds(entry)
     quicklooks = {k: f"{base}/quicklook/{ident}/{k}.png" for k in kinds}
-    thumb = (f"{quicklooks[kinds[0]]}?{urllib.parse.urlencode(THUMBNAIL)}"
-             if kinds else None)
+    thumb = f"{base}/thumbnail/{ident}.png?{urllib.parse.urlencode(THUMBNAIL)}" if kinds \
+        else None
     return {"quicklooks": quicklooks, "thumbnail": thumb,
             "page": f"{base}/?dataset={ident}", "embed": f"{base}/embed?dataset={ident}",
             "citation": f"{base}/api/datasets/{ident}/citation"}

@@ -42,14 +42,17 @@ _REGISTRY: dict[str, type[Source[Any]]] = {}
 #: Quicklook kinds that suit each featureType, the default first.
 KINDS_BY_FEATURE: dict[str, tuple[str, ...]] = {
     "grid": ("map",),
-    "profile": ("map", "profile"),
-    "trajectoryProfile": ("map", "profile"),
-    "timeSeries": ("timeseries", "map"),
-    "timeSeriesProfile": ("timeseries", "profile", "map"),
-    "trajectory": ("map", "timeseries", "profile"),
+    "profile": ("map", "profile", "ts", "section", "timedepth", "linked"),
+    "trajectoryProfile": ("map", "profile", "ts", "section", "timedepth", "linked"),
+    "timeSeries": ("timeseries", "map", "timedepth"),
+    "timeSeriesProfile": ("timeseries", "profile", "map", "ts", "timedepth"),
+    "trajectory": ("map", "timeseries", "profile", "ts", "section", "timedepth", "linked"),
     "point": ("map",),
     "metadata": (),
 }
+
+#: kinds drawn against depth: none for data without vertical extent
+VERTICAL_KINDS = ("profile", "section", "timedepth", "linked")
 
 OpenT = TypeVar("OpenT")
 
@@ -57,6 +60,15 @@ OpenT = TypeVar("OpenT")
 def kinds_for(feature_type: str) -> tuple[str, ...]:
     """Quicklook kinds that apply to a featureType, the default first."""
     return KINDS_BY_FEATURE.get(feature_type, ("map",))
+
+
+def _has_ts(entry: DatasetEntry) -> bool:
+    """Whether the catalog lists a temperature and a salinity (or lists no variables)."""
+    if not entry.variables:
+        return True
+    words = [f"{v.name} {v.standard_name or ''}".lower() for v in entry.variables]
+    return (any("temp" in w for w in words)
+            and any("sal" in w or "psal" in w for w in words))
 
 
 def _few_positions(entry: DatasetEntry, most: int = 3) -> bool:
@@ -147,7 +159,14 @@ class Source(Generic[OpenT]):
         vcov = entry.vertical_coverage
         flat = vcov is None or (vcov[1] - vcov[0]) <= 1e-6
         if entry.feature_type in ("trajectory", "timeSeries", "timeSeriesProfile") and flat:
-            kinds = tuple(k for k in kinds if k != "profile")
+            kinds = tuple(k for k in kinds if k not in VERTICAL_KINDS)
+        if not _has_ts(entry):
+            kinds = tuple(k for k in kinds if k != "ts")
+        if entry.feature_type == "timeSeries" and (vcov is None or vcov[1] - vcov[0] < 20):
+            # one sensor moving with the tide is no time-depth section
+            kinds = tuple(k for k in kinds if k != "timedepth")
+        if entry.feature_type in ("profile", "trajectoryProfile") and _few_positions(entry):
+            kinds = tuple(k for k in kinds if k not in ("section", "timedepth"))
         if "profile" in kinds and (
                 (entry.feature_type in ("profile", "trajectoryProfile") and _few_positions(entry))
                 or (entry.feature_type == "trajectory" and _tiny_extent(entry))):
@@ -247,7 +266,8 @@ class AggregatingSource(Source["xr.Dataset"]):
         return self.observations(entry, query)
 
     def kinds(self, entry: DatasetEntry) -> tuple[str, ...]:
-        return ("map", "profile")  # counts/means per pixel, and the profile density
+        kinds = ("map", "profile", "ts")  # counts/means per pixel, profile density, T-S
+        return kinds if _has_ts(entry) else kinds[:2]
 
 
 def registered() -> tuple[str, ...]:

@@ -46,6 +46,8 @@ ITEMS_CSS = """
 .portal-thumb { flex: 0 0 96px; width: 96px; height: 64px; object-fit: cover;
   border: 1px solid #d5dde5; border-radius: 3px; background: #eef2f5; cursor: pointer; }
 .portal-sub { font-size: .8rem; color: #5b6770; line-height: 1.2; margin: 3px 10px 0 10px; }
+.portal-dataset-button button.portal-add { display: inline-block; width: auto; margin: 4px 10px 0;
+  padding: 1px 8px; font-size: .78rem; background: #fff; }
 """
 _FACET_LABEL = {name: name for name in FACETS}  # i18n keys
 
@@ -59,7 +61,7 @@ def _subtitle(entry) -> str:
 
 
 def _thumbnail(entry) -> str:
-    """The entry's small quicklook PNG URL (public URL and prefix), '' when it has none:
+    """The entry's thumbnail PNG URL (public URL and prefix), '' when it has no quicklook:
     the same URL as the API's ``links.thumbnail``, so both share the PNG cache."""
     import urllib.parse
 
@@ -69,7 +71,7 @@ def _thumbnail(entry) -> str:
     if not kinds:
         return ""
     ident = urllib.parse.quote(entry.id, safe="")
-    return current().link(f"/quicklook/{ident}/{kinds[0]}.png?{THUMBNAIL}")
+    return current().link(f"/thumbnail/{ident}.png?{THUMBNAIL}")
 
 
 def facet_options(values, counts: dict[str, int] | None = None) -> dict[str, str]:
@@ -91,6 +93,8 @@ class DatasetItems(JSComponent):
 
     items = param.List(default=[], doc="[{'id', 'title', 'sub', 'thumb'}] in display order")
     selected = param.String(default="", doc="id of the chosen dataset")
+    added = param.String(default="", doc="id whose 'Add to view' was clicked (then reset)")
+    add_label = param.String(default="Add to view", doc="the add button's text")
 
     _stylesheets = [ITEMS_CSS]
     _esm = """
@@ -109,7 +113,13 @@ class DatasetItems(JSComponent):
           sub.textContent = item.sub;
           const text = document.createElement('div');
           text.className = 'portal-text';
-          text.append(button, sub);
+          const add = document.createElement('button');
+          add.type = 'button';
+          add.className = 'portal-add';
+          add.textContent = '+ ' + model.add_label;
+          add.title = model.add_label;
+          add.addEventListener('click', () => { model.added = item.id; });
+          text.append(button, sub, add);
           row.append(text);
           if (item.thumb) {  // lazy: the list never waits for a quicklook
             const img = document.createElement('img');
@@ -127,7 +137,7 @@ class DatasetItems(JSComponent):
         }
       };
       draw();
-      model.on(['items', 'selected'], draw);
+      model.on(['items', 'selected', 'add_label'], draw);
     }
     """
 
@@ -168,6 +178,8 @@ class DatasetList(pn.viewable.Viewer):
         self._items = DatasetItems(selected=self.state.dataset, sizing_mode="stretch_width",
                                    margin=(0, 10))
         self._items.param.watch(lambda e: self._choose(e.new), "selected")
+        self._items.add_label = t("add_to_view", lang)
+        self._items.param.watch(self._on_added, "added")
         self.state.param.watch(lambda e: setattr(self._items, "selected", e.new), "dataset")
         self._results = pn.Column(self._count, self._items, sizing_mode="stretch_width",
                                   css_classes=["portal-results"])
@@ -225,7 +237,14 @@ class DatasetList(pn.viewable.Viewer):
         for facet, widget in self._facets.items():
             widget.name = t(_FACET_LABEL[facet], event.new)
         self._where.label = t("search_box", event.new)
+        self._items.add_label = t("add_to_view", event.new)
         self._refresh()
+
+    def _on_added(self, event) -> None:
+        """'Add to view': the dataset joins the combined view (``datasets=`` in the URL)."""
+        if event.new:
+            self.state.add_to_view(event.new)
+            self._items.added = ""
 
     def _choose(self, dataset_id: str) -> None:
         if dataset_id == self.state.dataset:

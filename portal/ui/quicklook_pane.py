@@ -43,6 +43,15 @@ setTimeout(() => { button.label = label; }, 1500);
 """
 
 
+# phones: the controls in a drawer opened by a toggle button; desktops: no button
+DRAWER_CSS = """
+.portal-drawer-toggle { display: none !important; }
+@media screen and (max-width: 760px) {
+  .portal-drawer-toggle { display: block !important; }
+  .portal-controls:not(.portal-drawer-open) { display: none !important; }
+}
+"""
+
 # widget key -> i18n key of its label
 _LABELS = {"var": "variable", "kind": "quicklook", "qc": "qc", "cmap": "colormap",
            "color": "color_by", "time": "time_range", "depth": "depth_range",
@@ -75,8 +84,12 @@ def applicable(kind: str, entry: DatasetEntry, color: str) -> dict[str, Any]:
         colors: tuple[str, ...] = ()  # a field is coloured by its value; no QC flags
     elif kind == "timeseries":
         colors = COLOR_CHOICES
+    elif kind in ("section", "timedepth", "linked"):
+        colors = ()  # coloured by the variable itself
+    elif kind == "ts":
+        colors = COLOR_BY  # "value" is σ₀
     else:
-        colors = COLOR_BY
+        colors = tuple(c for c in COLOR_BY if c != "depth")
     cmap = not (color == "qc" and colors) and (kind != "timeseries" or color == "value")
     return {"colors": colors, "qc": not (kind == "map" and grid), "cmap": cmap,
             "lock_y": kind == "timeseries"}
@@ -140,7 +153,7 @@ class QuicklookPane(pn.viewable.Viewer):
         self._watchers: list = []  # on self.state, removed by dispose
         self._widgets = self._make_widgets(kinds, names) if self.show_controls else {}
         self._views: list = []  # panes that follow self.state (see dispose)
-        self._share = self._controls = None
+        self._share = self._controls = self._toggle = None
         self._plot_view: Any = None  # the plot's Panel view, set by __panel__
         self._drawn: Any = None  # the HoloViews pane drawn last
         self._error = False
@@ -171,29 +184,29 @@ class QuicklookPane(pn.viewable.Viewer):
                     self.state.param.unwatch(watcher)
 
     def relabel(self, lang: str) -> None:
-        """Translate the controls in place; the plot, which holds no interface text, stays."""
+        """Translate the controls in place (the plot redraws itself: its labels follow
+        ``state.lang``)."""
         w = self._widgets
         for key, widget in w.items():
             if key != "time":  # the picker labels its own fields
                 widget.name = t(_LABELS[key], lang)
         if w:
             w["kind"].options = {t(k, lang): k for k in entry_kinds(self.entry)}
+            w["var"].options = self._var_options(lang)
             w["qc"].options = {t(f"qc_{p}", lang): p for p in QC_PRESETS}
             self._apply_controls(w, lang)
         if "time" in w:
             w["time"].relabel(lang)
         if self._share is not None:
             self._share.objects = [self._copy_button(lang), *self._share.objects[1:]]
-        if self._error:  # an error message is interface text: show it in the new language
-            self.state.param.trigger("kind")
+        if self._toggle is not None:
+            self._toggle.label = f"☰ {t('controls', lang)}"
 
     # ---------------------------------------------------------------- controls
     def _make_widgets(self, kinds, names) -> dict:
         lang = self.state.lang
         w: dict[str, pn.widgets.Widget] = {}
-        labels = {(v.long_name and f"{v.long_name} ({v.name})") or v.name: v.name
-                  for v in self.entry.variables}
-        w["var"] = pn.widgets.Select(label=t("variable", lang), options=labels,
+        w["var"] = pn.widgets.Select(label=t("variable", lang), options=self._var_options(lang),
                                      value=self.state.var or (names[0] if names else None))
         w["kind"] = pn.widgets.RadioButtonGroup(
             label=t("quicklook", lang), options={t(k, lang): k for k in kinds},
@@ -219,6 +232,17 @@ class QuicklookPane(pn.viewable.Viewer):
         self._watchers.append(self.state.param.watch(
             lambda _e: self._apply_controls(self._widgets, self.state.lang), ["kind", "color"]))
         return w
+
+    def _var_options(self, lang: str) -> dict[str, str]:
+        """The variable choices: "Long name (NAME)", the long name in ``lang`` where the
+        standard name has a translation (as on the plot's axes)."""
+        from portal.i18n import variable_name
+
+        def label(v) -> str:
+            text = variable_name(v.standard_name, lang) or v.long_name
+            return f"{text} ({v.name})" if text else v.name
+
+        return {label(v): v.name for v in self.entry.variables}
 
     def _apply_controls(self, w: dict, lang: str) -> None:
         """Hide or disable the controls that do not apply to the current view."""
@@ -322,7 +346,9 @@ class QuicklookPane(pn.viewable.Viewer):
     def _share_row(self):
         links = pn.panel(self._links)
         self._views.append(links)
-        self._share = pn.Row(self._copy_button(self.state.lang), links, align="center")
+        # a FlexBox: on a phone the links wrap below the button instead of overflowing
+        self._share = pn.FlexBox(self._copy_button(self.state.lang), links,
+                                 align_items="center", sizing_mode="stretch_width")
         return self._share
 
     @param.depends("state.kind", "state.var", "state.time", "state.at", "state.depth",
@@ -348,7 +374,7 @@ class QuicklookPane(pn.viewable.Viewer):
     # --------------------------------------------------------------------- plot
     # the colormap is not a dependency: _on_cmap re-styles the drawn plot in place
     @param.depends("state.kind", "state.var", "state.time", "state.at", "state.depth",
-                   "state.qc", "state.color", "state.bbox", "lock_y")
+                   "state.qc", "state.color", "state.bbox", "state.lang", "lock_y", "plot_width")
     async def _plot(self):
         if self._disposed:
             return None
@@ -430,8 +456,9 @@ class QuicklookPane(pn.viewable.Viewer):
         self._views.append(plot)
         self._plot_view = plot
         self._watchers.append(self.state.param.watch(
-            self._busy, ["kind", "var", "time", "at", "depth", "qc", "color", "bbox"]))
+            self._busy, ["kind", "var", "time", "at", "depth", "qc", "color", "bbox", "lang"]))
         self._watchers.append(self.state.param.watch(self._on_cmap, "cmap"))
+        self.param.watch(self._busy, "plot_width")
         if not self.show_controls:
             return plot
         w = self._widgets
@@ -442,5 +469,23 @@ class QuicklookPane(pn.viewable.Viewer):
         self._controls = pn.FlexBox(*(w[k] for k in ("kind", "var", "time", "depth", "step",
                                                      "level", "qc", "color", "cmap", "lock_y")
                                       if k in w),
-                                    align_items="flex-end", sizing_mode="stretch_width")
-        return pn.Column(self._controls, self._share_row(), plot, sizing_mode="stretch_width")
+                                    align_items="flex-end", sizing_mode="stretch_width",
+                                    css_classes=["portal-controls"])
+        return pn.Column(self._drawer_toggle(), self._controls, self._share_row(), plot,
+                         sizing_mode="stretch_width", stylesheets=[DRAWER_CSS])
+
+    def _drawer_toggle(self):
+        """The phones' "Controls" button: the controls fold into a drawer below 760 px
+        (:data:`DRAWER_CSS`); on wider screens the button is hidden and they always show."""
+        toggle = pn.widgets.Toggle(label=f"☰ {t('controls', self.state.lang)}", value=False,
+                                   css_classes=["portal-drawer-toggle"], width=140,
+                                   color="primary", variant="outline")
+
+        def flip(event) -> None:
+            if self._controls is not None:
+                self._controls.css_classes = ["portal-controls"] + (
+                    ["portal-drawer-open"] if event.new else [])
+
+        toggle.param.watch(flip, "value")
+        self._toggle = toggle
+        return toggle

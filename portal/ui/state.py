@@ -34,8 +34,8 @@ from portal.quicklooks import Style
 log = logging.getLogger(__name__)
 _C = TypeVar("_C")
 
-URL_KEYS = ("dataset", "kind", "var", "time", "at", "depth", "qc", "cmap", "color", "bbox",
-            "extent", "view", "lang", "q", "where")
+URL_KEYS = ("dataset", "datasets", "kind", "var", "time", "at", "depth", "qc", "cmap",
+            "color", "bbox", "extent", "view", "lang", "q", "where")
 
 
 def _lenient(parse: Callable[[str], Any], text: Any) -> Any:
@@ -104,6 +104,7 @@ class ViewState(param.Parameterized):
     """What one browser tab shows; every parameter is a URL query key."""
 
     dataset = param.String(default="", doc="catalog id of the dataset shown")
+    datasets = param.String(default="", doc="ids of a combined view, comma-separated (max 5)")
     kind = param.String(default="", doc="quicklook kind: map, profile or timeseries")
     var = param.String(default="", doc="variable drawn")
     time = TimeRangeParam(doc="time window (URL: START/END, ISO)")
@@ -124,26 +125,49 @@ class ViewState(param.Parameterized):
         """The data selection as a hashable Query."""
         return Query(variable=self.var or None, time=self.time,
                      at=_lenient(parse_instant, self.at), depth=self.depth, bbox=self.bbox,
-                     qc=self.qc)
+                     qc=self.qc, datasets=self.combined_ids())
+
+    def combined_ids(self) -> tuple[str, ...]:
+        """The ids of the combined view (``datasets=``), at most five, in order."""
+        from portal.query import MAX_DATASETS
+
+        ids = [i.strip() for i in self.datasets.split(",") if i.strip()]
+        return tuple(dict.fromkeys(ids))[:MAX_DATASETS]
+
+    def add_to_view(self, dataset_id: str) -> None:
+        """Add a dataset to the combined view (the dataset shown joins it first)."""
+        from portal.query import MAX_DATASETS
+
+        ids = list(self.combined_ids()) or ([self.dataset] if self.dataset else [])
+        if dataset_id not in ids and len(ids) < MAX_DATASETS:
+            ids.append(dataset_id)
+        self.datasets = ",".join(ids)
+
+    def remove_from_view(self, dataset_id: str) -> None:
+        self.datasets = ",".join(i for i in self.combined_ids() if i != dataset_id)
 
     def quicklook_params(self) -> dict[str, str]:
         """The URL parameters of the drawn quicklook (selection and colours, no dataset)."""
         query = self.query().replace(color=self.color, cmap=self.cmap or "auto")
-        return query.to_params()
+        params = query.to_params()
+        if self.lang != "en":  # the image's labels in the page's language
+            params["lang"] = self.lang
+        return params
 
     def apply_params(self, params: Mapping[str, Any]) -> Query:
         """Set the state from URL parameters through :func:`parse_query` (strict: raises
         :class:`~portal.errors.BadParameter`); returns the parsed Query."""
         query = parse_query(params)
         self.param.update(
-            dataset=query.dataset or "", kind=query.kind or "", var=query.variable or "",
+            dataset=query.dataset or "", datasets=",".join(query.datasets),
+            kind=query.kind or "", var=query.variable or "",
             time=query.time, at=query.to_params().get("at", ""), depth=query.depth, bbox=query.bbox, qc=query.qc,
             color=query.color, cmap=query.cmap)
         return query
 
     def style(self, width: int = 900, height: int = 520, interactive: bool = True) -> Style:
         return Style(cmap=self.cmap or "auto", color_by=self.color, width=width, height=height,
-                     interactive=interactive)
+                     interactive=interactive, lang=self.lang)
 
     def sync_url(self) -> None:
         """Two-way sync with the browser's query string (only inside a server session)."""

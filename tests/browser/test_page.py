@@ -253,7 +253,7 @@ def test_copied_url_restores_the_view(page, browser, portal):
         wait_for_plot(other, "url_restored_sea_level")
         assert "(ASLVZZ01)" in selected_label(other, "var")
         assert "Rechercher des jeux de données" in shadow_text(other)
-        assert "Sea level [meter]" in bokeh_axis_labels(other)
+        assert "Hauteur de la mer au-dessus du géoïde [meter]" in bokeh_axis_labels(other)  # FR
         assert query_of(other.url) == query
     finally:
         context.close()

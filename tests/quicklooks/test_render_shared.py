@@ -85,6 +85,12 @@ def test_quicklook_renders(entry, kind):
     if kind == "timeseries":
         years = data.time.values.astype("datetime64[Y]").astype(int) + 1970
         assert 1900 <= years.min() <= years.max() <= 2100
+    if kind == "linked":  # the page's linked views: no PNG form, said so
+        from portal.errors import UnsupportedQuicklook
+
+        with pytest.raises(UnsupportedQuicklook, match="interactive"):
+            render_quicklook_png(entry, kind, Query(), Style(interactive=False))
+        return
     png = render_quicklook_png(entry, kind, Query(), Style(width=640, height=400,
                                                            interactive=False))
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -35,7 +36,7 @@ def test_no_parameters_list_everything_with_links(catalog):
     sst = answer["datasets"][3]
     assert sst["title"] == "SST, Aqua MODIS" and sst["source"] == "netcdf"
     assert sst["quicklooks"]["map"] == f"{BASE}/quicklook/sst_grid/map.png"
-    assert sst["links"]["thumbnail"].startswith(f"{BASE}/quicklook/sst_grid/map.png?width=")
+    assert sst["links"]["thumbnail"].startswith(f"{BASE}/thumbnail/sst_grid.png?width=")
     assert sst["links"]["page"] == f"{BASE}/?dataset=sst_grid"
     assert sst["links"]["embed"] == f"{BASE}/embed?dataset=sst_grid"
     assert sst["links"]["citation"] == f"{BASE}/api/datasets/sst_grid/citation"
@@ -91,7 +92,15 @@ def test_http_search_and_errors(served_portal):
     # links start with the configured public URL (serve's default: its own address)
     url = served_portal.url
     assert links["page"] == f"{url}/?dataset=grid"
-    assert links["thumbnail"].startswith(f"{url}/quicklook/grid/")
+    assert links["thumbnail"].startswith(f"{url}/thumbnail/grid.png")
+    status, headers, body = http_get(port, links["thumbnail"][len(url):])  # the CLI's builder
+    assert status == 200 and headers["content-type"] == "image/png"
+    from PIL import Image
+
+    with Image.open(io.BytesIO(body)) as image:
+        assert image.size == (240, 160)
+    assert http_get(port, "/thumbnail/grid.png?width=5000")[0] == 400
+    assert http_get(port, "/thumbnail/nope.png")[0] == 404
     other_host = http_get(port, "/api/datasets", {"Host": f"localhost:{port}"})
     assert other_host[0] == 200 and json.loads(other_host[2]) == answer  # never from Host
     status, _, body = http_get(port, "/api/datasets?bbox=-5,42,-4,43&q=small&institution="

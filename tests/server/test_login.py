@@ -36,7 +36,8 @@ GETMAP = (WMS + "GetMap&LAYERS={}&STYLES=&CRS=CRS:84&BBOX=-10,40,0,50&WIDTH=200&
 
 #: route -> HTTP status for (alice, bob, anonymous)
 ROUTES = {
-    "/quicklook/partner_grid/map.png?width=240&height=160": (200, 404, 404),  # thumbnail
+    "/thumbnail/partner_grid.png?width=240&height=160": (200, 404, 404),  # list thumbnail
+    "/thumbnail/graphs_grid.png": (200, 200, 200),
     "/quicklook/partner_grid/map.png": (200, 404, 404),
     "/quicklook/graphs_grid/map.png": (200, 200, 200),
     "/tiles/partner_grid/3/3/2.png": (200, 404, 404),
@@ -78,6 +79,8 @@ def test_restricted_answers_are_never_kept_by_shared_caches(portal, jars):
     assert head["cache-control"] == "private, no-store" and "Cookie" in head["vary"]
     _, head, _ = fetch(portal.url, "/quicklook/open_grid/map.png", None)
     assert head["cache-control"].startswith("public")
+    _, head, _ = fetch(portal.url, "/thumbnail/partner_grid.png", jars["alice"])
+    assert head["cache-control"] == "private, no-store" and "Cookie" in head["vary"]
     _, head, _ = fetch(portal.url, "/api/datasets", jars["alice"])
     assert head["cache-control"] == "private, no-store"
 

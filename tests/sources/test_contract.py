@@ -11,6 +11,7 @@ import pytest
 
 from portal.errors import CatalogError, UnsupportedQuicklook
 from portal.model import DatasetEntry
+from portal.query import QUICKLOOK_KINDS
 from portal.sources import (
     AggregatingSource,
     available_sources,
@@ -26,7 +27,7 @@ from portal.sources.versioning import data_version, subsets_on_server
 from tests.conftest import needs_shared
 
 NAMES = registered()
-KINDS = {"map", "profile", "timeseries"}
+KINDS = set(QUICKLOOK_KINDS)  # map, profile, timeseries and the ocean kinds (ts, section...)
 ODV_TEXT = """//<Version>ODV Spreadsheet V4.0</Version>
 Cruise\tStation\tType\tyyyy-mm-ddThh:mm\tLongitude [degrees_east]\tLatitude [degrees_north]\t\
 Depth [m]\tTemperature [C]
@@ -92,7 +93,7 @@ def test_only_the_point_store_aggregates(tmp_path):
     store = DatasetEntry.from_metadata("s", "pointstore", {"store": str(_store(tmp_path / "s"))},
                                        {"featureType": "profile"})
     assert not is_aggregating(nc) and is_aggregating(store)
-    assert get_source("pointstore").kinds(store) == ("map", "profile")
+    assert get_source("pointstore").kinds(store) == ("map", "profile", "ts")
     assert open_aggregator(store).store == str(tmp_path / "s")
     with pytest.raises(UnsupportedQuicklook, match="opened, not aggregated"):
         open_aggregator(nc)
@@ -104,7 +105,8 @@ def test_kinds_drop_profile_for_flat_series():
     deep = DatasetEntry.from_metadata("a", "netcdf", {}, {"featureType": "trajectory",
                                                           "vertical_coverage": [0, 500]})
     assert source.kinds(flat) == ("timeseries", "map")
-    assert source.kinds(deep) == ("map", "timeseries", "profile")
+    assert source.kinds(deep) == ("map", "timeseries", "profile", "ts", "section",
+                                   "timedepth", "linked")
 
 
 # ---------------------------------------------------------------------------- guessing

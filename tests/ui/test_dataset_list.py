@@ -64,7 +64,7 @@ def test_items_carry_lazy_thumbnail_urls():
 
     listing = DatasetList(state=ViewState(), entries=list(ENTRIES))
     thumbs = {i["id"]: i["thumb"] for i in listing._items.items}
-    assert thumbs["sst_grid"].startswith("/quicklook/sst_grid/map.png?width=240")
+    assert thumbs["sst_grid"].startswith("/thumbnail/sst_grid.png?width=240")
     assert "loading = 'lazy'" in listing._items._esm
     from portal.server.api import dataset_links
 

@@ -63,3 +63,34 @@ def test_mathjax_bundle_left_out_of_pages_with_html(monkeypatch):
     assert mathjax_files(), "Panel no longer adds MathJax for HTML panes: drop skip_mathjax"
     skip_mathjax()
     assert mathjax_files() == []
+
+
+# colocate_pane (main, the colocation helper's) still uses name= and button_type=
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+def test_add_to_view_builds_a_combined_view_in_the_url_state():
+    from portal.ui.combined_view import CombinedView
+    from portal.ui.page import PortalPage
+    from portal.ui.state import ViewState
+
+    catalog = _overlay_catalog()
+    state = ViewState(dataset="g")
+    page = PortalPage(state=state, catalog=catalog)
+    add = next(o for o in page._main.objects[0] if "portal-card-add" in o.css_classes)
+    add.clicks += 1
+    assert state.datasets == "g" and isinstance(page._combined, CombinedView)
+    state.add_to_view("p")
+    assert state.query().datasets == ("g", "p")
+    view = page._combined
+    assert [c.css_classes[-1] for c in view._chips.objects] == ["portal-chip-g", "portal-chip-p"]
+    view._chips.objects[0].clicks += 1  # remove the first chip
+    assert state.datasets == "p"
+
+
+def _overlay_catalog() -> Catalog:
+    """Two entries whose files are absent: the combined view shows its chips and says why
+    nothing could be drawn."""
+    entries = {i: DatasetEntry.from_metadata(i, "netcdf", {"urlpath": f"/nowhere/{i}.nc"},
+                                             {"title": f"Dataset {i}", "featureType": ft,
+                                              "variables": [{"name": "sst"}]})
+               for i, ft in (("g", "grid"), ("p", "profile"))}
+    return Catalog(entries)

@@ -1,0 +1,197 @@
+"""T-S diagram: conservative temperature against absolute salinity (TEOS-10), with σ₀.
+
+The observation table (temperature and salinity of each sample, with its pressure and
+position) goes through :func:`portal.processing.teos10.teos10`; the potential density
+anomaly σ₀ is contoured over the diagram's range as thin grey lines, each labelled with
+its value, behind the samples. Samples are coloured by time (default), depth, QC flag,
+cycle/profile number or σ₀ itself ("value"). Above :data:`SHADE_ABOVE` samples (a whole
+float, a point-store selection) they are rasterised (datashader): each pixel shows the
+mean colour value of its samples — the worst QC flag with ``color_by="qc"`` — and the
+page re-aggregates on zoom. For a point store the samples are a bounded read of the
+selection (:meth:`portal.sources.base.Aggregator.observations`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from portal.processing.teos10 import sigma0_grid, teos10, ts_columns
+from portal.quicklooks import Style
+from portal.quicklooks.style import (
+    TIME_LABEL,
+    fit_title,
+    resolve_cmap,
+    time_colorbar_opts,
+    time_colour_values,
+)
+
+#: above this many samples the points are rasterised rather than drawn one by one
+SHADE_ABOVE = 50_000
+#: most samples read from a point store for one diagram
+STORE_SAMPLE = 1_000_000
+SA_LABEL = "Absolute salinity Sᴀ [g/kg]"
+CT_LABEL = "Conservative temperature Θ [°C]"
+
+
+def sigma0_step(low: float, high: float) -> float:
+    """A round contour interval giving about 5 to 12 σ₀ lines between ``low`` and ``high``."""
+    span = max(high - low, 1e-6)
+    for step in (0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0):
+        if span / step <= 12:
+            return step
+    return 10.0
+
+
+def sigma0_lines(sa_range, ct_range) -> tuple[list[np.ndarray], list[tuple[float, float, str]]]:
+    """σ₀ contour paths over the ranges and one label (SA, CT, text) per level, placed
+    where the line meets the top or right edge of the diagram."""
+    import contourpy  # Bokeh's dependency; only for the T-S view
+
+    sa, ct, sig = sigma0_grid(sa_range, ct_range)
+    step = sigma0_step(float(np.nanmin(sig)), float(np.nanmax(sig)))
+    levels = np.arange(np.ceil(np.nanmin(sig) / step) * step, np.nanmax(sig), step)
+    generator = contourpy.contour_generator(sa, ct, sig)
+    paths, labels = [], []
+    for level in levels:
+        found: Any = generator.lines(float(level))  # a list of (N, 2) arrays: LineType.Separate
+        lines = [np.asarray(line) for line in found if len(line) > 1]
+        if not lines:
+            continue
+        paths.extend(lines)
+        end = max((line[np.argmax(line[:, 1] + line[:, 0])] for line in lines),
+                  key=lambda p: p[0] + p[1])
+        labels.append((float(end[0]), float(end[1]), f"{level:.{_decimals(step)}f}"))
+    return paths, labels
+
+
+def _decimals(step: float) -> int:
+    return 0 if step >= 1 else 1 if step * 10 == round(step * 10) else 2
+
+
+def _colouring(tsd: xr.Dataset, obs: xr.Dataset, columns, style: Style):
+    """(colour values, label, colours, is_time) of the samples."""
+    from portal.processing.qc import FLAG_COLORS
+
+    choice = style.color_by
+    if choice == "auto":
+        choice = "time" if "time" in tsd.coords else "depth"
+    qc = f"{columns.salinity}_qc"
+    if choice == "qc" and qc in obs:
+        flags = np.maximum(obs[qc].values, obs.get(f"{columns.temperature}_qc", obs[qc]).values)
+        colours = [FLAG_COLORS.get(i, "#000000") for i in range(10)]
+        return flags.astype("float64"), "QC flag (worst of T and S)", colours, False
+    if choice == "time" and "time" in tsd.coords:
+        return time_colour_values(tsd.time.values), TIME_LABEL, resolve_cmap(
+            "viridis" if style.cmap == "auto" else style.cmap), True
+    if choice == "feature" and "feature" in tsd.coords:
+        return tsd.feature.values.astype("float64"), "Cycle / profile", resolve_cmap(
+            "viridis" if style.cmap == "auto" else style.cmap), False
+    if choice == "value":
+        return tsd.sigma0.values, "σ₀ [kg/m³]", resolve_cmap(
+            "dense" if style.cmap == "auto" else style.cmap), False
+    zunits = str(tsd.z.attrs.get("units", ""))
+    zname = "Pressure" if zunits.lower() in ("dbar", "decibar") else "Depth"
+    return tsd.z.values.astype("float64"), f"{zname} [{zunits}]" if zunits else zname, \
+        resolve_cmap("deep" if style.cmap == "auto" else style.cmap), False
+
+
+def _contours(sa_range, ct_range):
+    import holoviews as hv
+
+    paths, labels = sigma0_lines(sa_range, ct_range)
+    dims = [hv.Dimension("SA", label=SA_LABEL), hv.Dimension("CT", label=CT_LABEL)]
+    lines = hv.Path(paths, kdims=dims, label="σ₀").opts(
+        color="#8c8c8c", line_width=0.8, backend="bokeh").opts(
+        color="#8c8c8c", linewidth=0.7, backend="matplotlib")
+    text = hv.Labels(labels, kdims=dims, vdims=["text"]).opts(
+        text_color="#555555", text_font_size="8pt", text_align="right",
+        text_baseline="top", backend="bokeh").opts(
+        color="#555555", size=7, horizontalalignment="right", verticalalignment="top",
+        backend="matplotlib")
+    return lines * text
+
+
+def _samples(tsd: xr.Dataset, cvalues, clabel: str, colours, is_time: bool, qc: bool,
+             style: Style):
+    import holoviews as hv
+
+    dims = [hv.Dimension("SA", label=SA_LABEL), hv.Dimension("CT", label=CT_LABEL)]
+    cdim = hv.Dimension("cvalue", label=clabel)
+    points = hv.Points((tsd.SA.values, tsd.CT.values, cvalues), kdims=dims, vdims=[cdim])
+    clim = (0, 9) if qc else None
+    extra = {"clim": clim} if clim else {}
+    if tsd.sizes["obs"] > SHADE_ABOVE:
+        import datashader as ds
+        from holoviews.operation.datashader import rasterize
+
+        agg = ds.max("cvalue") if qc else ds.mean("cvalue")
+        element = rasterize(points, aggregator=agg, dynamic=style.interactive,
+                            width=style.width // 2, height=style.height // 2)
+        element = element.opts(cmap=colours, colorbar=True, clabel=clabel, backend="bokeh",
+                               **extra).opts(cmap=colours, colorbar=True, clabel=clabel,
+                                             aspect=style.width / style.height,
+                                             backend="matplotlib", **extra)
+    else:
+        element = points.opts(color="cvalue", cmap=colours, colorbar=True, size=3,
+                              tools=["hover"], backend="bokeh", **extra).opts(
+            color="cvalue", cmap=colours, colorbar=True, s=4, backend="matplotlib", **extra)
+    if is_time:
+        bokeh_opts, mpl_opts = time_colorbar_opts(np.asarray(cvalues))
+        element = element.opts(backend="bokeh", **bokeh_opts).opts(backend="matplotlib",
+                                                                    **mpl_opts)
+    return element
+
+
+def _padded(values: np.ndarray, share: float = 0.05) -> tuple[float, float]:
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    pad = max((high - low) * share, 0.05)
+    return low - pad, high + pad
+
+
+def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, style: Style,
+          dataset: str = ""):
+    """The T-S diagram of the temperature and salinity columns of ``obs``."""
+    columns = ts_columns(obs, dataset)
+    tsd = teos10(obs, columns, dataset)
+    keep = np.flatnonzero(np.isfinite(tsd.SA.values) & np.isfinite(tsd.CT.values))
+    if keep.size == 0:
+        from portal.errors import NoDataInSelection
+
+        raise NoDataInSelection("no sample with both temperature and salinity", dataset=dataset)
+    obs, tsd = obs.isel(obs=keep), tsd.isel(obs=keep)
+    sa_range, ct_range = _padded(tsd.SA.values), _padded(tsd.CT.values)
+    cvalues, clabel, colours, is_time = _colouring(tsd, obs, columns, style)
+    qc = clabel.startswith("QC")
+    samples = _samples(tsd, cvalues, clabel, colours, is_time, qc, style)
+    n = tsd.sizes["obs"]
+    full = f"{title} — T-S diagram (TEOS-10), {n:,} samples, σ₀ contours [kg/m³]"
+    big = tsd.sizes["obs"] > SHADE_ABOVE  # a raster first: it sets the axes, lines over it
+    lines = _contours(sa_range, ct_range)
+    overlay = (samples * lines if big else lines * samples).opts(
+        title=fit_title(full, style.width), responsive=True, height=style.height,
+        show_grid=True, xlim=sa_range, ylim=ct_range, backend="bokeh")
+    return overlay.opts(title=full, xlim=sa_range, ylim=ct_range,
+                        aspect=style.width / style.height, backend="matplotlib")
+
+
+def build_store(handle, *, query, title: str, style: Style, dataset: str = ""):
+    """A T-S diagram of a point-store selection: a bounded read of its rows, QC applied."""
+    from portal.processing.qc import apply_qc
+
+    obs = handle.observations(query, max_points=STORE_SAMPLE)
+    columns = ts_columns(obs, dataset)
+    for name in (columns.temperature, columns.salinity):
+        obs = apply_qc(obs, name, query.qc)
+    valid = obs[columns.temperature].notnull() & obs[columns.salinity].notnull()
+    obs = obs.isel(obs=np.flatnonzero(valid.values))
+    if obs.sizes["obs"] == 0:
+        from portal.errors import NoDataInSelection
+
+        raise NoDataInSelection("no sample with both temperature and salinity in this selection",
+                                dataset=dataset, hint="widen the area or time range")
+    more = " (first rows of the selection)" if obs.attrs.get("truncated") else ""
+    return build(obs, variable=columns.salinity, feature_type="point", title=title + more,
+                 style=style, dataset=dataset)

@@ -1,0 +1,108 @@
+"""The page's combined view: several datasets on one map, time-series or profile axis.
+
+Shown when the URL holds ``datasets=ID1,ID2`` (the list's "Add to view" buttons fill it):
+one chip per dataset with a remove button, the kind switch, and the plot built by
+:func:`portal.pipeline.build_overlay` — the same builder as the PNG route
+``/quicklook/overlay/KIND.png`` and the embed. The shared time/depth/bbox selection is
+the :class:`~portal.ui.state.ViewState`'s, so the URL restores the same view. A dataset
+that fails says why in its legend entry; if all fail, one alert says why.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import panel as pn
+import param
+
+from portal.catalog.loader import Catalog
+from portal.errors import PortalError
+from portal.ui.alert import error_alert
+from portal.ui.i18n import t
+from portal.ui.state import ViewState, required
+
+KINDS = ("map", "timeseries", "profile")
+CHIP_CSS = [".bk-btn { border-radius: 14px; font-size: .85rem; }"]
+
+
+class CombinedView(pn.viewable.Viewer):
+    """Chips, kind switch and the combined plot of ``state.datasets``."""
+
+    state = required(ViewState)
+    catalog = required(Catalog)
+    plot_height = param.Integer(default=520)
+    plot_width = param.Integer(default=900)
+    show_controls = param.Boolean(default=True)
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        lang = self.state.lang
+        kind = self.state.kind if self.state.kind in KINDS else "map"
+        self._kind = pn.widgets.RadioButtonGroup(
+            options={t(k, lang): k for k in KINDS}, value=kind, color="primary",
+            variant="outline", css_classes=["portal-combined-kind"])
+        self._kind.param.watch(lambda e: setattr(self.state, "kind", e.new), "value")
+        self._head = pn.pane.HTML(sizing_mode="stretch_width", css_classes=["portal-combined"])
+        self._chips = pn.FlexBox(sizing_mode="stretch_width", css_classes=["portal-chips"])
+        self._plot = pn.Column(sizing_mode="stretch_width",
+                               css_classes=["portal-plot", "portal-combined-plot"])
+        self._cite = pn.pane.HTML(sizing_mode="stretch_width")
+        self.state.param.watch(lambda *_: self.refresh(), ["datasets", "kind", "time", "depth",
+                                                            "bbox", "qc", "var", "lang"])
+        self.refresh()
+
+    def _chip(self, entry) -> pn.widgets.Button:
+        lang = self.state.lang
+        title = entry.title or entry.id
+        button = pn.widgets.Button(label="✕ " + (title if len(title) <= 48 else title[:47] + "…"),
+                                   description=t("remove_from_view", lang,
+                                                 title=entry.title or entry.id),
+                                   color="light", stylesheets=CHIP_CSS,
+                                   css_classes=["portal-chip", f"portal-chip-{entry.id}"])
+        dataset_id = str(entry.id)
+
+        def remove(_event: Any) -> None:
+            self.state.remove_from_view(dataset_id)
+
+        button.on_click(remove)
+        return button
+
+    def refresh(self) -> None:
+        """Rebuild chips and plot from the state (called on every change it watches)."""
+        lang = self.state.lang
+        ids = self.state.combined_ids()
+        entries = [self.catalog.entries[i] for i in ids if i in self.catalog.entries]
+        self._head.object = (f"<h3>{html.escape(t('combined_view', lang, n=len(entries)))}"
+                             f"</h3><p class='portal-sub'>{html.escape(t('combined_hint', lang))}"
+                             "</p>")
+        self._chips.objects = [self._chip(e) for e in entries]
+        self._plot.objects = [self._element(entries)]
+        self._cite.object = self._citations(entries)
+
+    def _element(self, entries: list):
+        from portal.pipeline import build_overlay
+
+        kind = self.state.kind if self.state.kind in KINDS else "map"
+        style = self.state.style(self.plot_width, self.plot_height)
+        try:
+            element = build_overlay(entries, kind, self.state.query(), style)
+        except PortalError as exc:
+            return error_alert(exc, self.state.lang)
+        return pn.pane.HoloViews(element, sizing_mode="stretch_width",
+                                 min_height=self.plot_height, backend="bokeh")
+
+    def _citations(self, entries: list) -> str:
+        from portal.overlay import citation_text
+
+        lang = self.state.lang
+        items = "".join(f"<li>{html.escape(citation_text(e, lang) or e.title or e.id)}</li>"
+                        for e in entries)
+        return (f"<details><summary>{html.escape(t('layer_citations', self.state.lang))}"
+                f"</summary><ul>{items}</ul></details>") if items else ""
+
+    def __panel__(self):
+        if not self.show_controls:
+            return self._plot
+        return pn.Column(self._head, self._chips, self._kind, self._plot, self._cite,
+                         sizing_mode="stretch_width")

@@ -1,0 +1,79 @@
+"""The oceanographer's views in a real headless Chromium: a real Argo float's T-S diagram
+(TEOS-10 axes, σ₀ contour labels) and its section (distance along the track, the
+positions map beside it) draw real pixels in the page, and the kind buttons switch
+between them with the URL following. Screenshots land in ``artifacts/browser/``."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import ARTIFACTS, bokeh_axis_labels, figure_titles, wait_for_plot
+from .test_page import wait_until
+
+pytestmark = pytest.mark.browser
+
+
+def test_ts_diagram_and_section_draw_in_the_page(page, portal):
+    page.goto(f"{portal.url}/?dataset=argo_6901744&kind=ts")
+    wait_until(lambda: any("T-S diagram (TEOS-10)" in (t or "") for t in figure_titles(page)),
+               timeout=120, what="the T-S diagram's title")
+    wait_for_plot(page, "argo_ts_diagram")
+    wanted = {"Absolute salinity Sᴀ [g/kg]", "Conservative temperature Θ [°C]",
+              "Time (UTC)"}  # coloured by time by default
+    wait_until(lambda: wanted <= set(bokeh_axis_labels(page)), what="the T-S axis labels")
+    page.screenshot(path=str(ARTIFACTS / "argo_ts_page.png"))
+
+    page.locator(".portal-control-kind").get_by_role("button", name="Section").click()
+    page.wait_for_url(re.compile(r"kind=section"))
+    wait_until(lambda: any("section of" in (t or "") for t in figure_titles(page)),
+               timeout=120, what="the section's title")
+    wait_for_plot(page, "argo_section")
+    wait_until(lambda: "Distance along the track [km]" in bokeh_axis_labels(page),
+               what="the section's distance axis")
+    wait_until(lambda: "Positions" in figure_titles(page), what="the positions map beside")
+    page.screenshot(path=str(ARTIFACTS / "argo_section_page.png"))
+    assert page.errors == []
+
+
+def _pixels(png: bytes):
+    import io
+
+    from PIL import Image
+
+    return Image.open(io.BytesIO(png)).convert("RGB")
+
+
+def test_box_on_the_map_filters_the_linked_views(page, portal):
+    """Linked views: boxing a few positions on the map fades the other samples in the
+    time-depth plot (its pixels change): the selection reaches the server and comes back
+    to the other plots."""
+    from PIL import ImageChops
+
+    page.goto(f"{portal.url}/?dataset=argo_6901744&kind=linked")
+    wait_until(lambda: "T-S (TEOS-10)" in figure_titles(page), timeout=120,
+               what="the linked views")
+    plot = wait_for_plot(page, "argo_linked_before")
+    page.wait_for_timeout(1500)
+    box = plot.bounding_box()
+    middle = {"x": box["x"] + box["width"] * 0.36, "y": box["y"] + box["height"] * 0.15,
+              "width": box["width"] * 0.28, "height": box["height"] * 0.7}
+    before = _pixels(page.screenshot(clip=middle))
+    tool = page.locator(".bk-tool-icon-box-select").first
+    if tool.count():  # make sure a drag selects (the merged toolbar's active drag tool)
+        tool.click()
+    x0, y0 = box["x"] + box["width"] * 0.08, box["y"] + box["height"] * 0.3
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + box["width"] * 0.12, y0 + box["height"] * 0.4, steps=10)
+    page.mouse.up()
+
+    def changed() -> bool:
+        after = _pixels(page.screenshot(clip=middle))
+        diff = ImageChops.difference(before, after).convert("L").point(lambda v: v > 40)
+        return sum(diff.getdata()) > 500
+
+    wait_until(changed, timeout=60, what="the time-depth plot to show the selection")
+    page.screenshot(path=str(ARTIFACTS / "argo_linked_selected_page.png"))
+    assert page.errors == []

@@ -1,0 +1,49 @@
+"""Units of combined views: kinds, common unit, conversions (TEOS-10 through gsw)."""
+
+from __future__ import annotations
+
+import gsw
+import numpy as np
+import pytest
+
+from portal.processing.units import common_unit, convert, quantity, same_unit
+
+
+@pytest.mark.parametrize("text,kind", [("degree_Celsius", ("temperature", "degC")),
+                                       ("°C", ("temperature", "degC")),
+                                       ("K", ("temperature", "K")),
+                                       ("PSS-78", ("salinity", "psu")),
+                                       ("1e-3", ("salinity", "psu")),
+                                       ("dbar", ("vertical", "dbar")),
+                                       ("meters", ("vertical", "m")),
+                                       ("mg/l", None)])
+def test_quantity(text, kind):
+    assert quantity(text) == kind
+
+
+def test_common_unit_agrees_in_kind_or_not():
+    assert common_unit(["K", "degree_Celsius"]) == "degC"
+    assert common_unit(["psu", "PSS-78", "1e-3"]) == "psu"
+    assert common_unit(["dbar", "m"]) == "dbar"
+    assert common_unit(["degC", "psu"]) is None  # separate axes
+    assert common_unit(["mg/l", "mg/l"]) == "mg/l"
+    assert same_unit("PSS-78", "psu") and not same_unit("K", "degC")
+
+
+def test_temperature_and_salinity():
+    np.testing.assert_allclose(convert([273.15, 300.0], "K", "degC"), [0.0, 26.85])
+    np.testing.assert_allclose(convert([12.5], "degC", "kelvin"), [285.65])
+    np.testing.assert_array_equal(convert([35.1], "PSS-78", "psu"), [35.1])
+    with pytest.raises(ValueError):
+        convert([1.0], "degC", "dbar")
+
+
+def test_depth_and_pressure_through_teos10():
+    lat = np.array([45.0, 10.0])
+    depth = convert([1000.0, 2000.0], "dbar", "m", latitude=lat)
+    np.testing.assert_allclose(depth, -gsw.z_from_p([1000.0, 2000.0], lat))
+    assert 985 < depth[0] < 995  # ~990 m at 1000 dbar at mid-latitudes
+    np.testing.assert_allclose(convert(depth, "m", "dbar", latitude=lat), [1000.0, 2000.0],
+                               rtol=1e-9)
+    with pytest.raises(ValueError, match="latitude"):
+        convert([10.0], "m", "dbar")

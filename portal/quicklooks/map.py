@@ -4,7 +4,9 @@ Observations: profiles and stations draw one marker per feature (coloured by tim
 by default, or by the shallowest value); trajectories and points draw every
 sample coloured by the variable, rasterized with Datashader above a few tens of
 thousands of points. Grids: the 2-D field selected by time and depth, rasterized
-server-side with Datashader. Colour bars carry long names and units.
+server-side with Datashader. Colour bars carry long names and units. Hover tooltips
+(:mod:`portal.quicklooks.hover`) give the position, date, value with units and platform,
+and nothing over empty raster cells.
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ import xarray as xr
 
 from portal.i18n import count, t
 from portal.quicklooks import Style
+from portal.quicklooks.hover import (
+    DATE,
+    hover_tool,
+    number_format,
+    platform_of,
+    raster_hover,
+    with_units,
+)
 from portal.quicklooks.style import (
     axis_label,
     fit_title,
@@ -116,8 +126,9 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
     df = _points_frame(obs, variable, feature_type)
     color, cmap, labels = obs_colouring(obs, df, variable, feature_type, style)
     vdims = [hv.Dimension(color, label=labels.get(color, color))]
-    vdims += [c for c in (variable, "year") if c in df and c != color]
+    vdims += [c for c in (variable, "year", "feature") if c in df and c != color]
     points = _geo_points(df, vdims, style.interactive, style.lang)
+    units = str(obs[variable].attrs.get("units", "") or "")
     if len(df) > RASTERIZE_ABOVE:
         # cells of ~3 screen pixels: tracks stay visible and means stay means (spreading
         # an aggregate of means would add neighbours up)
@@ -126,12 +137,15 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
                             streams=_ZOOM_STREAMS())
         element = element.apply(_float32)
         clabel = labels.get(color, color)
-        element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, tools=["hover"],
+        values = df[color].values if color in df else None
+        tool = raster_hover(clabel, values)
+        element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, tools=[tool],
                                backend="bokeh")
         element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, backend="matplotlib")
     else:
+        tool = _points_hover(df, variable, labels[variable], units, obs.attrs)
         element = points.opts(color=color, cmap=cmap, colorbar=True, size=7, line_color="#333333",
-                              tools=["hover"], backend="bokeh")
+                              tools=[tool], backend="bokeh")
         element = element.opts(color=color, cmap=cmap, colorbar=True, s=28, edgecolor="#333333",
                                linewidth=0.3, backend="matplotlib")
     if color == "year":  # dates on the colour bar, whatever the span
@@ -140,6 +154,23 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
                                                                    **mpl_opts)
     extent = _extent(df["longitude"].values, df["latitude"].values)
     return element, extent, len(df), df.attrs.get("central_longitude", 0.0)
+
+
+def _points_hover(df: pd.DataFrame, variable: str, label: str, units: str, attrs: dict):
+    """Position, date, value with units, cycle and platform of a marker."""
+    tips = [("Longitude", "@longitude{0.000}°"), ("Latitude", "@latitude{0.000}°")]
+    dates: tuple[str, ...] = ()
+    if "year" in df:
+        tips.append(("Time (UTC)", f"@year{DATE}"))
+        dates = ("@year",)
+    if variable in df:
+        tips.append((with_units(label, units), f"@{{{variable}}}{number_format(df[variable])}"))
+    if "feature" in df:
+        tips.append(("Cycle / profile", "@feature"))
+    platform = platform_of(attrs)
+    if platform:
+        tips.append(("Platform", platform))
+    return hover_tool(tips, dates=dates, limit=1)
 
 
 def _geo_points(df: pd.DataFrame, vdims: list, interactive: bool, lang: str = "en"):
@@ -217,7 +248,9 @@ def _grid_map(field: xr.DataArray, style: Style):
                         pixel_ratio=1 / 3 if style.interactive else 1.0,
                         streams=_ZOOM_STREAMS())
     element = element.apply(_float32)
-    element = element.opts(cmap=cmap, colorbar=True, tools=["hover"], backend="bokeh")
+    step = grid_step_label(field).rstrip(", ")
+    tool = raster_hover(label, field.values, extra=[("Step", step)] if step else [])
+    element = element.opts(cmap=cmap, colorbar=True, tools=[tool], backend="bokeh")
     element = element.opts(cmap=cmap, colorbar=True, backend="matplotlib")
     lon, lat = field.longitude.values, field.latitude.values
     extent = ((float(lon.min()), float(lon.max())), (float(lat.min()), float(lat.max())))

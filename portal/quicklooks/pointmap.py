@@ -96,22 +96,19 @@ def _stats_element(ds: xr.Dataset, how: str, label: str, variable: str, interact
 
 
 def _hover(tips: list[tuple[str, str]], count_is_log: bool):
-    """A hover tool giving longitude, latitude (from Web Mercator) and the cell's values.
+    """A hover tool giving longitude, latitude (from Web Mercator) and the cell's values,
+    and nothing over an empty cell (NaN in the image).
 
     GeoViews' own geographic hover replaces custom tooltips, hence an explicit tool."""
-    from bokeh.models import CustomJSHover, HoverTool
+    from bokeh.models import CustomJSHover
 
-    formatters: dict = {"$x": CustomJSHover(code=_LON_JS), "$y": CustomJSHover(code=_LAT_JS)}
-    if count_is_log:
-        formatters["@image"] = CustomJSHover(code=FROM_LOG10_JS)
-    tips = [("Longitude", "$x{custom}"), ("Latitude", "$y{custom}"),
-            *[(k, v.replace("{obs}", "{custom}")) for k, v in tips]]
-    return HoverTool(tooltips=tips, formatters=formatters)
+    from portal.quicklooks.hover import hover_tool, position_tips
+
+    formatters = {"@image": CustomJSHover(code=FROM_LOG10_JS)} if count_is_log else {}
+    tips = [*position_tips(), *[(k, v.replace("{obs}", "{custom}")) for k, v in tips]]
+    return hover_tool(tips, mercator=True, not_nan=("@image",), formatters=formatters)
 
 
-_LON_JS = "return (value / 6378137 * 180 / Math.PI).toFixed(3) + '°'"
-_LAT_JS = ("return ((2 * Math.atan(Math.exp(value / 6378137)) - Math.PI / 2) * 180 / Math.PI)"
-           ".toFixed(3) + '°'")
 FROM_LOG10_JS = ("return (value === value && value !== null) ? "
                   "Math.round(Math.pow(10, value)).toLocaleString('en') : '0'")
 

@@ -4,6 +4,8 @@ One or many profiles are drawn as one ``hv.Contours`` (one line per profile, fas
 both backends), coloured by time (default) or by cycle/profile number; with
 ``color_by="qc"`` the samples are drawn as points coloured by their QC flag, and with
 ``color_by="value"`` as points coloured by the variable itself (on the colormap).
+In the page an invisible layer of every sample carries the hover: the value with its
+units, the depth or pressure, the date, the cycle and the platform.
 """
 
 from __future__ import annotations
@@ -80,9 +82,45 @@ def _value_points(obs: xr.Dataset, variable: str, xlabel, ylabel, style: Style):
     cmap = resolve_cmap(style.cmap, str(obs[variable].attrs.get("standard_name", "")), variable)
     clabel = hv.Dimension("colour", label=xlabel.label)
     points = hv.Points((values, obs.z.values, values), [xlabel, ylabel], [clabel])
-    return points.opts(color="colour", cmap=cmap, colorbar=True, size=4, tools=["hover"],
+    return points.opts(color="colour", cmap=cmap, colorbar=True, size=4,
                        backend="bokeh").opts(color="colour", cmap=cmap, colorbar=True, s=8,
                                              backend="matplotlib")
+
+
+HOVER_SAMPLES = 50_000  # above, every n-th sample carries the hover
+
+
+def _hover_layer(obs: xr.Dataset, variable: str, xlabel, ylabel):
+    """Every sample as an invisible point that lights up under the cursor and tells its
+    value with units, depth or pressure, date, cycle and platform."""
+    import holoviews as hv
+
+    from portal.quicklooks.hover import DATE, hover_tool, number_format, platform_of
+
+    step = max(1, -(-obs.sizes["obs"] // HOVER_SAMPLES))
+    values = obs[variable].values[::step].astype("float64")
+    columns: dict = {variable: values, "z": obs.z.values[::step]}
+    tips = [(xlabel.label, f"@{{{variable}}}{number_format(values)}"),
+            (ylabel.label, "@z{0.0}")]
+    dates: tuple[str, ...] = ()
+    if "time" in obs.coords:
+        columns["time"] = obs.time.values[::step]
+        tips.append(("Time (UTC)", f"@time{DATE}"))
+        dates = ("@time",)
+    if "feature" in obs.coords:
+        columns["feature"] = obs.feature.values[::step]
+        tips.append(("Cycle / profile", "@feature"))
+    platform = platform_of(obs.attrs)
+    if platform:
+        tips.append(("Platform", platform))
+    keep = np.isfinite(values)
+    frame = {k: v[keep] for k, v in columns.items()}
+    vdims = [c for c in frame if c not in (variable, "z")]
+    points = hv.Points(frame, kdims=[xlabel, ylabel], vdims=vdims)
+    tool = hover_tool(tips, dates=dates, limit=1)  # the nearest sample, not a stack
+    return points.opts(size=7, fill_alpha=0, line_alpha=0, hover_fill_alpha=1,
+                       hover_line_alpha=1, hover_fill_color="#ffffff", hover_line_color="#000000",
+                       tools=[tool], backend="bokeh")
 
 
 def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, style: Style):
@@ -109,18 +147,20 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
         if max(len(p) for p in paths) == 1:  # one sample per "profile" (drift, park): dots
             element = hv.Points(np.concatenate(paths), kdims=[xlabel, ylabel], vdims=[cdim])
             element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1, size=5,
-                                   tools=["hover"], backend="bokeh").opts(
+                                   backend="bokeh").opts(
                 color="cvalue", cmap=cmap, colorbar=n_profiles > 1, s=12, backend="matplotlib")
         else:
             element = hv.Contours(paths, kdims=[xlabel, ylabel], vdims=[cdim])
             element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1,
-                                   line_width=1.5, tools=["hover"], backend="bokeh")
+                                   line_width=1.5, backend="bokeh")
             element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1,
                                    linewidth=1.2, backend="matplotlib")
         if color == "time" and n_profiles > 1:
             bokeh_opts, mpl_opts = time_colorbar_opts(np.concatenate([p[:1, 2] for p in paths]))
             element = element.opts(backend="bokeh", **bokeh_opts).opts(backend="matplotlib",
                                                                        **mpl_opts)
+    if style.interactive:
+        element = element * _hover_layer(obs, variable, xlabel, ylabel)
     full = (f"{title} — {count(n_profiles, 'profile', lang)}, "
             f"{count(obs.sizes['obs'], 'sample', lang)}")
     element = element.opts(title=fit_title(full, style.width), invert_yaxis=True, responsive=True,

@@ -21,6 +21,7 @@ from portal.i18n import t as tr
 from portal.processing.decimate import decimate_indices, is_regular, window
 from portal.processing.qc import FLAG_COLORS, flag_label
 from portal.quicklooks import Style
+from portal.quicklooks.hover import raster_hover
 from portal.quicklooks.style import axis_label, depth_label, fit_title, time_label
 
 POINTS_PER_PIXEL = 2
@@ -59,7 +60,7 @@ def _curve(t, y, flags, n_visible, total, variable, ylabel, style: Style, title:
     span = (t[-1] - t[0]) / np.timedelta64(1, "D") if t.size > 1 else 0.0
     fmt = "%Y-%m-%d" if span > 20 else "%m-%d %H:%M" if span > 1 else "%H:%M"
     curve = hv.Curve((t, y), kdim, ylabel).opts(
-        color="#1f4e79", line_width=1.2, tools=["hover", "xwheel_zoom", "xpan"],
+        color="#1f4e79", line_width=1.2, tools=[_series_hover(ylabel, y), "xwheel_zoom", "xpan"],
         default_tools=["save", "reset", "xbox_zoom"], active_tools=["xwheel_zoom", "xpan"],
         responsive=True, height=style.height, show_grid=True,
         backend="bokeh").opts(color="#1f4e79", linewidth=0.8, xticks=5,
@@ -85,6 +86,25 @@ def _curve(t, y, flags, n_visible, total, variable, ylabel, style: Style, title:
     overlay = hv.Overlay(layers).opts(title=fit_title(head, style.width), backend="bokeh").opts(
         title=head, backend="matplotlib")
     return overlay
+
+
+def _series_hover(ylabel, values: np.ndarray, level: str = ""):
+    """Date and value (with units) of the sample nearest the cursor's time."""
+    from portal.quicklooks.hover import DATE, hover_tool, number_format
+
+    tips = [("Time (UTC)", f"@time{DATE}"),
+            (ylabel.label, f"@{{{ylabel.name}}}{number_format(values)}")]
+    if level:
+        tips.append(("Level", level))
+    return hover_tool(tips, dates=("@time",), mode="vline")
+
+
+def _section_hover(clabel: str, zlabel: str, variable: str, values: np.ndarray):
+    """Date, depth and value of a sample of a (small, not rasterized) section."""
+    from portal.quicklooks.hover import DATE, hover_tool, number_format
+
+    return hover_tool([("Time (UTC)", f"@time{DATE}"), (zlabel, "@z{0.0}"),
+                       (clabel, f"@{{{variable}}}{number_format(values)}")], dates=("@time",))
 
 
 MAX_LINES = 8
@@ -125,6 +145,8 @@ def _per_level(obs, variable, levels, ylabel, style: Style, title: str):
         curve = hv.Curve((t[idx], y[idx]), hv.Dimension("time", label=time_label(style.lang)),
                          ylabel,
                          label=f"{level:g} {unit}")
+        curve = curve.opts(tools=[_series_hover(ylabel, y[idx], f"{level:g} {unit}")],
+                           backend="bokeh")
         curves.append(curve.opts(xticks=5, xformatter=dates, backend="matplotlib"))
     head = f"{title} — " + tr("plot_levels", style.lang, levels=levels.size,
                               n=count(obs.sizes["obs"], "sample", style.lang))
@@ -165,8 +187,12 @@ def _section(obs, variable, ylabel, style: Style, title: str):
     if len(frame) > 20_000:
         element = rasterize(points, aggregator=_mean(variable), width=style.width,
                             height=style.height, dynamic=style.interactive)
+        element = element.opts(tools=[raster_hover(clabel, frame[variable].values,
+                                                   mercator=False, x_date=True,
+                                                   y_label=zlabel)], backend="bokeh")
     else:
-        element = points.opts(color=variable, size=4, backend="bokeh").opts(
+        element = points.opts(color=variable, size=4, tools=[_section_hover(
+            clabel, zlabel, variable, frame[variable].values)], backend="bokeh").opts(
             color=variable, s=6, backend="matplotlib")
     element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, invert_yaxis=True,
                            responsive=True, height=style.height,

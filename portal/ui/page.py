@@ -274,6 +274,7 @@ def embed_page(catalog: Catalog, identity: Identity = ANONYMOUS):
     try:
         query = state.apply_params(pn.state.session_args or {})
         state.extent = ViewState.param.extent.deserialize(_arg("extent"))
+        state.view = _arg("view")
         if query.datasets:  # several datasets on one view: the same builder as the page
             from portal.overlay import resolve_entries
 

@@ -1,7 +1,7 @@
 """Per-session view state, mirrored in the URL query string.
 
 :class:`ViewState` holds everything that defines what a user sees (dataset,
-quicklook kind, variable, time and depth range, QC preset, colours, map extent,
+quicklook kind, variable, time and depth range, QC preset, colours, map extent, zoom,
 language, search text). Ranges and boxes are typed (:class:`~portal.query.TimeRange`,
 :class:`~portal.query.DepthRange`, :class:`~portal.query.BBox`); their parameters
 write and read the same text as :func:`~portal.query.parse_query`, so a copied URL
@@ -34,8 +34,8 @@ from portal.quicklooks import Style
 log = logging.getLogger(__name__)
 _C = TypeVar("_C")
 
-URL_KEYS = ("dataset", "datasets", "kind", "var", "time", "at", "depth", "qc", "cmap", "color", "bbox",
-            "extent", "lang", "q", "where")
+URL_KEYS = ("dataset", "datasets", "kind", "var", "time", "at", "depth", "qc", "cmap",
+            "color", "bbox", "extent", "view", "lang", "q", "where")
 
 
 def _lenient(parse: Callable[[str], Any], text: Any) -> Any:
@@ -115,6 +115,8 @@ class ViewState(param.Parameterized):
     color: param.Selector[str] = param.Selector(default="auto", objects=list(COLOR_BY), doc="colouring")
     bbox = BBoxParam(doc="data filter box (URL: W,S,E,N)")
     extent = BBoxParam(doc="map view (URL: W,S,E,N; zoom), not a filter")
+    view = param.String(default="", doc="zoom of a time series (START/END) or a profile "
+                        "(X0,X1,Z0,Z1); not a filter (portal.ui.view_tracking)")
     lang: param.Selector[str] = param.Selector(default="en", objects=["en", "fr"], doc="interface language")
     q = param.String(default="", doc="dataset search text")
     where = BBoxParam(doc="dataset search box: datasets overlapping it (URL: W,S,E,N)")

@@ -174,6 +174,8 @@ def main() -> None:
         ("antimeridian box + 2 facets", "sea", BBox(150, -40, -150, 10),
          TimeRange.parse("2000-01-01/"), {"feature_type": {"profile", "timeSeries"},
                                           "eov": {"Oxygen"}}),
+        ("ranked phrase, no filter", "sea surface temperature", BBox(-180, -90, 180, 90),
+         TimeRange.parse("/2030"), {}),
         ("short prefix, wide box", "s", BBox(-180, -90, 180, 90), TimeRange.parse("/2025"),
          {"source": {"erddap"}}),
     ]

@@ -80,6 +80,8 @@ def sizeof(value: Any) -> int:
         return sum(sizeof(getattr(value, f.name)) for f in fields(value)) + _OVERHEAD
     if isinstance(value, tuple | list):
         return sum(sizeof(v) for v in value) + _OVERHEAD
+    if isinstance(value, dict):  # e.g. a table of named numpy columns
+        return sum(sizeof(v) for v in value.values()) + _OVERHEAD
     return sys.getsizeof(value) + _OVERHEAD
 
 

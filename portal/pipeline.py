@@ -252,10 +252,21 @@ def build_quicklook(entry: DatasetEntry, kind: str | None = None, query: Query |
 
     build = builder(view.kind)
     title = hv_title(titled(entry.title or entry.id, view.qc, list(view.warnings),
-                            view_notes(view.data)))
+                            view_notes(view.data), style.lang))
     named = {"dataset": entry.id} if view.kind in _NAMING else {}
-    return build(view.data, variable=view.variable, feature_type=view.feature_type,
+    return build(_with_platform(view.data, entry), variable=view.variable, feature_type=view.feature_type,
                  title=title, style=style, **named)
+
+
+def _with_platform(data, entry: DatasetEntry):
+    """The data with the catalog's platform id in its attributes (the hover names it),
+    as a shallow copy: the cached view is not touched."""
+    from portal.quicklooks.hover import platform_of
+
+    platform = str(dict(entry.extra or {}).get("platform_id", "") or "")
+    if not platform or platform_of(data.attrs):
+        return data
+    return data.assign_attrs(platform_id=platform)
 
 
 def _aggregated(entry: DatasetEntry, kind: str | None, query: Query, style: Style):

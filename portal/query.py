@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 #: ``qc_default``) and "all" for data without flags
 QC_PRESETS = ("auto", "good", "good_probably", "all")
 QUICKLOOK_KINDS = ("map", "profile", "timeseries", "ts", "section", "timedepth", "linked")
+#: kinds drawn in the page only (linked views need the browser): no PNG, tile or CLI form
+PAGE_ONLY_KINDS = ("linked",)
 COLOR_BY = ("auto", "value", "time", "qc", "feature", "depth")
 # URL / CLI parameter names, in the order to_params writes them
 PARAM_KEYS = ("dataset", "datasets", "kind", "var", "time", "at", "depth", "bbox", "qc", "color",

@@ -60,6 +60,7 @@ def test_sizes_are_measured():
     loaded = xr.Dataset({"v": ("x", np.zeros(10_000))})
     assert sizeof(loaded) >= 80_000
     assert sizeof(loaded.chunk({"x": 1000})) < 1000  # dask-backed: nothing in memory yet
+    assert sizeof({"cell": np.zeros(1000, np.int64), "n": np.zeros(1000)}) >= 16_000
 
 
 def test_bounds_come_from_the_settings(monkeypatch):

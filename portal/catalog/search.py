@@ -11,6 +11,10 @@ query's :class:`~portal.query.BBox` may both cross the antimeridian) and of time
 one ``bincount``. Facets are :data:`FACETS`; values chosen within a facet are OR-ed,
 facets AND-ed, and each facet's counts ignore that facet's own choice (multi-select
 facets). A box or a time range excludes entries without a box or a time coverage.
+With text, hits are ranked by where and how well the words match (:data:`FIELD_WEIGHTS`:
+title > variable long/standard name and EOV > variable names and ids > platform and
+institution > summary; a whole word beats a prefix), plus bonuses when every word is in
+one field and when the query's phrase appears as such; ties keep catalog order.
 numpy and pandas are imported inside functions so that ``import portal`` stays light.
 """
 
@@ -109,6 +113,30 @@ def facet_values(entry: DatasetEntry, facet: str) -> set[str]:
     return {value} if value else set()
 
 
+#: ranked fields, best first: (name, weight); a word's score is its best field's weight
+FIELD_WEIGHTS: tuple[tuple[str, float], ...] = (
+    ("title", 8.0), ("variable", 5.0), ("name", 3.0), ("meta", 2.0), ("summary", 1.0))
+PREFIX_FACTOR = 0.6      # a prefix match ("temp" of "temperature") counts less than a word
+ALL_TERMS_BONUS = {"title": 6.0, "variable": 4.0}   # every query word in that one field
+PHRASE_BONUS = {"title": 10.0, "variable": 6.0, "summary": 2.0}  # the phrase itself
+
+
+def field_texts(entry: DatasetEntry) -> dict[str, str]:
+    """The entry's text per ranked field (:data:`FIELD_WEIGHTS`)."""
+    var_text = [t.replace("_", " ") for v in entry.variables
+                for t in (v.long_name, v.standard_name, v.eov) if t]
+    meta = [entry.institution, entry.platform, entry.feature_type,
+            *_extra_texts(entry, PLATFORM_ID_KEYS + DATA_CENTRE_KEYS)]
+    return {"title": entry.title or "", "variable": " | ".join(var_text),
+            "name": " ".join([entry.id, *(v.name for v in entry.variables)]),
+            "meta": " ".join(t for t in meta if t), "summary": entry.summary or ""}
+
+
+def _phrase(text: str) -> str:
+    """Folded words joined by single spaces (for phrase matching)."""
+    return " ".join(_WORD.findall(fold(text)))
+
+
 def searchable_text(entry: DatasetEntry) -> str:
     """Every text the free-text search looks at, joined."""
     parts = [entry.id, entry.title, entry.summary, entry.institution, entry.platform,
@@ -136,7 +164,7 @@ class SearchRequest:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Matching entries in catalog order and, per facet, {value: count} (most first)."""
+    """Matching entries (ranked when searched by text) and, per facet, {value: count} (most first)."""
 
     entries: list[DatasetEntry]
     facets: dict[str, dict[str, int]]
@@ -161,12 +189,25 @@ class SearchIndex:
         import numpy as np
 
         self.entries: tuple[DatasetEntry, ...] = tuple(entries)
-        postings: dict[str, list[int]] = {}
+        postings: dict[str, dict[int, int]] = {}  # word -> {entry: bit mask of fields}
+        phrases: dict[str, list[str]] = {name: [] for name in PHRASE_BONUS}
         for i, entry in enumerate(self.entries):
-            for word in set(words(searchable_text(entry))):
-                postings.setdefault(word, []).append(i)
+            texts = field_texts(entry)
+            for bit, (name, _) in enumerate(FIELD_WEIGHTS):
+                for word in set(words(texts[name])):
+                    fields = postings.setdefault(word, {})
+                    fields[i] = fields.get(i, 0) | (1 << bit)
+            for word in set(words(searchable_text(entry))):  # anything else searched
+                postings.setdefault(word, {}).setdefault(i, 0)
+            for name in phrases:
+                phrases[name].append(f" {_phrase(texts[name])} ")
         self.vocabulary: tuple[str, ...] = tuple(sorted(postings))
-        self.postings = {w: np.asarray(p, dtype=np.int32) for w, p in postings.items()}
+        self.postings = {w: np.fromiter(p, dtype=np.int32, count=len(p))
+                         for w, p in postings.items()}
+        self.fields = {w: np.fromiter(p.values(), dtype=np.uint8, count=len(p))
+                       for w, p in postings.items()}
+        self.phrases = phrases
+        self._weights = _mask_weights()
         self.boxes = _box_arrays(self.entries)
         self.times = _time_arrays(self.entries)
         self.facets = {name: _facet(self.entries, name) for name in FACETS}
@@ -177,27 +218,60 @@ class SearchIndex:
     @property
     def nbytes(self) -> int:
         """Approximate memory held (for the byte-bounded cache)."""
-        arrays = [*self.postings.values(), *self.boxes, *self.times,
+        arrays: list[np.ndarray] = [*self.postings.values(), *self.fields.values(), *self.boxes,
+                                    *self.times,
                   *(a for f in self.facets.values() for a in (f.entry, f.value))]
+        phrases = sum(len(t) + 50 for texts in self.phrases.values() for t in texts)
         return (sum(int(a.nbytes) + 100 for a in arrays) + 60 * len(self.vocabulary)
-                + 2000 * len(self.entries))
+                + 2000 * len(self.entries) + phrases)
 
     # -------------------------------------------------------------- matching
 
-    def _word_mask(self, word: str) -> np.ndarray:
-        """Entries with a word starting with ``word``."""
+    def _word_fields(self, word: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(match mask, fields holding ``word`` itself, fields holding a longer word it
+        starts) per entry; field masks are bits of :data:`FIELD_WEIGHTS`."""
         import numpy as np
 
-        mask = np.zeros(len(self.entries), bool)
+        n = len(self.entries)
+        mask = np.zeros(n, bool)
+        exact, prefix = np.zeros(n, np.uint8), np.zeros(n, np.uint8)
         start = bisect_left(self.vocabulary, word)
-        hits = []
         for token in self.vocabulary[start:]:
             if not token.startswith(word):
                 break
-            hits.append(self.postings[token])
-        if hits:
-            mask[np.concatenate(hits)] = True
-        return mask
+            rows = self.postings[token]
+            mask[rows] = True
+            target = exact if token == word else prefix
+            target[rows] |= self.fields[token]
+        return mask, exact, prefix
+
+    def _word_mask(self, word: str) -> np.ndarray:
+        """Entries with a word starting with ``word``."""
+        return self._word_fields(word)[0]
+
+    def _text_match(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(entries holding every word of ``text``, their relevance score)."""
+        import numpy as np
+
+        n = len(self.entries)
+        base, score = np.ones(n, bool), np.zeros(n)
+        together = np.full(n, 0xFF, np.uint8)  # fields holding every word so far
+        for word in dict.fromkeys(words(text)):
+            mask, exact, prefix = self._word_fields(word)
+            base &= mask
+            score += np.maximum(self._weights[exact], PREFIX_FACTOR * self._weights[prefix])
+            together &= exact | prefix
+        bits = {name: 1 << i for i, (name, _) in enumerate(FIELD_WEIGHTS)}
+        for name, bonus in ALL_TERMS_BONUS.items():
+            score += bonus * ((together & bits[name]) > 0)
+        phrase = _phrase(text)
+        if " " in phrase:  # a phrase of two words or more, found as typed
+            rows = np.flatnonzero(base)
+            for name, bonus in PHRASE_BONUS.items():
+                texts = self.phrases[name]
+                hit = [i for i in rows if f" {phrase} " in texts[i]]
+                score[hit] += bonus
+        return base, score
 
     def _box_mask(self, box: BBox) -> np.ndarray:
         import numpy as np
@@ -242,12 +316,10 @@ class SearchIndex:
         return {facet.values[i]: int(counts[i]) for i in order}
 
     def search(self, request: SearchRequest) -> SearchResult:
-        """Matching entries (catalog order) and facet counts."""
+        """Matching entries (best first with text, else catalog order) and facet counts."""
         import numpy as np
 
-        base = np.ones(len(self.entries), bool)
-        for word in dict.fromkeys(words(request.text)):
-            base &= self._word_mask(word)
+        base, score = self._text_match(request.text)
         if request.bbox is not None:
             base &= self._box_mask(request.bbox)
         if request.time is not None:
@@ -262,7 +334,20 @@ class SearchIndex:
             counts[name] = self._counts(name, others)
         for mask in chosen.values():
             base &= mask
-        return SearchResult([self.entries[i] for i in np.flatnonzero(base)], counts)
+        rows = np.flatnonzero(base)
+        rows = rows[np.argsort(-score[rows], kind="stable")]
+        return SearchResult([self.entries[i] for i in rows], counts)
+
+
+def _mask_weights() -> np.ndarray:
+    """Weight of the best field in each field bit mask (index: the mask)."""
+    import numpy as np
+
+    table = np.zeros(256)
+    for mask in range(256):
+        table[mask] = max((w for i, (_, w) in enumerate(FIELD_WEIGHTS) if mask >> i & 1),
+                          default=0.0)
+    return table
 
 
 def _facet(entries: tuple[DatasetEntry, ...], name: str) -> _Facet:

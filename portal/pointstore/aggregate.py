@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from portal.cache import data_cache
 from portal.errors import NoDataInSelection, PortalError
 from portal.pointstore import cache as hc
 from portal.pointstore import kernels as K
@@ -207,7 +208,7 @@ def from_overviews(store: Store, spec: Q.AggSpec, level: int) -> dict[str, Any]:
         if spec.how in ("qc", "count"):
             stats = ("n",)
         wanted = tuple(range(N_CLASSES)) if spec.how == "qc" else tuple(classes)
-        table = ov.read_table(store.file(files[label]), [var] if var else [], stats, wanted)
+        table = _overview_table(store, files[label], [var] if var else [], stats, wanted)
         if len(table["cell"]) == 0:
             continue
         values, extremes = _cell_values(table, spec, classes)
@@ -217,6 +218,15 @@ def from_overviews(store: Store, spec: Q.AggSpec, level: int) -> dict[str, Any]:
     out.update(source="overview", level=level, row_groups_read=0,
                points=int(round(out["count"].sum())))
     return out
+
+
+def _overview_table(store: Store, name: str, params: list[str], stats: tuple[str, ...],
+                    classes: tuple[int, ...]) -> ov.Table:
+    """An overview table's columns, kept in the process's byte-bounded data cache (keyed on
+    the store's manifest version): a new view of the same level and time bin reads no file."""
+    key = ("overview", store.path, store.version, name, tuple(params), stats, classes)
+    return data_cache().get_or_compute(
+        key, lambda: ov.read_table(store.file(name), params, stats, classes))
 
 
 def _cell_values(table, spec, classes):

@@ -264,13 +264,15 @@ def view_notes(data: Any) -> list[str]:
     return notes
 
 
-def titled(title: str, qc: str | None, warnings: list[str], notes: list[str] | None = None
-           ) -> str:
-    """``title`` with the QC preset in force, ``notes`` (e.g. interpolated times) and a
-    short warning marker."""
+def titled(title: str, qc: str | None, warnings: list[str], notes: list[str] | None = None,
+           lang: str = "en") -> str:
+    """``title`` with the QC preset in force (in ``lang``), ``notes`` (e.g. interpolated
+    times) and a short warning marker."""
+    from portal.i18n import t
+
     parts = [title]
     if qc in ("good", "good_probably"):
-        parts.append(QC_LABELS[qc])
+        parts.append(t(f"plot_qc_{qc}", lang))
     parts += notes or []
     if warnings:
         extra = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.i18n import LANGUAGES
 from portal.query import COLOR_BY
 from portal.sources.base import KINDS_BY_FEATURE, kinds_for
 
@@ -21,7 +22,8 @@ __all__ = ["COLOR_BY", "KINDS_BY_FEATURE", "Style", "builder", "default_kind", "
 
 @dataclass(frozen=True)
 class Style:
-    """How to draw (never what to load): colormap, colouring, size, interactivity."""
+    """How to draw (never what to load): colormap, colouring, size, interactivity, and
+    the language of the labels."""
 
     cmap: str = "auto"
     color_by: str = "auto"
@@ -29,12 +31,15 @@ class Style:
     height: int = 500
     interactive: bool = True
     lock_y: bool = False  # time series: keep the y range when zooming in time
+    lang: str = "en"  # language of the plot's labels and title (portal.i18n)
 
     def __post_init__(self) -> None:
         if self.color_by not in COLOR_BY:
             raise ValueError(f"color_by must be one of {', '.join(COLOR_BY)}")
         if not (100 <= self.width <= 4000 and 100 <= self.height <= 4000):
             raise ValueError("width and height must be between 100 and 4000 pixels")
+        if self.lang not in LANGUAGES:
+            raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}")
 
 
 def entry_kinds(entry) -> tuple[str, ...]:

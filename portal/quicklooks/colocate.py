@@ -5,7 +5,8 @@ HoloViews layout: a scatter of observed (x) against gridded (y) values with the 
 N, bias (observed − gridded), RMSE, the units and the sampling method in the title; and a
 map of the differences (observed − gridded) at the observations, on a diverging colormap
 centred on zero, over the offline coastlines. Rows without a grid value (land, cloud) are
-not drawn. The page, the PNG route and tests build it the same way; nothing here opens files.
+not drawn. The page draws it with Bokeh; the PNG route draws the same two panels with
+Matplotlib alone (:mod:`portal.render.colocate`); nothing here opens files.
 """
 
 from __future__ import annotations
@@ -38,9 +39,7 @@ def build(result: Colocation, grid_name: str, obs_name: str, style: Style | None
 
     ensure_backends()
     style = style or Style()
-    paired = result.paired
-    step = max(len(paired) // MAX_DRAWN + (len(paired) % MAX_DRAWN > 0), 1)
-    drawn = paired.iloc[::step]
+    drawn, step = _drawn(result)
     units = f" [{result.obs_units}]" if result.obs_units else ""
     width = max(style.width // 2, 150)
     title = title_of(result, grid_name, obs_name) + (
@@ -125,3 +124,9 @@ def _land(window):
     coast = hv.Path(polygons, kdims=["longitude", "latitude"])
     return coast.opts(color="#4a4a4a", line_width=0.8, backend="bokeh").opts(
         color="#4a4a4a", linewidth=0.8, backend="matplotlib")
+
+
+def _drawn(result: Colocation):
+    paired = result.paired
+    step = max(len(paired) // MAX_DRAWN + (len(paired) % MAX_DRAWN > 0), 1)
+    return paired.iloc[::step], step

@@ -4,7 +4,9 @@ Observations: profiles and stations draw one marker per feature (coloured by tim
 by default, or by the shallowest value); trajectories and points draw every
 sample coloured by the variable, rasterized with Datashader above a few tens of
 thousands of points. Grids: the 2-D field selected by time and depth, rasterized
-server-side with Datashader. Colour bars carry long names and units.
+server-side with Datashader. Colour bars carry long names and units. Hover tooltips
+(:mod:`portal.quicklooks.hover`) give the position, date, value with units and platform,
+and nothing over empty raster cells.
 """
 
 from __future__ import annotations
@@ -13,15 +15,24 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from portal.i18n import count, t
 from portal.quicklooks import Style
+from portal.quicklooks.hover import (
+    DATE,
+    hover_tool,
+    number_format,
+    platform_of,
+    raster_hover,
+    with_units,
+)
 from portal.quicklooks.style import (
-    TIME_LABEL,
     axis_label,
     fit_title,
     land_layer,
     resolve_cmap,
     time_colorbar_opts,
     time_colour_values,
+    time_label,
 )
 
 RASTERIZE_ABOVE = 20_000
@@ -97,8 +108,9 @@ def obs_colouring(obs: xr.Dataset, df: pd.DataFrame, variable: str, feature_type
     fast PNG)."""
     color = _color_column(df, variable, feature_type, style)
     attrs = obs[variable].attrs
-    labels = {variable: axis_label(attrs, variable), "year": TIME_LABEL,
-              "feature": "Feature (cycle/profile)", f"{variable}_qc": "QC flag"}
+    lang = style.lang
+    labels = {variable: axis_label(attrs, variable, lang), "year": time_label(lang),
+              "feature": t("plot_feature", lang), f"{variable}_qc": t("plot_qc_flag", lang)}
     cmap = resolve_cmap(style.cmap if color == variable else "auto" if color != "year"
                         else "thermal" if style.cmap == "auto" else style.cmap,
                         attrs.get("standard_name", ""), variable)
@@ -114,8 +126,9 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
     df = _points_frame(obs, variable, feature_type)
     color, cmap, labels = obs_colouring(obs, df, variable, feature_type, style)
     vdims = [hv.Dimension(color, label=labels.get(color, color))]
-    vdims += [c for c in (variable, "year") if c in df and c != color]
-    points = _geo_points(df, vdims, style.interactive)
+    vdims += [c for c in (variable, "year", "feature") if c in df and c != color]
+    points = _geo_points(df, vdims, style.interactive, style.lang)
+    units = str(obs[variable].attrs.get("units", "") or "")
     if len(df) > RASTERIZE_ABOVE:
         # cells of ~3 screen pixels: tracks stay visible and means stay means (spreading
         # an aggregate of means would add neighbours up)
@@ -124,12 +137,15 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
                             streams=_ZOOM_STREAMS())
         element = element.apply(_float32)
         clabel = labels.get(color, color)
-        element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, tools=["hover"],
+        values = df[color].values if color in df else None
+        tool = raster_hover(clabel, values)
+        element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, tools=[tool],
                                backend="bokeh")
         element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, backend="matplotlib")
     else:
+        tool = _points_hover(df, variable, labels[variable], units, obs.attrs)
         element = points.opts(color=color, cmap=cmap, colorbar=True, size=7, line_color="#333333",
-                              tools=["hover"], backend="bokeh")
+                              tools=[tool], backend="bokeh")
         element = element.opts(color=color, cmap=cmap, colorbar=True, s=28, edgecolor="#333333",
                                linewidth=0.3, backend="matplotlib")
     if color == "year":  # dates on the colour bar, whatever the span
@@ -140,12 +156,28 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
     return element, extent, len(df), df.attrs.get("central_longitude", 0.0)
 
 
-def _geo_points(df: pd.DataFrame, vdims: list, interactive: bool):
+def _points_hover(df: pd.DataFrame, variable: str, label: str, units: str, attrs: dict):
+    """Position, date, value with units, cycle and platform of a marker."""
+    tips = [("Longitude", "@longitude{0.000}°"), ("Latitude", "@latitude{0.000}°")]
+    dates: tuple[str, ...] = ()
+    if "year" in df:
+        tips.append(("Time (UTC)", f"@year{DATE}"))
+        dates = ("@year",)
+    if variable in df:
+        tips.append((with_units(label, units), f"@{{{variable}}}{number_format(df[variable])}"))
+    if "feature" in df:
+        tips.append(("Cycle / profile", "@feature"))
+    platform = platform_of(attrs)
+    if platform:
+        tips.append(("Platform", platform))
+    return hover_tool(tips, dates=dates, limit=1)
+
+
+def _geo_points(df: pd.DataFrame, vdims: list, interactive: bool, lang: str = "en"):
     """Points in lon/lat for Cartopy (PNG), or already in Web Mercator for Bokeh pages:
     projecting (or warping a raster) at plot time would cost seconds."""
     import cartopy.crs as ccrs
     import geoviews as gv
-    import holoviews as hv
 
     from portal.quicklooks.style import _mercator_xy
 
@@ -154,8 +186,16 @@ def _geo_points(df: pd.DataFrame, vdims: list, interactive: bool):
     df = df.assign(x=0.0, y=0.0)
     df["x"], df["y"] = _mercator_xy(df["longitude"].values, df["latitude"].values)
     extra = [c for c in ("longitude", "latitude") if c not in vdims]
-    kdims = [hv.Dimension("x", label="Longitude"), hv.Dimension("y", label="Latitude")]
+    kdims = lonlat_dims(lang)
     return gv.Points(df, kdims=kdims, vdims=[*vdims, *extra], crs=ccrs.GOOGLE_MERCATOR)
+
+
+def lonlat_dims(lang: str = "en") -> list:
+    """The x and y dimensions of a Web Mercator map, labelled in ``lang``."""
+    import holoviews as hv
+
+    return [hv.Dimension("x", label=t("plot_longitude", lang)),
+            hv.Dimension("y", label=t("plot_latitude", lang))]
 
 
 def _float32(image):
@@ -184,13 +224,12 @@ def _ZOOM_STREAMS() -> list:  # noqa: N802 - reads as the constant it stands for
 
 def _grid_map(field: xr.DataArray, style: Style):
     import geoviews as gv
-    import holoviews as hv
     from holoviews.operation.datashader import rasterize
 
     attrs = field.attrs
     lon, central = wrap_longitudes(field.longitude.values.astype("float64"))
     field = field.assign_coords(longitude=lon).sortby("longitude")
-    label = axis_label(attrs, str(field.name))
+    label = axis_label(attrs, str(field.name), style.lang)
     cmap = resolve_cmap(style.cmap, attrs.get("standard_name", ""), str(field.name))
     data = field.rename(label) if label != field.name else field
     if style.interactive:
@@ -200,7 +239,7 @@ def _grid_map(field: xr.DataArray, style: Style):
 
         # a regular lon/lat grid stays rectilinear in Mercator: no raster warping needed
         x, y = _mercator_xy(data.longitude.values, data.latitude.values)
-        kdims = [hv.Dimension("x", label="Longitude"), hv.Dimension("y", label="Latitude")]
+        kdims = lonlat_dims(style.lang)
         image = gv.QuadMesh((x, y, data.transpose("latitude", "longitude").values),
                             kdims=kdims, vdims=[label], crs=ccrs.GOOGLE_MERCATOR)
     else:
@@ -209,7 +248,9 @@ def _grid_map(field: xr.DataArray, style: Style):
                         pixel_ratio=1 / 3 if style.interactive else 1.0,
                         streams=_ZOOM_STREAMS())
     element = element.apply(_float32)
-    element = element.opts(cmap=cmap, colorbar=True, tools=["hover"], backend="bokeh")
+    step = grid_step_label(field).rstrip(", ")
+    tool = raster_hover(label, field.values, extra=[("Step", step)] if step else [])
+    element = element.opts(cmap=cmap, colorbar=True, tools=[tool], backend="bokeh")
     element = element.opts(cmap=cmap, colorbar=True, backend="matplotlib")
     lon, lat = field.longitude.values, field.latitude.values
     extent = ((float(lon.min()), float(lon.max())), (float(lat.min()), float(lat.max())))
@@ -234,12 +275,11 @@ def grid_step_label(field: xr.DataArray) -> str:
 def build(data, *, variable: str, feature_type: str, title: str, style: Style):
     """Map of ``data`` (canonical observations or a 2-D grid) with land and a colour bar."""
     if isinstance(data, xr.DataArray):
-        element, (xlim, ylim), count, central = _grid_map(data, style)
-        what = f"{grid_step_label(data)}{count:,} valid cells"
+        element, (xlim, ylim), n, central = _grid_map(data, style)
+        what = f"{grid_step_label(data)}{count(n, 'cell', style.lang)}"
     else:
-        element, (xlim, ylim), count, central = _obs_map(data, variable, feature_type, style)
-        unit = "positions" if feature_type in PER_FEATURE else "points"
-        what = f"{count:,} {unit}"
+        element, (xlim, ylim), n, central = _obs_map(data, variable, feature_type, style)
+        what = count(n, "position" if feature_type in PER_FEATURE else "point", style.lang)
     overlay = element * land_layer(style.interactive, (xlim, ylim))
     full_title = f"{title} — {what}"
     mx, my = mercator(xlim, ylim)

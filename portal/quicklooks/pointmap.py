@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from portal.i18n import number, t
 from portal.model import Query
 from portal.processing.variables import qc_label
 from portal.quicklooks import Style
@@ -95,30 +96,30 @@ def _stats_element(ds: xr.Dataset, how: str, label: str, variable: str, interact
 
 
 def _hover(tips: list[tuple[str, str]], count_is_log: bool):
-    """A hover tool giving longitude, latitude (from Web Mercator) and the cell's values.
+    """A hover tool giving longitude, latitude (from Web Mercator) and the cell's values,
+    and nothing over an empty cell (NaN in the image).
 
     GeoViews' own geographic hover replaces custom tooltips, hence an explicit tool."""
-    from bokeh.models import CustomJSHover, HoverTool
+    from bokeh.models import CustomJSHover
 
-    formatters: dict = {"$x": CustomJSHover(code=_LON_JS), "$y": CustomJSHover(code=_LAT_JS)}
-    if count_is_log:
-        formatters["@image"] = CustomJSHover(code=FROM_LOG10_JS)
-    tips = [("Longitude", "$x{custom}"), ("Latitude", "$y{custom}"),
-            *[(k, v.replace("{obs}", "{custom}")) for k, v in tips]]
-    return HoverTool(tooltips=tips, formatters=formatters)
+    from portal.quicklooks.hover import hover_tool, position_tips
+
+    formatters = {"@image": CustomJSHover(code=FROM_LOG10_JS)} if count_is_log else {}
+    tips = [*position_tips(), *[(k, v.replace("{obs}", "{custom}")) for k, v in tips]]
+    return hover_tool(tips, mercator=True, not_nan=("@image",), formatters=formatters)
 
 
-_LON_JS = "return (value / 6378137 * 180 / Math.PI).toFixed(3) + '°'"
-_LAT_JS = ("return ((2 * Math.atan(Math.exp(value / 6378137)) - Math.PI / 2) * 180 / Math.PI)"
-           ".toFixed(3) + '°'")
 FROM_LOG10_JS = ("return (value === value && value !== null) ? "
                   "Math.round(Math.pow(10, value)).toLocaleString('en') : '0'")
 
 
+QC_PRESETS_NAMED = ("good", "good_probably", "all")  # presets with words in portal.i18n
+
+
 def colouring(how: str, style: Style, variable: str) -> tuple[str, list[str]]:
     """Colour-bar label and colours of a point-store map (shared with the fast PNG)."""
-    label = {"count": f"{variable} observations per cell (log10)",
-             "mean": f"Mean {variable}"}.get(how, "QC mix")
+    key = {"count": "plot_store_count", "mean": "plot_store_mean"}.get(how, "plot_store_qc")
+    label = t(key, style.lang, variable=variable)
     cmap = resolve_cmap("viridis" if how == "count" and style.cmap == "auto" else style.cmap,
                         "", variable)
     return label, cmap
@@ -149,10 +150,12 @@ def view_aggregate(handle, query: Query, style: Style, variable: str,
                                      variable=variable)
         n = int(agg["count"].sum())
     source = agg.attrs.get("source", "points")
-    note = (f"{n:,} {variable} observations in view, {qc_label(query.qc)}, from the {source}"
-            + (f"; {agg.attrs.get('row_groups_read', 0)} of "
-               f"{agg.attrs.get('row_groups_total', 0)} row groups read"
-               if source == "points" else ""))
+    lang = style.lang
+    qc = t(f"plot_qc_{query.qc}", lang) if query.qc in QC_PRESETS_NAMED else qc_label(query.qc)
+    note = t("plot_store_note", lang, n=number(n, lang), variable=variable, qc=qc,
+             source=source) + (t("plot_store_groups", lang, read=agg.attrs.get(
+                 "row_groups_read", 0), total=agg.attrs.get("row_groups_total", 0))
+                 if source == "points" else "")
     return agg, note
 
 

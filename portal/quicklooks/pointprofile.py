@@ -25,6 +25,8 @@ def _log_image(da, variable: str, units: str, zlabel: str):
     import holoviews as hv
     from bokeh.models import CustomJSHover
 
+    from portal.quicklooks.hover import hover_tool
+
     counts = da.values.astype("float32")
     with np.errstate(divide="ignore", invalid="ignore"):
         colour = np.where(counts > 0, np.log10(np.maximum(counts, 1e-3)), np.nan)
@@ -33,9 +35,9 @@ def _log_image(da, variable: str, units: str, zlabel: str):
     image = hv.Image((da.x.values, da.y.values, colour.astype("float32")), kdims=[xdim, ydim],
                      vdims=[hv.Dimension("log_count", label="Observations per cell (log10)")])
     tips = [(xdim.label, "$x{0.000}"), (zlabel, "$y{0.0}"), ("Observations", "@image{custom}")]
-    formatters = {"@image": CustomJSHover(code=FROM_LOG10_JS)}
-    return image.opts(hover_tooltips=tips, hover_formatters=formatters,
-                      backend="bokeh")
+    tool = hover_tool(tips, not_nan=("@image",),  # no tooltip over empty cells
+                      formatters={"@image": CustomJSHover(code=FROM_LOG10_JS)})
+    return image.opts(tools=[tool], backend="bokeh")
 
 
 def build(handle, *, variable: str, query: Query, title: str, style: Style):
@@ -57,8 +59,7 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
         full = (f"{title} — profile density of {variable}: {n:,} observations "
                 f"— {qc_label(query.qc)}")
         return _log_image(da, variable, units, zlabel).opts(
-            title=fit_title(full, style.width), cmap=cmap, colorbar=True, tools=["hover"],
-            backend="bokeh").opts(
+            title=fit_title(full, style.width), cmap=cmap, colorbar=True, backend="bokeh").opts(
             title=full, cmap=cmap, colorbar=True, backend="matplotlib")
 
     if not style.interactive:

@@ -4,6 +4,8 @@ One or many profiles are drawn as one ``hv.Contours`` (one line per profile, fas
 both backends), coloured by time (default) or by cycle/profile number; with
 ``color_by="qc"`` the samples are drawn as points coloured by their QC flag, and with
 ``color_by="value"`` as points coloured by the variable itself (on the colormap).
+In the page an invisible layer of every sample carries the hover: the value with its
+units, the depth or pressure, the date, the cycle and the platform.
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from portal.i18n import count, t
 from portal.processing.qc import FLAG_COLORS, flag_label
 from portal.quicklooks import Style
 from portal.quicklooks.style import (
-    TIME_LABEL,
     axis_label,
+    depth_label,
     fit_title,
     resolve_cmap,
     time_colorbar_opts,
     time_colour_values,
+    time_label,
 )
 
 
@@ -78,20 +82,54 @@ def _value_points(obs: xr.Dataset, variable: str, xlabel, ylabel, style: Style):
     cmap = resolve_cmap(style.cmap, str(obs[variable].attrs.get("standard_name", "")), variable)
     clabel = hv.Dimension("colour", label=xlabel.label)
     points = hv.Points((values, obs.z.values, values), [xlabel, ylabel], [clabel])
-    return points.opts(color="colour", cmap=cmap, colorbar=True, size=4, tools=["hover"],
+    return points.opts(color="colour", cmap=cmap, colorbar=True, size=4,
                        backend="bokeh").opts(color="colour", cmap=cmap, colorbar=True, s=8,
                                              backend="matplotlib")
+
+
+HOVER_SAMPLES = 50_000  # above, every n-th sample carries the hover
+
+
+def _hover_layer(obs: xr.Dataset, variable: str, xlabel, ylabel):
+    """Every sample as an invisible point that lights up under the cursor and tells its
+    value with units, depth or pressure, date, cycle and platform."""
+    import holoviews as hv
+
+    from portal.quicklooks.hover import DATE, hover_tool, number_format, platform_of
+
+    step = max(1, -(-obs.sizes["obs"] // HOVER_SAMPLES))
+    values = obs[variable].values[::step].astype("float64")
+    columns: dict = {variable: values, "z": obs.z.values[::step]}
+    tips = [(xlabel.label, f"@{{{variable}}}{number_format(values)}"),
+            (ylabel.label, "@z{0.0}")]
+    dates: tuple[str, ...] = ()
+    if "time" in obs.coords:
+        columns["time"] = obs.time.values[::step]
+        tips.append(("Time (UTC)", f"@time{DATE}"))
+        dates = ("@time",)
+    if "feature" in obs.coords:
+        columns["feature"] = obs.feature.values[::step]
+        tips.append(("Cycle / profile", "@feature"))
+    platform = platform_of(obs.attrs)
+    if platform:
+        tips.append(("Platform", platform))
+    keep = np.isfinite(values)
+    frame = {k: v[keep] for k, v in columns.items()}
+    vdims = [c for c in frame if c not in (variable, "z")]
+    points = hv.Points(frame, kdims=[xlabel, ylabel], vdims=vdims)
+    tool = hover_tool(tips, dates=dates, limit=1)  # the nearest sample, not a stack
+    return points.opts(size=7, fill_alpha=0, line_alpha=0, hover_fill_alpha=1,
+                       hover_line_alpha=1, hover_fill_color="#ffffff", hover_line_color="#000000",
+                       tools=[tool], backend="bokeh")
 
 
 def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, style: Style):
     """Profiles of ``variable`` (one line per profile), vertical axis pointing down."""
     import holoviews as hv
 
-    xlabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable))
-    zname = "Pressure" if str(obs.z.attrs.get("units", "")).lower() in ("dbar", "decibar") \
-        else "Depth"
-    ylabel = hv.Dimension("z", label=axis_label({"long_name": zname, **{
-        k: v for k, v in obs.z.attrs.items() if k == "units"}}, zname))
+    lang = style.lang
+    xlabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable, lang))
+    ylabel = hv.Dimension("z", label=depth_label(str(obs.z.attrs.get("units", "")), lang))
     n_profiles = int(np.unique(obs.feature.values).size)
     color = style.color_by if style.color_by in ("time", "feature", "qc", "value") else "time"
     if color == "qc" and f"{variable}_qc" in obs:
@@ -101,7 +139,7 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     else:
         if color == "time" and "time" not in obs.coords:
             color = "feature"
-        clabel = TIME_LABEL if color == "time" else "Cycle / profile"
+        clabel = time_label(lang) if color == "time" else t("plot_cycle", lang)
         paths = _paths(obs, variable, color)
         n_profiles = max(n_profiles, len(paths))  # casts that a flat table joined
         cmap = resolve_cmap("viridis" if style.cmap == "auto" else style.cmap)
@@ -109,19 +147,22 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
         if max(len(p) for p in paths) == 1:  # one sample per "profile" (drift, park): dots
             element = hv.Points(np.concatenate(paths), kdims=[xlabel, ylabel], vdims=[cdim])
             element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1, size=5,
-                                   tools=["hover"], backend="bokeh").opts(
+                                   backend="bokeh").opts(
                 color="cvalue", cmap=cmap, colorbar=n_profiles > 1, s=12, backend="matplotlib")
         else:
             element = hv.Contours(paths, kdims=[xlabel, ylabel], vdims=[cdim])
             element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1,
-                                   line_width=1.5, tools=["hover"], backend="bokeh")
+                                   line_width=1.5, backend="bokeh")
             element = element.opts(color="cvalue", cmap=cmap, colorbar=n_profiles > 1,
                                    linewidth=1.2, backend="matplotlib")
         if color == "time" and n_profiles > 1:
             bokeh_opts, mpl_opts = time_colorbar_opts(np.concatenate([p[:1, 2] for p in paths]))
             element = element.opts(backend="bokeh", **bokeh_opts).opts(backend="matplotlib",
                                                                        **mpl_opts)
-    full = f"{title} — {n_profiles:,} profile{'s' if n_profiles != 1 else ''}, {obs.sizes['obs']:,} samples"
+    if style.interactive:
+        element = element * _hover_layer(obs, variable, xlabel, ylabel)
+    full = (f"{title} — {count(n_profiles, 'profile', lang)}, "
+            f"{count(obs.sizes['obs'], 'sample', lang)}")
     element = element.opts(title=fit_title(full, style.width), invert_yaxis=True, responsive=True,
                            height=style.height, show_grid=True, backend="bokeh")
     return element.opts(title=full, invert_yaxis=True, show_grid=True,

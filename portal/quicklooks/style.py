@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from portal.assets import land_geojson
+from portal.i18n import t, variable_name
 from portal.text import one_line
 
 LAND_FILE = land_geojson()
@@ -105,10 +106,12 @@ def resolve_cmap(choice: str | None, standard_name: str = "", name: str = "") ->
     return list(cmap_colors(choice))
 
 
-def axis_label(attrs: dict, fallback: str) -> str:
-    """'Long name [units]' from CF attributes, on one line without control characters."""
+def axis_label(attrs: dict, fallback: str, lang: str = "en") -> str:
+    """'Long name [units]' from CF attributes, on one line without control characters; in
+    French the standard name's French name when :mod:`portal.i18n` knows it."""
 
-    text = one_line(attrs.get("long_name") or attrs.get("standard_name") or fallback)
+    text = variable_name(str(attrs.get("standard_name", "")), lang) or one_line(
+        attrs.get("long_name") or attrs.get("standard_name") or fallback)
     text = text.replace("_", " ").strip() or fallback
     units = one_line(attrs.get("units", ""))
     if units and units not in ("1", "none"):
@@ -163,7 +166,8 @@ def _land_clipped(window: tuple[float, float, float, float] | None, mercator: bo
 
 
 def fit_title(text: str, width: int) -> str:
-    """The title on as many lines (at most 3) as a ``width``-pixel Bokeh plot needs.
+    """The title on as many lines (at most 3, 4 under 600 px) as a ``width``-pixel Bokeh
+    plot needs.
 
     Bokeh draws '\\n' as a new line and never wraps by itself: a long dataset name
     followed by its figures ran off the right edge of embeds. The name comes first,
@@ -171,11 +175,17 @@ def fit_title(text: str, width: int) -> str:
     """
     import textwrap
 
-    per_line = max(int(width / 8.5), 30)  # Bokeh's bold 13 px title: ~8.5 px a character
+    # Bokeh's bold 13 px title: ~8.5 px a character, from the left of the frame (the y
+    # axis takes ~60 px of the plot's width)
+    per_line = max(int((width - 60) / 8.5), 30)
     if len(text) <= per_line:
         return text
+    most = 3 if width >= 600 else 4  # a phone's plot: one more line rather than lost figures
     lines = [line for part in text.split(" — ", 1) for line in textwrap.wrap(part, per_line)]
-    return "\n".join(lines[:3]) + (" …" if len(lines) > 3 else "")
+    if len(lines) > most:
+        lines = [*lines[:most - 1], textwrap.shorten(lines[most - 1] + " " + lines[most],
+                                                     per_line, placeholder=" …")]
+    return "\n".join(lines)
 
 
 def _window(extent) -> tuple[float, float, float, float] | None:
@@ -209,6 +219,17 @@ def land_layer(interactive: bool = False, extent=None):
 
 
 TIME_LABEL = "Time (UTC)"
+
+
+def time_label(lang: str = "en") -> str:
+    """The label of a time axis or colour bar: "Time (UTC)", "Date (UTC)"."""
+    return t("plot_time", lang)
+
+
+def depth_label(units: str, lang: str = "en") -> str:
+    """"Pressure [dbar]" for decibars, else "Depth [m]" (in ``lang``)."""
+    key = "plot_pressure" if str(units).lower() in ("dbar", "decibar") else "plot_depth"
+    return axis_label({"long_name": t(key, lang), "units": units}, t(key, lang))
 
 
 def time_colour_values(times) -> np.ndarray:

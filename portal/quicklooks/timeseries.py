@@ -16,10 +16,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from portal.i18n import count, number
+from portal.i18n import t as tr
 from portal.processing.decimate import decimate_indices, is_regular, window
 from portal.processing.qc import FLAG_COLORS, flag_label
 from portal.quicklooks import Style
-from portal.quicklooks.style import axis_label, fit_title
+from portal.quicklooks.hover import raster_hover
+from portal.quicklooks.style import axis_label, depth_label, fit_title, time_label
 
 POINTS_PER_PIXEL = 2
 #: the "Colour by" choices that change a time series (time is its x axis already)
@@ -47,15 +50,17 @@ def _frame(t, y, flags, x_range, n_out: int, regular: bool):
 def _curve(t, y, flags, n_visible, total, variable, ylabel, style: Style, title: str):
     import holoviews as hv
 
-    kdim = hv.Dimension("time", label="Time (UTC)")
-    head = f"{title} — {total:,} samples in source, {t.size:,} drawn"
+    lang = style.lang
+    kdim = hv.Dimension("time", label=time_label(lang))
+    head = f"{title} — " + tr("plot_in_source", lang, n=count(total, "sample", lang),
+                              drawn=number(t.size, lang))
     if n_visible != total:
-        head += f" of {n_visible:,} in view"
+        head += tr("plot_in_view", lang, n=number(n_visible, lang))
 
     span = (t[-1] - t[0]) / np.timedelta64(1, "D") if t.size > 1 else 0.0
     fmt = "%Y-%m-%d" if span > 20 else "%m-%d %H:%M" if span > 1 else "%H:%M"
     curve = hv.Curve((t, y), kdim, ylabel).opts(
-        color="#1f4e79", line_width=1.2, tools=["hover", "xwheel_zoom", "xpan"],
+        color="#1f4e79", line_width=1.2, tools=[_series_hover(ylabel, y), "xwheel_zoom", "xpan"],
         default_tools=["save", "reset", "xbox_zoom"], active_tools=["xwheel_zoom", "xpan"],
         responsive=True, height=style.height, show_grid=True,
         backend="bokeh").opts(color="#1f4e79", linewidth=0.8, xticks=5,
@@ -81,6 +86,25 @@ def _curve(t, y, flags, n_visible, total, variable, ylabel, style: Style, title:
     overlay = hv.Overlay(layers).opts(title=fit_title(head, style.width), backend="bokeh").opts(
         title=head, backend="matplotlib")
     return overlay
+
+
+def _series_hover(ylabel, values: np.ndarray, level: str = ""):
+    """Date and value (with units) of the sample nearest the cursor's time."""
+    from portal.quicklooks.hover import DATE, hover_tool, number_format
+
+    tips = [("Time (UTC)", f"@time{DATE}"),
+            (ylabel.label, f"@{{{ylabel.name}}}{number_format(values)}")]
+    if level:
+        tips.append(("Level", level))
+    return hover_tool(tips, dates=("@time",), mode="vline")
+
+
+def _section_hover(clabel: str, zlabel: str, variable: str, values: np.ndarray):
+    """Date, depth and value of a sample of a (small, not rasterized) section."""
+    from portal.quicklooks.hover import DATE, hover_tool, number_format
+
+    return hover_tool([("Time (UTC)", f"@time{DATE}"), (zlabel, "@z{0.0}"),
+                       (clabel, f"@{{{variable}}}{number_format(values)}")], dates=("@time",))
 
 
 MAX_LINES = 8
@@ -118,11 +142,14 @@ def _per_level(obs, variable, levels, ylabel, style: Style, title: str):
         part = obs.isel(obs=np.flatnonzero(z == level))
         t, y, _ = _series(part, variable)
         idx = decimate_indices(t, y, n_out, is_regular(t))
-        curve = hv.Curve((t[idx], y[idx]), hv.Dimension("time", label="Time (UTC)"), ylabel,
+        curve = hv.Curve((t[idx], y[idx]), hv.Dimension("time", label=time_label(style.lang)),
+                         ylabel,
                          label=f"{level:g} {unit}")
+        curve = curve.opts(tools=[_series_hover(ylabel, y[idx], f"{level:g} {unit}")],
+                           backend="bokeh")
         curves.append(curve.opts(xticks=5, xformatter=dates, backend="matplotlib"))
-    head = (f"{title} — {obs.sizes['obs']:,} samples at {levels.size} depth levels "
-            "(one line each; narrow the depth range to pick levels)")
+    head = f"{title} — " + tr("plot_levels", style.lang, levels=levels.size,
+                              n=count(obs.sizes["obs"], "sample", style.lang))
     overlay = hv.Overlay(curves)
     overlay = overlay.opts(title=fit_title(head, style.width), responsive=True,
                            height=style.height, show_grid=True, legend_position="right",
@@ -147,21 +174,25 @@ def _section(obs, variable, ylabel, style: Style, title: str):
 
     from portal.quicklooks.style import resolve_cmap
 
-    zlabel = "Pressure [dbar]" if str(obs.z.attrs.get("units", "")).lower() in (
-        "dbar", "decibar") else f"Depth [{obs.z.attrs.get('units', 'm')}]"
+    zlabel = depth_label(str(obs.z.attrs.get("units", "m")), style.lang)
     frame = pd.DataFrame({"time": obs.time.values, "z": obs.z.values,
                           variable: obs[variable].values.astype("float64")})
     cmap = resolve_cmap(style.cmap, str(obs[variable].attrs.get("standard_name", "")), variable)
-    points = hv.Points(frame, [hv.Dimension("time", label="Time (UTC)"),
+    points = hv.Points(frame, [hv.Dimension("time", label=time_label(style.lang)),
                                hv.Dimension("z", label=zlabel)], [ylabel])
     clabel = getattr(ylabel, "label", str(ylabel))  # rasterize names its output 'time_z VAR'
 
-    head = f"{title} — time–depth section, {len(frame):,} samples"
+    head = f"{title} — " + tr("plot_section", style.lang,
+                              n=count(len(frame), "sample", style.lang))
     if len(frame) > 20_000:
         element = rasterize(points, aggregator=_mean(variable), width=style.width,
                             height=style.height, dynamic=style.interactive)
+        element = element.opts(tools=[raster_hover(clabel, frame[variable].values,
+                                                   mercator=False, x_date=True,
+                                                   y_label=zlabel)], backend="bokeh")
     else:
-        element = points.opts(color=variable, size=4, backend="bokeh").opts(
+        element = points.opts(color=variable, size=4, tools=[_section_hover(
+            clabel, zlabel, variable, frame[variable].values)], backend="bokeh").opts(
             color=variable, s=6, backend="matplotlib")
     element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, invert_yaxis=True,
                            responsive=True, height=style.height,
@@ -186,12 +217,14 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
 
     levels = depth_levels(obs)
     if levels is not None:
-        ylabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable))
+        ylabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable,
+                                                           style.lang))
         if levels.size <= MAX_LINES:
             return _per_level(obs, variable, levels, ylabel, style, title)
         return _section(obs, variable, ylabel, style, title)
     t, y, flags = _series(obs, variable)
-    ylabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable))
+    ylabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable,
+                                                           style.lang))
     n_out = max(style.width * POINTS_PER_PIXEL, 200)
     total = t.size
     regular = is_regular(t)  # once: every zoom then bins by index when it can

@@ -5,7 +5,8 @@ Two paths. Maps (point stores, gridded fields, observation positions) take the f
 colour table and lays it on furniture (land, graticule, labels; :mod:`.furniture`, cached
 per :class:`~.frame.Frame`) with PIL — no HoloViews, GeoViews, Cartopy or Bokeh, so the CLI
 stays light. Profiles, time series and a point store's profile density are drawn with
-Matplotlib alone (:mod:`.plots`); thumbnails are bare versions of both (:mod:`.thumbnails`).
+Matplotlib alone (:mod:`.plots`); thumbnails are bare versions of both (:mod:`.thumbnails`); so is the colocation's
+scatter and difference map (:mod:`.colocate`).
 Several variables at once and curvilinear grids render the HoloViews element with
 Matplotlib (:mod:`.png`).
 """

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from portal import i18n
 from portal.errors import PortalError
 from portal.render.fast import Picture, color_limits, render
 from portal.settings import Settings
@@ -43,7 +44,7 @@ def map_png(entry: DatasetEntry, query: Query, style: Style,
         return render_picture(_point_store(entry, query, style), style, projection, bare)
     view = load_view(entry, "map", query)
     title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings),
-                            view_notes(view.data)))
+                            view_notes(view.data), style.lang))
     return render_picture(view_picture(view, title, style), style, projection, bare)
 
 
@@ -139,20 +140,21 @@ def grid_picture(field: xr.DataArray, title: str, style: Style) -> Picture | Non
     from portal.quicklooks.map import wrap_longitudes
     from portal.quicklooks.style import axis_label, cmap_colors, cmap_name
 
+
     if field.longitude.ndim != 1 or field.latitude.ndim != 1 or field.ndim != 2:
         return None
     lon, _ = wrap_longitudes(field.longitude.values.astype("float64"))
     field = field.assign_coords(longitude=lon).sortby("longitude").sortby("latitude")
     values = np.asarray(field.transpose("latitude", "longitude").values, dtype="float32")
-    values, count = block_mean(values, style.height, style.width)
+    values, n = block_mean(values, style.height, style.width)
     edges = _edges_of(field.longitude.values, field.latitude.values)
     attrs = field.attrs
     name = str(field.name)
     choice = style.cmap if style.cmap != "auto" else cmap_name(attrs.get("standard_name", ""),
                                                                 name)
-    return Picture(edges, f"{title} — {count:,} valid cells", values=values, grid_extent=edges,
-                   cmap=cmap_colors(choice), clim=color_limits(values),
-                   label=axis_label(attrs, name))
+    return Picture(edges, f"{title} — {i18n.count(n, 'cell', style.lang)}", values=values,
+                   grid_extent=edges, cmap=cmap_colors(choice), clim=color_limits(values),
+                   label=axis_label(attrs, name, style.lang))
 
 
 def _edges_of(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, float, float]:
@@ -201,8 +203,8 @@ def obs_picture(obs: xr.Dataset, variable: str, feature_type: str, title: str,
     color, cmap, labels = map_.obs_colouring(obs, df, variable, feature_type, style)
     (west, east), (south, north) = map_._extent(df["longitude"].values, df["latitude"].values)
     extent = (west, south, east, north)
-    unit = "positions" if feature_type in map_.PER_FEATURE else "points"
-    head = f"{title} — {len(df):,} {unit}"
+    noun = "position" if feature_type in map_.PER_FEATURE else "point"
+    head = f"{title} — {i18n.count(len(df), noun, style.lang)}"
     lon, lat = df["longitude"].values, df["latitude"].values
     value = df[color].values.astype("float64")
     clim, label, dates = color_limits(value), labels.get(color, color), color == "year"

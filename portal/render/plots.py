@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from portal.i18n import count, number
+from portal.i18n import t as tr
 from portal.text import one_line
 
 if TYPE_CHECKING:
@@ -46,7 +48,7 @@ def plot_png(entry: DatasetEntry, kind: str, query: Query, style: Style,
         return density_png(entry, query, style, bare) if kind == "profile" else None
     view = load_view(entry, kind, query)
     title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings),
-                            view_notes(view.data)))
+                            view_notes(view.data), style.lang))
     draw = draw_profile if kind == "profile" else draw_timeseries
     obs = cast("xr.Dataset", view.data)  # observations: grids have only the map kind
     return _png(lambda ax: draw(ax, obs, view.variable, style), title, style, bare)
@@ -118,12 +120,10 @@ def _time_clim(values: np.ndarray) -> tuple[float, float]:
     return (lo - 43_200_000, hi + 43_200_000) if hi - lo < 3_600_000 else (lo, hi)
 
 
-def _z_label(obs: xr.Dataset) -> str:
-    from portal.quicklooks.style import axis_label
+def _z_label(obs: xr.Dataset, lang: str) -> str:
+    from portal.quicklooks.style import depth_label
 
-    units = str(obs.z.attrs.get("units", ""))
-    name = "Pressure" if units.lower() in ("dbar", "decibar") else "Depth"
-    return axis_label({"long_name": name, "units": units} if units else {}, name)
+    return depth_label(str(obs.z.attrs.get("units", "")), lang)
 
 
 def draw_profile(ax, obs: xr.Dataset, variable: str, style: Style):
@@ -133,8 +133,8 @@ def draw_profile(ax, obs: xr.Dataset, variable: str, style: Style):
 
     color = style.color_by if style.color_by in ("time", "feature", "qc", "value") else "time"
     n_profiles = int(np.unique(obs.feature.values).size)
-    ax.set_xlabel(axis_label(obs[variable].attrs, variable))
-    ax.set_ylabel(_z_label(obs))
+    ax.set_xlabel(axis_label(obs[variable].attrs, variable, style.lang))
+    ax.set_ylabel(_z_label(obs, style.lang))
     x, z = obs[variable].values.astype("float64"), obs.z.values.astype("float64")
     scale = None
     if color == "qc" and f"{variable}_qc" in obs:
@@ -145,15 +145,15 @@ def draw_profile(ax, obs: xr.Dataset, variable: str, style: Style):
         n_profiles, scale = _profile_lines(ax, obs, variable, style, color)
     if not ax.yaxis_inverted():
         ax.invert_yaxis()
-    n = obs.sizes["obs"]
-    return f"{n_profiles:,} profile{'s' if n_profiles != 1 else ''}, {n:,} samples", scale
+    lang = style.lang
+    return f"{count(n_profiles, 'profile', lang)}, {count(obs.sizes['obs'], 'sample', lang)}", scale
 
 
 def _profile_lines(ax, obs: xr.Dataset, variable: str, style: Style, color: str):
     from matplotlib.collections import LineCollection
 
     from portal.quicklooks.profile import _paths
-    from portal.quicklooks.style import TIME_LABEL, resolve_cmap
+    from portal.quicklooks.style import resolve_cmap, time_label
 
     if color == "time" and "time" not in obs.coords:
         color = "feature"
@@ -173,7 +173,7 @@ def _profile_lines(ax, obs: xr.Dataset, variable: str, style: Style, color: str)
         artist.set_clim(*clim)
         ax.add_collection(artist)
         ax.autoscale_view()
-    label = TIME_LABEL if dates else "Cycle / profile"
+    label = time_label(style.lang) if dates else tr("plot_cycle", style.lang)
     return n_profiles, ((artist, label, dates) if n_profiles > 1 else None)
 
 
@@ -204,24 +204,24 @@ def _value_scatter(ax, x, y, value, obs: xr.Dataset, variable: str, style: Style
     colours = resolve_cmap(style.cmap, str(obs[variable].attrs.get("standard_name", "")),
                            variable)
     artist = ax.scatter(x, y, c=value, cmap=_cmap(colours), s=8)
-    return artist, axis_label(obs[variable].attrs, variable), False
+    return artist, axis_label(obs[variable].attrs, variable, style.lang), False
 
 
 def draw_timeseries(ax, obs: xr.Dataset, variable: str, style: Style):
     """The decimated series of ``variable`` (extremes kept); over several depths one line
     per level (few) or a time–depth section (many), as the page draws them."""
-    from portal.quicklooks.style import axis_label
+    from portal.quicklooks.style import axis_label, time_label
     from portal.quicklooks.timeseries import MAX_LINES, depth_levels
 
-    ax.set_xlabel("Time (UTC)")
+    ax.set_xlabel(time_label(style.lang))
     levels = depth_levels(obs)
     if levels is not None and levels.size <= MAX_LINES:
-        ax.set_ylabel(axis_label(obs[variable].attrs, variable))
+        ax.set_ylabel(axis_label(obs[variable].attrs, variable, style.lang))
         return _per_level(ax, obs, variable, levels, style), None
     if levels is not None:
-        ax.set_ylabel(_z_label(obs))
+        ax.set_ylabel(_z_label(obs, style.lang))
         return _section(ax, obs, variable, style)
-    ax.set_ylabel(axis_label(obs[variable].attrs, variable))
+    ax.set_ylabel(axis_label(obs[variable].attrs, variable, style.lang))
     return _series_lines(ax, obs, variable, style)
 
 
@@ -240,7 +240,9 @@ def _series_lines(ax, obs: xr.Dataset, variable: str, style: Style):
     if style.color_by == "qc" and flags is not None:
         _qc_scatter(ax, t[idx], y[idx], flags[keep][idx], _scheme(obs, variable), 6)
     _date_axis(ax, t)
-    return f"{obs.sizes['obs']:,} samples in source, {idx.size:,} drawn", scale
+    lang = style.lang
+    return tr("plot_in_source", lang, n=count(obs.sizes["obs"], "sample", lang),
+             drawn=number(idx.size, lang)), scale
 
 
 def _per_level(ax, obs: xr.Dataset, variable: str, levels: np.ndarray, style: Style) -> str:
@@ -258,7 +260,8 @@ def _per_level(ax, obs: xr.Dataset, variable: str, levels: np.ndarray, style: St
         ax.plot(t[idx], y[idx], linewidth=0.8, label=f"{level:g} {unit}")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     _date_axis(ax, obs.time.values)
-    return f"{obs.sizes['obs']:,} samples at {levels.size} depth levels"
+    return tr("plot_levels", style.lang, levels=levels.size,
+             n=count(obs.sizes["obs"], "sample", style.lang))
 
 
 def _section(ax, obs: xr.Dataset, variable: str, style: Style):
@@ -284,8 +287,9 @@ def _section(ax, obs: xr.Dataset, variable: str, style: Style):
         artist = ax.scatter(days[ok], z[ok], c=value[ok], cmap=cmap, s=6)
     ax.invert_yaxis()
     _date_axis(ax, obs.time.values)
-    label = axis_label(obs[variable].attrs, variable)
-    return f"time–depth section, {obs.sizes['obs']:,} samples", (artist, label, False)
+    label = axis_label(obs[variable].attrs, variable, style.lang)
+    return tr("plot_section", style.lang, n=count(obs.sizes["obs"], "sample", style.lang)), (
+        artist, label, False)
 
 
 def _date_axis(ax, times: np.ndarray) -> None:

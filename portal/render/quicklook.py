@@ -8,6 +8,7 @@ pipeline: it asks the pipeline for data, never the reverse. A map image shows on
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from portal.errors import BadParameter
@@ -30,7 +31,7 @@ def render_quicklook_png(entry: DatasetEntry, kind: str | None = None,
 
     style = style or Style(interactive=False)
     if style.interactive:
-        style = Style(style.cmap, style.color_by, style.width, style.height, False)
+        style = dataclasses.replace(style, interactive=False)
     query = query or Query()
     kind = resolve_kind(entry, kind)
     if kind == "map":
@@ -63,6 +64,6 @@ def render_overlay_png(entries: list[DatasetEntry], kind: str, query: Query,
 
     style = style or Style(interactive=False)
     if style.interactive:
-        style = Style(style.cmap, style.color_by, style.width, style.height, False)
+        style = dataclasses.replace(style, interactive=False)  # keeps lang and lock_y
     element = build_overlay(entries, kind, query, style)
     return render_png(element, style.width, style.height, legend_below=True)

@@ -28,7 +28,7 @@ import tornado.web
 from portal.catalog.search import FACETS, SearchRequest
 from portal.errors import BadParameter
 from portal.model import DatasetEntry
-from portal.query import BBox, TimeRange, param_value, parse_query
+from portal.query import PAGE_ONLY_KINDS, BBox, TimeRange, param_value, parse_query
 
 SEARCH_PARAMS = ("q", "bbox", "time", "limit", "offset", *FACETS)
 THUMBNAIL = {"width": "240", "height": "160"}
@@ -80,7 +80,8 @@ def dataset_links(entry: DatasetEntry, base: str = "") -> dict[str, Any]:
 
     ident = urllib.parse.quote(entry.id, safe="")
     kinds = entry_kinds(entry)
-    quicklooks = {k: f"{base}/quicklook/{ident}/{k}.png" for k in kinds}
+    quicklooks = {k: f"{base}/quicklook/{ident}/{k}.png" for k in kinds
+                  if k not in PAGE_ONLY_KINDS}
     thumb = f"{base}/thumbnail/{ident}.png?{urllib.parse.urlencode(THUMBNAIL)}" if kinds \
         else None
     return {"quicklooks": quicklooks, "thumbnail": thumb,

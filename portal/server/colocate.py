@@ -1,8 +1,8 @@
 """HTTP routes of the colocation: the PNG quicklook and the CSV of the pairs.
 
 ``/quicklook/colocate.png?grid=ID&obs=ID&var_grid=&var_obs=&method=nearest|linear&time=&bbox=&depth=&qc=&width=&height=``
-renders :func:`portal.quicklooks.colocate.build` (the page draws the same element) with
-Matplotlib, cached in the PNG cache under both data versions, for the datasets the
+renders :func:`portal.render.colocate.render_png` (the panels the page draws with
+Bokeh, drawn with Matplotlib alone), cached in the PNG cache under both data versions, for the datasets the
 request's identity may see (publicly cacheable only when both are public); ``/api/colocate?…`` (same
 parameters) streams CSV: ``# key: value`` provenance lines (both datasets, variables and
 units, method, rules, N, bias, RMSE, query), then ``time,latitude,longitude,depth,observed,
@@ -61,13 +61,9 @@ def parse_request(arguments: Mapping[str, Any],
 
 
 def render(request: ColocationRequest, width: int, height: int) -> bytes:
-    from portal.quicklooks import Style
-    from portal.quicklooks.colocate import build
-    from portal.render.png import render_png
+    from portal.render.colocate import render_png
 
-    element = build(request.compute(), request.grid.id, request.obs.id,
-                    Style(width=width, height=height, interactive=False))
-    return render_png(element, width, height)
+    return render_png(request.compute(), request.grid.id, request.obs.id, width, height)
 
 
 def _render_cached(request: ColocationRequest, width: int, height: int) -> bytes:

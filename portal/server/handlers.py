@@ -30,8 +30,8 @@ from typing import Any
 import tornado.web
 
 from portal.cache import png_cache, png_failures
-from portal.errors import PortalError, public_message, status_of
-from portal.query import QUICKLOOK_KINDS, Query, parse_query
+from portal.errors import BadParameter, PortalError, public_message, status_of
+from portal.query import QUICKLOOK_KINDS, Query, param_value, parse_query
 from portal.settings import frame_ancestors
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,20 @@ def parse_png_args(arguments: Mapping[str, Any]) -> tuple[Query, dict[str, Any]]
     :class:`~portal.errors.BadParameter` names a bad parameter."""
     query = parse_query(arguments)
     style = {"cmap": query.cmap, "color_by": query.color,
-             "width": query.width or PNG_WIDTH, "height": query.height or PNG_HEIGHT}
+             "width": query.width or PNG_WIDTH, "height": query.height or PNG_HEIGHT,
+             "lang": png_lang(arguments)}
     return query.selection, style
+
+
+def png_lang(arguments: Mapping[str, Any]) -> str:
+    """The labels' language of an image (``lang=en|fr``, English when absent)."""
+    from portal.i18n import LANGUAGES
+
+    lang = param_value(arguments, "lang") or "en"
+    if lang not in LANGUAGES:
+        raise BadParameter(f"lang: {lang[:20]!r} is not one of {', '.join(LANGUAGES)}",
+                           parameter="lang")
+    return lang
 
 
 def _render_cached(entry, kind: str, query: Query, style_kw: tuple) -> bytes:
@@ -204,6 +216,24 @@ class FrameAncestorsTransform(tornado.web.OutputTransform):
         from portal.server.context import settings
 
         headers["Content-Security-Policy"] = f"frame-ancestors {frame_ancestors(settings())}"
+        return status_code, headers, chunk
+
+
+class LangTransform(tornado.web.OutputTransform):
+    """``<html lang="fr">`` in a page served in French: Panel's templates write ``en``. The
+    language is negotiated as the page does it (``?lang=``, else ``Accept-Language``); the
+    replacement keeps the chunk's length (the ``Content-Length`` is already set)."""
+
+    def __init__(self, request) -> None:
+        from portal.i18n import negotiate
+
+        super().__init__(request)
+        query = param_value(request.query_arguments, "lang")
+        self.lang = negotiate(query, request.headers.get("Accept-Language"))
+
+    def transform_first_chunk(self, status_code, headers, chunk, finishing):
+        if self.lang != "en" and str(headers.get("Content-Type", "")).startswith("text/html"):
+            chunk = chunk.replace(b'<html lang="en"', f'<html lang="{self.lang}"'.encode(), 1)
         return status_code, headers, chunk
 
 

@@ -24,6 +24,7 @@ import tornado.web
 from portal.assets import static_dir
 from portal.server.context import install_sighup
 from portal.server.handlers import routes
+from portal.server.lifecycle import log_exits
 
 
 def static_route() -> tuple:
@@ -33,11 +34,11 @@ def static_route() -> tuple:
 
 def harden(app: tornado.web.Application, prefix: str, origins) -> None:
     """Give a Tornado application built by ``panel serve`` what ``serve`` gives its own."""
-    from portal.server.handlers import FrameAncestorsTransform
+    from portal.server.handlers import FrameAncestorsTransform, LangTransform
     from portal.server.security import SecurityHeadersTransform, allowed_hosts, restrict_hosts
 
     shadow_components_route(app)
-    for transform in (FrameAncestorsTransform, SecurityHeadersTransform):
+    for transform in (FrameAncestorsTransform, SecurityHeadersTransform, LangTransform):
         if transform not in app.transforms:
             app.add_transform(transform)
     if prefix and not os.environ.get("PORTAL_PREFIX"):
@@ -90,6 +91,7 @@ def configure_login() -> None:
 
 
 install()
+log_exits(handle_signals=False)  # fatal signals, uncaught errors, every exit; Bokeh stops on SIGTERM
 configure_login()
 install_sighup()  # SIGHUP reloads the catalog, as under `odatis-portal serve`
 ROUTES = [*routes(), static_route()]

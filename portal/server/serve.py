@@ -117,9 +117,11 @@ def serve(args) -> int:
     from portal.catalog.loader import load_catalog
     from portal.demo.home import prepare_catalogs
     from portal.server.auth import check_login, configure_panel, panel_oauth_kwargs
-    from portal.server.handlers import FrameAncestorsTransform, routes
+    from portal.server.handlers import FrameAncestorsTransform, LangTransform, routes
+    from portal.server.lifecycle import log_exits
     from portal.server.security import SecurityHeadersTransform, allowed_hosts
 
+    log_exits()  # a crash while loading the catalog or warming up is logged too
     if getattr(args, "config", None):  # before anything reads the settings
         os.environ["PORTAL_CONFIG"] = os.path.abspath(args.config)
     catalogs = prepare_catalogs(args.catalog or Settings.load().catalogs)
@@ -146,7 +148,7 @@ def serve(args) -> int:
         websocket_origin=_origins(args), num_procs=args.num_procs,
         extra_patterns=routes(), static_dirs={"assets": str(static_dir())},
         title="ODATIS quicklook portal", prefix=settings.base_path,
-        transforms=[FrameAncestorsTransform, SecurityHeadersTransform],
+        transforms=[FrameAncestorsTransform, SecurityHeadersTransform, LangTransform],
         admin=False, threaded=False, start=False,
         # permessage-deflate: a map update is mostly a float image with empty (NaN) areas;
         # deflate takes a 2.8 MB glider-map update to ~30 KB on the wire
@@ -160,8 +162,14 @@ def serve(args) -> int:
 def _run(server, hosts: tuple[str, ...]) -> None:
     """Answer only the allowed ``Host`` names (DNS rebinding), then serve until stopped."""
     from portal.server.handlers import HealthHandler
+    from portal.server.lifecycle import log_exits
     from portal.server.security import restrict_hosts
 
     restrict_hosts(server._tornado, hosts, exempt=[(r"/health/?", HealthHandler)])
+    loop = server.io_loop
+    log_exits(stop=lambda: loop.asyncio_loop.call_soon_threadsafe(loop.stop))  # SIGTERM: clean
     server.start()
-    server.io_loop.start()
+    try:
+        loop.start()
+    finally:
+        log.info("stopped, pid %d", os.getpid())

@@ -65,7 +65,7 @@ def guarded_pane(state, build):
         return build(), None
     except Exception as exc:  # noqa: BLE001 - a bad link must not replace the page
         _log(exc, "view from the link failed")
-        state.param.update(time=None, at="", depth=None, bbox=None, extent=None, var="", kind="")
+        state.param.update(time=None, at="", depth=None, bbox=None, extent=None, view="", var="", kind="")
         notice = error_alert(exc if isinstance(exc, PortalError) else None, state.lang,
                              heading=t("view_reset", state.lang))
     try:

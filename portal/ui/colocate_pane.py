@@ -1,10 +1,13 @@
-"""The page's "Compare with observations" section, under a gridded dataset's quicklook.
+"""The page's colocation section: "Compare with observations" under a gridded dataset's
+quicklook, "Compare with a grid" under an in-situ one's (profiles, mooring, glider, point store).
 
-A selector lists the catalog's in-situ datasets whose box and time coverage meet the grid's
-(:func:`portal.colocation.overlapping`), with the sampling method (nearest or linear);
-choosing one draws :func:`portal.quicklooks.colocate.build` for the page's current
-selection (time, bbox, depth, QC) and links the same view as PNG
-(``/quicklook/colocate.png``) and the pairs as CSV (``/api/colocate``). Strings in EN/FR.
+A selector lists the catalog's datasets of the other side whose box and time coverage meet
+the page's dataset (:func:`portal.colocation.overlapping` for a grid,
+:func:`portal.colocation.overlapping_grids` for observations), with the sampling method
+(nearest or linear); choosing one draws :func:`portal.quicklooks.colocate.build` for the
+page's current selection (time, bbox, depth, QC; its variable is the page dataset's) and
+links the same view as PNG (``/quicklook/colocate.png``) and the pairs as CSV
+(``/api/colocate``). Strings in EN/FR.
 """
 
 from __future__ import annotations
@@ -26,31 +29,41 @@ log = logging.getLogger(__name__)
 
 
 class ColocatePane:
-    """Selector and result of the colocation of ``grid`` with an in-situ dataset."""
+    """Selector and result of the colocation of the page's ``entry`` (a grid, or in-situ
+    observations) with a dataset of the other side."""
 
-    def __init__(self, state, grid: DatasetEntry, entries: list[DatasetEntry]) -> None:
-        from portal.colocation import overlapping
+    def __init__(self, state, entry: DatasetEntry, entries: list[DatasetEntry]) -> None:
+        from portal.colocation import overlapping, overlapping_grids
 
-        self.state, self.grid = state, grid
-        self.candidates = overlapping(grid, entries)
+        self.state, self.entry = state, entry
+        self.from_grid = entry.feature_type == "grid"
+        self.candidates = (overlapping(entry, entries) if self.from_grid
+                           else overlapping_grids(entry, entries))
         lang = state.lang
-        self.obs = pn.widgets.Select(
-            name=t("coloc_with", lang), width=420, css_classes=["portal-coloc-obs"],
+        self.other = pn.widgets.Select(
+            label=t("coloc_with" if self.from_grid else "coloc_with_grid", lang), width=420,
+            css_classes=["portal-coloc-obs" if self.from_grid else "portal-coloc-grid"],
             options={"—": "", **{f"{e.title or e.id} ({e.id})": e.id for e in self.candidates}})
         self.method = pn.widgets.RadioButtonGroup(
             options={t("coloc_nearest", lang): "nearest", t("coloc_linear", lang): "linear"},
-            value="nearest", css_classes=["portal-coloc-method"], button_type="primary",
-            button_style="outline")
+            value="nearest", css_classes=["portal-coloc-method"], color="primary",
+            variant="outline")
         self.result = pn.Column(sizing_mode="stretch_width", css_classes=["portal-coloc-result"])
-        self.obs.param.watch(self._draw, "value")
+        self.other.param.watch(self._draw, "value")
         self.method.param.watch(self._draw, "value")
 
+    def _pair(self) -> tuple[DatasetEntry, DatasetEntry]:
+        """(grid, observations): the page's dataset and the chosen one, in that order."""
+        chosen = next(e for e in self.candidates if e.id == self.other.value)
+        return (self.entry, chosen) if self.from_grid else (chosen, self.entry)
+
     def _params(self) -> str:
-        params = {"grid": self.grid.id, "obs": self.obs.value, "method": self.method.value,
+        grid, obs = self._pair()
+        params = {"grid": grid.id, "obs": obs.id, "method": self.method.value,
                   **self.state.query().selection.to_params()}
         var = params.pop("var", None)
-        if var:
-            params["var_grid"] = var
+        if var:  # the page's variable is its own dataset's
+            params["var_grid" if self.from_grid else "var_obs"] = var
         return urllib.parse.urlencode(params)
 
     async def _draw(self, _event=None) -> None:
@@ -58,22 +71,24 @@ class ColocatePane:
         from portal.quicklooks import Style
         from portal.quicklooks.colocate import build
 
-        if not self.obs.value:
+        if not self.other.value:
             self.result.objects = []
             return
         self.result.loading = True
         try:
-            obs = next(e for e in self.candidates if e.id == self.obs.value)
+            grid, obs = self._pair()
             query = self.state.query().selection
-            result = await asyncio.to_thread(colocate_entries, self.grid, obs, query,
-                                             query.variable, None, self.method.value)
-            element = build(result, self.grid.id, obs.id, Style(width=880, height=420))
+            var_grid, var_obs = ((query.variable, None) if self.from_grid
+                                 else (None, query.variable))
+            result = await asyncio.to_thread(colocate_entries, grid, obs, query, var_grid,
+                                             var_obs, self.method.value)
+            element = build(result, grid.id, obs.id, Style(width=880, height=420))
             self.result.objects = [self._links(), pn.pane.HoloViews(
                 element, backend="bokeh", sizing_mode="stretch_width", min_height=300,
                 css_classes=["portal-coloc-plot"], linked_axes=False)]
         except Exception as exc:  # noqa: BLE001 - shown in the page, which lives on
             if not isinstance(exc, PortalError):
-                log.exception("%s: colocation failed", self.grid.id)
+                log.exception("%s: colocation failed", self.entry.id)
             self.result.objects = [error_alert(exc, self.state.lang)]
         finally:
             self.result.loading = False
@@ -92,13 +107,22 @@ class ColocatePane:
         lang = self.state.lang
         if not self.candidates:
             return None
-        return pn.Column(pn.pane.Markdown(f"### {t('coloc_title', lang)}", margin=(10, 10, 0, 10)),
-                         pn.Row(self.obs, self.method, align="end"), self.result,
+        title = t("coloc_title" if self.from_grid else "coloc_title_grid", lang)
+        return pn.Column(pn.pane.Markdown(f"### {title}", margin=(10, 10, 0, 10)),
+                         pn.Row(self.other, self.method, align="end"), self.result,
                          sizing_mode="stretch_width", css_classes=["portal-coloc"])
 
 
+def has_colocation(entry: DatasetEntry | None) -> bool:
+    """Whether the page of ``entry`` may show a colocation section (a grid, or in-situ)."""
+    from portal.colocation import is_in_situ
+
+    return entry is not None and (entry.feature_type == "grid" or is_in_situ(entry))
+
+
 def colocate_section(state, entry: DatasetEntry | None, entries: list[DatasetEntry]) -> Any:
-    """The section for a grid entry with overlapping in-situ datasets, else None."""
-    if entry is None or entry.feature_type != "grid":
+    """The section for a grid with overlapping in-situ datasets, or for in-situ observations
+    with overlapping grids; else None."""
+    if entry is None or not has_colocation(entry):
         return None
     return ColocatePane(state, entry, entries).panel()

@@ -250,7 +250,7 @@ class DatasetList(pn.viewable.Viewer):
         if dataset_id == self.state.dataset:
             return
         self.state.param.update(dataset=dataset_id, var="", kind="", time=None, at="", depth=None,
-                                bbox=None, extent=None)
+                                bbox=None, extent=None, view="")
 
     def _update_options(self) -> None:
         """Facet options with their counts for the current search (chosen values kept)."""

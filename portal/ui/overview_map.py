@@ -235,7 +235,7 @@ class OverviewMap(pn.viewable.Viewer):
         """Show ``dataset`` (its own default view)."""
         if dataset:
             self.state.param.update(dataset=dataset, var="", kind="", time=None, at="", depth=None,
-                                    bbox=None, extent=None)
+                                    bbox=None, extent=None, view="")
 
     def _open_clicked(self, dataset: str, _event: Any) -> None:
         self.open(dataset)

@@ -25,14 +25,16 @@ from portal.query import param_value
 from portal.settings import Settings, asset_url, current
 from portal.ui.account import account_bar, sign_in_prompt
 from portal.ui.alert import error_alert, failed_page, guarded_pane
-from portal.ui.colocate_pane import colocate_section
+from portal.ui.colocate_pane import colocate_section, has_colocation
 from portal.ui.combined_view import CombinedView
+from portal.ui.connection import watch_connection
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
 from portal.ui.i18n import t
 from portal.ui.overview_map import OverviewMap
 from portal.ui.quicklook_pane import QuicklookPane
 from portal.ui.state import ViewState, required
+from portal.ui.viewport import ViewportWidth, follow_viewport, plot_width_for
 
 LAYOUTS = layouts_dir()
 _TEMPLATES = {"fast_list": "FastListTemplate", "bootstrap": "BootstrapTemplate",
@@ -40,6 +42,7 @@ _TEMPLATES = {"fast_list": "FastListTemplate", "bootstrap": "BootstrapTemplate",
 _RETITLE_JS = """
 const title = titles[cb_obj.active];
 document.title = title;
+document.documentElement.lang = ["en", "fr"][cb_obj.active];
 const header = document.querySelector('#header .title, .app-header .title');
 if (header) { header.textContent = title; }
 """
@@ -96,6 +99,10 @@ class PortalPage(pn.viewable.Viewer):
         self._list = DatasetList(state=self.state, entries=entries, index=index_for(self.catalog))
         self._card = DatasetCard(entry=self._entry(), lang=self.state.lang)
         self._main = pn.Column(sizing_mode="stretch_width")
+        self._probe = ViewportWidth()  # phones: plots as wide as the screen
+        self._desktop_width = int(self._layout.get("plot_width", 900))
+        self._sidebar_width = int(self._layout.get("sidebar_width", 360))
+        follow_viewport(self._probe, lambda: self._pane, self._desktop_width, self._sidebar_width)
         self._pane: QuicklookPane | None = None
         self._overview: OverviewMap | None = None
         self._combined: CombinedView | None = None
@@ -128,8 +135,8 @@ class PortalPage(pn.viewable.Viewer):
         if entry is not None:
             self._pane, notice = guarded_pane(self.state, lambda: QuicklookPane(
                 state=self.state, entry=entry, downloads=can_download(entry, self.identity),
-                plot_height=int(self._layout.get(
-                    "plot_height", 520)), plot_width=int(self._layout.get("plot_width", 900))))
+                plot_height=int(self._layout.get("plot_height", 520)), plot_width=plot_width_for(
+                    self._probe.viewport, self._desktop_width, self._sidebar_width)))
         else:
             self._pane = None
         settings = current()
@@ -174,7 +181,7 @@ class PortalPage(pn.viewable.Viewer):
         self._card.lang = event.new
         if self._pane is not None:
             self._pane.relabel(event.new)
-            if self._entry() is not None and self._entry().feature_type == "grid":
+            if has_colocation(self._entry()):
                 self._build_main()  # the colocation section is rebuilt in the new language
 
     def _lang_switch(self):
@@ -190,7 +197,7 @@ class PortalPage(pn.viewable.Viewer):
     def _header(self) -> list:
         account = account_bar(self.identity, current(), self.state.lang,
                               f"/?dataset={self.state.dataset}" if self.state.dataset else "/")
-        return [self._lang_switch(), *([account] if account is not None else [])]
+        return [self._lang_switch(), *([account] if account is not None else []), self._probe]
 
     def template(self):
         """The page on the configured Panel template."""
@@ -204,8 +211,10 @@ class PortalPage(pn.viewable.Viewer):
                    sidebar=[self._list], main=[self._main])
 
     def _styled(self, cls, layout: dict):
-        extra = {"accent_base_color": layout.get("accent", "#0b5394")} if (
+        extra: dict[str, Any] = {"accent_base_color": layout.get("accent", "#0b5394")} if (
             cls.__name__ == "FastListTemplate") else {"raw_css": [_fonts_css()]}
+        extra.update(meta_viewport="width=device-width, initial-scale=1",
+                     css_files=[asset_url(layout.get("page_css", "/assets/portal-page.css"))])
         optional = {k: asset_url(layout[k]) for k in ("logo", "favicon") if layout.get(k)}
         return cls(
             title=t("portal_title", self.state.lang), **optional,
@@ -215,7 +224,7 @@ class PortalPage(pn.viewable.Viewer):
         )
 
     def __panel__(self):
-        return pn.Row(self._list, self._main, sizing_mode="stretch_width")
+        return pn.Row(self._list, self._main, self._probe, sizing_mode="stretch_width")
 
 
 def _request_language(state: ViewState) -> None:
@@ -238,6 +247,7 @@ def portal_page(catalog: Catalog, identity: Identity = ANONYMOUS):
         if pn.state.curdoc is not None:
             _request_language(state)
             state.sync_url()
+            watch_connection(pn.state.curdoc, state.lang)
         return PortalPage(state=state, catalog=catalog, identity=identity).template()
     except Exception as exc:  # noqa: BLE001 - the last resort of the page
         return failed_page(exc, state.lang)
@@ -259,9 +269,12 @@ def embed_page(catalog: Catalog, identity: Identity = ANONYMOUS):
     layout = load_layout("embed")
     state = ViewState()
     state.lang = _arg("lang", "en") if _arg("lang", "en") in ("en", "fr") else "en"
+    if pn.state.curdoc is not None:
+        watch_connection(pn.state.curdoc, state.lang)
     try:
         query = state.apply_params(pn.state.session_args or {})
         state.extent = ViewState.param.extent.deserialize(_arg("extent"))
+        state.view = _arg("view")
         if query.datasets:  # several datasets on one view: the same builder as the page
             from portal.overlay import resolve_entries
 
@@ -283,8 +296,10 @@ def embed_page(catalog: Catalog, identity: Identity = ANONYMOUS):
         view = CombinedView(state=state, catalog=catalog, show_controls=False,
                             plot_height=height, plot_width=width)
         return pn.Column(view, sizing_mode="stretch_both", margin=0)
+    probe = ViewportWidth()  # a narrow iframe: a narrow plot, its title wrapped to fit
     pane, notice = guarded_pane(state, lambda: QuicklookPane(
         state=state, entry=entry, show_controls=False, plot_height=height, plot_width=width,
         downloads=can_download(entry, identity)))
-    items = [x for x in (notice, pane) if x is not None]
+    follow_viewport(probe, lambda: pane, width)
+    items = [x for x in (probe, notice, pane) if x is not None]
     return pn.Column(*items, sizing_mode="stretch_both", margin=0)

@@ -13,7 +13,6 @@ import asyncio
 import dataclasses
 import html
 import logging
-import math
 import urllib.parse
 from typing import Any
 
@@ -22,9 +21,9 @@ import panel as pn
 import param
 
 from portal.downloads import estimate
-from portal.errors import BadParameter, PortalError
+from portal.errors import PortalError
 from portal.model import QC_PRESETS, DatasetEntry
-from portal.query import BBox, DepthRange, TimeRange
+from portal.query import DepthRange
 from portal.quicklooks import COLOR_BY, entry_kinds
 from portal.quicklooks.style import CMAP_CHOICES
 from portal.settings import asset_url, current
@@ -32,6 +31,8 @@ from portal.ui.alert import error_alert
 from portal.ui.download_links import DOWNLOAD_CSS, download_links
 from portal.ui.i18n import t
 from portal.ui.state import ViewState, required
+from portal.ui.time_picker import TimePicker
+from portal.ui.view_tracking import ViewTracker
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,15 @@ button.label = label_done;
 setTimeout(() => { button.label = label; }, 1500);
 """
 
+
+# phones: the controls in a drawer opened by a toggle button; desktops: no button
+DRAWER_CSS = """
+.portal-drawer-toggle { display: none !important; }
+@media screen and (max-width: 760px) {
+  .portal-drawer-toggle { display: block !important; }
+  .portal-controls:not(.portal-drawer-open) { display: none !important; }
+}
+"""
 
 # widget key -> i18n key of its label
 _LABELS = {"var": "variable", "kind": "quicklook", "qc": "qc", "cmap": "colormap",
@@ -119,40 +129,6 @@ def quicklook_params(state: ViewState, kind: str) -> str:
     return urllib.parse.urlencode(state.quicklook_params())
 
 
-def lonlat_of_mercator(x_range, y_range) -> tuple[float, float, float, float]:
-    """(west, east, south, north) in degrees from Web Mercator ranges in metres."""
-    radius = 6378137.0
-    west, east = (math.degrees(x / radius) for x in x_range)
-    south, north = (math.degrees(2 * math.atan(math.exp(y / radius)) - math.pi / 2)
-                    for y in y_range)
-    return west, east, max(south, -90.0), min(north, 90.0)
-
-
-def _same_view(ranges, home) -> bool:
-    """Whether (x_range, y_range) is the (xlim, ylim) view, to a millionth of its span."""
-    if not all(home):
-        return False
-    return all(abs(a - b) <= 1e-6 * max(abs(lim[1] - lim[0]), 1.0)
-               for rng, lim in zip(ranges, home, strict=True)
-               for a, b in zip(rng, lim, strict=True))
-
-
-def _picker_value(chosen: TimeRange | None, start, end) -> tuple:
-    """The time picker's (start, end): the link's window clamped to the coverage.
-
-    The picker refuses a value outside its bounds (a ValueError while the pane is built,
-    which dropped the whole selection server-side, and the browser's URL then set it
-    back during the first render). The state keeps the link's window (the plot shows
-    the no-data alert when nothing is in it); only the picker shows what it can: the
-    overlap, or the whole coverage when the window misses it.
-    """
-    lo, hi = (None if v is None else v.tz_convert(None).to_pydatetime()
-              for v in chosen or (None, None))
-    if (lo is not None and lo > end) or (hi is not None and hi < start):
-        return start, end  # no overlap
-    return (start if lo is None else max(lo, start)), (end if hi is None else min(hi, end))
-
-
 class QuicklookPane(pn.viewable.Viewer):
     """Controls and plot for one dataset; rebuilt when the dataset changes."""
 
@@ -178,10 +154,20 @@ class QuicklookPane(pn.viewable.Viewer):
         self._watchers: list = []  # on self.state, removed by dispose
         self._widgets = self._make_widgets(kinds, names) if self.show_controls else {}
         self._views: list = []  # panes that follow self.state (see dispose)
-        self._share = self._controls = None
+        self._share = self._controls = self._toggle = None
         self._plot_view: Any = None  # the plot's Panel view, set by __panel__
         self._drawn: Any = None  # the HoloViews pane drawn last
         self._error = False
+        self._tracker = ViewTracker(self.state, pn.state.curdoc)
+        self._watchers.append(self.state.param.watch(self._forget_view, ["kind", "var"]))
+
+    def _forget_view(self, event) -> None:
+        """A time span means nothing to a profile, a value span nothing to another
+        variable: the zoom key goes when the kind (or a profile's variable) changes."""
+        if self._disposed or not self.state.view:
+            return
+        if event.name == "kind" or self.state.kind == "profile":
+            self.state.view = ""
 
     def dispose(self) -> None:
         """Stop following the shared view state: this pane was replaced by another one.
@@ -190,6 +176,7 @@ class QuicklookPane(pn.viewable.Viewer):
         this, every dataset once shown would be reloaded and redrawn, unseen, on each change.
         """
         self._disposed = True
+        self._tracker.disposed = True
         for watcher in self._watchers:
             self.state.param.unwatch(watcher)
         for view in self._views:
@@ -198,33 +185,29 @@ class QuicklookPane(pn.viewable.Viewer):
                     self.state.param.unwatch(watcher)
 
     def relabel(self, lang: str) -> None:
-        """Translate the controls in place; the plot, which holds no interface text, stays."""
+        """Translate the controls in place (the plot redraws itself: its labels follow
+        ``state.lang``)."""
         w = self._widgets
         for key, widget in w.items():
-            widget.name = t(_LABELS[key], lang)
+            if key != "time":  # the picker labels its own fields
+                widget.name = t(_LABELS[key], lang)
         if w:
             w["kind"].options = {t(k, lang): k for k in entry_kinds(self.entry)}
+            w["var"].options = self._var_options(lang)
             w["qc"].options = {t(f"qc_{p}", lang): p for p in QC_PRESETS}
             self._apply_controls(w, lang)
-        if "time" in w and self._controls is not None:  # its label does not follow `name`
-            old = w["time"]
-            w["time"] = pn.widgets.DatetimeRangePicker(
-                name=old.name, value=old.value, start=old.start, end=old.end, width=old.width,
-                css_classes=old.css_classes)
-            w["time"].param.watch(self._on_time, "value")
-            self._controls.objects = [w["time"] if o is old else o for o in self._controls]
+        if "time" in w:
+            w["time"].relabel(lang)
         if self._share is not None:
             self._share.objects = [self._copy_button(lang), *self._share.objects[1:]]
-        if self._error:  # an error message is interface text: show it in the new language
-            self.state.param.trigger("kind")
+        if self._toggle is not None:
+            self._toggle.label = f"☰ {t('controls', lang)}"
 
     # ---------------------------------------------------------------- controls
     def _make_widgets(self, kinds, names) -> dict:
         lang = self.state.lang
         w: dict[str, pn.widgets.Widget] = {}
-        labels = {(v.long_name and f"{v.long_name} ({v.name})") or v.name: v.name
-                  for v in self.entry.variables}
-        w["var"] = pn.widgets.Select(label=t("variable", lang), options=labels,
+        w["var"] = pn.widgets.Select(label=t("variable", lang), options=self._var_options(lang),
                                      value=self.state.var or (names[0] if names else None))
         w["kind"] = pn.widgets.RadioButtonGroup(
             label=t("quicklook", lang), options={t(k, lang): k for k in kinds},
@@ -244,11 +227,23 @@ class QuicklookPane(pn.viewable.Viewer):
         for key in ("var", "kind", "qc", "cmap", "color"):
             w[key].param.watch(lambda e, k=key: setattr(self.state, k, e.new or ""), "value")
         for key, widget in w.items():  # stable hooks for stylesheets and browser tests
-            widget.css_classes = [f"portal-control-{key}"]
+            if key != "time":  # a composite: it sets its own
+                widget.css_classes = [f"portal-control-{key}"]
         self._apply_controls(w, lang)
         self._watchers.append(self.state.param.watch(
             lambda _e: self._apply_controls(self._widgets, self.state.lang), ["kind", "color"]))
         return w
+
+    def _var_options(self, lang: str) -> dict[str, str]:
+        """The variable choices: "Long name (NAME)", the long name in ``lang`` where the
+        standard name has a translation (as on the plot's axes)."""
+        from portal.i18n import variable_name
+
+        def label(v) -> str:
+            text = variable_name(v.standard_name, lang) or v.long_name
+            return f"{text} ({v.name})" if text else v.name
+
+        return {label(v): v.name for v in self.entry.variables}
 
     def _apply_controls(self, w: dict, lang: str) -> None:
         """Hide or disable the controls that do not apply to the current view."""
@@ -267,14 +262,11 @@ class QuicklookPane(pn.viewable.Viewer):
         w["var"].visible = rules["variable"]
 
     def _range_widgets(self, lang: str) -> dict:
-        w: dict[str, pn.widgets.Widget] = {}
+        w: dict[str, Any] = {}  # widgets and the time picker (a composite)
         cov = self.entry.time_coverage
         if cov:
-            start, end = (pd.Timestamp(v).tz_localize(None).to_pydatetime() for v in cov)
-            value = _picker_value(self.state.time, start, end)
-            w["time"] = pn.widgets.DatetimeRangePicker(label=t("time_range", lang),
-                                                       value=value, start=start, end=end)
-            w["time"].param.watch(self._on_time, "value")
+            w["time"] = TimePicker(cov, self.state.time, lang)  # typed ISO dates, presets
+            w["time"].param.watch(self._on_time, "window")
         vcov = self.entry.vertical_coverage
         if vcov and vcov[1] > vcov[0] and self.entry.feature_type != "grid":
             low, high = self.state.depth or (None, None)
@@ -340,10 +332,7 @@ class QuicklookPane(pn.viewable.Viewer):
                     self._syncing = False
 
     def _on_time(self, event) -> None:
-        if not event.new:
-            self.state.time = None
-            return
-        self.state.time = TimeRange(*event.new)  # the picker's naive datetimes are UTC
+        self.state.time = event.new  # a TimeRange, or None: the whole record
 
     def _on_depth(self, event) -> None:
         self.state.depth = DepthRange(*event.new)
@@ -359,7 +348,9 @@ class QuicklookPane(pn.viewable.Viewer):
     def _share_row(self):
         links = pn.panel(self._links)
         self._views.append(links)
-        self._share = pn.Row(self._copy_button(self.state.lang), links, align="center")
+        # a FlexBox: on a phone the links wrap below the button instead of overflowing
+        self._share = pn.FlexBox(self._copy_button(self.state.lang), links,
+                                 align_items="center", sizing_mode="stretch_width")
         return self._share
 
     @param.depends("state.kind", "state.var", "state.time", "state.at", "state.depth",
@@ -385,7 +376,7 @@ class QuicklookPane(pn.viewable.Viewer):
     # --------------------------------------------------------------------- plot
     # the colormap is not a dependency: _on_cmap re-styles the drawn plot in place
     @param.depends("state.kind", "state.var", "state.time", "state.at", "state.depth",
-                   "state.qc", "state.color", "state.bbox", "lock_y")
+                   "state.qc", "state.color", "state.bbox", "state.lang", "lock_y", "plot_width")
     async def _plot(self):
         if self._disposed:
             return None
@@ -414,8 +405,9 @@ class QuicklookPane(pn.viewable.Viewer):
                 log.warning("%s", exc)
             self._error = True
             return error_alert(exc, self.state.lang)
-        if (kind or entry_kinds(self.entry)[0]) == "map":
-            element = self._track_extent(element)
+        drawn_kind = kind or entry_kinds(self.entry)[0]
+        element = self._tracker.track(drawn_kind, element)  # zoom from and to the URL
+        if drawn_kind == "map":
             self._show_drawn_step(kind)
         # no margin in the embed: a plot of the iframe's height then fits without scrolling
         self._drawn = pn.pane.HoloViews(element, backend="bokeh", sizing_mode="stretch_width",
@@ -460,60 +452,42 @@ class QuicklookPane(pn.viewable.Viewer):
         live = getattr(self._plot_view, "_pane", None)
         return live if isinstance(live, pn.pane.HoloViews) else self._drawn
 
-    def _track_extent(self, element):
-        """Open the map on ``state.extent`` and keep ``state.extent`` (the URL) on the view.
-
-        Zooming or panning writes the visible W,S,E,N; back at the map's own default
-        view (first draw, reset tool) the URL key is dropped.
-        """
-        import holoviews as hv
-
-        from portal.quicklooks.map import mercator
-
-        plot_opts = hv.Store.lookup_options("bokeh", element, "plot").kwargs
-        self._home = (plot_opts.get("xlim"), plot_opts.get("ylim"))
-        box = self.state.extent
-        if box:
-            xlim, ylim = mercator((box[0], box[2]), (box[1], box[3]))
-            element = element.opts(xlim=xlim, ylim=ylim, backend="bokeh")
-        self._range = hv.streams.RangeXY(source=element)
-        self._range.add_subscriber(self._on_range)
-        return element
-
-    def _on_range(self, x_range=None, y_range=None) -> None:
-        if self._disposed or not x_range or not y_range or None in (*x_range, *y_range):
-            return
-        if _same_view((x_range, y_range), self._home):
-            if self.state.extent:
-                self.state.extent = None
-            return
-        west, east, south, north = lonlat_of_mercator(x_range, y_range)
-        old = self.state.extent
-        if old and max(abs(a - b) for a, b in zip(old, (west, south, east, north),
-                                                  strict=True)) < 1e-3:
-            return  # the view the URL already names (first draw of a shared link)
-        try:
-            self.state.extent = BBox(*(round(v, 3) for v in (west, south, east, north)))
-        except BadParameter:  # a view wider than the world or without height: not a box
-            pass
-
     def __panel__(self):
         plot = pn.panel(self._plot, loading_indicator=True, defer_load=True,
                         sizing_mode="stretch_width", min_height=self.plot_height)
         self._views.append(plot)
         self._plot_view = plot
         self._watchers.append(self.state.param.watch(
-            self._busy, ["kind", "var", "time", "at", "depth", "qc", "color", "bbox"]))
+            self._busy, ["kind", "var", "time", "at", "depth", "qc", "color", "bbox", "lang"]))
         self._watchers.append(self.state.param.watch(self._on_cmap, "cmap"))
+        self.param.watch(self._busy, "plot_width")
         if not self.show_controls:
             return plot
         w = self._widgets
-        for key in ("var", "time", "depth", "qc", "color", "cmap", "step", "level"):
+        for key in ("var", "depth", "qc", "color", "cmap", "step", "level"):
             if key in w:
-                w[key].width = {"var": 300, "time": 330, "depth": 280, "step": 360,
+                w[key].width = {"var": 300, "depth": 280, "step": 360,
                                 "level": 200}.get(key, 190)
         self._controls = pn.FlexBox(*(w[k] for k in ("kind", "var", "time", "depth", "step",
                                                      "level", "qc", "color", "cmap", "lock_y")
                                       if k in w),
-                                    align_items="flex-end", sizing_mode="stretch_width")
-        return pn.Column(self._controls, self._share_row(), plot, sizing_mode="stretch_width")
+                                    align_items="flex-end", sizing_mode="stretch_width",
+                                    css_classes=["portal-controls"])
+        return pn.Column(self._drawer_toggle(), self._controls, self._share_row(), plot,
+                         sizing_mode="stretch_width", stylesheets=[DRAWER_CSS])
+
+    def _drawer_toggle(self):
+        """The phones' "Controls" button: the controls fold into a drawer below 760 px
+        (:data:`DRAWER_CSS`); on wider screens the button is hidden and they always show."""
+        toggle = pn.widgets.Toggle(label=f"☰ {t('controls', self.state.lang)}", value=False,
+                                   css_classes=["portal-drawer-toggle"], width=140,
+                                   color="primary", variant="outline")
+
+        def flip(event) -> None:
+            if self._controls is not None:
+                self._controls.css_classes = ["portal-controls"] + (
+                    ["portal-drawer-open"] if event.new else [])
+
+        toggle.param.watch(flip, "value")
+        self._toggle = toggle
+        return toggle

@@ -1,7 +1,7 @@
 """Per-session view state, mirrored in the URL query string.
 
 :class:`ViewState` holds everything that defines what a user sees (dataset,
-quicklook kind, variable, time and depth range, QC preset, colours, map extent,
+quicklook kind, variable, time and depth range, QC preset, colours, map extent, zoom,
 language, search text). Ranges and boxes are typed (:class:`~portal.query.TimeRange`,
 :class:`~portal.query.DepthRange`, :class:`~portal.query.BBox`); their parameters
 write and read the same text as :func:`~portal.query.parse_query`, so a copied URL
@@ -34,8 +34,8 @@ from portal.quicklooks import Style
 log = logging.getLogger(__name__)
 _C = TypeVar("_C")
 
-URL_KEYS = ("dataset", "datasets", "kind", "var", "time", "at", "depth", "qc", "cmap", "color", "bbox",
-            "extent", "lang", "q", "where")
+URL_KEYS = ("dataset", "datasets", "kind", "var", "time", "at", "depth", "qc", "cmap",
+            "color", "bbox", "extent", "view", "lang", "q", "where")
 
 
 def _lenient(parse: Callable[[str], Any], text: Any) -> Any:
@@ -115,6 +115,8 @@ class ViewState(param.Parameterized):
     color: param.Selector[str] = param.Selector(default="auto", objects=list(COLOR_BY), doc="colouring")
     bbox = BBoxParam(doc="data filter box (URL: W,S,E,N)")
     extent = BBoxParam(doc="map view (URL: W,S,E,N; zoom), not a filter")
+    view = param.String(default="", doc="zoom of a time series (START/END) or a profile "
+                        "(X0,X1,Z0,Z1); not a filter (portal.ui.view_tracking)")
     lang: param.Selector[str] = param.Selector(default="en", objects=["en", "fr"], doc="interface language")
     q = param.String(default="", doc="dataset search text")
     where = BBoxParam(doc="dataset search box: datasets overlapping it (URL: W,S,E,N)")
@@ -147,7 +149,10 @@ class ViewState(param.Parameterized):
     def quicklook_params(self) -> dict[str, str]:
         """The URL parameters of the drawn quicklook (selection and colours, no dataset)."""
         query = self.query().replace(color=self.color, cmap=self.cmap or "auto")
-        return query.to_params()
+        params = query.to_params()
+        if self.lang != "en":  # the image's labels in the page's language
+            params["lang"] = self.lang
+        return params
 
     def apply_params(self, params: Mapping[str, Any]) -> Query:
         """Set the state from URL parameters through :func:`parse_query` (strict: raises
@@ -162,7 +167,7 @@ class ViewState(param.Parameterized):
 
     def style(self, width: int = 900, height: int = 520, interactive: bool = True) -> Style:
         return Style(cmap=self.cmap or "auto", color_by=self.color, width=width, height=height,
-                     interactive=interactive)
+                     interactive=interactive, lang=self.lang)
 
     def sync_url(self) -> None:
         """Two-way sync with the browser's query string (only inside a server session)."""

@@ -52,3 +52,31 @@ def test_compare_with_observations_draws_scatter_and_difference_map(page, demo_p
     status, _, body = http_get(demo_portal.port, href[href.index("/api/"):])
     assert status == 200 and body.count(b"\n2023-08-") == 3  # the page's link: three pairs
     assert not page.errors
+
+
+def test_compare_with_a_grid_from_the_floats_page(page, demo_portal):
+    """The symmetric section: on the Argo float's page, the grids meeting it are listed
+    (the SST grid), and choosing it draws the same colocation and links."""
+    page.goto(f"{demo_portal.url}/?dataset=demo_argo_biscay&lang=fr")
+    select = page.locator(".portal-coloc-grid select").first
+    select.wait_for(state="visible", timeout=PLOT_TIMEOUT_MS)
+    assert "Comparer à une grille" in shadow_text(page)
+    labels = select.evaluate("s => [...s.options].map(o => o.text)")
+    assert [label for label in labels if "(" in label] == [
+        next(x for x in labels if "demo_sst_biscay" in x)]  # the one grid it meets
+    select.select_option(label=next(x for x in labels if "demo_sst_biscay" in x))
+    page.wait_for_function("""() => [...Bokeh.index.all_views()].some(v =>
+        v.model.type === 'Figure' && v.model.title && (v.model.title.text || '').includes('RMSE'))""",
+                           timeout=PLOT_TIMEOUT_MS)
+    scatter = next(t for t in figure_titles(page) if "RMSE" in t)
+    assert "demo_argo_biscay (TEMP) vs demo_sst_biscay (sst)" in scatter.replace("\n", " ")
+    assert "N=3" in scatter and "(nearest)" in scatter
+    plot = page.locator(".portal-coloc-result").first
+    plot.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)  # Bokeh paints after the models exist
+    plot.screenshot(path=str(ARTIFACTS / "colocate_from_obs_page.png"))
+    href = page.locator(".portal-coloc-csv").first.get_attribute("href")
+    assert "grid=demo_sst_biscay&obs=demo_argo_biscay&method=nearest" in href
+    status, _, body = http_get(demo_portal.port, href[href.index("/api/"):])
+    assert status == 200 and body.count(b"\n2023-08-") == 3
+    assert not page.errors

@@ -106,7 +106,9 @@ def test_api_lists_datasets_with_quicklook_urls(portal):
     by_id = {d["id"]: d for d in data["datasets"]}
     assert set(by_id) == set(portal.ids)
     assert by_id["evil"]["metadata"]["title"] == EVIL_TITLE  # data, served as JSON, not HTML
-    assert set(by_id["argo_6901744"]["quicklooks"]) == {"map", "profile"}
+    # every kind with a PNG form (linked views are the page's only)
+    assert set(by_id["argo_6901744"]["quicklooks"]) == {"map", "profile", "ts", "section",
+                                                        "timedepth"}
     assert set(by_id["tidegauge"]["quicklooks"]) >= {"timeseries", "map"}
     sst = by_id["modis_sst"]  # serve's public URL defaults to its own address
     assert sst["quicklooks"]["map"] == f"{portal.url}/quicklook/modis_sst/map.png"
@@ -171,7 +173,7 @@ def test_page_loads_and_fits_1366x768(page, portal):
     assert buttons.count() == len(portal.ids)
     sidebar = page.locator("#sidebar").bounding_box()
     for i in range(buttons.count()):  # long titles wrap inside the sidebar
-        box = buttons.nth(i).locator("button").bounding_box()
+        box = buttons.nth(i).locator("button").first.bounding_box()
         assert box["x"] + box["width"] <= sidebar["x"] + sidebar["width"] + 1
     width = page.evaluate("document.scrollingElement.scrollWidth")
     assert width <= 1366, f"page wider than the window: {width}px"
@@ -253,7 +255,7 @@ def test_copied_url_restores_the_view(page, browser, portal):
         wait_for_plot(other, "url_restored_sea_level")
         assert "(ASLVZZ01)" in selected_label(other, "var")
         assert "Rechercher des jeux de données" in shadow_text(other)
-        assert "Sea level [meter]" in bokeh_axis_labels(other)
+        assert "Hauteur de la mer au-dessus du géoïde [meter]" in bokeh_axis_labels(other)  # FR
         assert query_of(other.url) == query
     finally:
         context.close()

@@ -110,3 +110,36 @@ def test_a_scanned_file_keeps_its_acdd_citation_and_p01_attributes(tmp_path):
     assert cite.year == "2021" and cite.publisher == "SEANOE" and cite.doi == "10.17882/46219"
     assert facet_values(scanned, "p01") == {"TEMPPR01"}
     assert check_metadata(scanned.metadata()) == []  # validate knows the keys
+
+
+@pytest.mark.parametrize(("meta", "year"), [
+    ({"date_created": "2019-05-02"}, "2019"),
+    ({"date_modified": "2022-11-30T10:00:00Z"}, "2022"),
+    ({"date_issued": "2021", "date_created": "2018", "date_modified": "2024"}, "2021"),
+    ({"date_created": "2018-01-01", "date_modified": "2024-01-01"}, "2018"),
+    ({"date_created": "unknown"}, ""),
+    ({}, ""),
+])
+def test_year_without_coverage_comes_from_the_metadata_or_is_absent(meta, year):
+    bare = DatasetEntry.from_metadata("x", "netcdf", {}, {"title": "X", **meta})
+    cite = citation_of(bare)
+    assert cite.year == year
+    this_year = str(dt.date.today().year)
+    if year != this_year:  # never the year of the day the citation is made
+        assert f"({this_year})" not in cite.text("en") and this_year not in cite.key
+    nd = {"en": "(n.d.)", "fr": "(s.d.)"}
+    for lang in ("en", "fr"):
+        assert cite.text(lang, DAY).startswith(f"ODATIS ({year})." if year else f"ODATIS {nd[lang]}.")
+    assert ("year = " in cite.bibtex()) == bool(year)
+
+
+def test_metadata_date_wins_over_the_coverage():
+    assert citation_of(entry(date_created="2015-03-01")).year == "2015"
+    assert citation_of(entry()).year == "2020"  # no date: the coverage's end
+
+
+def test_french_citation_text():
+    text = citation_of(entry(**ACDD)).text("fr", DAY)
+    assert text == ("Jane Doe; John Smith (2021). Coriolis T&S profiles. Version 5.2. SEANOE. "
+                    "https://doi.org/10.17882/46219 Consulté le 2026-12-06 via le portail "
+                    "d'aperçus ODATIS.")

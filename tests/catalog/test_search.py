@@ -129,3 +129,34 @@ def test_index_is_built_once_per_catalog_object():
     assert index_for(catalog) is first
     reloaded = Catalog(entries={e.id: e for e in ENTRIES[:2]})
     assert len(index_for(reloaded)) == 2 and len(index_for(catalog)) == len(ENTRIES)
+
+
+# ------------------------------------------------------------------------------ ranking
+
+SST = {"name": "sst", "long_name": "Sea surface temperature",
+       "standard_name": "sea_surface_temperature", "eov": "Sea surface temperature"}
+
+
+def test_text_hits_are_ranked_by_field_and_match_quality():
+    """'sea surface temperature' puts the SST grid (the phrase in its variable) before
+    floats that only hold 'sea' and 'temperature' in a variable and 'surface' in a summary;
+    a title match beats the same word in a summary; a whole word beats a prefix."""
+    floats = [entry(f"argo_{i}", title=f"Argo float {i}", variables=[TEMP],
+                    summary="Profiles from 2000 m to the surface") for i in range(3)]
+    grid = entry("modis_sst", title="MODIS SST, west US", featureType="grid", variables=[SST])
+    titled = entry("sst_titled", title="Sea surface temperature analysis", variables=[SST])
+    index = SearchIndex([*floats, grid, titled])
+    ids = index.search(SearchRequest.of("sea surface temperature")).ids
+    assert ids[:2] == ["sst_titled", "modis_sst"]
+    assert set(ids[2:]) == {"argo_0", "argo_1", "argo_2"}
+    in_summary = entry("b_summary", title="Mooring", summary="Near a glider route")
+    in_title = entry("a_title", title="Glider mission 12")
+    assert search([in_summary, in_title], "glider") == [in_title, in_summary]
+    prefix = entry("p", title="Temperatures (gridded)")
+    word = entry("w", title="Temp logger")
+    assert [e.id for e in search([prefix, word], "temp")] == ["w", "p"]
+
+
+def test_without_text_hits_keep_catalog_order():
+    index = SearchIndex(ENTRIES)
+    assert index.search(SearchRequest()).ids == [e.id for e in ENTRIES]

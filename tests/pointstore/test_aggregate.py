@@ -105,6 +105,22 @@ def test_overviews_answer_full_extent(synthetic):
     assert np.nanmean(mean.values) == pytest.approx(ref["PSAL"][m].mean(), abs=0.05)
 
 
+def test_a_new_view_of_a_level_reads_no_overview_file(synthetic, monkeypatch):
+    from portal.cache import data_cache
+    from portal.pointstore import overviews
+
+    path, _ = synthetic
+    data_cache().clear()
+    reads = []
+    real = overviews.read_table
+    monkeypatch.setattr(overviews, "read_table", lambda *a, **k: reads.append(a) or real(*a, **k))
+    first = render(path, width=400, height=200)
+    n = len(reads)
+    again = render(path, width=402, height=200)  # another canvas of the same level
+    assert n > 0 and len(reads) == n and again.attrs["source"] == "overview"
+    assert again.values.sum() == pytest.approx(first.values.sum())
+
+
 def test_whole_years_come_from_overviews(synthetic):
     path, ref = synthetic
     agg = render(path, width=200, height=100, time=("2006-01-01", "2007-12-31"))

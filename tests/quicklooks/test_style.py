@@ -18,6 +18,10 @@ def test_long_title_breaks_before_the_figures_and_fits():
     assert " ".join(lines[:-1]) == name
 
 
-def test_at_most_three_lines():
-    text = fit_title("word " * 200 + "— tail", 400)
+def test_at_most_three_lines_four_on_a_phone():
+    text = fit_title("word " * 200 + "— tail", 800)
     assert text.count("\n") == 2 and text.endswith("…")
+    text = fit_title("word " * 200 + "— tail", 376)  # a 400 px phone
+    lines = text.split("\n")
+    assert len(lines) == 4 and text.endswith("…")
+    assert all(len(line) * 8.5 <= 376 - 60 for line in lines)  # the ellipsis fits too

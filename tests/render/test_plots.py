@@ -64,7 +64,7 @@ def test_few_depth_levels_are_one_line_each():
     ds = observations(3, 500, z_of=lambda f: np.array([5.0, 50.0, 200.0])[f])
     ax = axes()
     figures, _ = plots.draw_timeseries(ax, ds, "TEMP", STYLE)
-    assert figures == "1,500 samples at 3 depth levels"
+    assert figures.startswith("1,500 samples at 3 depth levels (one line each")
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["5 dbar", "50 dbar",
                                                                    "200 dbar"]
 

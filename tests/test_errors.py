@@ -53,7 +53,6 @@ def test_unexpected_exception_is_generic():
 # ------------------------------------------------------------------ loopback HTTP
 
 
-
 async def _fetch_all(paths: list[str]) -> list[tuple[int, str]]:
     import tornado.httpclient
     import tornado.httpserver

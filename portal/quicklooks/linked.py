@@ -5,12 +5,17 @@ salinity / conservative temperature when T and S are there) through HoloViews'
 ``link_selections``: a box drawn on the map, or a time span (and depth band) boxed on the
 time–depth plot, keeps those samples coloured in every plot and greys the rest; boxing
 water masses on the T-S diagram shows where and when they were measured, and boxing one
-profile's samples highlights its position on the map. Above :data:`MOST_SAMPLES` samples,
+profile's samples highlights its position on the map. A click on one sample of the
+profile (or T-S) plot selects every sample of its profile (same feature id, or same
+position and time) and so highlights that profile's position on the map. Above :data:`MOST_SAMPLES` samples,
 an even subsample is drawn (the title says so): the browser holds every drawn point.
 The page only: a PNG shows the three plots unselected.
 """
 
 from __future__ import annotations
+
+from functools import partial
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -21,6 +26,53 @@ from portal.quicklooks import Style
 from portal.quicklooks.style import axis_label, land_geometries
 
 MOST_SAMPLES = 40_000
+TAP_REACH = 0.04  # a click selects the nearest sample within 4 % of the axes' extent
+
+
+class LinkedViews(NamedTuple):
+    """The three linked plots, the selection that links them, and the profile-tap stream."""
+
+    layout: Any
+    selection: Any  # hv.link_selections instance
+    tap: Any  # hv.streams.Tap on the profile (or T-S) plot
+
+
+def _scaled(column: pd.Series) -> tuple[np.ndarray, float, float]:
+    values = column.to_numpy()
+    if np.issubdtype(values.dtype, np.datetime64):
+        values = values.astype("datetime64[ns]").astype("int64")
+    values = values.astype("float64")
+    low, high = np.nanmin(values), np.nanmax(values)
+    return values, float(low), float(high - low) or 1.0
+
+
+def profile_at(df: pd.DataFrame, xcol: str, ycol: str, x: float | None, y: float | None):
+    """The selection expression for the profile of the sample nearest (x, y), or None.
+
+    Distances are measured in axis fractions; a click farther than :data:`TAP_REACH` from
+    every sample selects nothing. A profile is one ``feature`` id, or else one position and
+    time (the rows of a profile share them)."""
+    import holoviews as hv
+
+    if x is None or y is None or df.empty:
+        return None
+    (xs, x0, dx), (ys, y0, dy) = _scaled(df[xcol]), _scaled(df[ycol])
+    fx, fy = (float(x) - x0) / dx, (float(y) - y0) / dy
+    dist = np.hypot((xs - x0) / dx - fx, (ys - y0) / dy - fy)
+    if np.all(np.isnan(dist)) or np.nanmin(dist) > TAP_REACH:
+        return None
+    row = df.iloc[int(np.nanargmin(dist))]
+    if "feature" in df:
+        fid = row["feature"]
+        return hv.dim("feature") == (fid.item() if isinstance(fid, np.generic) else fid)
+    return ((hv.dim("lon") == row["lon"]) & (hv.dim("lat") == row["lat"])
+            & (hv.dim("time") == row["time"]))
+
+
+def _select_tapped(selection, df: pd.DataFrame, xcol: str, ycol: str, x=None, y=None):
+    expr = profile_at(df, xcol, ycol, x, y)
+    if expr is not None:
+        selection.selection_expr = expr
 
 
 def sample_table(obs: xr.Dataset, variable: str, dataset: str = "") -> pd.DataFrame:
@@ -63,6 +115,13 @@ def _land(df: pd.DataFrame, dims: dict):
 def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, style: Style,
           dataset: str = ""):
     """Map, time–depth and T-S (or profile) plots linked by one box selection."""
+    return linked_views(obs, variable=variable, feature_type=feature_type, title=title,
+                        style=style, dataset=dataset).layout
+
+
+def linked_views(obs: xr.Dataset, *, variable: str, feature_type: str, title: str,
+                 style: Style, dataset: str = "") -> LinkedViews:
+    """:func:`build`'s plots with their link_selections and the profile-tap stream."""
     import holoviews as hv
 
     if not style.interactive:
@@ -87,12 +146,13 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
         title="Positions (box: area)", **common)
     when = hv.Points(table, [d["time"], d["z"]], [d["value"]]).opts(
         title="Time–depth (box: time span)", invert_yaxis=True, **common)
+    xcol, ycol = ("SA", "CT") if "SA" in df else ("value", "z")
     if "SA" in df:
-        what = hv.Points(table, [d["SA"], d["CT"]], [d["z"]]).opts(title="T-S (TEOS-10)",
-                                                                     **common)
+        what = hv.Points(table, [d["SA"], d["CT"]], [d["z"]]).opts(
+            title="T-S (TEOS-10; click: a profile)", **common)
     else:
         what = hv.Points(table, [d["value"], d["z"]], [d["time"]]).opts(
-            title=f"Profiles of {variable}", invert_yaxis=True, **common)
+            title=f"Profiles of {variable} (click: a profile)", invert_yaxis=True, **common)
     linked = hv.link_selections.instance(unselected_alpha=0.08)
     layout = linked(where + when + what)
     where_linked, when_linked, what_linked = (
@@ -103,4 +163,7 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
         " (even subsample)" if obs.sizes["obs"] > MOST_SAMPLES else "")
     most = max(int(style.width / 8.5), 40)  # a layout's title is one line
     short = full if len(full) <= most else full[:most - 1] + "…"
-    return layout.opts(shared_axes=False, title=short, backend="bokeh")
+    tap = hv.streams.Tap(source=what_linked, x=None, y=None)
+    tap.add_subscriber(partial(_select_tapped, linked, df, xcol, ycol))
+    return LinkedViews(layout.opts(shared_axes=False, title=short, backend="bokeh"), linked,
+                       tap)

@@ -52,7 +52,7 @@ def test_box_on_the_map_filters_the_linked_views(page, portal):
     from PIL import ImageChops
 
     page.goto(f"{portal.url}/?dataset=argo_6901744&kind=linked")
-    wait_until(lambda: "T-S (TEOS-10)" in figure_titles(page), timeout=120,
+    wait_until(lambda: "T-S (TEOS-10; click: a profile)" in figure_titles(page), timeout=120,
                what="the linked views")
     plot = wait_for_plot(page, "argo_linked_before")
     page.wait_for_timeout(1500)
@@ -76,4 +76,54 @@ def test_box_on_the_map_filters_the_linked_views(page, portal):
 
     wait_until(changed, timeout=60, what="the time-depth plot to show the selection")
     page.screenshot(path=str(ARTIFACTS / "argo_linked_selected_page.png"))
+    assert page.errors == []
+
+
+FRAME_JS = """(part) => {
+    const v = [...Bokeh.index.all_views()].find(v => v.model.type === 'Figure'
+        && v.el.isConnected && (v.model.title?.text || '').includes(part));
+    if (!v) return null;
+    const f = v.frame.bbox, r = v.canvas_view.el.getBoundingClientRect();
+    return {x: r.left + f.left, y: r.top + f.top, width: f.width, height: f.height};
+}"""
+
+SAMPLE_XY_JS = """([part, xcol, ycol]) => {
+    const v = [...Bokeh.index.all_views()].find(v => v.model.type === 'Figure'
+        && v.el.isConnected && (v.model.title?.text || '').includes(part));
+    if (!v) return null;
+    const r0 = v.model.renderers.find(r => r.data_source && r.data_source.data[xcol]
+        && r.data_source.data[xcol].length);
+    if (!r0) return null;
+    const xs = r0.data_source.data[xcol], ys = r0.data_source.data[ycol];
+    const i = Math.floor(xs.length / 2), x = xs[i], y = ys[i];
+    const f = v.frame.bbox, xr = v.model.x_range, yr = v.model.y_range;
+    const r = v.canvas_view.el.getBoundingClientRect();
+    return [r.left + f.left + (x - xr.start) / (xr.end - xr.start) * f.width,
+            r.top + f.top + (yr.end - y) / (yr.end - yr.start) * f.height];
+}"""
+
+
+def test_a_click_on_a_profile_highlights_its_position_on_the_map(page, portal):
+    """Linked views: clicking one sample of the T-S plot selects its whole profile, and the
+    map fades every other position (the map's pixels change)."""
+    from PIL import ImageChops
+
+    page.goto(f"{portal.url}/?dataset=argo_6901744&kind=linked")
+    wait_until(lambda: "T-S (TEOS-10; click: a profile)" in figure_titles(page), timeout=120,
+               what="the linked views")
+    wait_for_plot(page, "argo_linked_tap_before")
+    page.wait_for_timeout(1500)
+    frame = wait_until(lambda: page.evaluate(FRAME_JS, "Positions"), what="the map's frame")
+    before = _pixels(page.screenshot(clip=frame))
+    xy = wait_until(lambda: page.evaluate(SAMPLE_XY_JS, ["click: a profile", "SA", "CT"]),
+                    what="a sample of the T-S plot")
+    page.mouse.click(*xy)
+
+    def changed() -> bool:
+        after = _pixels(page.screenshot(clip=frame))
+        diff = ImageChops.difference(before, after).convert("L").point(lambda v: v > 40)
+        return sum(diff.getdata()) > 200
+
+    wait_until(changed, timeout=60, what="the map to highlight the clicked profile")
+    page.screenshot(path=str(ARTIFACTS / "argo_linked_tapped_page.png"))
     assert page.errors == []

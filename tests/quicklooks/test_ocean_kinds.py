@@ -162,3 +162,31 @@ def test_linked_views_share_one_selection():
                      style=Style(interactive=False), dataset="d")
     big = xr.concat([obs] * (linked.MOST_SAMPLES // obs.sizes["obs"] + 1), dim="obs")
     assert len(linked.sample_table(big, "TEMP")) == linked.MOST_SAMPLES
+
+
+def test_a_click_on_a_profile_selects_it_and_highlights_its_position():
+    """Tapping one sample of the T-S (or profile) plot selects every sample of that profile
+    (its feature id) through the linked selection: the map keeps that profile's position."""
+    import holoviews as hv
+
+    from portal.quicklooks import linked
+
+    obs = _profiles()
+    views = linked.linked_views(obs, variable="TEMP", feature_type="profile", title="T",
+                                style=Style())
+    df = linked.sample_table(obs, "TEMP")
+    sample = df[(df.feature == 2) & (df.z == 200.0)].iloc[0]  # a sample of profile 2
+    views.tap.event(x=sample.SA, y=sample.CT - 0.1)  # near it (0.8 % of the CT axis)
+    chosen = views.selection.filter(hv.Dataset(df)).dframe()
+    assert set(chosen.feature) == {2} and len(chosen) == 4
+    assert set(zip(chosen.lon, chosen.lat)) == {(2.0, 0.0)}  # its one position on the map
+    views.tap.event(x=sample.SA + 50, y=sample.CT)  # far from every sample: unchanged
+    assert repr(views.selection.selection_expr) == repr(hv.dim("feature") == 2)
+
+    plain = obs.drop_vars(["PSAL", "feature"])  # no salinity: the profile plot; no feature id
+    views = linked.linked_views(plain, variable="TEMP", feature_type="profile", title="T",
+                                style=Style())
+    views.tap.event(x=float(20 - 400 / 40 + 3), y=400.0)  # profile 3's deepest sample
+    chosen = views.selection.filter(hv.Dataset(linked.sample_table(plain, "TEMP"))).dframe()
+    assert len(chosen) == 4 and set(chosen.lon) == {3.0}
+    assert linked.profile_at(df, "SA", "CT", None, None) is None

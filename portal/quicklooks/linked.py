@@ -7,7 +7,8 @@ time–depth plot, keeps those samples coloured in every plot and greys the rest
 water masses on the T-S diagram shows where and when they were measured, and boxing one
 profile's samples highlights its position on the map. A click on one sample of the
 profile (or T-S) plot selects every sample of its profile (same feature id, or same
-position and time) and so highlights that profile's position on the map. Above :data:`MOST_SAMPLES` samples,
+position and time) and rings that profile's position on the map (a faded position under
+a hundred stacked samples would still look solid); a click away from the samples clears. Above :data:`MOST_SAMPLES` samples,
 an even subsample is drawn (the title says so): the browser holds every drawn point.
 The page only: a PNG shows the three plots unselected.
 """
@@ -35,6 +36,7 @@ class LinkedViews(NamedTuple):
     layout: Any
     selection: Any  # hv.link_selections instance
     tap: Any  # hv.streams.Tap on the profile (or T-S) plot
+    ring: Any  # the map's DynamicMap of the clicked profile's position
 
 
 def _scaled(column: pd.Series) -> tuple[np.ndarray, float, float]:
@@ -46,14 +48,13 @@ def _scaled(column: pd.Series) -> tuple[np.ndarray, float, float]:
     return values, float(low), float(high - low) or 1.0
 
 
-def profile_at(df: pd.DataFrame, xcol: str, ycol: str, x: float | None, y: float | None):
-    """The selection expression for the profile of the sample nearest (x, y), or None.
+def profile_rows(df: pd.DataFrame, xcol: str, ycol: str, x: float | None,
+                 y: float | None) -> np.ndarray | None:
+    """Boolean mask of the rows of the profile of the sample nearest (x, y), or None.
 
     Distances are measured in axis fractions; a click farther than :data:`TAP_REACH` from
-    every sample selects nothing. A profile is one ``feature`` id, or else one position and
+    every sample finds nothing. A profile is one ``feature`` id, or else one position and
     time (the rows of a profile share them)."""
-    import holoviews as hv
-
     if x is None or y is None or df.empty:
         return None
     (xs, x0, dx), (ys, y0, dy) = _scaled(df[xcol]), _scaled(df[ycol])
@@ -63,6 +64,20 @@ def profile_at(df: pd.DataFrame, xcol: str, ycol: str, x: float | None, y: float
         return None
     row = df.iloc[int(np.nanargmin(dist))]
     if "feature" in df:
+        return (df["feature"] == row["feature"]).to_numpy()
+    return ((df["lon"] == row["lon"]) & (df["lat"] == row["lat"])
+            & (df["time"] == row["time"])).to_numpy()
+
+
+def profile_at(df: pd.DataFrame, xcol: str, ycol: str, x: float | None, y: float | None):
+    """The link_selections expression selecting :func:`profile_rows`, or None."""
+    import holoviews as hv
+
+    rows = profile_rows(df, xcol, ycol, x, y)
+    if rows is None:
+        return None
+    row = df[rows].iloc[0]
+    if "feature" in df:
         fid = row["feature"]
         return hv.dim("feature") == (fid.item() if isinstance(fid, np.generic) else fid)
     return ((hv.dim("lon") == row["lon"]) & (hv.dim("lat") == row["lat"])
@@ -70,9 +85,18 @@ def profile_at(df: pd.DataFrame, xcol: str, ycol: str, x: float | None, y: float
 
 
 def _select_tapped(selection, df: pd.DataFrame, xcol: str, ycol: str, x=None, y=None):
-    expr = profile_at(df, xcol, ycol, x, y)
-    if expr is not None:
-        selection.selection_expr = expr
+    """A click on a sample selects its profile; a click away from every sample clears."""
+    selection.selection_expr = profile_at(df, xcol, ycol, x, y)
+
+
+def highlighted(df: pd.DataFrame, xcol: str, ycol: str, dims: dict, x=None, y=None):
+    """The map's highlight: the clicked profile's position(s) as rings (empty when none)."""
+    import holoviews as hv
+
+    rows = profile_rows(df, xcol, ycol, x, y)
+    where = df.loc[rows, ["lon", "lat"]].drop_duplicates() if rows is not None else df[:0]
+    return hv.Points(where[["lon", "lat"]], kdims=[dims["lon"], dims["lat"]]).opts(
+        size=16, fill_alpha=0, line_color="#d62728", line_width=3, backend="bokeh")
 
 
 def sample_table(obs: xr.Dataset, variable: str, dataset: str = "") -> pd.DataFrame:
@@ -155,15 +179,21 @@ def linked_views(obs: xr.Dataset, *, variable: str, feature_type: str, title: st
             title=f"Profiles of {variable} (click: a profile)", invert_yaxis=True, **common)
     linked = hv.link_selections.instance(unselected_alpha=0.08)
     layout = linked(where + when + what)
+    # link_selections' (and the geo plots') clones take new plot ids: the tap is the stream
+    # of an empty layer of ours, which the plot then listens on
+    tap = hv.streams.Tap(x=None, y=None)
+    tapped = hv.DynamicMap(lambda x, y: hv.Points([], kdims=[d[xcol], d[ycol]]),
+                           streams=[tap])
     where_linked, when_linked, what_linked = (
         el.opts(active_tools=["box_select"], backend="bokeh") for el in layout.values())
-    layout = (_land(df, d) * where_linked).opts(active_tools=["box_select"], backend="bokeh") \
-        + when_linked + what_linked
+    ring = hv.DynamicMap(partial(highlighted, df, xcol, ycol, d), streams=[tap])
+    layout = (_land(df, d) * where_linked * ring).opts(active_tools=["box_select"],
+                                                       backend="bokeh") \
+        + when_linked + (tapped * what_linked)
     full = f"{title} — linked views, {len(df):,} samples" + (
         " (even subsample)" if obs.sizes["obs"] > MOST_SAMPLES else "")
     most = max(int(style.width / 8.5), 40)  # a layout's title is one line
     short = full if len(full) <= most else full[:most - 1] + "…"
-    tap = hv.streams.Tap(source=what_linked, x=None, y=None)
     tap.add_subscriber(partial(_select_tapped, linked, df, xcol, ycol))
     return LinkedViews(layout.opts(shared_axes=False, title=short, backend="bokeh"), linked,
-                       tap)
+                       tap, ring)

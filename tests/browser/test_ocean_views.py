@@ -104,8 +104,8 @@ SAMPLE_XY_JS = """([part, xcol, ycol]) => {
 
 
 def test_a_click_on_a_profile_highlights_its_position_on_the_map(page, portal):
-    """Linked views: clicking one sample of the T-S plot selects its whole profile, and the
-    map fades every other position (the map's pixels change)."""
+    """Linked views: clicking one sample of the T-S plot selects its whole profile (the
+    other views fade the rest) and rings its position on the map (the map's pixels change)."""
     from PIL import ImageChops
 
     page.goto(f"{portal.url}/?dataset=argo_6901744&kind=linked")
@@ -125,5 +125,7 @@ def test_a_click_on_a_profile_highlights_its_position_on_the_map(page, portal):
         return sum(diff.getdata()) > 200
 
     wait_until(changed, timeout=60, what="the map to highlight the clicked profile")
+    page.mouse.move(5, 5)  # the hover tooltip off the plots for the screenshot
+    page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / "argo_linked_tapped_page.png"))
     assert page.errors == []

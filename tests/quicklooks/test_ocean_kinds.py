@@ -179,10 +179,10 @@ def test_a_click_on_a_profile_selects_it_and_highlights_its_position():
     views.tap.event(x=sample.SA, y=sample.CT - 0.1)  # near it (0.8 % of the CT axis)
     chosen = views.selection.filter(hv.Dataset(df)).dframe()
     assert set(chosen.feature) == {2} and len(chosen) == 4
-    assert set(zip(chosen.lon, chosen.lat)) == {(2.0, 0.0)}  # its one position on the map
+    assert set(zip(chosen.lon, chosen.lat, strict=True)) == {(2.0, 0.0)}  # its one position on the map
     assert repr(views.selection.selection_expr) == repr(hv.dim("feature") == 2)
     ring = views.ring[()]  # the map's highlight: profile 2's position only
-    assert list(zip(ring.dimension_values(0), ring.dimension_values(1))) == [(2.0, 0.0)]
+    assert list(zip(*ring.array().T, strict=True)) == [(2.0, 0.0)]
     views.tap.event(x=sample.SA + 50, y=sample.CT)  # far from every sample: clears
     assert views.selection.selection_expr is None and len(views.ring[()]) == 0
 

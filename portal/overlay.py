@@ -6,7 +6,8 @@ QC). :func:`resolve_entries` checks the ids against the catalog (unknown ones: o
 naming them all); :func:`choose_variables` picks each dataset's variable — the one
 ``var=ID:VAR`` names, else the kind most datasets share (CF standard name / EOV through
 :func:`portal.vocab.eov_for`); :func:`portal.pipeline.load_layers` loads each through the
-one pipeline (point stores by their aggregate) into one :class:`Layer` per dataset with its
+one pipeline (point stores by their aggregate on a map, their profile density or time
+bins on the other axes: :mod:`portal.overlay_store`) into one :class:`Layer` per dataset with its
 legend colour and marker from a fixed qualitative palette (:func:`new_layer`). A dataset that fails keeps its layer, with the reason in its legend entry; the
 others still draw. :func:`harmonise` converts values (and profile depths) to a common
 unit when they agree in kind (:mod:`portal.processing.units`). Drawing is
@@ -157,6 +158,9 @@ def _values_in(layer: Layer, unit: str) -> Layer:
     if same_unit(layer.units, unit):
         return replace(layer, units=unit)
     data = layer.data
+    if layer.feature_type == "profileDensity":  # a point store's density: values on x
+        x = convert(data.x.values, layer.units, unit)
+        return replace(layer, data=data.assign_coords(x=data.x.copy(data=x)), units=unit)
     if layer.feature_type == "grid":
         values = convert(data.values, layer.units, unit)
         data = data.copy(data=values.astype(data.dtype)).assign_attrs(units=unit)
@@ -164,6 +168,10 @@ def _values_in(layer: Layer, unit: str) -> Layer:
         column = data[layer.variable]
         values = convert(column.values, layer.units, unit)
         data = data.assign({layer.variable: column.copy(data=values).assign_attrs(units=unit)})
+        for band in ("vmin", "vmax"):  # a point store's time bins: the min–max band too
+            if band in data:
+                data = data.assign({band: data[band].copy(
+                    data=convert(data[band].values, layer.units, unit))})
     return replace(layer, data=data, units=unit)
 
 
@@ -183,7 +191,8 @@ def harmonise(layers: list[Layer], kind: str) -> Combined:
     profile depths (m) and pressures (dbar) on one vertical axis (TEOS-10)."""
     from portal.processing.units import common_unit
 
-    values = [layer for layer in layers if layer.ok and not layer.aggregated]
+    values = [layer for layer in layers if layer.ok and (not layer.aggregated or (
+        layer.feature_type in ("profileDensity", "timeBinned") and layer.units))]
     unit = common_unit([layer.units for layer in values]) if values else None
     if unit is not None:
         ids = {layer.id for layer in values}

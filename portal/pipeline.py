@@ -314,19 +314,28 @@ def _stacked(entry, kind, query, style, names):
 
 def _store_aggregate(entry: DatasetEntry, kind: str, query: Query, style: Style,
                      variable: str | None):
-    """A point store on a combined map: its aggregate (count per cell) over the view."""
+    """A point store in a combined view: its aggregate (count per cell) over a map, its
+    profile density on a profile axis, its values binned in time on a time-series axis
+    (:mod:`portal.overlay_store`). Returns (data, variable, feature type)."""
+    from portal import overlay_store
     from portal.quicklooks.pointmap import view_aggregate
-    from portal.settings import Settings
+    from portal.settings import Settings, current
     from portal.sources import open_aggregator
 
-    if kind != "map":
-        raise UnsupportedQuicklook("a point store joins combined maps only", dataset=entry.id)
     handle = open_aggregator(entry).with_scheduler(Settings.from_env().dask_scheduler)
     variable = resolve_variable(entry, variable) or "TEMP"
     query = replace(query, qc="all") if query.qc == "auto" else query
+    if kind == "profile":
+        da = overlay_store.profile_density(handle, query, variable, style.width, style.height)
+        return da, variable, "profileDensity"
+    if kind == "timeseries":
+        bins = overlay_store.time_bins(handle, query, variable,
+                                       style.width // overlay_store.TIME_BIN_PX,
+                                       current().limits.max_points)
+        return bins, variable, "timeBinned"
     bbox = query.bbox.continuous() if query.bbox else (-180.0, -80.0, 180.0, 85.0)
     agg, _note = view_aggregate(handle, query, replace(style, color_by="auto"), variable, bbox)
-    return agg, variable
+    return agg, variable, "point"
 
 
 def _load_layer(entry: DatasetEntry, kind: str, query: Query, style: Style,
@@ -334,9 +343,9 @@ def _load_layer(entry: DatasetEntry, kind: str, query: Query, style: Style,
     """The fields of one dataset's layer (data, variable, units, feature type)."""
     single = replace(query, variable=variable, datasets=(), dataset=None, kind=None)
     if is_aggregating(entry):
-        agg, name = _store_aggregate(entry, kind, single, style, variable)
+        agg, name, feature_type = _store_aggregate(entry, kind, single, style, variable)
         info = entry.variable(name)
-        return {"data": agg, "variable": name, "aggregated": True, "feature_type": "point",
+        return {"data": agg, "variable": name, "aggregated": True, "feature_type": feature_type,
                 "units": info.units if info else "", "long_name": info.long_name if info else ""}
     view = load_view(entry, kind, single)
     data: Any = view.data  # a grid DataArray or an observation Dataset

@@ -5,13 +5,16 @@ common unit by the pipeline); nothing here opens files. Each layer is drawn in i
 palette colour and marker with one legend entry (title, institution, variable); a layer
 that failed keeps a legend entry that says why. Maps: gridded layers are the background
 image (with its colour bar), in-situ layers their positions, point stores the cells of
-their aggregate. Time series and profiles share one value axis when the units agree in
+their aggregate; on a profile axis a point store is its profile density in greys under the
+other profiles, on a time axis its mean per time bin over a min–max band
+(:mod:`portal.overlay_store`). Time series and profiles share one value axis when the units agree in
 kind; otherwise the page gets one y axis per dataset (Bokeh ``multi_y``) and the PNG —
 which Matplotlib cannot give several y axes through HoloViews — panels side by side.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -74,10 +77,33 @@ def _series(layer: Layer, n_out: int) -> tuple[np.ndarray, np.ndarray]:
     return t, y
 
 
+def _binned_element(layer: Layer, vdim):
+    """A point store's values binned in time: the mean as a line over a min–max band."""
+    import holoviews as hv
+
+    kdim = hv.Dimension("time", label="Time (UTC)")
+    bins = layer.data
+    t = bins.time.values
+    low = hv.Dimension(f"{vdim.name}_max", label=vdim.label)
+    band = hv.Area((t, bins.vmin.values, bins.vmax.values), kdim, [vdim, low]).opts(
+        color=layer.colour, alpha=0.25, line_alpha=0, backend="bokeh").opts(
+        color=layer.colour, alpha=0.25, linewidth=0, backend="matplotlib")
+    more = " (first rows read)" if bins.attrs.get("truncated") else ""
+    mean = hv.Curve((t, bins[layer.variable].values), kdim, vdim,
+                    label=f"{layer.legend} — mean per bin, band min–max{more}")
+    mean = mean.opts(color=layer.colour, line_width=1.5, backend="bokeh").opts(
+        color=layer.colour, linewidth=1.0, backend="matplotlib")
+    formatter = _date_formatter(t) if t.size else None
+    return (band * mean).opts(**({"xformatter": formatter} if formatter else {}),
+                              backend="matplotlib")
+
+
 def _series_element(layer: Layer, vdim, style: Style):
     import holoviews as hv
 
     kdim = hv.Dimension("time", label="Time (UTC)")
+    if layer.feature_type == "timeBinned":
+        return _binned_element(layer, vdim)
     t, y = _series(layer, style.width * POINTS_PER_PIXEL)
     if layer.feature_type == "timeSeries":
         curve = hv.Curve((t, y), kdim, vdim, label=layer.legend)
@@ -118,9 +144,30 @@ def _timeseries(combined: Combined, style: Style):
     return _joined(elements, combined, style, shared_x=True)
 
 
+def _density_element(layer: Layer, vdim, zdim):
+    """A point store's profile density: observations per cell in greys (log scale), with a
+    legend entry in the layer's colour saying what the grey is."""
+    import holoviews as hv
+
+    da = layer.data
+    counts = da.values.astype("float32")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shade = np.where(counts > 0, np.log10(np.maximum(counts, 1e-3)), np.nan)
+    image = hv.Image((da.x.values, da.y.values, shade.astype("float32")), kdims=[vdim, zdim],
+                     vdims=[hv.Dimension("log_count", label="Observations per cell (log10)")])
+    image = image.opts(cmap="Greys", alpha=0.8, colorbar=False, backend="bokeh").opts(
+        cmap="Greys", alpha=0.8, colorbar=False, backend="matplotlib")
+    n = int(counts.sum())
+    key = _failed(layer, [vdim], [zdim], label=f"{layer.legend} — density of {n:,} "
+                  "observations (greys, log)")
+    return image * key
+
+
 def _profile_element(layer: Layer, vdim, zdim):
     import holoviews as hv
 
+    if layer.feature_type == "profileDensity":
+        return _density_element(layer, vdim, zdim)
     obs = layer.data
     keep = np.isfinite(obs[layer.variable].values) & np.isfinite(obs.z.values)
     x, z = obs[layer.variable].values[keep], obs.z.values[keep]
@@ -134,13 +181,24 @@ def _profiles(combined: Combined, style: Style):
     zdim = hv.Dimension("z", label=("Pressure" if zunit == "dbar" else "Depth")
                         + (f" [{zunit}]" if zunit else ""))
     elements = []
-    for i, layer in enumerate(combined.layers):
+    under = sorted(range(len(combined.layers)),  # a store's density under the profiles
+                   key=lambda i: combined.layers[i].feature_type != "profileDensity")
+    for i in under:
+        layer = combined.layers[i]
         vdim = _value_dim(layer, combined, i)
         elements.append(_profile_element(layer, vdim, zdim) if layer.ok
                         else _failed(layer, [vdim], [zdim]))
+    combined = replace(combined, layers=[combined.layers[i] for i in under])
     joined = _joined(elements, combined, style, shared_x=False, multi_y=False)
     return joined.opts(invert_yaxis=True, backend="bokeh").opts(invert_yaxis=True,
                                                                  backend="matplotlib")
+
+
+def _flat(elements: list) -> list:
+    """The elements of a list of elements and overlays (an Overlay holds no Overlay)."""
+    import holoviews as hv
+
+    return [e for el in elements for e in (el.values() if isinstance(el, hv.Overlay) else [el])]
 
 
 def _joined(elements: list, combined: Combined, style: Style, shared_x: bool,
@@ -151,13 +209,13 @@ def _joined(elements: list, combined: Combined, style: Style, shared_x: bool,
 
     legend = {"legend_position": "top_left", "show_legend": True}
     if combined.unit is not None or len(combined.drawn) < 2:
-        overlay = hv.Overlay(elements)
+        overlay = hv.Overlay(_flat(elements))
         return overlay.opts(responsive=True, height=style.height, show_grid=True,
                             backend="bokeh", **legend).opts(
             show_grid=True, backend="matplotlib", legend_position="bottom",
             legend_cols=1, fontsize={"legend": 7}, aspect=style.width / style.height * 0.9)
     if multi_y and style.interactive:
-        return hv.Overlay(elements).opts(multi_y=True, responsive=True, height=style.height,
+        return hv.Overlay(_flat(elements)).opts(multi_y=True, responsive=True, height=style.height,
                                          show_grid=True, backend="bokeh", **legend)
     drawn = [el for el, layer in zip(elements, combined.layers, strict=True) if layer.ok]
     failed = [el for el, layer in zip(elements, combined.layers, strict=True) if not layer.ok]
@@ -165,7 +223,7 @@ def _joined(elements: list, combined: Combined, style: Style, shared_x: bool,
     aspect = style.width / style.height * 0.9 / len(drawn)
     panels = []
     for i, element in enumerate(drawn):  # the failed sources' legend entries on the first
-        panel = hv.Overlay([element, *(failed if i == 0 else [])])
+        panel = hv.Overlay(_flat([element, *(failed if i == 0 else [])]))
         panels.append(panel.opts(width=width, height=style.height, backend="bokeh").opts(
             legend_position="bottom", legend_cols=1, fontsize={"legend": 7}, aspect=aspect,
             xticks=3, title="", backend="matplotlib"))

@@ -73,6 +73,8 @@ def test_store_joins_profile_and_time_series_axes(store):
     plot = draw(harmonise([series], "timeseries"), title="t", style=Style(width=400))
     (curve,) = [e for e in plot.traverse(lambda e: e, [hv.Curve]) if type(e) is hv.Curve]
     np.testing.assert_allclose(curve.dimension_values(1), series.data[series.variable].values)
-    assert len(plot.traverse(lambda e: e, [hv.Area])) == 1
+    (band,) = plot.traverse(lambda e: e, [hv.Area])
+    np.testing.assert_allclose(band.dimension_values(1), series.data.vmin.values)
+    np.testing.assert_allclose(band.dimension_values(2), series.data.vmax.values)
     hv.render(plot, backend="bokeh")
     hv.render(plot, backend="matplotlib")

@@ -84,10 +84,11 @@ def _binned_element(layer: Layer, vdim):
     kdim = hv.Dimension("time", label="Time (UTC)")
     bins = layer.data
     t = bins.time.values
-    low = hv.Dimension(f"{vdim.name}_max", label=vdim.label)
-    band = hv.Area((t, bins.vmin.values, bins.vmax.values), kdim, [vdim, low]).opts(
+    high = hv.Dimension(f"{vdim.name}_max", label=f"{vdim.label} (bin max)")
+    band = hv.Area((t, bins.vmin.values, bins.vmax.values), kdim, [vdim, high]).opts(
         color=layer.colour, alpha=0.25, line_alpha=0, backend="bokeh").opts(
-        color=layer.colour, alpha=0.25, linewidth=0, backend="matplotlib")
+        color=layer.colour, facecolor=layer.colour, alpha=0.25, linewidth=0,
+        backend="matplotlib")  # both: colour alone is ignored by Area here
     more = " (first rows read)" if bins.attrs.get("truncated") else ""
     mean = hv.Curve((t, bins[layer.variable].values), kdim, vdim,
                     label=f"{layer.legend} — mean per bin, band min–max{more}")

@@ -35,6 +35,18 @@ def erddap_entry(url: str, dataset_id: str = "erddap_argo"):
                         "standard_name": "sea_water_temperature"}]})
 
 
+def store_entry(store: Path):
+    """A small demo point store, as the catalog lists one."""
+    from portal.demo.points import generate
+    from portal.model import DatasetEntry
+    from portal.pointstore import store_info
+
+    if not store.exists():
+        generate(20_000, str(store), seed=5)
+    return DatasetEntry.from_metadata("points", "pointstore", {"store": str(store)},
+                                      store_info(str(store))["metadata"])
+
+
 def overlay_catalog(folder: Path, erddap_url: str) -> Path:
     """Local files and one loopback ERDDAP entry, written as a catalog in ``folder``."""
     from portal.catalog.loader import write_catalog
@@ -43,6 +55,7 @@ def overlay_catalog(folder: Path, erddap_url: str) -> Path:
     entries = [describe_file(str(SHARED / rel), i) for i, rel in FILES.items()]
     entries.append(erddap_entry(erddap_url))
     entries.append(erddap_entry("http://127.0.0.1:9/erddap", "erddap_down"))  # closed port
+    entries.append(store_entry(folder / "points"))
     return Path(write_catalog(entries, folder / "overlay.yaml", title="Overlay tests"))
 
 
@@ -81,6 +94,28 @@ def test_palette_colours_of_both_sources_are_drawn(served):
     for hex_colour in PALETTE[:2]:
         rgb = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
         assert rgb in seen, hex_colour
+
+
+@pytest.mark.parametrize("kind", ["profile", "timeseries"])
+def test_a_point_store_draws_on_profile_and_time_series_axes(served, kind, tmp_path):
+    """The store's density (greys) under the Argo profiles, or its binned mean over a
+    min–max band beside the tide gauge: drawn in the PNG, not a "not drawn" legend entry."""
+    from portal.overlay import PALETTE
+
+    first = "argo_local" if kind == "profile" else "tidegauge"  # Argo: no time series
+    image, colours = _png(served, f"/quicklook/overlay/{kind}.png?datasets={first},points"
+                                  "&width=700&height=450")
+    image.save(Path(__file__).resolve().parents[2] / "artifacts" / f"overlay_store_{kind}.png")
+    seen = set(image.getdata())
+    rgb = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in PALETTE[:2]]
+    assert rgb[0] in seen and colours > 50  # the first source's colour
+    if kind == "profile":  # the density's greys: many distinct grey levels
+        greys = {p for p in seen if p[0] == p[1] == p[2] and 40 < p[0] < 230}
+        assert len(greys) > 8
+    else:  # the store's mean line in its palette colour, over its band (25 % of it)
+        band = tuple(round(0.25 * c + 0.75 * 255) for c in rgb[1])
+        assert rgb[1] in seen
+        assert any(max(abs(a - b) for a, b in zip(p, band, strict=True)) <= 3 for p in seen)
 
 
 def test_unknown_ids_are_one_404_naming_them(served):

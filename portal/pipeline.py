@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from portal.cache import data_cache
-from portal.errors import PortalError, UnsupportedQuicklook
+from portal.errors import NoDataInSelection, PortalError, UnsupportedQuicklook
 from portal.model import DatasetEntry, Query
 from portal.quicklooks import Style, builder, entry_kinds
 from portal.settings import Settings
@@ -131,8 +131,8 @@ def _load(entry: DatasetEntry, kind: str, query: Query, version: str) -> View:
     """Subset the normalised data to the query: a new bbox or time range only re-subsets."""
     import xarray as xr
 
-    from portal.processing.subset import select_grid, select_obs
-    from portal.processing.variables import resolve_qc, view_warnings
+    from portal.processing.subset import select_grid
+    from portal.processing.variables import view_warnings
 
     obs = _normalised(entry, kind, query, version)
     if isinstance(obs, xr.DataArray):
@@ -148,27 +148,54 @@ def _load(entry: DatasetEntry, kind: str, query: Query, version: str) -> View:
     if kind in ("section", "timedepth", "ts") and "z" not in obs.coords:
         raise UnsupportedQuicklook("no vertical coordinate (depth or pressure) in this dataset",
                                    dataset=entry.id, hint="use the map or time-series quicklook")
+    data, variable, qc, notes = _select(entry, kind, query, obs, variable)
+    return View(data, variable, entry.feature_type, kind, qc,
+                tuple(notes + view_warnings(data, variable)))
+
+
+def _select(entry: DatasetEntry, kind: str, query: Query, obs, variable: str):
+    """(selected observations, the variable drawn, the QC preset, notes) of a view: the
+    salinity leads a T-S diagram; linked views keep T and S beside the variable."""
+    from portal.processing.subset import describe, select_obs
+    from portal.processing.variables import resolve_qc
+
     also: tuple[str, ...] = ()
     if kind == "ts":  # both T and S, each with its own QC; the salinity leads
         from portal.processing.teos10 import ts_columns
 
-        columns = ts_columns(obs, entry.id)
+        columns = ts_columns(obs, entry.id, _holding_data(entry, obs))
         variable, also = columns.salinity, (columns.temperature,)
     elif kind == "linked":  # T and S beside the variable when there are both: a T-S plot
-        also = _ts_beside(obs, variable, entry.id)
-    require = REQUIRE[kind]
+        also = _ts_beside(obs, variable, entry)
     qc = resolve_qc(query.qc, obs, variable, str(dict(entry.extra).get("qc_default", "")))
-    data = select_obs(obs, replace(query, qc=qc), variable, dataset=entry.id, require=require,
-                      also=also)
-    return View(data, variable, entry.feature_type, kind, qc, tuple(view_warnings(data, variable)))
+    selected = replace(query, qc=qc)
+    try:
+        data = select_obs(obs, selected, variable, dataset=entry.id, require=REQUIRE[kind],
+                          also=also)
+    except NoDataInSelection:
+        if kind != "linked" or not also:
+            raise
+        # the variable has samples but none beside a valid T and S (salinity all flagged
+        # bad, say): the linked views show the variable, with a profile for the T-S plot
+        data = select_obs(obs, selected, variable, dataset=entry.id, require=REQUIRE[kind])
+        return data, variable, qc, [f"no T-S plot: no sample with valid "
+                                    f"{' and '.join(also)} in {describe(selected)}"]
+    return data, variable, qc, []
 
 
-def _ts_beside(obs, variable: str, dataset: str) -> tuple[str, ...]:
+def _holding_data(entry: DatasetEntry, obs) -> tuple[str, ...] | None:
+    """The columns of ``obs`` the catalog lists (those holding data: the scan leaves the
+    empty ones out); None when it lists none of them (every column is a candidate)."""
+    listed = {v.name for v in entry.variables}
+    return tuple(str(n) for n in obs.data_vars if str(n) in listed) or None
+
+
+def _ts_beside(obs, variable: str, entry: DatasetEntry) -> tuple[str, ...]:
     """The temperature and salinity columns other than ``variable`` (none without both)."""
     from portal.processing.teos10 import ts_columns
 
     try:
-        columns = ts_columns(obs, dataset)
+        columns = ts_columns(obs, entry.id, _holding_data(entry, obs))
     except UnsupportedQuicklook:
         return ()
     return tuple(n for n in (columns.temperature, columns.salinity) if n != variable)

@@ -53,13 +53,6 @@ def test_unexpected_exception_is_generic():
 # ------------------------------------------------------------------ loopback HTTP
 
 
-class _Catalog(dict):
-    def __getitem__(self, key):
-        if key not in self:
-            raise E.DatasetNotFound(f"unknown dataset id {key!r}")
-        return dict.__getitem__(self, key)
-
-
 async def _fetch_all(paths: list[str]) -> list[tuple[int, str]]:
     import tornado.httpclient
     import tornado.httpserver
@@ -94,7 +87,11 @@ def test_png_route_statuses(monkeypatch, caplog):
     def render(entry, kind, query, style_kw):
         raise failures[kind]
 
-    monkeypatch.setattr(context, "catalog", lambda: _Catalog(d=object()))
+    from portal.catalog.loader import Catalog
+    from portal.model import DatasetEntry
+
+    entry = DatasetEntry.from_metadata("d", "netcdf", {"urlpath": "/x.nc"}, {"title": "d"})
+    monkeypatch.setattr(context, "catalog", lambda: Catalog(entries={"d": entry}))
     monkeypatch.setattr(handlers, "_render_cached", render)
     with caplog.at_level(logging.ERROR, logger="portal.server.handlers"):
         paths = ["/quicklook/nope/map.png", "/quicklook/d/map.png?width=7",

@@ -290,7 +290,8 @@ def test_png_route_and_cli_sizes_share_the_limits():
     with pytest.raises(BadParameter, match="^width:"):
         parse_png_args({"width": [big.encode()]})
     query, style = parse_png_args({"cmap": ["thermal"], "color": ["time"]})
-    assert style == {"cmap": "thermal", "color_by": "time", "width": 800, "height": 500}
+    assert style == {"cmap": "thermal", "color_by": "time", "width": 800, "height": 500,
+                     "lang": "en"}
     assert query == Query()  # the data selection only: styles do not split the data cache
     assert build_parser().parse_args(["quicklook", "x", "--width", big]).width == int(big)
     with pytest.raises(SystemExit) as info:

@@ -140,13 +140,17 @@ def _usable_variables(ds: xr.Dataset, dataset_id: str, most: int = 6
                       ) -> tuple[list[str], list[str], dict[str, tuple[float, float]]]:
     """(variables holding data, variables entirely fill, value ranges of the first ``most``
     usable numeric ones); NoDataInSelection if none holds data. Each variable is read once."""
+    from portal.processing.normalize import argo_drawn, is_argo
     from portal.processing.variables import no_data_reason
 
     names = _measured(ds)
     usable: list[str] = []
     ranges: dict[str, tuple[float, float]] = {}
+    argo = is_argo(ds)
     for name in names:
         var = ds.variables[name]
+        if argo and f"{name}_ADJUSTED" in ds.variables:  # judged on the values drawn
+            var = argo_drawn(ds, name)
         if len(usable) < most and 0 < var.size <= 20_000_000 and var.dtype.kind in "iuf":
             ranges[name] = found = _value_range(var)
             ok = var.dtype.kind != "f" or not math.isnan(found[0])

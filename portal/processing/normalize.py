@@ -307,6 +307,16 @@ def _argo_profiles(ds: xr.Dataset, names: list[str]) -> xr.Dataset:
     return _finish(_stack(table, ref.dims))
 
 
+def argo_drawn(ds: xr.Dataset, name: str) -> xr.Variable:
+    """The values of Argo parameter ``name`` the portal draws: adjusted where DATA_MODE is
+    A or D, real-time otherwise (what the catalog must judge "holds data" on). Files whose
+    DATA_MODE is not per profile of ``name`` (trajectories) keep their raw values."""
+    modes = _argo_modes(ds)
+    if modes is not None and not set(modes.dims) <= set(ds[name].dims):
+        return ds.variables[name]
+    return _argo_merged(ds, name, modes)[0].variable
+
+
 def _argo_modes(ds: xr.Dataset) -> xr.DataArray | None:
     if "DATA_MODE" in ds.variables:
         raw = np.asarray(ds["DATA_MODE"].values)

@@ -170,6 +170,7 @@ def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
     timed = placed = np.zeros(obs.sizes.get("obs", 0), dtype=bool)
     if obs.attrs.get("featureType") == "trajectory":
         obs, timed, placed = _trajectory_gaps(obs.compute())
+    unfiltered = obs
     for name in (variable, *also):
         obs = apply_qc(obs, name, query.qc)
     mask = obs[variable].notnull()
@@ -194,6 +195,7 @@ def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
         mask = mask & xr.DataArray(inside, dims=obs.longitude.dims)
     index = np.flatnonzero(np.asarray(mask.values))
     if index.size == 0:
+        _all_flagged_out(unfiltered, obs, (variable, *also), query, dataset)
         need = f" with a valid {' and '.join(require)}" if require else ""
         raise NoDataInSelection(f"no valid {variable} values{need} in {describe(query)}",
                                 dataset=dataset, hint="widen the time/depth range or relax QC")
@@ -201,6 +203,29 @@ def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
     out.attrs["times_interpolated"] = int(timed[index].sum()) if timed.size else 0
     out.attrs["positions_interpolated"] = int(placed[index].sum()) if placed.size else 0
     return out
+
+
+def _all_flagged_out(before: xr.Dataset, after: xr.Dataset, names: tuple[str, ...],
+                     query: Query, dataset: str) -> None:
+    """NoDataInSelection naming the variable whose every value the QC preset removed, and
+    its flags in words (a float's salinity all flagged bad), if there is one."""
+    from portal.vocab import NO_FLAG, flag_meaning
+
+    if query.qc == "all":
+        return
+    for name in names:
+        if bool(before[name].notnull().any()) and not bool(after[name].notnull().any()):
+            flags = before.get(f"{name}_qc")
+            words = ""
+            if flags is not None:
+                valued = np.asarray(flags.values)[np.asarray(before[name].notnull().values)]
+                scheme = str(flags.attrs.get("qc_scheme", "generic"))
+                meanings = [flag_meaning(int(f), scheme) for f in np.unique(valued)
+                            if f != NO_FLAG]
+                words = f" ({', '.join(meanings)})" if meanings else ""
+            raise NoDataInSelection(
+                f"every {name} value is flagged{words}: the QC preset {query.qc} hides them "
+                "all", dataset=dataset, hint="choose the QC preset 'all' to see them")
 
 
 def _pick_time(da: xr.DataArray, tries: int = 12) -> xr.DataArray:

@@ -6,7 +6,10 @@ are the same scale) and vertical coordinates (metres of depth, positive down, an
 pressure in dbar, converted with TEOS-10 ``gsw.z_from_p`` / ``gsw.p_from_z`` at the
 observation's latitude). :func:`quantity` names the kind and canonical unit of a units
 text, :func:`common_unit` the unit several variables can share (None: separate axes) and
-:func:`convert` converts values. numpy and gsw are imported inside the functions that
+:func:`convert` converts values. :func:`salinity_scale` and :func:`temperature_unit` are the
+one permissive reading of the salinity and temperature units real files write
+(``p.s.u.``, ``dimensionless``, ``celsius degree``...), shared with the T-S diagram
+(:mod:`portal.processing.teos10`). numpy and gsw are imported inside the functions that
 need them: importing this module stays light.
 """
 
@@ -24,8 +27,9 @@ _UNITS: dict[str, tuple[str, str]] = {
                      "degreescelsius"), ("temperature", "degC")),
     **dict.fromkeys(("k", "kelvin", "degk", "degreek", "degreekelvin", "degreeskelvin"),
                     ("temperature", "K")),
-    **dict.fromkeys(("psu", "pss-78", "pss78", "pss", "1e-3", "0.001", "10-3", "ppt",
-                     "practicalsalinityunit", "practicalsalinityunits"), ("salinity", "psu")),
+    **dict.fromkeys(("psu", "p.s.u.", "p.s.u", "pss-78", "pss78", "pss", "1e-3", "0.001",
+                     "10-3", "10^-3", "ppt", "practicalsalinity", "practicalsalinityunit",
+                     "practicalsalinityunits", "practicalsalinityscale"), ("salinity", "psu")),
     **dict.fromkeys(("dbar", "decibar", "decibars", "db"), ("vertical", "dbar")),
     **dict.fromkeys(("m", "meter", "meters", "metre", "metres"), ("vertical", "m")),
 }
@@ -33,8 +37,60 @@ KELVIN = 273.15
 PREFERRED = {"temperature": "degC", "salinity": "psu"}  # else the first variable's unit
 
 
+#: unit texts that say "no unit": practical salinity only on a variable that is salinity
+_UNITLESS = frozenset({"", "1", "dimensionless", "unitless", "nondimensional", "none", "-",
+                       "n/a", "na"})
+_GRAMS_PER_KG = frozenset({"g/kg", "gkg-1", "gkg^-1", "g.kg-1", "gramsperkilogram",
+                           "g/kgsw"})
+_ABSOLUTE_STANDARD = "sea_water_absolute_salinity"
+_PRACTICAL_STANDARD = ("sea_water_practical_salinity", "sea_water_salinity")
+
+
 def _key(units: str) -> str:
-    return re.sub(r"[\s_°º]", "", str(units or "").lower())
+    """Units lower-cased without spaces, underscores, degree signs or a trailing scale
+    in brackets (``"deg C (ITS-90)"`` → ``"degc"``, ``"PSU (PSS-78)"`` → ``"psu"``)."""
+    text = re.sub(r"\s*[(\[](its-?90|ipts-?68|pss-?78|teos-?10)[)\]]\s*$", "",
+                  str(units or "").strip().lower())
+    return re.sub(r"[\s_°º]", "", text)
+
+
+def salinity_scale(units: str, standard_name: str = "", name: str = "") -> str | None:
+    """``"practical"`` (PSS-78) or ``"absolute"`` (TEOS-10 Sᴀ, g/kg) for the units a
+    salinity variable is written in, None when they are not a salinity unit.
+
+    Permissive, as real files are: ``psu``, ``PSU``, ``p.s.u.``, ``PSS-78``, ``pss78``,
+    ``1e-3``, ``0.001`` are practical; so are ``1``, ``dimensionless`` and no units at all
+    on a variable the caller has recognised as salinity. ``g/kg`` is absolute salinity
+    with the standard name ``sea_water_absolute_salinity`` or a name saying "absolute";
+    otherwise (``g/kg`` under a practical standard name, or a plain "salinity" from
+    before TEOS-10) it is read as practical salinity."""
+    std = str(standard_name or "").strip().lower()
+    key = _key(units)
+    absolute = std == _ABSOLUTE_STANDARD or (
+        not std and "absolute" in str(name).lower())
+    if key in _GRAMS_PER_KG:
+        return "absolute" if absolute or not std and not name else "practical"
+    if absolute and key in _UNITLESS | {"1e-3", "0.001", "10-3"}:
+        return "absolute"
+    found = quantity(units)
+    if (found and found[0] == "salinity") or "psu" in key or "pss" in key:
+        return "practical"
+    return "practical" if key in _UNITLESS else None
+
+
+def temperature_unit(units: str) -> str | None:
+    """``"degC"`` or ``"K"`` for the units a temperature is written in (``degree_Celsius``,
+    ``celsius degree``, ``Deg.C``, ``deg C (ITS-90)``; none at all is read as °C), None for
+    any other unit (°F and the like are refused, not guessed)."""
+    key = _key(units).replace(".", "")
+    found = quantity(key)
+    if found and found[0] == "temperature":
+        return found[1]
+    if not key or "celsius" in key or re.fullmatch(r"(deg(ree)?s?)?c(deg(ree)?s?)?", key):
+        return "degC"
+    if "kelvin" in key:
+        return "K"
+    return None
 
 
 def quantity(units: str) -> tuple[str, str] | None:

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from portal.vocab import NO_FLAG
+
 # Core EOVs, in the order a quicklook should prefer them: (standard-name pattern, name pattern).
 _CORE = (
     (r"sea_water_(potential_|conservative_)?temperature|sea_surface_(skin_|subskin_|"
@@ -214,7 +216,8 @@ def qc_label(preset: str) -> str:
 
 def resolve_qc(requested: str, obs: Any, variable: str, entry_default: str = "") -> str:
     """The QC preset in force: ``auto`` is the entry's ``qc_default`` if it names a preset,
-    else "good_probably" when ``variable`` has flags of a known scheme, else "all"."""
+    else "good_probably" when ``variable`` has flags of a known scheme (even when every
+    value is flagged bad), else "all" (also when the flags only say "not checked")."""
     if requested != "auto":
         return requested
     if entry_default in QC_LABELS:
@@ -227,8 +230,12 @@ def resolve_qc(requested: str, obs: Any, variable: str, entry_default: str = "")
         return "all"
     accepted = accepted_flags("good_probably", scheme) or set()
     present = set(np.unique(np.asarray(flags.values)).tolist())
-    # flags that only say "no QC performed": the preset would hide everything
-    return "good_probably" if present & accepted else "all"
+    if present & accepted:
+        return "good_probably"
+    # values nobody has checked (flag 0, "no QC performed"): the preset would hide them all;
+    # values all flagged (probably) bad stay hidden, and the refusal says so
+    checked_bad = present - {NO_FLAG, 0, 9}
+    return "good_probably" if checked_bad and 0 not in present else "all"
 
 
 def view_warnings(data: Any, variable: str) -> list[str]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from portal.errors import CatalogError
 from portal.model import DatasetEntry
+from portal.processing.tsvars import find_ts
 from portal.sources.arguments import Argument, check_arguments, did_you_mean, resolve_path
 
 if TYPE_CHECKING:
@@ -63,12 +64,13 @@ def kinds_for(feature_type: str) -> tuple[str, ...]:
 
 
 def _has_ts(entry: DatasetEntry) -> bool:
-    """Whether the catalog lists a temperature and a salinity (or lists no variables)."""
+    """Whether the catalog lists a temperature and a salinity that hold data, in units the
+    T-S diagram reads (or lists no variables): the builder's own finder judges."""
     if not entry.variables:
         return True
-    words = [f"{v.name} {v.standard_name or ''}".lower() for v in entry.variables]
-    return (any("temp" in w for w in words)
-            and any("sal" in w or "psal" in w for w in words))
+    found, _ = find_ts((v.name, {"standard_name": v.standard_name, "long_name": v.long_name,
+                                 "units": v.units}) for v in entry.variables)
+    return found is not None
 
 
 def _few_positions(entry: DatasetEntry, most: int = 3) -> bool:

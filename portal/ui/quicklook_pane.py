@@ -75,8 +75,9 @@ def _remember_cmap(element, palette: list[str]) -> None:
 
 def applicable(kind: str, entry: DatasetEntry, color: str) -> dict[str, Any]:
     """Which style controls change the view of ``kind``: the "Colour by" choices it
-    honours, whether QC and the colormap apply, whether the y lock does. A control that
-    does not apply is hidden or disabled, never silently ignored."""
+    honours, whether QC and the colormap apply, whether the y lock does, whether the
+    variable does (a T-S diagram draws its temperature and salinity, whatever the chosen
+    variable). A control that does not apply is hidden or disabled, never silently ignored."""
     from portal.quicklooks.timeseries import COLOR_CHOICES
 
     grid = entry.feature_type == "grid"
@@ -92,7 +93,7 @@ def applicable(kind: str, entry: DatasetEntry, color: str) -> dict[str, Any]:
         colors = tuple(c for c in COLOR_BY if c != "depth")
     cmap = not (color == "qc" and colors) and (kind != "timeseries" or color == "value")
     return {"colors": colors, "qc": not (kind == "map" and grid), "cmap": cmap,
-            "lock_y": kind == "timeseries"}
+            "lock_y": kind == "timeseries", "variable": kind != "ts"}
 
 def grid_axes(entry: DatasetEntry, query) -> tuple[list, list]:
     """The time steps (numpy datetimes) and depth levels of a gridded entry's variable
@@ -258,6 +259,7 @@ class QuicklookPane(pn.viewable.Viewer):
         w["qc"].visible = rules["qc"]
         w["cmap"].disabled = not rules["cmap"]
         w["lock_y"].visible = rules["lock_y"]
+        w["var"].visible = rules["variable"]
 
     def _range_widgets(self, lang: str) -> dict:
         w: dict[str, Any] = {}  # widgets and the time picker (a composite)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from portal.processing.qc import accepted_flags, apply_qc, qc_to_int
@@ -57,3 +58,28 @@ def test_seadatanet_byte_codes_are_characters():
 def test_masked_byte_codes_read_as_floats():
     codes = xr.DataArray(np.array([49.0, 52.0, np.nan, 81.0]))
     assert qc_to_int(codes).values.tolist() == [1, 4, -1, 11]
+
+
+def _flagged(flags, values=(35.1, 35.2, 35.3)):
+    return xr.Dataset(
+        {"PSAL": ("obs", np.asarray(values, dtype="float64")),
+         "PSAL_qc": ("obs", np.asarray(flags, dtype="int8"), {"qc_scheme": "argo"})},
+        coords={"z": ("obs", [5.0, 10.0, 20.0])})
+
+
+def test_auto_qc_hides_values_flagged_bad_but_not_unchecked_ones():
+    """Every salinity flagged 3/4: the default preset stays "good and probably good" and
+    the refusal says why; flags that only say "no QC performed" show everything."""
+    from portal.errors import NoDataInSelection
+    from portal.processing.subset import select_obs
+    from portal.processing.variables import resolve_qc
+    from portal.query import Query
+
+    assert resolve_qc("auto", _flagged([1, 4, 4]), "PSAL") == "good_probably"
+    assert resolve_qc("auto", _flagged([0, 0, 0]), "PSAL") == "all"
+    bad = _flagged([3, 4, 4])
+    assert resolve_qc("auto", bad, "PSAL") == "good_probably"
+    with pytest.raises(NoDataInSelection, match=r"every PSAL value is flagged \(probably bad, "
+                                                r"bad\)"):
+        select_obs(bad, Query(qc="good_probably"), "PSAL")
+    assert select_obs(bad, Query(qc="all"), "PSAL").sizes["obs"] == 3

@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 from portal.errors import UnsupportedQuicklook
-from portal.processing.teos10 import celsius, practical_salinity, teos10, ts_columns
+from portal.processing.teos10 import celsius, teos10, ts_columns
 
 # (SP, t [°C], p [dbar], lon, lat) -> (SA, CT, sigma0): rows of gsw_cv_v3_0.npz
 # (SP_chck_cast ... with SA_from_SP, CT_from_t, sigma0), the TEOS-10 check values
@@ -27,12 +27,13 @@ CHECK = [
 ]
 
 
-def _obs(temp, units="degree_Celsius", z_units="dbar", rows=CHECK):
+def _obs(temp, units="degree_Celsius", z_units="dbar", rows=CHECK, sal_units="psu",
+         sal_attrs=None, names=("TEMP", "PSAL"), temp_std="sea_water_temperature"):
     sp, _, p, lon, lat = (np.array([r[i] for r in rows]) for i in range(5))
+    sal = {"units": sal_units, "standard_name": "sea_water_salinity"}
     return xr.Dataset(
-        {"TEMP": ("obs", np.asarray(temp), {"units": units,
-                                            "standard_name": "sea_water_temperature"}),
-         "PSAL": ("obs", sp, {"units": "psu", "standard_name": "sea_water_salinity"})},
+        {names[0]: ("obs", np.asarray(temp), {"units": units, "standard_name": temp_std}),
+         names[1]: ("obs", sp, sal if sal_attrs is None else sal_attrs)},
         coords={"z": ("obs", p, {"units": z_units}), "longitude": ("obs", lon),
                 "latitude": ("obs", lat)})
 
@@ -64,15 +65,70 @@ def test_depth_in_metres_becomes_pressure():
 
 def test_units_and_columns_are_checked():
     assert celsius(np.array([273.15]), "kelvin")[0] == pytest.approx(0.0)
-    assert practical_salinity(np.array([35.0]), "PSS-78")[0] == 35.0
+    assert celsius(np.array([12.0]), "celsius degree")[0] == 12.0
     with pytest.raises(UnsupportedQuicklook, match="degF"):
         celsius(np.array([50.0]), "degF")
-    with pytest.raises(UnsupportedQuicklook, match="g/kg"):
-        practical_salinity(np.array([35.0]), "g/kg")
+    with pytest.raises(UnsupportedQuicklook, match="mg/l"):
+        ts_columns(_obs([r[1] for r in CHECK], sal_units="mg/l"))
     obs = _obs([r[1] for r in CHECK]).drop_vars("PSAL")
     with pytest.raises(UnsupportedQuicklook, match="no salinity") as err:
         ts_columns(obs, "some_dataset")
     assert err.value.dataset == "some_dataset"
+
+
+SIGMA0 = [r[7] for r in CHECK]
+
+
+@pytest.mark.parametrize("units", ["p.s.u.", "dimensionless", "PSS-78", "pss78", "1", "1e-3",
+                                   "0.001", "", "PSU"])
+def test_practical_salinity_in_any_of_its_spellings(units):
+    """The TSG file writes 'p.s.u.', the SeaDataNet CTD file 'dimensionless': the same
+    practical salinity, the same σ₀ (standard name sea_water_practical_salinity)."""
+    obs = _obs([r[1] for r in CHECK], sal_attrs={
+        "units": units, "standard_name": "sea_water_practical_salinity"},
+        names=("TEMPPR01", "PSLTZZ01"))
+    cols = ts_columns(obs)
+    assert (cols.temperature, cols.salinity, cols.salinity_kind) == (
+        "TEMPPR01", "PSLTZZ01", "practical")
+    np.testing.assert_allclose(teos10(obs, cols).sigma0.values, SIGMA0, atol=1e-8)
+
+
+def test_absolute_salinity_in_g_per_kg_is_used_as_sa():
+    """sea_water_absolute_salinity (g/kg) is Sᴀ itself: no SA_from_SP; same CT and σ₀."""
+    obs = _obs([r[1] for r in CHECK], sal_attrs={
+        "units": "g/kg", "standard_name": "sea_water_absolute_salinity"}, names=("t", "SA"))
+    obs["SA"].values[:] = [r[5] for r in CHECK]
+    cols = ts_columns(obs)
+    assert cols.salinity_kind == "absolute"
+    out = teos10(obs, cols)
+    np.testing.assert_array_equal(out.SA.values, [r[5] for r in CHECK])
+    np.testing.assert_allclose(out.CT.values, [r[6] for r in CHECK], atol=1e-8)
+    np.testing.assert_allclose(out.sigma0.values, SIGMA0, atol=1e-8)
+
+
+def test_odv_names_without_standard_names_are_found():
+    """ODV spreadsheets: 'Temperature' / 'Salinity' (any case), or the label with its units
+    in brackets, or 'practical_salinity' beside a potential temperature."""
+    bare = {"units": "psu"}
+    obs = _obs([r[1] for r in CHECK], units="C", temp_std="", sal_attrs=bare,
+               names=("Temperature", "Salinity"))
+    assert ts_columns(obs) == ts_columns(obs, names=["Temperature", "Salinity"])
+    assert (ts_columns(obs).temperature, ts_columns(obs).salinity) == ("Temperature", "Salinity")
+    obs = _obs([r[1] for r in CHECK], units="", temp_std="", sal_attrs={},
+               names=("Temperature [degC]", "Salinity [psu]"))
+    np.testing.assert_allclose(teos10(obs, ts_columns(obs)).sigma0.values, SIGMA0, atol=1e-8)
+    with pytest.raises(UnsupportedQuicklook, match="no salinity"):
+        ts_columns(obs, names=["Temperature [degC]"])  # the other one holds no data
+
+
+def test_potential_temperature_goes_through_ct_from_pt():
+    import gsw
+
+    pt = gsw.pt_from_CT(np.array([r[5] for r in CHECK]), np.array([r[6] for r in CHECK]))
+    obs = _obs(pt, temp_std="sea_water_potential_temperature")
+    cols = ts_columns(obs)
+    assert cols.temperature_kind == "potential"
+    np.testing.assert_allclose(teos10(obs, cols).CT.values, [r[6] for r in CHECK], atol=1e-8)
 
 
 def test_chain_on_a_real_argo_file(shared):

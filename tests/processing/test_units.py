@@ -47,3 +47,33 @@ def test_depth_and_pressure_through_teos10():
                                rtol=1e-9)
     with pytest.raises(ValueError, match="latitude"):
         convert([10.0], "m", "dbar")
+
+
+@pytest.mark.parametrize("units", ["psu", "PSU", "p.s.u.", "PSS-78", "pss78", "1", "1e-3",
+                                   "0.001", "dimensionless", "", "PSU (PSS-78)"])
+def test_practical_salinity_spellings(units):
+    from portal.processing.units import salinity_scale
+
+    assert salinity_scale(units, "sea_water_practical_salinity", "PSAL") == "practical"
+
+
+def test_salinity_scale_absolute_and_refused():
+    from portal.processing.units import salinity_scale
+
+    assert salinity_scale("g/kg", "sea_water_absolute_salinity", "SA") == "absolute"
+    assert salinity_scale("g kg-1", "", "absolute salinity") == "absolute"
+    assert salinity_scale("g/kg", "", "salinity") == "practical"  # pre-TEOS-10 files
+    assert salinity_scale("mg/l", "", "salinity") is None
+    assert quantity("p.s.u.") == ("salinity", "psu")
+    assert quantity("dimensionless") is None  # not a salinity by itself (overlay axes)
+
+
+@pytest.mark.parametrize("units,unit", [("degree_Celsius", "degC"), ("celsius degree", "degC"),
+                                        ("degrees celsius", "degC"), ("Deg.C", "degC"),
+                                        ("deg C (ITS-90)", "degC"), ("C", "degC"),
+                                        ("", "degC"), ("kelvin", "K"), ("degF", None),
+                                        ("mg/l", None)])
+def test_temperature_unit(units, unit):
+    from portal.processing.units import temperature_unit
+
+    assert temperature_unit(units) == unit

@@ -20,7 +20,11 @@ FOLDERS = ("argo", "dsg", "gridded", "odv", "edge_cases")
 # (dataset id, kind) that have no data to draw, and the words the message must contain.
 # (The Argo trajectory, whose TEMP samples the file leaves untimed, is drawn with times
 # interpolated along the trajectory: tests/processing/test_subset_trajectories.py.)
-NO_DATA: dict[tuple[str, str], str] = {}
+# The Sprof float's salinity is all flagged probably bad or bad: the default QC preset hides
+# it (its linked views draw TEMP without the T-S plot and say so).
+NO_DATA: dict[tuple[str, str], str] = {
+    ("multiprofile_3902131_sprof", "ts"): r"every PSAL value is flagged \(probably bad, bad\)",
+}
 UNUSABLE = {  # file -> words the scan's reason must contain
     "AG2005040_BadFile.nc": "not a netcdf",
     "trajectoryAoml_tsg_allfill.nc": "fill",

@@ -124,3 +124,14 @@ def test_a_colormap_change_restyles_the_drawn_plot_without_redrawing(entries):
     assert redraws == [] and not pane._plot_view.loading  # no reload, no overlay
     pane.state.cmap = "auto"  # depends on the variable: a real redraw, with the overlay
     assert len(redraws) == 1
+
+
+def test_ts_hides_the_variable_control_it_ignores(entries):
+    from portal.ui.quicklook_pane import applicable
+
+    assert not applicable("ts", entries["argo"], "auto")["variable"]
+    assert applicable("profile", entries["argo"], "auto")["variable"]
+    pane = _pane(entries["argo"], kind="ts")
+    assert not pane._widgets["var"].visible
+    pane.state.kind = "profile"
+    assert pane._widgets["var"].visible

@@ -149,6 +149,16 @@ class _HostPage(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def embedding_site(port: int, portal_url: str = "") -> http.server.ThreadingHTTPServer:
+    """A started loopback site of another origin: ``/frame?QUERY`` (any path) embeds
+    ``PORTAL/embed?QUERY`` in an 800×500 iframe. ``server.RequestHandlerClass.portal_url``
+    may be set once the portal runs; stop the site with ``server.shutdown()``."""
+    handler = type("HostPage", (_HostPage,), {"portal_url": portal_url})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 @pytest.fixture(scope="session")
 def portal(test_catalog, artifacts):
     """``odatis-portal serve`` on a free loopback port; yields a :class:`Portal`."""
@@ -162,9 +172,7 @@ def portal(test_catalog, artifacts):
          "--address", "127.0.0.1", "--embed-origin", host_origin],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(REPO))
     url = f"http://127.0.0.1:{port}"
-    host = http.server.ThreadingHTTPServer(("127.0.0.1", host_port), _HostPage)
-    _HostPage.portal_url = url
-    threading.Thread(target=host.serve_forever, daemon=True).start()
+    host = embedding_site(host_port, url)
     try:
         deadline = time.monotonic() + 120
         while True:

@@ -24,6 +24,22 @@ def demo_portal(tmp_path_factory):
         yield served
 
 
+def wait_for_rmse_title(page) -> None:
+    """Until the colocation's scatter (its title carries the RMSE) is a Bokeh figure."""
+    page.wait_for_function("""() => [...Bokeh.index.all_views()].some(v =>
+        v.model.type === 'Figure' && v.model.title && (v.model.title.text || '').includes('RMSE'))""",
+                           timeout=PLOT_TIMEOUT_MS)
+
+
+def shot_and_csv_link(page, name: str) -> str:
+    """Screenshot of the drawn colocation (under ARTIFACTS/name); the CSV link's href."""
+    plot = page.locator(".portal-coloc-result").first
+    plot.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)  # Bokeh paints after the models exist
+    plot.screenshot(path=str(ARTIFACTS / name))
+    return page.locator(".portal-coloc-csv").first.get_attribute("href")
+
+
 def test_compare_with_observations_draws_scatter_and_difference_map(page, demo_portal):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{demo_portal.url}/?dataset=demo_sst_biscay&lang=fr")
@@ -36,18 +52,12 @@ def test_compare_with_observations_draws_scatter_and_difference_map(page, demo_p
     select.select_option(label=next(x for x in labels if "demo_argo_biscay" in x))
     page.locator(".portal-coloc-plot canvas").first.wait_for(state="visible",
                                                             timeout=PLOT_TIMEOUT_MS)
-    page.wait_for_function("""() => [...Bokeh.index.all_views()].some(v =>
-        v.model.type === 'Figure' && v.model.title && (v.model.title.text || '').includes('RMSE'))""",
-                           timeout=PLOT_TIMEOUT_MS)
+    wait_for_rmse_title(page)
     titles = figure_titles(page)
     scatter = next(t for t in titles if "RMSE" in t)
     assert "N=3" in scatter and "bias=" in scatter and "(nearest)" in scatter
     assert any("Difference at the observations" in t for t in titles)  # the map
-    plot = page.locator(".portal-coloc-result").first
-    plot.scroll_into_view_if_needed()
-    page.wait_for_timeout(1500)  # Bokeh paints after the models exist
-    plot.screenshot(path=str(ARTIFACTS / "colocate_page.png"))
-    href = page.locator(".portal-coloc-csv").first.get_attribute("href")
+    href = shot_and_csv_link(page, "colocate_page.png")
     assert "/api/colocate?grid=demo_sst_biscay&obs=demo_argo_biscay&method=nearest" in href
     status, _, body = http_get(demo_portal.port, href[href.index("/api/"):])
     assert status == 200 and body.count(b"\n2023-08-") == 3  # the page's link: three pairs
@@ -65,17 +75,11 @@ def test_compare_with_a_grid_from_the_floats_page(page, demo_portal):
     assert [label for label in labels if "(" in label] == [
         next(x for x in labels if "demo_sst_biscay" in x)]  # the one grid it meets
     select.select_option(label=next(x for x in labels if "demo_sst_biscay" in x))
-    page.wait_for_function("""() => [...Bokeh.index.all_views()].some(v =>
-        v.model.type === 'Figure' && v.model.title && (v.model.title.text || '').includes('RMSE'))""",
-                           timeout=PLOT_TIMEOUT_MS)
+    wait_for_rmse_title(page)
     scatter = next(t for t in figure_titles(page) if "RMSE" in t)
     assert "demo_argo_biscay (TEMP) vs demo_sst_biscay (sst)" in scatter.replace("\n", " ")
     assert "N=3" in scatter and "(nearest)" in scatter
-    plot = page.locator(".portal-coloc-result").first
-    plot.scroll_into_view_if_needed()
-    page.wait_for_timeout(1500)  # Bokeh paints after the models exist
-    plot.screenshot(path=str(ARTIFACTS / "colocate_from_obs_page.png"))
-    href = page.locator(".portal-coloc-csv").first.get_attribute("href")
+    href = shot_and_csv_link(page, "colocate_from_obs_page.png")
     assert "grid=demo_sst_biscay&obs=demo_argo_biscay&method=nearest" in href
     status, _, body = http_get(demo_portal.port, href[href.index("/api/"):])
     assert status == 200 and body.count(b"\n2023-08-") == 3

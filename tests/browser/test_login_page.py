@@ -10,48 +10,33 @@ visitor never see its title, and get "unknown dataset" (bob) or the sign-in prom
 
 from __future__ import annotations
 
-import http.server
-import threading
-
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, shadow_text, wait_for_plot
+from tests.browser.conftest import ARTIFACTS, embedding_site, shadow_text, wait_for_plot
 from tests.login_fixtures import ALICE, BOB, GRAPHS_TITLE, PARTNER_TITLE, login_portal
 from tests.server.conftest import free_port
 
 TEXT_TIMEOUT_MS = 60_000
 
 
-class _Site(http.server.BaseHTTPRequestHandler):
-    """The embedding site: another port of 127.0.0.1 (same site, another origin)."""
-
-    portal_url = ""
-
-    def do_GET(self):  # noqa: N802 - http.server's naming
-        body = (f"<!doctype html><iframe id='quicklook' src='{self.portal_url}/embed?"
-                "dataset=partner_grid&kind=map' width='800' height='500'></iframe>").encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
-def site():
-    port = free_port()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{port}"
+def site_server():
+    server = embedding_site(free_port())
+    yield server
     server.shutdown()
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory, site, artifacts):
+def site(site_server):
+    """The embedding site's page of the restricted map: another port of 127.0.0.1 (same
+    site, another origin)."""
+    return f"http://127.0.0.1:{site_server.server_port}"
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory, site, site_server, artifacts):
     with login_portal(tmp_path_factory.mktemp("login-browser"), (site,)) as served:
-        _Site.portal_url = served.url
+        site_server.RequestHandlerClass.portal_url = served.url
         yield served
 
 
@@ -75,7 +60,7 @@ def test_alice_signs_in_and_sees_the_restricted_dataset(page, portal, site):
     page.screenshot(path=str(ARTIFACTS / "login_alice_page_full.png"))
     page.goto(f"{portal.url}/embed?dataset=partner_grid&kind=map")
     wait_for_plot(page, "login_alice_embed")
-    page.goto(f"{site}/")  # same site, other origin: the cookie goes with the iframe
+    page.goto(f"{site}/frame?dataset=partner_grid&kind=map")  # same site, other origin: the cookie goes with the iframe
     wait_for_plot(page.frame_locator("#quicklook"), "login_alice_iframe")
     page.screenshot(path=str(ARTIFACTS / "login_alice_iframe_full.png"))
     assert page.errors == []
@@ -102,7 +87,7 @@ def test_anonymous_gets_the_prompt_and_signs_in_back_to_the_dataset(page, portal
     wait_text(page, GRAPHS_TITLE)
     assert PARTNER_TITLE not in shadow_text(page)
     assert page.get_by_text("Sign in").count() >= 1
-    page.goto(f"{site}/")  # the iframe: a prompt, no plot
+    page.goto(f"{site}/frame?dataset=partner_grid&kind=map")  # the iframe: a prompt, no plot
     frame = page.frame_locator("#quicklook")
     frame.get_by_text("you must sign in").first.wait_for(timeout=TEXT_TIMEOUT_MS)
     page.screenshot(path=str(ARTIFACTS / "login_anonymous_iframe.png"))

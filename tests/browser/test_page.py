@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import http.server
 import io
 import json
 import re
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -32,6 +30,7 @@ from .conftest import (
     PLOT_TIMEOUT_MS,
     bokeh_axis_labels,
     distinct_colours,
+    embedding_site,
     figure_ranges,
     figure_titles,
     free_port,
@@ -190,6 +189,9 @@ def test_choosing_a_dataset_draws_a_plot(page, portal):
     box = plot.bounding_box()
     assert box["width"] > 500 and box["height"] >= 300
     assert box["x"] + box["width"] <= 1366
+    add = page.locator(".portal-dataset-button.active button.portal-add").first
+    colours = add.evaluate("b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]")
+    assert colours[0] != colours[1] and add.inner_text().strip()  # readable on the chosen item
     page.screenshot(path=str(ARTIFACTS / "argo_chosen_page.png"))
     assert page.errors == []
 
@@ -382,23 +384,9 @@ def test_embed_renders_in_an_800x500_iframe_of_the_allowed_origin(page, portal):
 
 def test_embed_is_refused_to_other_origins(page, portal):
     port = free_port()
-
-    class Other(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            body = (f"<iframe id='quicklook' src='{portal.url}/embed?dataset=modis_sst'"
-                    " width='800' height='500'></iframe>").encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Other)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = embedding_site(port, portal.url)  # an origin not in --embed-origin
     try:
-        page.goto(f"http://127.0.0.1:{port}/")
+        page.goto(f"http://127.0.0.1:{port}/frame?dataset=modis_sst")
 
         def frame_url() -> str:
             frames = [f for f in page.frames if f != page.main_frame]

@@ -64,6 +64,10 @@ def ensure_backends() -> None:
 
     if not hv.Store.current_backend:
         hv.Store.set_current_backend("bokeh")
+    # Canvas, not WebGL: without a GPU (headless Chromium, VMs, remote desktops) WebGL runs
+    # in software and each repaint blits the WebGL canvas at ~0.5 s; a quicklook draws
+    # at most a few 10⁴ glyphs (larger data are rasterised), which the 2D canvas paints in ms.
+    hv.renderer("bokeh").webgl = False
 
 
 def builder(kind: str):

@@ -93,6 +93,7 @@ def check_login(settings: Settings) -> None:
         raise ConfigError("sign-in is configured but " + ", ".join(missing) + " is not set: "
                           "without them the session cookies could be forged or read",
                           hint="generate secrets with `panel oauth-secret` and set them")
+    _fernet_class()  # the login extra is installed
     if not _fernet_ok(login.encryption_key):
         raise ConfigError("login.encryption_key is not 32 url-safe base64 bytes",
                           hint="generate one with `panel oauth-secret`")
@@ -116,16 +117,27 @@ def panel_oauth_kwargs(settings: Settings) -> dict[str, Any]:
                                    "scope": list(login.scopes)}}
 
 
+def _fernet_class() -> Any:
+    """``cryptography``'s Fernet (the ``login`` extra): needed only when sign-in is on."""
+    try:
+        from cryptography.fernet import Fernet
+    except ImportError as exc:
+        raise ConfigError("sign-in is configured but the 'cryptography' package is missing",
+                          hint="install the login extra: pip install 'odatis-portal[login]'"
+                          ) from exc
+    return Fernet
+
+
 def configure_panel(settings: Settings) -> None:
     """Set sign-in on ``pn.config`` (and Panel's cookie cipher) before a server is built:
     all of it for ``panel serve`` (the plugin), expiry and key for ``pn.serve``."""
     import panel as pn
-    from cryptography.fernet import Fernet
     from panel.io.state import state
 
     kwargs = panel_oauth_kwargs(settings)
     if not kwargs:
         return
+    Fernet = _fernet_class()  # noqa: N806 - the class, imported only when sign-in is on
     key = settings.login.encryption_key.encode("ascii")
     values = {**kwargs, "oauth_expiry": settings.login.expiry_days, "oauth_encryption_key": key}
     for name, value in values.items():  # pn.config's properties are typed read-only
@@ -170,11 +182,11 @@ def identity_from_claims(claims: Mapping[str, Any], login: LoginConfig) -> Ident
 def identity_from_cookies(cookie: Callable[[str], str | None], login: LoginConfig) -> Identity:
     """The signed-in identity of Panel's ``id_token`` cookie (``cookie(name)`` gives a
     raw cookie value), or anonymous when there is none or it does not verify."""
-    from cryptography.fernet import Fernet, InvalidToken
-
     raw = cookie(ID_COOKIE)
     if not login.enabled or not raw:
         return ANONYMOUS
+    from cryptography.fernet import Fernet, InvalidToken  # sign-in on: checked at start-up
+
     signed = tornado.web.decode_signed_value(login.cookie_secret, ID_COOKIE, raw,
                                              max_age_days=login.expiry_days)
     if not signed:

@@ -40,14 +40,15 @@ ITEMS_CSS = """
   color: #0b3d6b; background: #f4f7fa; border: 1px solid #d5dde5; border-radius: 4px;
 }
 .portal-dataset-button button:hover { background: #e6eef6; border-color: #0b5394; }
-.portal-dataset-button.active button { color: #fff; background: #0b5394; border-color: #0b5394; }
+.portal-dataset-button.active button:not(.portal-add) { color: #fff; background: #0b5394;
+  border-color: #0b5394; }
 .portal-dataset-button { display: flex; gap: 6px; align-items: flex-start; }
 .portal-text { flex: 1 1 auto; min-width: 0; }
 .portal-thumb { flex: 0 0 96px; width: 96px; height: 64px; object-fit: cover;
   border: 1px solid #d5dde5; border-radius: 3px; background: #eef2f5; cursor: pointer; }
 .portal-sub { font-size: .8rem; color: #5b6770; line-height: 1.2; margin: 3px 10px 0 10px; }
 .portal-dataset-button button.portal-add { display: inline-block; width: auto; margin: 4px 10px 0;
-  padding: 1px 8px; font-size: .78rem; background: #fff; }
+  padding: 1px 8px; font-size: .78rem; color: #0b3d6b; background: #fff; }
 """
 _FACET_LABEL = {name: name for name in FACETS}  # i18n keys
 

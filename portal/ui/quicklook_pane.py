@@ -346,7 +346,7 @@ class QuicklookPane(pn.viewable.Viewer):
         return copy
 
     def _share_row(self):
-        links = pn.panel(self._links)
+        links = pn.panel(self._links, loading_indicator=False)  # a spinner re-lays out the page
         self._views.append(links)
         # a FlexBox: on a phone the links wrap below the button instead of overflowing
         self._share = pn.FlexBox(self._copy_button(self.state.lang), links,
@@ -383,8 +383,21 @@ class QuicklookPane(pn.viewable.Viewer):
         try:
             return await self._draw()
         finally:
+            self._done_after_swap()
+
+    def _done_after_swap(self) -> None:
+        """Lift the overlay once the returned plot is on the page: Panel swaps it in after
+        ``_plot`` returns (building its Bokeh figure takes 0.2–0.6 s), so lifting it here
+        would show the old plot, unveiled, that long."""
+        def done() -> None:
             if self._plot_view is not None:
                 self._plot_view.loading = False
+
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(done)  # after the swap, under the document's lock
+        else:
+            done()
 
     async def _draw(self):
         from portal.pipeline import build_quicklook
@@ -453,7 +466,9 @@ class QuicklookPane(pn.viewable.Viewer):
         return live if isinstance(live, pn.pane.HoloViews) else self._drawn
 
     def __panel__(self):
-        plot = pn.panel(self._plot, loading_indicator=True, defer_load=True,
+        # the overlay is ours (_busy on, _plot off): Panel's own indicator flickers it on,
+        # off and on again, and every flip is a browser re-layout and repaint of the plot
+        plot = pn.panel(self._plot, loading_indicator=False, defer_load=True,
                         sizing_mode="stretch_width", min_height=self.plot_height)
         self._views.append(plot)
         self._plot_view = plot

@@ -189,6 +189,9 @@ def test_choosing_a_dataset_draws_a_plot(page, portal):
     box = plot.bounding_box()
     assert box["width"] > 500 and box["height"] >= 300
     assert box["x"] + box["width"] <= 1366
+    add = page.locator(".portal-dataset-button.active button.portal-add").first
+    colours = add.evaluate("b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]")
+    assert colours[0] != colours[1] and add.inner_text().strip()  # readable on the chosen item
     page.screenshot(path=str(ARTIFACTS / "argo_chosen_page.png"))
     assert page.errors == []
 

@@ -31,6 +31,23 @@ def test_login_without_a_secret_refuses_and_says_which(missing, named):
         check_login(Settings(login=dataclasses.replace(LOGIN, **{missing: ""})))
 
 
+def test_without_the_login_extra_only_sign_in_needs_it(monkeypatch):
+    """``bash bootstrap.sh serve`` installs no extra: with sign-in off nothing imports
+    ``cryptography``; with it on, start-up refuses and names the extra to install."""
+    import sys
+
+    from portal.server.auth import configure_panel
+
+    monkeypatch.setitem(sys.modules, "cryptography", None)  # an import of it fails
+    monkeypatch.setitem(sys.modules, "cryptography.fernet", None)
+    configure_panel(Settings())  # sign-in off
+    off = LoginConfig()
+    assert identity_from_cookies({"id_token": "x"}.get, off) == ANONYMOUS
+    with pytest.raises(ConfigError) as info:
+        check_login(Settings(login=LOGIN))
+    assert "cryptography" in str(info.value) and "odatis-portal[login]" in info.value.hint
+
+
 def test_login_settings_from_file_and_environment(tmp_path):
     (tmp_path / "c.yaml").write_text("login: {issuer: http://idp, roles_claim: realm_access.roles}\n")
     settings = Settings.load({"PORTAL_COOKIE_SECRET": "x" * 20}, str(tmp_path / "c.yaml"))

@@ -83,7 +83,7 @@ def temperature_unit(units: str) -> str | None:
     ``celsius degree``, ``Deg.C``, ``deg C (ITS-90)``; none at all is read as °C), None for
     any other unit (°F and the like are refused, not guessed)."""
     key = _key(units).replace(".", "")
-    found = quantity(key)
+    found = _UNITS.get(key)
     if found and found[0] == "temperature":
         return found[1]
     if not key or "celsius" in key or re.fullmatch(r"(deg(ree)?s?)?c(deg(ree)?s?)?", key):
@@ -95,8 +95,14 @@ def temperature_unit(units: str) -> str | None:
 
 def quantity(units: str) -> tuple[str, str] | None:
     """(kind, canonical unit) of a units text — ``("temperature", "K")`` for ``"kelvin"`` —
-    or None when the portal does not convert it."""
-    return _UNITS.get(_key(units))
+    or None when the portal does not convert it. Temperatures written other ways
+    (``celsius degree``, ``Deg.C``) are read as :func:`temperature_unit` reads them."""
+    key = _key(units)
+    found = _UNITS.get(key)
+    if found is None and key:
+        unit = temperature_unit(units)
+        found = ("temperature", unit) if unit else None
+    return found
 
 
 def same_unit(a: str, b: str) -> bool:

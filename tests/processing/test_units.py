@@ -16,6 +16,9 @@ from portal.processing.units import common_unit, convert, quantity, same_unit
                                        ("1e-3", ("salinity", "psu")),
                                        ("dbar", ("vertical", "dbar")),
                                        ("meters", ("vertical", "m")),
+                                       ("celsius degree", ("temperature", "degC")),
+                                       ("Deg.C", ("temperature", "degC")),
+                                       ("cm", None), ("", None),
                                        ("mg/l", None)])
 def test_quantity(text, kind):
     assert quantity(text) == kind
@@ -23,6 +26,7 @@ def test_quantity(text, kind):
 
 def test_common_unit_agrees_in_kind_or_not():
     assert common_unit(["K", "degree_Celsius"]) == "degC"
+    assert common_unit(["celsius degree", "degree_Celsius"]) == "degC"  # tide gauge + store
     assert common_unit(["psu", "PSS-78", "1e-3"]) == "psu"
     assert common_unit(["dbar", "m"]) == "dbar"
     assert common_unit(["degC", "psu"]) is None  # separate axes

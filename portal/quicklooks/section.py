@@ -14,8 +14,16 @@ import numpy as np
 import xarray as xr
 
 from portal.errors import UnsupportedQuicklook
+from portal.i18n import t as tr
 from portal.quicklooks import Style
-from portal.quicklooks.style import axis_label, fit_title, land_geometries, resolve_cmap
+from portal.quicklooks.style import (
+    axis_label,
+    depth_label,
+    fit_title,
+    land_geometries,
+    resolve_cmap,
+    time_label,
+)
 
 EARTH_RADIUS_KM = 6371.0
 MIN_TRACK_KM = 1.0
@@ -59,12 +67,10 @@ def in_track_order(obs: xr.Dataset) -> xr.Dataset:
     return obs.isel(obs=order)
 
 
-def _z_dimension(obs: xr.Dataset):
+def _z_dimension(obs: xr.Dataset, lang: str = "en"):
     import holoviews as hv
 
-    units = str(obs.z.attrs.get("units", ""))
-    name = "Pressure" if units.lower() in ("dbar", "decibar") else "Depth"
-    return hv.Dimension("z", label=f"{name} [{units}]" if units else name)
+    return hv.Dimension("z", label=depth_label(str(obs.z.attrs.get("units", "")), lang))
 
 
 def _inset_window(lon: np.ndarray, lat: np.ndarray):
@@ -101,12 +107,13 @@ def _mpl_inset(lon: np.ndarray, lat: np.ndarray):
     return hook
 
 
-def _inset(lon: np.ndarray, lat: np.ndarray):
+def _inset(lon: np.ndarray, lat: np.ndarray, lang: str = "en"):
     """Positions on a small lon/lat map with the land around them; the start as a dot."""
     import holoviews as hv
 
     ((west, east), (south, north)), polys = _inset_window(lon, lat)
-    dims = [hv.Dimension("lon", label="Longitude"), hv.Dimension("lat", label="Latitude")]
+    dims = [hv.Dimension("lon", label=tr("plot_longitude", lang)),
+            hv.Dimension("lat", label=tr("plot_latitude", lang))]
     land = hv.Polygons(polys, kdims=dims).opts(color="#d9d4c7", line_color="#4a4a4a",
                                                line_width=0.5, backend="bokeh").opts(
         color="#d9d4c7", edgecolor="#4a4a4a", linewidth=0.5, backend="matplotlib")
@@ -117,9 +124,9 @@ def _inset(lon: np.ndarray, lat: np.ndarray):
                                                             backend="bokeh").opts(
         color="black", s=20, backend="matplotlib")
     return (land * track * start).opts(
-        title="Positions", xlim=(west, east), ylim=(south, north), width=INSET_PX,
-        height=INSET_PX, backend="bokeh").opts(
-        title="Positions", xlim=(west, east), ylim=(south, north), aspect=1,
+        title=tr("plot_positions", lang), xlim=(west, east), ylim=(south, north),
+        width=INSET_PX, height=INSET_PX, backend="bokeh").opts(
+        title=tr("plot_positions", lang), xlim=(west, east), ylim=(south, north), aspect=1,
         backend="matplotlib")
 
 
@@ -160,12 +167,13 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
                                    hint="use the map or time-series quicklook")
     obs = in_track_order(obs)
     xs, used = section_x(obs, x)
-    xdim = hv.Dimension("x", label="Distance along the track [km]" if used == "distance"
-                        else "Time (UTC)")
-    cdim = hv.Dimension("value", label=axis_label(obs[variable].attrs, variable))
+    lang = style.lang
+    xdim = hv.Dimension("x", label=tr("plot_distance", lang) if used == "distance"
+                        else time_label(lang))
+    cdim = hv.Dimension("value", label=axis_label(obs[variable].attrs, variable, lang))
     cmap = resolve_cmap(style.cmap, str(obs[variable].attrs.get("standard_name", "")), variable)
     values = obs[variable].values.astype("float64")
-    body = _cells(xs, obs.z.values, values, xdim, _z_dimension(obs), cdim, cmap, style)
+    body = _cells(xs, obs.z.values, values, xdim, _z_dimension(obs, lang), cdim, cmap, style)
     extent = f"{float(xs[-1]):,.0f} km" if used == "distance" else "time on x"
     full = f"{title} — section of {variable}, {obs.sizes['obs']:,} samples, {extent}"
     width = max(style.width - INSET_PX - 40, 300)  # beside the map, which has a fixed size
@@ -176,4 +184,4 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
         return body.opts(title=full, invert_yaxis=True, show_grid=True,
                          aspect=style.width / style.height, hooks=[_mpl_inset(lon, lat)],
                          backend="matplotlib")
-    return (body + _inset(lon, lat)).opts(shared_axes=False, backend="bokeh")
+    return (body + _inset(lon, lat, lang)).opts(shared_axes=False, backend="bokeh")

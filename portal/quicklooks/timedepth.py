@@ -15,7 +15,7 @@ import xarray as xr
 
 from portal.errors import UnsupportedQuicklook
 from portal.quicklooks import Style
-from portal.quicklooks.style import axis_label, fit_title, resolve_cmap
+from portal.quicklooks.style import axis_label, depth_label, fit_title, resolve_cmap, time_label
 
 N_LEVELS = 100
 N_TIMES = 400
@@ -99,11 +99,9 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     if times.size < 2:
         raise UnsupportedQuicklook("a time–depth view needs at least two times", dataset=dataset)
     t_edges = _edges(times.astype("int64").astype("float64")).astype("int64")
-    xdim = hv.Dimension("time", label="Time (UTC)")
-    zunits = str(obs.z.attrs.get("units", ""))
-    zname = "Pressure" if zunits.lower() in ("dbar", "decibar") else "Depth"
-    zdim = hv.Dimension("z", label=f"{zname} [{zunits}]" if zunits else zname)
-    vdim = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable))
+    xdim = hv.Dimension("time", label=time_label(style.lang))
+    zdim = hv.Dimension("z", label=depth_label(str(obs.z.attrs.get("units", "")), style.lang))
+    vdim = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable, style.lang))
     mesh = hv.QuadMesh((t_edges.astype("datetime64[ns]"), _edges(levels), grid),
                        kdims=[xdim, zdim], vdims=[vdim])
     cmap = resolve_cmap(style.cmap, str(obs[variable].attrs.get("standard_name", "")), variable)

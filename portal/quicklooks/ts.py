@@ -18,22 +18,22 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from portal.i18n import t as tr
 from portal.processing.teos10 import sigma0_grid, teos10, ts_columns
 from portal.quicklooks import Style
 from portal.quicklooks.style import (
-    TIME_LABEL,
+    depth_label,
     fit_title,
     resolve_cmap,
     time_colorbar_opts,
     time_colour_values,
+    time_label,
 )
 
 #: above this many samples the points are rasterised rather than drawn one by one
 SHADE_ABOVE = 50_000
 #: most samples read from a point store for one diagram
 STORE_SAMPLE = 1_000_000
-SA_LABEL = "Absolute salinity Sᴀ [g/kg]"
-CT_LABEL = "Conservative temperature Θ [°C]"
 
 
 def sigma0_step(low: float, high: float) -> float:
@@ -82,27 +82,33 @@ def _colouring(tsd: xr.Dataset, obs: xr.Dataset, columns, style: Style):
     if choice == "qc" and qc in obs:
         flags = np.maximum(obs[qc].values, obs.get(f"{columns.temperature}_qc", obs[qc]).values)
         colours = [FLAG_COLORS.get(i, "#000000") for i in range(10)]
-        return flags.astype("float64"), "QC flag (worst of T and S)", colours, False
+        return flags.astype("float64"), tr("plot_qc_worst", style.lang), colours, False
     if choice == "time" and "time" in tsd.coords:
-        return time_colour_values(tsd.time.values), TIME_LABEL, resolve_cmap(
+        return time_colour_values(tsd.time.values), time_label(style.lang), resolve_cmap(
             "viridis" if style.cmap == "auto" else style.cmap), True
     if choice == "feature" and "feature" in tsd.coords:
-        return tsd.feature.values.astype("float64"), "Cycle / profile", resolve_cmap(
+        return tsd.feature.values.astype("float64"), tr("plot_cycle", style.lang), resolve_cmap(
             "viridis" if style.cmap == "auto" else style.cmap), False
     if choice == "value":
         return tsd.sigma0.values, "σ₀ [kg/m³]", resolve_cmap(
             "dense" if style.cmap == "auto" else style.cmap), False
-    zunits = str(tsd.z.attrs.get("units", ""))
-    zname = "Pressure" if zunits.lower() in ("dbar", "decibar") else "Depth"
-    return tsd.z.values.astype("float64"), f"{zname} [{zunits}]" if zunits else zname, \
+    zlabel = depth_label(str(tsd.z.attrs.get("units", "")), style.lang)
+    return tsd.z.values.astype("float64"), zlabel, \
         resolve_cmap("deep" if style.cmap == "auto" else style.cmap), False
 
 
-def _contours(sa_range, ct_range):
+def _ts_dims(lang: str) -> list:
+    import holoviews as hv
+
+    return [hv.Dimension("SA", label=tr("plot_sa", lang)),
+            hv.Dimension("CT", label=tr("plot_ct", lang))]
+
+
+def _contours(sa_range, ct_range, lang: str = "en"):
     import holoviews as hv
 
     paths, labels = sigma0_lines(sa_range, ct_range)
-    dims = [hv.Dimension("SA", label=SA_LABEL), hv.Dimension("CT", label=CT_LABEL)]
+    dims = _ts_dims(lang)
     lines = hv.Path(paths, kdims=dims, label="σ₀").opts(
         color="#8c8c8c", line_width=0.8, backend="bokeh").opts(
         color="#8c8c8c", linewidth=0.7, backend="matplotlib")
@@ -118,7 +124,7 @@ def _samples(tsd: xr.Dataset, cvalues, clabel: str, colours, is_time: bool, qc: 
              style: Style):
     import holoviews as hv
 
-    dims = [hv.Dimension("SA", label=SA_LABEL), hv.Dimension("CT", label=CT_LABEL)]
+    dims = _ts_dims(style.lang)
     cdim = hv.Dimension("cvalue", label=clabel)
     points = hv.Points((tsd.SA.values, tsd.CT.values, cvalues), kdims=dims, vdims=[cdim])
     clim = (0, 9) if qc else None
@@ -164,12 +170,12 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     obs, tsd = obs.isel(obs=keep), tsd.isel(obs=keep)
     sa_range, ct_range = _padded(tsd.SA.values), _padded(tsd.CT.values)
     cvalues, clabel, colours, is_time = _colouring(tsd, obs, columns, style)
-    qc = clabel.startswith("QC")
+    qc = style.color_by == "qc" and clabel == tr("plot_qc_worst", style.lang)
     samples = _samples(tsd, cvalues, clabel, colours, is_time, qc, style)
     n = tsd.sizes["obs"]
     full = f"{title} — T-S diagram (TEOS-10), {n:,} samples, σ₀ contours [kg/m³]"
     big = tsd.sizes["obs"] > SHADE_ABOVE  # a raster first: it sets the axes, lines over it
-    lines = _contours(sa_range, ct_range)
+    lines = _contours(sa_range, ct_range, style.lang)
     overlay = (samples * lines if big else lines * samples).opts(
         title=fit_title(full, style.width), responsive=True, height=style.height,
         show_grid=True, xlim=sa_range, ylim=ct_range, backend="bokeh")

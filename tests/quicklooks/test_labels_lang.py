@@ -94,3 +94,21 @@ def test_point_store_colour_bar_labels_in_french():
         "Observations de TEMP par maille (log10)"
     assert colouring("mean", Style(lang="fr"), "PSAL")[0] == "Moyenne de PSAL"
     assert colouring("mean", Style(), "PSAL")[0] == "Mean PSAL"
+
+
+@pytest.mark.parametrize(("kind", "expected"), [
+    ("ts", {"Salinité absolue Sᴀ [g/kg]", "Température conservative Θ [°C]", "Date (UTC)"}),
+    ("section", {"Distance le long de la trajectoire [km]", "Pression [dbar]", "Positions"}),
+    ("timedepth", {"Date (UTC)", "Pression [dbar]"}),
+])
+def test_oceanographic_kinds_label_their_axes_in_french(kind, expected):
+    from portal.pipeline import build_quicklook
+
+    entry = entries()["argo"]
+    found = labels(build_quicklook(entry, kind, None, Style(lang="fr")))
+    text = " | ".join(found)
+    assert expected <= set(found), text
+    assert not any(w in text for w in ("Time (UTC)", "Pressure", "Absolute salinity",
+                                       "Distance along")), text
+    english = set(labels(build_quicklook(entry, kind, None, Style())))
+    assert "Time (UTC)" in english or "Distance along the track [km]" in english

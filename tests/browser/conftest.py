@@ -248,6 +248,22 @@ def distinct_colours(png: bytes) -> int:
     return len(image.getcolors(maxcolors=1 << 24) or [])
 
 
+def settled(action, attempts: int = 6):
+    """``action()`` again when a redraw swapped the plot's element out from under it (the
+    page redraws once the browser has reported its width; Playwright then says "not
+    attached to the DOM")."""
+    from playwright.sync_api import Error
+
+    for attempt in range(attempts):
+        try:
+            return action()
+        except Error as exc:
+            if "not attached" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+    return None
+
+
 def wait_for_plot(scope, name: str | None = None, min_colours: int = 12,
                   timeout_ms: int = PLOT_TIMEOUT_MS):
     """Wait for the quicklook's Bokeh canvas in ``scope`` (page or frame) and check its pixels.
@@ -256,10 +272,10 @@ def wait_for_plot(scope, name: str | None = None, min_colours: int = 12,
     """
     plot = scope.locator(".portal-plot").first
     scope.locator(".portal-plot canvas").first.wait_for(state="visible", timeout=timeout_ms)
-    plot.scroll_into_view_if_needed()
+    settled(plot.scroll_into_view_if_needed)
     deadline = time.monotonic() + 30
     while True:  # the canvas exists before Bokeh has painted it
-        png = plot.screenshot()
+        png = settled(plot.screenshot)
         colours = distinct_colours(png)
         if colours >= min_colours or time.monotonic() > deadline:
             break

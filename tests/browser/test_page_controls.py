@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from .conftest import ARTIFACTS, figure_titles, shadow_text, wait_for_plot
+from .conftest import ARTIFACTS, figure_titles, settled, shadow_text, wait_for_plot
 from .test_page import mercator, query_of, wait_until
 
 pytestmark = pytest.mark.browser
@@ -73,7 +73,7 @@ def test_grid_names_its_step_and_the_slider_moves_it(page, portal):
 
 def test_colour_by_value_redraws_a_profile_in_colour(page, portal):
     page.goto(f"{portal.url}/?dataset=argo_6901744&kind=profile")
-    before = wait_for_plot(page, "profile_by_time").screenshot()
+    before = settled(wait_for_plot(page, "profile_by_time").screenshot)
     from .test_page import choose_option
 
     choose_option(page, "color", "Value")

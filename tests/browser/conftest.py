@@ -286,6 +286,14 @@ def wait_for_plot(scope, name: str | None = None, min_colours: int = 12,
     return plot
 
 
+#: JS function (view, x, y) -> [clientX, clientY] of a data point in a Bokeh figure view
+TO_SCREEN_JS = """(v, x, y) => {
+    const f = v.frame.bbox, xr = v.model.x_range, yr = v.model.y_range;
+    const r = v.canvas_view.el.getBoundingClientRect();
+    return [r.left + f.left + (x - xr.start) / (xr.end - xr.start) * f.width,
+            r.top + f.top + (yr.end - y) / (yr.end - yr.start) * f.height];
+}"""
+
 FIGURES_JS = """() => [...(window.Bokeh ? Bokeh.index.all_views() : [])]
     .filter(v => v.model.type === 'Figure' && v.el.isConnected).map(v => v.model)"""
 

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from .conftest import ARTIFACTS, bokeh_axis_labels, figure_titles, wait_for_plot
+from .conftest import ARTIFACTS, TO_SCREEN_JS, bokeh_axis_labels, figure_titles, wait_for_plot
 from .test_page import wait_until
 
 pytestmark = pytest.mark.browser
@@ -87,7 +87,7 @@ FRAME_JS = """(part) => {
     return {x: r.left + f.left, y: r.top + f.top, width: f.width, height: f.height};
 }"""
 
-SAMPLE_XY_JS = """([part, xcol, ycol]) => {
+SAMPLE_XY_JS = f"""([part, xcol, ycol]) => {{
     const v = [...Bokeh.index.all_views()].find(v => v.model.type === 'Figure'
         && v.el.isConnected && (v.model.title?.text || '').includes(part));
     if (!v) return null;
@@ -95,12 +95,9 @@ SAMPLE_XY_JS = """([part, xcol, ycol]) => {
         && r.data_source.data[xcol].length);
     if (!r0) return null;
     const xs = r0.data_source.data[xcol], ys = r0.data_source.data[ycol];
-    const i = Math.floor(xs.length / 2), x = xs[i], y = ys[i];
-    const f = v.frame.bbox, xr = v.model.x_range, yr = v.model.y_range;
-    const r = v.canvas_view.el.getBoundingClientRect();
-    return [r.left + f.left + (x - xr.start) / (xr.end - xr.start) * f.width,
-            r.top + f.top + (yr.end - y) / (yr.end - yr.start) * f.height];
-}"""
+    const i = Math.floor(xs.length / 2);
+    return ({TO_SCREEN_JS})(v, xs[i], ys[i]);
+}}"""
 
 
 def test_a_click_on_a_profile_highlights_its_position_on_the_map(page, portal):

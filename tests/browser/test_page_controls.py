@@ -12,21 +12,24 @@ import re
 
 import pytest
 
-from .conftest import ARTIFACTS, figure_titles, settled, shadow_text, wait_for_plot
+from .conftest import (
+    ARTIFACTS,
+    TO_SCREEN_JS,
+    figure_titles,
+    settled,
+    shadow_text,
+    wait_for_plot,
+)
 from .test_page import mercator, query_of, wait_until
 
 pytestmark = pytest.mark.browser
 PlaywrightError = pytest.importorskip("playwright.sync_api").Error
 
-SCREEN_XY_JS = """([x, y]) => {
+SCREEN_XY_JS = f"""([x, y]) => {{
     const v = [...Bokeh.index.all_views()].find(v => v.model.type === 'Figure'
         && v.el.isConnected && (v.model.css_classes || []).includes('portal-overview'));
-    if (!v) return null;
-    const f = v.frame.bbox, xr = v.model.x_range, yr = v.model.y_range;
-    const r = v.canvas_view.el.getBoundingClientRect();
-    return [r.left + f.left + (x - xr.start) / (xr.end - xr.start) * f.width,
-            r.top + f.top + (yr.end - y) / (yr.end - yr.start) * f.height];
-}"""
+    return v ? ({TO_SCREEN_JS})(v, x, y) : null;
+}}"""
 
 
 def test_landing_map_click_opens_the_small_box_not_the_global_store(page, portal):

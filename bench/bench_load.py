@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -189,8 +190,10 @@ def tolerate_unknown_models() -> None:
                 attrs = {key: AnyProperty() for key in attributes if key not in known}
                 if base is ReactiveESM:  # its `data` is a generated DataModel, maybe unset
                     attrs["data"] = AnyProperty()
-                type(f"Unknown_{len(Model.model_class_reverse_map)}", (base,),
-                     {"__qualified_model__": name, "__module__": __name__, **attrs})
+                with warnings.catch_warnings():  # `data` re-declared on purpose
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    type(f"Unknown_{len(Model.model_class_reverse_map)}", (base,),
+                         {"__qualified_model__": name, "__module__": __name__, **attrs})
         return original(self, obj)
 
     serialization.Deserializer._decode_object_ref = decode

@@ -74,8 +74,10 @@ def warm_up() -> None:
                              style=Style(width=300, height=200))
         hv.renderer("bokeh").get_plot(element)
     from portal.pointstore.aggregate import warmup
+    from portal.render.landing import land_png
 
     warmup()
+    land_png(1024)  # the first paint's landing map, drawn before the first visitor
 
 
 def _origins(args) -> list[str]:

@@ -11,6 +11,7 @@ create fresh objects per session.
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from portal.ui.quicklook_pane import QuicklookPane
 from portal.ui.state import ViewState, required
 from portal.ui.viewport import ViewportWidth, follow_viewport, plot_width_for
 
+log = logging.getLogger(__name__)
 LAYOUTS = layouts_dir()
 _TEMPLATES = {"fast_list": "FastListTemplate", "bootstrap": "BootstrapTemplate",
               "material": "MaterialTemplate", "vanilla": "VanillaTemplate"}
@@ -56,6 +58,14 @@ class PortalTemplate(pn.template.VanillaTemplate):
     """
 
     _resources = {"css": {}}
+    # Vanilla plus the server-rendered first paint (portal.ui.prepaint) before BokehJS
+    _template = Path(__file__).parent / "templates" / "portal.html"
+
+    prepaint = param.String(default="", doc="HTML of the first paint ('' : none)")
+
+    def _update_vars(self, *args: Any) -> None:
+        super()._update_vars(*args)
+        self._render_variables["prepaint"] = self.prepaint
 
 
 def _fonts_css() -> str:
@@ -210,18 +220,73 @@ class PortalPage(pn.viewable.Viewer):
         return cls(title=t("portal_title", self.state.lang), header=self._header(),
                    sidebar=[self._list], main=[self._main])
 
+    def prepaint(self) -> str:
+        """The first paint of this page as HTML (:mod:`portal.ui.prepaint`): header, list,
+        and the landing map or the shared link's quicklook PNG; '' if it cannot be built."""
+        from portal.ui.prepaint import PrePaint, prepaint_html
+
+        lang, layout = self.state.lang, self._layout
+        try:
+            paint = PrePaint(
+                lang=lang, title=t("portal_title", lang),
+                logo=asset_url(layout["logo"]) if layout.get("logo") else "",
+                header_background=layout.get("header_background", "#0b3d6b"),
+                sidebar_width=self._sidebar_width, selected=self.state.dataset,
+                count=t("datasets_found", lang, n=len(self._list.found)),
+                items=self._list.shown_items(), link_args={"lang": lang} if lang != "en" else {})
+            self._prepaint_main(paint)
+            return prepaint_html(paint)
+        except Exception:  # noqa: BLE001 - the page works without its first paint
+            log.exception("first paint of %s not built", self.state.dataset or "/")
+            return ""
+
+    def _prepaint_main(self, paint) -> None:
+        """The main area of the first paint: the landing map, or the shared link's PNG."""
+        import html
+        import urllib.parse
+
+        from portal.query import QUICKLOOK_KINDS
+        from portal.quicklooks import entry_kinds
+        from portal.ui.dataset_card import header_html
+        from portal.ui.quicklook_pane import quicklook_params
+
+        entry, lang = self._entry(), self.state.lang
+        if self.state.combined_ids() or (entry is None and self.state.dataset):
+            return  # a combined view, or a sign-in prompt: header and list only
+        if entry is None:
+            found = set(self._list.found)
+            paint.entries = [e for e in self.catalog if e.id in found]
+            paint.land = current().link("/overview/land.png")
+            paint.heading = f"<p class='pp-hint'>{html.escape(t('no_dataset', lang))}</p>"
+            return
+        paint.heading = header_html(entry, lang)
+        kinds = entry_kinds(entry)
+        kind = self.state.kind or (kinds[0] if kinds else "")
+        if self._pane is None or kind not in QUICKLOOK_KINDS:
+            return
+        width, height = self._desktop_width, int(self._layout.get("plot_height", 520))
+        qs = quicklook_params(self.state, kind)
+        ident = urllib.parse.quote(entry.id, safe="")
+        paint.plot = current().link(f"/quicklook/{ident}/{kind}.png?"
+                                    + "&".join(x for x in (qs, f"width={width}&height={height}")
+                                               if x))
+        paint.plot_size = (width, height)
+
     def _styled(self, cls, layout: dict):
         extra: dict[str, Any] = {"accent_base_color": layout.get("accent", "#0b5394")} if (
             cls.__name__ == "FastListTemplate") else {"raw_css": [_fonts_css()]}
         extra.update(meta_viewport="width=device-width, initial-scale=1",
                      css_files=[asset_url(layout.get("page_css", "/assets/portal-page.css"))])
         optional = {k: asset_url(layout[k]) for k in ("logo", "favicon") if layout.get(k)}
-        return cls(
+        template = cls(
             title=t("portal_title", self.state.lang), **optional,
             header_background=layout.get("header_background", "#0b3d6b"),
             sidebar_width=int(layout.get("sidebar_width", 360)),
             header=self._header(), sidebar=[self._list], main=[self._main], **extra,
         )
+        if cls is PortalTemplate and pn.state.curdoc is not None:  # served: paint first
+            template.prepaint = self.prepaint()
+        return template
 
     def __panel__(self):
         return pn.Row(self._list, self._main, self._probe, sizing_mode="stretch_width")

@@ -32,7 +32,7 @@ MAP_WIDTH = 1024  # the land image's width (a 2048 one for dense screens)
 # Removes the block when the Panel document has drawn every root (Bokeh's "idle"), so the
 # swap shows a finished page; the block stays (its links work) if Panel never connects.
 REMOVE_JS = """<script>(function () {
-  var block = document.getElementById('%s');
+  var block = document.getElementById('portal-prepaint');
   function ready() {
     var B = window.Bokeh;
     return !!(B && B.documents && B.documents.some(function (d) {
@@ -46,7 +46,7 @@ REMOVE_JS = """<script>(function () {
     else { window.requestAnimationFrame(check); }
   }
   window.requestAnimationFrame(check);
-})();</script>""" % PREPAINT_ID
+})();</script>"""
 
 CSS = """<style>
 #portal-prepaint { position: fixed; inset: 0; z-index: 3000; overflow: auto; background: #fff;

@@ -114,26 +114,6 @@ class ThumbnailPNGHandler(tornado.web.RequestHandler):
         self.finish(png)
 
 
-class LandPNGHandler(tornado.web.RequestHandler):
-    """GET /overview/land.png[?width=512|1024|2048] — the landing map's base image (land on
-    sea, no dataset: the same for every visitor; :mod:`portal.render.landing`)."""
-
-    async def get(self) -> None:
-        from portal.render.landing import SIZES, land_png
-
-        text = self.get_argument("width", "1024")
-        try:
-            if not text.isdigit() or int(text) not in SIZES:
-                raise BadParameter(f"width: one of {', '.join(map(str, SIZES))}, got "
-                                   f"{text[:20]!r}", parameter="width")
-            png = await asyncio.to_thread(land_png, int(text))
-        except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
-            return error_response(self, exc)
-        self.set_header("Content-Type", "image/png")
-        self.set_header("Cache-Control", "public, max-age=86400")
-        self.finish(png)
-
-
 def _render_overlay_cached(entries: list, kind: str, query: Query, style_kw: tuple) -> bytes:
     """PNG bytes of a combined view from the PNG cache, keyed on every dataset's version."""
     from portal.quicklooks import Style
@@ -273,7 +253,6 @@ def routes() -> list[tuple]:
         *COLOCATE,  # /quicklook/colocate.png and /api/colocate (before the dataset routes)
         (rf"/quicklook/([^/]+)/({'|'.join(QUICKLOOK_KINDS)})\.png", QuicklookPNGHandler),
         (r"/thumbnail/([^/]+)\.png", ThumbnailPNGHandler),
-        (r"/overview/land\.png", LandPNGHandler),
         (r"/api/datasets/?", DatasetsHandler),
         (r"/api/datasets/([^/]+)/citation/?", CitationHandler),
         (r"/download/([^/]+)\.(csv|nc)", DownloadHandler),

@@ -157,6 +157,9 @@ def serve(args) -> int:
         websocket_compression_level=6,
         **panel_oauth_kwargs(settings),  # OpenID Connect sign-in when configured
     )
+    from portal.server.first_paint import install
+
+    install(server._tornado, settings.base_path)  # GET /: the first paint before the session
     _run(server, allowed_hosts(_origins(args)))
     return 0
 

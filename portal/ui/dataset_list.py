@@ -279,11 +279,6 @@ class DatasetList(pn.viewable.Viewer):
         self._items.items = [{"id": e.id, "title": e.title or e.id, "sub": _subtitle(e),
                               "thumb": _thumbnail(e)} for e in found[:MAX_SHOWN]]
 
-    def shown_items(self) -> list[dict[str, str]]:
-        """The items the list draws now ({'id', 'title', 'sub', 'thumb'}, plain text), for
-        the page's server-rendered first paint."""
-        return list(self._items.items)
-
     def __panel__(self):
         return pn.Column(self._search, self._filters, self._facet_box, self._results,
                          sizing_mode="stretch_width")

@@ -221,56 +221,18 @@ class PortalPage(pn.viewable.Viewer):
                    sidebar=[self._list], main=[self._main])
 
     def prepaint(self) -> str:
-        """The first paint of this page as HTML (:mod:`portal.ui.prepaint`): header, list,
-        and the landing map or the shared link's quicklook PNG; '' if it cannot be built."""
-        from portal.ui.prepaint import PrePaint, prepaint_html
+        """The first paint of this page as HTML (:func:`portal.ui.prepaint.prepaint_for`
+        of the URL's parameters); '' if it cannot be built (the page works without)."""
+        from portal.query import param_value
+        from portal.ui.prepaint import prepaint_for
 
-        lang, layout = self.state.lang, self._layout
+        raw = pn.state.session_args or {}
+        args = {k: param_value(raw, k) or "" for k in raw}
         try:
-            paint = PrePaint(
-                lang=lang, title=t("portal_title", lang),
-                logo=asset_url(layout["logo"]) if layout.get("logo") else "",
-                header_background=layout.get("header_background", "#0b3d6b"),
-                sidebar_width=self._sidebar_width, selected=self.state.dataset,
-                count=t("datasets_found", lang, n=len(self._list.found)),
-                items=self._list.shown_items(), link_args={"lang": lang} if lang != "en" else {})
-            self._prepaint_main(paint)
-            return prepaint_html(paint)
+            return prepaint_for(self.catalog, self.state.lang, args, self._layout)
         except Exception:  # noqa: BLE001 - the page works without its first paint
             log.exception("first paint of %s not built", self.state.dataset or "/")
             return ""
-
-    def _prepaint_main(self, paint) -> None:
-        """The main area of the first paint: the landing map, or the shared link's PNG."""
-        import html
-        import urllib.parse
-
-        from portal.query import QUICKLOOK_KINDS
-        from portal.quicklooks import entry_kinds
-        from portal.ui.dataset_card import header_html
-        from portal.ui.quicklook_pane import quicklook_params
-
-        entry, lang = self._entry(), self.state.lang
-        if self.state.combined_ids() or (entry is None and self.state.dataset):
-            return  # a combined view, or a sign-in prompt: header and list only
-        if entry is None:
-            found = set(self._list.found)
-            paint.entries = [e for e in self.catalog if e.id in found]
-            paint.land = current().link("/overview/land.png")
-            paint.heading = f"<p class='pp-hint'>{html.escape(t('no_dataset', lang))}</p>"
-            return
-        paint.heading = header_html(entry, lang)
-        kinds = entry_kinds(entry)
-        kind = self.state.kind or (kinds[0] if kinds else "")
-        if self._pane is None or kind not in QUICKLOOK_KINDS:
-            return
-        width, height = self._desktop_width, int(self._layout.get("plot_height", 520))
-        qs = quicklook_params(self.state, kind)
-        ident = urllib.parse.quote(entry.id, safe="")
-        paint.plot = current().link(f"/quicklook/{ident}/{kind}.png?"
-                                    + "&".join(x for x in (qs, f"width={width}&height={height}")
-                                               if x))
-        paint.plot_size = (width, height)
 
     def _styled(self, cls, layout: dict):
         extra: dict[str, Any] = {"accent_base_color": layout.get("accent", "#0b5394")} if (

@@ -5,7 +5,7 @@ session's document has come over the websocket: over a second on a cold browser.
 HTML of ``/`` starts with this block, written by the server from the same session state:
 the header, the dataset list (escaped titles, ``?dataset=ID`` links, lazy ``/thumbnail``
 images) and, on the landing page, the landing map as an image
-(:func:`portal.render.landing.land_png`) with every regional dataset box laid over it as a
+(:func:`portal.render.landing.land_data_url`, in the page) with every regional dataset box laid over it as a
 link (largest first, so a click lands on the smallest box under it; global datasets are
 listed under the map, like :class:`~portal.ui.overview_map.OverviewMap` does); for a
 shared link to a dataset, the PNG of exactly that view (``/quicklook/ID/KIND.png`` with the
@@ -22,28 +22,44 @@ import html
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portal.i18n import t
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from portal.catalog.loader import Catalog
+
 PREPAINT_ID = "portal-prepaint"
+BEGIN, END = "<!--portal-prepaint-->", "<!--/portal-prepaint-->"  # around the whole block
 MAP_WIDTH = 1024  # the land image's width (a 2048 one for dense screens)
 
-# Removes the block when the Panel document has drawn every root (Bokeh's "idle"), so the
-# swap shows a finished page; the block stays (its links work) if Panel never connects.
+# Removes the block when the Panel document has drawn every root (Bokeh's "idle") and, for
+# a shared link, once its interactive plot (the Figure of class portal-plot) is drawn, the
+# PNG failed, or 20 s after idle; the block stays (its links work) if Panel never connects.
 REMOVE_JS = """<script>(function () {
   var block = document.getElementById('portal-prepaint');
-  function ready() {
+  var png = block.querySelector('.pp-plot'), failed = false, idleAt = 0;
+  if (png) { png.addEventListener('error', function () { failed = true; }); }
+  function idle() {
     var B = window.Bokeh;
     return !!(B && B.documents && B.documents.some(function (d) {
       return d.roots().length > 0 && d.is_idle; }));
   }
+  function plotDrawn() {
+    for (const v of window.Bokeh.index.all_views()) {
+      if (v.model.type === 'Figure' && (v.model.css_classes || []).includes('portal-plot')
+          && v.el.isConnected && v.has_finished()) { return true; }
+    }
+    return false;
+  }
   function check() {
-    if (ready()) {
+    if (!idleAt && idle()) { idleAt = performance.now(); }
+    if (idleAt && (!png || failed || plotDrawn() || performance.now() - idleAt > 20000)) {
       block.remove();
       window.portalReadyAt = performance.now();  // read by bench/bench_page.py
-    }
-    else { window.requestAnimationFrame(check); }
+    } else { window.requestAnimationFrame(check); }
   }
   window.requestAnimationFrame(check);
 })();</script>"""
@@ -65,7 +81,8 @@ CSS = """<style>
 .pp-item a.pp-t { flex: 1 1 auto; min-width: 0; display: block; text-decoration: none;
   padding: 6px 10px; background: #f4f7fa; border: 1px solid #d5dde5; border-radius: 4px;
   overflow-wrap: anywhere; line-height: 1.25; }
-.pp-item.active a.pp-t { color: #fff; background: #0b5394; border-color: #0b5394; }
+#portal-prepaint .pp-item.active a.pp-t { color: #fff; background: #0b5394; border-color: #0b5394; }
+#portal-prepaint .pp-item.active .pp-sub { color: #dfe9f3; }
 .pp-sub { display: block; font-size: .8rem; color: #5b6770; margin-top: 3px; }
 .pp-item img { flex: 0 0 96px; width: 96px; height: 64px; object-fit: cover;
   border: 1px solid #d5dde5; border-radius: 3px; background: #eef2f5; }
@@ -103,11 +120,12 @@ class PrePaint:
     items: Sequence[dict[str, str]] = ()  # {'id', 'title', 'sub', 'thumb'} as the list shows
     selected: str = ""  # the dataset open, if any
     entries: Sequence[Any] = ()  # the datasets on the landing map (DatasetEntry)
-    land: str = ""  # URL of the land image, without its ?width= ('' : no map)
+    land: str = ""  # URL of the land image (a data: URL) ('' : no map)
     plot: str = ""  # URL of the quicklook PNG of a shared link ('' : none)
     plot_size: tuple[int, int] = (900, 520)
     heading: str = ""  # HTML (already escaped): the card header or the landing hint
     link_args: dict[str, str] = field(default_factory=dict)  # kept in ?dataset= links
+    plot_request: tuple[str, str, dict[str, str]] | None = None  # (id, kind, PNG params)
 
 
 def _href(dataset_id: str, args: dict[str, str]) -> str:
@@ -174,11 +192,10 @@ def map_html(p: PrePaint) -> str:
                      f"{esc(e.title or e.id)}</a>" for e in globals_)
     below = (f"<div class='pp-globals'><b>{esc(t('global_datasets', p.lang))}</b><br>"
              f"{listed}</div>") if globals_ else ""
-    one, two = (esc(f"{p.land}?width={w}", quote=True) for w in (MAP_WIDTH, 2 * MAP_WIDTH))
     height = p.plot_size[1]  # as tall as the interactive map
     return (f"<div class='pp-map' style='aspect-ratio:1/{ASPECT:.5f};max-width:"
-            f"{height / ASPECT:.0f}px'><img src='{one}' srcset='{one} 1x, {two} 2x' "
-            "alt='' elementtiming='portal-map' "
+            f"{height / ASPECT:.0f}px'><img src='{esc(p.land, quote=True)}' alt='' "
+            "elementtiming='portal-map' "
             f"width='{MAP_WIDTH}' height='{round(MAP_WIDTH * ASPECT)}'>{''.join(links)}"
             f"</div>{below}")
 
@@ -196,10 +213,107 @@ def prepaint_html(p: PrePaint) -> str:
     esc = html.escape
     logo = f"<img src='{esc(p.logo, quote=True)}' alt=''>" if p.logo else ""
     main = p.heading + (plot_html(p) if p.plot else map_html(p) if p.land else "")
-    return (f"<div id='{PREPAINT_ID}' lang='{esc(p.lang, quote=True)}' "
+    return (f"{BEGIN}<div id='{PREPAINT_ID}' lang='{esc(p.lang, quote=True)}' "
             f"style='--pp-sidebar:{int(p.sidebar_width)}px'>{CSS}"
             f"<header class='pp-header' style='background:{esc(p.header_background, quote=True)}'>"
             f"{logo}<span class='pp-title' elementtiming='portal-title'>{esc(p.title)}</span>"
             "</header>"
             f"<div class='pp-content'>{list_html(p)}<main class='pp-main'>{main}</main></div>"
-            f"</div>{REMOVE_JS}")
+            f"</div>{REMOVE_JS}{END}")
+
+
+def _items(catalog: Catalog, args: Mapping[str, str]) -> list:
+    """The entries the list shows for the URL's search (``q``, ``where``), in its order."""
+    from portal.catalog.search import SearchRequest, index_for
+    from portal.ui.state import ViewState
+
+    try:
+        where = ViewState.param.where.deserialize(args.get("where", "")) or None
+    except Exception:  # noqa: BLE001 - a bad box: the page says so; the first paint ignores it
+        where = None
+    return index_for(catalog).search(SearchRequest.of(args.get("q", ""), bbox=where)).entries
+
+
+def _plot_request(entry, lang: str, args: Mapping[str, str],
+                  size: tuple[int, int]) -> tuple[str, str, dict[str, str]] | None:
+    """(id, kind, PNG route parameters) of the view a shared link opens: the page's own
+    parameters (:meth:`ViewState.quicklook_params`) at the plot's size; None: no quicklook."""
+    from portal.quicklooks import entry_kinds
+    from portal.ui.state import ViewState
+
+    state = ViewState()
+    state.apply_params(args)  # BadParameter: no PNG; the page shows the error
+    state.lang = lang
+    kinds = entry_kinds(entry)
+    kind = state.kind if state.kind in kinds else (kinds[0] if kinds else "")
+    if not kind:
+        return None
+    return entry.id, kind, {**state.quicklook_params(), "width": str(size[0]),
+                            "height": str(size[1])}
+
+
+def _plot_url(request: tuple[str, str, dict[str, str]]) -> str:
+    from portal.settings import current
+
+    dataset_id, kind, params = request
+    ident = urllib.parse.quote(dataset_id, safe="")
+    return current().link(f"/quicklook/{ident}/{kind}.png?{urllib.parse.urlencode(params)}")
+
+
+def prepaint_for(catalog: Catalog, lang: str, args: Mapping[str, str], layout: dict) -> str:
+    """The first paint of the page at ``?args`` (one value per key) over ``catalog`` (what
+    the visitor may see) in ``lang``, styled by the page's ``layout`` settings, as HTML."""
+    return prepaint_html(first_paint(catalog, lang, args, layout))
+
+
+def _inline(name: str, limit: int = 16_384) -> str:
+    """A small image of the portal's static folder (``/assets/NAME``) as a ``data:`` URL,
+    else its URL: the server answers no other request while Panel builds the session."""
+    import base64
+    import mimetypes
+
+    from portal.assets import static_dir
+    from portal.settings import asset_url
+
+    if name.startswith("/assets/") and "/.." not in name:
+        path = static_dir() / name.removeprefix("/assets/")
+        kind = mimetypes.guess_type(path.name)[0]
+        if kind and kind.startswith("image/") and path.is_file() and (
+                path.stat().st_size <= limit):
+            return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    return asset_url(name)
+
+
+def first_paint(catalog: Catalog, lang: str, args: Mapping[str, str], layout: dict) -> PrePaint:
+    """What :func:`prepaint_for` shows."""
+    from portal.render.landing import land_data_url
+    from portal.ui.dataset_card import header_html
+    from portal.ui.dataset_list import MAX_SHOWN, _subtitle, _thumbnail
+
+    found = _items(catalog, args)
+    dataset = args.get("dataset", "")
+    size = (int(layout.get("plot_width", 900)), int(layout.get("plot_height", 520)))
+    paint = PrePaint(
+        lang=lang, title=t("portal_title", lang), selected=dataset, plot_size=size,
+        logo=_inline(layout["logo"]) if layout.get("logo") else "",
+        header_background=layout.get("header_background", "#0b3d6b"),
+        sidebar_width=int(layout.get("sidebar_width", 360)),
+        count=t("datasets_found", lang, n=len(found)),
+        items=[{"id": e.id, "title": e.title or e.id, "sub": _subtitle(e), "thumb": _thumbnail(e)}
+               for e in found[:MAX_SHOWN]],
+        link_args={"lang": lang} if lang != "en" else {})
+    entry = catalog.entries.get(dataset) if dataset else None
+    if args.get("datasets") or (dataset and entry is None):
+        return paint  # a combined view or a sign-in prompt: no main area
+    if entry is None:  # the landing map
+        paint.entries = found
+        paint.land = land_data_url(MAP_WIDTH)
+        paint.heading = f"<p class='pp-hint'>{html.escape(t('no_dataset', lang))}</p>"
+        return paint
+    paint.heading = header_html(entry, lang)
+    try:
+        paint.plot_request = _plot_request(entry, lang, args, size)
+    except Exception:  # noqa: BLE001 - a bad parameter: the page names it
+        paint.plot_request = None
+    paint.plot = _plot_url(paint.plot_request) if paint.plot_request else ""
+    return paint

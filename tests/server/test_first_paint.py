@@ -87,7 +87,7 @@ def test_restricted_dataset_is_absent_for_anonymous(served):
 def test_french_page(served):
     text = _page(served, "/?lang=fr")
     assert text.startswith("<!DOCTYPE html>\n<html lang=\"fr\">")
-    assert "2 jeux de données" in text and "Portail d'aperçus ODATIS" in text
+    assert "data-count='2 jeux de données'" in text and "Portail d'aperçus ODATIS" in text
     assert "href='?dataset=open_grid&amp;lang=fr'" in text
     text = _page(served, "/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
     assert "<html lang=\"fr\">" in text

@@ -66,7 +66,7 @@ def _color_mapper():
 
 def _remember_cmap(element, palette: list[str]) -> None:
     """Set the colormap on the drawn element's coloured parts, in place (no redraw)."""
-    typed = {name: {"cmap": palette} for name in ("Image", "QuadMesh", "Points", "Contours")}
+    typed = {name: {"cmap": palette} for name in ("Image", "QuadMesh", "Points", "Contours", "Segments")}
     try:
         element.opts(typed, backend="bokeh")
     except Exception:  # noqa: BLE001 - best effort: the colours on screen are already set

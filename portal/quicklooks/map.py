@@ -26,6 +26,7 @@ from portal.quicklooks.hover import (
     with_units,
 )
 from portal.quicklooks.style import (
+    ZOOM_LOD,
     axis_label,
     fit_title,
     land_layer,
@@ -284,7 +285,7 @@ def build(data, *, variable: str, feature_type: str, title: str, style: Style):
     full_title = f"{title} — {what}"
     mx, my = mercator(xlim, ylim)
     overlay = overlay.opts(title=fit_title(full_title, style.width), responsive=True, height=style.height, xlim=mx,
-                           ylim=my, active_tools=["wheel_zoom"], backend="bokeh")
+                           ylim=my, active_tools=["wheel_zoom"], lod=ZOOM_LOD, backend="bokeh")
     import cartopy.crs as ccrs
 
     projection = ccrs.PlateCarree(central_longitude=central)

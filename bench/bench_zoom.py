@@ -136,7 +136,19 @@ def _time_gesture(page, box: dict, step: int, rng: random.Random, server_drawn: 
     return kind, float("inf")
 
 
-def bench_dataset(browser, url: str, dataset: str, n: int, goal: float) -> None:
+def peak_rss_gb(pid: int) -> float:
+    """The server process's peak resident memory (Linux ``VmHWM``), in GB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return float("nan")
+
+
+def bench_dataset(browser, url: str, dataset: str, n: int, goal: float,
+                  shots: Path | None = None) -> None:
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     try:
         page.goto(f"{url}/?dataset={dataset}&kind=map")
@@ -148,10 +160,14 @@ def bench_dataset(browser, url: str, dataset: str, n: int, goal: float) -> None:
         rng = random.Random(12)
         times: dict[str, list[float]] = {"zoom": [], "pan": []}
         for step in range(-2, n):
+            if shots and step == n - 1:
+                page.screenshot(path=str(shots / f"{dataset}_before_zoom.png"))
             kind, took = _time_gesture(page, box, step if step >= 0 else 0, rng, server_drawn)
             if step >= 0:
                 times[kind].append(took)
             time.sleep(0.3)  # gestures apart, as a user's are: each is timed alone
+        if shots:
+            page.screenshot(path=str(shots / f"{dataset}_after_zoom.png"))
         how = "server image" if server_drawn else "browser redraw"
         for kind, values in times.items():
             if not values:
@@ -174,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-zooms", type=int, default=12, help="timed gestures per dataset")
     parser.add_argument("--goal-ms", type=float, help="p95 target (default: 500 ms, "
                         "300 ms for a store of 10⁹ points: pass it)")
+    parser.add_argument("--screenshots", type=Path,
+                        help="folder for a screenshot before and after the last gesture")
     parser.add_argument("--short", action="store_true",
                         help="CI form: the demo point store and SST grid, 5 gestures each")
     args = parser.parse_args(argv)
@@ -193,9 +211,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'dataset':28} {'what':5} {'measured':14} {'n':>3} {'p50':>7} {'p95':>7} "
                   f"{'max':>7}  goal")
             for dataset in datasets:
-                bench_dataset(browser, url, dataset, n, goal)
+                bench_dataset(browser, url, dataset, n, goal, args.screenshots)
             browser.close()
-        print(f"load after: {os.getloadavg()[0]:.2f}")
+        print(f"load after: {os.getloadavg()[0]:.2f}; server peak RSS "
+              f"{peak_rss_gb(proc.pid):.2f} GB")
     finally:
         proc.terminate()
         proc.wait(timeout=15)

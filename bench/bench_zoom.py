@@ -62,8 +62,9 @@ SHORT_DATASETS = ["demo_coriolis_points", "demo_sst_biscay"]
 # Installs the probe: gesture start times and the arrival of new server images.
 PROBE_JS = """() => {
     if (window.__zoomProbe) return;
-    const probe = window.__zoomProbe = {t0: null, tData: null, tPaint: null, n: 0};
-    const start = () => { probe.t0 = performance.now(); probe.tData = null; probe.tPaint = null; };
+    const probe = window.__zoomProbe = {t0: null, tData: null, tPaint: null, tSent: null, n: 0};
+    const start = () => { probe.t0 = performance.now(); probe.tData = null; probe.tPaint = null;
+                          probe.tSent = null; };
     window.addEventListener('wheel', start, {capture: true});
     window.addEventListener('pointerup', start, {capture: true});
     const isImage = (m) => m && m.type === 'ColumnDataSource' && m.data
@@ -76,6 +77,11 @@ PROBE_JS = """() => {
             probe.tPaint = performance.now(); }));
     }, true);
     Bokeh.documents.forEach(hook);
+    Bokeh.documents.forEach((doc) => {  // when the zoom's ranges leave for the server
+        const stop = doc.interactive_stop.bind(doc);
+        doc.interactive_stop = () => { if (probe.tSent === null) probe.tSent = performance.now();
+                                       stop(); };
+    });
 }"""
 
 HAS_IMAGE_JS = """() => Bokeh.documents.flatMap(d => [...d._all_models.values()]).some(m =>
@@ -119,21 +125,25 @@ def _gesture(page, box: dict, step: int, rng: random.Random) -> str:
 
 
 def _time_gesture(page, box: dict, step: int, rng: random.Random, server_drawn: bool,
-                  timeout: float = 60.0) -> tuple[str, float]:
-    """(gesture, seconds from its start to new pixels) — inf when none came."""
+                  timeout: float = 60.0) -> tuple[str, float, tuple[float, ...]]:
+    """(gesture, seconds from its start to new pixels — inf when none came, and for a
+    server-drawn map the split: ranges sent, server answer arrived, painted)."""
     before = page.evaluate(CANVAS_HASH_JS)
     kind = _gesture(page, box, step, rng)
     if not server_drawn:
         took = page.evaluate(FIRST_CHANGED_FRAME_JS, before)
-        return kind, float("inf") if took is None else took / 1000
+        return kind, float("inf") if took is None else took / 1000, ()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         probe = page.evaluate("() => window.__zoomProbe")
         if probe["tPaint"] is not None:
             changed = page.evaluate(CANVAS_HASH_JS) != before
-            return kind, (probe["tPaint"] - probe["t0"]) / 1000 if changed else float("inf")
+            t0, sent = probe["t0"], probe["tSent"] or probe["t0"]
+            split = ((sent - t0) / 1000, (probe["tData"] - sent) / 1000,
+                     (probe["tPaint"] - probe["tData"]) / 1000)
+            return kind, (probe["tPaint"] - t0) / 1000 if changed else float("inf"), split
         time.sleep(0.01)
-    return kind, float("inf")
+    return kind, float("inf"), ()
 
 
 def peak_rss_gb(pid: int) -> float:
@@ -159,12 +169,14 @@ def bench_dataset(browser, url: str, dataset: str, n: int, goal: float,
         box = _frame_box(page)
         rng = random.Random(12)
         times: dict[str, list[float]] = {"zoom": [], "pan": []}
+        splits: list[tuple[float, ...]] = []
         for step in range(-2, n):
             if shots and step == n - 1:
                 page.screenshot(path=str(shots / f"{dataset}_before_zoom.png"))
-            kind, took = _time_gesture(page, box, step if step >= 0 else 0, rng, server_drawn)
+            kind, took, split = _time_gesture(page, box, max(step, 0), rng, server_drawn)
             if step >= 0:
                 times[kind].append(took)
+                splits += [split] if split else []
             time.sleep(0.3)  # gestures apart, as a user's are: each is timed alone
         if shots:
             page.screenshot(path=str(shots / f"{dataset}_after_zoom.png"))
@@ -177,6 +189,10 @@ def bench_dataset(browser, url: str, dataset: str, n: int, goal: float,
                   f"{statistics.median(values) * 1000:7.0f} {p95 * 1000:7.0f} "
                   f"{max(values) * 1000:7.0f}  {goal * 1000:4.0f}  "
                   f"{'OK' if p95 <= goal else 'MISSED'}", flush=True)
+        if splits:
+            sent, server, paint = (statistics.median(part) * 1000 for part in zip(*splits, strict=True))
+            print(f"{'':28} medians: ranges sent {sent:.0f}, server answer +{server:.0f}, "
+                  f"painted +{paint:.0f} ms", flush=True)
     finally:
         page.close()
 

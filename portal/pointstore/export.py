@@ -10,15 +10,15 @@ exceeds. :meth:`Export.tables` then reads the
 selected row groups in batches with pyarrow and yields filtered Arrow tables (platform,
 cycle, time, longitude, latitude, z and each variable with its ``_qc`` flag; values whose
 flag the QC preset rejects become null, rows where no chosen variable passes are dropped);
-:meth:`Export.csv_chunks` writes them as CSV bytes, several batches read, filtered and
-formatted at once on a small thread pool (pyarrow releases the GIL), in order (a part
+:meth:`Export.csv_chunks` writes them as CSV bytes (:mod:`portal.pointstore.csv_rows`: each
+profile's leading columns formatted once), several batches read, filtered and formatted at
+once on a small thread pool (pyarrow and numba release the GIL), in order (a part
 file's footer is parsed once a batch of about :data:`BATCH_ROWS` rows, not once a row
 group). ``qc=auto`` is the stores' default, every class.
 """
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -84,19 +84,21 @@ class Export:
                 yield table
 
     def csv_chunks(self) -> Iterator[bytes]:
-        """The header line, then CSV rows in pieces of about a batch each: batches are
-        read, filtered and formatted on a small thread pool (pyarrow releases the GIL)
+        """The header line, then CSV rows in pieces of at most
+        :data:`~portal.pointstore.csv_rows.PIECE_ROWS` rows: batches are read, filtered and
+        formatted on a small thread pool (pyarrow and the stitching kernel release the GIL)
         and yielded in order."""
+        from portal.pointstore.csv_rows import csv_rows
+
         yield (",".join(self.columns) + "\n").encode()
         with ThreadPoolExecutor(CSV_THREADS) as pool:
             pending: list[Any] = []
             for part, groups in self.batches():
-                pending.append(pool.submit(lambda p, g: _csv(self.table(p, g)), part, groups))
-                if len(pending) > CSV_THREADS and (chunk := pending.pop(0).result()):
-                    yield chunk
-            for future in pending:
-                if chunk := future.result():  # a batch the filters emptied writes nothing
-                    yield chunk
+                pending.append(pool.submit(lambda p, g: csv_rows(self.table(p, g)), part, groups))
+                if len(pending) > CSV_THREADS:
+                    yield from pending.pop(0).result()
+            for future in pending:  # a batch the filters emptied writes nothing
+                yield from future.result()
 
     def to_xarray(self) -> xr.Dataset:
         """The whole selection as an ``obs`` Dataset (for NetCDF; bounded by the size check)."""
@@ -237,15 +239,6 @@ def _apply_qc(export: Export, table: pa.Table) -> tuple[pa.Table, np.ndarray]:
         masked = pa.array(values.to_numpy(), mask=~ok)
         table = table.set_column(table.column_names.index(name), name, masked)
     return table, passed
-
-
-def _csv(table: pa.Table) -> bytes:
-    import pyarrow.csv as pcsv
-
-    out = io.BytesIO()
-    pcsv.write_csv(table, out, pcsv.WriteOptions(include_header=False,
-                                                quoting_style="needed"))
-    return out.getvalue()
 
 
 def _empty(export: Export) -> pa.Table:

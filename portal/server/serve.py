@@ -120,10 +120,12 @@ def serve(args) -> int:
     from portal.demo.home import prepare_catalogs
     from portal.server.auth import check_login, configure_panel, panel_oauth_kwargs
     from portal.server.handlers import FrameAncestorsTransform, LangTransform, routes
-    from portal.server.lifecycle import log_exits
+    from portal.server.lifecycle import log_exits, will_fork
     from portal.server.security import SecurityHeadersTransform, allowed_hosts
 
     log_exits()  # a crash while loading the catalog or warming up is logged too
+    if args.num_procs != 1:
+        will_fork()  # SIGTERM to the parent reaches the forked workers
     if getattr(args, "config", None):  # before anything reads the settings
         os.environ["PORTAL_CONFIG"] = os.path.abspath(args.config)
     catalogs = prepare_catalogs(args.catalog or Settings.load().catalogs)

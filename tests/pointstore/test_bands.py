@@ -172,3 +172,23 @@ def test_cli_refuses_bad_edges(banded, capsys):
     path, _ = banded
     assert main(["points", "overviews", path, "--depth-bands", "--edges", "50,10"]) == 2
     assert "increase" in capsys.readouterr().err
+
+
+def test_the_map_title_says_when_depth_is_rounded(synthetic, monkeypatch):
+    from portal.model import Query
+    from portal.quicklooks import Style
+    from portal.quicklooks.pointmap import view_aggregate
+    from portal.sources.pointstore import PointStoreHandle
+
+    path, _ = synthetic
+    handle = PointStoreHandle(path)
+    query = Query(depth=(0, 160))
+    style = Style(width=400, height=200)
+    agg, note = view_aggregate(handle, query, style, "TEMP", WORLD)
+    assert agg.attrs["source"] == "overview+points" and "APPROXIMATE" not in note
+    monkeypatch.setattr(A, "EDGE_SCAN_POINTS", 0)
+    agg, note = view_aggregate(handle, query, style, "TEMP", WORLD)
+    assert agg.attrs["approximate"] == 1
+    assert "APPROXIMATE: depth filter rounded to bands 0" in note and note.endswith("–200")
+    _, fr = view_aggregate(handle, query, Style(width=400, height=200, lang="fr"), "TEMP", WORLD)
+    assert "arrondi aux tranches" in fr

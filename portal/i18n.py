@@ -159,6 +159,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "plot_store_qc": {"en": "QC mix", "fr": "Répartition QC"},
     "plot_store_note": {"en": "{n} {variable} observations in view, {qc}, from the {source}",
                         "fr": "{n} observations de {variable} visibles, {qc}, depuis : {source}"},
+    "plot_store_depth_rounded": {"en": "; APPROXIMATE: depth filter rounded to bands {lo}–{hi}",
+                                 "fr": " ; APPROXIMATIF : filtre de profondeur arrondi aux "
+                                       "tranches {lo}–{hi}"},
     "plot_store_groups": {"en": "; {read} of {total} row groups read",
                           "fr": " ; {read} groupes de lignes lus sur {total}"},
     "plot_qc_good_probably": {"en": "QC good and probably good",

@@ -157,6 +157,10 @@ def view_aggregate(handle, query: Query, style: Style, variable: str,
              source=source) + (t("plot_store_groups", lang, read=agg.attrs.get(
                  "row_groups_read", 0), total=agg.attrs.get("row_groups_total", 0))
                  if source == "points" else "")
+    rounded = agg.attrs.get("depth_effective")
+    if rounded is not None:  # a depth filter answered at band resolution must say so
+        note += t("plot_store_depth_rounded", lang, lo=f"{float(rounded[0]):.4g}",
+                  hi=f"{float(rounded[1]):.4g}")
     return agg, note
 
 

@@ -9,8 +9,11 @@ request alone: its identity's catalog, language and parameters), then lets Panel
 the session and sends Panel's page after it, less what was already sent (the doctype,
 ``<html>``, ``<head>`` and ``<body>`` tags, and the page's own copy of the first paint).
 The rest of Panel's head (styles, scripts) then sits in the body, which browsers accept.
-A shared link's PNG starts rendering in a thread at once, so that it is ready (in the PNG
-cache) when the browser asks for it.
+A shared link's PNG starts rendering in a thread at once; the handler waits for it (up to
+:data:`WAIT_PNG_S`, the event loop free meanwhile) and sends it into the first paint as a
+``data:`` URL before Panel builds the session, which holds the event loop and so would
+hold the image's own request too. The PNG rendered first also loads the data Panel's plot
+then reads from the data cache.
 The request is not streamed where Panel may still answer otherwise (a redirect to add the
 prefix's slash, an authorization callback).
 """
@@ -26,6 +29,7 @@ import tornado.web
 from panel.io.server import DocHandler
 
 log = logging.getLogger(__name__)
+WAIT_PNG_S = 2.0  # how long the page waits for a shared link's PNG before building Panel's
 
 _HEAD = ("<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -53,6 +57,7 @@ class FirstPaintDocHandler(DocHandler):
     """Panel's page handler, streaming the first paint before the session is built."""
 
     _streamed = False
+    _ahead: Any = None  # the shared link's PNG being rendered (an asyncio future)
 
     def _first_chunk(self) -> str:
         """The head and the first paint for this request; '' when it is not streamed."""
@@ -95,6 +100,23 @@ class FirstPaintDocHandler(DocHandler):
             None, _render_cached, catalog[dataset_id], kind, query,
             tuple(sorted(style_kw.items())))
         future.add_done_callback(lambda f: f.exception())  # its own request reports errors
+        self._ahead = future
+
+    async def _inline_png(self) -> str:
+        """A script putting the shared link's PNG into the first paint as a ``data:`` URL,
+        once rendered (at most :data:`WAIT_PNG_S`; '' if later or failed): its own request
+        would wait until Panel has built the session."""
+        import asyncio
+        import base64
+
+        try:
+            png = await asyncio.wait_for(asyncio.shield(self._ahead), WAIT_PNG_S)
+        except Exception:  # noqa: BLE001 - too slow or failed: the <img> asks the PNG route
+            return ""
+        data = base64.b64encode(png).decode("ascii")
+        return ("<script>(function () { var img = document.querySelector("
+                f"'#portal-prepaint .pp-plot'); if (img) {{ img.src = 'data:image/png;base64,"
+                f"{data}'; }} }})();</script>\n")
 
     @tornado.web.authenticated  # as Panel's: a required sign-in redirects before any byte
     async def get(self, *args: Any, **kwargs: Any) -> None:
@@ -109,6 +131,9 @@ class FirstPaintDocHandler(DocHandler):
             self.write(first)
             self._streamed = True
             await self.flush()
+            if self._ahead is not None and (script := await self._inline_png()):
+                self.write(script)
+                await self.flush()
         done = super().get(*args, **kwargs)  # wrapped by Panel's @authenticated
         if done is not None:
             await done

@@ -138,7 +138,7 @@ def list_html(p: PrePaint) -> str:
     rows = []
     for item in p.items:
         thumb = (f"<img src='{esc(item['thumb'], quote=True)}' loading='lazy' alt='' "
-                 "width='96' height='64'>") if item.get("thumb") else ""
+                 "width='96' height='64' onerror='this.remove()'>") if item.get("thumb") else ""
         active = " active" if item["id"] == p.selected else ""
         rows.append(f"<li class='pp-item{active}'><a class='pp-t' "
                     f"href='{esc(_href(item['id'], p.link_args), quote=True)}'>"

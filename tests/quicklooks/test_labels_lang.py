@@ -170,9 +170,8 @@ def test_the_overlay_title_in_french():
 
 
 def test_the_colocation_title_and_panels_in_french():
-    from tests.render.test_colocate_png import result
-
     from portal.quicklooks.colocate import build, title_of
+    from tests.render.test_colocate_png import result
 
     pairs = result.__wrapped__()
     assert title_of(pairs, "grid", "obs", "fr").startswith("obs (TEMP) comparé à grid (sst) — ")

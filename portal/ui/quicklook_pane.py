@@ -365,8 +365,8 @@ class QuicklookPane(pn.viewable.Viewer):
         selection = urllib.parse.urlencode(self.state.query().to_params())  # data, no style
         downloads = " · " + download_links(
             link, ident, selection,
-            await asyncio.to_thread(estimate, self.entry, self.state.query().selection)
-        ) if self.downloads else ""
+            await asyncio.to_thread(estimate, self.entry, self.state.query().selection),
+            self.state.lang) if self.downloads else ""
         return pn.pane.HTML(
             f"<a class='portal-link' href='{html.escape(png)}' target='_blank'>PNG</a> · "
             f"<a class='portal-link portal-embed-link' href='{html.escape(embed)}' "

@@ -1,11 +1,12 @@
-"""``GET /``: the first paint is sent before Panel builds the session.
+"""``GET /`` and ``/embed``: the first paint is sent before Panel builds the session.
 
 Panel answers a page request only once the session's document is built: the page's
 Python (list, map, quicklook pane) takes a few hundred milliseconds, more under load, and
 the browser shows nothing until then. :class:`FirstPaintDocHandler`, Panel's document
-handler for the page route (swapped in by :func:`install`), first writes and flushes a
-small ``<head>`` and the first paint (:func:`portal.ui.prepaint.prepaint_for` from the
-request alone: its identity's catalog, language and parameters), then lets Panel build
+handler for the page and embed routes (swapped in by :func:`install`), first writes and
+flushes a small ``<head>`` and the first paint (:func:`portal.ui.prepaint.first_paint`, or
+:func:`~portal.ui.prepaint.embed_paint`: the quicklook's PNG alone, from the request alone:
+its identity's catalog, language and parameters), then lets Panel build
 the session and sends Panel's page after it, less what was already sent (the doctype,
 ``<html>``, ``<head>`` and ``<body>`` tags, and the page's own copy of the first paint).
 The rest of Panel's head (styles, scripts) then sits in the body, which browsers accept.
@@ -33,7 +34,7 @@ WAIT_PNG_S = 2.0  # how long the page waits for a shared link's PNG before build
 
 _HEAD = ("<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-         "<title>{title}</title>\n{icon}<style>html, body {{ box-sizing: border-box; "
+         "<title>{title}</title>\n<style>html, body {{ box-sizing: border-box; "
          "height: 100%; margin: 0; padding: 0; }}</style>\n</head>\n<body>\n")
 
 
@@ -66,10 +67,10 @@ class FirstPaintDocHandler(DocHandler):
         from portal.i18n import negotiate
         from portal.query import param_value
         from portal.server.auth import request_catalog
-        from portal.settings import Settings, asset_url
+        from portal.settings import Settings
         from portal.ui.i18n import t
         from portal.ui.page import load_layout
-        from portal.ui.prepaint import first_paint, prepaint_html
+        from portal.ui.prepaint import embed_html, embed_paint, first_paint, prepaint_html
 
         prefix = self.application.prefix
         if config.authorize_callback or (prefix and self.request.path == prefix
@@ -77,15 +78,21 @@ class FirstPaintDocHandler(DocHandler):
             return ""
         args = {k: param_value(self.request.arguments, k) for k in self.request.arguments}
         lang = negotiate(args.get("lang", ""), self.request.headers.get("Accept-Language"))
-        layout = load_layout(Settings.from_env().layout)
-        icon = (f"<link rel=\"icon\" href=\"{html.escape(asset_url(layout['favicon']))}\">\n"
-                if layout.get("favicon") else "")
         catalog = request_catalog(self)
-        paint = first_paint(catalog, lang, args, layout)
+        if self.request.path.rstrip("/").endswith("/embed"):
+            lang = args.get("lang", "en") if args.get("lang") in ("en", "fr") else "en"
+            paint = embed_paint(catalog, lang, args, load_layout("embed"))
+            if paint is None:
+                return ""
+            body = embed_html(paint)
+            title = "ODATIS quicklook"
+        else:
+            paint = first_paint(catalog, lang, args, load_layout(Settings.from_env().layout))
+            body = prepaint_html(paint)
+            title = t("portal_title", lang)
         if paint.plot_request:
             self._render_ahead(catalog, *paint.plot_request)
-        return _HEAD.format(lang=lang, title=html.escape(t("portal_title", lang)),
-                            icon=icon) + prepaint_html(paint)
+        return _HEAD.format(lang=lang, title=html.escape(title)) + body
 
     def _render_ahead(self, catalog, dataset_id: str, kind: str, params: dict) -> None:
         """Start rendering the shared link's PNG in a thread now: the browser asks for it
@@ -145,18 +152,19 @@ class FirstPaintDocHandler(DocHandler):
 
 
 def install(app, base_path: str = "") -> int:
-    """Serve the page route (``/`` under ``base_path``, the prefix) of Panel's Tornado
-    ``app`` with :class:`FirstPaintDocHandler`; the embed and every other route are left as
-    they are. Returns how many rules were changed (Tornado may list a route twice)."""
+    """Serve the page and embed routes (``/`` and ``/embed`` under ``base_path``, the
+    prefix) of Panel's Tornado ``app`` with :class:`FirstPaintDocHandler`; every other route
+    is left as it is. Returns how many rules were changed (Tornado may list a route twice)."""
     import re as re_
 
     from tornado.routing import PathMatches
 
-    pattern = f"{re_.escape(base_path)}/?$" if base_path else "/?$"
+    paths = {f"{base_path}/?$", f"{re_.escape(base_path)}/?$", f"{base_path}/embed/?$",
+             f"{re_.escape(base_path)}/embed/?$"}
     changed = 0
     for rule in _rules(app):
         if (isinstance(rule.matcher, PathMatches) and rule.target is DocHandler
-                and rule.matcher.regex.pattern in (pattern, f"{base_path}/?$")):
+                and rule.matcher.regex.pattern in paths):
             rule.target = FirstPaintDocHandler
             changed += 1
     return changed

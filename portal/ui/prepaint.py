@@ -76,6 +76,7 @@ CSS = """<style>
 .pp-content { display: flex; align-items: flex-start; }
 .pp-list { flex: 0 0 var(--pp-sidebar); width: var(--pp-sidebar); box-sizing: border-box;
   padding: 10px; border-right: 1px solid #d5dde5; }
+.pp-count::before { content: attr(data-count); }
 .pp-list ul { list-style: none; margin: 8px 0 0; padding: 0; }
 .pp-item { display: flex; gap: 6px; align-items: flex-start; margin: 0 0 8px; }
 .pp-item a.pp-t { flex: 1 1 auto; min-width: 0; display: block; text-decoration: none;
@@ -144,7 +145,10 @@ def list_html(p: PrePaint) -> str:
                     f"href='{esc(_href(item['id'], p.link_args), quote=True)}'>"
                     f"{esc(item['title'])}<span class='pp-sub'>{esc(item.get('sub', ''))}"
                     f"</span></a>{thumb}</li>")
-    return (f"<aside class='pp-list'><b>{esc(p.count)}</b><ul>{''.join(rows)}</ul></aside>")
+    # the count is drawn by CSS (not text in the DOM): the page's own count, in Panel's list,
+    # is the one scripts and browser tests wait for as the sign that the page is there
+    return (f"<aside class='pp-list'><b class='pp-count' data-count='{esc(p.count, quote=True)}'>"
+            f"</b><ul>{''.join(rows)}</ul></aside>")
 
 
 def _spans(entry) -> list[tuple[float, float, float, float]]:
@@ -317,3 +321,36 @@ def first_paint(catalog: Catalog, lang: str, args: Mapping[str, str], layout: di
         paint.plot_request = None
     paint.plot = _plot_url(paint.plot_request) if paint.plot_request else ""
     return paint
+
+
+EMBED_CSS = """<style>
+#portal-prepaint { position: fixed; inset: 0; z-index: 3000; overflow: hidden; background: #fff; }
+#portal-prepaint .pp-plot { display: block; max-width: 100%; height: auto; }
+</style>"""
+
+
+def embed_paint(catalog: Catalog, lang: str, args: Mapping[str, str],
+                layout: dict) -> PrePaint | None:
+    """The first paint of ``/embed?args``: its quicklook's PNG at the frame's size; None
+    when there is nothing to draw first (several datasets, an unknown one, a bad parameter)."""
+    from portal.query import parse_query
+
+    try:
+        query = parse_query(args)
+        entry = catalog.entries.get(query.dataset or "") if not query.datasets else None
+        if entry is None:
+            return None
+        size = (query.width or int(layout.get("plot_width", 800)),
+                query.height or int(layout.get("plot_height", 500)))
+        request = _plot_request(entry, lang, args, size)
+    except Exception:  # noqa: BLE001 - the embed names a bad parameter itself
+        return None
+    if request is None:
+        return None
+    return PrePaint(lang=lang, plot=_plot_url(request), plot_size=size, plot_request=request)
+
+
+def embed_html(p: PrePaint) -> str:
+    """The embed's first paint: its PNG alone, removed like the page's."""
+    return (f"{BEGIN}<div id='{PREPAINT_ID}' lang='{html.escape(p.lang, quote=True)}'>"
+            f"{EMBED_CSS}{plot_html(p)}</div>{REMOVE_JS}{END}")

@@ -87,7 +87,7 @@ def test_restricted_dataset_is_absent_for_anonymous(served):
 def test_french_page(served):
     text = _page(served, "/?lang=fr")
     assert text.startswith("<!DOCTYPE html>\n<html lang=\"fr\">")
-    assert "2 jeux de données" in text and "Portail d'aperçus ODATIS" in text
+    assert "data-count='2 jeux de données'" in text and "Portail d'aperçus ODATIS" in text
     assert "href='?dataset=open_grid&amp;lang=fr'" in text
     text = _page(served, "/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
     assert "<html lang=\"fr\">" in text
@@ -106,3 +106,15 @@ def test_shared_link_shows_the_png_of_its_view(served):
     if inline:  # rendered within the wait: the same image, in the page
         assert base64.b64decode(inline.group(1)) == png
     assert "Open grid" in text.split("class='pp-plot'")[0]  # the card's title above it
+
+
+def test_embed_shows_its_png_first(served):
+    text = _page(served, "/embed?dataset=open_grid&width=640&height=400")
+    block = text.index("id='portal-prepaint'")
+    assert block < min(m.start() for m in re.finditer(r"<script[^>]*\bsrc=", text))
+    src = re.search(r"class='pp-plot' src='([^']+)'", text).group(1).replace("&amp;", "&")
+    assert urllib.parse.urlsplit(src).path == "/quicklook/open_grid/map.png"
+    assert "width=640&height=400" in src and "pp-list" not in text  # no chrome
+    for path in ("/embed?dataset=partner_grid", "/embed?dataset=nowhere"):
+        text = _page(served, path)
+        assert "id='portal-prepaint'" not in text and SECRET not in text

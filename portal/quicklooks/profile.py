@@ -101,6 +101,7 @@ def _value_points(obs: xr.Dataset, variable: str, xlabel, ylabel, style: Style):
                                              backend="matplotlib")
 
 
+FRAMEWISE = ("Segments", "Points", "Scatter", "Overlay")  # the element types drawn here
 HOVER_SAMPLES = 50_000  # above, every n-th sample carries the hover
 
 
@@ -113,8 +114,8 @@ def _hover_layer(obs: xr.Dataset, variable: str, xlabel, ylabel):
 
     step = max(1, -(-obs.sizes["obs"] // HOVER_SAMPLES))
     values = obs[variable].values[::step].astype("float64")
-    columns: dict = {variable: values, "z": obs.z.values[::step]}
-    tips = [(xlabel.label, f"@{{{variable}}}{number_format(values)}"),
+    columns: dict = {"value": values, "z": obs.z.values[::step]}
+    tips = [(xlabel.label, f"@value{number_format(values)}"),
             (ylabel.label, "@z{0.0}")]
     dates: tuple[str, ...] = ()
     if "time" in obs.coords:
@@ -129,7 +130,7 @@ def _hover_layer(obs: xr.Dataset, variable: str, xlabel, ylabel):
         tips.append(("Platform", platform))
     keep = np.isfinite(values)
     frame = {k: v[keep] for k, v in columns.items()}
-    vdims = [c for c in frame if c not in (variable, "z")]
+    vdims = [c for c in frame if c not in ("value", "z")]
     points = hv.Points(frame, kdims=[xlabel, ylabel], vdims=vdims)
     tool = hover_tool(tips, dates=dates, limit=1)  # the nearest sample, not a stack
     return points.opts(size=7, fill_alpha=0, line_alpha=0, hover_fill_alpha=1,
@@ -142,7 +143,9 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     import holoviews as hv
 
     lang = style.lang
-    xlabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable, lang))
+    # "value", whatever the variable: a page that patches its plot in place with another
+    # variable's data keeps the same columns (the label names the variable)
+    xlabel = hv.Dimension("value", label=axis_label(obs[variable].attrs, variable, lang))
     ylabel = hv.Dimension("z", label=depth_label(str(obs.z.attrs.get("units", "")), lang))
     n_profiles = int(np.unique(obs.feature.values).size)
     color = style.color_by if style.color_by in ("time", "feature", "qc", "value") else "time"
@@ -177,7 +180,9 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
         element = element * _hover_layer(obs, variable, xlabel, ylabel)
     full = (f"{title} — {count(n_profiles, 'profile', lang)}, "
             f"{count(obs.sizes['obs'], 'sample', lang)}")
+    # framewise: a page that patches the plot in place refits the axes to the new data
+    element = element.opts({kind: {"framewise": True} for kind in FRAMEWISE}, backend="bokeh")
     element = element.opts(title=fit_title(full, style.width), invert_yaxis=True, responsive=True,
-                           height=style.height, show_grid=True, backend="bokeh")
+                           height=style.height, show_grid=True, framewise=True, backend="bokeh")
     return element.opts(title=full, invert_yaxis=True, show_grid=True,
                         aspect=style.width / style.height, backend="matplotlib")

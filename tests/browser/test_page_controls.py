@@ -126,8 +126,10 @@ def test_a_profile_variable_change_draws_the_new_variable(page, portal):
     x0, x1, y0, y1 = wait_until(lambda: figure_ranges(page, "profiles"),
                                 what="the redrawn profile figure")
     assert 34.0 < x0 < x1 < 37.2  # the file's salinity spans 34.49-36.71 psu
-    assert y0 > y1 >= -100  # pressure down, from the surface
+    assert y0 > 2000 > 0 > y1 > -250  # pressure down, surface to ~2000 dbar (padded)
     wait_for_plot(page, "profile_salinity")
+    page.wait_for_timeout(1_000)  # past the URL's debounce: the refit is not a user's zoom
+    assert "view" not in query_of(page.url)
     frame = settled(lambda: page.evaluate(FRAME_JS))
     inside = settled(lambda: page.screenshot(clip=frame))
     assert distinct_colours(inside) >= 12, "no profile lines inside the axes"

@@ -158,8 +158,12 @@ def peak_rss_gb(pid: int) -> float:
 
 
 def bench_dataset(browser, url: str, dataset: str, n: int, goal: float,
-                  shots: Path | None = None) -> None:
+                  shots: Path | None = None, ws_bytes: bool = False) -> None:
     page = browser.new_page(viewport={"width": 1366, "height": 900})
+    received = [0]  # websocket bytes from the server: what one zoom's answer weighs
+    if ws_bytes:  # off by default: the DevTools frame capture slows the page down
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.__setitem__(
+            0, received[0] + len(payload))))
     try:
         page.goto(f"{url}/?dataset={dataset}&kind=map")
         page.wait_for_function(PAINTED_JS, arg=12, timeout=300_000)
@@ -170,11 +174,14 @@ def bench_dataset(browser, url: str, dataset: str, n: int, goal: float,
         rng = random.Random(12)
         times: dict[str, list[float]] = {"zoom": [], "pan": []}
         splits: list[tuple[float, ...]] = []
+        sizes: list[int] = []
         for step in range(-2, n):
             if shots and step == n - 1:
                 page.screenshot(path=str(shots / f"{dataset}_before_zoom.png"))
+            received[0] = 0
             kind, took, split = _time_gesture(page, box, max(step, 0), rng, server_drawn)
             if step >= 0:
+                sizes.append(received[0])
                 times[kind].append(took)
                 splits += [split] if split else []
             time.sleep(0.3)  # gestures apart, as a user's are: each is timed alone
@@ -192,7 +199,8 @@ def bench_dataset(browser, url: str, dataset: str, n: int, goal: float,
         if splits:
             sent, server, paint = (statistics.median(part) * 1000 for part in zip(*splits, strict=True))
             print(f"{'':28} medians: ranges sent {sent:.0f}, server answer +{server:.0f}, "
-                  f"painted +{paint:.0f} ms", flush=True)
+                  f"painted +{paint:.0f} ms" + (f"; {statistics.median(sizes) / 1024:.0f} KB "
+                  "from the server per gesture (uncompressed)" if ws_bytes else ""), flush=True)
     finally:
         page.close()
 
@@ -208,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
                         "300 ms for a store of 10⁹ points: pass it)")
     parser.add_argument("--screenshots", type=Path,
                         help="folder for a screenshot before and after the last gesture")
+    parser.add_argument("--ws-bytes", action="store_true",
+                        help="also print the websocket bytes per gesture (slows the page)")
     parser.add_argument("--short", action="store_true",
                         help="CI form: the demo point store and SST grid, 5 gestures each")
     args = parser.parse_args(argv)
@@ -227,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'dataset':28} {'what':5} {'measured':14} {'n':>3} {'p50':>7} {'p95':>7} "
                   f"{'max':>7}  goal")
             for dataset in datasets:
-                bench_dataset(browser, url, dataset, n, goal, args.screenshots)
+                bench_dataset(browser, url, dataset, n, goal, args.screenshots, args.ws_bytes)
             browser.close()
         print(f"load after: {os.getloadavg()[0]:.2f}; server peak RSS "
               f"{peak_rss_gb(proc.pid):.2f} GB")

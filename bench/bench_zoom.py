@@ -200,7 +200,7 @@ def bench_dataset(browser, url: str, dataset: str, n: int, goal: float,
                   f"{'OK' if p95 <= goal else 'MISSED'}", flush=True)
         if splits:
             sent, server, paint = (statistics.median(part) * 1000 for part in zip(*splits, strict=True))
-            print(f"{'':28} medians: ranges sent {sent:.0f}, server answer +{server:.0f}, "
+            print(f"{'':34} medians: ranges sent {sent:.0f}, server answer +{server:.0f}, "
                   f"painted +{paint:.0f} ms" + (f"; {statistics.median(sizes) / 1024:.0f} KB "
                   "from the server per gesture (uncompressed)" if ws_bytes else ""), flush=True)
     finally:

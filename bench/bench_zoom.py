@@ -22,11 +22,13 @@ What is measured, in the page's clock (``performance.now()``):
 
 Prints p50 / p95 / max per dataset and gesture against the targets (issue 12: ≤ 500 ms
 p95 for a map zoom; issue 11: ≤ 300 ms on a 10⁹-point store), with the machine's load
-(``uptime``). No peer in the browser: plain HoloViews + Datashader over the same Parquet
-takes 20–24 s per view of the 10⁹ store (``bench/bench_render.py``), so a page built on
-it was not timed here.
+(``uptime``). The peer is ``--baseline``: the same gestures, interleaved, against a server
+running another checkout of the portal (the code before a change) in the same run. Plain
+HoloViews + Datashader over the same Parquet takes 20–24 s per view of the 10⁹ store
+(``bench/bench_render.py``), so a page built on it was not timed.
 
     python bench/bench_zoom.py [--catalog FILE] [--dataset ID ...] [--n-zooms 12] [--short]
+                               [--baseline OTHER_CHECKOUT] [--screenshots DIR]
 """
 
 from __future__ import annotations
@@ -158,8 +160,12 @@ def peak_rss_gb(pid: int) -> float:
 
 
 def bench_dataset(browser, url: str, dataset: str, n: int, goal: float,
-                  shots: Path | None = None) -> None:
+                  shots: Path | None = None, ws_bytes: bool = False, label: str = "") -> None:
     page = browser.new_page(viewport={"width": 1366, "height": 900})
+    received = [0]  # websocket bytes from the server: what one zoom's answer weighs
+    if ws_bytes:  # off by default: the DevTools frame capture slows the page down
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.__setitem__(
+            0, received[0] + len(payload))))
     try:
         page.goto(f"{url}/?dataset={dataset}&kind=map")
         page.wait_for_function(PAINTED_JS, arg=12, timeout=300_000)
@@ -170,31 +176,52 @@ def bench_dataset(browser, url: str, dataset: str, n: int, goal: float,
         rng = random.Random(12)
         times: dict[str, list[float]] = {"zoom": [], "pan": []}
         splits: list[tuple[float, ...]] = []
+        sizes: list[int] = []
         for step in range(-2, n):
             if shots and step == n - 1:
-                page.screenshot(path=str(shots / f"{dataset}_before_zoom.png"))
+                page.screenshot(path=str(shots / f"{dataset}{label}_before_zoom.png"))
+            received[0] = 0
             kind, took, split = _time_gesture(page, box, max(step, 0), rng, server_drawn)
             if step >= 0:
+                sizes.append(received[0])
                 times[kind].append(took)
                 splits += [split] if split else []
             time.sleep(0.3)  # gestures apart, as a user's are: each is timed alone
         if shots:
-            page.screenshot(path=str(shots / f"{dataset}_after_zoom.png"))
+            page.screenshot(path=str(shots / f"{dataset}{label}_after_zoom.png"))
         how = "server image" if server_drawn else "browser redraw"
         for kind, values in times.items():
             if not values:
                 continue
             p95 = percentile(values, 0.95)
-            print(f"{dataset[:28]:28} {kind:5} {how:14} {len(values):3} "
+            print(f"{(dataset + label)[:34]:34} {kind:5} {how:14} {len(values):3} "
                   f"{statistics.median(values) * 1000:7.0f} {p95 * 1000:7.0f} "
                   f"{max(values) * 1000:7.0f}  {goal * 1000:4.0f}  "
                   f"{'OK' if p95 <= goal else 'MISSED'}", flush=True)
         if splits:
             sent, server, paint = (statistics.median(part) * 1000 for part in zip(*splits, strict=True))
-            print(f"{'':28} medians: ranges sent {sent:.0f}, server answer +{server:.0f}, "
-                  f"painted +{paint:.0f} ms", flush=True)
+            print(f"{'':34} medians: ranges sent {sent:.0f}, server answer +{server:.0f}, "
+                  f"painted +{paint:.0f} ms" + (f"; {statistics.median(sizes) / 1024:.0f} KB "
+                  "from the server per gesture (uncompressed)" if ws_bytes else ""), flush=True)
     finally:
         page.close()
+
+
+def _serve(catalog: str | None, code: Path | None):
+    """(url, process, log) of a fresh server, running the portal of checkout ``code``
+    (None: this one)."""
+    port = free_port()
+    log_path = Path(tempfile.mkdtemp()) / "server.log"
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = str(code or Path(__file__).resolve().parents[1])
+    try:
+        proc = start_server(catalog, port, port, log_path)
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH")
+        else:
+            os.environ["PYTHONPATH"] = saved
+    return f"http://127.0.0.1:{port}", proc, log_path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,32 +235,40 @@ def main(argv: list[str] | None = None) -> int:
                         "300 ms for a store of 10⁹ points: pass it)")
     parser.add_argument("--screenshots", type=Path,
                         help="folder for a screenshot before and after the last gesture")
+    parser.add_argument("--ws-bytes", action="store_true",
+                        help="also print the websocket bytes per gesture (slows the page)")
+    parser.add_argument("--baseline", type=Path,
+                        help="another checkout of the portal (e.g. main before a change): "
+                        "its server is timed too, interleaved, as the peer of the same run")
     parser.add_argument("--short", action="store_true",
                         help="CI form: the demo point store and SST grid, 5 gestures each")
     args = parser.parse_args(argv)
     datasets = args.dataset or (SHORT_DATASETS if args.short else DEFAULT_DATASETS)
     n = 5 if args.short else args.n_zooms
     goal = (args.goal_ms / 1000) if args.goal_ms else GOAL_MAP_P95_S
-    port = free_port()
-    log_path = Path(tempfile.mkdtemp()) / "server.log"
-    proc = start_server(args.catalog, port, port, log_path)
-    url = f"http://127.0.0.1:{port}"
+    servers = {"": _serve(args.catalog, None)}
+    if args.baseline:
+        servers[" [baseline]"] = _serve(args.catalog, args.baseline)
     try:
-        wait_health(url, proc, log_path)
+        for url, proc, log_path in servers.values():
+            wait_health(url, proc, log_path)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             print(f"map gesture -> new pixels (ms), {n} gestures after 2 warm-ups; "
                   f"load {os.getloadavg()[0]:.2f}")
-            print(f"{'dataset':28} {'what':5} {'measured':14} {'n':>3} {'p50':>7} {'p95':>7} "
+            print(f"{'dataset':34} {'what':5} {'measured':14} {'n':>3} {'p50':>7} {'p95':>7} "
                   f"{'max':>7}  goal")
             for dataset in datasets:
-                bench_dataset(browser, url, dataset, n, goal, args.screenshots)
+                for label, (url, _, _) in servers.items():  # interleaved: the same load
+                    bench_dataset(browser, url, dataset, n, goal, args.screenshots,
+                                  args.ws_bytes, label)
             browser.close()
-        print(f"load after: {os.getloadavg()[0]:.2f}; server peak RSS "
-              f"{peak_rss_gb(proc.pid):.2f} GB")
+        print(f"load after: {os.getloadavg()[0]:.2f}; server peak RSS " + ", ".join(
+            f"{peak_rss_gb(proc.pid):.2f} GB{label}" for label, (_, proc, _) in servers.items()))
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        for _, proc, _ in servers.values():
+            proc.terminate()
+            proc.wait(timeout=15)
     return 0
 
 

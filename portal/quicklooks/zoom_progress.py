@@ -56,10 +56,13 @@ def zoom_progress(lang: str = "en") -> Callable[[Any, Any], None]:
     def hook(plot, _element) -> None:
         from bokeh.models import BoxAnnotation, CustomJS, Label
 
+        if getattr(plot, "_portal_zoom_progress", False):
+            return  # one overlay, however often the hook runs (on every zoom's update)
+        plot._portal_zoom_progress = True
         sources = image_sources(plot)
         figure = plot.state
-        if not sources or figure.select_one({"name": "portal-zoom-progress"}) is not None:
-            return  # one overlay, however often the hook runs
+        if not sources:
+            return
         box = BoxAnnotation(fill_color="white", fill_alpha=0.55, line_alpha=0, visible=False,
                             level="overlay", name="portal-zoom-progress")
         label = Label(x=0, y=0, text=t("loading", lang), text_align="center",

@@ -57,6 +57,14 @@ def plot_png(entry: DatasetEntry, kind: str, query: Query, style: Style,
 def _png(draw, title: str, style: Style, bare: bool) -> bytes:
     """Run ``draw(ax)`` on a fresh figure of the style's size; ``draw`` returns the title's
     figures (``"N profiles, M samples"``) and the colour scale to show, if any."""
+    from portal.render.png import collect_garbage
+
+    png = _drawn_png(draw, title, style, bare)
+    collect_garbage()  # the figure's reference cycles, unreachable now
+    return png
+
+
+def _drawn_png(draw, title: str, style: Style, bare: bool) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

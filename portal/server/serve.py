@@ -74,8 +74,10 @@ def warm_up() -> None:
                              style=Style(width=300, height=200))
         hv.renderer("bokeh").get_plot(element)
     from portal.pointstore.aggregate import warmup
+    from portal.render.png import freeze_startup_heap
 
     warmup()
+    freeze_startup_heap()  # renders' garbage is then collected at once, in milliseconds
 
 
 def _origins(args) -> list[str]:

@@ -122,10 +122,12 @@ def _cmap(colors):
 
 
 def _time_clim(values: np.ndarray) -> tuple[float, float]:
-    """The range of times (ms) with a span under an hour widened to a day, as the page."""
+    """The range of times (ms), an instant widened to a day, as the page (``time_range``)."""
+    from portal.quicklooks.style import time_range
+
     finite = values[np.isfinite(values)]
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    return (lo - 43_200_000, hi + 43_200_000) if hi - lo < 3_600_000 else (lo, hi)
+    return time_range(*((float(finite.min()), float(finite.max())) if finite.size
+                        else (0.0, 1.0)))
 
 
 def _z_label(obs: xr.Dataset, lang: str) -> str:

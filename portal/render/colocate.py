@@ -21,7 +21,7 @@ from portal.i18n import t
 from portal.processing.colocate import SHORT_UNITS
 from portal.quicklooks.colocate import DIFF_CMAP, _drawn, _window, method_name, title_of
 from portal.quicklooks.style import _land_clipped
-from portal.render.png import _LOCK, DPI, save_plain
+from portal.render.png import _LOCK, DPI, collect_garbage, save_plain
 
 if TYPE_CHECKING:
     from portal.processing.colocate import Colocation
@@ -97,4 +97,6 @@ def render_png(result: Colocation, grid_name: str, obs_name: str, width: int = 8
     with _LOCK:  # Matplotlib is not thread-safe
         fig = figure(result, grid_name, obs_name, width, height, lang)
         save_plain(fig, buf, format="png", facecolor="white")
+    del fig
+    collect_garbage()  # the figure's reference cycles, unreachable now
     return buf.getvalue()

@@ -57,6 +57,14 @@ def plot_png(entry: DatasetEntry, kind: str, query: Query, style: Style,
 def _png(draw, title: str, style: Style, bare: bool) -> bytes:
     """Run ``draw(ax)`` on a fresh figure of the style's size; ``draw`` returns the title's
     figures (``"N profiles, M samples"``) and the colour scale to show, if any."""
+    from portal.render.png import collect_garbage
+
+    png = _drawn_png(draw, title, style, bare)
+    collect_garbage()  # the figure's reference cycles, unreachable now
+    return png
+
+
+def _drawn_png(draw, title: str, style: Style, bare: bool) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -114,10 +122,12 @@ def _cmap(colors):
 
 
 def _time_clim(values: np.ndarray) -> tuple[float, float]:
-    """The range of times (ms) with a span under an hour widened to a day, as the page."""
+    """The range of times (ms), an instant widened to a day, as the page (``time_range``)."""
+    from portal.quicklooks.style import time_range
+
     finite = values[np.isfinite(values)]
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    return (lo - 43_200_000, hi + 43_200_000) if hi - lo < 3_600_000 else (lo, hi)
+    return time_range(*((float(finite.min()), float(finite.max())) if finite.size
+                        else (0.0, 1.0)))
 
 
 def _z_label(obs: xr.Dataset, lang: str) -> str:

@@ -77,9 +77,11 @@ def warm_up() -> None:
         hv.renderer("bokeh").get_plot(element)
     from portal.pointstore.aggregate import warmup
     from portal.render.landing import land_png
+    from portal.render.png import freeze_startup_heap
 
     warmup()
     land_png(1024)  # the first paint's landing map, drawn before the first visitor
+    freeze_startup_heap()  # renders' garbage is then collected at once, in milliseconds
 
 
 def _origins(args) -> list[str]:

@@ -47,6 +47,12 @@ _BY_NAME = (
     ("aslv", "balance"), ("ssta", "balance"), ("elev", "topo"), ("cndc", "haline"),
     ("wspd", "speed"), ("wdir", "phase"), ("speed", "speed"), ("dir", "phase"),
 )
+#: Bokeh's level-of-detail settings for zoomable plots. A wheel zoom or a pan tells the server
+#: its new ranges only when the browser's interactive mode ends: ``timeout`` ms after the last
+#: tool event (Bokeh's default 500 ms, all of it added to every zoom's wait for new pixels).
+#: A continuous wheel sends an event every ~16–50 ms, so 60 ms still ends one gesture once.
+ZOOM_LOD = {"timeout": 60}
+
 CMAP_CHOICES = ("auto", "thermal", "haline", "oxy", "algae", "dense", "deep", "balance", "speed",
                 "phase", "topo", "matter", "turbid", "amp", "viridis")
 

@@ -74,8 +74,10 @@ def warm_up() -> None:
                              style=Style(width=300, height=200))
         hv.renderer("bokeh").get_plot(element)
     from portal.pointstore.aggregate import warmup
+    from portal.render.landing import land_png
 
     warmup()
+    land_png(1024)  # the first paint's landing map, drawn before the first visitor
 
 
 def _origins(args) -> list[str]:
@@ -118,10 +120,12 @@ def serve(args) -> int:
     from portal.demo.home import prepare_catalogs
     from portal.server.auth import check_login, configure_panel, panel_oauth_kwargs
     from portal.server.handlers import FrameAncestorsTransform, LangTransform, routes
-    from portal.server.lifecycle import log_exits
+    from portal.server.lifecycle import log_exits, will_fork
     from portal.server.security import SecurityHeadersTransform, allowed_hosts
 
     log_exits()  # a crash while loading the catalog or warming up is logged too
+    if args.num_procs != 1:
+        will_fork()  # SIGTERM to the parent reaches the forked workers
     if getattr(args, "config", None):  # before anything reads the settings
         os.environ["PORTAL_CONFIG"] = os.path.abspath(args.config)
     catalogs = prepare_catalogs(args.catalog or Settings.load().catalogs)
@@ -155,6 +159,9 @@ def serve(args) -> int:
         websocket_compression_level=6,
         **panel_oauth_kwargs(settings),  # OpenID Connect sign-in when configured
     )
+    from portal.server.first_paint import install
+
+    install(server._tornado, settings.base_path)  # GET /: the first paint before the session
     _run(server, allowed_hosts(_origins(args)))
     return 0
 

@@ -66,7 +66,7 @@ def _color_mapper():
 
 def _remember_cmap(element, palette: list[str]) -> None:
     """Set the colormap on the drawn element's coloured parts, in place (no redraw)."""
-    typed = {name: {"cmap": palette} for name in ("Image", "QuadMesh", "Points", "Contours")}
+    typed = {name: {"cmap": palette} for name in ("Image", "QuadMesh", "Points", "Contours", "Segments")}
     try:
         element.opts(typed, backend="bokeh")
     except Exception:  # noqa: BLE001 - best effort: the colours on screen are already set
@@ -365,8 +365,8 @@ class QuicklookPane(pn.viewable.Viewer):
         selection = urllib.parse.urlencode(self.state.query().to_params())  # data, no style
         downloads = " · " + download_links(
             link, ident, selection,
-            await asyncio.to_thread(estimate, self.entry, self.state.query().selection)
-        ) if self.downloads else ""
+            await asyncio.to_thread(estimate, self.entry, self.state.query().selection),
+            self.state.lang) if self.downloads else ""
         return pn.pane.HTML(
             f"<a class='portal-link' href='{html.escape(png)}' target='_blank'>PNG</a> · "
             f"<a class='portal-link portal-embed-link' href='{html.escape(embed)}' "

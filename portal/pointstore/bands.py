@@ -283,41 +283,55 @@ def _stream_bands(store, params: list[str], level: int, edges,
                   progress: Callable[[int, int], None] | None) -> PartBands:
     import pyarrow.parquet as pq
 
-    ncell = (1 << level) * (2 << level)
-    nband = len(edges) + 1
-    dense = ov.dense_accumulators(len(params), nband * ncell)
+    acc = _DenseBands(params, level, edges)
     cols = ["longitude", "latitude", "z", *params, *(f"{p}_qc" for p in params)]
-    touched: list[np.ndarray] = []
-    at_parts: list[PartBands] = []
-    stats: Stats = {}
     done = 0
     for i in range(len(store.parts)):
         pf = pq.ParquetFile(store.part_file(i))
         names = set(pf.schema_arrow.names)
         for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=[c for c in cols if c in names]):
-            columns = _numpy_columns(batch, params)
-            ids = band_ids(columns["z"], edges)
-            stats = merge_stats(stats, _stats_of(ids, columns["z"], nband, band_label))
-            cells = ov.cell_ids(columns, level) + np.maximum(ids, 0) * ncell
-            vals, qcs = ov.value_matrices(columns, params)
-            idx = np.flatnonzero(ids >= 0)
-            buf = np.empty(min(idx.size, nband * ncell), np.int64)
-            nt = ov.accumulate(idx, cells, vals, qcs, dense, buf)
-            touched.append(buf[:nt].copy())
-            at_parts.append(at_edges(columns, params, level, edges))
+            acc.add(_numpy_columns(batch, params))
             done += batch.num_rows
             if progress is not None:
                 progress(done, store.n_points)
-    out = merge_parts(at_parts, params)
-    out.stats = merge_stats(stats, out.stats)
-    cells = np.sort(np.concatenate(touched)) if touched else np.zeros(0, np.int64)
-    which = cells // ncell
-    for k in range(nband):
-        mine = cells[which == k]
-        if mine.size:
-            table = ov.table_from_dense(mine, dense, params)
-            out.tables[band_label(k)] = {**table, "cell": mine - k * ncell}
-    return out
+    return acc.result()
+
+
+class _DenseBands:
+    """Band tables accumulated densely over batches (one slot of cells per band); the
+    few points exactly on edges go to sparse tables merged at the end."""
+
+    def __init__(self, params: list[str], level: int, edges):
+        self.params, self.level, self.edges = params, level, edges
+        self.ncell = (1 << level) * (2 << level)
+        self.nband = len(edges) + 1
+        self.dense = ov.dense_accumulators(len(params), self.nband * self.ncell)
+        self.touched: list[np.ndarray] = []
+        self.at: list[PartBands] = []
+        self.stats: Stats = {}
+
+    def add(self, columns: dict[str, np.ndarray]) -> None:
+        ids = band_ids(columns["z"], self.edges)
+        self.stats = merge_stats(self.stats, _stats_of(ids, columns["z"], self.nband, band_label))
+        cells = ov.cell_ids(columns, self.level) + np.maximum(ids, 0) * self.ncell
+        vals, qcs = ov.value_matrices(columns, self.params)
+        idx = np.flatnonzero(ids >= 0)
+        buf = np.empty(min(idx.size, self.nband * self.ncell), np.int64)
+        nt = ov.accumulate(idx, cells, vals, qcs, self.dense, buf)
+        self.touched.append(buf[:nt].copy())
+        self.at.append(at_edges(columns, self.params, self.level, self.edges))
+
+    def result(self) -> PartBands:
+        out = merge_parts(self.at, self.params)
+        out.stats = merge_stats(self.stats, out.stats)
+        cells = np.sort(np.concatenate(self.touched)) if self.touched else np.zeros(0, np.int64)
+        which = cells // self.ncell
+        for k in range(self.nband):
+            mine = cells[which == k]
+            if mine.size:
+                table = ov.table_from_dense(mine, self.dense, self.params)
+                out.tables[band_label(k)] = {**table, "cell": mine - k * self.ncell}
+        return out
 
 
 def _numpy_columns(batch, params: list[str]) -> dict[str, np.ndarray]:

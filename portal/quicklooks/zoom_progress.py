@@ -54,7 +54,8 @@ def zoom_progress(lang: str = "en") -> Callable[[Any, Any], None]:
     """A HoloViews Bokeh plot hook adding the zoom progress overlay to a map."""
 
     def hook(plot, _element) -> None:
-        from bokeh.models import BoxAnnotation, CustomJS, Label
+        from bokeh.models import CustomJS
+        from bokeh.models.annotations import BoxAnnotation, Label
 
         if getattr(plot, "_portal_zoom_progress", False):
             return  # one overlay, however often the hook runs (on every zoom's update)

@@ -159,15 +159,23 @@ def draw_profile(ax, obs: xr.Dataset, variable: str, style: Style):
     return f"{count(n_profiles, 'profile', lang)}, {count(obs.sizes['obs'], 'sample', lang)}", scale
 
 
+def _profile_paths(values: np.ndarray, z: np.ndarray, starts: np.ndarray,
+                   cvalues: np.ndarray) -> list[np.ndarray]:
+    """One (value, z, colour) array per profile (or cast), from the page's grouping."""
+    bounds = np.append(starts[1:], values.size)
+    return [np.column_stack([values[a:b], z[a:b], np.full(b - a, c)])
+            for a, b, c in zip(starts, bounds, cvalues, strict=True) if b > a]
+
+
 def _profile_lines(ax, obs: xr.Dataset, variable: str, style: Style, color: str):
     from matplotlib.collections import LineCollection
 
-    from portal.quicklooks.profile import _paths
+    from portal.quicklooks.profile import _grouped
     from portal.quicklooks.style import resolve_cmap, time_label
 
     if color == "time" and "time" not in obs.coords:
         color = "feature"
-    paths = _paths(obs, variable, color)
+    paths = _profile_paths(*_grouped(obs, variable, color))
     n_profiles = max(int(np.unique(obs.feature.values).size), len(paths))
     cmap = _cmap(resolve_cmap("viridis" if style.cmap == "auto" else style.cmap))
     cvalues = np.array([p[0, 2] for p in paths]) if paths else np.zeros(0)

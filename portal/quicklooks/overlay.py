@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from portal.quicklooks import Style
-from portal.quicklooks.style import fit_title, land_layer
+from portal.quicklooks.style import ZOOM_LOD, fit_title, land_layer
+from portal.quicklooks.zoom_progress import zoom_progress
 
 if TYPE_CHECKING:
     from portal.overlay import Combined, Layer
@@ -301,7 +302,7 @@ def _map(combined: Combined, style: Style, query_bbox=None):
     mx, my = mercator(xlim, ylim)
     overlay = overlay.opts(responsive=True, height=style.height, xlim=mx, ylim=my,
                            active_tools=["wheel_zoom"], legend_position="bottom_left",
-                           backend="bokeh")
+                           lod=ZOOM_LOD, hooks=[zoom_progress(style.lang)], backend="bokeh")
     # the legend inside the map: one outside would squeeze the map (keep_texts_inside)
     span = (xlim[1] - xlim[0]) / max(ylim[1] - ylim[0], 1e-6)
     return overlay.opts(xlim=xlim, ylim=ylim, projection=ccrs.PlateCarree(), aspect=span,

@@ -6,6 +6,7 @@ import gc
 import os
 
 import numpy as np
+import pytest
 
 
 def _rss_mb() -> float:
@@ -41,3 +42,35 @@ def test_distinct_renders_do_not_keep_figures():
     assert _live_figures() <= figures
     print(f"RSS growth over 5 distinct 3000x3000 renders: {_rss_mb() - rss:.0f} MB")
     assert _rss_mb() - rss < 50
+
+
+@pytest.fixture
+def frozen_heap():
+    """The server's state after warm-up: the start-up heap in the permanent generation."""
+    from portal.quicklooks import ensure_backends
+    from portal.render.png import freeze_startup_heap
+
+    ensure_backends()  # imported before the freeze, as the server's warm-up does
+    freeze_startup_heap()
+    yield
+    gc.unfreeze()
+
+
+def _tracked_figures() -> int:
+    """Figures the collector tracks, garbage not yet collected included (no collection)."""
+    from matplotlib.figure import Figure
+
+    return sum(isinstance(o, Figure) for o in gc.get_objects())
+
+
+def test_a_server_collects_each_render_s_garbage_at_once(frozen_heap):
+    from portal.render.png import render_png
+
+    for seed in range(3):  # warm-up
+        render_png(_image(seed), 400, 300)
+    rss = _rss_mb()
+    for seed in range(3, 53):  # 50 distinct renders
+        assert render_png(_image(seed), 400 + seed, 300).startswith(b"\x89PNG")
+        assert _tracked_figures() == 0, f"render {seed} left its figure for a later collection"
+    print(f"RSS growth over 50 distinct renders: {_rss_mb() - rss:.1f} MB")
+    assert _rss_mb() - rss < 10

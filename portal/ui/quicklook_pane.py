@@ -67,7 +67,8 @@ def _color_mapper():
 
 def _remember_cmap(element, palette: list[str]) -> None:
     """Set the colormap on the drawn element's coloured parts, in place (no redraw)."""
-    typed = {name: {"cmap": palette} for name in ("Image", "QuadMesh", "Points", "Contours", "Segments")}
+    typed = {name: {"cmap": palette}
+             for name in ("Image", "QuadMesh", "Points", "Contours", "Segments")}
     try:
         element.opts(typed, backend="bokeh")
     except Exception:  # noqa: BLE001 - best effort: the colours on screen are already set
@@ -428,6 +429,7 @@ class QuicklookPane(pn.viewable.Viewer):
             style = dataclasses.replace(style, lock_y=self.lock_y)
             element = await asyncio.to_thread(build_quicklook, self.entry, kind, query, style)
         except Exception as exc:  # noqa: BLE001 - every failure is shown, the page lives on
+            self._pipe = None  # the alert replaces the figure: the next one is built anew
             if not isinstance(exc, PortalError):
                 log.exception("%s: quicklook failed", self.entry.id)
             else:
@@ -462,11 +464,12 @@ class QuicklookPane(pn.viewable.Viewer):
         return element.opts(xlim=xlim, ylim=ylim, backend="bokeh")
 
     def _shape(self, element) -> tuple:
-        """What a patch cannot change: the drawn element types, colour bars, the colouring."""
+        """What a patch cannot change: the drawn element types, colour bars (their title's
+        language too), the colouring."""
         import holoviews as hv
 
         layers = element.traverse(lambda e: e, [hv.Element])
-        return (self.state.color, self.plot_width, *(
+        return (self.state.color, self.state.lang, self.plot_width, *(
             (type(e).__name__, hv.Store.lookup_options("bokeh", e, "plot").kwargs.get("colorbar"))
             for e in layers))
 

@@ -47,6 +47,7 @@ case "$mode" in
     .venv/bin/python bench/bench_pointstore.py --n 1e6 --repeat 3 --peer-repeat 1  # CI size
     .venv/bin/python bench/bench_render.py --repeat 3   # map PNGs over HTTP vs plain Datashader
     .venv/bin/python bench/bench_search.py              # search of 10,000 entries vs a scan
+    .venv/bin/python bench/bench_zoom.py --short        # map zoom to new pixels in Chromium
     exit "$status"
     ;;
   *)

@@ -8,8 +8,9 @@ catalog of it and a settings file whose download cap admits every row, starts ``
 serve`` on a loopback port and times ``GET /download/points.csv?var=TEMP&qc=all`` (the whole
 store, read to the end; median of ``--repeat``), checking the row count. The peer, in the same
 run, is pandas ``DataFrame.to_csv`` of the same rows (read from the store's Parquet parts with
-pyarrow beforehand, so only the formatting is timed). Figures print, and with ``--json`` are
-written.
+pyarrow beforehand, so only the formatting is timed). The server's CPU seconds per download
+(from ``/proc``, less sensitive than wall time to other work on the machine) and the load
+average print with them; with ``--json`` the figures are written.
 """
 
 from __future__ import annotations
@@ -61,6 +62,17 @@ def download(port: int) -> tuple[int, int]:
     return size, lines
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``; 0 elsewhere)."""
+    import os
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peer(store: Path) -> float:
     """Median seconds of pandas ``to_csv`` of the same rows (formatting only)."""
     import pandas as pd
@@ -95,13 +107,16 @@ def main() -> None:
         server = start_server(str(catalog), port)
         try:
             download(port) if n <= 2e6 else None  # warm-up: imports, opened files
+            cpu0 = cpu_seconds(server.pid)
             seconds, (size, lines) = timed(lambda: download(port), repeat=args.repeat)
+            server_cpu = (cpu_seconds(server.pid) - cpu0) / args.repeat
         finally:
             server.terminate()
         rows = lines
         figures = {"rows": n, "rows_received": rows, "bytes": size, "http_csv_s": seconds,
-                   "rows_per_s": n / seconds, "peer_pandas_to_csv_s": peer(work / "store"),
-                   "target_s": 5.0 * n / 1e7}
+                   "rows_per_s": n / seconds, "server_cpu_s": server_cpu,
+                   "peer_pandas_to_csv_s": peer(work / "store"),
+                   "target_s": 5.0 * n / 1e7, "load_average": os.getloadavg()[0]}
     print(json.dumps(figures, indent=1))
     if rows != n:
         sys.exit(f"expected {n:,} rows, received {rows:,}")

@@ -13,6 +13,12 @@ positions. Peers, in this process: plain Datashader over the same Parquet (dask
 ``read_parquet`` -> ``Canvas.points`` -> ``tf.shade`` -> PNG), xarray + Matplotlib
 ``pcolormesh`` for the grid, and the former HoloViews/GeoViews Matplotlib path
 (``render_png(build_quicklook(...))``) for every case. Medians of ``--repeat`` runs.
+
+Depth cases (``depth=0/100``, a union of depth bands, and ``depth=0/150``, which cuts the
+100–200 band) at full extent and in the 1 % view; their peer is the same Datashader pipeline
+with the depth filter applied to the dask frame. ``--cases`` picks cases, ``--peer-repeat``
+caps the peers' runs (each is a full scan at 10⁹). The report adds the server's peak RSS
+(VmHWM) and the load average before and after.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ REPO = Path(__file__).resolve().parents[1]
 VIEW_1PCT = (-50.0, 30.0, -14.0, 48.0)  # 36° x 18° = 1 % of the globe, North Atlantic
 GRID_VIEW = (-40.0, 20.0, 10.0, 60.0)
 W, H = 800, 500
+DEPTH, DEPTH_CUT = "0/100", "0/150"
+CASES = ("full", "view1", "grid", "float", "full_depth", "view1_depth", "full_depth_cut",
+         "view1_depth_cut")
 
 
 def make_inputs(args) -> dict:
@@ -147,7 +156,8 @@ def bbox_text(bbox, shift: float) -> str:
     return f"{w + shift:.3f},{s + shift / 2:.3f},{e + shift:.3f},{n + shift / 2:.3f}"
 
 
-def http_cases(port: int, repeat: int, save: Path | None, warmup: int = 3) -> dict:
+def http_cases(port: int, repeat: int, save: Path | None, warmup: int = 3,
+               only: tuple[str, ...] = CASES) -> dict:
     """Median request -> PNG seconds per case; each request a view no cache holds."""
     cases = {
         "full": lambda i: fetch(port, "points", width=W + i, height=H),
@@ -156,9 +166,18 @@ def http_cases(port: int, repeat: int, save: Path | None, warmup: int = 3) -> di
         "grid": lambda i: fetch(port, "grid", bbox=bbox_text(GRID_VIEW, 0.05 * i),
                                 width=W, height=H),
         "float": lambda i: fetch(port, "float", width=W + i, height=H),
+        "full_depth": lambda i: fetch(port, "points", width=W + i, height=H, depth=DEPTH),
+        "view1_depth": lambda i: fetch(port, "points", bbox=bbox_text(VIEW_1PCT, 0.05 * i),
+                                       width=W, height=H, depth=DEPTH),
+        "full_depth_cut": lambda i: fetch(port, "points", width=W + i, height=H,
+                                          depth=DEPTH_CUT),
+        "view1_depth_cut": lambda i: fetch(port, "points", bbox=bbox_text(VIEW_1PCT, 0.05 * i),
+                                           width=W, height=H, depth=DEPTH_CUT),
     }
     out = {}
     for name, call in cases.items():
+        if name not in only:
+            continue
         for w in range(warmup):  # hot data: imports, kernels, columns, overviews, files
             _, png = call(repeat + 7 + w)
         times = [call(i)[0] for i in range(repeat)]
@@ -171,8 +190,10 @@ def http_cases(port: int, repeat: int, save: Path | None, warmup: int = 3) -> di
 # ------------------------------------------------------------------------------ peers
 
 
-def peer_points(store: str, bbox, repeat: int, save: Path | None, name: str) -> float:
-    """Plain Datashader over the store's Parquet: read, count, shade, PNG."""
+def peer_points(store: str, bbox, repeat: int, save: Path | None, name: str,
+                depth: str | None = None) -> float:
+    """Plain Datashader over the store's Parquet: read, count, shade, PNG (``depth``
+    "MIN/MAX": rows filtered on z first)."""
     import dask
     import dask.dataframe as dd
     import datashader as ds
@@ -188,7 +209,12 @@ def peer_points(store: str, bbox, repeat: int, save: Path | None, name: str) -> 
         w, s, e, n = bbox
         canvas = ds.Canvas(plot_width=W, plot_height=H, x_range=(w + 0.05 * i, e + 0.05 * i),
                            y_range=(s, n))
-        df = dd.read_parquet(files, columns=["longitude", "latitude"])
+        if depth:
+            lo, hi = (float(v) for v in depth.split("/"))
+            df = dd.read_parquet(files, columns=["longitude", "latitude", "z"])
+            df = df[(df["z"] >= lo) & (df["z"] <= hi)]
+        else:
+            df = dd.read_parquet(files, columns=["longitude", "latitude"])
         img = tf.shade(canvas.points(df, "longitude", "latitude", agg=ds.count()), how="log")
         buf = io.BytesIO()
         img.to_pil().save(buf, format="PNG")
@@ -267,6 +293,10 @@ def _median(fn, repeat: int) -> float:
 def report(fig: dict) -> str:
     rows = [("point store, full extent", "full", "peer_full"),
             ("point store, 1 % view", "view1", "peer_view1"),
+            (f"full extent, depth={DEPTH}", "full_depth", "peer_full_depth"),
+            (f"1 % view, depth={DEPTH}", "view1_depth", "peer_view1_depth"),
+            (f"full extent, depth={DEPTH_CUT}", "full_depth_cut", "peer_full_depth_cut"),
+            (f"1 % view, depth={DEPTH_CUT}", "view1_depth_cut", "peer_view1_depth_cut"),
             ("gridded field, window", "grid", "peer_grid"),
             ("float positions (73 profiles)", "float", None)]
     lines = [f"map PNG over HTTP, request -> bytes: {fig['n']:,} points, "
@@ -274,6 +304,8 @@ def report(fig: dict) -> str:
              f"{'case':32s} {'ours (HTTP)':>12s} {'peer':>10s} {'x':>6s} {'before':>10s} "
              f"{'x':>6s}"]
     for label, key, peer in rows:
+        if key not in fig["ours"]:
+            continue
         ours = fig["ours"][key]
         p = fig.get(peer) if peer else None
         b = fig.get("before", {}).get(key)
@@ -281,6 +313,9 @@ def report(fig: dict) -> str:
                      f"{_cell(b):>10s} {_ratio(b, ours)}")
     lines.append("peer: plain Datashader over the same Parquet (points), xarray + Matplotlib "
                  "pcolormesh (grid); before: the HoloViews/GeoViews Matplotlib path, in process")
+    lines.append(f"server peak RSS {fig.get('server_peak_rss_mb', 0):,.0f} MB; load average "
+                 f"(1 min) {fig.get('load_before', 0):.2f} before, {fig.get('load_after', 0):.2f} "
+                 "after")
     return "\n".join(lines)
 
 
@@ -290,6 +325,30 @@ def _cell(v: float | None) -> str:
 
 def _ratio(v: float | None, ours: float) -> str:
     return f"{v / ours:5.1f}x" if v is not None else f"{'-':>6s}"
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (peak resident set) of a live process, in MB (0 where /proc is absent)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    line = next((x for x in text.splitlines() if x.startswith("VmHWM:")), "VmHWM: 0 kB")
+    return int(line.split()[1]) / 1024
+
+
+def peers(fig: dict, inputs: dict, only: tuple[str, ...], repeat: int,
+          save: Path | None) -> None:
+    """The peers of the cases that ran (each point peer is a full Parquet scan)."""
+    world = (-180, -90, 180, 90)
+    points = {"full": (world, None), "view1": (VIEW_1PCT, None), "full_depth": (world, DEPTH),
+              "view1_depth": (VIEW_1PCT, DEPTH), "full_depth_cut": (world, DEPTH_CUT),
+              "view1_depth_cut": (VIEW_1PCT, DEPTH_CUT)}
+    for name, (bbox, depth) in points.items():
+        if name in only:
+            fig[f"peer_{name}"] = peer_points(inputs["store"], bbox, repeat, save, name, depth)
+    if "grid" in only:
+        fig["peer_grid"] = peer_grid(inputs["grid"], repeat, save)
 
 
 def main(argv=None) -> int:
@@ -303,24 +362,29 @@ def main(argv=None) -> int:
     p.add_argument("--no-before", action="store_true", help="skip the former HoloViews path")
     p.add_argument("--save", help="folder to write one PNG of each case and peer")
     p.add_argument("--json", help="write the figures to this file")
+    p.add_argument("--cases", default=",".join(CASES),
+                   help=f"comma-separated cases (default all: {','.join(CASES)})")
+    p.add_argument("--peer-repeat", type=int, dest="peer_repeat",
+                   help="runs of each peer (default --repeat)")
     args = p.parse_args(argv)
     sys.path.insert(0, str(REPO))
     inputs = make_inputs(args)
     save = Path(args.save) if args.save else None
     if save:
         save.mkdir(parents=True, exist_ok=True)
+    only = tuple(c for c in args.cases.split(",") if c)
     port = free_port()
     server = start_server(inputs["catalog"], port)
+    fig: dict = {"n": int(args.n), "grid_cells": int(args.grid_cells), "repeat": args.repeat,
+                 "load_before": os.getloadavg()[0]}
     try:
-        fig: dict = {"n": int(args.n), "grid_cells": int(args.grid_cells),
-                     "repeat": args.repeat, "ours": http_cases(port, args.repeat, save, args.warmup)}
+        fig["ours"] = http_cases(port, args.repeat, save, args.warmup, only)
+        fig["server_peak_rss_mb"] = peak_rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(30)
-    fig["peer_full"] = peer_points(inputs["store"], (-180, -90, 180, 90), args.repeat, save,
-                                   "full")
-    fig["peer_view1"] = peer_points(inputs["store"], VIEW_1PCT, args.repeat, save, "view1")
-    fig["peer_grid"] = peer_grid(inputs["grid"], args.repeat, save)
+    peers(fig, inputs, only, args.peer_repeat or args.repeat, save)
+    fig["load_after"] = os.getloadavg()[0]
     if not args.no_before:
         fig["before"] = before_path(inputs["catalog"], max(1, min(args.repeat, 3)))
     print(report(fig))

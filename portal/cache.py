@@ -5,7 +5,9 @@ bytes, not of items: each value is measured on insertion (:func:`sizeof`: ``nbyt
 numpy arrays, the in-memory variables of xarray objects — lazy and dask-backed ones cost
 nothing until computed —, ``memory_usage`` of pandas objects, ``len`` of bytes), the least
 recently used entries are dropped beyond the bound, and a value larger than the whole bound
-is returned but never stored. It counts hits and misses. :class:`FailureCache` remembers
+is returned but never stored. A lazily opened xarray object loads variables into memory as
+they are read (after it was measured): such entries are measured again on every insertion
+and on their own hits, so what they loaded counts against the bound too. It counts hits and misses. :class:`FailureCache` remembers
 recent failures (bounded in bytes, short TTL) so a repeated failing request costs nothing.
 Two instances exist per process,
 created on first use with their bounds read from the settings: :func:`data_cache`
@@ -92,6 +94,7 @@ class ByteLRU:
         self.max_bytes = int(max_bytes)
         self.name = name
         self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._growing: set[Hashable] = set()  # keys of values that may load data later
         self._lock = threading.Lock()
         self._nbytes = self._hits = self._misses = 0
 
@@ -104,6 +107,9 @@ class ByteLRU:
                 return default
             self._hits += 1
             self._entries.move_to_end(key)
+            if key in self._growing:
+                self._remeasure([key])
+                self._evict(keep=1)
             return hit[0]
 
     def put(self, key: Hashable, value: Any, nbytes: int | None = None) -> bool:
@@ -111,16 +117,34 @@ class ByteLRU:
         size = sizeof(value) if nbytes is None else int(nbytes)
         with self._lock:
             old = self._entries.pop(key, None)
+            self._growing.discard(key)
             if old is not None:
                 self._nbytes -= old[1]
             if size > self.max_bytes:
                 return False
             self._entries[key] = (value, size)
             self._nbytes += size
-            while self._nbytes > self.max_bytes:
-                _, (_, dropped) = self._entries.popitem(last=False)
-                self._nbytes -= dropped
+            if type(value).__module__.startswith("xarray"):
+                self._growing.add(key)
+            self._remeasure(self._growing)
+            self._evict(keep=0)
             return True
+
+    def _remeasure(self, keys) -> None:
+        """Measure the values of ``keys`` again (under the lock): what they loaded counts."""
+        for key in keys:
+            value, old = self._entries[key]
+            size = sizeof(value)
+            if size != old:
+                self._entries[key] = (value, size)
+                self._nbytes += size - old
+
+    def _evict(self, keep: int) -> None:
+        """Drop least recently used entries while over the bound, keeping ``keep`` at least."""
+        while self._nbytes > self.max_bytes and len(self._entries) > keep:
+            key, (_, dropped) = self._entries.popitem(last=False)
+            self._growing.discard(key)
+            self._nbytes -= dropped
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The cached value of ``key``, or ``compute()`` stored under it (errors not cached).
@@ -138,6 +162,7 @@ class ByteLRU:
         with self._lock:
             victims = [k for k in self._entries if predicate(k)]
             dropped = [self._entries.pop(key) for key in victims]
+            self._growing.difference_update(victims)
             self._nbytes -= sum(size for _, size in dropped)
             return [value for value, _ in dropped]
 
@@ -145,6 +170,7 @@ class ByteLRU:
         """Drop every entry and reset the counters."""
         with self._lock:
             self._entries.clear()
+            self._growing.clear()
             self._nbytes = self._hits = self._misses = 0
 
     def __contains__(self, key: Hashable) -> bool:

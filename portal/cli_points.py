@@ -1,4 +1,5 @@
-"""Command-line hooks of the point store: ``ingest``, ``demo-points`` and ``points-png``.
+"""Command-line hooks of the point store: ``ingest``, ``demo-points``, ``points-png`` and
+``points overviews STORE --depth-bands`` (depth-band overviews added to an existing store).
 
 ``portal.cli`` calls :func:`add_commands` with its subparsers; each command has its handler
 as ``func`` and returns an exit status (0 ok, 1 some files failed, 2 nothing done).
@@ -59,6 +60,46 @@ def add_commands(subparsers) -> None:
     r.add_argument("--height", type=int, default=500)
     r.add_argument("--dask-scheduler", metavar="ADDRESS")
     r.set_defaults(func=run_png)
+
+    g = subparsers.add_parser("points", help="maintain a point store")
+    sub = g.add_subparsers(dest="points_command", required=True)
+    o = sub.add_parser("overviews", help="add overviews to an existing store (no re-ingest)")
+    o.add_argument("store", metavar="DIR")
+    o.add_argument("--depth-bands", action="store_true", required=True,
+                   help="per depth band (see portal.pointstore.bands)")
+    o.add_argument("--edges", type=_edges, metavar="Z,Z,...",
+                   help="band edges in the store's z units (default 10,50,100,200,500,1000,2000)")
+    o.set_defaults(func=run_overviews)
+
+
+def _edges(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of depths: {text!r}") from None
+
+
+def run_overviews(args: argparse.Namespace) -> int:
+    import time
+
+    from portal.pointstore.bands import DEFAULT_EDGES, add_depth_bands, size_on_disk
+    from portal.pointstore.store import open_store
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r  {done:,} / {total:,} points", end="", file=sys.stderr, flush=True)
+
+    t0 = time.perf_counter()
+    try:
+        sec = add_depth_bands(args.store, args.edges or DEFAULT_EDGES, progress=progress)
+    except PortalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(file=sys.stderr)
+    mib = size_on_disk(open_store(args.store)) / 2**20
+    print(f"{args.store}: depth-band overviews at edges {sec['edges']} "
+          f"({sum(b['n'] for b in sec['bands']):,} points with z, {mib:.1f} MiB) in "
+          f"{time.perf_counter() - t0:.1f} s")
+    return 0
 
 
 def run_ingest(args: argparse.Namespace) -> int:

@@ -89,9 +89,7 @@ def provenance(entry: DatasetEntry, query: Query) -> dict[str, str]:
 
 
 def _too_large(entry: DatasetEntry, size: int, cap: int, unit: str) -> SelectionTooLarge:
-    return SelectionTooLarge(
-        f"the selection holds about {size:,} {unit}, over the download limit of {cap:,}",
-        dataset=entry.id, hint="narrow the time range or the box (bbox), or pick one depth")
+    return _TooLarge(entry, size, cap, unit)
 
 
 def _flag_mask(table: xr.Dataset, names: list[str], preset: str) -> Any:
@@ -248,28 +246,51 @@ class Estimate:
     size: int            # rows or cells (0 when refused for lack of data)
     unit: str            # "rows" or "cells"
     nbytes: int          # approximate size of the CSV
-    refused: str = ""    # the refusal's message and suggestion, when refused
+    refused: str = ""    # the refusal's message and suggestion, when refused (English)
+    over: int = 0        # refused as too large: the selection's estimated rows or cells
+    cap: int = 0         # ... and the limit it is over
 
-    def label(self) -> str:
-        """``≈ 12,345 rows, ~1.2 MB`` (the page's text next to the links); '' if unknown."""
+    def label(self, lang: str = "en") -> str:
+        """``≈ 12,345 rows, ~1.2 MB`` (the page's text next to the links; ``≈ 12 345
+        lignes, ~1,2 Mo`` in French); '' if unknown."""
+        from portal.i18n import count, file_size, t
+
         if self.size < 0:
             return ""
-        size = float(self.nbytes)
-        for unit in ("B", "kB", "MB", "GB"):
-            if size < 1000 or unit == "GB":
-                break
-            size /= 1000
-        shown = f"{size:.0f} {unit}" if size >= 10 or unit == "B" else f"{size:.1f} {unit}"
-        return f"≈ {self.size:,} {self.unit}, ~{shown}"
+        return t("download_size", lang, n=count(self.size, self.unit, lang),
+                 nbytes=file_size(self.nbytes, lang))
+
+    def refusal(self, lang: str = "en") -> str:
+        """The refusal and its suggestion in ``lang`` ('' when not refused)."""
+        from portal.i18n import count, number, t
+
+        if not self.refused or lang == "en":
+            return self.refused
+        if self.cap:
+            return t("download_too_large", lang, n=count(self.over, self.unit, lang),
+                     cap=number(self.cap, lang))
+        return t("download_no_data", lang)
+
+
+class _TooLarge(SelectionTooLarge):
+    """A download over its cap, with the figures the page words in its own language."""
+
+    def __init__(self, entry: DatasetEntry, size: int, cap: int, unit: str) -> None:
+        super().__init__(
+            f"the selection holds about {size:,} {unit}, over the download limit of {cap:,}",
+            dataset=entry.id, hint="narrow the time range or the box (bbox), or pick one depth")
+        self.size, self.cap, self.unit = size, cap, unit
 
 
 def _estimate(entry: DatasetEntry, query: Query) -> Estimate:
     try:
         selection = prepare(entry, query)
     except (SelectionTooLarge, NoDataInSelection) as exc:
-
         hint = f" — {exc.hint}" if exc.hint else ""
-        return Estimate(0, "rows", 0, strip_paths(exc.reason + hint))
+        message = strip_paths(exc.reason + hint)
+        if isinstance(exc, _TooLarge):
+            return Estimate(0, exc.unit, 0, message, over=exc.size, cap=exc.cap)
+        return Estimate(0, "rows", 0, message)
     except PortalError:  # the download itself will say what is wrong (an unreadable
         return Estimate(-1, "rows", 0)  # file, a bad parameter): the size is unknown
     if selection.export is not None:

@@ -159,6 +159,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "plot_store_qc": {"en": "QC mix", "fr": "Répartition QC"},
     "plot_store_note": {"en": "{n} {variable} observations in view, {qc}, from the {source}",
                         "fr": "{n} observations de {variable} visibles, {qc}, depuis : {source}"},
+    "plot_store_depth_rounded": {"en": "; APPROXIMATE: depth filter rounded to bands {lo}–{hi}",
+                                 "fr": " ; APPROXIMATIF : filtre de profondeur arrondi aux "
+                                       "tranches {lo}–{hi}"},
     "plot_store_groups": {"en": "; {read} of {total} row groups read",
                           "fr": " ; {read} groupes de lignes lus sur {total}"},
     "plot_qc_good_probably": {"en": "QC good and probably good",
@@ -172,6 +175,57 @@ STRINGS: dict[str, dict[str, str]] = {
     "plot_in_source": {"en": "{n} in source, {drawn} drawn",
                        "fr": "{n} dans la source, {drawn} tracées"},
     "plot_in_view": {"en": " of {n} in view", "fr": " sur {n} visibles"},
+    # ---- titles of the newer kinds (the dataset's title comes first)
+    "title_ts": {"en": "{title} — T-S diagram (TEOS-10), {n}, σ₀ contours [kg/m³]",
+                 "fr": "{title} — diagramme T-S (TEOS-10), {n}, isopycnes σ₀ [kg/m³]"},
+    "title_first_rows": {"en": " (first rows of the selection)",
+                         "fr": " (premières lignes de la sélection)"},
+    "title_section": {"en": "{title} — section of {variable}, {n}, {extent}",
+                      "fr": "{title} — section de {variable}, {n}, {extent}"},
+    "title_time_on_x": {"en": "time on x", "fr": "temps en abscisse"},
+    "title_timedepth": {"en": "{title} — time–depth of {variable}, {how}, {levels} levels",
+                        "fr": "{title} — temps–profondeur de {variable}, {how}, {levels} niveaux"},
+    "title_linked": {"en": "{title} — linked views, {n}", "fr": "{title} — vues liées, {n}"},
+    "title_subsample": {"en": " (even subsample)", "fr": " (sous-échantillon régulier)"},
+    "linked_where": {"en": "Positions (box: area)", "fr": "Positions (cadre : zone)"},
+    "linked_when": {"en": "Time–depth (box: time span)",
+                    "fr": "Temps–profondeur (cadre : période)"},
+    "linked_ts": {"en": "T-S (TEOS-10; click: a profile)",
+                  "fr": "T-S (TEOS-10 ; clic : un profil)"},
+    "linked_profiles": {"en": "Profiles of {variable} (click: a profile)",
+                        "fr": "Profils de {variable} (clic : un profil)"},
+    "title_coloc": {"en": "{obs} ({obs_var}) vs {grid} ({grid_var}) — N={n}, bias={bias}, "
+                          "RMSE={rmse} ({method})",
+                    "fr": "{obs} ({obs_var}) comparé à {grid} ({grid_var}) — N={n}, "
+                          "biais={bias}, REQM={rmse} ({method})"},
+    "coloc_observed": {"en": "Observed {variable}{units}", "fr": "Observé : {variable}{units}"},
+    "coloc_gridded": {"en": "Gridded {variable} ({method}){units}",
+                      "fr": "Grille : {variable} ({method}){units}"},
+    "coloc_difference": {"en": "Observed − gridded{units}", "fr": "Observé − grille{units}"},
+    "coloc_diff_title": {"en": "Difference at the observations{units}",
+                         "fr": "Écart aux observations{units}"},
+    "coloc_scatter_title": {"en": "Observed vs gridded (1:1 dashed)",
+                            "fr": "Observé contre grille (1:1 en tirets)"},
+    "title_one_in": {"en": ", 1 point in {step} drawn", "fr": ", 1 point sur {step} tracé"},
+    "title_overlay": {"en": "{drawn} of {n} datasets — {what}",
+                      "fr": "{drawn} jeux de données sur {n} — {what}"},
+    "title_overlay_unit": {"en": " in {unit}", "fr": " en {unit}"},
+    "overlay_map": {"en": "map", "fr": "carte"},
+    "overlay_profile": {"en": "profiles", "fr": "profils"},
+    "overlay_timeseries": {"en": "time series", "fr": "séries temporelles"},
+    # ---- downloads (the size hint beside the links, and the refusals)
+    "download_size": {"en": "≈ {n}, ~{nbytes}", "fr": "≈ {n}, ~{nbytes}"},
+    "download_too_large": {"en": "the selection holds about {n}, over the download limit of "
+                                 "{cap} — narrow the time range or the box (bbox), or pick one "
+                                 "depth",
+                           "fr": "la sélection compte environ {n}, au-delà de la limite de "
+                                 "téléchargement ({cap}) — réduisez la période ou la zone "
+                                 "(bbox), ou choisissez une profondeur"},
+    "download_no_data": {"en": "no data in this selection — widen the time/depth range or "
+                               "the box",
+                         "fr": "aucune donnée dans cette sélection — élargissez la période, "
+                               "la profondeur ou la zone"},
+    "download_refused": {"en": "download refused", "fr": "téléchargement refusé"},
 }
 
 #: nouns with their singular and plural forms, for :func:`count`
@@ -181,7 +235,15 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "position": {"en": ("position", "positions"), "fr": ("position", "positions")},
     "point": {"en": ("point", "points"), "fr": ("point", "points")},
     "cell": {"en": ("valid cell", "valid cells"), "fr": ("maille valide", "mailles valides")},
+    "rows": {"en": ("row", "rows"), "fr": ("ligne", "lignes")},
+    "cells": {"en": ("cell", "cells"), "fr": ("maille", "mailles")},
+    "time_bin": {"en": ("time bin", "time bins"), "fr": ("intervalle de temps",
+                                                         "intervalles de temps")},
 }
+
+#: byte units of file sizes (the French use octets)
+BYTE_UNITS: dict[str, tuple[str, ...]] = {"en": ("B", "kB", "MB", "GB"),
+                                          "fr": ("o", "ko", "Mo", "Go")}
 
 #: French names of common CF standard names (English keeps the file's long name)
 VARIABLE_NAMES_FR: dict[str, str] = {
@@ -249,6 +311,18 @@ def number(n: int, lang: str = "en") -> str:
     """An integer with thousands separators: "1,234" (en), "1 234" (fr, narrow no-break space)."""
     text = f"{n:,}"
     return text.replace(",", "\u202f") if lang == "fr" else text
+
+
+def file_size(nbytes: float, lang: str = "en") -> str:
+    """A size in decimal units: "820 B", "1.2 MB", "35 kB" (en); "1,2 Mo" (fr)."""
+    units = BYTE_UNITS.get(lang, BYTE_UNITS["en"])
+    size, unit = float(nbytes), units[0]
+    for unit in units:
+        if size < 1000 or unit == units[-1]:
+            break
+        size /= 1000
+    text = f"{size:.0f}" if size >= 10 or unit == units[0] else f"{size:.1f}"
+    return f"{text.replace('.', ',') if lang == 'fr' else text} {unit}"
 
 
 def variable_name(standard_name: str, lang: str = "en") -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from portal.cache import data_cache
 from portal.errors import NoDataInSelection, PortalError, UnsupportedQuicklook
+from portal.i18n import t
 from portal.model import DatasetEntry, Query
 from portal.quicklooks import Style, builder, entry_kinds
 from portal.settings import Settings
@@ -399,7 +400,9 @@ def build_overlay(entries: list[DatasetEntry], kind: str | None = None,
     ensure_backends()
     style, query = style or Style(), query or Query()
     combined = load_overlay(entries, kind, query, style)
-    what = {"map": "map", "profile": "profiles", "timeseries": "time series"}[combined.kind]
-    title = hv_title(f"{len(combined.drawn)} of {len(entries)} datasets — {what}"
-                     + (f" in {combined.unit}" if combined.unit else ""))
+    lang = style.lang
+    title = hv_title(t("title_overlay", lang, drawn=len(combined.drawn), n=len(entries),
+                       what=t(f"overlay_{combined.kind}", lang))
+                     + (t("title_overlay_unit", lang, unit=combined.unit) if combined.unit
+                        else ""))
     return build(combined, title=title, style=style, query_bbox=query.bbox)

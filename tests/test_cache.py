@@ -156,3 +156,18 @@ def test_failure_cache_is_bounded_expires_and_keeps_no_traceback():
     with pytest.raises(ZeroDivisionError):  # not a PortalError: not remembered
         failures.get_or_compute("z", lambda: 1 / 0)
     assert "z" not in failures._lru
+
+
+def test_a_lazy_dataset_that_loads_later_counts_against_the_bound(tmp_path):
+    xr.Dataset({"v": ("x", np.arange(100_000.0))}).to_netcdf(tmp_path / "big.nc")
+    cache = ByteLRU(500_000)
+    opened = xr.open_dataset(tmp_path / "big.nc")  # lazy: measured at a few bytes
+    cache.put("opened", opened)
+    cache.put("small", np.zeros(1000))
+    assert cache.stats.nbytes < 100_000
+    opened["v"].values  # noqa: B018 - xarray keeps what it read (800 kB) in the dataset
+    assert cache.get("opened") is opened  # measured again on its hit: over the bound
+    assert "small" not in cache and cache.stats.nbytes >= 800_000
+    cache.put("other", np.zeros(1000))  # on insertion too: the loaded dataset goes
+    assert "opened" not in cache and cache.stats.nbytes <= 500_000
+    opened.close()

@@ -119,3 +119,36 @@ def test_estimate_is_the_size_check_and_names_a_refusal(series, monkeypatch):
     monkeypatch.setattr(downloads, "limits", lambda: Limits(max_download_rows=2))
     refused = downloads.estimate(entry, Query(time="2020-01-01/2020-01-03"))
     assert "over the download limit of 2" in refused.refused and "narrow" in refused.refused
+
+
+def test_the_size_hint_and_refusals_in_french():
+    from portal.ui.download_links import download_links
+
+    shown = downloads.Estimate(12345, "rows", 1_234_567)
+    assert shown.label() == "≈ 12,345 rows, ~1.2 MB"
+    assert shown.label("fr") == "≈ 12\u202f345 lignes, ~1,2 Mo"
+    assert downloads.Estimate(1, "cells", 820).label("fr") == "≈ 1 maille, ~820 o"
+    html = download_links(lambda p: p, "x", "var=TEMP", shown, "fr")
+    assert "lignes, ~1,2 Mo" in html and "rows" not in html
+    too_large = downloads.Estimate(0, "rows", 0, "the selection holds about 48 rows, over …",
+                                   over=48_000, cap=10_000)
+    french = too_large.refusal("fr")
+    assert french.startswith("la sélection compte environ 48\u202f000 lignes")
+    assert "10\u202f000" in french and "réduisez la période" in french
+    assert too_large.refusal() == too_large.refused
+    html = download_links(lambda p: p, "x", "", too_large, "fr")
+    assert "téléchargement refusé" in html and "selection" not in html
+    empty = downloads.Estimate(0, "rows", 0, "no observation in this selection — widen …")
+    assert empty.refusal("fr").startswith("aucune donnée dans cette sélection")
+
+
+def test_a_refused_estimate_carries_its_figures(series, monkeypatch):
+    entry, _ = series
+    monkeypatch.setattr(downloads, "limits", lambda: Limits(max_download_rows=2))
+    refused = downloads.estimate(entry, Query(time="2020-01-01/2020-01-03"))
+    assert refused.cap == 2 and refused.over > 2 and refused.unit == "rows"
+    assert f"{refused.over:,} rows" in refused.refused
+    from portal.i18n import number
+
+    assert refused.refusal("fr").startswith(
+        f"la sélection compte environ {number(refused.over, 'fr')} lignes")

@@ -28,6 +28,7 @@ import numpy as np
 
 from portal.assets import land_geojson
 from portal.errors import PortalError
+from portal.pointstore import bands as B
 from portal.pointstore import overviews as ov
 from portal.pointstore import store as st
 from portal.pointstore import writer
@@ -288,6 +289,7 @@ def _write_all(bounds, args, n, progress, commit_points: int) -> int:
     store_dir = args[-1]
     pending: list[writer.PartData] = []
     merged: dict[int, ov.Table] = {}
+    bands: list[B.PartBands] = []
     done = n_parts = 0
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [pool.submit(_chunk, i, a, b, *args) for i, (a, b) in enumerate(bounds)]
@@ -296,14 +298,19 @@ def _write_all(bounds, args, n, progress, commit_points: int) -> int:
             for tbin, table in part.overview.items():
                 merged[tbin] = ov.merge([merged.get(tbin, ov.empty_table(PARAMS)), table], PARAMS)
             part.overview = {}
+            if part.bands is not None:  # merged as we go, like the overviews: bounded memory
+                bands = [B.merge_parts([*bands, part.bands], PARAMS)]
+                part.bands = B.PartBands()
             pending.append(part)
             done += part.rows
             last = k == len(futures) - 1
             if last or sum(p.rows for p in pending) >= commit_points:
                 pending[0].overview = merged
+                if bands:
+                    pending[0].bands = bands[0]
                 writer.commit(store_dir, pending, {}, gc=last)
                 n_parts += len(pending)
-                pending, merged = [], {}
+                pending, merged, bands = [], {}, []
             if progress is not None:
                 progress(done, n)
     return n_parts

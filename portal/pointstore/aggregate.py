@@ -3,8 +3,9 @@
 :func:`render_aggregate` answers a map (count, mean/sum/min/max of a parameter, or the QC mix
 per pixel) and :func:`profile_density` a value-against-depth histogram of every profile in a
 selection. A full-extent view (or any view whose pixels are no finer than the finest overview
-cells, without a depth filter, with a time window made of whole time bins) is spread from the
-overview pyramid and never touches the points. Otherwise only the row groups intersecting the
+cells, with a time window made of whole time bins) is spread from the overview pyramid and
+never touches the points; a depth filter there is answered from the depth-band overviews
+(:mod:`.bands`), scanning only the cut bands' share of the filter. Otherwise only the row groups intersecting the
 view, time window and depth range are read, through the hot cache when they fit its budget
 (compact uint16 codes unless the view is so zoomed that codes would show, then exact
 float32), else streamed part by part in bounded memory; the numba kernel of
@@ -16,6 +17,7 @@ Attributes on every result say where it came from (``source``, ``level``,
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time as _time
@@ -27,7 +29,8 @@ import numpy as np
 import xarray as xr
 
 from portal.cache import data_cache
-from portal.errors import NoDataInSelection, PortalError
+from portal.errors import NoDataInSelection, PortalError, SourceUnavailable
+from portal.pointstore import bands as B
 from portal.pointstore import cache as hc
 from portal.pointstore import kernels as K
 from portal.pointstore import overviews as ov
@@ -45,6 +48,8 @@ from portal.settings import current
 
 COMPACT_MARGIN = 4.0  # compact codes only when a code step is <= 1/4 pixel
 QC_MIX = ("good", "probably_good", "bad")
+#: largest exact scan of cut depth bands next to the band overviews (beyond: band resolution)
+EDGE_SCAN_POINTS = 20_000_000
 
 
 def render_aggregate(store_dir: str, bbox=None, time=None, width: int = 800, height: int = 500,
@@ -56,8 +61,10 @@ def render_aggregate(store_dir: str, bbox=None, time=None, width: int = 800, hei
     ``how``: ``count`` (points; with a QC preset, valid values of ``variable`` whose flags it
     keeps), ``mean``/``sum``/``min``/``max`` of ``variable``, or ``qc`` (counts per QC class,
     dims y, x, qc). ``time``: (start, end) ISO strings, either open, both inclusive (a date
-    alone as end means the whole day). ``depth``: (min, max) pressure/depth filter — an ad-hoc
-    filter the overviews don't cover. Beyond ``max_points`` points to scan, the answer comes
+    alone as end means the whole day). ``depth``: (min, max) pressure/depth filter, both
+    inclusive, either None; on views the overviews cover it comes from the depth-band
+    overviews (see :func:`_from_depth_bands`; attrs ``depth_bands``, and ``depth_effective``
+    when rounded to band edges). Beyond ``max_points`` points to scan, the answer comes
     from the overviews (attrs ``approximate``) or is refused with a message. ``encoding``
     ("auto", "compact", "exact") and ``use_overviews`` exist for tests and benchmarks.
     """
@@ -135,6 +142,17 @@ def compute(store: Store, spec: Q.AggSpec, scheduler: Any = None, max_points: in
     t0 = _time.perf_counter()
     if max_points is None:
         max_points = current().pointstore_max_points
+    result = _from_depth_bands(store, spec, scheduler, max_points) if use_overviews else None
+    if result is None:
+        result = _answer(store, spec, scheduler, max_points, use_overviews, encoding)
+    result["row_groups_total"] = store.n_row_groups
+    result["seconds"] = _time.perf_counter() - t0
+    return result
+
+
+def _answer(store: Store, spec: Q.AggSpec, scheduler: Any, max_points: int | None,
+            use_overviews: bool, encoding: str) -> dict[str, Any]:
+    """Overviews when they cover the view, else the points (within ``max_points``)."""
     level = overview_level(store, spec) if use_overviews else None
     rg_rows = Q.select_row_groups(store, spec)
     points = int(store.index["rows"][rg_rows].sum()) if len(rg_rows) else 0
@@ -147,12 +165,47 @@ def compute(store: Store, spec: Q.AggSpec, scheduler: Any = None, max_points: in
                 hint="zoom in, shorten the time window or drop the depth filter")
         result = from_overviews(store, spec, level)
         result["approximate"] = 1
-    elif level is not None:
-        result = from_overviews(store, spec, level)
-    else:
-        result = from_points(store, spec, rg_rows, scheduler, encoding)
-    result["row_groups_total"] = store.n_row_groups
-    result["seconds"] = _time.perf_counter() - t0
+        return result
+    if level is not None:
+        return from_overviews(store, spec, level)
+    return from_points(store, spec, rg_rows, scheduler, encoding)
+
+
+def _from_depth_bands(store: Store, spec: Q.AggSpec, scheduler: Any,
+                      max_points: int | None) -> dict[str, Any] | None:
+    """A depth-filtered map from the depth-band overviews (None: they cannot answer).
+
+    Bands the filter covers whole are spread from their tables; cut bands are scanned
+    exactly (float32 z, only their part of the filter) when that scan stays within
+    ``EDGE_SCAN_POINTS``, else the filter is rounded to band edges and the result says so
+    (``approximate``, ``depth_effective``)."""
+    sec = store.manifest.get("depth_bands")
+    if spec.kind != "map" or spec.depth is None or spec.time is not None or not sec:
+        return None
+    whole = dataclasses.replace(spec, depth=None)
+    level = overview_level(store, whole)
+    if level is None:  # pixels finer than the finest cells: the points answer
+        return None
+    plan = B.plan(sec, *spec.depth)
+    scans = [dataclasses.replace(spec, depth=r) for r in plan.scans]
+    rows = [Q.select_row_groups(store, s) for s in scans]
+    limit = min(EDGE_SCAN_POINTS, max_points if max_points is not None else EDGE_SCAN_POINTS)
+    if sum(int(store.index["rows"][r].sum()) for r in rows) > limit:
+        plan, scans, rows = B.snapped(sec, *spec.depth), [], []
+    files = sec["files"].get(str(level), {})
+    missing = [lab for lab in plan.labels if lab not in files]
+    if missing:
+        raise SourceUnavailable(f"depth-band overviews {missing} of level {level} are missing",
+                                dataset=store.name, hint="rebuild them with 'odatis-portal "
+                                "points overviews STORE --depth-bands'")
+    out = _spread_files(store, whole, level, [files[lab] for lab in plan.labels])
+    parts = [from_points(store, s, r, scheduler, "exact") for s, r in zip(scans, rows, strict=True)]
+    result = merge_results([out, *parts], spec) if parts else out
+    result.update(source="overview+points" if parts else "overview", level=level,
+                  row_groups_read=int(sum(len(r) for r in rows)), depth_bands=list(plan.labels),
+                  points=int(round(result["count"].sum())))
+    if plan.effective is not None:
+        result.update(approximate=1, depth_effective=list(plan.effective))
     return result
 
 
@@ -198,17 +251,20 @@ def from_overviews(store: Store, spec: Q.AggSpec, level: int) -> dict[str, Any]:
     labels = _time_bins(store, spec) or []
     if spec.time is not None and labels is not None:
         labels = [b for b in labels if b != "all"] or []
+    return _spread_files(store, spec, level, [files[b] for b in labels if b in files])
+
+
+def _spread_files(store: Store, spec: Q.AggSpec, level: int, names: list[str]) -> dict[str, Any]:
+    """Canvas arrays spread from the level's overview files ``names`` (summed)."""
     out = _empty_result(spec)
     var = spec.variable
     classes = PRESET_CLASSES[spec.qc]
-    for label in labels:
-        if label not in files:
-            continue
+    for name in names:
         stats: tuple[str, ...] = ("n", "min", "max") if spec.how in ("min", "max") else ("n", "sum")
         if spec.how in ("qc", "count"):
             stats = ("n",)
         wanted = tuple(range(N_CLASSES)) if spec.how == "qc" else tuple(classes)
-        table = _overview_table(store, files[label], [var] if var else [], stats, wanted)
+        table = _overview_table(store, name, [var] if var else [], stats, wanted)
         if len(table["cell"]) == 0:
             continue
         values, extremes = _cell_values(table, spec, classes)

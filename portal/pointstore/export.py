@@ -3,22 +3,23 @@
 :func:`plan` turns a :class:`~portal.query.Query` (``var``, ``time``, ``depth``, ``bbox``,
 ``qc``) into an :class:`Export` without reading a value: the row groups the selection can
 touch come from the row-group index (:func:`~portal.pointstore.query.select_row_groups`),
-and :attr:`Export.estimate` counts their rows, the groups cut by the box, time window or
-depth range weighted by the share of their extent inside the selection (QC filters are not
-counted), and :attr:`Export.upper` is the rows of those groups, a bound no selection
-exceeds. :meth:`Export.tables` then reads the
+and :attr:`Export.estimate` counts their rows from the index and the overviews
+(:mod:`portal.pointstore.estimate`: cells and time bins counted, only the cut ones weighted
+by their share; QC filters are not counted), and :attr:`Export.upper` bounds it: the rows of
+the groups, cells and bins touched, which no selection exceeds. :meth:`Export.tables` then reads the
 selected row groups in batches with pyarrow and yields filtered Arrow tables (platform,
 cycle, time, longitude, latitude, z and each variable with its ``_qc`` flag; values whose
 flag the QC preset rejects become null, rows where no chosen variable passes are dropped);
-:meth:`Export.csv_chunks` writes them as CSV bytes, several batches read, filtered and
-formatted at once on a small thread pool (pyarrow releases the GIL), in order (a part
+:meth:`Export.csv_chunks` writes them as CSV bytes (:mod:`portal.pointstore.csv_rows`: each
+profile's leading columns formatted once), several batches read, filtered and formatted at
+once on a small thread pool (pyarrow and numba release the GIL), in order (a part
 file's footer is parsed once a batch of about :data:`BATCH_ROWS` rows, not once a row
 group). ``qc=auto`` is the stores' default, every class.
 """
 
 from __future__ import annotations
 
-import io
+import math
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from portal.errors import BadParameter, SourceUnavailable
+from portal.pointstore import estimate as sizes
 from portal.pointstore import query as Q
 from portal.pointstore.schema import preset_mask_table
 from portal.pointstore.store import Store, open_store
@@ -54,7 +56,7 @@ class Export:
     variables: tuple[str, ...]
     rows: np.ndarray     # row-group index rows that can hold selected points
     estimate: int
-    upper: int           # rows of the selected row groups: no selection holds more
+    upper: int           # rows of the groups, cells and bins touched: none holds more
 
     @property
     def columns(self) -> list[str]:
@@ -84,19 +86,21 @@ class Export:
                 yield table
 
     def csv_chunks(self) -> Iterator[bytes]:
-        """The header line, then CSV rows in pieces of about a batch each: batches are
-        read, filtered and formatted on a small thread pool (pyarrow releases the GIL)
+        """The header line, then CSV rows in pieces of at most
+        :data:`~portal.pointstore.csv_rows.PIECE_ROWS` rows: batches are read, filtered and
+        formatted on a small thread pool (pyarrow and the stitching kernel release the GIL)
         and yielded in order."""
+        from portal.pointstore.csv_rows import csv_rows
+
         yield (",".join(self.columns) + "\n").encode()
         with ThreadPoolExecutor(CSV_THREADS) as pool:
             pending: list[Any] = []
             for part, groups in self.batches():
-                pending.append(pool.submit(lambda p, g: _csv(self.table(p, g)), part, groups))
-                if len(pending) > CSV_THREADS and (chunk := pending.pop(0).result()):
-                    yield chunk
-            for future in pending:
-                if chunk := future.result():  # a batch the filters emptied writes nothing
-                    yield chunk
+                pending.append(pool.submit(lambda p, g: csv_rows(self.table(p, g)), part, groups))
+                if len(pending) > CSV_THREADS:
+                    yield from pending.pop(0).result()
+            for future in pending:  # a batch the filters emptied writes nothing
+                yield from future.result()
 
     def to_xarray(self) -> xr.Dataset:
         """The whole selection as an ``obs`` Dataset (for NetCDF; bounded by the size check)."""
@@ -127,35 +131,8 @@ def plan(store_dir: str, query: Query) -> Export:
                        variable=names[0] if names else None,
                        depth=(query.depth.lower, query.depth.upper) if query.depth else None)
     rows = Q.select_row_groups(store, spec)
-    upper = int(store.index["rows"][rows].sum())
-    return Export(store, spec, names, rows, estimate_rows(store, spec, rows), upper)
-
-
-def _share(lo: np.ndarray, hi: np.ndarray, a: float, b: float) -> np.ndarray:
-    """Share of each [lo, hi] inside [a, b] (1 for a degenerate range that touches it)."""
-    lo, hi = lo.astype("float64"), hi.astype("float64")
-    width = hi - lo
-    inside = np.clip(np.minimum(hi, b) - np.maximum(lo, a), 0, None)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(width > 0, inside / np.where(width > 0, width, 1), 1.0)
-    return np.nan_to_num(share, nan=1.0)
-
-
-def estimate_rows(store: Store, spec: Q.AggSpec, rows: np.ndarray) -> int:
-    """Rows of the selected row groups, each cut group weighted by its extent inside."""
-    ix = store.index
-    n = ix["rows"][rows].astype("float64")
-    lon = np.zeros(rows.size)
-    for sh in Q.shifts(spec):
-        lon += _share(ix["lon_min"][rows] + sh, ix["lon_max"][rows] + sh,
-                      spec.bbox[0], spec.bbox[2])
-    n *= np.minimum(lon, 1.0) * _share(ix["lat_min"][rows], ix["lat_max"][rows],
-                                        spec.bbox[1], spec.bbox[3])
-    if spec.time is not None:
-        n *= _share(ix["t_min"][rows], ix["t_max"][rows], *spec.time)
-    if spec.depth is not None:
-        n *= _share(ix["z_min"][rows], ix["z_max"][rows], *spec.depth)
-    return int(np.ceil(n.sum()))
+    count = sizes.estimate(store, spec, rows)
+    return Export(store, spec, names, rows, math.ceil(count.rows), int(count.upper))
 
 
 def _runs(groups: np.ndarray, rows: np.ndarray) -> Iterator[list[int]]:
@@ -237,15 +214,6 @@ def _apply_qc(export: Export, table: pa.Table) -> tuple[pa.Table, np.ndarray]:
         masked = pa.array(values.to_numpy(), mask=~ok)
         table = table.set_column(table.column_names.index(name), name, masked)
     return table, passed
-
-
-def _csv(table: pa.Table) -> bytes:
-    import pyarrow.csv as pcsv
-
-    out = io.BytesIO()
-    pcsv.write_csv(table, out, pcsv.WriteOptions(include_header=False,
-                                                quoting_style="needed"))
-    return out.getvalue()
 
 
 def _empty(export: Export) -> pa.Table:

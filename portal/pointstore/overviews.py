@@ -23,6 +23,8 @@ from portal.pointstore.schema import N_CLASSES, flag_class_table, time_bins
 
 Table = dict[str, np.ndarray]  # "cell", "n", and per parameter "<P>_n|sum|min|max" (N, 5)
 STATS = ("n", "sum", "min", "max")
+# per cell: count; per parameter, QC class and cell: count, sum, min, max
+_Dense = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def grid_shape(level: int) -> tuple[int, int]:
@@ -100,41 +102,68 @@ def _extract(cells, d_n, d_pn, d_ps, d_min, d_max, n, pn, ps, pmin, pmax):
 def part_tables(columns: dict[str, np.ndarray], params: list[str], level: int,
                 time_bin: str) -> dict[int, Table]:
     """Finest-level tables of a batch of points, one per time bin present."""
+    return group_tables(columns, params, level, time_bins(columns["time"], time_bin))
+
+
+def group_tables(columns: dict[str, np.ndarray], params: list[str], level: int,
+                 groups: np.ndarray) -> dict[int, Table]:
+    """Level tables of a batch of points, one per value of ``groups`` (negative: skipped)."""
     n = len(columns["longitude"])
-    cells = np.empty(n, np.int64)
-    _cells(columns["longitude"], columns["latitude"], level, cells)
-    bins = time_bins(columns["time"], time_bin)
-    vals = np.stack([columns[p] for p in params]) if params else np.zeros((0, n), np.float32)
-    qcs = np.stack([columns[f"{p}_qc"] for p in params]) if params else np.zeros((0, n), np.int8)
+    cells = cell_ids(columns, level)
+    vals, qcs = value_matrices(columns, params)
     ncell = (1 << level) * (2 << level)
-    dense = _dense(len(params), ncell)
+    dense = dense_accumulators(len(params), ncell)
     lut = flag_class_table()
     out: dict[int, Table] = {}
     from portal.pointstore.hilbert import radix_argsort
 
-    order = radix_argsort((bins - bins.min()).astype(np.uint64)) if n else np.zeros(0, np.int64)
-    bounds = np.flatnonzero(np.diff(bins[order])) + 1
+    keep = np.flatnonzero(groups >= 0) if n else np.zeros(0, np.int64)
+    if keep.size == 0:
+        return out
+    g = groups[keep]
+    order = keep[radix_argsort((g - g.min()).astype(np.uint64))]
+    bounds = np.flatnonzero(np.diff(groups[order])) + 1
     for seg in np.split(order, bounds):
         if seg.size == 0:
             continue
         touched = np.empty(min(seg.size, ncell), np.int64)
         nt = _accumulate(seg, cells, vals, qcs, lut, *dense, touched)
-        out[int(bins[seg[0]])] = _table_from_dense(np.sort(touched[:nt]), dense, params)
+        out[int(groups[seg[0]])] = table_from_dense(np.sort(touched[:nt]), dense, params)
     return out
 
 
-# per cell: count; per parameter, QC class and cell: count, sum, min, max
-_Dense = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+def cell_ids(columns: dict[str, np.ndarray], level: int) -> np.ndarray:
+    """The level cell of each point (row-major, row 0 at 90° S)."""
+    cells = np.empty(len(columns["longitude"]), np.int64)
+    _cells(columns["longitude"], columns["latitude"], level, cells)
+    return cells
 
 
-def _dense(nparam: int, ncell: int) -> _Dense:
+def value_matrices(columns: dict[str, np.ndarray], params: list[str]):
+    """(values float32 (P, N), flags int8 (P, N)) of the parameters, as the kernels take them."""
+    n = len(columns["longitude"])
+    vals = np.stack([columns[p] for p in params]) if params else np.zeros((0, n), np.float32)
+    qcs = np.stack([columns[f"{p}_qc"] for p in params]) if params else np.zeros((0, n), np.int8)
+    return vals, qcs
+
+
+def accumulate(idx: np.ndarray, cells: np.ndarray, vals: np.ndarray, qcs: np.ndarray,
+               dense: _Dense, touched: np.ndarray) -> int:
+    """Add points ``idx`` into ``dense`` (kept across calls); the cells touched for the first
+    time are written to ``touched``, and their number returned."""
+    return _accumulate(idx, cells, vals, qcs, flag_class_table(), *dense, touched)
+
+
+def dense_accumulators(nparam: int, ncell: int) -> _Dense:
+    """Zeroed per-cell accumulators (count; per parameter, class and cell: n, sum, min, max)."""
     return (np.zeros(ncell, np.int64), np.zeros((nparam, N_CLASSES, ncell), np.int64),
             np.zeros((nparam, N_CLASSES, ncell), np.float64),
             np.full((nparam, N_CLASSES, ncell), np.inf, np.float32),
             np.full((nparam, N_CLASSES, ncell), -np.inf, np.float32))
 
 
-def _table_from_dense(cells: np.ndarray, dense: _Dense, params: list[str]) -> Table:
+def table_from_dense(cells: np.ndarray, dense: _Dense, params: list[str]) -> Table:
+    """The table of ``cells`` (sorted, indices into ``dense``), resetting them in ``dense``."""
     m, npar = cells.size, len(params)
     n = np.empty(m, np.int64)
     pn = np.empty((npar, m, N_CLASSES), np.int64)

@@ -34,6 +34,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "hilbert_order": 16,
     "compression": "zstd",
 }
+#: depth-band edges of new stores (dbar or m, the store's z); see :mod:`.bands`
+DEFAULT_DEPTH_BANDS: tuple[float, ...] = (10.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0)
 INDEX_COLUMNS = ("part", "rg", "start", "rows", "lon_min", "lon_max", "lat_min", "lat_max",
                  "t_min", "t_max", "z_min", "z_max")
 _CACHE: dict[str, tuple[str, Store]] = {}  # one parsed manifest per store folder
@@ -96,7 +98,7 @@ def create_store(path: str, config: dict[str, Any] | None = None, title: str = "
     if os.path.isfile(os.path.join(path, STORE_MARKER)):
         return open_store(path)
     os.makedirs(os.path.join(path, "parts"), exist_ok=True)
-    cfg = {**DEFAULT_CONFIG, **(config or {})}
+    cfg = {**DEFAULT_CONFIG, "depth_bands": list(DEFAULT_DEPTH_BANDS), **(config or {})}
     manifest = {
         "format": FORMAT, "version": VERSION, "generation": 0, "created": now_iso(),
         "title": title or f"Point store {os.path.basename(os.path.normpath(path))}",
@@ -230,6 +232,8 @@ def referenced_files(manifest: dict[str, Any]) -> set[str]:
         if manifest.get(key):
             files.add(manifest[key])
     for level in manifest.get("overviews", {}).values():
+        files.update(level.values())
+    for level in (manifest.get("depth_bands") or {}).get("files", {}).values():
         files.update(level.values())
     return files
 

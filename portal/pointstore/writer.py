@@ -20,6 +20,7 @@ from typing import Any
 import numba as nb
 import numpy as np
 
+from portal.pointstore import bands as B
 from portal.pointstore import overviews as ov
 from portal.pointstore import store as st
 from portal.pointstore.hilbert import hilbert_keys, radix_argsort, take
@@ -39,6 +40,7 @@ class PartData:
     overview: dict[int, ov.Table]
     sources: list[dict[str, Any]] = field(default_factory=list)
     variables: dict[str, dict[str, str]] = field(default_factory=dict)
+    bands: B.PartBands | None = None  # depth-band tables, when the store keeps them
 
 
 def sort_columns(columns: dict[str, np.ndarray], order: int = 16) -> dict[str, np.ndarray]:
@@ -126,9 +128,11 @@ def write_part(store_path: str, columns: dict[str, np.ndarray], params: list[str
         os.fsync(fh.fileno())
     os.replace(path + ".tmp", path)
     tables = ov.part_tables(columns, params, int(config["levels"]), config["time_bin"])
+    bands = (B.part_bands(columns, params, int(config["levels"]), config["depth_bands"])
+             if config.get("depth_bands") else None)
     return PartData(name=name, rows=len(columns["time"]), params=list(params),
                     index=row_group_index(columns, size), overview=tables,
-                    sources=list(sources or []))
+                    sources=list(sources or []), bands=bands)
 
 
 # ------------------------------------------------------------------------------- commit
@@ -158,6 +162,7 @@ def commit(store_path: str, parts: list[PartData], variables: dict[str, dict[str
     ]
     if parts:
         manifest["overviews"] = _merge_overviews(store, parts, params, gen)
+        _merge_bands(store, parts, params, gen, manifest)
         index = _merged_index(store, parts)
         manifest["index"] = st.write_index(store_path, index, gen)
         manifest["stats"] = _stats(index, manifest, store_path, params)
@@ -191,6 +196,23 @@ def _merge_overviews(store: st.Store, parts: list[PartData], params: list[str],
             current[label] = rel
         new = {k: ov.coarsen(t, level, params) for k, t in new.items() if k != "all"}
     return files
+
+
+def _merge_bands(store: st.Store, parts: list[PartData], params: list[str], gen: int,
+                 manifest: dict[str, Any]) -> None:
+    """Depth-band tables of the new parts merged into the store's (new stores, or stores
+    that already keep bands; others get them with ``odatis-portal points overviews``)."""
+    edges = store.config.get("depth_bands")
+    old = store.manifest.get("depth_bands")
+    if not edges or (store.parts and not old):
+        return
+    if any(p.bands is None for p in parts) or (
+            old and [float(e) for e in old["edges"]] != [float(e) for e in edges]):
+        manifest.pop("depth_bands", None)  # they would miss these parts: the scan path answers
+        return
+    found = [p.bands for p in parts if p.bands is not None]
+    manifest["depth_bands"] = B.write_pyramid(store, B.merge_parts(found, params), params, gen,
+                                              edges, old=old)
 
 
 def _merged_index(store: st.Store, parts: list[PartData]) -> dict[str, np.ndarray]:

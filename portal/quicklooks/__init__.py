@@ -68,6 +68,18 @@ def ensure_backends() -> None:
     # in software and each repaint blits the WebGL canvas at ~0.5 s; a quicklook draws
     # at most a few 10⁴ glyphs (larger data are rasterised), which the 2D canvas paints in ms.
     hv.renderer("bokeh").webgl = False
+    _answer_ranges_at_once()
+
+
+def _answer_ranges_at_once() -> None:
+    """Re-render on a zoom as soon as its ranges arrive. HoloViews waits until no range
+    event came for 100 ms (polling every 50 ms), but the browser already sends one event
+    per gesture, at its end (``style.ZOOM_LOD``): that wait only delayed new pixels.
+    Events that arrive while a re-render runs are still merged into one."""
+    from holoviews.plotting.bokeh.callbacks import RangeXCallback, RangeXYCallback
+
+    RangeXYCallback.debounce = None
+    RangeXCallback.debounce = None
 
 
 def builder(kind: str):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from portal.i18n import t
 from portal.quicklooks import Style
 
 if TYPE_CHECKING:
@@ -25,10 +26,20 @@ MAX_DRAWN = 20_000  # points drawn per panel (every k-th beyond: the statistics 
 DIFF_CMAP = "RdBu_r"
 
 
-def title_of(result: Colocation, grid_name: str, obs_name: str) -> str:
-    """``OBS (var) vs GRID (var) — N=…, bias=…, RMSE=… units (method)``."""
-    return (f"{obs_name} ({result.obs_variable}) vs {grid_name} ({result.grid_variable}) — "
-            f"{result.summary()}")
+def title_of(result: Colocation, grid_name: str, obs_name: str, lang: str = "en") -> str:
+    """``OBS (var) vs GRID (var) — N=…, bias=…, RMSE=… units (method)`` in ``lang``."""
+    from portal.processing.colocate import SHORT_UNITS
+
+    s = result.stats()
+    units = f" {SHORT_UNITS.get(result.obs_units, result.obs_units)}" if result.obs_units else ""
+    return t("title_coloc", lang, obs=obs_name, obs_var=result.obs_variable, grid=grid_name,
+             grid_var=result.grid_variable, n=s["n"], bias=f"{s['bias']:.3g}{units}",
+             rmse=f"{s['rmse']:.3g}{units}", method=method_name(result.method, lang))
+
+
+def method_name(method: str, lang: str = "en") -> str:
+    """"nearest", "linear" in ``lang`` ("plus proche", "linéaire")."""
+    return t(f"coloc_{method}", lang).lower() if method in ("nearest", "linear") else method
 
 
 def build(result: Colocation, grid_name: str, obs_name: str, style: Style | None = None):
@@ -42,8 +53,8 @@ def build(result: Colocation, grid_name: str, obs_name: str, style: Style | None
     drawn, step = _drawn(result)
     units = f" [{result.obs_units}]" if result.obs_units else ""
     width = max(style.width // 2, 150)
-    title = title_of(result, grid_name, obs_name) + (
-        f", 1 point in {step} drawn" if step > 1 else "")
+    title = title_of(result, grid_name, obs_name, style.lang) + (
+        t("title_one_in", style.lang, step=step) if step > 1 else "")
     if style.interactive:  # Bokeh never wraps: each part on its own lines, none cut
         per_line = max(int((width - 80) / 8.5), 30)  # bold 13 px: ~8.5 px a character
         title = "\n".join(line for part in title.split(" — ", 1)
@@ -57,8 +68,10 @@ def build(result: Colocation, grid_name: str, obs_name: str, style: Style | None
 def _scatter(drawn, result: Colocation, units: str, title: str, width: int, style: Style):
     import holoviews as hv
 
-    obs_label = f"Observed {result.obs_variable}{units}"
-    grid_label = f"Gridded {result.grid_variable} ({result.method}){units}"
+    lang = style.lang
+    obs_label = t("coloc_observed", lang, variable=result.obs_variable, units=units)
+    grid_label = t("coloc_gridded", lang, variable=result.grid_variable, units=units,
+                   method=method_name(result.method, lang))
     values = np.concatenate([drawn.observed.to_numpy(), drawn.gridded.to_numpy()])
     lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
     pad = (hi - lo) * 0.05 or 0.5
@@ -84,7 +97,7 @@ def _diff_map(drawn, units: str, width: int, style: Style):
     diff = (drawn.observed - drawn.gridded).to_numpy()
     limit = float(np.abs(diff).max()) if diff.size else 1.0
     lon, lat = drawn.longitude.to_numpy(), drawn.latitude.to_numpy()
-    label = f"Observed − gridded{units}"
+    label = t("coloc_difference", style.lang, units=units)
     points = hv.Points((lon, lat, diff), kdims=["longitude", "latitude"],
                        vdims=[hv.Dimension("difference", label=label)])
     points = points.opts(color="difference", cmap=DIFF_CMAP, clim=(-limit or -1, limit or 1),
@@ -95,7 +108,7 @@ def _diff_map(drawn, units: str, width: int, style: Style):
     window = _window(lon, lat)
     land = _land(window)
     out = land * points if land is not None else points
-    opts = {"title": f"Difference at the observations{units}", "xlim": window[0::2],
+    opts = {"title": t("coloc_diff_title", style.lang, units=units), "xlim": window[0::2],
             "ylim": window[1::2], "xlabel": "Longitude [°E]", "ylabel": "Latitude [°N]"}
     return out.opts(width=width, height=style.height, backend="bokeh", **opts).opts(
         backend="matplotlib", **opts)

@@ -23,8 +23,10 @@ import pandas as pd
 import xarray as xr
 
 from portal.errors import UnsupportedQuicklook
+from portal.i18n import count
+from portal.i18n import t as tr
 from portal.quicklooks import Style
-from portal.quicklooks.style import axis_label, land_geometries
+from portal.quicklooks.style import axis_label, depth_label, land_geometries, time_label
 
 MOST_SAMPLES = 40_000
 TAP_REACH = 0.04  # a click selects the nearest sample within 4 % of the axes' extent
@@ -153,12 +155,13 @@ def linked_views(obs: xr.Dataset, *, variable: str, feature_type: str, title: st
                                    dataset=dataset, hint="the PNG has the ts, section and "
                                    "timedepth kinds")
     df = sample_table(obs, variable, dataset)
-    zlabel = "Pressure [dbar]" if str(obs.z.attrs.get("units", "")).lower() in (
-        "dbar", "decibar") else "Depth [m]"
-    vlabel = axis_label(obs[variable].attrs, variable)
-    dims = {"lon": "Longitude", "lat": "Latitude", "time": "Time (UTC)", "z": zlabel,
-            "value": vlabel, "SA": "Absolute salinity Sᴀ [g/kg]",
-            "CT": "Conservative temperature Θ [°C]"}
+    lang = style.lang
+    units = str(obs.z.attrs.get("units", ""))
+    zlabel = depth_label(units if units.lower() in ("dbar", "decibar") else "m", lang)
+    dims = {"lon": tr("plot_longitude", lang), "lat": tr("plot_latitude", lang),
+            "time": time_label(lang), "z": zlabel,
+            "value": axis_label(obs[variable].attrs, variable, lang),
+            "SA": tr("plot_sa", lang), "CT": tr("plot_ct", lang)}
     d = {c: hv.Dimension(c, label=dims.get(c, c)) for c in df.columns}
     table = hv.Dataset(df, kdims=list(d.values()))
     size = max((style.width - 60) // 3, 220)
@@ -167,16 +170,16 @@ def linked_views(obs: xr.Dataset, *, variable: str, feature_type: str, title: st
               "default_tools": ["save", "reset", "wheel_zoom"],  # no pan: a drag selects
               "show_grid": True}
     where = hv.Points(table, [d["lon"], d["lat"]], [d["time"], d["z"], d["value"]]).opts(
-        title="Positions (box: area)", **common)
+        title=tr("linked_where", lang), **common)
     when = hv.Points(table, [d["time"], d["z"]], [d["value"]]).opts(
-        title="Time–depth (box: time span)", invert_yaxis=True, **common)
+        title=tr("linked_when", lang), invert_yaxis=True, **common)
     xcol, ycol = ("SA", "CT") if "SA" in df else ("value", "z")
     if "SA" in df:
         what = hv.Points(table, [d["SA"], d["CT"]], [d["z"]]).opts(
-            title="T-S (TEOS-10; click: a profile)", **common)
+            title=tr("linked_ts", lang), **common)
     else:
         what = hv.Points(table, [d["value"], d["z"]], [d["time"]]).opts(
-            title=f"Profiles of {variable} (click: a profile)", invert_yaxis=True, **common)
+            title=tr("linked_profiles", lang, variable=variable), invert_yaxis=True, **common)
     linked = hv.link_selections.instance(unselected_alpha=0.08)
     layout = linked(where + when + what)
     # link_selections' (and the geo plots') clones take new plot ids: the tap is the stream
@@ -190,8 +193,8 @@ def linked_views(obs: xr.Dataset, *, variable: str, feature_type: str, title: st
     layout = (_land(df, d) * where_linked * ring).opts(active_tools=["box_select"],
                                                        backend="bokeh") \
         + when_linked + (tapped * what_linked)
-    full = f"{title} — linked views, {len(df):,} samples" + (
-        " (even subsample)" if obs.sizes["obs"] > MOST_SAMPLES else "")
+    full = tr("title_linked", lang, title=title, n=count(len(df), "sample", lang)) + (
+        tr("title_subsample", lang) if obs.sizes["obs"] > MOST_SAMPLES else "")
     most = max(int(style.width / 8.5), 40)  # a layout's title is one line
     short = full if len(full) <= most else full[:most - 1] + "…"
     tap.add_subscriber(partial(_select_tapped, linked, df, xcol, ycol))

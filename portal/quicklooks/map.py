@@ -26,6 +26,7 @@ from portal.quicklooks.hover import (
     with_units,
 )
 from portal.quicklooks.style import (
+    ZOOM_LOD,
     axis_label,
     fit_title,
     land_layer,
@@ -34,6 +35,7 @@ from portal.quicklooks.style import (
     time_colour_values,
     time_label,
 )
+from portal.quicklooks.zoom_progress import zoom_progress
 
 RASTERIZE_ABOVE = 20_000
 PER_FEATURE = ("profile", "trajectoryProfile", "timeSeries", "timeSeriesProfile")
@@ -284,7 +286,8 @@ def build(data, *, variable: str, feature_type: str, title: str, style: Style):
     full_title = f"{title} — {what}"
     mx, my = mercator(xlim, ylim)
     overlay = overlay.opts(title=fit_title(full_title, style.width), responsive=True, height=style.height, xlim=mx,
-                           ylim=my, active_tools=["wheel_zoom"], backend="bokeh")
+                           ylim=my, active_tools=["wheel_zoom"], lod=ZOOM_LOD,
+                           hooks=[zoom_progress(style.lang)], backend="bokeh")
     import cartopy.crs as ccrs
 
     projection = ccrs.PlateCarree(central_longitude=central)

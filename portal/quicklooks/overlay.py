@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from portal.quicklooks import Style
-from portal.quicklooks.style import fit_title, land_layer
+from portal.quicklooks.style import ZOOM_LOD, fit_title, land_layer
+from portal.quicklooks.zoom_progress import zoom_progress
 
 if TYPE_CHECKING:
     from portal.overlay import Combined, Layer
@@ -46,17 +47,13 @@ def _styled(element, layer: Layer, size: int = 6):
 def _failed(layer: Layer, kdims: list, vdims: list, geo: bool = False, label: str = ""):
     """An element with one point at NaN — nothing drawn — whose only trace is its legend
     entry (why the layer did not draw, or what a background image is): an empty element
-    gets no legend entry in Matplotlib."""
+    gets no legend entry in Matplotlib, nor a swatch in Bokeh. On a map it is a plain
+    ``hv.Points``: GeoViews would project a geographic one and drop its NaN row."""
     import holoviews as hv
 
     nan = tuple([np.nan] * (len(kdims) + len(vdims)))
-    if geo:
-        import geoviews as gv
-
-        element = gv.Points([nan], kdims=kdims, vdims=vdims, label=label or layer.legend)
-    else:
-        element = hv.Scatter([nan], kdims, vdims, label=label or layer.legend)
-    return _styled(element, layer)
+    kind = hv.Points if geo else hv.Scatter
+    return _styled(kind([nan], kdims, vdims, label=label or layer.legend), layer)
 
 
 # ------------------------------------------------------------------------------ series
@@ -301,7 +298,7 @@ def _map(combined: Combined, style: Style, query_bbox=None):
     mx, my = mercator(xlim, ylim)
     overlay = overlay.opts(responsive=True, height=style.height, xlim=mx, ylim=my,
                            active_tools=["wheel_zoom"], legend_position="bottom_left",
-                           backend="bokeh")
+                           lod=ZOOM_LOD, hooks=[zoom_progress(style.lang)], backend="bokeh")
     # the legend inside the map: one outside would squeeze the map (keep_texts_inside)
     span = (xlim[1] - xlim[0]) / max(ylim[1] - ylim[0], 1e-6)
     return overlay.opts(xlim=xlim, ylim=ylim, projection=ccrs.PlateCarree(), aspect=span,

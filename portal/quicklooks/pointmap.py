@@ -17,7 +17,8 @@ from portal.i18n import number, t
 from portal.model import Query
 from portal.processing.variables import qc_label
 from portal.quicklooks import Style
-from portal.quicklooks.style import _mercator_xy, fit_title, land_layer, resolve_cmap
+from portal.quicklooks.style import ZOOM_LOD, _mercator_xy, fit_title, land_layer, resolve_cmap
+from portal.quicklooks.zoom_progress import zoom_progress
 
 HOW_BY_COLOR = {"auto": "count", "value": "mean", "qc": "qc", "time": "count", "feature": "count",
                 "depth": "count"}
@@ -156,6 +157,10 @@ def view_aggregate(handle, query: Query, style: Style, variable: str,
              source=source) + (t("plot_store_groups", lang, read=agg.attrs.get(
                  "row_groups_read", 0), total=agg.attrs.get("row_groups_total", 0))
                  if source == "points" else "")
+    rounded = agg.attrs.get("depth_effective")
+    if rounded is not None:  # a depth filter answered at band resolution must say so
+        note += t("plot_store_depth_rounded", lang, lo=f"{float(rounded[0]):.4g}",
+                  hi=f"{float(rounded[1]):.4g}")
     return agg, note
 
 
@@ -200,4 +205,5 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
                               _mercator_xy([0, 0], [south, north])[1])
     return (dmap * land_layer(True)).opts(responsive=True, height=style.height,
                                           xlim=(mx0, mx1), ylim=(my0, my1),
-                                          active_tools=["wheel_zoom"], backend="bokeh")
+                                          active_tools=["wheel_zoom"], lod=ZOOM_LOD,
+                                          hooks=[zoom_progress(style.lang)], backend="bokeh")

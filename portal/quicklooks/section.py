@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 
 from portal.errors import UnsupportedQuicklook
+from portal.i18n import count, number
 from portal.i18n import t as tr
 from portal.quicklooks import Style
 from portal.quicklooks.style import (
@@ -174,8 +175,10 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     cmap = resolve_cmap(style.cmap, str(obs[variable].attrs.get("standard_name", "")), variable)
     values = obs[variable].values.astype("float64")
     body = _cells(xs, obs.z.values, values, xdim, _z_dimension(obs, lang), cdim, cmap, style)
-    extent = f"{float(xs[-1]):,.0f} km" if used == "distance" else "time on x"
-    full = f"{title} — section of {variable}, {obs.sizes['obs']:,} samples, {extent}"
+    extent = (f"{number(round(float(xs[-1])), lang)} km" if used == "distance"
+              else tr("title_time_on_x", lang))
+    full = tr("title_section", lang, title=title, variable=variable, extent=extent,
+              n=count(obs.sizes["obs"], "sample", lang))
     width = max(style.width - INSET_PX - 40, 300)  # beside the map, which has a fixed size
     body = body.opts(title=fit_title(full, width), invert_yaxis=True, show_grid=True,
                      height=style.height, width=width, backend="bokeh")

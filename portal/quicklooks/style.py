@@ -47,6 +47,12 @@ _BY_NAME = (
     ("aslv", "balance"), ("ssta", "balance"), ("elev", "topo"), ("cndc", "haline"),
     ("wspd", "speed"), ("wdir", "phase"), ("speed", "speed"), ("dir", "phase"),
 )
+#: Bokeh's level-of-detail settings for zoomable plots. A wheel zoom or a pan tells the server
+#: its new ranges only when the browser's interactive mode ends: ``timeout`` ms after the last
+#: tool event (Bokeh's default 500 ms, all of it added to every zoom's wait for new pixels).
+#: A continuous wheel sends an event every ~16–50 ms, so 60 ms still ends one gesture once.
+ZOOM_LOD = {"timeout": 60}
+
 CMAP_CHOICES = ("auto", "thermal", "haline", "oxy", "algae", "dense", "deep", "balance", "speed",
                 "phase", "topo", "matter", "turbid", "amp", "viridis")
 
@@ -276,23 +282,35 @@ def date_ticks(lo_ms: float, hi_ms: float, most: int = 7) -> list[tuple[float, s
     return []
 
 
+INSTANT_MS = 60_000  # a time colour scale spanning less than a minute is one instant
+
+
+def time_range(lo: float, hi: float) -> tuple[float, float]:
+    """The colour range of times ``lo``..``hi`` (ms): a single instant (under a minute) is
+    widened to a day around it; any longer span keeps its own range, so a 44-minute ship
+    track is coloured over its 44 minutes with ticks in minutes. The page's colour bars,
+    the map PNG and the Matplotlib plots all take their range here."""
+    if hi - lo < INSTANT_MS:
+        return lo - 43_200_000, hi + 43_200_000
+    return lo, hi
+
+
 def time_colorbar_opts(values: np.ndarray) -> tuple[dict, dict]:
     """(Bokeh, Matplotlib) options so a colour bar over times prints dates, never decimal
-    years or offsets; a single instant or a span under an hour is widened to a day."""
+    years or offsets; the range is :func:`time_range`'s."""
     import matplotlib.ticker as mticker
     import pandas as pd
     from bokeh.models import DatetimeTickFormatter
 
     finite = values[np.isfinite(values)]
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    if hi - lo < 3_600_000:
-        lo, hi = lo - 43_200_000, hi + 43_200_000
+    lo, hi = time_range(*((float(finite.min()), float(finite.max())) if finite.size
+                          else (0.0, 1.0)))
     fmt = _date_format((hi - lo) / 86_400_000)
 
     def label(x, _pos=None) -> str:
         return pd.Timestamp(int(x), unit="ms").strftime(fmt) if np.isfinite(x) else ""
 
     bokeh = {"clim": (lo, hi), "cformatter": DatetimeTickFormatter(
-        hours=fmt, days=fmt, months=fmt, years=fmt)}
+        minutes=fmt, hourmin=fmt, hours=fmt, days=fmt, months=fmt, years=fmt)}
     return bokeh, {"clim": (lo, hi), "cformatter": mticker.FuncFormatter(label),
                    "cbar_ticks": date_ticks(lo, hi)}  # round dates, each once

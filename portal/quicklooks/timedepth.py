@@ -14,6 +14,8 @@ import numpy as np
 import xarray as xr
 
 from portal.errors import UnsupportedQuicklook
+from portal.i18n import count
+from portal.i18n import t as tr
 from portal.quicklooks import Style
 from portal.quicklooks.style import axis_label, depth_label, fit_title, resolve_cmap, time_label
 
@@ -105,8 +107,10 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     mesh = hv.QuadMesh((t_edges.astype("datetime64[ns]"), _edges(levels), grid),
                        kdims=[xdim, zdim], vdims=[vdim])
     cmap = resolve_cmap(style.cmap, str(obs[variable].attrs.get("standard_name", "")), variable)
-    how = f"{times.size} profiles" if profiles else f"{times.size} time bins"
-    full = f"{title} — time–depth of {variable}, {how}, {levels.size} levels"
+    lang = style.lang
+    how = count(times.size, "profile" if profiles else "time_bin", lang)
+    full = tr("title_timedepth", lang, title=title, variable=variable, how=how,
+              levels=levels.size)
     mesh = mesh.opts(cmap=cmap, colorbar=True, tools=["hover"], invert_yaxis=True,
                      title=fit_title(full, style.width), responsive=True, height=style.height,
                      backend="bokeh")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from portal.i18n import count
 from portal.i18n import t as tr
 from portal.processing.teos10 import sigma0_grid, teos10, ts_columns
 from portal.quicklooks import Style
@@ -173,7 +174,7 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     qc = style.color_by == "qc" and clabel == tr("plot_qc_worst", style.lang)
     samples = _samples(tsd, cvalues, clabel, colours, is_time, qc, style)
     n = tsd.sizes["obs"]
-    full = f"{title} — T-S diagram (TEOS-10), {n:,} samples, σ₀ contours [kg/m³]"
+    full = tr("title_ts", style.lang, title=title, n=count(n, "sample", style.lang))
     big = tsd.sizes["obs"] > SHADE_ABOVE  # a raster first: it sets the axes, lines over it
     lines = _contours(sa_range, ct_range, style.lang)
     overlay = (samples * lines if big else lines * samples).opts(
@@ -198,6 +199,6 @@ def build_store(handle, *, query, title: str, style: Style, dataset: str = ""):
 
         raise NoDataInSelection("no sample with both temperature and salinity in this selection",
                                 dataset=dataset, hint="widen the area or time range")
-    more = " (first rows of the selection)" if obs.attrs.get("truncated") else ""
+    more = tr("title_first_rows", style.lang) if obs.attrs.get("truncated") else ""
     return build(obs, variable=columns.salinity, feature_type="point", title=title + more,
                  style=style, dataset=dataset)

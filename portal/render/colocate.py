@@ -17,17 +17,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from portal.i18n import t
 from portal.processing.colocate import SHORT_UNITS
-from portal.quicklooks.colocate import DIFF_CMAP, _drawn, _window, title_of
+from portal.quicklooks.colocate import DIFF_CMAP, _drawn, _window, method_name, title_of
 from portal.quicklooks.style import _land_clipped
-from portal.render.png import _LOCK, DPI, save_plain
+from portal.render.png import _LOCK, DPI, collect_garbage, save_plain
 
 if TYPE_CHECKING:
     from portal.processing.colocate import Colocation
 
 
 def figure(result: Colocation, grid_name: str, obs_name: str, width: int = 800,
-           height: int = 500):
+           height: int = 500, lang: str = "en"):
     """The Matplotlib figure of the PNG: scatter | difference map | colour bar, each in a
     column of a grid spec under constrained layout, the title wrapped over the figure."""
     from matplotlib.figure import Figure
@@ -41,20 +42,21 @@ def figure(result: Colocation, grid_name: str, obs_name: str, width: int = 800,
     scatter, diff_map, bar = (fig.add_subplot(grid[0, i]) for i in range(3))
     short = SHORT_UNITS.get(result.obs_units, result.obs_units)
     units = f" [{short}]" if short else ""
-    _mpl_scatter(scatter, drawn, result, units, size)
-    points = _mpl_diff_map(diff_map, drawn, size)
+    _mpl_scatter(scatter, drawn, result, units, size, lang)
+    points = _mpl_diff_map(diff_map, drawn, size, lang)
     colorbar = fig.colorbar(points, cax=bar)
-    colorbar.set_label(f"Observed − gridded{units}", fontsize=size)
+    colorbar.set_label(t("coloc_difference", lang, units=units), fontsize=size)
     colorbar.ax.tick_params(labelsize=size)
-    title = title_of(result, grid_name, obs_name) + (
-        f", 1 point in {step} drawn" if step > 1 else "")
+    title = title_of(result, grid_name, obs_name, lang) + (
+        t("title_one_in", lang, step=step) if step > 1 else "")
     per_line = max(int(width / (size * DPI / 72 * 0.6)), 30)  # ~0.6 em a character
     fig.suptitle("\n".join(textwrap.wrap(title, per_line, max_lines=3, placeholder=" …")),
                  fontsize=size)
     return fig
 
 
-def _mpl_scatter(ax, drawn, result: Colocation, units: str, size: float) -> None:
+def _mpl_scatter(ax, drawn, result: Colocation, units: str, size: float,
+                 lang: str = "en") -> None:
     observed, gridded = drawn.observed.to_numpy(), drawn.gridded.to_numpy()
     values = np.concatenate([observed, gridded])
     lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
@@ -63,13 +65,15 @@ def _mpl_scatter(ax, drawn, result: Colocation, units: str, size: float) -> None
     ax.plot([lo, hi], [lo, hi], color="#333333", linestyle="--", linewidth=1, label="1:1")
     ax.scatter(observed, gridded, s=max(size * 2, 8), color="#1f5fa8", alpha=0.7)
     ax.set(xlim=(lo, hi), ylim=(lo, hi))
-    ax.set_xlabel(f"Observed {result.obs_variable}{units}", fontsize=size)
-    ax.set_ylabel(f"Gridded {result.grid_variable} ({result.method}){units}", fontsize=size)
-    ax.set_title("Observed vs gridded (1:1 dashed)", fontsize=size)
+    ax.set_xlabel(t("coloc_observed", lang, variable=result.obs_variable, units=units),
+                  fontsize=size)
+    ax.set_ylabel(t("coloc_gridded", lang, variable=result.grid_variable, units=units,
+                    method=method_name(result.method, lang)), fontsize=size)
+    ax.set_title(t("coloc_scatter_title", lang), fontsize=size)
     ax.tick_params(labelsize=size)
 
 
-def _mpl_diff_map(ax, drawn, size: float):
+def _mpl_diff_map(ax, drawn, size: float, lang: str = "en"):
     diff = (drawn.observed - drawn.gridded).to_numpy()
     limit = float(np.abs(diff).max()) if diff.size else 0.0
     lon, lat = drawn.longitude.to_numpy(), drawn.latitude.to_numpy()
@@ -81,16 +85,18 @@ def _mpl_diff_map(ax, drawn, size: float):
     ax.set(xlim=window[0::2], ylim=window[1::2])
     ax.set_xlabel("Longitude [°E]", fontsize=size)
     ax.set_ylabel("Latitude [°N]", fontsize=size)
-    ax.set_title("Difference at the observations", fontsize=size)
+    ax.set_title(t("coloc_diff_title", lang, units=""), fontsize=size)
     ax.tick_params(labelsize=size)
     return points
 
 
 def render_png(result: Colocation, grid_name: str, obs_name: str, width: int = 800,
-               height: int = 500) -> bytes:
-    """PNG bytes of :func:`figure` (under the Matplotlib render lock)."""
+               height: int = 500, lang: str = "en") -> bytes:
+    """PNG bytes of :func:`figure` (under the Matplotlib render lock), labelled in ``lang``."""
     buf = io.BytesIO()
     with _LOCK:  # Matplotlib is not thread-safe
-        fig = figure(result, grid_name, obs_name, width, height)
+        fig = figure(result, grid_name, obs_name, width, height, lang)
         save_plain(fig, buf, format="png", facecolor="white")
+    del fig
+    collect_garbage()  # the figure's reference cycles, unreachable now
     return buf.getvalue()

@@ -208,8 +208,10 @@ def obs_picture(obs: xr.Dataset, variable: str, feature_type: str, title: str,
     lon, lat = df["longitude"].values, df["latitude"].values
     value = df[color].values.astype("float64")
     clim, label, dates = color_limits(value), labels.get(color, color), color == "year"
-    if dates and clim[1] - clim[0] < 3_600_000:  # as the page: under an hour, widen to a day
-        clim = (clim[0] - 43_200_000, clim[1] + 43_200_000)
+    if dates:  # as the page: an instant is widened to a day, a span keeps its range
+        from portal.quicklooks.style import time_range
+
+        clim = time_range(*clim)
     if len(df) <= map_.RASTERIZE_ABOVE:
         return Picture(extent, head, markers=(lon, lat, value), cmap=tuple(cmap), clim=clim,
                        label=label, dates=dates)

@@ -57,6 +57,14 @@ def plot_png(entry: DatasetEntry, kind: str, query: Query, style: Style,
 def _png(draw, title: str, style: Style, bare: bool) -> bytes:
     """Run ``draw(ax)`` on a fresh figure of the style's size; ``draw`` returns the title's
     figures (``"N profiles, M samples"``) and the colour scale to show, if any."""
+    from portal.render.png import collect_garbage
+
+    png = _drawn_png(draw, title, style, bare)
+    collect_garbage()  # the figure's reference cycles, unreachable now
+    return png
+
+
+def _drawn_png(draw, title: str, style: Style, bare: bool) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -114,10 +122,12 @@ def _cmap(colors):
 
 
 def _time_clim(values: np.ndarray) -> tuple[float, float]:
-    """The range of times (ms) with a span under an hour widened to a day, as the page."""
+    """The range of times (ms), an instant widened to a day, as the page (``time_range``)."""
+    from portal.quicklooks.style import time_range
+
     finite = values[np.isfinite(values)]
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    return (lo - 43_200_000, hi + 43_200_000) if hi - lo < 3_600_000 else (lo, hi)
+    return time_range(*((float(finite.min()), float(finite.max())) if finite.size
+                        else (0.0, 1.0)))
 
 
 def _z_label(obs: xr.Dataset, lang: str) -> str:
@@ -149,15 +159,23 @@ def draw_profile(ax, obs: xr.Dataset, variable: str, style: Style):
     return f"{count(n_profiles, 'profile', lang)}, {count(obs.sizes['obs'], 'sample', lang)}", scale
 
 
+def _profile_paths(values: np.ndarray, z: np.ndarray, starts: np.ndarray,
+                   cvalues: np.ndarray) -> list[np.ndarray]:
+    """One (value, z, colour) array per profile (or cast), from the page's grouping."""
+    bounds = np.append(starts[1:], values.size)
+    return [np.column_stack([values[a:b], z[a:b], np.full(b - a, c)])
+            for a, b, c in zip(starts, bounds, cvalues, strict=True) if b > a]
+
+
 def _profile_lines(ax, obs: xr.Dataset, variable: str, style: Style, color: str):
     from matplotlib.collections import LineCollection
 
-    from portal.quicklooks.profile import _paths
+    from portal.quicklooks.profile import _grouped
     from portal.quicklooks.style import resolve_cmap, time_label
 
     if color == "time" and "time" not in obs.coords:
         color = "feature"
-    paths = _paths(obs, variable, color)
+    paths = _profile_paths(*_grouped(obs, variable, color))
     n_profiles = max(int(np.unique(obs.feature.values).size), len(paths))
     cmap = _cmap(resolve_cmap("viridis" if style.cmap == "auto" else style.cmap))
     cvalues = np.array([p[0, 2] for p in paths]) if paths else np.zeros(0)

@@ -21,6 +21,7 @@ from typing import Any
 import tornado.web
 
 from portal.errors import BadParameter
+from portal.i18n import negotiate
 from portal.model import DatasetEntry
 from portal.query import Query, param_value, parse_query
 
@@ -60,20 +61,21 @@ def parse_request(arguments: Mapping[str, Any],
     return request, query
 
 
-def render(request: ColocationRequest, width: int, height: int) -> bytes:
+def render(request: ColocationRequest, width: int, height: int, lang: str = "en") -> bytes:
     from portal.render.colocate import render_png
 
-    return render_png(request.compute(), request.grid.id, request.obs.id, width, height)
+    return render_png(request.compute(), request.grid.id, request.obs.id, width, height, lang)
 
 
-def _render_cached(request: ColocationRequest, width: int, height: int) -> bytes:
+def _render_cached(request: ColocationRequest, width: int, height: int,
+                   lang: str = "en") -> bytes:
     from portal.cache import png_cache, png_failures
     from portal.sources.versioning import data_version
 
     key = ("colocate", request, data_version(request.grid), data_version(request.obs),
-           width, height)
+           width, height, lang)
     return png_cache().get_or_compute(key, lambda: png_failures().get_or_compute(
-        key, lambda: render(request, width, height)))
+        key, lambda: render(request, width, height, lang)))
 
 
 def _cache_control(handler: tornado.web.RequestHandler, request: ColocationRequest,
@@ -96,8 +98,10 @@ class ColocatePNGHandler(tornado.web.RequestHandler):
         try:
             visible = request_catalog(self)  # what this identity may see
             request, query = parse_request(self.request.arguments, visible.__getitem__)
+            lang = negotiate(param_value(self.request.arguments, "lang"),
+                             self.request.headers.get("Accept-Language"))
             png = await asyncio.to_thread(_render_cached, request, query.width or PNG_WIDTH,
-                                          query.height or PNG_HEIGHT)
+                                          query.height or PNG_HEIGHT, lang)
         except Exception as exc:  # noqa: BLE001 - every failure answers through error_response
             return error_response(self, exc)
         self.set_header("Content-Type", "image/png")

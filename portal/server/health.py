@@ -13,8 +13,10 @@ than its TTL, starts one background probe round and answers with what it has (a
 server not yet probed is ``null``). ``status`` is ``ok``, or ``degraded`` when a
 reload failed, entries were skipped or a server is unreachable; the HTTP status is
 200 while the portal serves (a monitor reads ``status``). :func:`process_report` adds the
-answering process: its pid, resident memory and live Bokeh sessions (``--num-procs`` runs
-several processes; a load test checks that closed sessions are let go).
+answering process: its pid, resident memory, live Bokeh sessions (``--num-procs`` runs
+several processes; a load test checks that closed sessions are let go) and the bytes held by
+each of its byte-bounded caches with their bounds (:func:`cache_report`), so that a memory
+bench tells bounded cache growth from a leak.
 """
 
 from __future__ import annotations
@@ -122,4 +124,25 @@ def process_report(application: Any) -> dict[str, Any]:
         rss = round(_rss_mb(), 1)
     except OSError:  # no /proc (not Linux)
         rss = None
-    return {"pid": os.getpid(), "rss_mb": rss, "sessions": sessions}
+    return {"pid": os.getpid(), "rss_mb": rss, "sessions": sessions, "caches": cache_report()}
+
+
+def cache_report() -> dict[str, dict[str, float]]:
+    """``{cache: {"mb": held, "max_mb": bound}}`` of this process's caches created so far
+    (the point store's only once its module is loaded: /health imports nothing heavy)."""
+    import sys
+
+    from portal.cache import _CACHES, _FAILURES
+
+    sizes = {name: (c.stats.nbytes, c.max_bytes) for name, c in list(_CACHES.items())}
+    sizes |= {f"{name}-failures": (c._lru.stats.nbytes, c._lru.max_bytes)
+              for name, c in list(_FAILURES.items())}
+    furniture = sys.modules.get("portal.render.furniture")
+    if furniture is not None and furniture.furniture_cache.cache_info().currsize:
+        stats = furniture.furniture_cache().stats
+        sizes["furniture"] = (stats.nbytes, stats.max_bytes)
+    points = sys.modules.get("portal.pointstore.cache")
+    if points is not None and points._CACHE is not None:
+        sizes["pointstore"] = (points._CACHE.nbytes, points._CACHE.budget)
+    return {name: {"mb": round(held / 2**20, 1), "max_mb": round(bound / 2**20, 1)}
+            for name, (held, bound) in sizes.items()}

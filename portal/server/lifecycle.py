@@ -8,6 +8,10 @@ cannot be diagnosed. :func:`log_exits` makes every end leave a line:
   log captures; ``kill -USR1 PID`` dumps them on demand without stopping the server;
 - SIGTERM and SIGINT log "stopping (SIGTERM)" and stop the event loop cleanly (``serve``
   then logs "stopped"); under plain ``panel serve`` Bokeh's own SIGTERM handler stops it;
+- under ``serve --num-procs N`` the parent only waits on its forked workers (Tornado's
+  ``fork_processes``): a SIGTERM to it is forwarded to every worker, each stops cleanly
+  and exits 0, and the parent then exits (Tornado restarts only workers that failed);
+  workers still alive after :data:`WORKER_GRACE_S` are killed;
 - an exception escaping the main loop or a thread is logged with its traceback;
 - every exit, whatever the cause, logs "exiting" with the reason known (the signal, the
   exception, or "normal exit") from :mod:`atexit`.
@@ -38,9 +42,11 @@ class ExitRecord:
     reason: str = "normal exit"
     installed: bool = False
     stop: list[Callable[[], None]] = field(default_factory=list)
+    forks: bool = False  # this process forks workers (serve --num-procs N, N != 1)
 
 
 RECORD = ExitRecord()  # process-wide by nature: signals and atexit are process-wide
+WORKER_GRACE_S = 20  # seconds the forked workers have to stop before they are killed
 
 
 def log_exits(stop: Callable[[], None] | None = None, handle_signals: bool = True) -> None:
@@ -61,14 +67,68 @@ def log_exits(stop: Callable[[], None] | None = None, handle_signals: bool = Tru
             signal.signal(sig, _on_stop_signal)
 
 
+def will_fork() -> None:
+    """Say this process is about to fork workers (``--num-procs``): a stop signal that
+    reaches the parent is then forwarded to them (call before the fork)."""
+    RECORD.forks = True
+
+
 def _on_stop_signal(signum: int, _frame) -> None:
     name = signal.Signals(signum).name
     RECORD.reason = f"stopped by {name}"
     log.info("stopping (%s), pid %d", name, os.getpid())
+    if RECORD.forks and _is_fork_parent():
+        _forward(signum)
+        return  # Tornado's wait loop sees the workers exit 0, then exits the parent
     if not RECORD.stop:
         raise SystemExit(0)
     for stop in RECORD.stop:
         stop()
+
+
+def _is_fork_parent() -> bool:
+    from tornado.process import task_id
+
+    return task_id() is None  # the workers have a task id, the waiting parent none
+
+
+def worker_pids(pid: int | None = None) -> list[int]:
+    """The live child processes of ``pid`` (default: this one), from ``/proc`` (Linux,
+    where ``--num-procs`` is used); ``[]`` where ``/proc`` is absent."""
+    pid = pid or os.getpid()
+    children: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                children += [int(p) for p in fh.read().split()]
+    except OSError:
+        return children
+    return sorted(set(children))
+
+
+def _forward(signum: int) -> None:
+    """Send ``signum`` to every worker; kill those still alive after the grace period."""
+    pids = worker_pids()
+    log.info("forwarding %s to the workers %s", signal.Signals(signum).name,
+             ", ".join(map(str, pids)) or "(none left)")
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+    signal.signal(signal.SIGALRM, _kill_workers)
+    signal.alarm(WORKER_GRACE_S)
+
+
+def _kill_workers(_signum: int, _frame) -> None:
+    pids = worker_pids()
+    log.warning("workers %s did not stop within %d s: killed", pids, WORKER_GRACE_S)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    raise SystemExit(1)  # out of Tornado's wait loop, which would restart killed workers
 
 
 def _at_exit() -> None:

@@ -82,7 +82,8 @@ class ColocatePane:
                                  else (None, query.variable))
             result = await asyncio.to_thread(colocate_entries, grid, obs, query, var_grid,
                                              var_obs, self.method.value)
-            element = build(result, grid.id, obs.id, Style(width=880, height=420))
+            element = build(result, grid.id, obs.id,
+                            Style(width=880, height=420, lang=self.state.lang))
             self.result.objects = [self._links(), pn.pane.HoloViews(
                 element, backend="bokeh", sizing_mode="stretch_width", min_height=300,
                 css_classes=["portal-coloc-plot"], linked_axes=False)]

@@ -3,7 +3,7 @@
 :func:`download_links` writes the two links followed by the estimate from
 :func:`portal.downloads.estimate` (``≈ 12,345 rows, ~1.2 MB``), or, when the selection
 would be refused (over the download limits, or empty), the refusal and its suggestion in
-place of the links. The progress note needs no script: a clicked link keeps the focus
+place of the links; both in the page's language (:mod:`portal.i18n`). The progress note needs no script: a clicked link keeps the focus
 while the browser starts the download, and :data:`DOWNLOAD_CSS` draws a small spinner
 and "preparing…" after a focused link (the browser's own download bar shows the rest;
 rows are streamed, so no Content-Length is known in advance).
@@ -15,6 +15,7 @@ import html
 from collections.abc import Callable
 
 from portal.downloads import Estimate
+from portal.i18n import t
 
 DOWNLOAD_CSS = """
 .portal-download-size { color: #5b6770; font-size: .85em; }
@@ -29,13 +30,15 @@ a.portal-download:focus::after {
 
 
 def download_links(link: Callable[[str], str], ident: str, selection: str,
-                   estimate: Estimate) -> str:
-    """HTML of the download links (``ident`` URL-quoted, ``selection`` a query string)."""
+                   estimate: Estimate, lang: str = "en") -> str:
+    """HTML of the download links (``ident`` URL-quoted, ``selection`` a query string), the
+    size hint or refusal in ``lang``."""
     if estimate.refused:
-        return (f"<span class='portal-download-refused' title='download refused'>"
-                f"{html.escape(estimate.refused)}</span>")
+        return (f"<span class='portal-download-refused' "
+                f"title='{html.escape(t('download_refused', lang))}'>"
+                f"{html.escape(estimate.refusal(lang))}</span>")
     query = f"?{selection}" if selection else ""
-    size = html.escape(estimate.label())
+    size = html.escape(estimate.label(lang))
     links = " · ".join(
         f"<a class='portal-link portal-download' href='{html.escape(link(path + query))}' "
         f"download title='{size}'>{label}</a>"

@@ -11,6 +11,7 @@ create fresh objects per session.
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from portal.ui.quicklook_pane import QuicklookPane
 from portal.ui.state import ViewState, required
 from portal.ui.viewport import ViewportWidth, follow_viewport, plot_width_for
 
+log = logging.getLogger(__name__)
 LAYOUTS = layouts_dir()
 _TEMPLATES = {"fast_list": "FastListTemplate", "bootstrap": "BootstrapTemplate",
               "material": "MaterialTemplate", "vanilla": "VanillaTemplate"}
@@ -56,6 +58,14 @@ class PortalTemplate(pn.template.VanillaTemplate):
     """
 
     _resources = {"css": {}}
+    # Vanilla plus the server-rendered first paint (portal.ui.prepaint) before BokehJS
+    _template = Path(__file__).parent / "templates" / "portal.html"
+
+    prepaint = param.String(default="", doc="HTML of the first paint ('' : none)")
+
+    def _update_vars(self, *args: Any) -> None:
+        super()._update_vars(*args)
+        self._render_variables["prepaint"] = self.prepaint
 
 
 def _fonts_css() -> str:
@@ -210,18 +220,36 @@ class PortalPage(pn.viewable.Viewer):
         return cls(title=t("portal_title", self.state.lang), header=self._header(),
                    sidebar=[self._list], main=[self._main])
 
+    def prepaint(self) -> str:
+        """The first paint of this page as HTML (:func:`portal.ui.prepaint.prepaint_for`
+        of the URL's parameters); '' if it cannot be built (the page works without)."""
+        from portal.query import param_value
+        from portal.ui.prepaint import prepaint_for
+
+        raw = pn.state.session_args or {}
+        args = {k: param_value(raw, k) or "" for k in raw}
+        try:
+            return prepaint_for(self.catalog, self.state.lang, args, self._layout,
+                                self.identity)
+        except Exception:  # noqa: BLE001 - the page works without its first paint
+            log.exception("first paint of %s not built", self.state.dataset or "/")
+            return ""
+
     def _styled(self, cls, layout: dict):
         extra: dict[str, Any] = {"accent_base_color": layout.get("accent", "#0b5394")} if (
             cls.__name__ == "FastListTemplate") else {"raw_css": [_fonts_css()]}
         extra.update(meta_viewport="width=device-width, initial-scale=1",
                      css_files=[asset_url(layout.get("page_css", "/assets/portal-page.css"))])
         optional = {k: asset_url(layout[k]) for k in ("logo", "favicon") if layout.get(k)}
-        return cls(
+        template = cls(
             title=t("portal_title", self.state.lang), **optional,
             header_background=layout.get("header_background", "#0b3d6b"),
             sidebar_width=int(layout.get("sidebar_width", 360)),
             header=self._header(), sidebar=[self._list], main=[self._main], **extra,
         )
+        if cls is PortalTemplate and pn.state.curdoc is not None:  # served: paint first
+            template.prepaint = self.prepaint()
+        return template
 
     def __panel__(self):
         return pn.Row(self._list, self._main, self._probe, sizing_mode="stretch_width")

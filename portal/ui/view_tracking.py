@@ -181,7 +181,7 @@ class ViewTracker:
         import holoviews as hv
 
         spans = parse_profile_view(self.state.view)
-        if spans is not None:
+        if spans is not None and not isinstance(element, hv.DynamicMap):  # its frames carry it
             element = element.opts(xlim=spans[0], ylim=spans[1], backend="bokeh")
         self._follow(element, hv.streams.RangeXY, self._on_profile_range)
         return element

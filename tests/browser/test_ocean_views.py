@@ -126,3 +126,20 @@ def test_a_click_on_a_profile_highlights_its_position_on_the_map(page, portal):
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / "argo_linked_tapped_page.png"))
     assert page.errors == []
+
+
+def test_french_page_titles_the_ts_diagram_and_sizes_the_download_in_french(page, portal):
+    """``lang=fr``: the T-S diagram's title and the download size hint are French."""
+    page.goto(f"{portal.url}/?dataset=argo_6901744&kind=ts&lang=fr")
+    wait_until(lambda: any("diagramme T-S (TEOS-10)" in (t or "") for t in figure_titles(page)),
+               timeout=120, what="the French T-S title")
+    assert not any("T-S diagram" in (t or "") for t in figure_titles(page))
+    size = page.locator(".portal-download-size").first
+    size.wait_for(timeout=60_000)
+    assert re.fullmatch(r"≈ [\d\u202f]+ lignes, ~[\d,]+ [kMG]?o", size.text_content()), \
+        size.text_content()
+    wait_for_plot(page, "argo_ts_fr")
+    page.screenshot(path=str(ARTIFACTS / "argo_ts_fr_download.png"))
+    links = page.locator(".portal-download").first.locator("xpath=..")
+    links.screenshot(path=str(ARTIFACTS / "download_panel_fr.png"))
+    assert page.errors == []

@@ -15,6 +15,9 @@ import pytest
 from .conftest import (
     ARTIFACTS,
     TO_SCREEN_JS,
+    bokeh_axis_labels,
+    distinct_colours,
+    figure_ranges,
     figure_titles,
     settled,
     shadow_text,
@@ -92,4 +95,43 @@ def test_colour_by_value_redraws_a_profile_in_colour(page, portal):
     page.goto(f"{portal.url}/?dataset=tidegauge&kind=timeseries")
     wait_for_plot(page)
     assert page.locator(".portal-control-cmap select").first.is_disabled()  # one line
+    assert page.errors == []
+
+
+# the plotting area (inside the axes) of the figure on screen, in page pixels
+FRAME_JS = """() => {
+    const v = [...Bokeh.index.all_views()].find(v => v.model.type === 'Figure'
+        && v.el.isConnected);
+    if (!v) return null;
+    const f = v.frame.bbox, r = v.canvas_view.el.getBoundingClientRect();
+    return {x: r.left + f.left + 2, y: r.top + f.top + 2, width: f.width - 4,
+            height: f.height - 4};
+}"""
+
+
+def test_a_profile_variable_change_draws_the_new_variable(page, portal):
+    """Temperature to salinity on an Argo float: the new axis label, an x range that is the
+    salinity's (not the temperature's), pressure still down, and the lines drawn inside the
+    axes (not only the colour bar)."""
+    from .test_page import choose_option
+
+    page.goto(f"{portal.url}/?dataset=argo_6901744&kind=profile")
+    wait_for_plot(page, "profile_temperature")
+    assert any("[degree_Celsius]" in label for label in bokeh_axis_labels(page))
+    choose_option(page, "var", "(PSAL)")
+    page.wait_for_url(re.compile(r"var=PSAL"))
+    wait_until(lambda: any("[psu]" in label for label in bokeh_axis_labels(page)),
+               what="the x axis to name the salinity")
+    assert not any("[degree_Celsius]" in label for label in bokeh_axis_labels(page))
+    x0, x1, y0, y1 = wait_until(lambda: figure_ranges(page, "profiles"),
+                                what="the redrawn profile figure")
+    assert 34.0 < x0 < x1 < 37.2  # the file's salinity spans 34.49-36.71 psu
+    assert y0 > 2000 > 0 > y1 > -250  # pressure down, surface to ~2000 dbar (padded)
+    wait_for_plot(page, "profile_salinity")
+    page.wait_for_timeout(1_000)  # past the URL's debounce: the refit is not a user's zoom
+    assert "view" not in query_of(page.url)
+    frame = settled(lambda: page.evaluate(FRAME_JS))
+    inside = settled(lambda: page.screenshot(clip=frame))
+    assert distinct_colours(inside) >= 12, "no profile lines inside the axes"
+    page.screenshot(path=str(ARTIFACTS / "profile_salinity_page.png"))
     assert page.errors == []

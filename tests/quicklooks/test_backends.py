@@ -13,3 +13,38 @@ def test_quicklooks_draw_on_the_2d_canvas_not_webgl():
     ensure_backends()
     figure = hv.render(hv.Curve([(0, 1), (1, 3), (2, 2)]), backend="bokeh")
     assert figure.output_backend == "canvas"
+
+
+def test_zoom_ranges_reach_the_server_without_waiting():
+    # issue 12: a map zoom gives new pixels in <= 500 ms; HoloViews' 100 ms debounce (polled
+    # every 50 ms) after the browser's own end-of-gesture wait only delayed them
+    from holoviews.plotting.bokeh.callbacks import RangeXCallback, RangeXYCallback
+
+    from portal.quicklooks import ensure_backends
+
+    RangeXYCallback.debounce = RangeXCallback.debounce = 100  # HoloViews' own default
+    ensure_backends()
+    assert RangeXYCallback.debounce is None
+    assert RangeXCallback.debounce is None
+
+
+def test_a_grid_map_ends_a_zoom_gesture_within_100_ms():
+    # Bokeh sends a wheel zoom's ranges lod_timeout ms after the last wheel event (500 ms
+    # by default): the map's server re-render could not start before
+    import holoviews as hv
+    import numpy as np
+    import xarray as xr
+
+    from portal.quicklooks import Style, ensure_backends
+    from portal.quicklooks.map import build
+
+    ensure_backends()
+    lon, lat = np.linspace(-10, 0, 40), np.linspace(40, 50, 30)
+    field = xr.DataArray(np.random.default_rng(0).random((30, 40)), name="sst",
+                         dims=("latitude", "longitude"),
+                         coords={"latitude": lat, "longitude": lon}, attrs={"units": "K"})
+    element = build(field, variable="sst", feature_type="grid", title="SST",
+                    style=Style(width=400, height=300))
+    figure = hv.render(element, backend="bokeh")
+    assert figure.lod_timeout <= 100
+    assert figure.lod_timeout < hv.plotting.bokeh.ElementPlot.lod["timeout"]

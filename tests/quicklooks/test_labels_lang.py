@@ -112,3 +112,79 @@ def test_oceanographic_kinds_label_their_axes_in_french(kind, expected):
                                        "Distance along")), text
     english = set(labels(build_quicklook(entry, kind, None, Style())))
     assert "Time (UTC)" in english or "Distance along the track [km]" in english
+
+
+def _titles(element) -> str:
+    import holoviews as hv
+
+    from portal.render.png import _static
+
+    found = []
+    for el in [element, *_static(element).traverse(lambda e: e)]:
+        for backend in ("bokeh", "matplotlib"):
+            found.append(str(hv.Store.lookup_options(backend, el, "plot").kwargs.get("title")))
+    return " | ".join(found)
+
+
+@pytest.mark.parametrize(("kind", "french", "english"), [
+    ("ts", "diagramme T-S (TEOS-10), 3", "T-S diagram (TEOS-10), 3"),
+    ("section", "section de TEMP, 3", "section of TEMP, 3"),
+    ("timedepth", "temps–profondeur de TEMP, 34 profils, 100 niveaux",
+     "time–depth of TEMP, 34 profiles, 100 levels"),
+    ("linked", "vues liées, 3", "linked views, 3"),
+])
+def test_the_new_kinds_title_in_french(kind, french, english):
+    from portal.pipeline import build_quicklook
+
+    entry = entries()["argo"]
+    wide = {"interactive": kind == "linked",  # the linked views live in the page only
+            "width": 2400}  # a title uncut
+    fr = _titles(build_quicklook(entry, kind, None, Style(lang="fr", **wide)))
+    assert french in fr, fr
+    assert english.split(",")[0] not in fr and "samples" not in fr, fr
+    if kind != "timedepth":
+        assert "mesures" in fr, fr
+    en = _titles(build_quicklook(entry, kind, None, Style(**wide)))
+    assert english in en, en
+
+
+def test_the_linked_views_panels_in_french():
+    from portal.pipeline import build_quicklook
+
+    element = build_quicklook(entries()["argo"], "linked", None, Style(lang="fr"))
+    text = _titles(element) + " | " + " | ".join(labels(element))
+    assert "Positions (cadre : zone)" in text and "Temps–profondeur (cadre : période)" in text
+    assert "T-S (TEOS-10 ; clic : un profil)" in text and "Date (UTC)" in text
+    assert "click" not in text and "Time (UTC)" not in text and "Absolute" not in text, text
+
+
+def test_the_overlay_title_in_french():
+    from portal.pipeline import build_overlay
+
+    chosen = entries()
+    pair = [chosen["argo"], chosen["sst"]]
+    fr = _titles(build_overlay(pair, "map", None, Style(lang="fr", interactive=False)))
+    assert "2 jeux de données sur 2 — carte" in fr, fr
+    en = _titles(build_overlay(pair, "map", None, Style(interactive=False)))
+    assert "2 of 2 datasets — map" in en, en
+
+
+def test_the_colocation_title_and_panels_in_french():
+    from portal.quicklooks.colocate import build, title_of
+    from tests.render.test_colocate_png import result
+
+    pairs = result.__wrapped__()
+    assert title_of(pairs, "grid", "obs", "fr").startswith("obs (TEMP) comparé à grid (sst) — ")
+    assert "biais=" in title_of(pairs, "grid", "obs", "fr") and "(plus proche)" in \
+        title_of(pairs, "grid", "obs", "fr")
+    assert title_of(pairs, "grid", "obs").startswith("obs (TEMP) vs grid (sst) — N=39, bias=")
+    text = _titles(build(pairs, "grid", "obs", Style(lang="fr"))) + " | ".join(
+        labels(build(pairs, "grid", "obs", Style(lang="fr"))))
+    assert "comparé à" in text and "Écart aux observations" in text, text
+    assert "Observé : TEMP [" in text and "Observed" not in text, text
+    from portal.render.colocate import figure  # the PNG's Matplotlib figure
+
+    fig = figure(pairs, "grid", "obs", lang="fr")
+    assert "comparé à" in fig._suptitle.get_text() and "biais" in fig._suptitle.get_text()
+    assert fig.axes[0].get_xlabel() == "Observé : TEMP [°C]"
+    assert fig.axes[1].get_title() == "Écart aux observations"

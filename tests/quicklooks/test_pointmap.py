@@ -149,3 +149,15 @@ def test_profile_density_is_a_quicklook_kind(entry, store):
                                Style(width=500, height=400, interactive=False))
     img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
     assert np.unique(img.reshape(-1, 3), axis=0).shape[0] > 20
+
+
+def test_page_map_sends_its_zoom_within_100_ms(entry):
+    # the browser tells the server a zoom's ranges lod_timeout ms after the last wheel
+    # event (Bokeh's 500 ms by default, the whole of issue 12's budget for new pixels)
+    import holoviews as hv
+
+    from portal.pipeline import build_quicklook
+
+    element = build_quicklook(entry, "map", Query(), Style(width=400, height=300))
+    figure = hv.render(element, backend="bokeh")
+    assert figure.lod_timeout <= 100

@@ -52,6 +52,26 @@ def test_time_colour_bar_prints_dates_for_an_instant():
     assert bokeh["clim"] == mpl["clim"]
 
 
+def test_time_colour_bar_under_an_hour_keeps_its_range_and_ticks_minutes():
+    t = np.array(["2015-03-02T10:03", "2015-03-02T10:47"], dtype="datetime64[ns]")
+    values = time_colour_values(t)  # a 44-minute ship track: one colour when widened
+    bokeh, mpl = time_colorbar_opts(values)
+    assert mpl["clim"] == bokeh["clim"] == (values[0], values[1])
+    labels = [text for _, text in mpl["cbar_ticks"]]
+    assert len(labels) >= 2 and all(text.startswith("2015-03-02 10:") for text in labels)
+    assert mpl["cformatter"](values[1]) == "2015-03-02 10:47"
+
+
+def test_every_time_colour_scale_takes_the_same_range():
+    from portal.quicklooks.style import time_range
+    from portal.render.plots import _time_clim
+
+    values = time_colour_values(np.array(["2015-03-02T10:03", "2015-03-02T10:47"],
+                                         dtype="datetime64[ns]"))
+    assert _time_clim(values) == time_range(values[0], values[1]) == (values[0], values[1])
+    assert time_range(5.0, 5.0) == (5.0 - 43_200_000, 5.0 + 43_200_000)  # an instant
+
+
 def test_time_colour_bar_over_years_prints_years():
     t = np.array(["2001-01-01", "2015-01-01"], dtype="datetime64[ns]")
     _, mpl = time_colorbar_opts(time_colour_values(t))

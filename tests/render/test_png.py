@@ -6,6 +6,7 @@ import gc
 import os
 
 import numpy as np
+import pytest
 
 
 def _rss_mb() -> float:
@@ -41,3 +42,49 @@ def test_distinct_renders_do_not_keep_figures():
     assert _live_figures() <= figures
     print(f"RSS growth over 5 distinct 3000x3000 renders: {_rss_mb() - rss:.0f} MB")
     assert _rss_mb() - rss < 50
+
+
+@pytest.fixture
+def frozen_heap():
+    """The server's state after warm-up: the start-up heap in the permanent generation."""
+    from portal.quicklooks import ensure_backends
+    from portal.render.png import freeze_startup_heap
+
+    ensure_backends()  # imported before the freeze, as the server's warm-up does
+    freeze_startup_heap()
+    yield
+    gc.unfreeze()
+
+
+def _tracked_figures() -> int:
+    """Figures the collector tracks, garbage not yet collected included (no collection)."""
+    from matplotlib.figure import Figure
+
+    return sum(isinstance(o, Figure) for o in gc.get_objects())
+
+
+def test_a_server_collects_each_render_s_garbage_at_once(frozen_heap):
+    from portal.render.png import render_png
+
+    for seed in range(3):  # warm-up
+        render_png(_image(seed), 400, 300)
+    rss = _rss_mb()
+    for seed in range(3, 53):  # 50 distinct renders
+        assert render_png(_image(seed), 400 + seed, 300).startswith(b"\x89PNG")
+        assert _tracked_figures() == 0, f"render {seed} left its figure for a later collection"
+    print(f"RSS growth over 50 distinct renders: {_rss_mb() - rss:.1f} MB")
+    assert _rss_mb() - rss < 10
+
+
+def test_after_large_renders_the_rss_returns_near_its_level_after_the_first(frozen_heap):
+    from portal.render.png import render_png
+
+    render_png(_image(0), 2500, 2500)
+    first = _rss_mb()
+    peak = first
+    for seed in range(1, 6):  # each ~25 MB of Agg buffer and image
+        render_png(_image(seed), 2500 - seed, 2500)
+        peak = max(peak, _rss_mb())
+    print(f"RSS after the first 2500x2500 render {first:.0f} MB, after 5 more "
+          f"{_rss_mb():.0f} MB (peak {peak:.0f} MB)")
+    assert _rss_mb() - first < 20  # issue 16 asks < 50; without malloc_trim it was +25

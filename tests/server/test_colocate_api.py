@@ -67,6 +67,19 @@ def test_png_draws(demo_served):
     assert image.size[0] >= 850 and len(image.convert("RGB").getcolors(1 << 24)) > 50
 
 
+def test_png_in_french_is_labelled_apart(demo_served):
+    """``lang=fr`` reaches the colocation PNG (its French texts: tests/quicklooks/
+    test_labels_lang.py): another image than the English one, not the cached English."""
+    served, _ = demo_served
+    path = ("/quicklook/colocate.png?grid=demo_sst_biscay&obs=demo_mooring_biscay"
+            "&method=nearest&width=700&height=400")
+    english = http_get(served.port, path)
+    french = http_get(served.port, path + "&lang=fr")
+    assert english[0] == french[0] == 200
+    assert french[2][:8] == b"\x89PNG\r\n\x1a\n" and french[2] != english[2]
+    assert http_get(served.port, path)[2] == english[2]
+
+
 @pytest.mark.parametrize(("query", "status", "words"), [
     ("grid=demo_argo_biscay&obs=demo_mooring_biscay", 400, ["demo_argo_biscay", "not a grid",
                                                             "demo_mooring_biscay"]),

@@ -101,3 +101,21 @@ def test_local_catalog_is_ok(tmp_path, monkeypatch):
         assert body["catalog"]["skipped"] == []
     finally:
         clear_holders()
+
+
+def test_process_report_lists_each_cache_held_and_bound():
+    import numpy as np
+
+    from portal import cache as pc
+    from portal.server.health import process_report
+
+    pc.reset()
+    try:
+        pc.png_cache().put("k", b"x" * 3 * 2**20)
+        pc.data_cache().put("d", np.zeros(2**18))  # 2 MiB
+        report = process_report(None)
+        assert report["caches"]["png"]["mb"] == pytest.approx(3.0, abs=0.1)
+        assert report["caches"]["data"]["mb"] == pytest.approx(2.0, abs=0.1)
+        assert report["caches"]["png"]["max_mb"] == pc.png_cache().max_bytes / 2**20
+    finally:
+        pc.reset()

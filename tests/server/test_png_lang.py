@@ -70,3 +70,18 @@ def test_unknown_language_is_a_bad_parameter():
     with pytest.raises(BadParameter) as info:
         parse_png_args({"lang": [b"de"]})
     assert info.value.parameter == "lang"
+
+
+@pytest.mark.parametrize(("kind", "french", "english"), [
+    ("ts", "diagramme T-S (TEOS-10)", "T-S diagram"),
+    ("section", "section de TEMP", "section of"),
+    ("timedepth", "temps–profondeur de TEMP", "time–depth of"),
+])
+def test_the_new_kinds_png_title_in_french(mpl_texts, kind, french, english):
+    entry = entries()["argo"]
+    route(entry, kind, {"lang": "fr", "width": "1400"})
+    text = " ".join("\n".join(mpl_texts).split())  # a long title is wrapped
+    assert french in text and english not in text, text
+    mpl_texts.clear()
+    route(entry, kind, {"width": "1400"})
+    assert english in " ".join("\n".join(mpl_texts).split())

@@ -63,7 +63,7 @@ def test_profile_coloured_by_value_uses_the_values_and_the_colormap(entries):
     # in the page, a layer of every sample (hover) goes over the drawn profile
     assert isinstance(by_time, hv.Overlay) and isinstance(by_value, hv.Overlay)
     by_time, by_value = by_time.get(0), by_value.get(0)
-    assert isinstance(by_time, hv.Contours) and isinstance(by_value, hv.Points)
+    assert isinstance(by_time, hv.Segments) and isinstance(by_value, hv.Points)
     data = by_value.dframe()
     assert (data["colour"] == data.iloc[:, 0]).all()  # colour = the variable's value
     opts = hv.Store.lookup_options("bokeh", by_value, "style").kwargs

@@ -27,13 +27,39 @@ def bench_load():
         sys.path.remove(str(REPO / "bench"))
 
 
+def track_and_grid(folder: Path) -> Path:
+    """The small grid (no control that redraws) and a two-variable glider-like track."""
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    from portal.catalog.loader import load_catalog, write_catalog
+    from portal.cataloging.scan import describe_file
+
+    n = 500
+    rng = np.random.default_rng(1)
+    track = xr.Dataset(
+        {"TEMP": ("obs", rng.uniform(10, 20, n), {"units": "degC", "long_name": "Temperature"}),
+         "PSAL": ("obs", rng.uniform(35, 38, n), {"units": "1e-3", "long_name": "Salinity"})},
+        coords={"time": ("obs", pd.date_range("2024-01-01", periods=n, freq="h")),
+                "latitude": ("obs", np.linspace(43, 44, n)),
+                "longitude": ("obs", np.linspace(7, 9, n)),
+                "depth": ("obs", rng.uniform(0, 200, n))},
+        attrs={"title": "Small track", "featureType": "trajectory"})
+    track.to_netcdf(folder / "track.nc")
+    entries = [*load_catalog([str(small_catalog(folder))]),
+               describe_file(str(folder / "track.nc"), "track")]
+    return Path(write_catalog(entries, folder / "load.yaml", title="Load test"))
+
+
 def test_short_load_has_no_error_and_leaves_no_session(tmp_path, bench_load):
-    with serving(small_catalog(tmp_path), tmp_path) as served:
+    with serving(track_and_grid(tmp_path), tmp_path) as served:
         figures = bench_load.run(served.url, sessions=3, duration=10, interval=2,
                                  server_pid=served.proc.pid, drain_s=45)
     print(bench_load.report(figures))
     assert figures["errors"] == []
-    assert figures["pages"] == 3 and figures["interactions"] >= 3 and figures["pngs"] >= 3
+    assert figures["pages"] == 3 and figures["plots"] == 3  # each drew its plot
+    assert figures["interactions"] >= 3 and figures["idle_pages"] <= 2 and figures["pngs"] >= 3
     assert figures["live_sessions_after_close"] == 0
 
 

@@ -98,26 +98,35 @@ async def render_off_loop(pane: pn.pane.HoloViews) -> None:
     document on the loop. Only inside a server session; on any failure the element stays
     and Panel renders it on the loop as before.
     """
-    from bokeh.document import Document
-
     doc = pn.state.curdoc
     if doc is None or doc.session_context is None:
         return
     element = pane.object
     async with _render_slot():
-        # a scratch document: the thread touches nothing of the live session
-        task = asyncio.ensure_future(asyncio.to_thread(pane._render, Document(), None, None))
+        task = asyncio.ensure_future(asyncio.to_thread(_render_apart, pane))
         try:
             plot = await asyncio.shield(task)
         except asyncio.CancelledError:  # a newer change: the thread still runs to its end,
             await asyncio.wait({task})  # and holds the slot until then
             raise
-        except Exception:  # noqa: BLE001 - the loop renders it instead, as before
-            log.debug("off-loop render failed; Panel renders on the loop", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - the loop renders it instead, as before
+            log.warning("off-loop render failed (%s: %s); Panel renders it on the loop",
+                        type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))
             return
     plot.document = doc  # the plot's server callbacks (zoom, hover) run in the session
     plot.portal_element = element
     pane.object = plot
+
+
+def _render_apart(pane: pn.pane.HoloViews) -> Any:
+    """The pane's HoloViews plot, built against a scratch document (the thread touches
+    nothing of the live session; Panel's lock helpers see no session to lock)."""
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc
+
+    scratch = Document()
+    with set_curdoc(scratch):
+        return pane._render(scratch, None, None)
 
 
 _RENDER_SLOTS: dict[int, asyncio.Semaphore] = {}  # one per event loop (per process)

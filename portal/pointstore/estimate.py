@@ -9,11 +9,13 @@ overview pyramid (:func:`overview_rows`) holds the row count of every occupied c
 level for each time bin (a year or a month): the cells inside the box and the bins inside the
 window are counted exactly, only the cells and bins the selection cuts are weighted by their
 share. :func:`estimate` takes the larger of the two (each is low only where its own grain
-hides a cluster), times the index's share of a depth range (the overviews have no depth
-bands), and never more than either count's upper bound (the rows of every group, cell and
-bin the selection touches). QC presets are not counted: the estimate errs high. The overview
-tables are read through :func:`overview_counts` alone (cached in the byte-bounded data cache
-per store version), the one place this module depends on their layout.
+hides a cluster), times the share of a depth range (from the depth-band overviews'
+rows in the box, :func:`band_share`, or the index's for a store without bands), and never
+more than either count's upper bound (the rows of every group, cell and
+bin the selection touches). QC presets are not counted: the estimate errs high. Overview and
+depth-band tables are read through :func:`overview_counts` alone (cached in the byte-bounded
+data cache per store version), beside the manifest's ``overviews`` and ``depth_bands``
+sections: the places this module depends on their layout.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from portal.pointstore.store import Store
 
 #: the overview level is the coarsest whose cells are no wider than this share of the box
 CELLS_ACROSS = 32
+#: the depth share reads depth-band tables this many levels coarser (cells 4x wider)
+BAND_COARSER = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,15 +46,47 @@ def estimate(store: Store, spec: Q.AggSpec, rows: np.ndarray) -> Count:
     """Rows of the selection ``spec`` (see the module doc); ``rows`` are the index rows of
     the row groups it touches (:func:`~portal.pointstore.query.select_row_groups`)."""
     index = index_rows(store, spec, rows)
-    seen = overview_rows(store, dataclasses.replace(spec, depth=None))
+    flat = dataclasses.replace(spec, depth=None)
+    seen = overview_rows(store, flat)
     if seen is None:
         return index
-    if spec.depth is not None:  # the depth range's share, from the index alone
-        flat = dataclasses.replace(spec, depth=None)
-        whole = index_rows(store, flat, Q.select_row_groups(store, flat)).rows
-        seen = Count(seen.rows * (index.rows / whole if whole else 0.0), seen.upper)
+    ratio = 1.0
+    if spec.depth is not None:  # box and time first, then the depth range's share
+        index_flat = index_rows(store, flat, Q.select_row_groups(store, flat))
+        bands = band_share(store, spec)
+        ratio = bands if bands is not None else (
+            index.rows / index_flat.rows if index_flat.rows else 0.0)
+        index = Count(index_flat.rows, index.upper)
     upper = min(index.upper, seen.upper)
-    return Count(min(max(index.rows, seen.rows), upper), upper)
+    return Count(min(max(index.rows, seen.rows) * ratio, upper), upper)
+
+
+def band_share(store: Store, spec: Q.AggSpec) -> float | None:
+    """Share of the box's rows whose z lies in the depth range, from the depth-band
+    overviews (all time): each band's rows in the box, weighted by the share of the
+    band's z range inside. None when the store has no bands at the level. A share needs
+    less detail than a count: the level is :data:`BAND_COARSER` above the count's."""
+    sec = store.manifest.get("depth_bands") or {}
+    level = _level(store, spec)
+    if level is not None:
+        built = sorted(int(k) for k in (sec.get("files") or {}))
+        level = max([lv for lv in built if lv <= max(level - BAND_COARSER, 0)] or built or [0])
+    files = (sec.get("files") or {}).get(str(level), {})
+    if spec.depth is None or level is None or not files:
+        return None
+    lo, hi = spec.depth
+    inside = total = 0.0
+    for band in sec.get("bands", []):
+        name = files.get(band["label"])
+        if not band.get("n") or name is None:
+            continue
+        cells, n = overview_counts(store, name)
+        rows = float((n * cell_shares(cells, level, spec)).sum())  # no BLAS: its threads spin
+        total += rows
+        if band["z_max"] >= lo and band["z_min"] <= hi:
+            inside += rows * float(share(np.array([band["z_min"]]), np.array([band["z_max"]]),
+                                         lo, hi)[0])
+    return inside / total if total else 0.0
 
 
 def index_rows(store: Store, spec: Q.AggSpec, rows: np.ndarray) -> Count:
@@ -83,7 +119,7 @@ def overview_rows(store: Store, spec: Q.AggSpec) -> Count | None:
     for name, in_time in bins:
         cells, n = overview_counts(store, name)
         inside = cell_shares(cells, level, spec)
-        total += in_time * float(n @ inside)
+        total += in_time * float((n * inside).sum())
         upper += float(n[inside > 0].sum())
     return Count(total, upper)
 
@@ -106,13 +142,18 @@ def cell_shares(cells: np.ndarray, level: int, spec: Q.AggSpec) -> np.ndarray:
     from portal.pointstore.overviews import grid_shape
 
     rows, cols = grid_shape(level)
-    iy, ix = np.divmod(cells, cols)
     dlon, dlat = 360.0 / cols, 180.0 / rows
+    iy = cells // cols  # first the rows of cells the box can touch (a small box: few)
+    near = np.flatnonzero((iy >= math.floor((spec.bbox[1] + 90.0) / dlat) - 1)
+                          & (iy <= math.floor((spec.bbox[3] + 90.0) / dlat) + 1))
+    iy, ix = np.divmod(cells[near], cols)
     lon0, lat0 = ix * dlon - 180.0, iy * dlat - 90.0
-    lon = np.zeros(cells.size)
+    lon = np.zeros(near.size)
     for sh in Q.shifts(spec):
         lon += share(lon0 + sh, lon0 + sh + dlon, spec.bbox[0], spec.bbox[2])
-    return np.minimum(lon, 1.0) * share(lat0, lat0 + dlat, spec.bbox[1], spec.bbox[3])
+    out = np.zeros(cells.size)
+    out[near] = np.minimum(lon, 1.0) * share(lat0, lat0 + dlat, spec.bbox[1], spec.bbox[3])
+    return out
 
 
 def share(lo: np.ndarray, hi: np.ndarray, a: float, b: float) -> np.ndarray:

@@ -28,7 +28,8 @@ Y2010 = (int(np.datetime64("2010-01-01", "s").astype(np.int64)),
 
 def _columns(n: int, seed: int) -> dict[str, np.ndarray]:
     """75 % of the rows in a 1° cluster off Corsica, 80 % of those in 2010 (the rest spread
-    over 2005-2010); 25 % spread over the globe and the whole record."""
+    over 2005-2010) and 80 % in the top 40 m; 25 % spread over the globe, the whole record
+    and 0-2000 m."""
     from portal.pointstore.writer import empty_columns
 
     rng = np.random.default_rng(seed)
@@ -42,6 +43,8 @@ def _columns(n: int, seed: int) -> dict[str, np.ndarray]:
     busy = np.flatnonzero(cluster)[rng.random(k) < 0.8]
     cols["time"][busy] = in_2010[busy]
     cols["z"][:] = rng.uniform(0, 2000, n)
+    shallow = np.flatnonzero(cluster)[rng.random(k) < 0.8]
+    cols["z"][shallow] = rng.uniform(0, 40, shallow.size)
     cols["z_qc"][:] = 1
     for p in ("TEMP", "PSAL"):
         cols[p][:] = rng.normal(15, 3, n)
@@ -58,12 +61,14 @@ def clustered(tmp_path_factory):
     return build(tmp_path_factory.mktemp("clustered") / "store", [cols]), cols
 
 
-def _real(cols, bbox, time_window=None) -> int:
+def _real(cols, bbox, time_window=None, depth=None) -> int:
     west, south, east, north = bbox
     keep = ((cols["longitude"] >= west) & (cols["longitude"] <= east)
             & (cols["latitude"] >= south) & (cols["latitude"] <= north))
     if time_window is not None:
         keep &= (cols["time"] >= time_window[0]) & (cols["time"] <= time_window[1])
+    if depth is not None:
+        keep &= (cols["z"] >= depth[0]) & (cols["z"] <= depth[1])
     return int(keep.sum())
 
 
@@ -72,19 +77,23 @@ def _entry(path: str) -> DatasetEntry:
                                       {"title": "clustered"})
 
 
-@pytest.mark.parametrize(("bbox", "window"), [
-    ("-180,-90,180,90", "2010-01-01/2010-12-31"),   # the busy year, everywhere
-    ("0,30,20,50", "2010-01-01/2010-12-31"),        # the busy year, around the cluster
-    ("9.5,40,12,45", None),                          # half the cluster, the whole record
-    ("9.5,40,12,45", "2010-01-01/2010-12-31"),      # half the cluster, the busy year
-    ("-180,-90,180,90", "2006-01-01/2007-12-31"),   # quiet years
-    ("-100,-60,-20,60", None),                       # background only
+@pytest.mark.parametrize(("bbox", "window", "depth"), [
+    ("-180,-90,180,90", "2010-01-01/2010-12-31", None),   # the busy year, everywhere
+    ("0,30,20,50", "2010-01-01/2010-12-31", None),        # the busy year, around the cluster
+    ("9.5,40,12,45", None, None),                          # half the cluster, all the record
+    ("9.5,40,12,45", "2010-01-01/2010-12-31", None),      # half the cluster, the busy year
+    ("-180,-90,180,90", "2006-01-01/2007-12-31", None),   # quiet years
+    ("-100,-60,-20,60", None, None),                       # background only
+    ("-180,-90,180,90", None, "0/40"),                     # the busy top 40 m
+    ("0,30,20,50", "2010-01-01/2010-12-31", "0/50"),      # busy year, busy depths
+    ("-180,-90,180,90", None, "500/2000"),                 # the quiet deep
 ])
-def test_the_estimate_is_within_the_factor_of_the_real_rows(clustered, bbox, window):
+def test_the_estimate_is_within_the_factor_of_the_real_rows(clustered, bbox, window, depth):
     path, cols = clustered
-    selection = downloads.prepare(_entry(path), Query(bbox=bbox, time=window, qc="all"))
+    selection = downloads.prepare(_entry(path), Query(bbox=bbox, time=window, depth=depth,
+                                                      qc="all"))
     spec = selection.export.spec
-    real = _real(cols, [float(v) for v in bbox.split(",")], spec.time)
+    real = _real(cols, [float(v) for v in bbox.split(",")], spec.time, spec.depth)
     assert real > 100
     assert real / FACTOR <= selection.size <= real * FACTOR
     assert real <= selection.export.upper
@@ -98,6 +107,10 @@ def test_the_index_alone_runs_low_on_this_store(clustered):
     spec = Q.make_spec(store, "map", time="2010-01-01/2010-12-31", variable=None)
     index = E.index_rows(store, spec, Q.select_row_groups(store, spec)).rows
     assert index * 3 < _real(cols, (-180, -90, 180, 90), spec.time)
+    spec = Q.make_spec(store, "map", depth=(0, 40), variable=None)
+    index = E.index_rows(store, spec, Q.select_row_groups(store, spec)).rows
+    assert index * 3 < _real(cols, (-180, -90, 180, 90), None, (0, 40))
+    assert "depth_bands" in store.manifest  # the estimate's depth share comes from them
 
 
 def test_over_the_cap_is_refused_in_under_a_second(clustered, monkeypatch):

@@ -3,17 +3,22 @@
 Starts ``odatis-portal serve`` on loopback (the demo catalog unless ``--catalog``; or uses
 ``--url`` of a running one), then for ``--duration`` seconds keeps ``--sessions`` concurrent
 Bokeh sessions open (``bokeh.client.pull_session``: the server builds the page, the
-document is synced over the websocket), each changing a Select widget of the page every
-``--interval`` seconds, while one thread asks for distinct map PNGs (a new size each time,
-so the PNG cache never answers). At the end every session is closed and the server's
-``/health`` is polled until it reports 0 live sessions. Prints: errors, page p95 (session
-opened and document received), interaction p95 (widget change to the answer of a request sent after it:
-the server handles a connection's messages in order, so this is the time for the server to
-apply the change and run or schedule its callbacks; the re-rendered plot is not waited for —
-the page's plots load on the browser's document-ready event, which ``bokeh.client`` does not
-drive, so no re-render patch comes back to it: use bench_page.py's browser for that), PNG p95, the server's RSS growth per 100 PNG
-requests after warm-up, live sessions after close, and the machine's load (uptime).
-Exit status 1 when there were errors or sessions stayed alive.
+document is synced over the websocket). Each session then reports the page ready as a
+browser does (the ``document_ready`` event: Panel draws the deferred plot only then) and
+waits for its plot, and every ``--interval`` seconds changes a control that redraws the plot
+(variable, kind, QC, colouring, a grid's time step) and waits for the new plot: Panel's
+progress overlay on the plot goes on, then off once the new figure is in the document.
+One thread meanwhile asks for distinct map PNGs back to back (a new size each time, so the
+PNG cache never answers). At the end every session is closed and the server's ``/health``
+is polled until it reports 0 live sessions.
+
+Prints: errors, page p95 (session opened and document received), first-plot p95 (opened to
+the first plot in the document), interaction p95 (control change to the new plot in the
+document: server-side work and transfer, not the browser's own drawing — bench_controls.py
+measures that in Chromium), PNG p95, the server's RSS growth per 100 PNG requests after
+warm-up, live sessions after close, patches the client could not decode (a ``bokeh.client``
+limit, not a server error) and the machine's load (uptime). Exit status 1 when there were
+errors or sessions stayed alive.
 
     python bench/bench_load.py                       # CI form: 5 sessions x 30 s
     python bench/bench_load.py --sessions 20 --duration 300 --interval 5
@@ -131,29 +136,34 @@ def tree_rss_mb(pid: int) -> float:
 
 
 REDRAWING = ("portal-control-var", "portal-control-kind", "portal-control-qc",
-             "portal-control-color")  # each change redraws the plot (the colormap does not)
+             "portal-control-color", "portal-control-step")  # each redraws (the colormap not)
 
 
 def _widgets(doc) -> list:
     """The page's visible controls whose change redraws the plot (variable, kind, QC,
-    colouring) and that have something to change to."""
+    colouring, a grid's time step) and that have something to change to."""
     from bokeh.models import RadioButtonGroup, Select
+    from panel.models.widgets import Player
 
     return [m for m in doc.models
             if getattr(m, "visible", False)
             and set(REDRAWING) & set(getattr(m, "css_classes", None) or ())
             and ((isinstance(m, Select) and len(m.options) > 1)
-                 or (isinstance(m, RadioButtonGroup) and len(m.labels) > 1))]
+                 or (isinstance(m, RadioButtonGroup) and len(m.labels) > 1)
+                 or (isinstance(m, Player) and m.end > m.start))]
 
 
 def _change(widget, rng: random.Random) -> None:
-    from bokeh.models import Select
+    from bokeh.models import RadioButtonGroup, Select
 
     if isinstance(widget, Select):
         options = [o[0] if isinstance(o, tuple | list) else o for o in widget.options]
         widget.value = rng.choice([o for o in options if o != widget.value] or options)
-    else:
+    elif isinstance(widget, RadioButtonGroup):
         widget.active = rng.choice([i for i in range(len(widget.labels)) if i != widget.active])
+    else:  # a grid's time-step player
+        widget.value = rng.choice([i for i in range(widget.start, widget.end + 1)
+                                   if i != widget.value])
 
 
 def tolerate_unknown_models() -> None:
@@ -352,7 +362,11 @@ def wait_sessions_closed(url: str, seconds: float) -> int:
 def run(url: str, sessions: int, duration: float, interval: float,
         server_pid: int | None, drain_s: float = 60.0) -> dict:
     """Run the load against ``url``; the figures as a dict (see the module docstring)."""
+    import logging
+
     import panel  # noqa: F401 - registers Panel's Bokeh models: the client decodes the page
+
+    logging.getLogger("bokeh").setLevel(logging.ERROR)  # the stand-in models' attributes
 
     tolerate_unknown_models()
     tally = Tally()

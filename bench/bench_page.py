@@ -346,16 +346,22 @@ def bench_floor(pw, runs: int) -> None:
         proc.wait(timeout=15)
 
 
-def bench_first(pw, url: str, link: str, runs: int) -> None:
-    """The first page and a shared link, against the goals, and the bare-Panel floor."""
+def bench_first(pw, url: str, link: str, runs: int, plain: bool = False) -> None:
+    """The first page and a shared link, against the goals, and the bare-Panel floor
+    (``plain``: a portal without first paint, e.g. an older one: its plots only)."""
     print("first page /: fresh Chromium each run, times from navigation start:")
     home = bench_first_plot(pw, f"{url}/", runs, "/", cls="portal-overview",
-                            prepaint="portal-map", image_label="landing map painted (PNG)",
+                            prepaint=None if plain else "portal-map",
+                            image_label="landing map painted (PNG)",
                             plot_label="interactive landing map painted")
     print(f"shared link {link}:")
-    shared = bench_first_plot(pw, url + link, runs, "link", prepaint="portal-plot",
+    shared = bench_first_plot(pw, url + link, runs, "link",
+                              prepaint=None if plain else "portal-plot",
                               image_label="first drawn quicklook (PNG)",
                               plot_label="interactive plot painted")
+    if plain:
+        bench_floor(pw, runs)
+        return
     print(f"  goals: first meaningful paint ≤ {GOAL_PAINT_S} s: {home['paint']:.2f} s "
           f"{verdict(home['paint'] <= GOAL_PAINT_S)}; first drawn quicklook ≤ "
           f"{GOAL_QUICKLOOK_S} s: {shared['image']:.2f} s "
@@ -379,6 +385,8 @@ def main() -> int:
                         help="shared link timed straight to its plot")
     parser.add_argument("--png", default="demo_sst_biscay:map",
                         help="DATASET:KIND of the PNG quicklook request")
+    parser.add_argument("--plain", action="store_true",
+                        help="the served portal has no first paint (a baseline): plots only")
     args = parser.parse_args()
     if not os.path.exists(CHROMIUM):
         sys.exit(f"{CHROMIUM} not found (apt-get install chromium)")
@@ -405,7 +413,7 @@ def main() -> int:
         print(f"page modules imported by one HTTP GET / ({time.perf_counter() - start:.1f} s)")
         with sync_playwright() as pw:
             if "first" in parts:
-                bench_first(pw, url, args.link, args.runs)
+                bench_first(pw, url, args.link, args.runs, args.plain)
             if "update" in parts:
                 print("websocket bytes received for one update after changing the variable:")
                 ds, var, axis = args.map.split(":")

@@ -359,3 +359,23 @@ def size_on_disk(store) -> int:
     sec = store.manifest.get("depth_bands") or {}
     return sum(os.path.getsize(store.file(rel)) for level in sec.get("files", {}).values()
                for rel in level.values() if os.path.exists(store.file(rel)))
+
+
+def depth_share(store, lo: float | None, hi: float | None) -> float | None:
+    """Share of the store's rows with z in [lo, hi] from the band statistics alone (None
+    without bands): whole bands and edge points exact, cut bands pro rata of their z range.
+    For download estimates (rows without z count as outside)."""
+    sec = store.manifest.get("depth_bands")
+    if not sec or not store.n_points:
+        return None
+    lo = -math.inf if lo is None else float(lo)
+    hi = math.inf if hi is None else float(hi)
+    p = plan(sec, lo, hi)
+    counts = {b["label"]: b for b in sec["bands"] + sec["at"]}
+    rows = float(sum(counts[lab]["n"] for lab in p.labels))
+    for a, e in p.scans:
+        for b in sec["bands"]:
+            if b["n"] and b["z_max"] >= a and b["z_min"] <= e:
+                width = max(b["z_max"] - b["z_min"], 1e-9)
+                rows += b["n"] * min(1.0, (min(e, b["z_max"]) - max(a, b["z_min"])) / width)
+    return min(1.0, rows / store.n_points)

@@ -47,17 +47,13 @@ def _styled(element, layer: Layer, size: int = 6):
 def _failed(layer: Layer, kdims: list, vdims: list, geo: bool = False, label: str = ""):
     """An element with one point at NaN — nothing drawn — whose only trace is its legend
     entry (why the layer did not draw, or what a background image is): an empty element
-    gets no legend entry in Matplotlib."""
+    gets no legend entry in Matplotlib, nor a swatch in Bokeh. On a map it is a plain
+    ``hv.Points``: GeoViews would project a geographic one and drop its NaN row."""
     import holoviews as hv
 
     nan = tuple([np.nan] * (len(kdims) + len(vdims)))
-    if geo:
-        import geoviews as gv
-
-        element = gv.Points([nan], kdims=kdims, vdims=vdims, label=label or layer.legend)
-    else:
-        element = hv.Scatter([nan], kdims, vdims, label=label or layer.legend)
-    return _styled(element, layer)
+    kind = hv.Points if geo else hv.Scatter
+    return _styled(kind([nan], kdims, vdims, label=label or layer.legend), layer)
 
 
 # ------------------------------------------------------------------------------ series

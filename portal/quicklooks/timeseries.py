@@ -22,7 +22,7 @@ from portal.processing.decimate import decimate_indices, is_regular, window
 from portal.processing.qc import FLAG_COLORS, flag_label
 from portal.quicklooks import Style
 from portal.quicklooks.hover import raster_hover
-from portal.quicklooks.style import axis_label, depth_label, fit_title, time_label
+from portal.quicklooks.style import ZOOM_LOD, axis_label, depth_label, fit_title, time_label
 
 POINTS_PER_PIXEL = 2
 #: the "Colour by" choices that change a time series (time is its x axis already)
@@ -83,8 +83,8 @@ def _curve(t, y, flags, n_visible, total, variable, ylabel, style: Style, title:
             pts = hv.Scatter((t[sel], y[sel]), kdim, ylabel, label=flag_label(int(flag), scheme))
             layers.append(pts.opts(color=colour, size=4, backend="bokeh").opts(
                 color=colour, s=6, backend="matplotlib"))
-    overlay = hv.Overlay(layers).opts(title=fit_title(head, style.width), backend="bokeh").opts(
-        title=head, backend="matplotlib")
+    overlay = hv.Overlay(layers).opts(title=fit_title(head, style.width), lod=ZOOM_LOD,
+                                      backend="bokeh").opts(title=head, backend="matplotlib")
     return overlay
 
 
@@ -153,7 +153,7 @@ def _per_level(obs, variable, levels, ylabel, style: Style, title: str):
     overlay = hv.Overlay(curves)
     overlay = overlay.opts(title=fit_title(head, style.width), responsive=True,
                            height=style.height, show_grid=True, legend_position="right",
-                           backend="bokeh")
+                           lod=ZOOM_LOD, backend="bokeh")
     return overlay.opts(title=head, show_grid=True, legend_position="right",
                         aspect=style.width / style.height * 0.9, backend="matplotlib")
 

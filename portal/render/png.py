@@ -14,6 +14,7 @@ PNGs before one came.
 
 from __future__ import annotations
 
+import functools
 import gc
 import io
 import logging
@@ -217,7 +218,24 @@ def freeze_startup_heap() -> None:
 
 def collect_garbage() -> None:
     """Free the reference cycles a render left (figures, artists, plot objects) now, when
-    the start-up heap is frozen (a few ms); elsewhere (the CLI, tests) a full collection
-    would cost more than the render and Python's collector comes in its own time."""
+    the start-up heap is frozen (a few ms), and hand the freed heap back to the system
+    (glibc's ``malloc_trim``, ~3 ms: a 2500x2500 render's buffers otherwise stay in the
+    RSS, ~50 MB); elsewhere (the CLI, tests) a full collection would cost more than the
+    render and Python's collector comes in its own time."""
     if gc.get_freeze_count():
         gc.collect()
+        trim = _malloc_trim()
+        if trim is not None:
+            trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim():
+    """glibc's ``malloc_trim`` through ctypes; None where the C library has none (musl,
+    macOS)."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None

@@ -66,7 +66,7 @@ class FirstPaintDocHandler(DocHandler):
 
         from portal.i18n import negotiate
         from portal.query import param_value
-        from portal.server.auth import request_catalog
+        from portal.server.auth import request_catalog, request_identity
         from portal.settings import Settings
         from portal.ui.i18n import t
         from portal.ui.page import load_layout
@@ -87,7 +87,8 @@ class FirstPaintDocHandler(DocHandler):
             body = embed_html(paint)
             title = "ODATIS quicklook"
         else:
-            paint = first_paint(catalog, lang, args, load_layout(Settings.from_env().layout))
+            paint = first_paint(catalog, lang, args, load_layout(Settings.from_env().layout),
+                                request_identity(self))
             body = prepaint_html(paint)
             title = t("portal_title", lang)
         if paint.plot_request:

@@ -26,6 +26,16 @@ def _links(settings: Settings, next_path: str) -> dict[str, str]:
 def account_bar(identity: Identity, settings: Settings, lang: str,
                 next_path: str = "/") -> pn.pane.HTML | None:
     """The header's account links (None when sign-in is off)."""
+    body = account_html(identity, settings, lang, next_path)
+    if body is None:
+        return None
+    return pn.pane.HTML(f"<div class='portal-account' style='color:white'>{body}</div>",
+                        styles={"color": "white"}, margin=(8, 12), css_classes=["portal-account"])
+
+
+def account_html(identity: Identity, settings: Settings, lang: str,
+                 next_path: str = "/") -> str | None:
+    """The account links as HTML, every value escaped (None when sign-in is off)."""
     if not settings.login.enabled:
         return None
     links, esc = _links(settings, next_path), html.escape
@@ -37,8 +47,7 @@ def account_bar(identity: Identity, settings: Settings, lang: str,
                 f"<a style='color:#fff' href='{esc(links['tokens'])}'>{esc(t('api_tokens', lang))}</a> · "
                 f"<a class='portal-sign-out' style='color:#fff' href='{esc(links['logout'])}'>"
                 f"{esc(t('sign_out', lang))}</a>")
-    return pn.pane.HTML(f"<div class='portal-account' style='color:white'>{body}</div>",
-                        styles={"color": "white"}, margin=(8, 12), css_classes=["portal-account"])
+    return body
 
 
 def sign_in_prompt(settings: Settings, lang: str, next_path: str, new_tab: bool = False

@@ -229,7 +229,8 @@ class PortalPage(pn.viewable.Viewer):
         raw = pn.state.session_args or {}
         args = {k: param_value(raw, k) or "" for k in raw}
         try:
-            return prepaint_for(self.catalog, self.state.lang, args, self._layout)
+            return prepaint_for(self.catalog, self.state.lang, args, self._layout,
+                                self.identity)
         except Exception:  # noqa: BLE001 - the page works without its first paint
             log.exception("first paint of %s not built", self.state.dataset or "/")
             return ""

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from portal.access import ANONYMOUS, Identity
 from portal.i18n import t
 
 if TYPE_CHECKING:
@@ -73,6 +74,8 @@ CSS = """<style>
   box-sizing: border-box; color: #fff; }
 .pp-header img { height: 40px; }
 .pp-title { font-size: 1.6em; overflow-wrap: anywhere; }
+#portal-prepaint .pp-account { margin-left: auto; }
+#portal-prepaint .pp-account, #portal-prepaint .pp-account a { color: #fff; }
 .pp-content { display: flex; align-items: flex-start; }
 .pp-list { flex: 0 0 var(--pp-sidebar); width: var(--pp-sidebar); box-sizing: border-box;
   padding: 10px; border-right: 1px solid #d5dde5; }
@@ -125,6 +128,7 @@ class PrePaint:
     plot: str = ""  # URL of the quicklook PNG of a shared link ('' : none)
     plot_size: tuple[int, int] = (900, 520)
     heading: str = ""  # HTML (already escaped): the card header or the landing hint
+    account: str = ""  # HTML (already escaped): the header's sign-in or user links
     link_args: dict[str, str] = field(default_factory=dict)  # kept in ?dataset= links
     plot_request: tuple[str, str, dict[str, str]] | None = None  # (id, kind, PNG params)
 
@@ -221,7 +225,7 @@ def prepaint_html(p: PrePaint) -> str:
             f"style='--pp-sidebar:{int(p.sidebar_width)}px'>{CSS}"
             f"<header class='pp-header' style='background:{esc(p.header_background, quote=True)}'>"
             f"{logo}<span class='pp-title' elementtiming='portal-title'>{esc(p.title)}</span>"
-            "</header>"
+            f"<span class='pp-account'>{p.account}</span></header>"
             f"<div class='pp-content'>{list_html(p)}<main class='pp-main'>{main}</main></div>"
             f"</div>{REMOVE_JS}{END}")
 
@@ -264,10 +268,11 @@ def _plot_url(request: tuple[str, str, dict[str, str]]) -> str:
     return current().link(f"/quicklook/{ident}/{kind}.png?{urllib.parse.urlencode(params)}")
 
 
-def prepaint_for(catalog: Catalog, lang: str, args: Mapping[str, str], layout: dict) -> str:
+def prepaint_for(catalog: Catalog, lang: str, args: Mapping[str, str], layout: dict,
+                 identity: Identity = ANONYMOUS) -> str:
     """The first paint of the page at ``?args`` (one value per key) over ``catalog`` (what
-    the visitor may see) in ``lang``, styled by the page's ``layout`` settings, as HTML."""
-    return prepaint_html(first_paint(catalog, lang, args, layout))
+    ``identity`` may see) in ``lang``, styled by the page's ``layout`` settings, as HTML."""
+    return prepaint_html(first_paint(catalog, lang, args, layout, identity))
 
 
 def _inline(name: str, limit: int = 16_384) -> str:
@@ -288,9 +293,12 @@ def _inline(name: str, limit: int = 16_384) -> str:
     return asset_url(name)
 
 
-def first_paint(catalog: Catalog, lang: str, args: Mapping[str, str], layout: dict) -> PrePaint:
+def first_paint(catalog: Catalog, lang: str, args: Mapping[str, str], layout: dict,
+                identity: Identity = ANONYMOUS) -> PrePaint:
     """What :func:`prepaint_for` shows."""
     from portal.render.landing import land_data_url
+    from portal.settings import current
+    from portal.ui.account import account_html
     from portal.ui.dataset_card import header_html
     from portal.ui.dataset_list import MAX_SHOWN, _subtitle, _thumbnail
 
@@ -305,7 +313,9 @@ def first_paint(catalog: Catalog, lang: str, args: Mapping[str, str], layout: di
         count=t("datasets_found", lang, n=len(found)),
         items=[{"id": e.id, "title": e.title or e.id, "sub": _subtitle(e), "thumb": _thumbnail(e)}
                for e in found[:MAX_SHOWN]],
-        link_args={"lang": lang} if lang != "en" else {})
+        link_args={"lang": lang} if lang != "en" else {},
+        account=account_html(identity, current(), lang,
+                             f"/?dataset={dataset}" if dataset else "/") or "")
     entry = catalog.entries.get(dataset) if dataset else None
     if args.get("datasets") or (dataset and entry is None):
         return paint  # a combined view or a sign-in prompt: no main area

@@ -67,7 +67,8 @@ def _color_mapper():
 
 def _remember_cmap(element, palette: list[str]) -> None:
     """Set the colormap on the drawn element's coloured parts, in place (no redraw)."""
-    typed = {name: {"cmap": palette} for name in ("Image", "QuadMesh", "Points", "Contours", "Segments")}
+    typed = {name: {"cmap": palette}
+             for name in ("Image", "QuadMesh", "Points", "Contours", "Segments")}
     try:
         element.opts(typed, backend="bokeh")
     except Exception:  # noqa: BLE001 - best effort: the colours on screen are already set
@@ -85,6 +86,54 @@ def _patchable_kind(entry: DatasetEntry, element) -> bool:
 def _same(data):
     """A patched plot's frame: the element the ``Pipe`` carries."""
     return data
+
+
+async def render_off_loop(pane: pn.pane.HoloViews) -> None:
+    """Build ``pane``'s Bokeh figure from its HoloViews element in a worker thread.
+
+    Panel would build it on the server's event loop when the pane joins the page: 0.2–4 s
+    of plot construction and rasterizing (more under load) during which every other
+    session's page load, change and PNG answer waits. The pane then holds the built plot
+    (Panel shows a HoloViews ``Plot`` as it is) and the figure comes to the session's
+    document on the loop. Only inside a server session; on any failure the element stays
+    and Panel renders it on the loop as before.
+    """
+    from bokeh.document import Document
+
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        return
+    element = pane.object
+    async with _render_slot():
+        # a scratch document: the thread touches nothing of the live session
+        task = asyncio.ensure_future(asyncio.to_thread(pane._render, Document(), None, None))
+        try:
+            plot = await asyncio.shield(task)
+        except asyncio.CancelledError:  # a newer change: the thread still runs to its end,
+            await asyncio.wait({task})  # and holds the slot until then
+            raise
+        except Exception:  # noqa: BLE001 - the loop renders it instead, as before
+            log.debug("off-loop render failed; Panel renders on the loop", exc_info=True)
+            return
+    plot.document = doc  # the plot's server callbacks (zoom, hover) run in the session
+    plot.portal_element = element
+    pane.object = plot
+
+
+_RENDER_SLOTS: dict[int, asyncio.Semaphore] = {}  # one per event loop (per process)
+
+
+def _render_slot() -> asyncio.Semaphore:
+    """One off-loop render at a time: HoloViews' plotting keeps process-wide state
+    (renderer, pipeline switch) that concurrent renders would share."""
+    loop = asyncio.get_running_loop()
+    return _RENDER_SLOTS.setdefault(id(loop), asyncio.Semaphore(1))
+
+
+def drawn_element(pane: Any) -> Any:
+    """The HoloViews element a plot pane shows (it may hold the plot built from it)."""
+    obj = getattr(pane, "object", None)
+    return getattr(obj, "portal_element", obj)
 
 
 def applicable(kind: str, entry: DatasetEntry, color: str) -> dict[str, Any]:
@@ -428,6 +477,7 @@ class QuicklookPane(pn.viewable.Viewer):
             style = dataclasses.replace(style, lock_y=self.lock_y)
             element = await asyncio.to_thread(build_quicklook, self.entry, kind, query, style)
         except Exception as exc:  # noqa: BLE001 - every failure is shown, the page lives on
+            self._pipe = None  # the alert replaces the figure: the next one is built anew
             if not isinstance(exc, PortalError):
                 log.exception("%s: quicklook failed", self.entry.id)
             else:
@@ -449,6 +499,7 @@ class QuicklookPane(pn.viewable.Viewer):
         self._drawn = pn.pane.HoloViews(element, backend="bokeh", sizing_mode="stretch_width",
                                  min_height=300, css_classes=["portal-plot"], linked_axes=False,
                                  margin=(5, 10) if self.show_controls else 0)
+        await render_off_loop(self._drawn)
         return self._drawn
 
     # ------------------------------------------------------- profiles patched in place
@@ -462,11 +513,12 @@ class QuicklookPane(pn.viewable.Viewer):
         return element.opts(xlim=xlim, ylim=ylim, backend="bokeh")
 
     def _shape(self, element) -> tuple:
-        """What a patch cannot change: the drawn element types, colour bars, the colouring."""
+        """What a patch cannot change: the drawn element types, colour bars (their title's
+        language too), the colouring."""
         import holoviews as hv
 
         layers = element.traverse(lambda e: e, [hv.Element])
-        return (self.state.color, self.plot_width, *(
+        return (self.state.color, self.state.lang, self.plot_width, *(
             (type(e).__name__, hv.Store.lookup_options("bokeh", e, "plot").kwargs.get("colorbar"))
             for e in layers))
 
@@ -517,7 +569,7 @@ class QuicklookPane(pn.viewable.Viewer):
         for mapper in mappers:
             mapper.palette = palette
         if self._pipe is None:  # a patched profile's next frame is built with the new colours
-            _remember_cmap(live.object, palette)  # a zoom re-render keeps the new colours
+            _remember_cmap(drawn_element(live), palette)  # a zoom re-render keeps the new colours
 
     def _live_pane(self) -> Any:
         """The HoloViews pane on screen: Panel updates the first one drawn in place with the

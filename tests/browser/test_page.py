@@ -244,7 +244,9 @@ def test_copied_url_restores_the_view(page, browser, portal):
     page.wait_for_url(re.compile(r"var=ASLVZZ01"))
     page.locator(".portal-lang").get_by_role("button", name="FR").click()
     page.wait_for_url(re.compile(r"lang=fr"))
-    wait_until(lambda: "Sea level [meter]" in bokeh_axis_labels(page), what="the sea-level plot")
+    # the redrawn plot speaks French, as a page opened in French does (below)
+    wait_until(lambda: "Hauteur de la mer au-dessus du géoïde [meter]" in bokeh_axis_labels(page),
+               what="the sea-level plot, in French")
     copied = page.url  # what "Copy link" writes to the clipboard
     query = query_of(copied)
     assert query["dataset"] == "tidegauge" and query["var"] == "ASLVZZ01"

@@ -192,3 +192,14 @@ def test_the_map_title_says_when_depth_is_rounded(synthetic, monkeypatch):
     assert "APPROXIMATE: depth filter rounded to bands 0" in note and note.endswith("–200")
     _, fr = view_aggregate(handle, query, Style(width=400, height=200, lang="fr"), "TEMP", WORLD)
     assert "arrondi aux tranches" in fr
+
+
+def test_depth_share_from_band_statistics(banded):
+    path, ref = banded
+    store = st.open_store(path)
+    with np.errstate(invalid="ignore"):
+        exact = float(((ref["z"] >= 0) & (ref["z"] <= 100)).mean())
+        cut = float(((ref["z"] >= 0) & (ref["z"] <= 150)).mean())
+    assert B.depth_share(store, 0, 100) == pytest.approx(exact, rel=1e-12)
+    assert B.depth_share(store, 0, 150) == pytest.approx(cut, rel=0.05)
+    assert B.depth_share(store, None, None) == pytest.approx(float(np.isfinite(ref["z"]).mean()))

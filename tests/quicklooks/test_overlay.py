@@ -60,3 +60,30 @@ def test_different_kinds_get_their_own_y_axes_in_the_page_and_panels_in_the_png(
     static = build(combined, title="t", style=Style(interactive=False))
     assert isinstance(static, hv.Layout) and len(static) == 2  # the failed source: legend only
     assert render_png(static, 700, 400, legend_below=True)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_map_legend_entry_has_a_swatch_in_bokeh():
+    """BokehJS draws no legend glyph for a renderer whose data source is empty: the grid's
+    entry (and a failed layer's) keep one NaN row, drawn nowhere on the map."""
+    import holoviews as hv
+
+    ensure_backends()
+    grid = xr.DataArray(np.random.default_rng(0).random((10, 12)), name="sst",
+                        dims=("latitude", "longitude"), attrs={"units": "degC"},
+                        coords={"latitude": np.linspace(40, 50, 10),
+                                "longitude": np.linspace(-10, 0, 12)})
+    track = series("sst", "degC", 15.0)
+    track["longitude"] = ("obs", np.linspace(-8, -2, 50))
+    track = track.set_coords("longitude")
+    ocean = Layer("g", "SST", "Inst G", PALETTE[0], MARKERS[0], "sst", "degC",
+                  feature_type="grid", data=grid)
+    ship = Layer("t", "Ship", "Inst T", PALETTE[1], MARKERS[1], "sst", "degC",
+                 feature_type="trajectory", data=track)
+    down = Layer("c", "Down", "Inst C", PALETTE[2], MARKERS[2], error="cannot connect")
+    fig = hv.render(build(harmonise([ocean, ship, down], "map"), title="t", style=Style()),
+                    backend="bokeh")
+    items = [item for legend in fig.legend for item in legend.items]
+    assert len(items) == 3 and any("(image)" in item.label["value"] for item in items)
+    for item in items:
+        sizes = {len(col) for r in item.renderers for col in r.data_source.data.values()}
+        assert sizes and min(sizes) >= 1, item.label["value"]

@@ -29,3 +29,18 @@ def test_a_glider_spans_levels():
 def test_a_mooring_string_gives_its_instrument_depths():
     z = np.tile([10.0, 20.0, 50.0, 100.0], 500)
     assert list(depth_levels(_obs(z))) == [10.0, 20.0, 50.0, 100.0]
+
+
+def test_a_series_sends_its_zoom_within_100_ms():
+    # the wheel zooms time and the series reloads at full resolution: Bokeh's default
+    # lod_timeout waited 500 ms after the wheel before telling the server the new span
+    import holoviews as hv
+
+    from portal.quicklooks import Style, ensure_backends
+    from portal.quicklooks.timeseries import build
+
+    ensure_backends()
+    obs = _obs(np.full(5000, 12.0))
+    element = build(obs, variable="TEMP", feature_type="timeSeries", title="Series",
+                    style=Style(width=400, height=300))
+    assert hv.render(element, backend="bokeh").lod_timeout <= 100

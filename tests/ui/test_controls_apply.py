@@ -135,3 +135,57 @@ def test_ts_hides_the_variable_control_it_ignores(entries):
     assert not pane._widgets["var"].visible
     pane.state.kind = "profile"
     assert pane._widgets["var"].visible
+
+
+def test_the_plot_is_built_off_the_event_loop_in_a_session(entries, monkeypatch):
+    """Inside a server session the Bokeh figure is built in a worker thread (the loop keeps
+    serving other sessions meanwhile); the pane shows that plot, tied to the session."""
+    import asyncio
+    import concurrent.futures
+    import threading
+    import types
+    import weakref
+
+    import panel as pn
+    from bokeh.document import Document
+    from holoviews.plotting.plot import Plot
+    from panel.io.state import set_curdoc
+
+    from portal.ui.quicklook_pane import drawn_element
+
+    pane = _pane(entries["sst"], kind="map")
+    pane.__panel__()
+    request = types.SimpleNamespace(arguments={}, headers={}, cookies={})
+    context = type("Context", (), {"request": request, "session": None, "id": "test"})()
+    doc = Document()
+    doc._session_context = weakref.ref(context)
+    built_in: list[str] = []
+    render = pn.pane.HoloViews._render
+
+    def spy(self, *args):
+        built_in.append(threading.current_thread().name)
+        return render(self, *args)
+
+    monkeypatch.setattr(pn.pane.HoloViews, "_render", spy)
+
+    async def draw():
+        with set_curdoc(doc):
+            return threading.current_thread().name, await pane._draw()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        loop_thread, drawn = pool.submit(asyncio.run, draw()).result()
+    assert isinstance(drawn.object, Plot) and drawn.object.document is doc
+    assert built_in and loop_thread not in built_in  # not on the loop's thread
+    assert isinstance(drawn_element(drawn), hv.core.Dimensioned)
+    assert drawn.get_root(doc).select_one({"type": __import__("bokeh.models").models.Plot})
+
+
+def test_outside_a_session_the_pane_keeps_its_element(entries):
+    import asyncio
+    import concurrent.futures
+
+    pane = _pane(entries["sst"], kind="map")
+    pane.__panel__()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        drawn = pool.submit(asyncio.run, pane._draw()).result()
+    assert isinstance(drawn.object, hv.core.Dimensioned)

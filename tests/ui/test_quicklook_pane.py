@@ -67,5 +67,10 @@ def test_a_profile_control_change_patches_the_figure_on_screen(argo):
     _draw(pane)
     assert int(fig.title.text.split(" samples")[0].split()[-1].replace(",", "")) > samples
 
+    pane.state.depth = DepthRange(5000.0, 6000.0)  # no sample: an alert replaces the figure
+    assert "portal-error" in _draw(pane).css_classes
+    pane.state.depth = None
+    assert _draw(pane) is not param.Skip  # a new figure, not a patch of the hidden one
+
     pane.state.color = "qc"  # points coloured by flag: another drawing, a new figure
     assert _draw(pane) is not param.Skip

@@ -159,52 +159,76 @@ def peak_rss_gb(pid: int) -> float:
     return float("nan")
 
 
-def bench_dataset(browser, url: str, dataset: str, n: int, goal: float,
-                  shots: Path | None = None, ws_bytes: bool = False, label: str = "") -> None:
-    page = browser.new_page(viewport={"width": 1366, "height": 900})
-    received = [0]  # websocket bytes from the server: what one zoom's answer weighs
-    if ws_bytes:  # off by default: the DevTools frame capture slows the page down
-        page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.__setitem__(
-            0, received[0] + len(payload))))
-    try:
+class MapSession:
+    """One server's map page of a dataset in the browser, timed gesture by gesture."""
+
+    def __init__(self, browser, url: str, dataset: str, label: str, ws_bytes: bool) -> None:
+        self.name, self.ws_bytes = dataset + label, ws_bytes
+        self.page = page = browser.new_page(viewport={"width": 1366, "height": 900})
+        self.received = [0]  # websocket bytes from the server: what one answer weighs
+        if ws_bytes:  # off by default: the DevTools frame capture slows the page down
+            page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: (
+                self.received.__setitem__(0, self.received[0] + len(payload)))))
         page.goto(f"{url}/?dataset={dataset}&kind=map")
         page.wait_for_function(PAINTED_JS, arg=12, timeout=300_000)
         time.sleep(1.0)  # the page's late re-layouts (the browser's width) settle
         page.evaluate(PROBE_JS)
-        server_drawn = page.evaluate(HAS_IMAGE_JS)
-        box = _frame_box(page)
-        rng = random.Random(12)
-        times: dict[str, list[float]] = {"zoom": [], "pan": []}
-        splits: list[tuple[float, ...]] = []
-        sizes: list[int] = []
-        for step in range(-2, n):
-            if shots and step == n - 1:
-                page.screenshot(path=str(shots / f"{dataset}{label}_before_zoom.png"))
-            received[0] = 0
-            kind, took, split = _time_gesture(page, box, max(step, 0), rng, server_drawn)
-            if step >= 0:
-                sizes.append(received[0])
-                times[kind].append(took)
-                splits += [split] if split else []
-            time.sleep(0.3)  # gestures apart, as a user's are: each is timed alone
-        if shots:
-            page.screenshot(path=str(shots / f"{dataset}{label}_after_zoom.png"))
-        how = "server image" if server_drawn else "browser redraw"
-        for kind, values in times.items():
+        self.server_drawn = page.evaluate(HAS_IMAGE_JS)
+        self.box = _frame_box(page)
+        self.rng = random.Random(12)  # every server gets the same gestures
+        self.times: dict[str, list[float]] = {"zoom": [], "pan": []}
+        self.splits: list[tuple[float, ...]] = []
+        self.sizes: list[int] = []
+
+    def gesture(self, step: int) -> None:
+        """One gesture; steps below 0 are warm-ups, not counted."""
+        self.received[0] = 0
+        kind, took, split = _time_gesture(self.page, self.box, max(step, 0), self.rng,
+                                          self.server_drawn)
+        if step >= 0:
+            self.sizes.append(self.received[0])
+            self.times[kind].append(took)
+            self.splits += [split] if split else []
+        time.sleep(0.3)  # gestures apart, as a user's are: each is timed alone
+
+    def report(self, goal: float) -> None:
+        how = "server image" if self.server_drawn else "browser redraw"
+        for kind, values in self.times.items():
             if not values:
                 continue
             p95 = percentile(values, 0.95)
-            print(f"{(dataset + label)[:34]:34} {kind:5} {how:14} {len(values):3} "
+            print(f"{self.name[:34]:34} {kind:5} {how:14} {len(values):3} "
                   f"{statistics.median(values) * 1000:7.0f} {p95 * 1000:7.0f} "
                   f"{max(values) * 1000:7.0f}  {goal * 1000:4.0f}  "
                   f"{'OK' if p95 <= goal else 'MISSED'}", flush=True)
-        if splits:
-            sent, server, paint = (statistics.median(part) * 1000 for part in zip(*splits, strict=True))
+        if self.splits:
+            sent, server, paint = (statistics.median(part) * 1000
+                                   for part in zip(*self.splits, strict=True))
+            size = (f"; {statistics.median(self.sizes) / 1024:.0f} KB from the server per "
+                    "gesture (uncompressed)" if self.ws_bytes else "")
             print(f"{'':34} medians: ranges sent {sent:.0f}, server answer +{server:.0f}, "
-                  f"painted +{paint:.0f} ms" + (f"; {statistics.median(sizes) / 1024:.0f} KB "
-                  "from the server per gesture (uncompressed)" if ws_bytes else ""), flush=True)
+                  f"painted +{paint:.0f} ms{size}", flush=True)
+
+
+def bench_dataset(browser, urls: dict[str, str], dataset: str, n: int, goal: float,
+                  shots: Path | None = None, ws_bytes: bool = False) -> None:
+    """Time ``n`` gestures on the map of ``dataset`` for each server (label -> url). The
+    servers take turns gesture by gesture, the first one alternating: each gets the same
+    views, and the one going second no more often finds the data in the OS's page cache."""
+    sessions = [MapSession(browser, url, dataset, label, ws_bytes) for label, url in urls.items()]
+    try:
+        for step in range(-2, n):
+            for session in sessions if step % 2 == 0 else sessions[::-1]:
+                if shots and step == n - 1:
+                    session.page.screenshot(path=str(shots / f"{session.name}_before_zoom.png"))
+                session.gesture(step)
+        for session in sessions:
+            if shots:
+                session.page.screenshot(path=str(shots / f"{session.name}_after_zoom.png"))
+            session.report(goal)
     finally:
-        page.close()
+        for session in sessions:
+            session.page.close()
 
 
 def _serve(catalog: str | None, code: Path | None):
@@ -258,10 +282,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"load {os.getloadavg()[0]:.2f}")
             print(f"{'dataset':34} {'what':5} {'measured':14} {'n':>3} {'p50':>7} {'p95':>7} "
                   f"{'max':>7}  goal")
-            for dataset in datasets:
-                for label, (url, _, _) in servers.items():  # interleaved: the same load
-                    bench_dataset(browser, url, dataset, n, goal, args.screenshots,
-                                  args.ws_bytes, label)
+            urls = {label: url for label, (url, _, _) in servers.items()}
+            for dataset in datasets:  # servers interleaved: the same load
+                bench_dataset(browser, urls, dataset, n, goal, args.screenshots, args.ws_bytes)
             browser.close()
         print(f"load after: {os.getloadavg()[0]:.2f}; server peak RSS " + ", ".join(
             f"{peak_rss_gb(proc.pid):.2f} GB{label}" for label, (_, proc, _) in servers.items()))

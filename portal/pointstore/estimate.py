@@ -188,6 +188,8 @@ def _bin_shares(store: Store, spec: Q.AggSpec,
 
     if spec.time is None:
         return [(files["all"], 1.0)] if "all" in files else None
+    if not any(label != "all" for label in files):  # no time bins: they cannot answer
+        return None
     unit = str(store.config.get("time_bin", "year"))
     lo, hi = spec.time
     out = []

@@ -31,6 +31,7 @@ from portal.sources import is_aggregating
 from portal.ui.alert import error_alert
 from portal.ui.download_links import DOWNLOAD_CSS, download_links
 from portal.ui.i18n import t
+from portal.ui.patching import PlotPatcher
 from portal.ui.state import ViewState, required
 from portal.ui.time_picker import TimePicker
 from portal.ui.view_tracking import ViewTracker
@@ -81,11 +82,6 @@ def _patchable_kind(entry: DatasetEntry, element) -> bool:
     import holoviews as hv
 
     return not is_aggregating(entry) and isinstance(element, (hv.Overlay, hv.Element))
-
-
-def _same(data):
-    """A patched plot's frame: the element the ``Pipe`` carries."""
-    return data
 
 
 async def render_off_loop(pane: pn.pane.HoloViews) -> None:
@@ -229,8 +225,7 @@ class QuicklookPane(pn.viewable.Viewer):
         self._share = self._controls = self._toggle = None
         self._plot_view: Any = None  # the plot's Panel view, set by __panel__
         self._drawn: Any = None  # the HoloViews pane drawn last
-        self._pipe: Any = None  # a profile's data stream: patches the figure on screen
-        self._pipe_shape: tuple = ()
+        self._patcher = PlotPatcher()  # a profile's figure, patched in place on a change
         self._error = False
         self._tracker = ViewTracker(self.state, pn.state.curdoc)
         self._watchers.append(self.state.param.watch(self._forget_view, ["kind", "var"]))
@@ -486,7 +481,7 @@ class QuicklookPane(pn.viewable.Viewer):
             style = dataclasses.replace(style, lock_y=self.lock_y)
             element = await asyncio.to_thread(build_quicklook, self.entry, kind, query, style)
         except Exception as exc:  # noqa: BLE001 - every failure is shown, the page lives on
-            self._pipe = None  # the alert replaces the figure: the next one is built anew
+            self._patcher.reset()  # the alert replaces the figure: the next one is built anew
             if not isinstance(exc, PortalError):
                 log.exception("%s: quicklook failed", self.entry.id)
             else:
@@ -495,12 +490,11 @@ class QuicklookPane(pn.viewable.Viewer):
             return error_alert(exc, self.state.lang)
         drawn_kind = kind or entry_kinds(self.entry)[0]
         if drawn_kind == "profile" and _patchable_kind(self.entry, element):
-            element = self._profile_frame(element)
-            if self._patch(element):
+            element = self._patch_or_wrap(element)
+            if element is None:
                 return param.Skip  # the figure on screen was patched in place
-            element = self._patchable(element)
         else:
-            self._pipe = None
+            self._patcher.reset()
         element = self._tracker.track(drawn_kind, element)  # zoom from and to the URL
         if drawn_kind == "map":
             self._show_drawn_step(kind)
@@ -511,42 +505,21 @@ class QuicklookPane(pn.viewable.Viewer):
         await render_off_loop(self._drawn)
         return self._drawn
 
-    # ------------------------------------------------------- profiles patched in place
-    def _profile_frame(self, element):
-        """The profile on the URL's zoom, else refitted to its data: a patched figure keeps
-        the last frame's limits unless a frame names its own."""
-        from portal.ui.view_tracking import parse_profile_view
+    def _patch_or_wrap(self, element):
+        """None once a profile's figure on screen is patched with ``element``; else
+        ``element`` made patchable by the next change (see :mod:`portal.ui.patching`)."""
+        from portal.ui.patching import zoomed
 
-        nan = float("nan")
-        xlim, ylim = parse_profile_view(self.state.view) or ((nan, nan), (nan, nan))
-        return element.opts(xlim=xlim, ylim=ylim, backend="bokeh")
+        element = zoomed(element, self.state.view)
+        shape = self._shape(element)
+        if self._drawn is not None and self._patcher.patch(element, shape):
+            return None
+        return self._patcher.wrap(element, shape)
 
     def _shape(self, element) -> tuple:
-        """What a patch cannot change: the drawn element types, colour bars (their title's
-        language too), the colouring."""
-        import holoviews as hv
+        from portal.ui.patching import shape_of
 
-        layers = element.traverse(lambda e: e, [hv.Element])
-        return (self.state.color, self.state.lang, self.plot_width, *(
-            (type(e).__name__, hv.Store.lookup_options("bokeh", e, "plot").kwargs.get("colorbar"))
-            for e in layers))
-
-    def _patchable(self, element):
-        """The profile behind a ``Pipe``: the next variable, QC, time or depth change sends
-        its data to the figure on screen (new glyph data, labels, title, ranges) instead of
-        building a new figure — the rebuild was ~0.6 of ~0.8 s of server time per change."""
-        import holoviews as hv
-
-        self._pipe = hv.streams.Pipe(data=element)
-        self._pipe_shape = self._shape(element)
-        return hv.DynamicMap(_same, streams=[self._pipe])
-
-    def _patch(self, element) -> bool:
-        """Send ``element`` to the profile on screen when it has the same shape."""
-        if self._pipe is None or self._drawn is None or self._pipe_shape != self._shape(element):
-            return False
-        self._pipe.send(element)
-        return True
+        return shape_of(element, self.state.color, self.state.lang, self.plot_width)
 
     def _busy(self, *_events) -> None:
         """The progress overlay on the plot itself, set before the (slow) redraw starts."""
@@ -577,7 +550,7 @@ class QuicklookPane(pn.viewable.Viewer):
             return
         for mapper in mappers:
             mapper.palette = palette
-        if self._pipe is None:  # a patched profile's next frame is built with the new colours
+        if self._patcher.pipe is None:  # a patched profile's next frame has the new colours
             _remember_cmap(drawn_element(live), palette)  # a zoom re-render keeps the new colours
 
     def _live_pane(self) -> Any:

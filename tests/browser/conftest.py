@@ -220,7 +220,7 @@ def page(browser, request):
     context.set_default_timeout(60_000)
     pg = context.new_page()
     pg.errors = []
-    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    pg.on("pageerror", lambda exc: pg.errors.append(f"{exc} (on {pg.url})"))
     yield pg
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         try:

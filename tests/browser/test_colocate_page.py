@@ -25,9 +25,10 @@ def demo_portal(tmp_path_factory):
 
 
 def wait_for_rmse_title(page) -> None:
-    """Until the colocation's scatter (its title carries the RMSE) is a Bokeh figure."""
+    """Until the colocation's scatter (its title carries the RMSE: REQM on these French
+    pages) is a Bokeh figure."""
     page.wait_for_function("""() => [...Bokeh.index.all_views()].some(v =>
-        v.model.type === 'Figure' && v.model.title && (v.model.title.text || '').includes('RMSE'))""",
+        v.model.type === 'Figure' && v.model.title && (v.model.title.text || '').includes('REQM'))""",
                            timeout=PLOT_TIMEOUT_MS)
 
 
@@ -54,9 +55,9 @@ def test_compare_with_observations_draws_scatter_and_difference_map(page, demo_p
                                                             timeout=PLOT_TIMEOUT_MS)
     wait_for_rmse_title(page)
     titles = figure_titles(page)
-    scatter = next(t for t in titles if "RMSE" in t)
-    assert "N=3" in scatter and "bias=" in scatter and "(nearest)" in scatter
-    assert any("Difference at the observations" in t for t in titles)  # the map
+    scatter = next(t for t in titles if "REQM" in t).replace("\n", " ")  # French page
+    assert "N=3" in scatter and "biais=" in scatter and "(plus proche)" in scatter
+    assert any("Écart aux observations" in t for t in titles)  # the map
     href = shot_and_csv_link(page, "colocate_page.png")
     assert "/api/colocate?grid=demo_sst_biscay&obs=demo_argo_biscay&method=nearest" in href
     status, _, body = http_get(demo_portal.port, href[href.index("/api/"):])
@@ -76,9 +77,10 @@ def test_compare_with_a_grid_from_the_floats_page(page, demo_portal):
         next(x for x in labels if "demo_sst_biscay" in x)]  # the one grid it meets
     select.select_option(label=next(x for x in labels if "demo_sst_biscay" in x))
     wait_for_rmse_title(page)
-    scatter = next(t for t in figure_titles(page) if "RMSE" in t)
-    assert "demo_argo_biscay (TEMP) vs demo_sst_biscay (sst)" in scatter.replace("\n", " ")
-    assert "N=3" in scatter and "(nearest)" in scatter
+    scatter = next(t for t in figure_titles(page) if "REQM" in t).replace("\n", " ")
+    assert ("demo_argo_biscay (TEMP) comparé à demo_sst_biscay (sst)"
+            in scatter)
+    assert "N=3" in scatter and "(plus proche)" in scatter
     href = shot_and_csv_link(page, "colocate_from_obs_page.png")
     assert "grid=demo_sst_biscay&obs=demo_argo_biscay&method=nearest" in href
     status, _, body = http_get(demo_portal.port, href[href.index("/api/"):])

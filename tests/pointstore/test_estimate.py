@@ -141,6 +141,17 @@ def test_a_store_without_overviews_falls_back_to_the_index(clustered, monkeypatc
     assert E.estimate(store, spec, rows) == E.index_rows(store, spec, rows)
 
 
+def test_overviews_without_time_bins_leave_a_time_window_to_the_index(clustered, monkeypatch):
+    path, _ = clustered
+    store = open_store(path)
+    only_all = {lv: {"all": files["all"]} for lv, files in store.manifest["overviews"].items()}
+    monkeypatch.setitem(store.manifest, "overviews", only_all)
+    spec = Q.make_spec(store, "map", time="2010-01-01/2010-12-31", variable=None)
+    rows = Q.select_row_groups(store, spec)
+    assert E.overview_rows(store, spec) is None
+    assert E.estimate(store, spec, rows) == E.index_rows(store, spec, rows)
+
+
 def test_cut_cells_are_weighted_by_their_area():
     spec = Q.AggSpec(kind="map", bbox=(0.0, 0.0, 45.0, 45.0), width=8, height=8, how="count",
                      variable=None, qc="all", time=None, depth=None, x_range=None,

@@ -36,3 +36,19 @@ def test_bad_layout_file_is_named(tmp_path, content):
     load_layout.cache_clear()
     with pytest.raises(PortalError, match=r"layout file .*layout\.yaml"):
         load_layout(str(path))
+
+
+def test_arrow_buffers_come_from_the_system_allocator_after_start_up():
+    """The server's Arrow pool is the C library's (mimalloc cost seconds of system CPU
+    per large CSV export); pyarrow's default is restored for the rest of the tests."""
+    import pyarrow as pa
+
+    from portal.server.serve import use_system_allocator_for_arrow
+
+    before = pa.default_memory_pool()
+    try:
+        use_system_allocator_for_arrow()
+        assert pa.default_memory_pool().backend_name == "system"
+        assert pa.array(range(1000)).sum().as_py() == 499500  # buffers still allocate
+    finally:
+        pa.set_memory_pool(before)

@@ -32,6 +32,7 @@ from portal.ui.alert import error_alert
 from portal.ui.download_links import DOWNLOAD_CSS, download_links
 from portal.ui.i18n import t
 from portal.ui.patching import PlotPatcher
+from portal.ui.render_thread import drawn_element, render_off_loop
 from portal.ui.state import ViewState, required
 from portal.ui.time_picker import TimePicker
 from portal.ui.view_tracking import ViewTracker
@@ -82,63 +83,6 @@ def _patchable_kind(entry: DatasetEntry, element) -> bool:
     import holoviews as hv
 
     return not is_aggregating(entry) and isinstance(element, (hv.Overlay, hv.Element))
-
-
-async def render_off_loop(pane: pn.pane.HoloViews) -> None:
-    """Build ``pane``'s Bokeh figure from its HoloViews element in a worker thread.
-
-    Panel would build it on the server's event loop when the pane joins the page: 0.2–4 s
-    of plot construction and rasterizing (more under load) during which every other
-    session's page load, change and PNG answer waits. The pane then holds the built plot
-    (Panel shows a HoloViews ``Plot`` as it is) and the figure comes to the session's
-    document on the loop. Only inside a server session; on any failure the element stays
-    and Panel renders it on the loop as before.
-    """
-    doc = pn.state.curdoc
-    if doc is None or doc.session_context is None:
-        return
-    element = pane.object
-    async with _render_slot():
-        task = asyncio.ensure_future(asyncio.to_thread(_render_apart, pane))
-        try:
-            plot = await asyncio.shield(task)
-        except asyncio.CancelledError:  # a newer change: the thread still runs to its end,
-            await asyncio.wait({task})  # and holds the slot until then
-            raise
-        except Exception as exc:  # noqa: BLE001 - the loop renders it instead, as before
-            log.warning("off-loop render failed (%s: %s); Panel renders it on the loop",
-                        type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))
-            return
-    plot.document = doc  # the plot's server callbacks (zoom, hover) run in the session
-    plot.portal_element = element
-    pane.object = plot
-
-
-def _render_apart(pane: pn.pane.HoloViews) -> Any:
-    """The pane's HoloViews plot, built against a scratch document (the thread touches
-    nothing of the live session; Panel's lock helpers see no session to lock)."""
-    from bokeh.document import Document
-    from panel.io.state import set_curdoc
-
-    scratch = Document()
-    with set_curdoc(scratch):
-        return pane._render(scratch, None, None)
-
-
-_RENDER_SLOTS: dict[int, asyncio.Semaphore] = {}  # one per event loop (per process)
-
-
-def _render_slot() -> asyncio.Semaphore:
-    """One off-loop render at a time: HoloViews' plotting keeps process-wide state
-    (renderer, pipeline switch) that concurrent renders would share."""
-    loop = asyncio.get_running_loop()
-    return _RENDER_SLOTS.setdefault(id(loop), asyncio.Semaphore(1))
-
-
-def drawn_element(pane: Any) -> Any:
-    """The HoloViews element a plot pane shows (it may hold the plot built from it)."""
-    obj = getattr(pane, "object", None)
-    return getattr(obj, "portal_element", obj)
 
 
 def applicable(kind: str, entry: DatasetEntry, color: str) -> dict[str, Any]:

@@ -151,7 +151,7 @@ def test_the_plot_is_built_off_the_event_loop_in_a_session(entries, monkeypatch)
     from holoviews.plotting.plot import Plot
     from panel.io.state import set_curdoc
 
-    from portal.ui.quicklook_pane import drawn_element
+    from portal.ui.render_thread import drawn_element
 
     pane = _pane(entries["sst"], kind="map")
     pane.__panel__()

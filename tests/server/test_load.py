@@ -18,6 +18,14 @@ MEMORY_BOUND_MB = 2048  # per process: interpreter + plotting stack + both byte-
 
 @pytest.fixture(scope="module")
 def bench_load():
+    """The bench's module; afterwards Bokeh's process-wide ``curdoc()`` patches are put
+    back: the bench's client sessions run in this process, and Bokeh's ``patch_curdoc``
+    does not pop its entry when a client callback raises, which left a destroyed
+    document as every later test's ``curdoc()`` ("Patched curdoc has been previously
+    destroyed")."""
+    import bokeh.io.doc
+
+    patched = list(bokeh.io.doc._PATCHED_CURDOCS)
     sys.path.insert(0, str(REPO / "bench"))
     try:
         import bench_load
@@ -25,6 +33,7 @@ def bench_load():
         yield bench_load
     finally:
         sys.path.remove(str(REPO / "bench"))
+        bokeh.io.doc._PATCHED_CURDOCS[:] = patched
 
 
 def track_and_grid(folder: Path) -> Path:

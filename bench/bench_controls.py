@@ -88,23 +88,26 @@ def _drag_depth(page, step: int) -> None:
     page.evaluate(SET_DEPTH_JS, bool(step % 2))
 
 
-def _usable(page, control: str) -> bool:
-    """Whether the view shows the control enabled (a grid has no QC, a series one line
-    no colormap): a control that does not apply is not timed."""
+def _usable(page, control: str, options: int) -> bool:
+    """Whether the view shows the control enabled with the ``options`` the change steps
+    through (a grid has no QC, a series one line no colormap, a one-variable grid one
+    variable): a control that does not apply is not timed."""
     found = page.locator(f".portal-control-{control}").first
     if not found.count() or not found.is_visible():
         return False
     select = page.locator(f".portal-control-{control} select")
-    return not select.count() or select.first.is_enabled()
+    return not select.count() or (select.first.is_enabled() and select.first.evaluate(
+        "s => s.options.length") >= options)
 
 
 def _changes(page):
     """(name, function(step)) of the controls the view offers, timed."""
-    changes = [("variable", "var", lambda i: _select(page, "var", i % 2)),
-               ("qc", "qc", lambda i: _select(page, "qc", 3 if i % 2 else 1)),
-               ("colormap", "cmap", lambda i: _select(page, "cmap", 1 + i % 2)),
-               ("depth", "depth", lambda i: _drag_depth(page, i))]
-    return [(name, change) for name, control, change in changes if _usable(page, control)]
+    changes = [("variable", "var", 2, lambda i: _select(page, "var", i % 2)),
+               ("qc", "qc", 4, lambda i: _select(page, "qc", 3 if i % 2 else 1)),
+               ("colormap", "cmap", 3, lambda i: _select(page, "cmap", 1 + i % 2)),
+               ("depth", "depth", 0, lambda i: _drag_depth(page, i))]
+    return [(name, change) for name, control, options, change in changes
+            if _usable(page, control, options)]
 
 
 # whether the progress overlay is on a view in the page (replaced models keep their classes)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,3 +142,25 @@ def served_portal(tmp_path_factory):
     folder = tmp_path_factory.mktemp("served")
     with serving(small_catalog(folder), folder) as served:
         yield served
+
+
+def answering_pids(port: int) -> dict[int, float]:
+    """PID -> RSS (MB) of the processes that answered ``/health``, asked from 4 threads at
+    once (an idle worker would take every sequential request)."""
+    seen: dict[int, float] = {}
+    lock = threading.Lock()
+
+    def ask() -> None:
+        for _ in range(15):
+            status, _, body = http_get(port, "/health")
+            assert status == 200
+            process = json.loads(body)["process"]
+            with lock:
+                seen[process["pid"]] = process["rss_mb"]
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return seen

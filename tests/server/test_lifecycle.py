@@ -3,14 +3,12 @@ memory bound, and a SIGTERM to the parent stops every worker cleanly, in the log
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import threading
 import time
 
 from portal.server.lifecycle import worker_pids
-from tests.server.conftest import http_get, serving, small_catalog
+from tests.server.conftest import answering_pids, serving, small_catalog
 
 MEMORY_BOUND_MB = 2048  # per process: interpreter + plotting stack + both byte-bounded caches
 
@@ -23,34 +21,12 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _answering_pids(port: int) -> dict[int, float]:
-    """PID -> RSS (MB) of the processes that answered ``/health``, asked from 4 threads at
-    once (an idle worker would take every sequential request)."""
-    seen: dict[int, float] = {}
-    lock = threading.Lock()
-
-    def ask() -> None:
-        for _ in range(15):
-            status, _, body = http_get(port, "/health")
-            assert status == 200
-            process = json.loads(body)["process"]
-            with lock:
-                seen[process["pid"]] = process["rss_mb"]
-
-    threads = [threading.Thread(target=ask) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return seen
-
-
 def test_sigterm_to_the_parent_stops_every_worker(tmp_path):
     with serving(small_catalog(tmp_path), tmp_path, "--num-procs", "2") as served:
         workers = worker_pids(served.proc.pid)
         try:
             assert len(workers) == 2, workers
-            seen = _answering_pids(served.port)
+            seen = answering_pids(served.port)
             assert set(seen) == set(workers), (seen, workers)
             assert all(0 < rss < MEMORY_BOUND_MB for rss in seen.values()), seen
             os.kill(served.proc.pid, signal.SIGTERM)  # the parent only, not its group

@@ -4,14 +4,12 @@ answers from two processes, each within its memory bound."""
 
 from __future__ import annotations
 
-import json
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
-from tests.server.conftest import REPO, http_get, serving, small_catalog
+from tests.server.conftest import REPO, answering_pids, http_get, serving, small_catalog
 
 MEMORY_BOUND_MB = 2048  # per process: interpreter + plotting stack + both byte-bounded caches
 
@@ -74,22 +72,7 @@ def test_short_load_has_no_error_and_leaves_no_session(tmp_path, bench_load):
 
 def test_two_processes_answer_within_their_memory_bound(tmp_path):
     with serving(small_catalog(tmp_path), tmp_path, "--num-procs", "2") as served:
-        seen: dict[int, float] = {}
-        lock = threading.Lock()
-
-        def ask() -> None:
-            for _ in range(15):
-                status, _, body = http_get(served.port, "/health")
-                assert status == 200
-                process = json.loads(body)["process"]
-                with lock:
-                    seen[process["pid"]] = process["rss_mb"]
-
-        threads = [threading.Thread(target=ask) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
+        seen = answering_pids(served.port)
         assert http_get(served.port, "/quicklook/grid/map.png?width=300&height=200")[0] == 200
     assert len(seen) == 2, seen
     assert served.proc.pid not in seen  # the forked children answer, not the parent

@@ -6,18 +6,11 @@ import re
 
 import pytest
 
-from portal.model import DatasetEntry
 from portal.render.landing import ASPECT, fraction, land_png
 from portal.ui.prepaint import PrePaint, map_html, prepaint_html
+from tests.ui.test_overview_map import _entry  # the same dataset boxes as the live map
 
 EVIL = '<script>window.x=1</script><img src=x onerror="alert(1)">'
-
-
-def _entry(dataset_id, bbox, feature_type="profile", title=None):
-    meta = {"title": title or dataset_id, "featureType": feature_type}
-    if bbox:
-        meta["bbox"] = list(bbox)
-    return DatasetEntry.from_metadata(dataset_id, "netcdf", {"urlpath": "/x.nc"}, meta)
 
 
 @pytest.fixture

@@ -170,12 +170,8 @@ def write_pyramid(store, new: PartBands, params: list[str], gen: int, edges,
     for level in range(int(store.config["levels"]), -1, -1):
         current = dict(old_files.get(str(level), {}))
         for label, table in tables.items():
-            parts = [table]
-            if label in current:
-                parts.append(ov.read_table(store.file(current[label]), params))
             rel = f"overviews/depth/L{level:02d}/{label}-g{gen:06d}-{new_token()}.parquet"
-            ov.write_table(store.file(rel), ov.merge(parts, params), params)
-            current[label] = rel
+            ov.merge_into(store, current, label, table, params, rel)
         files[str(level)] = current
         tables = {k: ov.coarsen(t, level, params) for k, t in tables.items()}
     return section(edges, stats, files)

@@ -242,6 +242,18 @@ def write_table(path: str, table: Table, params: list[str]) -> None:
     pq.write_table(pa.table(data), path, compression="zstd", row_group_size=1 << 20)
 
 
+def merge_into(store, files: dict[str, str], label: str, table: Table, params: list[str],
+               rel: str) -> None:
+    """Write ``table``, merged with the level's table already stored under ``label`` (if
+    any), to the new file ``rel`` of ``store``, and record it in ``files`` (an ingest's
+    overviews and depth bands both grow this way)."""
+    tables = [table]
+    if label in files:
+        tables.append(read_table(store.file(files[label]), params))
+    write_table(store.file(rel), merge(tables, params), params)
+    files[label] = rel
+
+
 def read_table(path: str, params: list[str], stats: tuple[str, ...] = STATS,
                classes: tuple[int, ...] = tuple(range(N_CLASSES))) -> Table:
     """Read the requested parameters/statistics/classes (others absent or zero)."""

@@ -187,13 +187,8 @@ def _merge_overviews(store: st.Store, parts: list[PartData], params: list[str],
         current = files.setdefault(str(level), {})
         new["all"] = ov.merge([t for k, t in new.items() if k != "all"], params)
         for key, table in new.items():
-            label = str(key)
-            tables = [table]
-            if label in current:
-                tables.append(ov.read_table(store.file(current[label]), params))
-            rel = f"overviews/L{level:02d}/{label}-g{gen:06d}-{st.new_token()}.parquet"
-            ov.write_table(store.file(rel), ov.merge(tables, params), params)
-            current[label] = rel
+            rel = f"overviews/L{level:02d}/{key}-g{gen:06d}-{st.new_token()}.parquet"
+            ov.merge_into(store, current, str(key), table, params, rel)
         new = {k: ov.coarsen(t, level, params) for k, t in new.items() if k != "all"}
     return files
 

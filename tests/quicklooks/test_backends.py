@@ -32,19 +32,9 @@ def test_a_grid_map_ends_a_zoom_gesture_within_100_ms():
     # Bokeh sends a wheel zoom's ranges lod_timeout ms after the last wheel event (500 ms
     # by default): the map's server re-render could not start before
     import holoviews as hv
-    import numpy as np
-    import xarray as xr
 
-    from portal.quicklooks import Style, ensure_backends
-    from portal.quicklooks.map import build
+    from tests.quicklooks.test_zoom_progress import _grid_figure
 
-    ensure_backends()
-    lon, lat = np.linspace(-10, 0, 40), np.linspace(40, 50, 30)
-    field = xr.DataArray(np.random.default_rng(0).random((30, 40)), name="sst",
-                         dims=("latitude", "longitude"),
-                         coords={"latitude": lat, "longitude": lon}, attrs={"units": "K"})
-    element = build(field, variable="sst", feature_type="grid", title="SST",
-                    style=Style(width=400, height=300))
-    figure = hv.render(element, backend="bokeh")
+    figure = _grid_figure()
     assert figure.lod_timeout <= 100
     assert figure.lod_timeout < hv.plotting.bokeh.ElementPlot.lod["timeout"]

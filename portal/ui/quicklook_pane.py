@@ -31,6 +31,7 @@ from portal.sources import is_aggregating
 from portal.ui.alert import error_alert
 from portal.ui.download_links import DOWNLOAD_CSS, download_links
 from portal.ui.i18n import t
+from portal.ui.patch_series import patch_or_wrap_series, series_patchable
 from portal.ui.patching import PlotPatcher
 from portal.ui.render_thread import drawn_element, render_off_loop
 from portal.ui.state import ViewState, required
@@ -437,6 +438,12 @@ class QuicklookPane(pn.viewable.Viewer):
             element = self._patch_or_wrap(element)
             if element is None:
                 return param.Skip  # the figure on screen was patched in place
+        elif series_patchable(drawn_kind, self.entry, element, self.lock_y):
+            element = await patch_or_wrap_series(self._patcher, element, self.state.view,
+                                                 self.state.color, self.state.lang,
+                                                 self.plot_width)
+            if element is None:
+                return param.Skip
         else:
             self._patcher.reset()
         element = self._tracker.track(drawn_kind, element)  # zoom from and to the URL

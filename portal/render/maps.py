@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from portal.quicklooks import Style
 
 WORLD = (-180.0, -80.0, 180.0, 85.0)
+#: rows of a grid are block-averaged in bands of about this many bytes: fresh window-sized
+#: temporaries cost page faults (up to ~300 ms under memory churn on this VM), ~1 MB ones
+#: are reused from the heap
+BAND_BYTES = 1 << 20
 
 
 def map_png(entry: DatasetEntry, query: Query, style: Style,
@@ -187,13 +191,18 @@ def block_mean(values: np.ndarray, max_rows: int, max_cols: int) -> tuple[np.nda
     finite values, in one pass. The last row and column of blocks may be partial."""
     fy = -(-values.shape[0] // max_rows)
     fx = -(-values.shape[1] // max_cols)
-    finite = np.isfinite(values)
     if fy == 1 and fx == 1:
-        return values, int(finite.sum())
-    sums = _block_sum(np.where(finite, values, np.float32(0)), fy, fx, "float32")
-    counts = _block_sum(finite, fy, fx, "int32")
+        return values, int(np.isfinite(values).sum())
+    step = fy * max(1, BAND_BYTES // max(fy * values.shape[1] * 4, 1))
+    sums, counts = [], []
+    for r0 in range(0, values.shape[0], step):  # bands: the temporaries stay ~1 MB, reused
+        band = values[r0:r0 + step]
+        finite = np.isfinite(band)
+        sums.append(_block_sum(np.where(finite, band, np.float32(0)), fy, fx, "float32"))
+        counts.append(_block_sum(finite, fy, fx, "int32"))
+    total = np.concatenate(counts)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (sums / counts).astype("float32"), int(counts.sum())
+        return (np.concatenate(sums) / total).astype("float32"), int(total.sum())
 
 
 def _block_sum(a: np.ndarray, fy: int, fx: int, dtype: str) -> np.ndarray:

@@ -172,6 +172,7 @@ class QuicklookPane(pn.viewable.Viewer):
         self._drawn: Any = None  # the HoloViews pane drawn last
         self._patcher = PlotPatcher()  # a profile's figure, patched in place on a change
         self._error = False
+        self._generation = 0  # counts _plot calls: a superseded draw shows nothing
         self._tracker = ViewTracker(self.state, pn.state.curdoc)
         self._watchers.append(self.state.param.watch(self._forget_view, ["kind", "var"]))
 
@@ -394,10 +395,22 @@ class QuicklookPane(pn.viewable.Viewer):
     async def _plot(self):
         if self._disposed:
             return None
+        self._generation += 1
+        generation = self._generation
         try:
-            return await self._draw()
-        finally:
+            drawn = await self._draw()
+        except asyncio.CancelledError:  # Panel cancelled it for a newer change, which
+            raise  # lifts the overlay once drawn
+        except BaseException:
             self._done_after_swap()
+            raise
+        if generation != self._generation:
+            # a newer change is drawing: Panel cancels the previous draw of a method, but
+            # once one was cancelled it forgets the running one, so two can overlap; the
+            # older must not replace (nor unveil) the newer
+            return param.Skip
+        self._done_after_swap()
+        return drawn
 
     def _done_after_swap(self) -> None:
         """Lift the overlay once the returned plot is on the page: Panel swaps it in after
@@ -417,6 +430,7 @@ class QuicklookPane(pn.viewable.Viewer):
         from portal.pipeline import build_quicklook
 
         self._error = False
+        generation = self._generation
         if not entry_kinds(self.entry):
             return pn.pane.Alert(t("metadata_only", self.state.lang), alert_type="info")
         kind = self.state.kind or None
@@ -433,6 +447,8 @@ class QuicklookPane(pn.viewable.Viewer):
                 log.warning("%s", exc)
             self._error = True
             return error_alert(exc, self.state.lang)
+        if generation != self._generation:
+            return param.Skip  # superseded while loading: patch or draw only the newest
         drawn_kind = kind or entry_kinds(self.entry)[0]
         if drawn_kind == "profile" and _patchable_kind(self.entry, element):
             element = self._patch_or_wrap(element)
@@ -450,11 +466,12 @@ class QuicklookPane(pn.viewable.Viewer):
         if drawn_kind == "map":
             self._show_drawn_step(kind)
         # no margin in the embed: a plot of the iframe's height then fits without scrolling
-        self._drawn = pn.pane.HoloViews(element, backend="bokeh", sizing_mode="stretch_width",
-                                 min_height=300, css_classes=["portal-plot"], linked_axes=False,
-                                 margin=(5, 10) if self.show_controls else 0)
-        await render_off_loop(self._drawn)
-        return self._drawn
+        drawn = pn.pane.HoloViews(element, backend="bokeh", sizing_mode="stretch_width",
+                                  min_height=300, css_classes=["portal-plot"], linked_axes=False,
+                                  margin=(5, 10) if self.show_controls else 0)
+        self._drawn = drawn
+        await render_off_loop(drawn)
+        return drawn  # not self._drawn: an overlapping newer draw may have set it meanwhile
 
     def _patch_or_wrap(self, element):
         """None once a profile's figure on screen is patched with ``element``; else

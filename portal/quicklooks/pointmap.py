@@ -166,7 +166,7 @@ def view_aggregate(handle, query: Query, style: Style, variable: str,
 
 def build(handle, *, variable: str, query: Query, title: str, style: Style):
     """Aggregated map of a point store, re-aggregated on zoom in the page."""
-    import holoviews as hv
+    from portal.quicklooks.frames import Frames, colorbar_sync, framed
 
     how = HOW_BY_COLOR[style.color_by]
     label, cmap = colouring(how, style, variable)
@@ -184,7 +184,7 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
             opts.update(cmap=cmap, colorbar=True, clabel=label)
         if how == "count":
             opts["clim"] = count_limits(agg)
-        bokeh = {"tools": ["hover"]} if how == "qc" else {}
+        bokeh = {"tools": ["hover"]} if how == "qc" else {"hooks": [colorbar_sync]}
         return element.opts(**bokeh, **{**opts, "title": fit_title(opts["title"], style.width)},
                             backend="bokeh").opts(**opts, backend="matplotlib")
 
@@ -200,7 +200,8 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
         return aggregate((max(float(lon0), -180.0), max(float(lat0), -85.0),
                           min(float(lon1), 180.0), min(float(lat1), 85.0)))
 
-    dmap = hv.DynamicMap(on_range, streams=[hv.streams.RangeXY()])
+    # a control change sends new frames to the map on screen (portal.ui.map_patching)
+    dmap = framed(Frames(on_range, ranged=True, shape=("store", how)))
     (mx0, mx1), (my0, my1) = (_mercator_xy([west, east], [0, 0])[0],
                               _mercator_xy([0, 0], [south, north])[1])
     return (dmap * land_layer(True)).opts(responsive=True, height=style.height,

@@ -20,13 +20,15 @@ from portal.quicklooks.frames import Frames
 
 
 def frames_pipe(element: Any) -> Any:
-    """The ``Pipe`` of a page map's :class:`Frames` (None: not a patchable map)."""
+    """The ``Pipe`` of a page map's :class:`Frames` (None: not a patchable map, or
+    several maps side by side, one per variable)."""
     import holoviews as hv
 
     from portal.ui.view_tracking import streams_of
 
-    return next((pipe for pipe in streams_of(element, hv.streams.Pipe)
-                 if isinstance(pipe.data, Frames)), None)
+    pipes = [pipe for pipe in streams_of(element, hv.streams.Pipe)
+             if isinstance(pipe.data, Frames)]
+    return pipes[0] if len(pipes) == 1 else None
 
 
 def map_shape(element: Any, *context: Any) -> tuple:

@@ -138,3 +138,14 @@ def test_a_positions_map_patches_its_markers_and_colour_bar(shared):
 
     pane.state.lang = "fr"  # another language: the controls and hooks change, a new figure
     assert _draw(pane) is not param.Skip
+
+
+def test_maps_side_by_side_are_not_patched_as_one(grid):
+    import holoviews as hv
+
+    from portal.pipeline import build_quicklook
+    from portal.ui.map_patching import frames_pipe
+
+    one = build_quicklook(grid, "map")
+    assert frames_pipe(one) is not None
+    assert frames_pipe(hv.Layout([one, build_quicklook(grid, "map")])) is None

@@ -185,7 +185,7 @@ def view_aggregate(handle, query: Query, style: Style, variable: str,
 
 def build(handle, *, variable: str, query: Query, title: str, style: Style):
     """Aggregated map of a point store, re-aggregated on zoom in the page."""
-    import holoviews as hv
+    from portal.quicklooks.frames import Frames, colorbar_sync, framed
 
     how = HOW_BY_COLOR[style.color_by]
     label, cmap = colouring(how, style, variable)
@@ -203,7 +203,7 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
             opts.update(cmap=cmap, colorbar=True, clabel=label)
         if how == "count":
             opts["clim"] = count_limits(agg)
-        bokeh = {"tools": ["hover"]} if how == "qc" else {}
+        bokeh = {"tools": ["hover"]} if how == "qc" else {"hooks": [colorbar_sync]}
         return element.opts(**bokeh, **{**opts, "title": fit_title(opts["title"], style.width)},
                             backend="bokeh").opts(**opts, backend="matplotlib")
 
@@ -226,9 +226,14 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
         agg, note = view_aggregate(handle, query, style, variable, view(x_range, y_range))
         return count_frame(agg, fit_title(f"{title} — {note}", style.width), count_limits(agg))
 
-    stream = hv.streams.RangeXY()
-    dmap = hv.DynamicMap(on_range, streams=[stream])
-    hooks = [zoom_progress(style.lang)] + ([fast_zoom(stream, new_view)] if how == "count" else [])
+    # a control change sends new frames to the map on screen (portal.ui.map_patching);
+    # a zoom in count mode draws the frames on screen now (a patch replaces them)
+    dmap = framed(Frames(on_range, ranged=True, shape=("store", how),
+                         zoom=new_view if how == "count" else None))
+    pipe, stream = dmap.streams
+    hooks = [zoom_progress(style.lang)]
+    if how == "count":
+        hooks.append(fast_zoom(stream, lambda x_range, y_range: pipe.data.zoom(x_range, y_range)))
     (mx0, mx1), (my0, my1) = (_mercator_xy([west, east], [0, 0])[0],
                               _mercator_xy([0, 0], [south, north])[1])
     return (dmap * land_layer(True)).opts(responsive=True, height=style.height,

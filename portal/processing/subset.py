@@ -199,7 +199,9 @@ def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
         need = f" with a valid {' and '.join(require)}" if require else ""
         raise NoDataInSelection(f"no valid {variable} values{need} in {describe(query)}",
                                 dataset=dataset, hint="widen the time/depth range or relax QC")
-    out = obs.isel(obs=index).compute()
+    # every row kept (a clean series): the arrays as they are, not a copy of each
+    whole = index.size == obs.sizes.get("obs", -1)
+    out = (obs.copy(deep=False) if whole else obs.isel(obs=index)).compute()
     out.attrs["times_interpolated"] = int(timed[index].sum()) if timed.size else 0
     out.attrs["positions_interpolated"] = int(placed[index].sum()) if placed.size else 0
     return out

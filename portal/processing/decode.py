@@ -163,8 +163,8 @@ def masked_values(values: np.ndarray, attrs: dict) -> np.ndarray:
         values = values.astype("float64")
     if values.dtype.kind != "f":
         return values
-    with np.errstate(invalid="ignore"):
-        bad = ~(np.abs(values) < 9.9e36)
+    with np.errstate(invalid="ignore"):  # NaN is missing already: not "bad", so a chunk
+        bad = np.abs(values) >= 9.9e36  # whose only gaps are NaN is kept, not copied
         for fill in fills:
             bad |= values == fill
         if low is not None:

@@ -105,3 +105,10 @@ def test_times_decode_in_place_to_the_millisecond_with_nat_for_missing_and_out_o
     minutes = _to_datetime64(np.array([1.0, 2.0]), "minutes since 2023-01-01", "standard")
     np.testing.assert_array_equal(minutes, np.array(["2023-01-01T00:01", "2023-01-01T00:02"],
                                                     dtype="datetime64[ns]"))
+
+
+def test_masked_values_keeps_an_array_whose_only_gaps_are_nan():
+    values = np.array([1.0, np.nan, 3.0], dtype="float32")
+    assert masked_values(values, {}) is values  # nothing to mask: no copy
+    out = masked_values(np.array([1.0, np.nan, 9.96921e36, np.inf], "float32"), {})
+    assert np.isnan(out[1:]).all() and out[0] == 1.0

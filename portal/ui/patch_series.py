@@ -46,12 +46,19 @@ class SeriesFrames:
     def __init__(self, draw: Callable[..., Any], x_range: tuple | None) -> None:
         self.draw, self.x_range = draw, x_range
         self.first: Any = draw(x_range=x_range)
+        self.options: list[tuple[Any, str]] = []  # restyled in place since (the colormap)
 
     def __call__(self, x_range: tuple | None) -> Any:
         first, self.first = self.first, None
-        if first is not None and _same_span(x_range, self.x_range):
-            return first
-        return self.draw(x_range=x_range)
+        frame = first if first is not None and _same_span(x_range, self.x_range) \
+            else self.draw(x_range=x_range)
+        for options, backend in self.options:
+            frame = frame.opts(options, backend=backend)
+        return frame
+
+    def opts(self, options: Any, backend: str) -> None:
+        """Keep ``options`` on every later frame (a zoom then keeps a colormap set in place)."""
+        self.options.append((options, backend))
 
 
 def _same_span(a: tuple | None, b: tuple | None) -> bool:

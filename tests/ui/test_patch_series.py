@@ -113,3 +113,28 @@ def test_a_new_drawing_builds_a_new_figure(tidegauge):
     pane.lock_y = True  # frames that keep the y range: not patched
     assert _draw(pane) is not param.Skip
     assert _draw(pane) is not param.Skip
+
+
+def test_a_colormap_set_in_place_stays_through_patches_and_zooms(tidegauge):
+    from bokeh.models import ColorMapper
+
+    from portal.quicklooks.style import resolve_cmap
+
+    pane = _pane(tidegauge, var="TEMPPR01", color="value")
+    pane.__panel__()
+    drawn = _draw(pane)
+    drawn.get_root()
+    pane.state.time = TimeRange.parse("1998-08-01/1998-08-20")
+    assert _draw(pane) is param.Skip  # coloured by value, same variable: patched
+    pane._plot_view._pane = drawn  # (Panel's live pane, as on a page)
+    pane.state.cmap = "viridis"  # re-styled in place
+    viridis = resolve_cmap("viridis")
+
+    def palettes() -> list:
+        return [list(m.palette) for model, _ in drawn._models.values()
+                for m in model.select({"type": ColorMapper})]
+
+    assert palettes() and all(p == viridis for p in palettes())
+    ranges = pane._patcher.streams[0]  # the browser's zoom: a frame drawn anew
+    ranges.event(x_range=(np.datetime64("1998-08-05"), np.datetime64("1998-08-06")))
+    assert all(p == viridis for p in palettes())

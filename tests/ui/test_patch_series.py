@@ -138,3 +138,27 @@ def test_a_colormap_set_in_place_stays_through_patches_and_zooms(tidegauge):
     ranges = pane._patcher.streams[0]  # the browser's zoom: a frame drawn anew
     ranges.event(x_range=(np.datetime64("1998-08-05"), np.datetime64("1998-08-06")))
     assert all(p == viridis for p in palettes())
+
+
+def test_a_time_depth_variable_change_patches_the_mesh_and_its_colour_bar(shared):
+    from bokeh.models import ColorBar
+
+    from portal.cataloging.scan import describe_file
+    from portal.ui.quicklook_pane import QuicklookPane
+    from portal.ui.state import ViewState
+
+    argo = describe_file(str(shared / "argo/multiprofile/6901744_prof.nc"), "argo")
+    pane = QuicklookPane(state=ViewState(dataset="argo", kind="timedepth", var="TEMP"),
+                         entry=argo)
+    drawn = _draw(pane)
+    drawn.get_root()
+    fig = _figure(drawn)
+    bar = next(m for m in fig.right if isinstance(m, ColorBar))
+    assert "[degree_Celsius]" in bar.title and bar.color_mapper.high > 20
+
+    pane.state.var = "PSAL"
+    assert _draw(pane) is param.Skip
+    assert _figure(drawn) is fig
+    assert "[psu]" in bar.title  # the colour bar names the new variable (a hook: see module)
+    assert 33.5 < bar.color_mapper.low < bar.color_mapper.high < 37.5  # salinity's colours
+    assert any("[psu]" in label for label in _tooltips(fig))

@@ -1,4 +1,4 @@
-"""Time series and time–depth sections patched in place: a control change re-draws inside the figure on screen.
+"""Time series, time–depth sections and T-S diagrams patched in place on a control change.
 
 A time series is a ``DynamicMap`` whose frames are drawn by the builder's
 ``draw(x_range)`` (decimated to the view on every zoom, through a ``RangeX`` stream).
@@ -10,8 +10,8 @@ the figure's ``DynamicMap`` draws through a ``Pipe`` carrying the current ``draw
 width) is sent through the pipe, and HoloViews updates the glyph data, axis label, title,
 ranges (the frames are ``framewise``), tooltips and colour-bar title (a hook: HoloViews
 sets it only when it builds the figure). The zoom follows the URL's ``view`` (a time
-span) or refits. A time–depth section (one static mesh) goes through the pipe as a
-profile does, refitted. :func:`patch_or_wrap_series` is the pane's one entry point; it
+span) or refits. A time–depth section (one static mesh) and a T-S diagram (points,
+isopycnals) go through the pipe as a profile does, refitted. :func:`patch_or_wrap_series` is the pane's one entry point; it
 uses the pane's :class:`~portal.ui.patching.PlotPatcher`, so one reset forgets any kind's
 figure.
 """
@@ -27,7 +27,7 @@ from portal.sources import is_aggregating
 from portal.ui.patching import PlotPatcher, shape_of
 from portal.ui.view_tracking import parse_time_view
 
-SERIES_KINDS = ("timeseries", "timedepth")
+SERIES_KINDS = ("timeseries", "timedepth", "ts")
 
 
 def series_patchable(kind: str, entry: DatasetEntry, element: Any, lock_y: bool) -> bool:
@@ -40,16 +40,23 @@ def series_patchable(kind: str, entry: DatasetEntry, element: Any, lock_y: bool)
         return False
     if kind == "timedepth":
         return isinstance(element, hv.QuadMesh)
+    if kind == "ts":  # samples drawn as points (many are rasterized per zoom: a DynamicMap)
+        return isinstance(element, hv.Overlay)
     return (not lock_y and isinstance(element, hv.DynamicMap)
             and [type(s) for s in element.streams] == [hv.streams.RangeX])
 
 
 def colorbar_title(plot: Any, element: Any) -> None:
-    """A HoloViews hook: the colour bar's title follows each frame's coloured dimension
-    (HoloViews sets it once, when it builds the figure)."""
+    """A HoloViews hook: the colour bar's title (and date ticks) follow each frame's
+    coloured dimension (HoloViews sets them once, when it builds the figure)."""
+    from bokeh.models import TickFormatter
+
     bar = plot.handles.get("colorbar")
-    if bar is not None and element.vdims:
-        bar.title = plot.clabel if plot.clabel is not None else element.vdims[-1].pprint_label
+    if bar is None or not element.vdims:
+        return
+    bar.title = plot.clabel if plot.clabel is not None else element.vdims[-1].pprint_label
+    if isinstance(plot.cformatter, TickFormatter) and bar.formatter is not plot.cformatter:
+        bar.formatter = plot.cformatter
 
 
 def _titled(frame: Any) -> Any:
@@ -119,7 +126,7 @@ async def patch_or_wrap_series(patcher: PlotPatcher, element: Any, view: str,
     the figure's update runs on the loop."""
     import holoviews as hv
 
-    if not isinstance(element, hv.DynamicMap):  # a time–depth mesh: no zoom re-render
+    if not isinstance(element, hv.DynamicMap):  # a mesh, a T-S diagram: no zoom re-render
         element = _titled(_refitted(element))
         shape = series_shape(element, *context)
         if patcher.pipe is not None and not patcher.streams and patcher.patch(element, shape):
@@ -135,9 +142,16 @@ async def patch_or_wrap_series(patcher: PlotPatcher, element: Any, view: str,
 
 
 def _refitted(element: Any) -> Any:
-    """A static frame that refits the figure's axes and colours to its own data."""
+    """A static frame that refits the figure's axes (to its own limits, else its data)
+    and its colours."""
+    import holoviews as hv
+
+    for layer in element.traverse(lambda e: e, [hv.Element]):
+        layer.opts(framewise=True, backend="bokeh")
     nan = (float("nan"), float("nan"))
-    return element.opts(framewise=True, xlim=nan, ylim=nan, backend="bokeh")
+    own = hv.Store.lookup_options("bokeh", element, "plot").kwargs
+    return element.opts(framewise=True, xlim=own.get("xlim", nan), ylim=own.get("ylim", nan),
+                        backend="bokeh")
 
 
 def _drawn_ahead(element: Any, view: str, context: tuple) -> tuple[SeriesFrames, tuple]:

@@ -162,3 +162,22 @@ def test_a_time_depth_variable_change_patches_the_mesh_and_its_colour_bar(shared
     assert "[psu]" in bar.title  # the colour bar names the new variable (a hook: see module)
     assert 33.5 < bar.color_mapper.low < bar.color_mapper.high < 37.5  # salinity's colours
     assert any("[psu]" in label for label in _tooltips(fig))
+
+
+def test_a_ts_time_window_change_patches_the_diagram(shared):
+    from portal.cataloging.scan import describe_file
+    from portal.ui.quicklook_pane import QuicklookPane
+    from portal.ui.state import ViewState
+
+    argo = describe_file(str(shared / "argo/multiprofile/6901744_prof.nc"), "argo")
+    pane = QuicklookPane(state=ViewState(dataset="argo", kind="ts"), entry=argo)
+    drawn = _draw(pane)
+    drawn.get_root()
+    fig = _figure(drawn)
+    title, ranges = fig.title.text, (fig.x_range.start, fig.x_range.end)
+    start = argo.time_coverage[0][:10]
+    pane.state.time = TimeRange.parse(f"{start}/{pd.Timestamp(start) + pd.Timedelta(days=60):%F}")
+    assert _draw(pane) is param.Skip
+    assert _figure(drawn) is fig
+    assert fig.title.text != title  # fewer samples
+    assert (fig.x_range.start, fig.x_range.end) != ranges  # the diagram's own limits

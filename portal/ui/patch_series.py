@@ -33,7 +33,8 @@ SERIES_KINDS = ("timeseries", "timedepth", "ts")
 def series_patchable(kind: str, entry: DatasetEntry, element: Any, lock_y: bool) -> bool:
     """Whether a built quicklook is one the pane patches in place: a time series decimated
     per zoom (a ``DynamicMap`` on a single ``RangeX``) with y refitted on each frame (not
-    ``lock_y``, whose frames keep the y range on screen), or a time–depth mesh; from a file."""
+    ``lock_y``, whose frames keep the y range on screen), a time–depth mesh or a T-S
+    diagram of points (not rasterized); from a file, not a point store."""
     import holoviews as hv
 
     if kind not in SERIES_KINDS or is_aggregating(entry):
@@ -121,7 +122,7 @@ async def patch_or_wrap_series(patcher: PlotPatcher, element: Any, view: str,
                                *context: Any) -> Any:
     """None once the figure on screen is patched with ``element`` (a built series
     ``DynamicMap`` drawn on the URL's ``view``, or refitted when it names none; or a
-    time–depth mesh, refitted); else a ``DynamicMap`` showing it, ready for later patches
+    time–depth mesh or T-S diagram, refitted); else a ``DynamicMap`` showing it, ready for later patches
     (the view tracker then zooms it). A series' frame is drawn in a worker thread; only
     the figure's update runs on the loop."""
     import holoviews as hv

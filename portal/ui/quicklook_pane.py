@@ -540,8 +540,10 @@ class QuicklookPane(pn.viewable.Viewer):
             mapper.palette = palette
         if self._maps.recolour(palette):  # a patched map's later frames have the new colours
             return
-        if self._patcher.pipe is None:  # a patched profile's next frame has the new colours
-            _remember_cmap(drawn_element(live), palette)  # a zoom re-render keeps the new colours
+        # a zoom re-render keeps the new colours (a patched series' frames too; a patched
+        # profile's next frame has them anyway)
+        _remember_cmap(drawn_element(live) if self._patcher.pipe is None
+                       else self._patcher.pipe.data, palette)
 
     def _live_pane(self) -> Any:
         """The HoloViews pane on screen: Panel updates the first one drawn in place with the

@@ -90,9 +90,9 @@ def _drag_depth(page, step: int) -> None:
 
 
 def _step(page, step: int) -> None:
-    """A grid's time step back (odd steps) or forward again: the player's "previous" and
-    "next" buttons (first, previous, pause, play, next, last)."""
-    page.locator(".portal-control-step button").nth(1 if step % 2 else 4).click()
+    """A grid's time step back (odd steps) or forward again: the player's buttons."""
+    button = "previous" if step % 2 else "next"
+    page.locator(f".portal-control-step button.{button}").first.click()
 
 
 def _usable(page, control: str, options: int) -> bool:

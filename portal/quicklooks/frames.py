@@ -81,5 +81,11 @@ def colorbar_sync(plot: Any, element: Any) -> None:
         if plot.clabel is not None and bar.title != plot.clabel:
             bar.title = plot.clabel
         if formatter is not None and not isinstance(formatter, str) \
-                and bar.formatter is not formatter:
+                and not _same_model(bar.formatter, formatter):
             bar.formatter = formatter
+
+
+def _same_model(old: Any, new: Any) -> bool:
+    """Whether two Bokeh models say the same (a patch then sends no new model)."""
+    return old is new or (type(old) is type(new) and old.properties_with_values(
+        include_defaults=False) == new.properties_with_values(include_defaults=False))

@@ -55,3 +55,24 @@ def test_recoloured_frames_keep_the_palette_for_later_views():
     frames.recoloured(["#ff0000", "#00ff00"])
     style = hv.Store.lookup_options("bokeh", frames((0, 1), (0, 1)), "style").kwargs
     assert style["cmap"] == ["#ff0000", "#00ff00"]
+
+
+def test_the_colour_bar_follows_each_frames_label_and_date_format():
+    from types import SimpleNamespace
+
+    from bokeh.models import ColorBar, DatetimeTickFormatter
+
+    from portal.quicklooks.frames import colorbar_sync
+
+    bar = ColorBar(title="Sea temperature [degree_Celsius]")
+    days = DatetimeTickFormatter(days="%Y-%m-%d")
+    plot = SimpleNamespace(handles={"color_colorbar": bar}, clabel="Practical salinity [psu]",
+                           cformatter=days)
+    colorbar_sync(plot, None)
+    assert bar.title == "Practical salinity [psu]" and bar.formatter is days
+    plot.cformatter = DatetimeTickFormatter(days="%Y-%m-%d")  # the same format, anew
+    colorbar_sync(plot, None)
+    assert bar.formatter is days  # no new model sent for the same format
+    plot.cformatter = DatetimeTickFormatter(days="%Y")
+    colorbar_sync(plot, None)
+    assert bar.formatter.days == "%Y"

@@ -52,6 +52,7 @@ class _Zoomer:
         self.render = render
         self.pending: tuple | None = None
         self.running = False
+        self._task: asyncio.Task | None = None  # held: the loop keeps only weak references
 
     def __call__(self, x_range=None, y_range=None, **_: Any) -> None:
         if x_range is None or y_range is None or None in (*x_range, *y_range):
@@ -70,7 +71,7 @@ class _Zoomer:
             self.apply(self.render(*view))  # no session: at once
         elif not self.running:
             self.running = True
-            loop.create_task(self._run(doc))
+            self._task = loop.create_task(self._run(doc))
 
     async def _run(self, doc: Any) -> None:
         try:
@@ -86,10 +87,17 @@ class _Zoomer:
                 log.log(logging.INFO if took > SLOW_S else logging.DEBUG,
                         "zoom view aggregated in %.3f s%s", took,
                         "" if self.pending is None else " (stale: a newer view waits)")
-                if self.pending is None:  # a newer view waits: this one is stale
-                    doc.add_next_tick_callback(lambda frame=frame: self.apply(frame))
+                if self.pending is None:  # else stale: the newer view is drawn instead
+                    self._send(doc, frame)
         finally:
             self.running = False
+
+    def _send(self, doc: Any, frame: ZoomFrame) -> None:
+        """``frame`` onto the figure on the document's next tick (under its lock)."""
+        try:
+            doc.add_next_tick_callback(lambda: self.apply(frame))
+        except Exception as exc:  # noqa: BLE001 - the session closed meanwhile
+            log.debug("zoom frame dropped: %s", exc)
 
     def apply(self, frame: ZoomFrame) -> None:
         """Set the frame on the figure (under the document's lock in a session)."""

@@ -11,6 +11,8 @@ and mean modes the new image goes straight to the figure's data source (:mod:`.f
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import xarray as xr
 
@@ -112,8 +114,9 @@ def stats_frame(agg: xr.Dataset, how: str, title: str) -> ZoomFrame:
     dx, dy = x[1] - x[0], y[1] - y[0]
     count = ds["count"].values.astype("float32")
     mean = ds["mean"].values.astype("float32")
-    data = {"x": np.array([x[0] - dx / 2]), "y": np.array([y[0] - dy / 2]),
-            "dw": np.array([x[-1] - x[0] + dx]), "dh": np.array([y[-1] - y[0] + dy])}
+    data: dict[str, Any] = {"x": np.array([x[0] - dx / 2]), "y": np.array([y[0] - dy / 2]),
+                            "dw": np.array([x[-1] - x[0] + dx]),
+                            "dh": np.array([y[-1] - y[0] + dy])}
     if how == "count":
         data.update(image=[_log_count(count)], mean=[mean])
         return ZoomFrame(data, count_limits(agg), title)

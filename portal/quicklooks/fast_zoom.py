@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,8 @@ from typing import Any
 from portal.quicklooks.zoom_progress import image_sources
 
 log = logging.getLogger(__name__)
+#: a zoom whose view took longer than this is logged (data read cold from disk, load)
+SLOW_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -44,15 +48,20 @@ class _Zoomer:
     """Stream subscriber of one plot: newest view first, stale answers dropped."""
 
     def __init__(self, plot: Any, render: Render) -> None:
-        self.plot, self.render = plot, render
+        self._plot = weakref.ref(plot)  # the stream outlives no plot through this subscriber
+        self.render = render
         self.pending: tuple | None = None
         self.running = False
+        self._task: asyncio.Task | None = None  # held: the loop keeps only weak references
 
     def __call__(self, x_range=None, y_range=None, **_: Any) -> None:
         if x_range is None or y_range is None or None in (*x_range, *y_range):
             return
+        plot = self._plot()
+        if plot is None:
+            return
         self.pending = (tuple(x_range), tuple(y_range))
-        doc = self.plot.document
+        doc = plot.document
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -62,25 +71,39 @@ class _Zoomer:
             self.apply(self.render(*view))  # no session: at once
         elif not self.running:
             self.running = True
-            loop.create_task(self._run(doc))
+            self._task = loop.create_task(self._run(doc))
 
     async def _run(self, doc: Any) -> None:
         try:
             while self.pending is not None:
                 view, self.pending = self.pending, None
+                start = time.perf_counter()
                 try:
                     frame = await asyncio.to_thread(self.render, *view)
                 except Exception as exc:  # noqa: BLE001 - the old image stays; logged
                     log.warning("zoom re-aggregation failed (%s: %s)", type(exc).__name__, exc)
                     continue
-                if self.pending is None:  # a newer view waits: this one is stale
-                    doc.add_next_tick_callback(lambda frame=frame: self.apply(frame))
+                took = time.perf_counter() - start
+                log.log(logging.INFO if took > SLOW_S else logging.DEBUG,
+                        "zoom view aggregated in %.3f s%s", took,
+                        "" if self.pending is None else " (stale: a newer view waits)")
+                if self.pending is None:  # else stale: the newer view is drawn instead
+                    self._send(doc, frame)
         finally:
             self.running = False
 
+    def _send(self, doc: Any, frame: ZoomFrame) -> None:
+        """``frame`` onto the figure on the document's next tick (under its lock)."""
+        try:
+            doc.add_next_tick_callback(lambda: self.apply(frame))
+        except Exception as exc:  # noqa: BLE001 - the session closed meanwhile
+            log.debug("zoom frame dropped: %s", exc)
+
     def apply(self, frame: ZoomFrame) -> None:
         """Set the frame on the figure (under the document's lock in a session)."""
-        plot = self.plot
+        plot = self._plot()
+        if plot is None:
+            return
         for sub in [plot, *getattr(plot, "subplots", {}).values()]:
             source = getattr(sub, "handles", {}).get("source")
             if source is None or "image" not in source.data:

@@ -6,10 +6,12 @@ count and mean as a colour-mapped image, the QC mix as an RGB composite (red bad
 green good, blue probably good). Hovering a pixel shows its count and the mean of the
 parameter (both come from one aggregation pass). In the page a ``RangeXY`` stream
 re-aggregates on every zoom and pan, so only the row groups in view are read; in count
-mode the new image goes straight to the figure's data source (:mod:`.fast_zoom`).
+and mean modes the new image goes straight to the figure's data source (:mod:`.fast_zoom`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -103,16 +105,25 @@ def _log_count(count: np.ndarray) -> np.ndarray:
         return np.where(count > 0, np.log10(np.maximum(count, 1e-3)), np.nan).astype("float32")
 
 
-def count_frame(agg: xr.Dataset, title: str, clim: tuple[float, float]) -> ZoomFrame:
-    """A count-mode view as the page's image source gets it (:mod:`.fast_zoom`): the
-    same arrays as :func:`_stats_element`, the same place, in Web Mercator."""
+def stats_frame(agg: xr.Dataset, how: str, title: str) -> ZoomFrame:
+    """A count- or mean-coloured view as the page's image source gets it
+    (:mod:`.fast_zoom`): the arrays of :func:`_stats_element`, placed in Web Mercator, and
+    the colour limits HoloViews gives it (count: :func:`count_limits`; mean: the span of
+    the means in view)."""
     x, y, _, ds = _grid(agg, True)
     dx, dy = x[1] - x[0], y[1] - y[0]
-    data = {"x": np.array([x[0] - dx / 2]), "y": np.array([y[0] - dy / 2]),
-            "dw": np.array([x[-1] - x[0] + dx]), "dh": np.array([y[-1] - y[0] + dy]),
-            "image": [_log_count(ds["count"].values.astype("float32"))],
-            "mean": [ds["mean"].values.astype("float32")]}
-    return ZoomFrame(data, clim, title)
+    count = ds["count"].values.astype("float32")
+    mean = ds["mean"].values.astype("float32")
+    data: dict[str, Any] = {"x": np.array([x[0] - dx / 2]), "y": np.array([y[0] - dy / 2]),
+                            "dw": np.array([x[-1] - x[0] + dx]),
+                            "dh": np.array([y[-1] - y[0] + dy])}
+    if how == "count":
+        data.update(image=[_log_count(count)], mean=[mean])
+        return ZoomFrame(data, count_limits(agg), title)
+    data.update(image=[mean], count=[count])
+    finite = mean[np.isfinite(mean)]
+    return ZoomFrame(data, (float(finite.min()), float(finite.max())) if finite.size else None,
+                     title)
 
 
 def _hover(tips: list[tuple[str, str]], count_is_log: bool):
@@ -222,17 +233,17 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
     def on_range(x_range=None, y_range=None):
         return aggregate(view(x_range, y_range))
 
-    def new_view(x_range, y_range):  # the zoom's fast path (count mode)
+    def new_view(x_range, y_range):  # the zoom's fast path (count and mean colourings)
         agg, note = view_aggregate(handle, query, style, variable, view(x_range, y_range))
-        return count_frame(agg, fit_title(f"{title} — {note}", style.width), count_limits(agg))
+        return stats_frame(agg, how, fit_title(f"{title} — {note}", style.width))
 
     # a control change sends new frames to the map on screen (portal.ui.map_patching);
-    # a zoom in count mode draws the frames on screen now (a patch replaces them)
+    # a zoom draws the frames on screen now (a patch replaces them)
     dmap = framed(Frames(on_range, ranged=True, shape=("store", how),
-                         zoom=new_view if how == "count" else None))
+                         zoom=new_view if how != "qc" else None))
     pipe, stream = dmap.streams
     hooks = [zoom_progress(style.lang)]
-    if how == "count":
+    if how != "qc":
         hooks.append(fast_zoom(stream, lambda x_range, y_range: pipe.data.zoom(x_range, y_range)))
     (mx0, mx1), (my0, my1) = (_mercator_xy([west, east], [0, 0])[0],
                               _mercator_xy([0, 0], [south, north])[1])

@@ -105,6 +105,22 @@ def streams_of(element, kind: type) -> list:
     return found
 
 
+def _stream_source(element: Any) -> Any:
+    """What a new range stream watches: ``element``, or for a dynamic overlay (a page map
+    drawing :class:`~portal.quicklooks.frames.Frames` from a ``Pipe``, times the land) its
+    first dynamic input with streams. HoloViews links a stream to a plot only through a
+    source its plots draw, which the overlay's own DynamicMap is not."""
+    import holoviews as hv
+
+    node = element
+    while isinstance(node, hv.DynamicMap) and not node.streams:
+        inputs = [i for i in (node.callback.inputs or []) if isinstance(i, hv.DynamicMap)]
+        if not inputs:
+            return element
+        node = inputs[0]
+    return node
+
+
 class ViewTracker:
     """Restores and records the zoom of one pane's plot in the shared view state."""
 
@@ -195,7 +211,7 @@ class ViewTracker:
         """Subscribe to the element's own range streams, or to a new one on it."""
         streams = streams_of(element, stream_class)
         if not streams:
-            streams = [stream_class(source=element)]
+            streams = [stream_class(source=_stream_source(element))]
         for stream in streams:
             stream.add_subscriber(callback)
 

@@ -64,3 +64,24 @@ def test_a_series_opens_on_the_urls_span_and_writes_the_zoom():
     tracker.disposed = True  # a replaced pane writes nothing more
     stream.event(x_range=(np.datetime64("2020-01-01"), np.datetime64("2020-01-05")))
     assert state.view == "2020-01-02T06:00:00Z/2020-01-02T18:00:00Z"
+
+
+def test_a_patchable_marker_map_writes_its_zoom():
+    """A map of markers drawn from a ``Pipe`` of frames (no range stream of its own): the
+    tracker's new stream is linked to the plot, so a zoom reaches the URL's extent."""
+    from portal.quicklooks.frames import Frames, framed
+    from portal.quicklooks.map import mercator
+
+    hv.extension("bokeh")
+    points = hv.Points([(0.0, 0.0), (1e6, 1e6)])
+    element = framed(Frames(lambda _x, _y: points, ranged=False)) * hv.Curve([])
+    state = ViewState()
+    ViewTracker(state).track("map", element)
+    plot = hv.renderer("bokeh").get_plot(element)
+    linked = [s for p in plot.traverse(lambda p: p) for c in getattr(p, "callbacks", [])
+              for s in c.streams if isinstance(s, hv.streams.RangeXY)]
+    assert len(linked) == 1
+    (x0, x1), (y0, y1) = mercator((-10.0, 5.0), (40.0, 50.0))
+    linked[0].event(x_range=(x0, x1), y_range=(y0, y1))
+    assert state.extent is not None
+    assert np.allclose(tuple(state.extent), (-10.0, 40.0, 5.0, 50.0), atol=1e-3)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import random
@@ -38,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 import warnings
 from dataclasses import dataclass, field
@@ -50,7 +52,8 @@ REPO = Path(__file__).resolve().parents[1]
 class Tally:
     """What the workers measured (appended under a lock)."""
 
-    page_s: list[float] = field(default_factory=list)
+    page_s: list[float] = field(default_factory=list)  # GET / to the page's last byte
+    document_s: list[float] = field(default_factory=list)  # ... and its document pulled
     plot_s: list[float] = field(default_factory=list)
     interaction_s: list[float] = field(default_factory=list)
     png_s: list[float] = field(default_factory=list)
@@ -58,6 +61,7 @@ class Tally:
     idle: list[str] = field(default_factory=list)  # pages without a control that redraws
     undecoded: list[str] = field(default_factory=list)  # patches bokeh.client could not apply
     rss_mb: list[tuple[int, float]] = field(default_factory=list)  # (png requests, RSS)
+    sessions_seen: list[dict[int, int]] = field(default_factory=list)  # pid -> live sessions
     datasets: int = 0  # datasets the PNG stream cycles through
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -116,22 +120,57 @@ def start_server(catalog: str | None, port: int, num_procs: int, log_path: Path)
     raise RuntimeError(f"server did not start:\n{log_path.read_text()[-3000:]}")
 
 
-def tree_rss_mb(pid: int) -> float:
-    """RSS of ``pid`` and its children (``--num-procs`` forks), in MiB."""
-    pids = [pid]
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` forked (``--num-procs`` workers)."""
     try:
-        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
-        pass
-    total = 0.0
-    for p in pids:
+        return []
+
+
+def process_rss_mb(pid: int) -> dict[int, float]:
+    """RSS in MiB of ``pid`` and of each process it forked (``--num-procs`` workers)."""
+    rss: dict[int, float] = {}
+    for p in [pid, *children(pid)]:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
+                    rss[p] = int(line.split()[1]) / 1024
         except OSError:
             pass
-    return total
+    return rss
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of ``pid`` and its children (``--num-procs`` forks), in MiB."""
+    return sum(process_rss_mb(pid).values())
+
+
+def sessions_by_process(url: str, expected: int = 1, tries: int = 40) -> dict[int, int]:
+    """Live sessions of each server process, from ``/health`` asked from 4 threads at once
+    (under ``--num-procs`` the kernel hands each connection to one of them) until
+    ``expected`` processes answered or ``tries`` requests per thread were made."""
+    seen: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def ask() -> None:
+        for _ in range(tries):
+            with lock:
+                if len(seen) >= expected:
+                    return
+            try:
+                process = health(url)["process"]
+            except (OSError, ValueError, KeyError):
+                continue
+            with lock:
+                seen[process["pid"]] = process["sessions"]
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return seen
 
 
 # ------------------------------------------------------------------------------ sessions
@@ -269,23 +308,56 @@ def document_ready(session) -> None:
     doc.callbacks.trigger_on_change(MessageSentEvent(doc, "bokeh_event", DocumentReady()))
 
 
+def open_like_a_browser(url: str, dataset: str | None, timeout: float = 120.0):
+    """What a browser does: ``GET /?dataset=…`` (the server builds the session and sends
+    the page, with its first paint), then the websocket with the page's token, which
+    pulls that session's document. Under ``--num-procs`` the websocket may reach another
+    process than the page's: Bokeh then builds the session again there, from the token.
+    Returns (the client session, seconds to the page's last byte)."""
+    import re
+
+    from bokeh.client.session import ClientSession
+    from bokeh.client.util import websocket_url_for_server_url
+    from bokeh.util.token import get_session_id
+
+    class PageSession(ClientSession):  # the page's token, not a new one
+        page_token = ""
+
+        @property
+        def token(self) -> str:
+            return self.page_token
+
+    query = f"?{urllib.parse.urlencode({'dataset': dataset})}" if dataset else ""
+    start = time.perf_counter()
+    status, body = get(f"{url}/{query}", timeout=timeout)
+    page_s = time.perf_counter() - start
+    found = re.search(rb'"token":\s*"([^"]+)"', body)
+    if status != 200 or found is None:
+        raise RuntimeError(f"GET / answered {status} without a session token")
+    token = found.group(1).decode()
+    session = PageSession(session_id=get_session_id(token),
+                          websocket_url=websocket_url_for_server_url(f"{url}/"))
+    session.page_token = token
+    session.pull()
+    return session, page_s
+
+
 def session_worker(url: str, until: float, interval: float, tally: Tally, seed: int,
                    dataset: str | None, redraw_s: float = 60.0) -> None:
     """One visitor: open the page of ``dataset``, report it ready (as a browser does), wait
     for its plot; then every ``interval`` s change a control that redraws the plot and wait
     for the new plot (the overlay on, then off); close."""
-    from bokeh.client import pull_session
-
     asyncio.set_event_loop(asyncio.new_event_loop())  # bokeh.client runs on this thread's loop
     rng = random.Random(seed)
     start = time.perf_counter()
     session = None
     try:
-        session = pull_session(url=f"{url}/", arguments={"dataset": dataset} if dataset else None)
+        session, page_s = open_like_a_browser(url, dataset)
     except Exception as exc:  # noqa: BLE001 - counted and reported
         tally.add("errors", f"session open: {type(exc).__name__}: {exc}")
         return
-    tally.add("page_s", time.perf_counter() - start)
+    tally.add("page_s", page_s)
+    tally.add("document_s", time.perf_counter() - start)
     tolerate_undecodable_patches(session, tally)
     try:
         busy = Busy(session.document)
@@ -349,26 +421,37 @@ def png_worker(url: str, until: float, tally: Tally, server_pid: int | None) -> 
             tally.add("rss_mb", (n, tree_rss_mb(server_pid)))
 
 
-def wait_sessions_closed(url: str, seconds: float) -> int:
-    """Live sessions reported by /health once they reach 0, or after ``seconds``."""
+def wait_sessions_closed(url: str, seconds: float, processes: int = 1) -> int:
+    """Live sessions of all ``processes`` (from /health) once they reach 0, or after
+    ``seconds``."""
     deadline = time.monotonic() + seconds
     live = -1
     while time.monotonic() < deadline:
-        live = health(url)["process"]["sessions"]
+        live = sum(sessions_by_process(url, processes).values())
         if live == 0:
             return 0
         time.sleep(1.0)
     return live
 
 
+def watch_processes(url: str, until: float, tally: Tally, processes: int) -> None:
+    """Every 5 s: live sessions per server process (which the kernel spread them over)."""
+    while time.monotonic() < until:
+        tally.add("sessions_seen", sessions_by_process(url, processes))
+        time.sleep(5.0)
+
+
 # ------------------------------------------------------------------------------ run
 
 
 def run(url: str, sessions: int, duration: float, interval: float,
-        server_pid: int | None, drain_s: float = 60.0) -> dict:
+        server_pid: int | None, drain_s: float = 60.0, processes: int = 1) -> dict:
     """Run the load against ``url``; the figures as a dict (see the module docstring)."""
     import logging
 
+    import bokeh.plotting  # noqa: F401 - registers Figure: without it every quicklook figure
+    # was a stand-in, and a patch setting an attribute its first message lacked could not
+    # be applied (the "undecodable patches"; a lost one could hold a redraw's overlay change)
     import panel  # noqa: F401 - registers Panel's Bokeh models: the client decodes the page
 
     logging.getLogger("bokeh").setLevel(logging.ERROR)  # the stand-in models' attributes
@@ -383,12 +466,16 @@ def run(url: str, sessions: int, duration: float, interval: float,
                for i in range(sessions)]
     threads.append(threading.Thread(target=png_worker, args=(url, until, tally, server_pid),
                                     daemon=True))
+    threads.append(threading.Thread(target=watch_processes, args=(url, until, tally, processes),
+                                    daemon=True))
     for thread in threads:
         thread.start()
         time.sleep(0.2)  # visitors arrive over a second or so, not in one instant
     for thread in threads:
         thread.join(duration + 120)
-    live = wait_sessions_closed(url, drain_s)
+    rss_end = process_rss_mb(server_pid) if server_pid else {}
+    live = wait_sessions_closed(url, drain_s, processes)
+    peak = max(tally.sessions_seen, key=lambda seen: sum(seen.values()), default={})
     warm_up = max(20, 2 * tally.datasets)  # every dataset's data loaded at least twice
     warm = [r for n, r in tally.rss_mb if n >= warm_up]
     counts = [n for n, _ in tally.rss_mb if n >= warm_up]
@@ -396,13 +483,17 @@ def run(url: str, sessions: int, duration: float, interval: float,
               if len(warm) >= 2 and counts[-1] > counts[0] else float("nan"))
     return {"errors": tally.errors, "sessions": sessions, "duration_s": duration,
             "pages": len(tally.page_s), "page_p95_s": p95(tally.page_s),
+            "document_p95_s": p95(tally.document_s),
+            "sessions_by_process_peak": peak, "rss_mb_by_process": rss_end,
             "plots": len(tally.plot_s), "plot_p95_s": p95(tally.plot_s),
             "interactions": len(tally.interaction_s), "idle_pages": len(tally.idle),
             "interaction_p95_s": p95(tally.interaction_s),
             "pngs": len(tally.png_s), "png_p95_s": p95(tally.png_s),
             "rss_growth_mb_per_100": growth,
             "rss_mb_end": tally.rss_mb[-1][1] if tally.rss_mb else float("nan"),
-            "live_sessions_after_close": live, "undecoded_patches": len(tally.undecoded), "uptime": _uptime()}
+            "live_sessions_after_close": live, "undecoded_patches": len(tally.undecoded),
+            "undecoded_kinds": collections.Counter(m[:160] for m in tally.undecoded).most_common(),
+            "uptime": _uptime()}
 
 
 def _uptime() -> str:
@@ -416,7 +507,14 @@ def report(figures: dict) -> str:
     f = figures
     lines = [f"errors: {len(f['errors'])}", *(f"  {e}" for e in f["errors"][:20]),
              f"sessions: {f['sessions']} x {f['duration_s']:g} s, pages opened {f['pages']}",
-             f"page p95: {f['page_p95_s']:.2f} s (document received)",
+             f"page p95: {f['page_p95_s']:.2f} s (GET /?dataset=…, to the page's last byte)",
+             f"document p95: {f['document_p95_s']:.2f} s (the page, then its document over "
+             f"the websocket)",
+             f"live sessions per process at the peak: {f['sessions_by_process_peak']} "
+             f"(more than {f['sessions']} in all: pages built twice, their websocket having "
+             f"reached another process than their GET)",
+             "RSS per process at the end (MB): " + ", ".join(
+                 f"{pid} {mb:.0f}" for pid, mb in f["rss_mb_by_process"].items()),
              f"first plot p95: {f['plot_p95_s']:.2f} s ({f['plots']} pages: opened, "
              f"reported ready, plot drawn)",
              f"interaction p95: {f['interaction_p95_s']:.2f} s ({f['interactions']} changes, "
@@ -427,6 +525,7 @@ def report(figures: dict) -> str:
              f"live sessions after close: {f['live_sessions_after_close']}",
              f"server patches the client could not decode (not server errors): "
              f"{f['undecoded_patches']}",
+             *(f"  {n} x {m}" for m, n in f.get("undecoded_kinds", [])[:3]),
              f"machine: {f['uptime']}"]
     return "\n".join(lines)
 
@@ -452,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"server pid {proc.pid} on {url} (log {log_path})")
     try:
         figures = run(url, args.sessions, args.duration, args.interval,
-                      proc.pid if proc else None, args.drain)
+                      proc.pid if proc else None, args.drain, args.num_procs)
     finally:
         if proc is not None:
             proc.terminate()

@@ -61,7 +61,8 @@ def use_system_allocator_for_arrow() -> None:
 
 def warm_up() -> None:
     """Import the plotting stack and compile Datashader's kernels before the first
-    visitor: the first map otherwise waits seconds for Numba."""
+    visitor: the first map otherwise waits seconds for Numba; the other kinds' first
+    figures are built once too (:mod:`portal.server.warmup`)."""
     use_system_allocator_for_arrow()
     import numpy as np
     import pandas as pd
@@ -86,6 +87,9 @@ def warm_up() -> None:
         element = map_.build(data, variable="v", feature_type="trajectory", title="warm-up",
                              style=Style(width=300, height=200))
         hv.renderer("bokeh").get_plot(element)
+    from portal.server.warmup import warm_kinds
+
+    warm_kinds()  # profile, series, T-S, section, time-depth: their first figure's set-up
     from portal.pointstore.aggregate import warmup
     from portal.render.landing import land_png
     from portal.render.png import freeze_startup_heap

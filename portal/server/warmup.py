@@ -1,0 +1,77 @@
+"""First-use costs paid at server start, not by the first visitors of each kind.
+
+The first figure of a quicklook kind costs more than the next ones: HoloViews and
+GeoViews set up their plot classes and option trees, Datashader and Numba compile the
+kernels of a glyph (points, lines, quads), TEOS-10 and the colour bars load their tables.
+:func:`warm_kinds` builds and renders each Bokeh kind of the page once (profile, time
+series, T-S, section and time-depth) on a small synthetic set of profiles (the maps are
+warmed by ``serve.warm_up``). Each kind is tried on its own: a failure is logged and the
+server starts all the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+log = logging.getLogger(__name__)
+
+#: the kinds warmed on synthetic profiles (maps are warmed in ``serve.warm_up``)
+#: (not "linked": its ~2.7 s are the same on every build, no first-use cost to save)
+PROFILE_KINDS = ("profile", "timeseries", "ts", "section", "timedepth")
+
+
+def synthetic_profiles(n_profiles: int = 12, levels: int = 25):
+    """Canonical observations of ``n_profiles`` casts of ``levels`` samples each: depth
+    ``z``, time, position, a feature number, TEMP and PSAL (with QC flags, CF units and
+    standard names, so the T-S diagram finds them)."""
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    n = n_profiles * levels
+    z = np.tile(np.linspace(5.0, 1000.0, levels), n_profiles).astype("float32")
+    feature = np.repeat(np.arange(1, n_profiles + 1, dtype="int32"), levels)
+    times = np.repeat(pd.date_range("2024-01-01", periods=n_profiles, freq="10D").values,
+                      levels)
+    lon = np.repeat(np.linspace(-8.0, -5.0, n_profiles), levels)
+    lat = np.repeat(np.linspace(44.0, 46.0, n_profiles), levels)
+    temp = (15.0 - z / 100.0).astype("float32")
+    psal = (35.0 + z / 2000.0).astype("float32")
+    flags = np.ones(n, "int8")
+    return xr.Dataset(
+        {"TEMP": ("obs", temp, {"units": "degree_Celsius", "long_name": "Temperature",
+                                "standard_name": "sea_water_temperature"}),
+         "TEMP_qc": ("obs", flags), "PSAL_qc": ("obs", flags), "z_qc": ("obs", flags),
+         "PSAL": ("obs", psal, {"units": "psu", "long_name": "Salinity",
+                                "standard_name": "sea_water_practical_salinity"})},
+        coords={"z": ("obs", z, {"units": "dbar", "positive": "down"}),
+                "time": ("obs", times), "latitude": ("obs", lat), "longitude": ("obs", lon),
+                "feature": ("obs", feature)},
+        attrs={"featureType": "profile", "title": "warm-up"})
+
+
+def warm_kinds(kinds: tuple[str, ...] = PROFILE_KINDS) -> dict[str, float]:
+    """Build and render (Bokeh, as the page does) each of ``kinds`` once; the seconds
+    each took, for those that worked (the others are logged and skipped)."""
+    import holoviews as hv
+
+    from portal.quicklooks import Style, builder, ensure_backends
+
+    ensure_backends()
+    obs = synthetic_profiles()
+    renderer = hv.renderer("bokeh")
+    took: dict[str, float] = {}
+    for kind in kinds:
+        start = time.perf_counter()
+        try:
+            element = builder(kind)(obs, variable="TEMP", feature_type="profile",
+                                    title="warm-up", style=Style(width=320, height=240))
+            renderer.get_plot(element)
+        except Exception as exc:  # noqa: BLE001 - warm-up is best effort, never fatal
+            log.warning("warm-up of the %s quicklook failed: %s: %s", kind,
+                        type(exc).__name__, exc)
+            continue
+        took[kind] = time.perf_counter() - start
+    log.info("warmed up %s", ", ".join(f"{k} {s:.2f} s" for k, s in took.items()))
+    return took

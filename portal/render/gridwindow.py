@@ -39,13 +39,14 @@ def reduce_window(field: xr.DataArray, max_rows: int, max_cols: int) -> Reduced 
     dask-backed or an axis is not ascending (the caller reads it whole then)."""
     import dask
 
-    if field.dims != ("latitude", "longitude") or not hasattr(field.data, "to_delayed"):
+    chunks = field.chunks
+    if field.dims != ("latitude", "longitude") or chunks is None:
         return None
     if not all(_ascending(field[axis].values) for axis in field.dims):
         return None
     ny, nx = field.shape
     fy, fx = -(-ny // max_rows), -(-nx // max_cols)
-    rows, cols = np.cumsum((0,) + field.chunks[0]), np.cumsum((0,) + field.chunks[1])
+    rows, cols = np.cumsum((0,) + chunks[0]), np.cumsum((0,) + chunks[1])
     blocks = field.data.to_delayed()
     parts = [dask.delayed(_partial)(blocks[i, j], int(rows[i]), int(cols[j]), fy, fx)
              for i in range(blocks.shape[0]) for j in range(blocks.shape[1])]

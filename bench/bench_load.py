@@ -1,27 +1,31 @@
 """Load test: real websocket sessions and a stream of distinct PNGs against a loopback portal.
 
 Starts ``odatis-portal serve`` on loopback (the demo catalog unless ``--catalog``; or uses
-``--url`` of a running one), then for ``--duration`` seconds keeps ``--sessions`` concurrent
-Bokeh sessions open (``bokeh.client.pull_session``: the server builds the page, the
-document is synced over the websocket). Each session then reports the page ready as a
-browser does (the ``document_ready`` event: Panel draws the deferred plot only then) and
-waits for its plot, and every ``--interval`` seconds changes a control that redraws the plot
-(variable, kind, QC, colouring, a grid's time step) and waits for the new plot: Panel's
-progress overlay on the plot goes on, then off once the new figure is in the document.
-One thread meanwhile asks for distinct map PNGs back to back (a new size each time, so the
-PNG cache never answers). At the end every session is closed and the server's ``/health``
-is polled until it reports 0 live sessions.
+``--url`` of a running one; ``--num-procs N`` starts it with N worker processes), then for
+``--duration`` seconds keeps ``--sessions`` concurrent Bokeh sessions open, each opened as
+a browser opens the page: ``GET /?dataset=…`` (the server builds the session and sends
+the page), then the websocket with the page's token (``bokeh.client`` pulls that
+session's document; under ``--num-procs`` the websocket may reach another process, which
+builds the session again). Each session then reports the page ready as a browser does
+(the ``document_ready`` event: Panel draws the deferred plot only then) and waits for its
+plot, and every ``--interval`` seconds changes a control that redraws the plot (variable,
+kind, QC, colouring, a grid's time step) and waits for the new plot: Panel's progress
+overlay on the plot goes on, then off once the new figure is in the document. One thread
+meanwhile asks for distinct map PNGs back to back (a new size each time, so the PNG cache
+never answers). At the end every session is closed and every server process's
+``/health`` is polled until they report 0 live sessions.
 
-Prints: errors, page p95 (session opened and document received), first-plot p95 (opened to
-the first plot in the document), interaction p95 (control change to the new plot in the
-document: server-side work and transfer, not the browser's own drawing — bench_controls.py
-measures that in Chromium), PNG p95, the server's RSS growth per 100 PNG requests after
-warm-up, live sessions after close, patches the client could not decode (a ``bokeh.client``
-limit, not a server error) and the machine's load (uptime). Exit status 1 when there were
-errors or sessions stayed alive.
+Prints: errors, page p95 (the GET, to the page's last byte), document p95 (and its
+document pulled over the websocket), live sessions per process at the peak and RSS per
+process, first-plot p95 (opened to the first plot in the document), interaction p95
+(control change to the new plot in the document: server-side work and transfer, not the
+browser's own drawing — bench_controls.py measures that in Chromium), PNG p95, the
+server's RSS growth per 100 PNG requests after warm-up, live sessions after close,
+patches the client could not decode (a ``bokeh.client`` limit, not a server error) and the
+machine's load (uptime). Exit status 1 when there were errors or sessions stayed alive.
 
     python bench/bench_load.py                       # CI form: 5 sessions x 30 s
-    python bench/bench_load.py --sessions 20 --duration 300 --interval 5
+    python bench/bench_load.py --sessions 20 --duration 300 --interval 5 [--num-procs 2]
 """
 
 from __future__ import annotations
@@ -298,6 +302,13 @@ def pump(session, done, timeout: float) -> bool:
     return done()
 
 
+def has_figure(doc) -> bool:
+    """Whether ``doc`` holds a Bokeh plot (a quicklook's figure)."""
+    from bokeh.models import Plot
+
+    return any(isinstance(model, Plot) for model in doc.models)
+
+
 def document_ready(session) -> None:
     """What a browser sends once the page is on screen: Panel then runs the deferred
     loads (the plot) for this session."""
@@ -361,7 +372,10 @@ def session_worker(url: str, until: float, interval: float, tally: Tally, seed: 
     tolerate_undecodable_patches(session, tally)
     try:
         busy = Busy(session.document)
-        waiting = bool(busy.on)  # the deferred plot's overlay, on from the start
+        # the deferred plot's overlay, on from the start; or the plot already drawn (a
+        # session that another process built again when the websocket reached it: Panel
+        # draws its deferred parts while building it)
+        waiting = bool(busy.on) or has_figure(session.document)
         document_ready(session)
         if not pump(session, lambda: (waiting or busy.started) and busy.idle(), redraw_s):
             tally.add("errors", f"{dataset}: no plot within {redraw_s:g} s")
@@ -449,10 +463,11 @@ def run(url: str, sessions: int, duration: float, interval: float,
     """Run the load against ``url``; the figures as a dict (see the module docstring)."""
     import logging
 
-    import bokeh.plotting  # noqa: F401 - registers Figure: without it every quicklook figure
-    # was a stand-in, and a patch setting an attribute its first message lacked could not
-    # be applied (the "undecodable patches"; a lost one could hold a redraw's overlay change)
-    import panel  # noqa: F401 - registers Panel's Bokeh models: the client decodes the page
+    # Bokeh's Figure (without it every quicklook figure was a stand-in, and a patch setting
+    # an attribute its first message lacked could not be applied: the "undecodable
+    # patches", one of which could hold a redraw's overlay change) and Panel's models
+    import bokeh.plotting  # noqa: F401 - registers them: the client decodes the page
+    import panel  # noqa: F401
 
     logging.getLogger("bokeh").setLevel(logging.ERROR)  # the stand-in models' attributes
 

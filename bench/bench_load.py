@@ -15,7 +15,8 @@ meanwhile asks for distinct map PNGs back to back (a new size each time, so the 
 never answers). At the end every session is closed and every server process's
 ``/health`` is polled until they report 0 live sessions.
 
-Prints: errors, page p95 (the GET, to the page's last byte), document p95 (and its
+Prints: errors, first-paint p95 (the GET, to its first chunk: the server-rendered first
+paint), page p95 (the GET, to the page's last byte), document p95 (and its
 document pulled over the websocket), live sessions per process at the peak and RSS per
 process, first-plot p95 (opened to the first plot in the document), interaction p95
 (control change to the new plot in the document: server-side work and transfer, not the
@@ -56,6 +57,7 @@ REPO = Path(__file__).resolve().parents[1]
 class Tally:
     """What the workers measured (appended under a lock)."""
 
+    first_paint_s: list[float] = field(default_factory=list)  # GET / to its first chunk
     page_s: list[float] = field(default_factory=list)  # GET / to the page's last byte
     document_s: list[float] = field(default_factory=list)  # ... and its document pulled
     plot_s: list[float] = field(default_factory=list)
@@ -324,7 +326,8 @@ def open_like_a_browser(url: str, dataset: str | None, timeout: float = 120.0):
     the page, with its first paint), then the websocket with the page's token, which
     pulls that session's document. Under ``--num-procs`` the websocket may reach another
     process than the page's: Bokeh then builds the session again there, from the token.
-    Returns (the client session, seconds to the page's last byte)."""
+    Returns (the client session, seconds to the first paint's bytes, to the page's last).
+    """
     import re
 
     from bokeh.client.session import ClientSession
@@ -340,7 +343,10 @@ def open_like_a_browser(url: str, dataset: str | None, timeout: float = 120.0):
 
     query = f"?{urllib.parse.urlencode({'dataset': dataset})}" if dataset else ""
     start = time.perf_counter()
-    status, body = get(f"{url}/{query}", timeout=timeout)
+    with urllib.request.urlopen(f"{url}/{query}", timeout=timeout) as resp:
+        status, body = resp.status, resp.read1()  # the first chunk: the first paint
+        first_s = time.perf_counter() - start
+        body += resp.read()
     page_s = time.perf_counter() - start
     found = re.search(rb'"token":\s*"([^"]+)"', body)
     if status != 200 or found is None:
@@ -350,7 +356,7 @@ def open_like_a_browser(url: str, dataset: str | None, timeout: float = 120.0):
                           websocket_url=websocket_url_for_server_url(f"{url}/"))
     session.page_token = token
     session.pull()
-    return session, page_s
+    return session, first_s, page_s
 
 
 def session_worker(url: str, until: float, interval: float, tally: Tally, seed: int,
@@ -363,10 +369,11 @@ def session_worker(url: str, until: float, interval: float, tally: Tally, seed: 
     start = time.perf_counter()
     session = None
     try:
-        session, page_s = open_like_a_browser(url, dataset)
+        session, first_s, page_s = open_like_a_browser(url, dataset)
     except Exception as exc:  # noqa: BLE001 - counted and reported
         tally.add("errors", f"session open: {type(exc).__name__}: {exc}")
         return
+    tally.add("first_paint_s", first_s)
     tally.add("page_s", page_s)
     tally.add("document_s", time.perf_counter() - start)
     tolerate_undecodable_patches(session, tally)
@@ -499,6 +506,7 @@ def run(url: str, sessions: int, duration: float, interval: float,
     return {"errors": tally.errors, "sessions": sessions, "duration_s": duration,
             "pages": len(tally.page_s), "page_p95_s": p95(tally.page_s),
             "document_p95_s": p95(tally.document_s),
+            "first_paint_p95_s": p95(tally.first_paint_s),
             "sessions_by_process_peak": peak, "rss_mb_by_process": rss_end,
             "plots": len(tally.plot_s), "plot_p95_s": p95(tally.plot_s),
             "interactions": len(tally.interaction_s), "idle_pages": len(tally.idle),
@@ -522,6 +530,8 @@ def report(figures: dict) -> str:
     f = figures
     lines = [f"errors: {len(f['errors'])}", *(f"  {e}" for e in f["errors"][:20]),
              f"sessions: {f['sessions']} x {f['duration_s']:g} s, pages opened {f['pages']}",
+             f"first paint p95: {f['first_paint_p95_s']:.2f} s (GET /?dataset=…, to the "
+             f"first chunk: what the browser shows first)",
              f"page p95: {f['page_p95_s']:.2f} s (GET /?dataset=…, to the page's last byte)",
              f"document p95: {f['document_p95_s']:.2f} s (the page, then its document over "
              f"the websocket)",

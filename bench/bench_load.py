@@ -379,9 +379,7 @@ def session_worker(url: str, until: float, interval: float, tally: Tally, seed: 
     tolerate_undecodable_patches(session, tally)
     try:
         busy = Busy(session.document)
-        # the deferred plot's overlay, on from the start; or the plot already drawn (a
-        # session that another process built again when the websocket reached it: Panel
-        # draws its deferred parts while building it)
+        # the deferred plot's overlay, on from the start; or a plot already drawn
         waiting = bool(busy.on) or has_figure(session.document)
         document_ready(session)
         if not pump(session, lambda: (waiting or busy.started) and busy.idle(), redraw_s):

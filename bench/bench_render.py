@@ -156,9 +156,21 @@ def bbox_text(bbox, shift: float) -> str:
     return f"{w + shift:.3f},{s + shift / 2:.3f},{e + shift:.3f},{n + shift / 2:.3f}"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process so far (0 where /proc is absent)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def http_cases(port: int, repeat: int, save: Path | None, warmup: int = 3,
-               only: tuple[str, ...] = CASES) -> dict:
-    """Median request -> PNG seconds per case; each request a view no cache holds."""
+               only: tuple[str, ...] = CASES, pid: int | None = None,
+               cpu: dict | None = None) -> dict:
+    """Median request -> PNG seconds per case; each request a view no cache holds. With the
+    server's ``pid``, ``cpu`` gets each case's mean server CPU seconds per request (less
+    sensitive than wall time to other processes on a shared machine)."""
     cases = {
         "full": lambda i: fetch(port, "points", width=W + i, height=H),
         "view1": lambda i: fetch(port, "points", bbox=bbox_text(VIEW_1PCT, 0.05 * i),
@@ -180,7 +192,10 @@ def http_cases(port: int, repeat: int, save: Path | None, warmup: int = 3,
             continue
         for w in range(warmup):  # hot data: imports, kernels, columns, overviews, files
             _, png = call(repeat + 7 + w)
+        before = cpu_seconds(pid) if pid else 0.0
         times = [call(i)[0] for i in range(repeat)]
+        if pid and cpu is not None:
+            cpu[name] = (cpu_seconds(pid) - before) / repeat
         out[name] = statistics.median(times)
         if save:
             (save / f"ours_{name}.png").write_bytes(png)
@@ -226,8 +241,9 @@ def peer_points(store: str, bbox, repeat: int, save: Path | None, name: str,
     return _median(once, repeat)
 
 
-def peer_grid(path: str, repeat: int, save: Path | None) -> float:
-    """xarray + Matplotlib pcolormesh of the same window, to PNG bytes."""
+def peer_grid(path: str, repeat: int, save: Path | None, cpu: dict | None = None) -> float:
+    """xarray + Matplotlib pcolormesh of the same window, to PNG bytes (``cpu``: its mean
+    CPU seconds per run, this process's, under ``peer_grid``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -250,7 +266,11 @@ def peer_grid(path: str, repeat: int, save: Path | None) -> float:
     png = once(repeat + 7)
     if save:
         (save / "peer_grid.png").write_bytes(png)
-    return _median(once, repeat)
+    before = time.process_time()
+    wall = _median(once, repeat)
+    if cpu is not None:
+        cpu["peer_grid"] = (time.process_time() - before) / repeat
+    return wall
 
 
 def before_path(catalog: str, repeat: int) -> dict:
@@ -311,6 +331,10 @@ def report(fig: dict) -> str:
         b = fig.get("before", {}).get(key)
         lines.append(f"{label:32s} {_cell(ours):>12s} {_cell(p):>10s} {_ratio(p, ours)} "
                      f"{_cell(b):>10s} {_ratio(b, ours)}")
+    cpu = fig.get("cpu", {})
+    if "grid" in cpu and "peer_grid" in cpu:
+        lines.append(f"gridded field, CPU per image: server {cpu['grid'] * 1e3:.0f} ms, peer "
+                     f"{cpu['peer_grid'] * 1e3:.0f} ms ({cpu['peer_grid'] / max(cpu['grid'], 1e-9):.1f}x)")
     lines.append("peer: plain Datashader over the same Parquet (points), xarray + Matplotlib "
                  "pcolormesh (grid); before: the HoloViews/GeoViews Matplotlib path, in process")
     lines.append(f"server peak RSS {fig.get('server_peak_rss_mb', 0):,.0f} MB; load average "
@@ -348,7 +372,7 @@ def peers(fig: dict, inputs: dict, only: tuple[str, ...], repeat: int,
         if name in only:
             fig[f"peer_{name}"] = peer_points(inputs["store"], bbox, repeat, save, name, depth)
     if "grid" in only:
-        fig["peer_grid"] = peer_grid(inputs["grid"], repeat, save)
+        fig["peer_grid"] = peer_grid(inputs["grid"], repeat, save, fig.setdefault("cpu", {}))
 
 
 def main(argv=None) -> int:
@@ -378,7 +402,8 @@ def main(argv=None) -> int:
     fig: dict = {"n": int(args.n), "grid_cells": int(args.grid_cells), "repeat": args.repeat,
                  "load_before": os.getloadavg()[0]}
     try:
-        fig["ours"] = http_cases(port, args.repeat, save, args.warmup, only)
+        fig["ours"] = http_cases(port, args.repeat, save, args.warmup, only, server.pid,
+                                 fig.setdefault("cpu", {}))
         fig["server_peak_rss_mb"] = peak_rss_mb(server.pid)
     finally:
         server.terminate()

@@ -221,6 +221,26 @@ def normalised_data(entry: DatasetEntry, query: Query | None = None
     return _normalised(entry, resolve_kind(entry, None), query, data_version(entry))
 
 
+def grid_window(entry: DatasetEntry, query: Query) -> xr.DataArray | None:
+    """The 2-D window of a gridded entry's map that ``query`` selects, not read yet and not
+    cached (the PNG path reduces it block by block: a 10⁸-cell file's window never exists
+    whole); None when the entry's map is not a grid."""
+    import xarray as xr
+
+    from portal.processing.subset import grid_window as cut
+    from portal.sources.versioning import data_version
+
+    try:
+        grid = _normalised(entry, "map", query, data_version(entry))
+        return cut(grid, query, dataset=entry.id) if isinstance(grid, xr.DataArray) else None
+    except PortalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - as load_view: the failure names the dataset
+        log.exception("%s: unexpected error while cutting the grid", entry.id)
+        raise PortalError(f"could not load the data ({type(exc).__name__}: {exc})",
+                          dataset=entry.id) from exc
+
+
 def load_view(entry: DatasetEntry, kind: str | None = None, query: Query | None = None) -> View:
     """Data for one quicklook, cached across sessions on (entry, kind, query, data version)."""
     query = query or Query()

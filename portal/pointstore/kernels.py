@@ -145,17 +145,66 @@ def _scatter_count(buf, acc):
 
 
 @nb.njit(cache=True, nogil=True)
-def _scatter_stats(buf, vs, av, bv, acc, sums, mins, maxs):
+def _run_end(buf, j, k):
+    """End of the run of pixel ``k`` starting at ``j``."""
+    n = buf.size
+    while j < n and buf[j] == k:
+        j += 1
+    return j
+
+
+@nb.njit(cache=True, nogil=True)
+def _run_codes(vs, s, e):
+    """(valid count, code sum, min code, max code) of uint16 codes ``vs[s:e]`` without
+    ``Q_NAN``: branch-free integer arithmetic, which the compiler vectorises."""
+    total, count, lo, hi = 0, 0, Q_NAN, 0
+    for j in range(s, e):
+        c = np.int64(vs[j])
+        ok = c != Q_NAN
+        total += c if ok else 0
+        count += 1 if ok else 0
+        lo = min(lo, c)  # Q_NAN is the largest code: never below a valid one
+        hi = max(hi, c if ok else 0)
+    return count, np.float64(total), np.float64(lo), np.float64(hi)
+
+
+@nb.njit(cache=True, nogil=True)
+def _run_floats(vs, s, e):
+    """:func:`_run_codes` on float32 values (NaN skipped), summed in float64."""
+    total, count, lo, hi = 0.0, 0, np.inf, -np.inf
+    for j in range(s, e):
+        v = np.float64(vs[j])
+        if v == v:
+            total += v
+            count += 1
+            lo = min(lo, v)
+            hi = max(hi, v)
+    return count, total, lo, hi
+
+
+@nb.njit(cache=True, nogil=True)
+def _scatter_stats(buf, vs, av, bv, compact, acc, sums, mins, maxs):
+    """Count, sum, min and max of the valid values per pixel, run-length encoded like
+    :func:`_scatter_count`: a run of points in one pixel sums its raw values locally and
+    decodes once (``value * av + bv``; ``av`` > 0, so the extreme codes are the extremes).
+    Missing values are skipped here, which spares phase 1 a pass over the value column."""
     trash = acc.size - 1
-    for j in range(buf.size):
+    j = 0
+    while j < buf.size:
         k = buf[j]
         if k == trash:
+            j += 1
             continue
-        val = np.float64(vs[j]) * av + bv
-        acc[k] += 1
-        sums[k] += val
-        mins[k] = min(mins[k], val)
-        maxs[k] = max(maxs[k], val)
+        start, j = j, _run_end(buf, j, k)
+        if compact:
+            count, total, lo, hi = _run_codes(vs, start, j)
+        else:
+            count, total, lo, hi = _run_floats(vs, start, j)
+        if count:
+            acc[k] += count
+            sums[k] += total * av + count * bv
+            mins[k] = min(mins[k], lo * av + bv)
+            maxs[k] = max(maxs[k], hi * av + bv)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -187,13 +236,13 @@ def aggregate_rows(x, y, fa, fb, t, qc, v, P, IP, r0, r1, W, H, mode, compact, q
         e = IP[r, I_STOP]
         if e <= s:
             continue
-        _index(x, y, fa, fb, t, qc, v, r, P, IP, W, H, compact, qc_lut, use_qc, use_v, check_xy,
-               buf)
+        _index(x, y, fa, fb, t, qc, v, r, P, IP, W, H, compact, qc_lut, use_qc,
+               use_v and mode != MODE_STATS, check_xy, buf)
         out = buf[: e - s]
         if mode == MODE_COUNT:
             _scatter_count(out, out_n)
         elif mode == MODE_STATS:
-            _scatter_stats(out, v[s:e], P[r, F_AV], P[r, F_BV], out_n, out_s, out_min, out_max)
+            _scatter_stats(out, v[s:e], P[r, F_AV], P[r, F_BV], compact, out_n, out_s, out_min, out_max)
         else:
             _scatter_classes(out, qc[s:e], cls_lut, out_c)
 

@@ -199,7 +199,9 @@ def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
         need = f" with a valid {' and '.join(require)}" if require else ""
         raise NoDataInSelection(f"no valid {variable} values{need} in {describe(query)}",
                                 dataset=dataset, hint="widen the time/depth range or relax QC")
-    out = obs.isel(obs=index).compute()
+    # every row kept (a clean series): the arrays as they are, not a copy of each
+    whole = index.size == obs.sizes.get("obs", -1)
+    out = (obs.copy(deep=False) if whole else obs.isel(obs=index)).compute()
     out.attrs["times_interpolated"] = int(timed[index].sum()) if timed.size else 0
     out.attrs["positions_interpolated"] = int(placed[index].sum()) if placed.size else 0
     return out
@@ -287,6 +289,21 @@ def select_grid(da: xr.DataArray, query: Query, dataset: str = "") -> xr.DataArr
 
     The time step is the one nearest ``query.at`` when given (inside the time window),
     else the latest step holding valid values."""
+    da = grid_window(da, query, dataset)
+    da = da.compute(scheduler="synchronous") if da.nbytes < SYNC_BYTES else da.compute()
+    if da.size == 0 or not np.isfinite(da.values).any():
+        raise no_valid_value(da, query, dataset)
+    return da
+
+
+def no_valid_value(da: xr.DataArray, query: Query, dataset: str) -> NoDataInSelection:
+    """The error of a window without a valid value."""
+    return NoDataInSelection(f"the field {da.name!r} has no valid value in {describe(query)}",
+                             dataset=dataset, hint="pick another time, depth or area")
+
+
+def grid_window(da: xr.DataArray, query: Query, dataset: str = "") -> xr.DataArray:
+    """The 2-D window :func:`select_grid` reads, not read yet (lazy where ``da`` is)."""
     if "time" in da.dims:
         lo, hi = _time_bounds(query)
         if lo is not None or hi is not None:
@@ -301,8 +318,4 @@ def select_grid(da: xr.DataArray, query: Query, dataset: str = "") -> xr.DataArr
             query.bbox.contains_lon(da.longitude.values))))
     if "time" in da.dims:
         da = _step_at(da, query.at) if query.at is not None else _pick_time(da)
-    da = da.compute(scheduler="synchronous") if da.nbytes < SYNC_BYTES else da.compute()
-    if da.size == 0 or not np.isfinite(da.values).any():
-        raise NoDataInSelection(f"the field {da.name!r} has no valid value in {describe(query)}",
-                                dataset=dataset, hint="pick another time, depth or area")
     return da

@@ -158,14 +158,15 @@ def time_axis_warnings(times: np.ndarray, series: bool = True) -> list[str]:
     t = np.asarray(times).ravel()
     if t.dtype.kind != "M" or t.size < 2:
         return []
-    t = t[~np.isnat(t)]
+    missing = np.isnat(t)
+    if missing.any():  # (no copy of a clean axis: fresh memory is what costs here)
+        t = t[~missing]
     warnings = []
     epoch = int(np.count_nonzero(t == np.datetime64("1970-01-01T00:00:00", "ns")))
     if epoch and epoch >= max(2, t.size // 100):
         warnings.append(f"{epoch:,} of {t.size:,} times equal 1970-01-01T00:00 "
                         "(time stored as 0: missing times without a fill value?)")
-    steps = np.diff(t.astype("int64"))
-    back = int(np.count_nonzero(steps < 0))
+    back = int(np.count_nonzero(t[1:] < t[:-1]))
     if series and back and t.size > 2:
         warnings.append(f"time axis is not monotonic ({back:,} backward steps): "
                         "samples were drawn sorted by time")

@@ -5,10 +5,13 @@ The store's handle aggregates the points (or its overview pyramid) onto a canvas
 count and mean as a colour-mapped image, the QC mix as an RGB composite (red bad,
 green good, blue probably good). Hovering a pixel shows its count and the mean of the
 parameter (both come from one aggregation pass). In the page a ``RangeXY`` stream
-re-aggregates on every zoom and pan, so only the row groups in view are read.
+re-aggregates on every zoom and pan, so only the row groups in view are read; in count
+and mean modes the new image goes straight to the figure's data source (:mod:`.fast_zoom`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -17,6 +20,7 @@ from portal.i18n import number, t
 from portal.model import Query
 from portal.processing.variables import qc_label
 from portal.quicklooks import Style
+from portal.quicklooks.fast_zoom import ZoomFrame, fast_zoom
 from portal.quicklooks.style import ZOOM_LOD, _mercator_xy, fit_title, land_layer, resolve_cmap
 from portal.quicklooks.zoom_progress import zoom_progress
 
@@ -81,8 +85,7 @@ def _stats_element(ds: xr.Dataset, how: str, label: str, variable: str, interact
     units = ds.attrs.get("units", "")
     mean_dim = hv.Dimension("mean", label=f"Mean {variable}" + (f" [{units}]" if units else ""))
     if how == "count":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            colour = np.where(count > 0, np.log10(np.maximum(count, 1e-3)), np.nan)
+        colour = _log_count(count)
     if not interactive:  # a PNG has no hover (and Matplotlib draws one value per cell)
         values = colour if how == "count" else mean
         return gv.Image((x, y, values.astype("float32")), vdims=[label], crs=crs)
@@ -94,6 +97,33 @@ def _stats_element(ds: xr.Dataset, how: str, label: str, variable: str, interact
         element = gv.Image((x, y, mean, count), vdims=[label, "count"], crs=crs)
         tips = [("Observations", "@{count}{0,0}"), (mean_dim.label, "@image{0.000}")]
     return element.opts(tools=[_hover(tips, count_is_log=how == "count")], backend="bokeh")
+
+
+def _log_count(count: np.ndarray) -> np.ndarray:
+    """The colour of count mode: log10(count), NaN (clear) where a cell is empty."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(count > 0, np.log10(np.maximum(count, 1e-3)), np.nan).astype("float32")
+
+
+def stats_frame(agg: xr.Dataset, how: str, title: str) -> ZoomFrame:
+    """A count- or mean-coloured view as the page's image source gets it
+    (:mod:`.fast_zoom`): the arrays of :func:`_stats_element`, placed in Web Mercator, and
+    the colour limits HoloViews gives it (count: :func:`count_limits`; mean: the span of
+    the means in view)."""
+    x, y, _, ds = _grid(agg, True)
+    dx, dy = x[1] - x[0], y[1] - y[0]
+    count = ds["count"].values.astype("float32")
+    mean = ds["mean"].values.astype("float32")
+    data: dict[str, Any] = {"x": np.array([x[0] - dx / 2]), "y": np.array([y[0] - dy / 2]),
+                            "dw": np.array([x[-1] - x[0] + dx]),
+                            "dh": np.array([y[-1] - y[0] + dy])}
+    if how == "count":
+        data.update(image=[_log_count(count)], mean=[mean])
+        return ZoomFrame(data, count_limits(agg), title)
+    data.update(image=[mean], count=[count])
+    finite = mean[np.isfinite(mean)]
+    return ZoomFrame(data, (float(finite.min()), float(finite.max())) if finite.size else None,
+                     title)
 
 
 def _hover(tips: list[tuple[str, str]], count_is_log: bool):
@@ -166,7 +196,7 @@ def view_aggregate(handle, query: Query, style: Style, variable: str,
 
 def build(handle, *, variable: str, query: Query, title: str, style: Style):
     """Aggregated map of a point store, re-aggregated on zoom in the page."""
-    import holoviews as hv
+    from portal.quicklooks.frames import Frames, colorbar_sync, framed
 
     how = HOW_BY_COLOR[style.color_by]
     label, cmap = colouring(how, style, variable)
@@ -184,7 +214,7 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
             opts.update(cmap=cmap, colorbar=True, clabel=label)
         if how == "count":
             opts["clim"] = count_limits(agg)
-        bokeh = {"tools": ["hover"]} if how == "qc" else {}
+        bokeh = {"tools": ["hover"]} if how == "qc" else {"hooks": [colorbar_sync]}
         return element.opts(**bokeh, **{**opts, "title": fit_title(opts["title"], style.width)},
                             backend="bokeh").opts(**opts, backend="matplotlib")
 
@@ -192,18 +222,32 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
         return (aggregate((west, south, east, north)) * land_layer(False)).opts(
             xlim=(west, east), ylim=(south, north), backend="matplotlib")
 
-    def on_range(x_range=None, y_range=None):
+    def view(x_range=None, y_range=None):
         if x_range is None or y_range is None:
-            return aggregate((west, south, east, north))
+            return (west, south, east, north)
         (lon0, lon1), (lat0, lat1) = (_lonlat(x_range, [0, 0])[0],
                                       _lonlat([0, 0], y_range)[1])
-        return aggregate((max(float(lon0), -180.0), max(float(lat0), -85.0),
-                          min(float(lon1), 180.0), min(float(lat1), 85.0)))
+        return (max(float(lon0), -180.0), max(float(lat0), -85.0),
+                min(float(lon1), 180.0), min(float(lat1), 85.0))
 
-    dmap = hv.DynamicMap(on_range, streams=[hv.streams.RangeXY()])
+    def on_range(x_range=None, y_range=None):
+        return aggregate(view(x_range, y_range))
+
+    def new_view(x_range, y_range):  # the zoom's fast path (count and mean colourings)
+        agg, note = view_aggregate(handle, query, style, variable, view(x_range, y_range))
+        return stats_frame(agg, how, fit_title(f"{title} — {note}", style.width))
+
+    # a control change sends new frames to the map on screen (portal.ui.map_patching);
+    # a zoom draws the frames on screen now (a patch replaces them)
+    dmap = framed(Frames(on_range, ranged=True, shape=("store", how),
+                         zoom=new_view if how != "qc" else None))
+    pipe, stream = dmap.streams
+    hooks = [zoom_progress(style.lang)]
+    if how != "qc":
+        hooks.append(fast_zoom(stream, lambda x_range, y_range: pipe.data.zoom(x_range, y_range)))
     (mx0, mx1), (my0, my1) = (_mercator_xy([west, east], [0, 0])[0],
                               _mercator_xy([0, 0], [south, north])[1])
     return (dmap * land_layer(True)).opts(responsive=True, height=style.height,
                                           xlim=(mx0, mx1), ylim=(my0, my1),
                                           active_tools=["wheel_zoom"], lod=ZOOM_LOD,
-                                          hooks=[zoom_progress(style.lang)], backend="bokeh")
+                                          hooks=hooks, backend="bokeh")

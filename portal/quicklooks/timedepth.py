@@ -103,7 +103,9 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     t_edges = _edges(times.astype("int64").astype("float64")).astype("int64")
     xdim = hv.Dimension("time", label=time_label(style.lang))
     zdim = hv.Dimension("z", label=depth_label(str(obs.z.attrs.get("units", "")), style.lang))
-    vdim = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable, style.lang))
+    # "value", whatever the variable: a page that patches its plot in place with another
+    # variable's mesh keeps the same column (the label names the variable)
+    vdim = hv.Dimension("value", label=axis_label(obs[variable].attrs, variable, style.lang))
     mesh = hv.QuadMesh((t_edges.astype("datetime64[ns]"), _edges(levels), grid),
                        kdims=[xdim, zdim], vdims=[vdim])
     cmap = resolve_cmap(style.cmap, str(obs[variable].attrs.get("standard_name", "")), variable)

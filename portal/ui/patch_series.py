@@ -1,4 +1,4 @@
-"""Time series patched in place: a control change re-draws the series inside the figure on screen.
+"""Time series, time–depth sections and T-S diagrams patched in place on a control change.
 
 A time series is a ``DynamicMap`` whose frames are drawn by the builder's
 ``draw(x_range)`` (decimated to the view on every zoom, through a ``RangeX`` stream).
@@ -6,12 +6,14 @@ Building a new Bokeh figure for each variable, QC, depth or time-window change c
 about 0.3 s of server time per change, and the browser then lays out a new figure. Here
 the figure's ``DynamicMap`` draws through a ``Pipe`` carrying the current ``draw``
 (:class:`SeriesFrames`) and a ``RangeX`` of its own: a later build of the same *shape*
-(:func:`series_shape`: element types, colour bars and their titles, legend labels,
-colouring, language, width) is sent through the pipe, and HoloViews updates the glyph
-data, axis label, title, ranges (the frames are ``framewise``) and tooltips. The zoom
-follows the URL's ``view`` (a time span) or refits. :func:`patch_or_wrap_series` is the
-pane's one entry point; it uses the pane's :class:`~portal.ui.patching.PlotPatcher`, so
-one reset forgets either kind's figure.
+(:func:`series_shape`: element types, colour bars, legend labels, colouring, language,
+width) is sent through the pipe, and HoloViews updates the glyph data, axis label, title,
+ranges (the frames are ``framewise``), tooltips and colour-bar title (a hook: HoloViews
+sets it only when it builds the figure). The zoom follows the URL's ``view`` (a time
+span) or refits. A time–depth section (one static mesh) and a T-S diagram (points,
+isopycnals) go through the pipe as a profile does, refitted. :func:`patch_or_wrap_series` is the pane's one entry point; it
+uses the pane's :class:`~portal.ui.patching.PlotPatcher`, so one reset forgets any kind's
+figure.
 """
 
 from __future__ import annotations
@@ -25,18 +27,47 @@ from portal.sources import is_aggregating
 from portal.ui.patching import PlotPatcher, shape_of
 from portal.ui.view_tracking import parse_time_view
 
-SERIES_KINDS = ("timeseries",)
+SERIES_KINDS = ("timeseries", "timedepth", "ts")
 
 
 def series_patchable(kind: str, entry: DatasetEntry, element: Any, lock_y: bool) -> bool:
-    """Whether a built quicklook is a time series the pane patches in place: one line
-    decimated per zoom (a ``DynamicMap`` on a single ``RangeX``), from a file, with y
-    refitted on each frame (not ``lock_y``, whose frames keep the y range on screen)."""
+    """Whether a built quicklook is one the pane patches in place: a time series decimated
+    per zoom (a ``DynamicMap`` on a single ``RangeX``) with y refitted on each frame (not
+    ``lock_y``, whose frames keep the y range on screen), a time–depth mesh or a T-S
+    diagram of points (not rasterized); from a file, not a point store."""
     import holoviews as hv
 
-    return (kind in SERIES_KINDS and not lock_y and not is_aggregating(entry)
-            and isinstance(element, hv.DynamicMap)
+    if kind not in SERIES_KINDS or is_aggregating(entry):
+        return False
+    if kind == "timedepth":
+        return isinstance(element, hv.QuadMesh)
+    if kind == "ts":  # samples drawn as points (many are rasterized per zoom: a DynamicMap)
+        return isinstance(element, hv.Overlay)
+    return (not lock_y and isinstance(element, hv.DynamicMap)
             and [type(s) for s in element.streams] == [hv.streams.RangeX])
+
+
+def colorbar_title(plot: Any, element: Any) -> None:
+    """A HoloViews hook: the colour bar's title (and date ticks) follow each frame's
+    coloured dimension (HoloViews sets them once, when it builds the figure)."""
+    from bokeh.models import TickFormatter
+
+    bar = plot.handles.get("colorbar")
+    if bar is None or not element.vdims:
+        return
+    bar.title = plot.clabel if plot.clabel is not None else element.vdims[-1].pprint_label
+    if isinstance(plot.cformatter, TickFormatter) and bar.formatter is not plot.cformatter:
+        bar.formatter = plot.cformatter
+
+
+def _titled(frame: Any) -> Any:
+    """``frame`` with :func:`colorbar_title` on its layers that have a colour bar."""
+    import holoviews as hv
+
+    for layer in frame.traverse(lambda e: e, [hv.Element]):
+        if _has_colorbar(layer):
+            layer.opts(hooks=[colorbar_title], backend="bokeh")
+    return frame
 
 
 class SeriesFrames:
@@ -45,13 +76,20 @@ class SeriesFrames:
 
     def __init__(self, draw: Callable[..., Any], x_range: tuple | None) -> None:
         self.draw, self.x_range = draw, x_range
-        self.first: Any = draw(x_range=x_range)
+        self.first: Any = _titled(draw(x_range=x_range))
+        self.options: list[tuple[Any, str]] = []  # restyled in place since (the colormap)
 
     def __call__(self, x_range: tuple | None) -> Any:
         first, self.first = self.first, None
-        if first is not None and _same_span(x_range, self.x_range):
-            return first
-        return self.draw(x_range=x_range)
+        frame = first if first is not None and _same_span(x_range, self.x_range) \
+            else _titled(self.draw(x_range=x_range))
+        for options, backend in self.options:
+            frame = frame.opts(options, backend=backend)
+        return frame
+
+    def opts(self, options: Any, backend: str) -> None:
+        """Keep ``options`` on every later frame (a zoom then keeps a colormap set in place)."""
+        self.options.append((options, backend))
 
 
 def _same_span(a: tuple | None, b: tuple | None) -> bool:
@@ -66,15 +104,12 @@ def series_frame(data: SeriesFrames, x_range: tuple | None = None) -> Any:
 
 
 def series_shape(frame: Any, *context: Any) -> tuple:
-    """What a series patch cannot change: :func:`~portal.ui.patching.shape_of`, plus each
-    layer's legend label (a QC colouring draws one layer per flag found) and its colour
-    bar's title (set once, when the figure is built)."""
+    """What a patch cannot change: :func:`~portal.ui.patching.shape_of`, plus each layer's
+    legend label (a QC colouring draws one layer per flag found)."""
     import holoviews as hv
 
-    layers = frame.traverse(lambda e: e, [hv.Element])
-    titles = tuple((e.label, e.vdims[-1].label if e.vdims and _has_colorbar(e) else "")
-                   for e in layers)
-    return (*shape_of(frame, *context), titles)
+    labels = tuple(e.label for e in frame.traverse(lambda e: e, [hv.Element]))
+    return (*shape_of(frame, *context), labels)
 
 
 def _has_colorbar(element: Any) -> bool:
@@ -85,12 +120,19 @@ def _has_colorbar(element: Any) -> bool:
 
 async def patch_or_wrap_series(patcher: PlotPatcher, element: Any, view: str,
                                *context: Any) -> Any:
-    """None once the series on screen is patched with ``element`` (a built series
-    ``DynamicMap``) on the URL's ``view``, or refitted when it names none; else a
-    ``DynamicMap`` showing it, ready for later patches (the view tracker then zooms it).
-    The frame is drawn in a worker thread; only the figure's update runs on the loop."""
+    """None once the figure on screen is patched with ``element`` (a built series
+    ``DynamicMap`` drawn on the URL's ``view``, or refitted when it names none; or a
+    time–depth mesh or T-S diagram, refitted); else a ``DynamicMap`` showing it, ready for later patches
+    (the view tracker then zooms it). A series' frame is drawn in a worker thread; only
+    the figure's update runs on the loop."""
     import holoviews as hv
 
+    if not isinstance(element, hv.DynamicMap):  # a mesh, a T-S diagram: no zoom re-render
+        element = _titled(_refitted(element))
+        shape = series_shape(element, *context)
+        if patcher.pipe is not None and not patcher.streams and patcher.patch(element, shape):
+            return None
+        return patcher.wrap(element, shape)
     frames, shape = await asyncio.to_thread(_drawn_ahead, element, view, context)
     if patcher.pipe is not None and shape == patcher.shape and patcher.streams:
         for ranges in patcher.streams:  # the frame's span, set quietly: the pipe redraws once
@@ -98,6 +140,19 @@ async def patch_or_wrap_series(patcher: PlotPatcher, element: Any, view: str,
         if patcher.patch(frames, shape):
             return None
     return patcher.wrap(frames, shape, series_frame, [hv.streams.RangeX()])
+
+
+def _refitted(element: Any) -> Any:
+    """A static frame that refits the figure's axes (to its own limits, else its data)
+    and its colours."""
+    import holoviews as hv
+
+    for layer in element.traverse(lambda e: e, [hv.Element]):
+        layer.opts(framewise=True, backend="bokeh")
+    nan = (float("nan"), float("nan"))
+    own = hv.Store.lookup_options("bokeh", element, "plot").kwargs
+    return element.opts(framewise=True, xlim=own.get("xlim", nan), ylim=own.get("ylim", nan),
+                        backend="bokeh")
 
 
 def _drawn_ahead(element: Any, view: str, context: tuple) -> tuple[SeriesFrames, tuple]:

@@ -31,6 +31,7 @@ from portal.sources import is_aggregating
 from portal.ui.alert import error_alert
 from portal.ui.download_links import DOWNLOAD_CSS, download_links
 from portal.ui.i18n import t
+from portal.ui.map_patching import MapPatcher, frames_pipe, map_shape
 from portal.ui.patch_series import patch_or_wrap_series, series_patchable
 from portal.ui.patching import PlotPatcher
 from portal.ui.render_thread import drawn_element, render_off_loop
@@ -171,6 +172,7 @@ class QuicklookPane(pn.viewable.Viewer):
         self._plot_view: Any = None  # the plot's Panel view, set by __panel__
         self._drawn: Any = None  # the HoloViews pane drawn last
         self._patcher = PlotPatcher()  # a profile's figure, patched in place on a change
+        self._maps = MapPatcher()  # a map's frames, patched in place on a change
         self._error = False
         self._generation = 0  # counts _plot calls: a superseded draw shows nothing
         self._tracker = ViewTracker(self.state, pn.state.curdoc)
@@ -441,6 +443,7 @@ class QuicklookPane(pn.viewable.Viewer):
             element = await asyncio.to_thread(build_quicklook, self.entry, kind, query, style)
         except Exception as exc:  # noqa: BLE001 - every failure is shown, the page lives on
             self._patcher.reset()  # the alert replaces the figure: the next one is built anew
+            self._maps.reset()
             if not isinstance(exc, PortalError):
                 log.exception("%s: quicklook failed", self.entry.id)
             else:
@@ -451,17 +454,24 @@ class QuicklookPane(pn.viewable.Viewer):
             return param.Skip  # superseded while loading: patch or draw only the newest
         drawn_kind = kind or entry_kinds(self.entry)[0]
         if drawn_kind == "profile" and _patchable_kind(self.entry, element):
+            self._maps.reset()
             element = self._patch_or_wrap(element)
             if element is None:
                 return param.Skip  # the figure on screen was patched in place
         elif series_patchable(drawn_kind, self.entry, element, self.lock_y):
+            self._maps.reset()
             element = await patch_or_wrap_series(self._patcher, element, self.state.view,
                                                  self.state.color, self.state.lang,
                                                  self.plot_width)
             if element is None:
                 return param.Skip
+        elif drawn_kind == "map" and frames_pipe(element) is not None:
+            self._patcher.reset()
+            if await self._patch_map(element):
+                return param.Skip  # the map on screen was patched in place
         else:
             self._patcher.reset()
+            self._maps.reset()
         element = self._tracker.track(drawn_kind, element)  # zoom from and to the URL
         if drawn_kind == "map":
             self._show_drawn_step(kind)
@@ -483,6 +493,16 @@ class QuicklookPane(pn.viewable.Viewer):
         if self._drawn is not None and self._patcher.patch(element, shape):
             return None
         return self._patcher.wrap(element, shape)
+
+    async def _patch_map(self, element) -> bool:
+        """Whether the map on screen was patched with ``element``'s frames; else the new
+        map is the one later changes patch (see :mod:`portal.ui.map_patching`)."""
+        shape = map_shape(element, self.state.color, self.state.lang, self.plot_width)
+        if self._drawn is not None and await self._maps.patch(element, shape):
+            self._show_drawn_step(self.state.kind or None)
+            return True
+        self._maps.wrap(element, shape)
+        return False
 
     def _shape(self, element) -> tuple:
         from portal.ui.patching import shape_of
@@ -518,8 +538,12 @@ class QuicklookPane(pn.viewable.Viewer):
             return
         for mapper in mappers:
             mapper.palette = palette
-        if self._patcher.pipe is None:  # a patched profile's next frame has the new colours
-            _remember_cmap(drawn_element(live), palette)  # a zoom re-render keeps the new colours
+        if self._maps.recolour(palette):  # a patched map's later frames have the new colours
+            return
+        # a zoom re-render keeps the new colours (a patched series' frames too; a patched
+        # profile's next frame has them anyway)
+        _remember_cmap(drawn_element(live) if self._patcher.pipe is None
+                       else self._patcher.pipe.data, palette)
 
     def _live_pane(self) -> Any:
         """The HoloViews pane on screen: Panel updates the first one drawn in place with the

@@ -168,4 +168,17 @@ def test_a_series_variable_change_patches_the_figure_on_screen(page, portal):
     assert after != before and distinct_colours(after) >= 3, "no new series drawn"
     page.wait_for_timeout(1_000)  # past the URL's debounce: the refit is not a user's zoom
     assert "view" not in query_of(page.url)
+    # the wheel zooms the patched figure (time only): re-decimated for the zoom, in the URL
+    box = page.locator(".portal-plot").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
+    page.mouse.wheel(0, -500)
+    page.wait_for_url(lambda url: "view" in query_of(url), timeout=30_000)
+    wait_until(lambda: "in view" in " ".join(figure_titles(page)), what="the zoomed frame")
+    x0, x1, _, _ = figure_ranges(page, "samples in source")
+    choose_option(page, "var", "(TEMPPR01)")  # back to temperature: patched on the zoom
+    wait_until(lambda: any("[celsius degree]" in label for label in bokeh_axis_labels(page)),
+               what="the y axis to name the temperature")
+    assert page.evaluate(ids) == shown
+    z0, z1, _, _ = figure_ranges(page, "samples in source")
+    assert abs(z0 - x0) < 1_000 and abs(z1 - x1) < 1_000  # ms: the URL's zoom kept
     assert page.errors == []

@@ -91,3 +91,24 @@ def test_decoded_times_equal_netcdf4_instants(shared, rel):
     got = ds[name].values.ravel()[:5].astype("datetime64[s]")
     delta = np.abs((got - np.array(expected, dtype="datetime64[s]")).astype("int64"))
     assert (delta <= 1).all()
+
+
+def test_times_decode_in_place_to_the_millisecond_with_nat_for_missing_and_out_of_range():
+    values = np.array([0.0, 1.5, np.nan, 1e12, -3.25, 86400.0004, np.inf])
+    kept = values.copy()
+    out = _to_datetime64(values, "seconds since 1970-01-01", "standard")
+    np.testing.assert_array_equal(values, kept)  # the caller's array is not touched
+    assert out.dtype == np.dtype("datetime64[ns]")
+    want = ["1970-01-01T00:00:00", "1970-01-01T00:00:01.500", "NaT", "NaT",
+            "1969-12-31T23:59:56.750", "1970-01-02T00:00:00", "NaT"]
+    np.testing.assert_array_equal(out, np.array(want, dtype="datetime64[ns]"))
+    minutes = _to_datetime64(np.array([1.0, 2.0]), "minutes since 2023-01-01", "standard")
+    np.testing.assert_array_equal(minutes, np.array(["2023-01-01T00:01", "2023-01-01T00:02"],
+                                                    dtype="datetime64[ns]"))
+
+
+def test_masked_values_keeps_an_array_whose_only_gaps_are_nan():
+    values = np.array([1.0, np.nan, 3.0], dtype="float32")
+    assert masked_values(values, {}) is values  # nothing to mask: no copy
+    out = masked_values(np.array([1.0, np.nan, 9.96921e36, np.inf], "float32"), {})
+    assert np.isnan(out[1:]).all() and out[0] == 1.0

@@ -51,3 +51,21 @@ def test_picture_is_the_same_for_either_order():
     assert up.values.shape == down.values.shape and up.values.shape[0] <= 100
     np.testing.assert_array_equal(up.values, down.values)
     assert up.grid_extent == down.grid_extent
+
+
+def test_block_mean_in_bands_equals_the_plain_block_mean():
+    from portal.render.maps import BAND_BYTES, block_mean
+
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(1203, 701)).astype("float32")
+    values[rng.random(values.shape) < 0.2] = np.nan
+    assert values.nbytes > 2 * BAND_BYTES  # several bands, the last one partial
+    out, count = block_mean(values, 100, 300)
+    fy, fx = 13, 3  # ceil(1203 / 100), ceil(701 / 300)
+    padded = np.full((93 * fy, 234 * fx), np.nan, "float32")
+    padded[:1203, :701] = values
+    blocks = padded.reshape(93, fy, 234, fx)
+    with np.errstate(invalid="ignore"):
+        want = np.nanmean(blocks, axis=(1, 3))
+    assert out.shape == want.shape and count == int(np.isfinite(values).sum())
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6, equal_nan=True)

@@ -113,3 +113,71 @@ def test_a_new_drawing_builds_a_new_figure(tidegauge):
     pane.lock_y = True  # frames that keep the y range: not patched
     assert _draw(pane) is not param.Skip
     assert _draw(pane) is not param.Skip
+
+
+def test_a_colormap_set_in_place_stays_through_patches_and_zooms(tidegauge):
+    from bokeh.models import ColorMapper
+
+    from portal.quicklooks.style import resolve_cmap
+
+    pane = _pane(tidegauge, var="TEMPPR01", color="value")
+    pane.__panel__()
+    drawn = _draw(pane)
+    drawn.get_root()
+    pane.state.time = TimeRange.parse("1998-08-01/1998-08-20")
+    assert _draw(pane) is param.Skip  # coloured by value, same variable: patched
+    pane._plot_view._pane = drawn  # (Panel's live pane, as on a page)
+    pane.state.cmap = "viridis"  # re-styled in place
+    viridis = resolve_cmap("viridis")
+
+    def palettes() -> list:
+        return [list(m.palette) for model, _ in drawn._models.values()
+                for m in model.select({"type": ColorMapper})]
+
+    assert palettes() and all(p == viridis for p in palettes())
+    ranges = pane._patcher.streams[0]  # the browser's zoom: a frame drawn anew
+    ranges.event(x_range=(np.datetime64("1998-08-05"), np.datetime64("1998-08-06")))
+    assert all(p == viridis for p in palettes())
+
+
+def test_a_time_depth_variable_change_patches_the_mesh_and_its_colour_bar(shared):
+    from bokeh.models import ColorBar
+
+    from portal.cataloging.scan import describe_file
+    from portal.ui.quicklook_pane import QuicklookPane
+    from portal.ui.state import ViewState
+
+    argo = describe_file(str(shared / "argo/multiprofile/6901744_prof.nc"), "argo")
+    pane = QuicklookPane(state=ViewState(dataset="argo", kind="timedepth", var="TEMP"),
+                         entry=argo)
+    drawn = _draw(pane)
+    drawn.get_root()
+    fig = _figure(drawn)
+    bar = next(m for m in fig.right if isinstance(m, ColorBar))
+    assert "[degree_Celsius]" in bar.title and bar.color_mapper.high > 20
+
+    pane.state.var = "PSAL"
+    assert _draw(pane) is param.Skip
+    assert _figure(drawn) is fig
+    assert "[psu]" in bar.title  # the colour bar names the new variable (a hook: see module)
+    assert 33.5 < bar.color_mapper.low < bar.color_mapper.high < 37.5  # salinity's colours
+    assert any("[psu]" in label for label in _tooltips(fig))
+
+
+def test_a_ts_time_window_change_patches_the_diagram(shared):
+    from portal.cataloging.scan import describe_file
+    from portal.ui.quicklook_pane import QuicklookPane
+    from portal.ui.state import ViewState
+
+    argo = describe_file(str(shared / "argo/multiprofile/6901744_prof.nc"), "argo")
+    pane = QuicklookPane(state=ViewState(dataset="argo", kind="ts"), entry=argo)
+    drawn = _draw(pane)
+    drawn.get_root()
+    fig = _figure(drawn)
+    title, ranges = fig.title.text, (fig.x_range.start, fig.x_range.end)
+    start = argo.time_coverage[0][:10]
+    pane.state.time = TimeRange.parse(f"{start}/{pd.Timestamp(start) + pd.Timedelta(days=60):%F}")
+    assert _draw(pane) is param.Skip
+    assert _figure(drawn) is fig
+    assert fig.title.text != title  # fewer samples
+    assert (fig.x_range.start, fig.x_range.end) != ranges  # the diagram's own limits

@@ -1,0 +1,131 @@
+"""A map's zoom answered without a HoloViews round trip: new image data sent in place.
+
+On a point-store map every zoom or pan re-aggregates the view. Through HoloViews'
+``DynamicMap`` that meant, besides the aggregation, about as much time again in plotting
+code (the element rebuilt, its extents projected by cartopy, ranges computed over the land
+layer, labels and options re-applied) on the server's event loop. :func:`fast_zoom` is a
+Bokeh plot hook that takes the figure's zoom stream (``RangeXY``) away from HoloViews'
+refresh: the view is aggregated in a worker thread (the newest view only, one at a time per
+plot), then the image's ``ColumnDataSource``, the colour limits and the title are set in
+one tick under the document's lock. The stream still carries every view to its other
+subscribers (the URL's view tracking); the ``DynamicMap`` still answers any other refresh
+(a patch, a new session) through HoloViews. The frame must give exactly the data HoloViews
+would have put in the source (``tests/quicklooks/test_fast_zoom.py`` compares them).
+Outside a server session (tests, notebooks) the update is made at once, synchronously.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from portal.quicklooks.zoom_progress import image_sources
+
+log = logging.getLogger(__name__)
+#: a zoom whose view took longer than this is logged (data read cold from disk, load)
+SLOW_S = 1.0
+
+
+@dataclass(frozen=True)
+class ZoomFrame:
+    """What a new view changes on the figure: the image source's columns, the colour
+    limits (None: unchanged) and the title."""
+
+    data: dict[str, Any]
+    clim: tuple[float, float] | None
+    title: str
+
+
+Render = Callable[[tuple[float, float], tuple[float, float]], ZoomFrame]
+
+
+class _Zoomer:
+    """Stream subscriber of one plot: newest view first, stale answers dropped."""
+
+    def __init__(self, plot: Any, render: Render) -> None:
+        self._plot = weakref.ref(plot)  # the stream outlives no plot through this subscriber
+        self.render = render
+        self.pending: tuple | None = None
+        self.running = False
+        self._task: asyncio.Task | None = None  # held: the loop keeps only weak references
+
+    def __call__(self, x_range=None, y_range=None, **_: Any) -> None:
+        if x_range is None or y_range is None or None in (*x_range, *y_range):
+            return
+        plot = self._plot()
+        if plot is None:
+            return
+        self.pending = (tuple(x_range), tuple(y_range))
+        doc = plot.document
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or doc is None or doc.session_context is None:
+            view, self.pending = self.pending, None
+            self.apply(self.render(*view))  # no session: at once
+        elif not self.running:
+            self.running = True
+            self._task = loop.create_task(self._run(doc))
+
+    async def _run(self, doc: Any) -> None:
+        try:
+            while self.pending is not None:
+                view, self.pending = self.pending, None
+                start = time.perf_counter()
+                try:
+                    frame = await asyncio.to_thread(self.render, *view)
+                except Exception as exc:  # noqa: BLE001 - the old image stays; logged
+                    log.warning("zoom re-aggregation failed (%s: %s)", type(exc).__name__, exc)
+                    continue
+                took = time.perf_counter() - start
+                log.log(logging.INFO if took > SLOW_S else logging.DEBUG,
+                        "zoom view aggregated in %.3f s%s", took,
+                        "" if self.pending is None else " (stale: a newer view waits)")
+                if self.pending is None:  # else stale: the newer view is drawn instead
+                    self._send(doc, frame)
+        finally:
+            self.running = False
+
+    def _send(self, doc: Any, frame: ZoomFrame) -> None:
+        """``frame`` onto the figure on the document's next tick (under its lock)."""
+        try:
+            doc.add_next_tick_callback(lambda: self.apply(frame))
+        except Exception as exc:  # noqa: BLE001 - the session closed meanwhile
+            log.debug("zoom frame dropped: %s", exc)
+
+    def apply(self, frame: ZoomFrame) -> None:
+        """Set the frame on the figure (under the document's lock in a session)."""
+        plot = self._plot()
+        if plot is None:
+            return
+        for sub in [plot, *getattr(plot, "subplots", {}).values()]:
+            source = getattr(sub, "handles", {}).get("source")
+            if source is None or "image" not in source.data:
+                continue
+            source.data = frame.data
+            mapper = sub.handles.get("color_mapper")
+            if mapper is not None and frame.clim is not None:
+                mapper.update(low=frame.clim[0], high=frame.clim[1])
+        plot.state.title.text = frame.title
+
+
+def fast_zoom(stream: Any, render: Render) -> Callable[[Any, Any], None]:
+    """A HoloViews Bokeh plot hook: ``stream`` (the figure's ``RangeXY``) updates the
+    image through ``render(x_range, y_range)`` instead of a HoloViews refresh."""
+
+    def hook(plot, _element) -> None:
+        if getattr(plot, "_portal_fast_zoom", False) or not image_sources(plot):
+            return
+        plot._portal_fast_zoom = True
+        plots = set(plot.traverse(lambda p: p))
+        stream._subscribers = [(p, s) for p, s in stream._subscribers
+                               if getattr(s, "__self__", None) not in plots]
+        stream.add_subscriber(_Zoomer(plot, render))
+
+    return hook

@@ -1,0 +1,37 @@
+"""select_obs: a selection that keeps every row gives the same table as one that copies it,
+without touching the table it came from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from portal.errors import NoDataInSelection
+from portal.processing.subset import select_obs
+from portal.query import Query
+
+
+def _obs(temp: np.ndarray) -> xr.Dataset:
+    n = temp.size
+    times = np.datetime64("2024-01-01", "ns") + np.arange(n) * np.timedelta64(60, "s")
+    return xr.Dataset({"TEMP": ("obs", temp)},
+                      coords={"time": ("obs", times), "latitude": ("obs", np.full(n, 47.0)),
+                              "longitude": ("obs", np.full(n, -4.0))},
+                      attrs={"featureType": "timeSeries"})
+
+
+def test_every_row_kept_gives_the_rows_and_fresh_attributes():
+    obs = _obs(np.arange(5, dtype="float32"))
+    out = select_obs(obs, Query(), "TEMP", require=("time",))
+    np.testing.assert_array_equal(out.TEMP.values, obs.TEMP.values)
+    assert out.attrs["times_interpolated"] == 0
+    assert "times_interpolated" not in obs.attrs  # the cached table's attributes untouched
+
+
+def test_rows_without_a_value_are_dropped_and_none_left_raises():
+    obs = _obs(np.array([1.0, np.nan, 3.0], dtype="float32"))
+    out = select_obs(obs, Query(), "TEMP")
+    np.testing.assert_array_equal(out.TEMP.values, [1.0, 3.0])
+    with pytest.raises(NoDataInSelection):
+        select_obs(_obs(np.full(3, np.nan, "float32")), Query(), "TEMP")

@@ -1,0 +1,132 @@
+"""A point-store map's zoom updates the figure's image in place, as HoloViews would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from portal.model import DatasetEntry, Query
+from portal.quicklooks import Style
+
+R = 6378137.0
+
+
+@pytest.fixture(scope="module")
+def entry(tmp_path_factory):
+    from portal.demo.points import generate
+
+    path = tmp_path_factory.mktemp("points") / "store"
+    generate(20_000, str(path), seed=3)
+    return DatasetEntry.from_metadata("pts", "pointstore", {"store": str(path)},
+                                      {"title": "Points", "featureType": "point",
+                                       "variables": [{"name": "TEMP"}]})
+
+
+def _mercator(west, south, east, north):
+    y = [R * np.log(np.tan(np.pi / 4 + np.radians(v) / 2)) for v in (south, north)]
+    return (np.radians(west) * R, np.radians(east) * R), tuple(y)
+
+
+def _figure(entry, color="auto"):
+    import holoviews as hv
+
+    from portal.pipeline import build_quicklook
+    from portal.ui.view_tracking import streams_of
+
+    element = build_quicklook(entry, "map", Query(), Style(width=600, height=380,
+                                                           color_by=color))
+    plot = hv.renderer("bokeh").get_plot(element)
+    return plot, streams_of(element, hv.streams.RangeXY)[0]
+
+
+def _shown(plot):
+    from portal.quicklooks.zoom_progress import image_sources
+
+    source = image_sources(plot)[0]
+    sub = next(p for p in plot.subplots.values() if p.handles.get("source") is source)
+    mapper = sub.handles["color_mapper"]
+    data = {k: np.array(v[0] if k in ("image", "mean") else v, dtype="float64")
+            for k, v in source.data.items()}
+    return data, (mapper.low, mapper.high), " ".join(plot.state.title.text.split())
+
+
+def _holoviews_refreshed(entry, color):
+    """A figure whose zoom goes through HoloViews' refresh, as before the fast path."""
+    from portal.quicklooks.fast_zoom import _Zoomer
+
+    plot, stream = _figure(entry, color)
+    stream._subscribers = [(p, s) for p, s in stream._subscribers if not isinstance(s, _Zoomer)]
+    stream.add_subscriber(plot.refresh, 2)
+    return plot, stream
+
+
+@pytest.mark.parametrize("color", ["auto", "value"])
+def test_zoom_sets_the_image_holoviews_would_draw(entry, color):
+    plot, stream = _figure(entry, color)
+    before, _, title0 = _shown(plot)
+    x_range, y_range = _mercator(-150.0, -50.0, -30.0, 20.0)
+    stream.event(x_range=x_range, y_range=y_range)  # no session: applied at once
+    fast, fast_clim, fast_title = _shown(plot)
+    assert fast_title != title0 and "observations in view" in fast_title
+    shown = fast["count"] > 0 if color == "value" else np.isfinite(fast["mean"])
+    assert shown.sum() > 50  # the view holds points
+    assert not np.allclose(np.nan_to_num(fast["image"]), np.nan_to_num(before["image"]))
+    reference, ref_stream = _holoviews_refreshed(entry, color)
+    ref_stream.event(x_range=x_range, y_range=y_range)
+    ref, ref_clim, ref_title = _shown(reference)
+    assert ref_title == fast_title  # HoloViews did re-render the reference
+    assert fast.keys() == ref.keys()
+    for key in ref:
+        np.testing.assert_allclose(fast[key], ref[key], rtol=1e-6, equal_nan=True, err_msg=key)
+    assert fast_clim == pytest.approx(ref_clim) and fast_title == ref_title
+
+
+def test_the_zoom_stream_still_reaches_its_other_subscribers(entry):
+    plot, stream = _figure(entry)
+    seen = []
+    stream.add_subscriber(lambda **kw: seen.append(kw["x_range"]))
+    x_range, y_range = _mercator(0.0, 0.0, 40.0, 30.0)
+    stream.event(x_range=x_range, y_range=y_range)
+    assert seen == [x_range]
+
+
+def test_qc_colouring_keeps_the_holoviews_refresh(entry):
+    plot, stream = _figure(entry, color="qc")
+    assert not getattr(plot, "_portal_fast_zoom", False)
+    assert any(getattr(s, "__self__", None) is plot for s in stream.subscribers)
+
+
+def test_a_zoom_after_a_patched_change_draws_the_new_frames(entry):
+    """A control change patched in place (new frames through the map's pipe) is what the
+    next zoom draws: the fast path follows the frames on screen, not the first ones."""
+    import holoviews as hv
+
+    from portal.pipeline import build_quicklook
+    from portal.query import DepthRange
+    from portal.ui.map_patching import frames_pipe
+    from portal.ui.view_tracking import streams_of
+
+    plot, stream = _figure(entry)
+    shallow = build_quicklook(entry, "map", Query(depth=DepthRange(0.0, 50.0)),
+                              Style(width=600, height=380))
+    pipe = next(p for p in streams_of(plot.hmap, hv.streams.Pipe))
+    pipe.send(frames_pipe(shallow).data)  # what portal.ui.map_patching does
+    x_range, y_range = _mercator(-150.0, -50.0, -30.0, 20.0)
+    stream.event(x_range=x_range, y_range=y_range)
+    patched, _, patched_title = _shown(plot)
+    fresh, fresh_stream = _figure_of(shallow)
+    fresh_stream.event(x_range=x_range, y_range=y_range)
+    ref, _, ref_title = _shown(fresh)
+    assert patched_title == ref_title
+    np.testing.assert_allclose(patched["image"], ref["image"], equal_nan=True)
+    unpatched, unpatched_stream = _figure(entry)
+    unpatched_stream.event(x_range=x_range, y_range=y_range)
+    assert _shown(unpatched)[2] != patched_title  # the depth filter changed the view
+
+
+def _figure_of(element):
+    import holoviews as hv
+
+    from portal.ui.view_tracking import streams_of
+
+    return hv.renderer("bokeh").get_plot(element), streams_of(element, hv.streams.RangeXY)[0]

@@ -534,8 +534,9 @@ def report(figures: dict) -> str:
              f"document p95: {f['document_p95_s']:.2f} s (the page, then its document over "
              f"the websocket)",
              f"live sessions per process at the peak: {f['sessions_by_process_peak']} "
-             f"(more than {f['sessions']} in all: pages built twice, their websocket having "
-             f"reached another process than their GET)",
+             f"({sum(f['sessions_by_process_peak'].values())} for {f['sessions']} pages; "
+             f"more: pages built twice, their websocket having reached another process "
+             f"than their GET)",
              "RSS per process at the end (MB): " + ", ".join(
                  f"{pid} {mb:.0f}" for pid, mb in f["rss_mb_by_process"].items()),
              f"first plot p95: {f['plot_p95_s']:.2f} s ({f['plots']} pages: opened, "

@@ -1,27 +1,32 @@
 """Load test: real websocket sessions and a stream of distinct PNGs against a loopback portal.
 
 Starts ``odatis-portal serve`` on loopback (the demo catalog unless ``--catalog``; or uses
-``--url`` of a running one), then for ``--duration`` seconds keeps ``--sessions`` concurrent
-Bokeh sessions open (``bokeh.client.pull_session``: the server builds the page, the
-document is synced over the websocket). Each session then reports the page ready as a
-browser does (the ``document_ready`` event: Panel draws the deferred plot only then) and
-waits for its plot, and every ``--interval`` seconds changes a control that redraws the plot
-(variable, kind, QC, colouring, a grid's time step) and waits for the new plot: Panel's
-progress overlay on the plot goes on, then off once the new figure is in the document.
-One thread meanwhile asks for distinct map PNGs back to back (a new size each time, so the
-PNG cache never answers). At the end every session is closed and the server's ``/health``
-is polled until it reports 0 live sessions.
+``--url`` of a running one; ``--num-procs N`` starts it with N worker processes), then for
+``--duration`` seconds keeps ``--sessions`` concurrent Bokeh sessions open, each opened as
+a browser opens the page: ``GET /?dataset=…`` (the server builds the session and sends
+the page), then the websocket with the page's token (``bokeh.client`` pulls that
+session's document; under ``--num-procs`` the websocket may reach another process, which
+builds the session again). Each session then reports the page ready as a browser does
+(the ``document_ready`` event: Panel draws the deferred plot only then) and waits for its
+plot, and every ``--interval`` seconds changes a control that redraws the plot (variable,
+kind, QC, colouring, a grid's time step) and waits for the new plot: Panel's progress
+overlay on the plot goes on, then off once the new figure is in the document. One thread
+meanwhile asks for distinct map PNGs back to back (a new size each time, so the PNG cache
+never answers). At the end every session is closed and every server process's
+``/health`` is polled until they report 0 live sessions.
 
-Prints: errors, page p95 (session opened and document received), first-plot p95 (opened to
-the first plot in the document), interaction p95 (control change to the new plot in the
-document: server-side work and transfer, not the browser's own drawing — bench_controls.py
-measures that in Chromium), PNG p95, the server's RSS growth per 100 PNG requests after
-warm-up, live sessions after close, patches the client could not decode (a ``bokeh.client``
-limit, not a server error) and the machine's load (uptime). Exit status 1 when there were
-errors or sessions stayed alive.
+Prints: errors, first-paint p95 (the GET, to its first chunk: the server-rendered first
+paint), page p95 (the GET, to the page's last byte), document p95 (and its
+document pulled over the websocket), live sessions per process at the peak and RSS per
+process, first-plot p95 (opened to the first plot in the document), interaction p95
+(control change to the new plot in the document: server-side work and transfer, not the
+browser's own drawing — bench_controls.py measures that in Chromium), PNG p95, the
+server's RSS growth per 100 PNG requests after warm-up, live sessions after close,
+patches the client could not decode (a ``bokeh.client`` limit, not a server error) and the
+machine's load (uptime). Exit status 1 when there were errors or sessions stayed alive.
 
     python bench/bench_load.py                       # CI form: 5 sessions x 30 s
-    python bench/bench_load.py --sessions 20 --duration 300 --interval 5
+    python bench/bench_load.py --sessions 20 --duration 300 --interval 5 [--num-procs 2]
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ REPO = Path(__file__).resolve().parents[1]
 class Tally:
     """What the workers measured (appended under a lock)."""
 
+    first_paint_s: list[float] = field(default_factory=list)  # GET / to its first chunk
     page_s: list[float] = field(default_factory=list)  # GET / to the page's last byte
     document_s: list[float] = field(default_factory=list)  # ... and its document pulled
     plot_s: list[float] = field(default_factory=list)
@@ -298,6 +304,13 @@ def pump(session, done, timeout: float) -> bool:
     return done()
 
 
+def has_figure(doc) -> bool:
+    """Whether ``doc`` holds a Bokeh plot (a quicklook's figure)."""
+    from bokeh.models import Plot
+
+    return any(isinstance(model, Plot) for model in doc.models)
+
+
 def document_ready(session) -> None:
     """What a browser sends once the page is on screen: Panel then runs the deferred
     loads (the plot) for this session."""
@@ -313,7 +326,8 @@ def open_like_a_browser(url: str, dataset: str | None, timeout: float = 120.0):
     the page, with its first paint), then the websocket with the page's token, which
     pulls that session's document. Under ``--num-procs`` the websocket may reach another
     process than the page's: Bokeh then builds the session again there, from the token.
-    Returns (the client session, seconds to the page's last byte)."""
+    Returns (the client session, seconds to the first paint's bytes, to the page's last).
+    """
     import re
 
     from bokeh.client.session import ClientSession
@@ -329,7 +343,10 @@ def open_like_a_browser(url: str, dataset: str | None, timeout: float = 120.0):
 
     query = f"?{urllib.parse.urlencode({'dataset': dataset})}" if dataset else ""
     start = time.perf_counter()
-    status, body = get(f"{url}/{query}", timeout=timeout)
+    with urllib.request.urlopen(f"{url}/{query}", timeout=timeout) as resp:
+        status, body = resp.status, resp.read1()  # the first chunk: the first paint
+        first_s = time.perf_counter() - start
+        body += resp.read()
     page_s = time.perf_counter() - start
     found = re.search(rb'"token":\s*"([^"]+)"', body)
     if status != 200 or found is None:
@@ -339,7 +356,7 @@ def open_like_a_browser(url: str, dataset: str | None, timeout: float = 120.0):
                           websocket_url=websocket_url_for_server_url(f"{url}/"))
     session.page_token = token
     session.pull()
-    return session, page_s
+    return session, first_s, page_s
 
 
 def session_worker(url: str, until: float, interval: float, tally: Tally, seed: int,
@@ -352,16 +369,18 @@ def session_worker(url: str, until: float, interval: float, tally: Tally, seed: 
     start = time.perf_counter()
     session = None
     try:
-        session, page_s = open_like_a_browser(url, dataset)
+        session, first_s, page_s = open_like_a_browser(url, dataset)
     except Exception as exc:  # noqa: BLE001 - counted and reported
         tally.add("errors", f"session open: {type(exc).__name__}: {exc}")
         return
+    tally.add("first_paint_s", first_s)
     tally.add("page_s", page_s)
     tally.add("document_s", time.perf_counter() - start)
     tolerate_undecodable_patches(session, tally)
     try:
         busy = Busy(session.document)
-        waiting = bool(busy.on)  # the deferred plot's overlay, on from the start
+        # the deferred plot's overlay, on from the start; or a plot already drawn
+        waiting = bool(busy.on) or has_figure(session.document)
         document_ready(session)
         if not pump(session, lambda: (waiting or busy.started) and busy.idle(), redraw_s):
             tally.add("errors", f"{dataset}: no plot within {redraw_s:g} s")
@@ -449,10 +468,11 @@ def run(url: str, sessions: int, duration: float, interval: float,
     """Run the load against ``url``; the figures as a dict (see the module docstring)."""
     import logging
 
-    import bokeh.plotting  # noqa: F401 - registers Figure: without it every quicklook figure
-    # was a stand-in, and a patch setting an attribute its first message lacked could not
-    # be applied (the "undecodable patches"; a lost one could hold a redraw's overlay change)
-    import panel  # noqa: F401 - registers Panel's Bokeh models: the client decodes the page
+    # Bokeh's Figure (without it every quicklook figure was a stand-in, and a patch setting
+    # an attribute its first message lacked could not be applied: the "undecodable
+    # patches", one of which could hold a redraw's overlay change) and Panel's models
+    import bokeh.plotting  # noqa: F401 - registers them: the client decodes the page
+    import panel  # noqa: F401
 
     logging.getLogger("bokeh").setLevel(logging.ERROR)  # the stand-in models' attributes
 
@@ -484,6 +504,7 @@ def run(url: str, sessions: int, duration: float, interval: float,
     return {"errors": tally.errors, "sessions": sessions, "duration_s": duration,
             "pages": len(tally.page_s), "page_p95_s": p95(tally.page_s),
             "document_p95_s": p95(tally.document_s),
+            "first_paint_p95_s": p95(tally.first_paint_s),
             "sessions_by_process_peak": peak, "rss_mb_by_process": rss_end,
             "plots": len(tally.plot_s), "plot_p95_s": p95(tally.plot_s),
             "interactions": len(tally.interaction_s), "idle_pages": len(tally.idle),
@@ -507,12 +528,15 @@ def report(figures: dict) -> str:
     f = figures
     lines = [f"errors: {len(f['errors'])}", *(f"  {e}" for e in f["errors"][:20]),
              f"sessions: {f['sessions']} x {f['duration_s']:g} s, pages opened {f['pages']}",
+             f"first paint p95: {f['first_paint_p95_s']:.2f} s (GET /?dataset=…, to the "
+             f"first chunk: what the browser shows first)",
              f"page p95: {f['page_p95_s']:.2f} s (GET /?dataset=…, to the page's last byte)",
              f"document p95: {f['document_p95_s']:.2f} s (the page, then its document over "
              f"the websocket)",
              f"live sessions per process at the peak: {f['sessions_by_process_peak']} "
-             f"(more than {f['sessions']} in all: pages built twice, their websocket having "
-             f"reached another process than their GET)",
+             f"({sum(f['sessions_by_process_peak'].values())} for {f['sessions']} pages; "
+             f"more: pages built twice, their websocket having reached another process "
+             f"than their GET)",
              "RSS per process at the end (MB): " + ", ".join(
                  f"{pid} {mb:.0f}" for pid, mb in f["rss_mb_by_process"].items()),
              f"first plot p95: {f['plot_p95_s']:.2f} s ({f['plots']} pages: opened, "

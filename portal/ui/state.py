@@ -26,6 +26,7 @@ from portal.query import (
     DepthRange,
     Query,
     TimeRange,
+    param_value,
     parse_instant,
     parse_query,
 )
@@ -170,8 +171,26 @@ class ViewState(param.Parameterized):
                      interactive=interactive, lang=self.lang)
 
     def sync_url(self) -> None:
-        """Two-way sync with the browser's query string (only inside a server session)."""
+        """Two-way sync with the browser's query string (only inside a server session).
+
+        A session built when its websocket reached another process than the page's
+        (``serve --num-procs``) has the websocket's location, without the page's query:
+        the page's parameters, which the session's arguments hold (from its token), are
+        put in it first; else the state would follow an empty query (the landing page)."""
         import panel as pn
 
-        if pn.state.location is not None:
-            pn.state.location.sync(self, {k: k for k in URL_KEYS})
+        location = pn.state.location
+        if location is None:
+            return
+        if not location.search:
+            location.search = page_search(pn.state.session_args or {})
+        location.sync(self, {k: k for k in URL_KEYS})
+
+
+def page_search(arguments: Mapping[str, Any]) -> str:
+    """The query string (``?…``, or '') of a session's arguments, Bokeh's own left out."""
+    import urllib.parse
+
+    pairs = [(key, param_value(arguments, key)) for key in arguments
+             if not key.startswith("bokeh-")]
+    return f"?{urllib.parse.urlencode(pairs)}" if pairs else ""

@@ -3,14 +3,15 @@
 Starts a fresh ``odatis-portal serve`` on loopback (the demo catalog unless ``--catalog``),
 opens each page (``--path``; by default an Argo profile and map, a mooring series, the SST
 grid and the point store of the demo), and for each control the view offers — variable,
-QC preset, colormap, depth range — flips it ``--runs`` times between two values, timing from the
-change in the browser to the moment the plot's canvas shows different pixels (a sampled
-hash of the canvas, polled every 20 ms). The first change of each control is a warm-up
-(the server's data cache fills) and is left out. A control whose change leaves the pixels
-as they were once the page is idle again (no progress overlay for ``SETTLE_S``; e.g. the
-variable of a map coloured by time) is reported as skipped, with that reason, instead of
-timing out. Prints a table per page kind (page, control, p50, p95, max) against the
-issue's goal (≤ 1 s p95 for datasets under 10⁶ samples), with the machine's load.
+QC preset, colormap, depth range, a grid's time step — flips it ``--runs`` times between
+two values, timing from the change in the browser to the moment the plot's canvas shows
+different pixels (a sampled hash of the canvas, polled every 20 ms). The first change of
+each control is a warm-up (the server's data cache fills) and is left out. A control whose
+change leaves the pixels as they were once the page is idle again (no progress overlay for
+``SETTLE_S``; e.g. the variable of a map coloured by time) is reported as skipped, with that
+reason, instead of timing out. Prints a table per page kind (page, control, p50, p95,
+max) against the issue's goal (≤ 1 s p95 for datasets under 10⁶ samples), with the
+machine's load.
 
     python bench/bench_controls.py [--catalog FILE] [--runs 8] [--path /?dataset=…]
 """
@@ -88,6 +89,12 @@ def _drag_depth(page, step: int) -> None:
     page.evaluate(SET_DEPTH_JS, bool(step % 2))
 
 
+def _step(page, step: int) -> None:
+    """A grid's time step back (odd steps) or forward again: the player's "previous" and
+    "next" buttons (first, previous, pause, play, next, last)."""
+    page.locator(".portal-control-step button").nth(1 if step % 2 else 4).click()
+
+
 def _usable(page, control: str, options: int) -> bool:
     """Whether the view shows the control enabled with the ``options`` the change steps
     through (a grid has no QC, a series one line no colormap, a one-variable grid one
@@ -105,7 +112,8 @@ def _changes(page):
     changes = [("variable", "var", 2, lambda i: _select(page, "var", i % 2)),
                ("qc", "qc", 4, lambda i: _select(page, "qc", 3 if i % 2 else 1)),
                ("colormap", "cmap", 3, lambda i: _select(page, "cmap", 1 + i % 2)),
-               ("depth", "depth", 0, lambda i: _drag_depth(page, i))]
+               ("depth", "depth", 0, lambda i: _drag_depth(page, i)),
+               ("step", "step", 0, lambda i: _step(page, i))]
     return [(name, change) for name, control, options, change in changes
             if _usable(page, control, options)]
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import random
@@ -402,7 +403,9 @@ def run(url: str, sessions: int, duration: float, interval: float,
             "pngs": len(tally.png_s), "png_p95_s": p95(tally.png_s),
             "rss_growth_mb_per_100": growth,
             "rss_mb_end": tally.rss_mb[-1][1] if tally.rss_mb else float("nan"),
-            "live_sessions_after_close": live, "undecoded_patches": len(tally.undecoded), "uptime": _uptime()}
+            "live_sessions_after_close": live, "undecoded_patches": len(tally.undecoded),
+            "undecoded_kinds": collections.Counter(m[:160] for m in tally.undecoded).most_common(),
+            "uptime": _uptime()}
 
 
 def _uptime() -> str:
@@ -427,6 +430,7 @@ def report(figures: dict) -> str:
              f"live sessions after close: {f['live_sessions_after_close']}",
              f"server patches the client could not decode (not server errors): "
              f"{f['undecoded_patches']}",
+             *(f"  {n} x {m}" for m, n in f.get("undecoded_kinds", [])[:3]),
              f"machine: {f['uptime']}"]
     return "\n".join(lines)
 

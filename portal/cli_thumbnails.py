@@ -8,7 +8,9 @@ mtime and inode, a store's manifest) and size is skipped, unless ``--force``. A 
 entry does not stop the run: the failures are listed at the end with their reasons; the exit
 status is 1 only when every entry that needed drawing failed, or on any failure with
 ``--strict``. Progress goes to stderr: a tqdm bar on a terminal, one plain line per entry
-otherwise.
+otherwise. With ``--jobs N`` (2 on a machine with 2 cores or more) the entries to draw are
+shared by N worker processes forked once the drawing stack is imported (each imports
+nothing again), largest files first; the folder and its manifest are the parent's alone.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def add_commands(subparsers) -> None:
     p.add_argument("--height", type=int, default=200)
     p.add_argument("--force", action="store_true", help="redraw up-to-date thumbnails too")
     p.add_argument("--strict", action="store_true", help="exit 1 if any entry failed")
+    p.add_argument("--jobs", type=int, default=default_jobs(), metavar="N",
+                   help="worker processes drawing at once (default: %(default)s)")
     p.set_defaults(func=run_thumbnails)
 
 
@@ -97,17 +101,30 @@ def _progress(total: int):
     return step, lambda: None
 
 
+def default_jobs() -> int:
+    """Two workers where there are two cores or more (drawing is CPU-bound)."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+#: fewer entries to draw than this: drawn in this process (forking costs more than it saves)
+PARALLEL_FROM = 4
+
+
 def render_all(entries, folder: Path, width: int = 320, height: int = 200,
-               force: bool = False) -> Outcome:
+               force: bool = False, jobs: int = 1) -> Outcome:
     """Draw each entry's thumbnail into ``folder`` unless up to date; never raises for an
-    entry (its failure is in the outcome)."""
+    entry (its failure is in the outcome). ``jobs`` > 1: in that many forked workers."""
     folder.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(folder)
     outcome = Outcome()
+    size = (width, height)
+    todo = [e for e in entries if not _fresh(e, folder, manifest, outcome, size, force)]
     step, close = _progress(len(entries))
     try:
-        for entry in entries:
-            _one(entry, folder, manifest, outcome, (width, height), force)
+        for ident in outcome.fresh:
+            step(ident)
+        for entry, result in _drawn(todo, folder, size, jobs):
+            _record(entry, result, manifest, outcome, size)
             step(entry.id)
     finally:
         close()
@@ -115,33 +132,104 @@ def render_all(entries, folder: Path, width: int = 320, height: int = 200,
     return outcome
 
 
-def _one(entry, folder: Path, manifest: dict, outcome: Outcome, size: tuple[int, int],
-         force: bool) -> None:
+def _fresh(entry, folder: Path, manifest: dict, outcome: Outcome, size: tuple[int, int],
+           force: bool) -> bool:
+    """Whether the entry's thumbnail is up to date (then counted as such)."""
+    from portal.sources.versioning import data_version
+
+    known = manifest.get(entry.id) or {}
+    if force or not known or known.get("size") != list(size):
+        return False
+    try:
+        fresh = known.get("version") == data_version(entry) and (folder / known["file"]).exists()
+    except Exception:  # noqa: BLE001 - drawing it says what is wrong
+        return False
+    if fresh:
+        outcome.fresh.append(entry.id)
+    return fresh
+
+
+def _drawn(todo: list, folder: Path, size: tuple[int, int], jobs: int):
+    """(entry, result of :func:`_draw`) for each entry, in this process or in ``jobs``
+    forked workers, as they finish."""
+    if jobs <= 1 or len(todo) < PARALLEL_FROM or not _can_fork():
+        for entry in todo:
+            yield entry, _draw(entry, folder, size)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    _import_drawing_stack(todo)  # once, before forking: the workers inherit it
+    order = sorted(todo, key=_weight, reverse=True)  # the largest first, for balance
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(_draw, entry, folder, size): entry for entry in order}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _import_drawing_stack(entries) -> None:
+    """Import what drawing needs (xarray, Matplotlib's Agg figure, the fast map path; the
+    point-store kernels when a store is listed), so forked workers do not each import it."""
+    import importlib
+
+    from portal.sources import is_aggregating
+
+    names = ["xarray", "netCDF4", "matplotlib.figure", "matplotlib.backends.backend_agg",
+             "portal.pipeline", "portal.render.maps", "portal.render.plots"]
+    if any(is_aggregating(e) for e in entries):
+        names.append("portal.pointstore.aggregate")
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+
+
+def _weight(entry) -> int:
+    """Bytes of the entry's files (0 when unknown): the cost of drawing it, roughly."""
+    path = str(entry.arguments.get("urlpath") or entry.arguments.get("store") or "")
+    try:
+        return os.path.getsize(path) if os.path.isfile(path) else 0
+    except OSError:
+        return 0
+
+
+def _draw(entry, folder: Path, size: tuple[int, int]) -> tuple[str, str, str]:
+    """Draw one thumbnail into ``folder``: ("written", kind, version), ("none", reason, "")
+    for a metadata-only entry, or ("failed", reason, "")."""
     from portal.errors import UnsupportedQuicklook
     from portal.render.thumbnails import thumbnail_kind, thumbnail_png
     from portal.sources.versioning import data_version
 
-    name = file_name(entry.id)
     try:
         kind = thumbnail_kind(entry)
         version = data_version(entry)
-        known = manifest.get(entry.id) or {}
-        if (not force and known.get("version") == version and known.get("size") == list(size)
-                and (folder / name).exists()):
-            outcome.fresh.append(entry.id)
-            return
-        _write_atomic(folder / name, thumbnail_png(entry, *size))
+        _write_atomic(folder / file_name(entry.id), thumbnail_png(entry, *size))
     except UnsupportedQuicklook as exc:
-        if "metadata only" in str(exc):
-            outcome.no_quicklook.append(entry.id)
-        else:
-            outcome.failed.append((entry.id, one_line(exc)))
-        return
+        return ("none" if "metadata only" in str(exc) else "failed"), one_line(exc), ""
     except Exception as exc:  # noqa: BLE001 - report it, go on with the rest
-        outcome.failed.append((entry.id, one_line(f"{type(exc).__name__}: {exc}")))
-        return
-    manifest[entry.id] = {"file": name, "kind": kind, "version": version, "size": list(size)}
-    outcome.written.append(entry.id)
+        return "failed", one_line(f"{type(exc).__name__}: {exc}"), ""
+    return "written", kind, version
+
+
+def _record(entry, result: tuple[str, str, str], manifest: dict, outcome: Outcome,
+            size: tuple[int, int]) -> None:
+    status, text, version = result
+    if status == "none":
+        outcome.no_quicklook.append(entry.id)
+    elif status == "failed":
+        outcome.failed.append((entry.id, text))
+    else:
+        manifest[entry.id] = {"file": file_name(entry.id), "kind": text, "version": version,
+                              "size": list(size)}
+        outcome.written.append(entry.id)
 
 
 def run_thumbnails(args: argparse.Namespace) -> int:
@@ -154,7 +242,8 @@ def run_thumbnails(args: argparse.Namespace) -> int:
     if not args.debug:  # failures are reported below, one line each, not as log tracebacks
         logging.getLogger("portal").setLevel(logging.CRITICAL)
     start = time.perf_counter()
-    out = render_all(entries, Path(args.output), args.width, args.height, args.force)
+    out = render_all(entries, Path(args.output), args.width, args.height, args.force,
+                     args.jobs)
     took = time.perf_counter() - start
     drawn = len(out.written) + len(out.failed)
     rate = f", {len(out.written) / took:.1f} datasets/s" if out.written and took > 0 else ""

@@ -118,3 +118,22 @@ def test_file_names_are_safe_and_distinct():
     assert file_name("demo_sst") == "demo_sst.png"
     odd = {file_name(i) for i in ("a/b", "a_b", "a:b", "../x")}
     assert len(odd) == 4 and all("/" not in n and not n.startswith(".") for n in odd)
+
+
+def test_forked_workers_write_what_one_process_writes(demo, tmp_path):
+    """--jobs 2 (two forked workers, largest files first) gives the same files and
+    manifest as --jobs 1, and reports every entry once."""
+    outs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"j{jobs}"
+        res = subprocess.run([sys.executable, "-m", "portal", "thumbnails", "--catalog", demo,
+                              "-o", str(out), "--jobs", str(jobs)], capture_output=True,
+                             text=True, timeout=300, cwd=REPO,
+                             env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert res.returncode == 0, res.stderr
+        assert "7 written" in res.stdout and res.stderr.count("thumbnails ") == 7
+        outs[jobs] = out
+    one, two = (json.loads((outs[j] / "thumbnails.json").read_text()) for j in (1, 2))
+    assert one == two
+    for item in one.values():
+        assert (outs[1] / item["file"]).read_bytes() == (outs[2] / item["file"]).read_bytes()

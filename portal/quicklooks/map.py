@@ -122,40 +122,78 @@ def obs_colouring(obs: xr.Dataset, df: pd.DataFrame, variable: str, feature_type
 
 
 def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
-    import holoviews as hv
+    """(element — :class:`Frames` in the page —, extent, count, central longitude)."""
     from holoviews.operation.datashader import rasterize
 
     df = _points_frame(obs, variable, feature_type)
     color, cmap, labels = obs_colouring(obs, df, variable, feature_type, style)
-    vdims = [hv.Dimension(color, label=labels.get(color, color))]
+    vdims = [hv_dimension(color, labels.get(color, color))]
     vdims += [c for c in (variable, "year", "feature") if c in df and c != color]
     points = _geo_points(df, vdims, style.interactive, style.lang)
     units = str(obs[variable].attrs.get("units", "") or "")
-    if len(df) > RASTERIZE_ABOVE:
+    raster = len(df) > RASTERIZE_ABOVE
+    clabel = labels.get(color, color)
+    if raster:
+        tool = raster_hover(clabel, df[color].values if color in df else None)
+        bokeh = {"cmap": cmap, "colorbar": True, "clabel": clabel, "tools": [tool]}
+        mpl = {"cmap": cmap, "colorbar": True, "clabel": clabel}
+    else:
+        tool = _points_hover(df, variable, labels[variable], units, obs.attrs)
+        bokeh = {"color": color, "cmap": cmap, "colorbar": True, "size": 7,
+                 "line_color": "#333333", "tools": [tool]}
+        mpl = {"color": color, "cmap": cmap, "colorbar": True, "s": 28,
+               "edgecolor": "#333333", "linewidth": 0.3}
+    if color == "year":  # dates on the colour bar, whatever the span
+        bokeh_opts, mpl_opts = time_colorbar_opts(df["year"].values)
+        bokeh, mpl = {**bokeh, **bokeh_opts}, {**mpl, **mpl_opts}
+    extent = _extent(df["longitude"].values, df["latitude"].values)
+    central = df.attrs.get("central_longitude", 0.0)
+    if style.interactive:
+        shape = ("positions", raster, _colouring_kind(color, variable))
+        element = _page_frames(points, raster, style, {**bokeh, "clabel": clabel}, shape,
+                               aggregator=_mean(color))
+        return element, extent, len(df), central
+    if raster:
         # cells of ~3 screen pixels: tracks stay visible and means stay means (spreading
         # an aggregate of means would add neighbours up)
         element = rasterize(points, aggregator=_mean(color), width=style.width,
-                            height=style.height, dynamic=style.interactive, pixel_ratio=1 / 3,
-                            streams=_ZOOM_STREAMS())
+                            height=style.height, dynamic=False, pixel_ratio=1 / 3)
         element = element.apply(_float32)
-        clabel = labels.get(color, color)
-        values = df[color].values if color in df else None
-        tool = raster_hover(clabel, values)
-        element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, tools=[tool],
-                               backend="bokeh")
-        element = element.opts(cmap=cmap, colorbar=True, clabel=clabel, backend="matplotlib")
     else:
-        tool = _points_hover(df, variable, labels[variable], units, obs.attrs)
-        element = points.opts(color=color, cmap=cmap, colorbar=True, size=7, line_color="#333333",
-                              tools=[tool], backend="bokeh")
-        element = element.opts(color=color, cmap=cmap, colorbar=True, s=28, edgecolor="#333333",
-                               linewidth=0.3, backend="matplotlib")
-    if color == "year":  # dates on the colour bar, whatever the span
-        bokeh_opts, mpl_opts = time_colorbar_opts(df["year"].values)
-        element = element.opts(backend="bokeh", **bokeh_opts).opts(backend="matplotlib",
-                                                                   **mpl_opts)
-    extent = _extent(df["longitude"].values, df["latitude"].values)
-    return element, extent, len(df), df.attrs.get("central_longitude", 0.0)
+        element = points
+    element = element.opts(backend="bokeh", **bokeh).opts(backend="matplotlib", **mpl)
+    return element, extent, len(df), central
+
+
+def hv_dimension(name: str, label: str):
+    import holoviews as hv
+
+    return hv.Dimension(name, label=label)
+
+
+def _colouring_kind(color: str, variable: str) -> str:
+    """What colours a positions map (the variable's name aside: a patch may change it)."""
+    return {variable: "value", f"{variable}_qc": "qc", "year": "time"}.get(color, color)
+
+
+def _page_frames(source, raster: bool, style: Style, opts: dict, shape: tuple, **kwargs):
+    """A page map's :class:`Frames`: ``source`` re-rasterized for each view (cells of
+    ~3 screen pixels) or drawn as it is (markers), styled with ``opts``."""
+    from portal.quicklooks.frames import Frames, colorbar_sync
+
+    opts = {**opts, "hooks": [colorbar_sync]}
+    if not raster:
+        return Frames(lambda _x, _y: source, ranged=False, shape=shape, opts=opts)
+
+    def draw(x_range, y_range):
+        from holoviews.operation.datashader import rasterize
+
+        ranges = {k: v for k, v in (("x_range", x_range), ("y_range", y_range)) if v}
+        image = rasterize(source, width=style.width, height=style.height, dynamic=False,
+                          pixel_ratio=1 / 3, **ranges, **kwargs)
+        return _float32(image)
+
+    return Frames(draw, ranged=True, shape=shape, opts=opts)
 
 
 def _points_hover(df: pd.DataFrame, variable: str, label: str, units: str, attrs: dict):
@@ -224,7 +262,9 @@ def _ZOOM_STREAMS() -> list:  # noqa: N802 - reads as the constant it stands for
     return [hv.streams.RangeXY]
 
 
-def _grid_map(field: xr.DataArray, style: Style):
+def _grid_map(field: xr.DataArray, style: Style, frames: bool = False):
+    """(element, extent, cell count, central longitude) of a 2-D field; with ``frames``
+    (a page map) the element is :class:`Frames` re-rasterizing each view."""
     import geoviews as gv
     from holoviews.operation.datashader import rasterize
 
@@ -246,17 +286,21 @@ def _grid_map(field: xr.DataArray, style: Style):
                             kdims=kdims, vdims=[label], crs=ccrs.GOOGLE_MERCATOR)
     else:
         image = gv.Image(data, kdims=["longitude", "latitude"], vdims=[label])
+    step = grid_step_label(field).rstrip(", ")
+    tool = raster_hover(label, field.values, extra=[("Step", step)] if step else [])
+    lon, lat = field.longitude.values, field.latitude.values
+    extent = ((float(lon.min()), float(lon.max())), (float(lat.min()), float(lat.max())))
+    n = int(np.isfinite(field.values).sum())
+    if frames and style.interactive:
+        opts = {"cmap": cmap, "colorbar": True, "tools": [tool], "clabel": label}
+        return _page_frames(image, True, style, opts, ("grid",)), extent, n, central
     element = rasterize(image, width=style.width, height=style.height, dynamic=style.interactive,
                         pixel_ratio=1 / 3 if style.interactive else 1.0,
                         streams=_ZOOM_STREAMS())
     element = element.apply(_float32)
-    step = grid_step_label(field).rstrip(", ")
-    tool = raster_hover(label, field.values, extra=[("Step", step)] if step else [])
     element = element.opts(cmap=cmap, colorbar=True, tools=[tool], backend="bokeh")
     element = element.opts(cmap=cmap, colorbar=True, backend="matplotlib")
-    lon, lat = field.longitude.values, field.latitude.values
-    extent = ((float(lon.min()), float(lon.max())), (float(lat.min()), float(lat.max())))
-    return element, extent, int(np.isfinite(field.values).sum()), central
+    return element, extent, n, central
 
 
 def grid_step_label(field: xr.DataArray) -> str:
@@ -275,22 +319,33 @@ def grid_step_label(field: xr.DataArray) -> str:
 
 
 def build(data, *, variable: str, feature_type: str, title: str, style: Style):
-    """Map of ``data`` (canonical observations or a 2-D grid) with land and a colour bar."""
+    """Map of ``data`` (canonical observations or a 2-D grid) with land and a colour bar;
+    in the page its frames can be patched in place (:mod:`portal.quicklooks.frames`)."""
     if isinstance(data, xr.DataArray):
-        element, (xlim, ylim), n, central = _grid_map(data, style)
+        element, (xlim, ylim), n, central = _grid_map(data, style, frames=True)
         what = f"{grid_step_label(data)}{count(n, 'cell', style.lang)}"
     else:
         element, (xlim, ylim), n, central = _obs_map(data, variable, feature_type, style)
         what = count(n, "position" if feature_type in PER_FEATURE else "point", style.lang)
-    overlay = element * land_layer(style.interactive, (xlim, ylim))
     full_title = f"{title} — {what}"
-    mx, my = mercator(xlim, ylim)
-    overlay = overlay.opts(title=fit_title(full_title, style.width), responsive=True, height=style.height, xlim=mx,
-                           ylim=my, active_tools=["wheel_zoom"], lod=ZOOM_LOD,
-                           hooks=[zoom_progress(style.lang)], backend="bokeh")
+    if style.interactive:
+        from portal.quicklooks.frames import framed
+
+        element.opts["title"] = fit_title(full_title, style.width)  # patched with the data
+        return _page_map(framed(element), style, xlim, ylim)
+    overlay = _page_map(element, style, xlim, ylim).opts(
+        title=fit_title(full_title, style.width), backend="bokeh")
     import cartopy.crs as ccrs
 
     projection = ccrs.PlateCarree(central_longitude=central)
-    overlay = overlay.opts(title=full_title, xlim=xlim, ylim=ylim, projection=projection,
-                           backend="matplotlib")
-    return overlay
+    return overlay.opts(title=full_title, xlim=xlim, ylim=ylim, projection=projection,
+                        backend="matplotlib")
+
+
+def _page_map(element, style: Style, xlim: tuple, ylim: tuple):
+    """A page map: ``element`` over land, opened on ``xlim``/``ylim`` (degrees)."""
+    mx, my = mercator(xlim, ylim)
+    overlay = element * land_layer(style.interactive, (xlim, ylim))
+    return overlay.opts(responsive=True, height=style.height, xlim=mx, ylim=my,
+                        active_tools=["wheel_zoom"], lod=ZOOM_LOD,
+                        hooks=[zoom_progress(style.lang)], backend="bokeh")

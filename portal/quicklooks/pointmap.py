@@ -196,7 +196,7 @@ def view_aggregate(handle, query: Query, style: Style, variable: str,
 
 def build(handle, *, variable: str, query: Query, title: str, style: Style):
     """Aggregated map of a point store, re-aggregated on zoom in the page."""
-    import holoviews as hv
+    from portal.quicklooks.frames import Frames, colorbar_sync, framed
 
     how = HOW_BY_COLOR[style.color_by]
     label, cmap = colouring(how, style, variable)
@@ -214,7 +214,7 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
             opts.update(cmap=cmap, colorbar=True, clabel=label)
         if how == "count":
             opts["clim"] = count_limits(agg)
-        bokeh = {"tools": ["hover"]} if how == "qc" else {}
+        bokeh = {"tools": ["hover"]} if how == "qc" else {"hooks": [colorbar_sync]}
         return element.opts(**bokeh, **{**opts, "title": fit_title(opts["title"], style.width)},
                             backend="bokeh").opts(**opts, backend="matplotlib")
 
@@ -237,9 +237,15 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
         agg, note = view_aggregate(handle, query, style, variable, view(x_range, y_range))
         return stats_frame(agg, how, fit_title(f"{title} — {note}", style.width))
 
-    stream = hv.streams.RangeXY()
-    dmap = hv.DynamicMap(on_range, streams=[stream])
-    hooks = [zoom_progress(style.lang)] + ([fast_zoom(stream, new_view)] if how != "qc" else [])
+    # a control change sends new frames to the map on screen (portal.ui.map_patching);
+    # a zoom in count or mean colouring draws the frames on screen now (a patch replaces them)
+    fast = how != "qc"
+    dmap = framed(Frames(on_range, ranged=True, shape=("store", how),
+                         zoom=new_view if fast else None))
+    pipe, stream = dmap.streams
+    hooks = [zoom_progress(style.lang)]
+    if fast:
+        hooks.append(fast_zoom(stream, lambda x_range, y_range: pipe.data.zoom(x_range, y_range)))
     (mx0, mx1), (my0, my1) = (_mercator_xy([west, east], [0, 0])[0],
                               _mercator_xy([0, 0], [south, north])[1])
     return (dmap * land_layer(True)).opts(responsive=True, height=style.height,

@@ -27,6 +27,7 @@ from portal.quicklooks.style import ZOOM_LOD, axis_label, depth_label, fit_title
 POINTS_PER_PIXEL = 2
 #: the "Colour by" choices that change a time series (time is its x axis already)
 COLOR_CHOICES = ("auto", "value", "qc")
+FRAMEWISE = ("Curve", "Points", "Scatter")  # the element types a series draws
 
 
 def _series(obs: xr.Dataset, variable: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -223,8 +224,9 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
             return _per_level(obs, variable, levels, ylabel, style, title)
         return _section(obs, variable, ylabel, style, title)
     t, y, flags = _series(obs, variable)
-    ylabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable,
-                                                           style.lang))
+    # "value", whatever the variable: a page that patches its plot in place with another
+    # variable's series keeps the same columns (the label names the variable)
+    ylabel = hv.Dimension("value", label=axis_label(obs[variable].attrs, variable, style.lang))
     n_out = max(style.width * POINTS_PER_PIXEL, 200)
     total = t.size
     regular = is_regular(t)  # once: every zoom then bins by index when it can
@@ -254,10 +256,11 @@ def _refit_y(overlay, x_range, values: np.ndarray, style: Style):
     ``style.lock_y``: the x range stays the one asked for, the y range follows the data."""
     if not style.interactive or style.lock_y:
         return overlay
-    opts: dict = {"framewise": True}
-    ylim = y_limits(values)
-    if ylim is not None:
-        opts["ylim"] = ylim
+    # every layer framewise: a patched figure (portal.ui.patch_series) refits its colours too
+    overlay = overlay.opts({kind: {"framewise": True} for kind in FRAMEWISE}, backend="bokeh")
+    # NaN limits: fit the data (a patched figure keeps the last frame's limits otherwise)
+    nan = float("nan")
+    opts: dict = {"framewise": True, "ylim": y_limits(values) or (nan, nan), "xlim": (nan, nan)}
     if x_range is not None and None not in x_range:
         opts["xlim"] = tuple(pd.Timestamp(v) for v in x_range)
     return overlay.opts(backend="bokeh", **opts)

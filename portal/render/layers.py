@@ -169,14 +169,12 @@ def _prepare(entry: DatasetEntry, query: Query) -> dict[str, Any]:
 
 
 def _prepare_grid(field, query: Query) -> dict[str, Any]:
-    from portal.quicklooks.map import wrap_longitudes
     from portal.quicklooks.style import axis_label, cmap_colors, cmap_name
-    from portal.render.maps import _edges_of
+    from portal.render.maps import _edges_of, ascending
 
     if field.longitude.ndim != 1 or field.latitude.ndim != 1 or field.ndim != 2:
         raise UnsupportedQuicklook("tiles need a 2-D field on 1-D longitude and latitude")
-    lon, _ = wrap_longitudes(field.longitude.values.astype("float64"))
-    field = field.assign_coords(longitude=lon).sortby("longitude").sortby("latitude")
+    field = ascending(field)
     values = np.asarray(field.transpose("latitude", "longitude").values, dtype="float32")
     name, attrs = str(field.name), field.attrs
     choice = query.cmap if query.cmap != "auto" else cmap_name(

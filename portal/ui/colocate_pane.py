@@ -24,6 +24,7 @@ from portal.errors import PortalError
 from portal.model import DatasetEntry
 from portal.ui.alert import error_alert
 from portal.ui.i18n import t
+from portal.ui.render_thread import render_off_loop
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class ColocatePane:
             value="nearest", css_classes=["portal-coloc-method"], color="primary",
             variant="outline")
         self.result = pn.Column(sizing_mode="stretch_width", css_classes=["portal-coloc-result"])
+        self._generation = 0  # counts draws: only the newest choice's result is shown
         self.other.param.watch(self._draw, "value")
         self.method.param.watch(self._draw, "value")
 
@@ -67,10 +69,10 @@ class ColocatePane:
         return urllib.parse.urlencode(params)
 
     async def _draw(self, _event=None) -> None:
-        from portal.colocation import colocate_entries
         from portal.quicklooks import Style
-        from portal.quicklooks.colocate import build
 
+        self._generation += 1
+        generation = self._generation
         if not self.other.value:
             self.result.objects = []
             return
@@ -80,19 +82,24 @@ class ColocatePane:
             query = self.state.query().selection
             var_grid, var_obs = ((query.variable, None) if self.from_grid
                                  else (None, query.variable))
-            result = await asyncio.to_thread(colocate_entries, grid, obs, query, var_grid,
-                                             var_obs, self.method.value)
-            element = build(result, grid.id, obs.id,
-                            Style(width=880, height=420, lang=self.state.lang))
-            self.result.objects = [self._links(), pn.pane.HoloViews(
-                element, backend="bokeh", sizing_mode="stretch_width", min_height=300,
-                css_classes=["portal-coloc-plot"], linked_axes=False)]
+            style = Style(width=880, height=420, lang=self.state.lang)
+            element = await asyncio.to_thread(_colocated, grid, obs, query, var_grid, var_obs,
+                                              self.method.value, style)
+            plot = pn.pane.HoloViews(element, backend="bokeh", sizing_mode="stretch_width",
+                                     min_height=300, css_classes=["portal-coloc-plot"],
+                                     linked_axes=False)
+            await render_off_loop(plot)  # the figure too is built off the event loop
+            if generation != self._generation:
+                return  # a newer choice is being drawn
+            self.result.objects = [self._links(), plot]
         except Exception as exc:  # noqa: BLE001 - shown in the page, which lives on
             if not isinstance(exc, PortalError):
                 log.exception("%s: colocation failed", self.entry.id)
-            self.result.objects = [error_alert(exc, self.state.lang)]
+            if generation == self._generation:
+                self.result.objects = [error_alert(exc, self.state.lang)]
         finally:
-            self.result.loading = False
+            if generation == self._generation:
+                self.result.loading = False
 
     def _links(self):
         from portal.settings import current
@@ -112,6 +119,17 @@ class ColocatePane:
         return pn.Column(pn.pane.Markdown(f"### {title}", margin=(10, 10, 0, 10)),
                          pn.Row(self.other, self.method, align="end"), self.result,
                          sizing_mode="stretch_width", css_classes=["portal-coloc"])
+
+
+def _colocated(grid: DatasetEntry, obs: DatasetEntry, query, var_grid, var_obs,
+               method: str, style) -> Any:
+    """The colocation's element: pairs (:func:`portal.colocation.colocate_entries`) and
+    figure (:func:`portal.quicklooks.colocate.build`), in a worker thread."""
+    from portal.colocation import colocate_entries
+    from portal.quicklooks.colocate import build
+
+    result = colocate_entries(grid, obs, query, var_grid, var_obs, method)
+    return build(result, grid.id, obs.id, style)
 
 
 def has_colocation(entry: DatasetEntry | None) -> bool:

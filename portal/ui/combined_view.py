@@ -10,7 +10,10 @@ that fails says why in its legend entry; if all fail, one alert says why.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import html
+import logging
 from typing import Any
 
 import panel as pn
@@ -20,7 +23,10 @@ from portal.catalog.loader import Catalog
 from portal.errors import PortalError
 from portal.ui.alert import error_alert
 from portal.ui.i18n import t
+from portal.ui.render_thread import render_off_loop
 from portal.ui.state import ViewState, required
+
+log = logging.getLogger(__name__)
 
 KINDS = ("map", "timeseries", "profile")
 CHIP_CSS = [".bk-btn { border-radius: 14px; font-size: .85rem; }"]
@@ -48,6 +54,7 @@ class CombinedView(pn.viewable.Viewer):
         self._plot = pn.Column(sizing_mode="stretch_width",
                                css_classes=["portal-plot", "portal-combined-plot"])
         self._cite = pn.pane.HTML(sizing_mode="stretch_width")
+        self._generation = 0  # counts refreshes: only the newest one's plot is shown
         self.state.param.watch(lambda *_: self.refresh(), ["datasets", "kind", "time", "depth",
                                                             "bbox", "qc", "var", "lang"])
         self.refresh()
@@ -77,18 +84,32 @@ class CombinedView(pn.viewable.Viewer):
                              f"</h3><p class='portal-sub'>{html.escape(t('combined_hint', lang))}"
                              "</p>")
         self._chips.objects = [self._chip(e) for e in entries]
-        self._plot.objects = [self._element(entries)]
         self._cite.object = self._citations(entries)
-
-    def _element(self, entries: list):
-        from portal.pipeline import build_overlay
-
         kind = self.state.kind if self.state.kind in KINDS else "map"
-        style = self.state.style(self.plot_width, self.plot_height)
-        try:
-            element = build_overlay(entries, kind, self.state.query(), style)
-        except PortalError as exc:
-            return error_alert(exc, self.state.lang)
+        args = (entries, kind, self.state.query(), self.state.style(self.plot_width,
+                                                                    self.plot_height))
+        self._generation += 1
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:  # no server: drawn here and now
+            self._plot.objects = [self._pane(_build(*args))]
+            return
+        self._plot.loading = True
+        pn.state.execute(functools.partial(self._draw, args, self._generation))
+
+    async def _draw(self, args: tuple, generation: int) -> None:
+        """Load the data and build the plot in worker threads (the event loop serves the
+        other sessions meanwhile); shown unless a newer refresh started since."""
+        element = await asyncio.to_thread(_build, *args)
+        pane = self._pane(element)
+        if isinstance(pane, pn.pane.HoloViews):
+            await render_off_loop(pane)
+        if generation == self._generation:
+            self._plot.objects = [pane]
+            self._plot.loading = False
+
+    def _pane(self, element: Any):
+        if isinstance(element, Exception):
+            return error_alert(element, self.state.lang)
         return pn.pane.HoloViews(element, sizing_mode="stretch_width",
                                  min_height=self.plot_height, backend="bokeh")
 
@@ -106,3 +127,17 @@ class CombinedView(pn.viewable.Viewer):
             return self._plot
         return pn.Column(self._head, self._chips, self._kind, self._plot, self._cite,
                          sizing_mode="stretch_width")
+
+
+def _build(entries: list, kind: str, query, style) -> Any:
+    """The combined element (:func:`portal.pipeline.build_overlay`), or the error that
+    stopped it (shown as an alert)."""
+    from portal.pipeline import build_overlay
+
+    try:
+        return build_overlay(entries, kind, query, style)
+    except PortalError as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - shown in the page, which lives on
+        log.exception("combined view of %s failed", ", ".join(e.id for e in entries))
+        return exc

@@ -12,6 +12,7 @@ frame's limits otherwise. One patcher per page pane (no state shared between ses
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from portal.ui.view_tracking import parse_profile_view
@@ -46,17 +47,21 @@ class PlotPatcher:
     def __init__(self) -> None:
         self.pipe: Any = None
         self.shape: tuple = ()
+        self.streams: list = []  # the frame's other streams (a series' RangeX)
 
     def reset(self) -> None:
         """The figure was replaced (another kind, an alert): the next one is built anew."""
-        self.pipe, self.shape = None, ()
+        self.pipe, self.shape, self.streams = None, (), []
 
-    def wrap(self, element: Any, shape: tuple) -> Any:
-        """A ``DynamicMap`` showing ``element``, ready for later patches."""
+    def wrap(self, element: Any, shape: tuple, frame: Callable[..., Any] = _same,
+             streams: Sequence = ()) -> Any:
+        """A ``DynamicMap`` showing ``frame(element, **values of streams)``, ready for
+        later patches."""
         import holoviews as hv
 
         self.pipe, self.shape = hv.streams.Pipe(data=element), shape
-        return hv.DynamicMap(_same, streams=[self.pipe])
+        self.streams = list(streams)
+        return hv.DynamicMap(frame, streams=[self.pipe, *self.streams])
 
     def patch(self, element: Any, shape: tuple) -> bool:
         """Send ``element`` to the figure on screen if it has the same shape."""

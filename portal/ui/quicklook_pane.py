@@ -31,6 +31,8 @@ from portal.sources import is_aggregating
 from portal.ui.alert import error_alert
 from portal.ui.download_links import DOWNLOAD_CSS, download_links
 from portal.ui.i18n import t
+from portal.ui.map_patching import MapPatcher, frames_pipe, map_shape
+from portal.ui.patch_series import patch_or_wrap_series, series_patchable
 from portal.ui.patching import PlotPatcher
 from portal.ui.render_thread import drawn_element, render_off_loop
 from portal.ui.state import ViewState, required
@@ -170,7 +172,9 @@ class QuicklookPane(pn.viewable.Viewer):
         self._plot_view: Any = None  # the plot's Panel view, set by __panel__
         self._drawn: Any = None  # the HoloViews pane drawn last
         self._patcher = PlotPatcher()  # a profile's figure, patched in place on a change
+        self._maps = MapPatcher()  # a map's frames, patched in place on a change
         self._error = False
+        self._generation = 0  # counts _plot calls: a superseded draw shows nothing
         self._tracker = ViewTracker(self.state, pn.state.curdoc)
         self._watchers.append(self.state.param.watch(self._forget_view, ["kind", "var"]))
 
@@ -393,10 +397,22 @@ class QuicklookPane(pn.viewable.Viewer):
     async def _plot(self):
         if self._disposed:
             return None
+        self._generation += 1
+        generation = self._generation
         try:
-            return await self._draw()
-        finally:
+            drawn = await self._draw()
+        except asyncio.CancelledError:  # Panel cancelled it for a newer change, which
+            raise  # lifts the overlay once drawn
+        except BaseException:
             self._done_after_swap()
+            raise
+        if generation != self._generation:
+            # a newer change is drawing: Panel cancels the previous draw of a method, but
+            # once one was cancelled it forgets the running one, so two can overlap; the
+            # older must not replace (nor unveil) the newer
+            return param.Skip
+        self._done_after_swap()
+        return drawn
 
     def _done_after_swap(self) -> None:
         """Lift the overlay once the returned plot is on the page: Panel swaps it in after
@@ -416,6 +432,7 @@ class QuicklookPane(pn.viewable.Viewer):
         from portal.pipeline import build_quicklook
 
         self._error = False
+        generation = self._generation
         if not entry_kinds(self.entry):
             return pn.pane.Alert(t("metadata_only", self.state.lang), alert_type="info")
         kind = self.state.kind or None
@@ -426,28 +443,45 @@ class QuicklookPane(pn.viewable.Viewer):
             element = await asyncio.to_thread(build_quicklook, self.entry, kind, query, style)
         except Exception as exc:  # noqa: BLE001 - every failure is shown, the page lives on
             self._patcher.reset()  # the alert replaces the figure: the next one is built anew
+            self._maps.reset()
             if not isinstance(exc, PortalError):
                 log.exception("%s: quicklook failed", self.entry.id)
             else:
                 log.warning("%s", exc)
             self._error = True
             return error_alert(exc, self.state.lang)
+        if generation != self._generation:
+            return param.Skip  # superseded while loading: patch or draw only the newest
         drawn_kind = kind or entry_kinds(self.entry)[0]
         if drawn_kind == "profile" and _patchable_kind(self.entry, element):
+            self._maps.reset()
             element = self._patch_or_wrap(element)
             if element is None:
                 return param.Skip  # the figure on screen was patched in place
+        elif series_patchable(drawn_kind, self.entry, element, self.lock_y):
+            self._maps.reset()
+            element = await patch_or_wrap_series(self._patcher, element, self.state.view,
+                                                 self.state.color, self.state.lang,
+                                                 self.plot_width)
+            if element is None:
+                return param.Skip
+        elif drawn_kind == "map" and frames_pipe(element) is not None:
+            self._patcher.reset()
+            if await self._patch_map(element):
+                return param.Skip  # the map on screen was patched in place
         else:
             self._patcher.reset()
+            self._maps.reset()
         element = self._tracker.track(drawn_kind, element)  # zoom from and to the URL
         if drawn_kind == "map":
             self._show_drawn_step(kind)
         # no margin in the embed: a plot of the iframe's height then fits without scrolling
-        self._drawn = pn.pane.HoloViews(element, backend="bokeh", sizing_mode="stretch_width",
-                                 min_height=300, css_classes=["portal-plot"], linked_axes=False,
-                                 margin=(5, 10) if self.show_controls else 0)
-        await render_off_loop(self._drawn)
-        return self._drawn
+        drawn = pn.pane.HoloViews(element, backend="bokeh", sizing_mode="stretch_width",
+                                  min_height=300, css_classes=["portal-plot"], linked_axes=False,
+                                  margin=(5, 10) if self.show_controls else 0)
+        self._drawn = drawn
+        await render_off_loop(drawn)
+        return drawn  # not self._drawn: an overlapping newer draw may have set it meanwhile
 
     def _patch_or_wrap(self, element):
         """None once a profile's figure on screen is patched with ``element``; else
@@ -459,6 +493,16 @@ class QuicklookPane(pn.viewable.Viewer):
         if self._drawn is not None and self._patcher.patch(element, shape):
             return None
         return self._patcher.wrap(element, shape)
+
+    async def _patch_map(self, element) -> bool:
+        """Whether the map on screen was patched with ``element``'s frames; else the new
+        map is the one later changes patch (see :mod:`portal.ui.map_patching`)."""
+        shape = map_shape(element, self.state.color, self.state.lang, self.plot_width)
+        if self._drawn is not None and await self._maps.patch(element, shape):
+            self._show_drawn_step(self.state.kind or None)
+            return True
+        self._maps.wrap(element, shape)
+        return False
 
     def _shape(self, element) -> tuple:
         from portal.ui.patching import shape_of
@@ -494,6 +538,8 @@ class QuicklookPane(pn.viewable.Viewer):
             return
         for mapper in mappers:
             mapper.palette = palette
+        if self._maps.recolour(palette):  # a patched map's later frames have the new colours
+            return
         if self._patcher.pipe is None:  # a patched profile's next frame has the new colours
             _remember_cmap(drawn_element(live), palette)  # a zoom re-render keeps the new colours
 

@@ -135,3 +135,50 @@ def test_a_profile_variable_change_draws_the_new_variable(page, portal):
     assert distinct_colours(inside) >= 12, "no profile lines inside the axes"
     page.screenshot(path=str(ARTIFACTS / "profile_salinity_page.png"))
     assert page.errors == []
+
+
+# the ids of the quicklook figures on screen (the landing map's excluded)
+FIGURE_IDS_JS = """() => [...Bokeh.index.all_views()].filter(v => v.model.type === 'Figure'
+    && v.el.isConnected && !(v.model.css_classes || []).includes('portal-overview'))
+    .map(v => v.model.id)"""
+
+
+def test_a_series_variable_change_patches_the_figure_on_screen(page, portal):
+    """Temperature to sea level on a tide gauge: the same Bokeh figure on screen (patched in
+    place, not replaced), its y axis and range now the sea level's, and new pixels inside
+    the axes."""
+    from .test_page import choose_option
+
+    page.goto(f"{portal.url}/?dataset=tidegauge&kind=timeseries&var=TEMPPR01")
+    wait_for_plot(page, "series_temperature")
+    ids = f"() => ({FIGURE_IDS_JS})()"
+    shown = wait_until(lambda: page.evaluate(ids), what="the series figure")
+    frame = settled(lambda: page.evaluate(FRAME_JS))
+    before = settled(lambda: page.screenshot(clip=frame))
+    choose_option(page, "var", "(ASLVZZ01)")
+    page.wait_for_url(re.compile(r"var=ASLVZZ01"))
+    wait_until(lambda: any("[meter]" in label for label in bokeh_axis_labels(page)),
+               what="the y axis to name the sea level")
+    assert page.evaluate(ids) == shown  # the same figure: patched, not rebuilt
+    _, _, y0, y1 = wait_until(lambda: figure_ranges(page, "samples in source"),
+                              what="the patched series figure")
+    assert 0.2 < y0 < 0.448 and 2.041 < y1 < 2.3  # the file's sea level spans 0.448-2.041 m
+    wait_for_plot(page, "series_sea_level")
+    after = settled(lambda: page.screenshot(clip=frame))
+    assert after != before and distinct_colours(after) >= 3, "no new series drawn"
+    page.wait_for_timeout(1_000)  # past the URL's debounce: the refit is not a user's zoom
+    assert "view" not in query_of(page.url)
+    # the wheel zooms the patched figure (time only): re-decimated for the zoom, in the URL
+    box = page.locator(".portal-plot").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
+    page.mouse.wheel(0, -500)
+    page.wait_for_url(lambda url: "view" in query_of(url), timeout=30_000)
+    wait_until(lambda: "in view" in " ".join(figure_titles(page)), what="the zoomed frame")
+    x0, x1, _, _ = figure_ranges(page, "samples in source")
+    choose_option(page, "var", "(TEMPPR01)")  # back to temperature: patched on the zoom
+    wait_until(lambda: any("[celsius degree]" in label for label in bokeh_axis_labels(page)),
+               what="the y axis to name the temperature")
+    assert page.evaluate(ids) == shown
+    z0, z1, _, _ = figure_ranges(page, "samples in source")
+    assert abs(z0 - x0) < 1_000 and abs(z1 - x1) < 1_000  # ms: the URL's zoom kept
+    assert page.errors == []

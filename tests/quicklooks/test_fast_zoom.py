@@ -94,3 +94,39 @@ def test_qc_colouring_keeps_the_holoviews_refresh(entry):
     plot, stream = _figure(entry, color="qc")
     assert not getattr(plot, "_portal_fast_zoom", False)
     assert any(getattr(s, "__self__", None) is plot for s in stream.subscribers)
+
+
+def test_a_zoom_after_a_patched_change_draws_the_new_frames(entry):
+    """A control change patched in place (new frames through the map's pipe) is what the
+    next zoom draws: the fast path follows the frames on screen, not the first ones."""
+    import holoviews as hv
+
+    from portal.pipeline import build_quicklook
+    from portal.query import DepthRange
+    from portal.ui.map_patching import frames_pipe
+    from portal.ui.view_tracking import streams_of
+
+    plot, stream = _figure(entry)
+    shallow = build_quicklook(entry, "map", Query(depth=DepthRange(0.0, 50.0)),
+                              Style(width=600, height=380))
+    pipe = next(p for p in streams_of(plot.hmap, hv.streams.Pipe))
+    pipe.send(frames_pipe(shallow).data)  # what portal.ui.map_patching does
+    x_range, y_range = _mercator(-150.0, -50.0, -30.0, 20.0)
+    stream.event(x_range=x_range, y_range=y_range)
+    patched, _, patched_title = _shown(plot)
+    fresh, fresh_stream = _figure_of(shallow)
+    fresh_stream.event(x_range=x_range, y_range=y_range)
+    ref, _, ref_title = _shown(fresh)
+    assert patched_title == ref_title
+    np.testing.assert_allclose(patched["image"], ref["image"], equal_nan=True)
+    unpatched, unpatched_stream = _figure(entry)
+    unpatched_stream.event(x_range=x_range, y_range=y_range)
+    assert _shown(unpatched)[2] != patched_title  # the depth filter changed the view
+
+
+def _figure_of(element):
+    import holoviews as hv
+
+    from portal.ui.view_tracking import streams_of
+
+    return hv.renderer("bokeh").get_plot(element), streams_of(element, hv.streams.RangeXY)[0]

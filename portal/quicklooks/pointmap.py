@@ -238,12 +238,13 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
         return stats_frame(agg, how, fit_title(f"{title} — {note}", style.width))
 
     # a control change sends new frames to the map on screen (portal.ui.map_patching);
-    # a zoom draws the frames on screen now (a patch replaces them)
+    # a zoom in count or mean colouring draws the frames on screen now (a patch replaces them)
+    fast = how != "qc"
     dmap = framed(Frames(on_range, ranged=True, shape=("store", how),
-                         zoom=new_view if how != "qc" else None))
+                         zoom=new_view if fast else None))
     pipe, stream = dmap.streams
     hooks = [zoom_progress(style.lang)]
-    if how != "qc":
+    if fast:
         hooks.append(fast_zoom(stream, lambda x_range, y_range: pipe.data.zoom(x_range, y_range)))
     (mx0, mx1), (my0, my1) = (_mercator_xy([west, east], [0, 0])[0],
                               _mercator_xy([0, 0], [south, north])[1])

@@ -118,13 +118,14 @@ def _has_colorbar(element: Any) -> bool:
     return bool(hv.Store.lookup_options("bokeh", element, "plot").kwargs.get("colorbar"))
 
 
-async def patch_or_wrap_series(patcher: PlotPatcher, element: Any, view: str,
-                               *context: Any) -> Any:
+async def patch_or_wrap_series(patcher: PlotPatcher, element: Any, view: str, *context: Any,
+                               current: Callable[[], bool] = lambda: True) -> Any:
     """None once the figure on screen is patched with ``element`` (a built series
     ``DynamicMap`` drawn on the URL's ``view``, or refitted when it names none; or a
-    time–depth mesh or T-S diagram, refitted); else a ``DynamicMap`` showing it, ready for later patches
-    (the view tracker then zooms it). A series' frame is drawn in a worker thread; only
-    the figure's update runs on the loop."""
+    time–depth mesh or T-S diagram, refitted), or when a newer draw superseded this one
+    while its frame was drawn (``current()`` false); else a ``DynamicMap`` showing it,
+    ready for later patches (the view tracker then zooms it). A series' frame is drawn in
+    a worker thread; only the figure's update runs on the loop."""
     import holoviews as hv
 
     if not isinstance(element, hv.DynamicMap):  # a mesh, a T-S diagram: no zoom re-render
@@ -134,6 +135,8 @@ async def patch_or_wrap_series(patcher: PlotPatcher, element: Any, view: str,
             return None
         return patcher.wrap(element, shape)
     frames, shape = await asyncio.to_thread(_drawn_ahead, element, view, context)
+    if not current():
+        return None  # superseded: the newer draw patches or draws
     if patcher.pipe is not None and shape == patcher.shape and patcher.streams:
         for ranges in patcher.streams:  # the frame's span, set quietly: the pipe redraws once
             ranges.update(x_range=frames.x_range)

@@ -33,8 +33,9 @@ SERIES_KINDS = ("timeseries", "timedepth", "ts")
 def series_patchable(kind: str, entry: DatasetEntry, element: Any, lock_y: bool) -> bool:
     """Whether a built quicklook is one the pane patches in place: a time series decimated
     per zoom (a ``DynamicMap`` on a single ``RangeX``) with y refitted on each frame (not
-    ``lock_y``, whose frames keep the y range on screen), a time–depth mesh or a T-S
-    diagram of points (not rasterized); from a file, not a point store."""
+    ``lock_y``, whose frames keep the y range on screen) or one line per depth level, a
+    time–depth mesh or a T-S diagram of points (not rasterized); from a file, not a point
+    store."""
     import holoviews as hv
 
     if kind not in SERIES_KINDS or is_aggregating(entry):
@@ -43,6 +44,8 @@ def series_patchable(kind: str, entry: DatasetEntry, element: Any, lock_y: bool)
         return isinstance(element, hv.QuadMesh)
     if kind == "ts":  # samples drawn as points (many are rasterized per zoom: a DynamicMap)
         return isinstance(element, hv.Overlay)
+    if isinstance(element, hv.Overlay):  # a few depth levels: one (static) line each
+        return all(isinstance(layer, hv.Curve) for layer in element)
     return (not lock_y and isinstance(element, hv.DynamicMap)
             and [type(s) for s in element.streams] == [hv.streams.RangeX])
 
@@ -128,7 +131,7 @@ async def patch_or_wrap_series(patcher: PlotPatcher, element: Any, view: str, *c
     a worker thread; only the figure's update runs on the loop."""
     import holoviews as hv
 
-    if not isinstance(element, hv.DynamicMap):  # a mesh, a T-S diagram: no zoom re-render
+    if not isinstance(element, hv.DynamicMap):  # levels, a mesh, a T-S: no zoom re-render
         element = _titled(_refitted(element))
         shape = series_shape(element, *context)
         if patcher.pipe is not None and not patcher.streams and patcher.patch(element, shape):

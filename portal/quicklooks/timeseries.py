@@ -220,8 +220,9 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
     if levels is not None:
         ylabel = hv.Dimension(variable, label=axis_label(obs[variable].attrs, variable,
                                                            style.lang))
-        if levels.size <= MAX_LINES:
-            return _per_level(obs, variable, levels, ylabel, style, title)
+        if levels.size <= MAX_LINES:  # "value" columns, as below
+            return _per_level(obs, variable, levels, hv.Dimension("value", label=ylabel.label),
+                              style, title)
         return _section(obs, variable, ylabel, style, title)
     t, y, flags = _series(obs, variable)
     # "value", whatever the variable: a page that patches its plot in place with another

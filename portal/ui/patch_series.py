@@ -33,8 +33,9 @@ SERIES_KINDS = ("timeseries", "timedepth", "ts")
 def series_patchable(kind: str, entry: DatasetEntry, element: Any, lock_y: bool) -> bool:
     """Whether a built quicklook is one the pane patches in place: a time series decimated
     per zoom (a ``DynamicMap`` on a single ``RangeX``) with y refitted on each frame (not
-    ``lock_y``, whose frames keep the y range on screen), a time–depth mesh or a T-S
-    diagram of points (not rasterized); from a file, not a point store."""
+    ``lock_y``, whose frames keep the y range on screen) or one line per depth level, a
+    time–depth mesh or a T-S diagram of points (not rasterized); from a file, not a point
+    store."""
     import holoviews as hv
 
     if kind not in SERIES_KINDS or is_aggregating(entry):
@@ -43,6 +44,8 @@ def series_patchable(kind: str, entry: DatasetEntry, element: Any, lock_y: bool)
         return isinstance(element, hv.QuadMesh)
     if kind == "ts":  # samples drawn as points (many are rasterized per zoom: a DynamicMap)
         return isinstance(element, hv.Overlay)
+    if isinstance(element, hv.Overlay):  # a few depth levels: one (static) line each
+        return all(isinstance(layer, hv.Curve) for layer in element)
     return (not lock_y and isinstance(element, hv.DynamicMap)
             and [type(s) for s in element.streams] == [hv.streams.RangeX])
 
@@ -118,22 +121,25 @@ def _has_colorbar(element: Any) -> bool:
     return bool(hv.Store.lookup_options("bokeh", element, "plot").kwargs.get("colorbar"))
 
 
-async def patch_or_wrap_series(patcher: PlotPatcher, element: Any, view: str,
-                               *context: Any) -> Any:
+async def patch_or_wrap_series(patcher: PlotPatcher, element: Any, view: str, *context: Any,
+                               current: Callable[[], bool] = lambda: True) -> Any:
     """None once the figure on screen is patched with ``element`` (a built series
     ``DynamicMap`` drawn on the URL's ``view``, or refitted when it names none; or a
-    time–depth mesh or T-S diagram, refitted); else a ``DynamicMap`` showing it, ready for later patches
-    (the view tracker then zooms it). A series' frame is drawn in a worker thread; only
-    the figure's update runs on the loop."""
+    time–depth mesh or T-S diagram, refitted), or when a newer draw superseded this one
+    while its frame was drawn (``current()`` false); else a ``DynamicMap`` showing it,
+    ready for later patches (the view tracker then zooms it). A series' frame is drawn in
+    a worker thread; only the figure's update runs on the loop."""
     import holoviews as hv
 
-    if not isinstance(element, hv.DynamicMap):  # a mesh, a T-S diagram: no zoom re-render
+    if not isinstance(element, hv.DynamicMap):  # levels, a mesh, a T-S: no zoom re-render
         element = _titled(_refitted(element))
         shape = series_shape(element, *context)
         if patcher.pipe is not None and not patcher.streams and patcher.patch(element, shape):
             return None
         return patcher.wrap(element, shape)
     frames, shape = await asyncio.to_thread(_drawn_ahead, element, view, context)
+    if not current():
+        return None  # superseded: the newer draw patches or draws
     if patcher.pipe is not None and shape == patcher.shape and patcher.streams:
         for ranges in patcher.streams:  # the frame's span, set quietly: the pipe redraws once
             ranges.update(x_range=frames.x_range)

@@ -460,11 +460,11 @@ class QuicklookPane(pn.viewable.Viewer):
                 return param.Skip  # the figure on screen was patched in place
         elif series_patchable(drawn_kind, self.entry, element, self.lock_y):
             self._maps.reset()
-            element = await patch_or_wrap_series(self._patcher, element, self.state.view,
-                                                 self.state.color, self.state.lang,
-                                                 self.plot_width)
+            element = await patch_or_wrap_series(
+                self._patcher, element, self.state.view, self.state.color, self.state.lang,
+                self.plot_width, current=lambda: generation == self._generation)
             if element is None:
-                return param.Skip
+                return param.Skip  # patched in place (or superseded meanwhile)
         elif drawn_kind == "map" and frames_pipe(element) is not None:
             self._patcher.reset()
             if await self._patch_map(element):

@@ -181,3 +181,19 @@ def test_a_ts_time_window_change_patches_the_diagram(shared):
     assert _figure(drawn) is fig
     assert fig.title.text != title  # fewer samples
     assert (fig.x_range.start, fig.x_range.end) != ranges  # the diagram's own limits
+
+
+def test_a_series_of_depth_levels_patches_its_lines(realfiles):
+    from portal.cataloging.scan import describe_file
+
+    entry = describe_file(str(realfiles("timeseries_profile")), "levels")
+    pane = _pane(entry, var="TEMP")
+    drawn = _draw(pane)
+    drawn.get_root()
+    fig = _figure(drawn)
+    full = pd.Timedelta(fig.x_range.end - fig.x_range.start)
+    start = pd.Timestamp(entry.time_coverage[0]).tz_localize(None)
+    pane.state.time = TimeRange.parse(f"{start:%FT%H:%M}/{start + pd.Timedelta(hours=6):%FT%H:%M}")
+    assert _draw(pane) is param.Skip  # the three lines on screen, re-drawn
+    assert _figure(drawn) is fig
+    assert pd.Timedelta(fig.x_range.end - fig.x_range.start) < full / 2  # refitted

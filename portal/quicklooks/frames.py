@@ -30,30 +30,33 @@ class Frames:
                  opts: dict | None = None, zoom: Callable[[Any, Any], Any] | None = None) -> None:
         self.draw, self.ranged, self.shape, self.zoom = draw, ranged, shape, zoom
         self.opts = dict(opts or {})
-        self._ready: tuple[Any, Any] | None = None  # (ranges key, frame) drawn ahead
+        self._ready: tuple[Any, Any] | None = None  # (view, frame) of the last drawn
 
     def __call__(self, x_range: Any = None, y_range: Any = None) -> Any:
-        key = _key(x_range, y_range)
+        key = self._key(x_range, y_range)
         if self._ready is not None and self._ready[0] == key:
             return self._ready[1]
         frame = self.draw(x_range, y_range)
-        return frame.opts(**self.opts, backend="bokeh") if self.opts else frame
+        frame = frame.opts(**self.opts, backend="bokeh") if self.opts else frame
+        self._ready = (key, frame)
+        return frame
 
     def prepare(self, x_range: Any = None, y_range: Any = None) -> None:
         """Draw the frame of this view now (in a worker thread, before the ``Pipe`` sends
         these frames on the event loop: the loop then only updates the figure)."""
-        self._ready = None
-        frame = self(x_range, y_range)
-        self._ready = (_key(x_range, y_range), frame)
+        self(x_range, y_range)
 
     def recoloured(self, palette: list[str]) -> None:
         """Draw later frames (zoom, pan) with ``palette``: the colormap changed in place."""
         self.opts["cmap"] = palette
         self._ready = None
 
-
-def _key(x_range: Any, y_range: Any) -> tuple:
-    return tuple(None if r is None else tuple(float(v) for v in r) for r in (x_range, y_range))
+    def _key(self, x_range: Any, y_range: Any) -> tuple:
+        """The view a frame is drawn for (any view: one element drawn whatever the view)."""
+        if not self.ranged:
+            return (None, None)
+        return tuple(None if r is None else tuple(float(v) for v in r)
+                     for r in (x_range, y_range))
 
 
 def _frame(data: Frames, x_range: Any = None, y_range: Any = None) -> Any:
@@ -61,14 +64,12 @@ def _frame(data: Frames, x_range: Any = None, y_range: Any = None) -> Any:
 
 
 def framed(frames: Frames) -> Any:
-    """A ``DynamicMap`` drawing ``frames`` from its ``Pipe`` (and its ``RangeXY`` stream
-    when they depend on the view)."""
+    """A ``DynamicMap`` drawing ``frames`` from its ``Pipe``, on the view of its ``RangeXY``
+    stream. Markers the browser zooms have it too (the URL follows the zoom through it):
+    their frame is then the same element, which HoloViews does not send again."""
     import holoviews as hv
 
-    streams: list = [hv.streams.Pipe(data=frames)]
-    if frames.ranged:
-        streams.append(hv.streams.RangeXY())
-    return hv.DynamicMap(_frame, streams=streams)
+    return hv.DynamicMap(_frame, streams=[hv.streams.Pipe(data=frames), hv.streams.RangeXY()])
 
 
 def colorbar_sync(plot: Any, element: Any) -> None:

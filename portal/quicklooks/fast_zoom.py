@@ -112,7 +112,21 @@ class _Zoomer:
             mapper = sub.handles.get("color_mapper")
             if mapper is not None and frame.clim is not None:
                 mapper.update(low=frame.clim[0], high=frame.clim[1])
-        plot.state.title.text = frame.title
+        _set_title(plot.state, frame.title)
+
+
+#: ``frame_align`` spelled out: the same layout as ``True``, but a change to Bokeh
+ALL_EDGES = {"left": True, "right": True, "top": True, "bottom": True}
+
+
+def _set_title(figure: Any, text: str) -> None:
+    """A new title text, and a new layout pass when its number of lines changes: BokehJS
+    measures the title only in a layout pass, which a text change alone does not start
+    (the frame would keep its place and clip the new lines). Toggling ``frame_align``
+    between two spellings of the same value starts one."""
+    if figure.title.text.count("\n") != text.count("\n"):
+        figure.frame_align = dict(ALL_EDGES) if figure.frame_align is True else True
+    figure.title.text = text
 
 
 def fast_zoom(stream: Any, render: Render) -> Callable[[Any, Any], None]:

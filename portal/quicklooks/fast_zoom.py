@@ -120,12 +120,12 @@ ALL_EDGES = {"left": True, "right": True, "top": True, "bottom": True}
 
 
 def _set_title(figure: Any, text: str) -> None:
-    """A new title text, and a new layout pass when its number of lines changes: BokehJS
-    measures the title only in a layout pass, which a text change alone does not start
-    (the frame would keep its place and clip the new lines). Toggling ``frame_align``
-    between two spellings of the same value starts one."""
-    if figure.title.text.count("\n") != text.count("\n"):
-        figure.frame_align = dict(ALL_EDGES) if figure.frame_align is True else True
+    """A new title text, and a layout pass: BokehJS measures a title only in a layout
+    pass, which a text change alone does not start, so the frame kept the place of the
+    first layout and a taller title was clipped above it (as HoloViews' refresh starts
+    one on every zoom). Toggling ``frame_align`` between two spellings of the same value
+    starts one."""
+    figure.frame_align = dict(ALL_EDGES) if figure.frame_align is True else True
     figure.title.text = text
 
 

@@ -24,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from _timing import timed  # bench/ is on sys.path when a benchmark runs
+from _timing import cpu_seconds, timed  # bench/ is on sys.path when a benchmark runs
 from bench_render import free_port, start_server
 
 COLUMNS = ["platform", "cycle", "time", "longitude", "latitude", "z", "TEMP", "TEMP_qc"]
@@ -60,17 +60,6 @@ def download(port: int) -> tuple[int, int]:
             size += len(piece)
             lines += piece.count(b"\n")
     return size, lines
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``; 0 elsewhere)."""
-    import os
-
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peer(store: Path) -> float:

@@ -415,8 +415,10 @@ def dataset_ids(url: str) -> list[str]:
     return [d["id"] for d in json.loads(body).get("datasets", [])] if status == 200 else []
 
 
-def png_worker(url: str, until: float, tally: Tally, server_pid: int | None) -> None:
-    """Distinct map PNGs (a new width each time) until ``until``; RSS sampled as it goes."""
+def png_worker(url: str, until: float, tally: Tally, server_pid: int | None,
+               pause: float = 0.0) -> None:
+    """Distinct map PNGs (a new width each time) until ``until``, ``pause`` seconds apart
+    (0: back to back); RSS sampled as it goes."""
     ids = dataset_ids(url)
     if not ids:
         tally.add("errors", "/api/datasets lists no dataset")
@@ -438,6 +440,7 @@ def png_worker(url: str, until: float, tally: Tally, server_pid: int | None) -> 
         n += 1
         if server_pid and n % 10 == 0:
             tally.add("rss_mb", (n, tree_rss_mb(server_pid)))
+        time.sleep(pause)
 
 
 def wait_sessions_closed(url: str, seconds: float, processes: int = 1) -> int:
@@ -464,8 +467,11 @@ def watch_processes(url: str, until: float, tally: Tally, processes: int) -> Non
 
 
 def run(url: str, sessions: int, duration: float, interval: float,
-        server_pid: int | None, drain_s: float = 60.0, processes: int = 1) -> dict:
-    """Run the load against ``url``; the figures as a dict (see the module docstring)."""
+        server_pid: int | None, drain_s: float = 60.0, processes: int = 1,
+        ramp_s: float | None = None, png_pause: float = 0.0) -> dict:
+    """Run the load against ``url``; the figures as a dict (see the module docstring).
+    Visitors arrive evenly over ``ramp_s`` seconds (default 0.2 s apart); PNG requests are
+    ``png_pause`` seconds apart (0: back to back)."""
     import logging
 
     # Bokeh's Figure (without it every quicklook figure was a stand-in, and a patch setting
@@ -484,13 +490,14 @@ def run(url: str, sessions: int, duration: float, interval: float,
                                 args=(url, until, interval, tally, i,
                                       ids[i % len(ids)] if ids else None))
                for i in range(sessions)]
-    threads.append(threading.Thread(target=png_worker, args=(url, until, tally, server_pid),
-                                    daemon=True))
+    threads.append(threading.Thread(target=png_worker, daemon=True,
+                                    args=(url, until, tally, server_pid, png_pause)))
     threads.append(threading.Thread(target=watch_processes, args=(url, until, tally, processes),
                                     daemon=True))
+    gap = 0.2 if ramp_s is None else ramp_s / max(sessions, 1)
     for thread in threads:
         thread.start()
-        time.sleep(0.2)  # visitors arrive over a second or so, not in one instant
+        time.sleep(gap)  # visitors arrive over a while, not in one instant
     for thread in threads:
         thread.join(duration + 120)
     rss_end = process_rss_mb(server_pid) if server_pid else {}
@@ -502,6 +509,7 @@ def run(url: str, sessions: int, duration: float, interval: float,
     growth = ((warm[-1] - warm[0]) / (counts[-1] - counts[0]) * 100
               if len(warm) >= 2 and counts[-1] > counts[0] else float("nan"))
     return {"errors": tally.errors, "sessions": sessions, "duration_s": duration,
+            "arrival_gap_s": gap, "png_pause_s": png_pause,
             "pages": len(tally.page_s), "page_p95_s": p95(tally.page_s),
             "document_p95_s": p95(tally.document_s),
             "first_paint_p95_s": p95(tally.first_paint_s),
@@ -527,7 +535,9 @@ def _uptime() -> str:
 def report(figures: dict) -> str:
     f = figures
     lines = [f"errors: {len(f['errors'])}", *(f"  {e}" for e in f["errors"][:20]),
-             f"sessions: {f['sessions']} x {f['duration_s']:g} s, pages opened {f['pages']}",
+             f"sessions: {f['sessions']} x {f['duration_s']:g} s, pages opened {f['pages']} "
+             f"(arriving {f['arrival_gap_s']:g} s apart; PNGs "
+             + (f"{f['png_pause_s']:g} s apart)" if f["png_pause_s"] else "back to back)"),
              f"first paint p95: {f['first_paint_p95_s']:.2f} s (GET /?dataset=…, to the "
              f"first chunk: what the browser shows first)",
              f"page p95: {f['page_p95_s']:.2f} s (GET /?dataset=…, to the page's last byte)",
@@ -562,6 +572,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--catalog", help="catalog file (default: the demo)")
     p.add_argument("--url", help="a running portal instead of starting one")
     p.add_argument("--num-procs", type=int, default=1)
+    p.add_argument("--ramp", type=float, default=None,
+                   help="seconds over which the visitors arrive (default: 0.2 s apart)")
+    p.add_argument("--png-interval", type=float, default=0.0, dest="png_interval",
+                   help="seconds between PNG requests (default 0: back to back)")
     p.add_argument("--drain", type=float, default=60.0,
                    help="seconds to wait for the server to drop closed sessions")
     args = p.parse_args(argv)
@@ -575,7 +589,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"server pid {proc.pid} on {url} (log {log_path})")
     try:
         figures = run(url, args.sessions, args.duration, args.interval,
-                      proc.pid if proc else None, args.drain, args.num_procs)
+                      proc.pid if proc else None, args.drain, args.num_procs, args.ramp,
+                      args.png_interval)
     finally:
         if proc is not None:
             proc.terminate()

@@ -35,6 +35,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from _timing import cpu_seconds  # bench/ is on sys.path when a benchmark runs
+
 REPO = Path(__file__).resolve().parents[1]
 VIEW_1PCT = (-50.0, 30.0, -14.0, 48.0)  # 36° x 18° = 1 % of the globe, North Atlantic
 GRID_VIEW = (-40.0, 20.0, 10.0, 60.0)
@@ -154,15 +156,6 @@ def fetch(port: int, dataset: str, **params) -> tuple[float, bytes]:
 def bbox_text(bbox, shift: float) -> str:
     w, s, e, n = bbox
     return f"{w + shift:.3f},{s + shift / 2:.3f},{e + shift:.3f},{n + shift / 2:.3f}"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a live process so far (0 where /proc is absent)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def http_cases(port: int, repeat: int, save: Path | None, warmup: int = 3,

@@ -61,3 +61,16 @@ def realfiles(tmp_path_factory):
         return made[name]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def small_store_entry(tmp_path_factory):
+    """A demo point store of 20,000 points (seed 3), as a catalog entry named ``pts``."""
+    from portal.demo.points import generate
+    from portal.model import DatasetEntry
+
+    path = tmp_path_factory.mktemp("points") / "store"
+    generate(20_000, str(path), seed=3)
+    return DatasetEntry.from_metadata("pts", "pointstore", {"store": str(path)},
+                                      {"title": "Points", "featureType": "point",
+                                       "variables": [{"name": "TEMP"}]})

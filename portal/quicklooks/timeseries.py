@@ -32,10 +32,13 @@ FRAMEWISE = ("Curve", "Points", "Scatter")  # the element types a series draws
 
 def _series(obs: xr.Dataset, variable: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     t = obs.time.values
-    order = np.argsort(t, kind="stable")
-    y = obs[variable].values[order].astype("float64")
-    flags = obs[f"{variable}_qc"].values[order] if f"{variable}_qc" in obs else None
-    return t[order], y, flags
+    y = obs[variable].values.astype("float64")
+    flags = obs[f"{variable}_qc"].values if f"{variable}_qc" in obs else None
+    if t.size > 1 and not (t[1:] >= t[:-1]).all():  # in time order already: no copies
+        order = np.argsort(t, kind="stable")  # (NaT last, as before)
+        t, y = t[order], y[order]
+        flags = flags[order] if flags is not None else None
+    return t, y, flags
 
 
 def _frame(t, y, flags, x_range, n_out: int, regular: bool):
@@ -122,9 +125,13 @@ def depth_levels(obs: xr.Dataset) -> np.ndarray | None:
     if "z" not in obs.coords or obs.sizes["obs"] < 2:
         return None
     z = np.asarray(obs.z.values, dtype="float64")
-    z = z[np.isfinite(z)]
+    finite = np.isfinite(z)
+    if not finite.all():  # (a copy only then)
+        z = z[finite]
     spread = z.max() - z.min() if z.size else 0.0
-    if not z.size or spread < max(MIN_SPREAD, SENSOR_WOBBLE * abs(float(np.median(z)))):
+    if spread < MIN_SPREAD:  # one sensor: no median to compute (a partition of every sample)
+        return None
+    if spread < SENSOR_WOBBLE * abs(float(np.median(z))):
         return None
     levels = np.unique(np.round(z, 1))
     return levels if levels.size > 1 else None

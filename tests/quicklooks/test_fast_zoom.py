@@ -5,21 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from portal.model import DatasetEntry, Query
+from portal.model import Query
 from portal.quicklooks import Style
 
 R = 6378137.0
 
 
 @pytest.fixture(scope="module")
-def entry(tmp_path_factory):
-    from portal.demo.points import generate
-
-    path = tmp_path_factory.mktemp("points") / "store"
-    generate(20_000, str(path), seed=3)
-    return DatasetEntry.from_metadata("pts", "pointstore", {"store": str(path)},
-                                      {"title": "Points", "featureType": "point",
-                                       "variables": [{"name": "TEMP"}]})
+def entry(small_store_entry):
+    return small_store_entry
 
 
 def _mercator(west, south, east, north):

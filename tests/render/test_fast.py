@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from portal.model import DatasetEntry, Query
+from portal.model import Query
 from portal.quicklooks import Style
 from portal.render.fast import Picture, lut, render
 from portal.render.frame import Frame
@@ -91,14 +91,8 @@ def test_block_mean_ignores_nan():
 
 
 @pytest.fixture(scope="module")
-def entry(tmp_path_factory):
-    from portal.demo.points import generate
-
-    path = tmp_path_factory.mktemp("points") / "store"
-    generate(20_000, str(path), seed=3)
-    return DatasetEntry.from_metadata("pts", "pointstore", {"store": str(path)},
-                                      {"title": "Points", "featureType": "point",
-                                       "variables": [{"name": "TEMP"}]})
+def entry(small_store_entry):
+    return small_store_entry
 
 
 @pytest.mark.parametrize("color", ["auto", "value"])

@@ -6,17 +6,54 @@ other session's page load, change and PNG answer waits. :func:`render_off_loop` 
 in a worker thread instead, one at a time, against a scratch document, and hands the
 pane the built plot (Panel shows a HoloViews ``Plot`` as it is); the figure reaches the
 session's document on the loop. :func:`drawn_element` is the element behind such a pane.
+Bokeh's switch for property validation is one flag for the whole process, which
+HoloViews turns off and back on around each data-source update; a figure built in a
+worker thread meanwhile took its title unconverted (a ``str``), and two overlapping
+switches could leave validation off for good, after which every new figure failed
+(:func:`per_thread_bokeh_validation` makes the switch per thread).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
 import panel as pn
 
 log = logging.getLogger(__name__)
+_VALIDATION = threading.local()  # this thread's Bokeh validation switch (default: on)
+
+
+class _ThreadValidation:
+    """Bokeh's ``Property._should_validate`` made per thread: true unless this thread is
+    inside ``validate(False)``."""
+
+    def __bool__(self) -> bool:
+        return getattr(_VALIDATION, "on", True)
+
+
+def _validate_init(self, value) -> None:
+    self.old = getattr(_VALIDATION, "on", True)
+    _VALIDATION.on = bool(value)
+
+
+def _validate_exit(self, *_exc) -> None:
+    _VALIDATION.on = self.old
+
+
+def per_thread_bokeh_validation() -> None:
+    """Make Bokeh's property-validation switch (``bokeh.core.property.validation
+    .validate``) act on the calling thread only (idempotent). Bokeh converts a value
+    such as a figure's ``title="…"`` into its model only while validation is on."""
+    from bokeh.core.property import bases, validation
+
+    if isinstance(bases.Property._should_validate, _ThreadValidation):
+        return
+    bases.Property._should_validate = _ThreadValidation()
+    validation.validate.__init__ = _validate_init
+    validation.validate.__exit__ = _validate_exit
 
 
 async def render_off_loop(pane: pn.pane.HoloViews) -> None:
@@ -26,6 +63,7 @@ async def render_off_loop(pane: pn.pane.HoloViews) -> None:
     doc = pn.state.curdoc
     if doc is None or doc.session_context is None:
         return
+    per_thread_bokeh_validation()
     element = pane.object
     async with _render_slot():
         task = asyncio.ensure_future(asyncio.to_thread(_render_apart, pane))

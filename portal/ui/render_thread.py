@@ -51,9 +51,10 @@ def per_thread_bokeh_validation() -> None:
 
     if isinstance(bases.Property._should_validate, _ThreadValidation):
         return
-    bases.Property._should_validate = _ThreadValidation()
-    validation.validate.__init__ = _validate_init
-    validation.validate.__exit__ = _validate_exit
+    # Bokeh reads the switch only through ``bool(...)`` and sets it only through ``validate``
+    bases.Property._should_validate = _ThreadValidation()  # type: ignore[assignment]
+    validation.validate.__init__ = _validate_init  # type: ignore[method-assign]
+    validation.validate.__exit__ = _validate_exit  # type: ignore[method-assign]
 
 
 async def render_off_loop(pane: pn.pane.HoloViews) -> None:

@@ -5,9 +5,6 @@ figure."""
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-
 import numpy as np
 import pandas as pd
 import param
@@ -17,18 +14,8 @@ import xarray as xr
 from portal.model import DatasetEntry
 from portal.query import DepthRange
 from tests.conftest import needs_shared
-
-
-def _draw(pane):
-    # a thread of its own: the browser tests' session-wide Playwright keeps a loop running here
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, pane._draw()).result()
-
-
-def _figure(drawn):
-    from bokeh.plotting import figure as Figure  # noqa: N812 - the class
-
-    return next(f for model, _ in drawn._models.values() for f in model.select({"type": Figure}))
+from tests.ui.drawing import draw as _draw
+from tests.ui.drawing import figure_of as _figure
 
 
 def _bar_title(fig) -> str:

@@ -5,9 +5,6 @@ colouring, the y lock) builds a new figure."""
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-
 import numpy as np
 import pandas as pd
 import param
@@ -15,6 +12,8 @@ import pytest
 
 from portal.query import TimeRange
 from tests.conftest import needs_shared
+from tests.ui.drawing import draw as _draw
+from tests.ui.drawing import figure_of as _figure
 
 pytestmark = needs_shared
 
@@ -25,18 +24,6 @@ def tidegauge(shared):
 
     return describe_file(str(shared / "dsg/timeseries/netCDF_timeseries_tidegauge.nc"),
                          "tidegauge")
-
-
-def _draw(pane):
-    # a thread of its own: the browser tests' session-wide Playwright keeps a loop running here
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, pane._draw()).result()
-
-
-def _figure(drawn):
-    from bokeh.plotting import figure as Figure  # noqa: N812 - the class
-
-    return next(f for model, _ in drawn._models.values() for f in model.select({"type": Figure}))
 
 
 def _line(fig) -> dict:

@@ -4,14 +4,13 @@ ranges and tooltips); a change of what is drawn (the colouring) builds a new fig
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-
 import param
 import pytest
 
 from portal.query import DepthRange
 from tests.conftest import needs_shared
+from tests.ui.drawing import draw as _draw
+from tests.ui.drawing import figure_of as _figure
 
 pytestmark = needs_shared
 
@@ -21,18 +20,6 @@ def argo(shared):
     from portal.cataloging.scan import describe_file
 
     return describe_file(str(shared / "argo/multiprofile/6901744_prof.nc"), "argo")
-
-
-def _draw(pane):
-    # a thread of its own: the browser tests' session-wide Playwright keeps a loop running here
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, pane._draw()).result()
-
-
-def _figure(drawn):
-    from bokeh.plotting import figure as Figure  # noqa: N812 - the class
-
-    return next(f for model, _ in drawn._models.values() for f in model.select({"type": Figure}))
 
 
 def _tooltips(fig) -> dict:

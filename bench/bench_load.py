@@ -21,7 +21,10 @@ document pulled over the websocket), live sessions per process at the peak and R
 process, first-plot p95 (opened to the first plot in the document), interaction p95
 (control change to the new plot in the document: server-side work and transfer, not the
 browser's own drawing — bench_controls.py measures that in Chromium), PNG p95, the
-server's RSS growth per 100 PNG requests after warm-up, live sessions after close,
+server's memory (sampled every 5 s with its caches' bytes from ``/health``; ``_memory.py``:
+the end of the warm-up — the data cache full or ``--warm-up`` seconds —, then the RSS growth
+per 100 requests — pages, control changes and PNGs together — with and without the caches'
+own growth, memory per live session, the caches held and their bounds), live sessions after close,
 patches the client could not decode (a ``bokeh.client`` limit, not a server error) and the
 machine's load (uptime). Exit status 1 when there were errors or sessions stayed alive.
 
@@ -51,6 +54,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _memory import Sample, cache_totals, memory_figures, memory_report  # noqa: E402
 
 
 @dataclass
@@ -66,7 +71,7 @@ class Tally:
     errors: list[str] = field(default_factory=list)
     idle: list[str] = field(default_factory=list)  # pages without a control that redraws
     undecoded: list[str] = field(default_factory=list)  # patches bokeh.client could not apply
-    rss_mb: list[tuple[int, float]] = field(default_factory=list)  # (png requests, RSS)
+    memory: list[Sample] = field(default_factory=list)  # the server, every 5 s
     sessions_seen: list[dict[int, int]] = field(default_factory=list)  # pid -> live sessions
     datasets: int = 0  # datasets the PNG stream cycles through
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -74,6 +79,11 @@ class Tally:
     def add(self, name: str, value) -> None:
         with self.lock:
             getattr(self, name).append(value)
+
+    def requests(self) -> int:
+        """Requests answered so far: pages, control changes (to their new plot), PNGs."""
+        with self.lock:
+            return len(self.page_s) + len(self.interaction_s) + len(self.png_s)
 
 
 def p95(values: list[float]) -> float:
@@ -153,10 +163,16 @@ def tree_rss_mb(pid: int) -> float:
 
 
 def sessions_by_process(url: str, expected: int = 1, tries: int = 40) -> dict[int, int]:
-    """Live sessions of each server process, from ``/health`` asked from 4 threads at once
-    (under ``--num-procs`` the kernel hands each connection to one of them) until
-    ``expected`` processes answered or ``tries`` requests per thread were made."""
-    seen: dict[int, int] = {}
+    """Live sessions of each server process (see :func:`processes`)."""
+    return {pid: process["sessions"] for pid, process in processes(url, expected, tries).items()}
+
+
+def processes(url: str, expected: int = 1, tries: int = 40) -> dict[int, dict]:
+    """``/health``'s ``process`` of each server process (pid, RSS, live sessions, caches),
+    asked from 4 threads at once (under ``--num-procs`` the kernel hands each connection
+    to one of them) until ``expected`` processes answered or ``tries`` requests per thread
+    were made."""
+    seen: dict[int, dict] = {}
     lock = threading.Lock()
 
     def ask() -> None:
@@ -169,7 +185,7 @@ def sessions_by_process(url: str, expected: int = 1, tries: int = 40) -> dict[in
             except (OSError, ValueError, KeyError):
                 continue
             with lock:
-                seen[process["pid"]] = process["sessions"]
+                seen[process["pid"]] = process
 
     threads = [threading.Thread(target=ask) for _ in range(4)]
     for thread in threads:
@@ -415,10 +431,9 @@ def dataset_ids(url: str) -> list[str]:
     return [d["id"] for d in json.loads(body).get("datasets", [])] if status == 200 else []
 
 
-def png_worker(url: str, until: float, tally: Tally, server_pid: int | None,
-               pause: float = 0.0) -> None:
+def png_worker(url: str, until: float, tally: Tally, pause: float = 0.0) -> None:
     """Distinct map PNGs (a new width each time) until ``until``, ``pause`` seconds apart
-    (0: back to back); RSS sampled as it goes."""
+    (0: back to back)."""
     ids = dataset_ids(url)
     if not ids:
         tally.add("errors", "/api/datasets lists no dataset")
@@ -438,8 +453,6 @@ def png_worker(url: str, until: float, tally: Tally, server_pid: int | None,
         if status >= 500:  # 4xx: the dataset has no map (a polite refusal, not an error)
             tally.add("errors", f"PNG {dataset} answered {status}: {body[:120]!r}")
         n += 1
-        if server_pid and n % 10 == 0:
-            tally.add("rss_mb", (n, tree_rss_mb(server_pid)))
         time.sleep(pause)
 
 
@@ -456,10 +469,33 @@ def wait_sessions_closed(url: str, seconds: float, processes: int = 1) -> int:
     return live
 
 
-def watch_processes(url: str, until: float, tally: Tally, processes: int) -> None:
-    """Every 5 s: live sessions per server process (which the kernel spread them over)."""
+def memory_sample(url: str, started: float, requests: int, server_pid: int | None,
+                  expected: int = 1) -> tuple[Sample, dict[int, int]]:
+    """The server now (RSS, caches, live sessions; see ``_memory.py``) and its live
+    sessions per process. RSS: the process tree when ``server_pid`` (started here), else
+    the sum of what the processes that answered say."""
+    seen = processes(url, expected)
+    rss = (tree_rss_mb(server_pid) if server_pid
+           else sum(p.get("rss_mb") or 0.0 for p in seen.values()))
+    sample = Sample(time.monotonic() - started, requests, rss,
+                    cache_totals(list(seen.values())),
+                    sum(p["sessions"] for p in seen.values()))
+    return sample, {pid: p["sessions"] for pid, p in seen.items()}
+
+
+def watch_processes(url: str, until: float, tally: Tally, expected: int,
+                    server_pid: int | None, started: float) -> None:
+    """Every 5 s: the server's memory and live sessions per process (which the kernel
+    spread them over)."""
     while time.monotonic() < until:
-        tally.add("sessions_seen", sessions_by_process(url, processes))
+        try:
+            sample, sessions = memory_sample(url, started, tally.requests(), server_pid,
+                                             expected)
+        except (OSError, ValueError, KeyError) as exc:
+            tally.add("errors", f"/health: {type(exc).__name__}: {exc}")
+        else:
+            tally.add("memory", sample)
+            tally.add("sessions_seen", sessions)
         time.sleep(5.0)
 
 
@@ -468,10 +504,12 @@ def watch_processes(url: str, until: float, tally: Tally, processes: int) -> Non
 
 def run(url: str, sessions: int, duration: float, interval: float,
         server_pid: int | None, drain_s: float = 60.0, processes: int = 1,
-        ramp_s: float | None = None, png_pause: float = 0.0) -> dict:
+        ramp_s: float | None = None, png_pause: float = 0.0,
+        warm_up_s: float | None = None) -> dict:
     """Run the load against ``url``; the figures as a dict (see the module docstring).
     Visitors arrive evenly over ``ramp_s`` seconds (default 0.2 s apart); PNG requests are
-    ``png_pause`` seconds apart (0: back to back)."""
+    ``png_pause`` seconds apart (0: back to back); the memory's warm-up ends when the data
+    cache is full or after ``warm_up_s`` seconds (default: a third of the run)."""
     import logging
 
     # Bokeh's Figure (without it every quicklook figure was a stand-in, and a patch setting
@@ -484,16 +522,17 @@ def run(url: str, sessions: int, duration: float, interval: float,
 
     tolerate_unknown_models()
     tally = Tally()
-    until = time.monotonic() + duration
+    started = time.monotonic()
+    until = started + duration
     ids = dataset_ids(url)
     threads = [threading.Thread(target=session_worker, daemon=True,
                                 args=(url, until, interval, tally, i,
                                       ids[i % len(ids)] if ids else None))
                for i in range(sessions)]
     threads.append(threading.Thread(target=png_worker, daemon=True,
-                                    args=(url, until, tally, server_pid, png_pause)))
-    threads.append(threading.Thread(target=watch_processes, args=(url, until, tally, processes),
-                                    daemon=True))
+                                    args=(url, until, tally, png_pause)))
+    threads.append(threading.Thread(target=watch_processes, daemon=True,
+                                    args=(url, until, tally, processes, server_pid, started)))
     gap = 0.2 if ramp_s is None else ramp_s / max(sessions, 1)
     for thread in threads:
         thread.start()
@@ -502,12 +541,11 @@ def run(url: str, sessions: int, duration: float, interval: float,
         thread.join(duration + 120)
     rss_end = process_rss_mb(server_pid) if server_pid else {}
     live = wait_sessions_closed(url, drain_s, processes)
+    time.sleep(2.0)  # the server lets the closed sessions' memory go
+    closed = memory_sample(url, started, tally.requests(), server_pid, processes)[0]
+    memory = memory_figures(tally.memory, duration / 3 if warm_up_s is None else warm_up_s,
+                            sessions, closed)
     peak = max(tally.sessions_seen, key=lambda seen: sum(seen.values()), default={})
-    warm_up = max(20, 2 * tally.datasets)  # every dataset's data loaded at least twice
-    warm = [r for n, r in tally.rss_mb if n >= warm_up]
-    counts = [n for n, _ in tally.rss_mb if n >= warm_up]
-    growth = ((warm[-1] - warm[0]) / (counts[-1] - counts[0]) * 100
-              if len(warm) >= 2 and counts[-1] > counts[0] else float("nan"))
     return {"errors": tally.errors, "sessions": sessions, "duration_s": duration,
             "arrival_gap_s": gap, "png_pause_s": png_pause,
             "pages": len(tally.page_s), "page_p95_s": p95(tally.page_s),
@@ -518,8 +556,7 @@ def run(url: str, sessions: int, duration: float, interval: float,
             "interactions": len(tally.interaction_s), "idle_pages": len(tally.idle),
             "interaction_p95_s": p95(tally.interaction_s),
             "pngs": len(tally.png_s), "png_p95_s": p95(tally.png_s),
-            "rss_growth_mb_per_100": growth,
-            "rss_mb_end": tally.rss_mb[-1][1] if tally.rss_mb else float("nan"),
+            "memory": memory,
             "live_sessions_after_close": live, "undecoded_patches": len(tally.undecoded),
             "undecoded_kinds": collections.Counter(m[:160] for m in tally.undecoded).most_common(),
             "uptime": _uptime()}
@@ -554,8 +591,7 @@ def report(figures: dict) -> str:
              f"interaction p95: {f['interaction_p95_s']:.2f} s ({f['interactions']} changes, "
              f"each to its new plot; {f['idle_pages']} pages had no control that redraws)",
              f"PNG p95: {f['png_p95_s']:.2f} s ({f['pngs']} distinct PNGs)",
-             f"RSS growth per 100 requests after warm-up: {f['rss_growth_mb_per_100']:.1f} MB "
-             f"(RSS at end {f['rss_mb_end']:.0f} MB)",
+             *memory_report(f["memory"]),
              f"live sessions after close: {f['live_sessions_after_close']}",
              f"server patches the client could not decode (not server errors): "
              f"{f['undecoded_patches']}",
@@ -576,6 +612,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="seconds over which the visitors arrive (default: 0.2 s apart)")
     p.add_argument("--png-interval", type=float, default=0.0, dest="png_interval",
                    help="seconds between PNG requests (default 0: back to back)")
+    p.add_argument("--warm-up", type=float, default=None, dest="warm_up",
+                   help="seconds after which the memory's warm-up ends if the data cache "
+                   "is not full by then (default: a third of --duration)")
     p.add_argument("--drain", type=float, default=60.0,
                    help="seconds to wait for the server to drop closed sessions")
     args = p.parse_args(argv)
@@ -590,7 +629,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         figures = run(url, args.sessions, args.duration, args.interval,
                       proc.pid if proc else None, args.drain, args.num_procs, args.ramp,
-                      args.png_interval)
+                      args.png_interval, args.warm_up)
     finally:
         if proc is not None:
             proc.terminate()

@@ -229,6 +229,42 @@ def collect_garbage() -> None:
             trim(0)
 
 
+class HeapTrimmer(threading.Thread):
+    """A daemon thread handing the heap freed since its last round back to the system
+    every ``every_s`` seconds (glibc's ``malloc_trim``). Session draws, closed sessions and
+    evicted cache entries free memory that glibc otherwise keeps in its arenas (one per
+    thread that allocated: the render threads, Tornado's executor): in a 20-session load
+    run the server's RSS stood 300–450 MB above its live heap between PNG renders (the
+    only other place that trims), and swung by as much from one minute to the next.
+    ``ctypes`` releases the interpreter lock during the call (a few ms over a GB-sized
+    heap), so the event loop runs on meanwhile."""
+
+    def __init__(self, every_s: float) -> None:
+        super().__init__(name="portal-heap-trim", daemon=True)
+        self.every_s = every_s
+        self.rounds = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        trim = _malloc_trim()
+        while trim is not None and not self._stop_event.wait(self.every_s):
+            trim(0)
+            self.rounds += 1
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+def start_heap_trimmer(every_s: float = 10.0) -> HeapTrimmer | None:
+    """Start a :class:`HeapTrimmer` in this process (the server calls it in each process,
+    after ``--num-procs`` forked them); None where the C library has no ``malloc_trim``."""
+    if _malloc_trim() is None:
+        return None
+    trimmer = HeapTrimmer(every_s)
+    trimmer.start()
+    return trimmer
+
+
 @functools.lru_cache(maxsize=1)
 def _malloc_trim():
     """glibc's ``malloc_trim`` through ctypes; None where the C library has none (musl,

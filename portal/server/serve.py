@@ -200,6 +200,9 @@ def _run(server, hosts: tuple[str, ...]) -> None:
     loop = server.io_loop
     log_exits(stop=lambda: loop.asyncio_loop.call_soon_threadsafe(loop.stop))  # SIGTERM: clean
     server.start()
+    from portal.render.png import start_heap_trimmer
+
+    start_heap_trimmer()  # in each process (--num-procs forked them): freed heap to the system
     try:
         loop.start()
     finally:

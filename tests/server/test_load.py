@@ -89,3 +89,38 @@ def test_two_processes_answer_within_their_memory_bound(tmp_path, bench_load):
     assert set(figures["rss_mb_by_process"]) == {served.proc.pid, *seen}
     assert set(figures["sessions_by_process_peak"]) == set(seen)  # both answer under load
     assert figures["live_sessions_after_close"] == 0
+
+
+def _samples(filling: int, flat: int, per_100_mb: float) -> list:
+    """A load's memory samples: the data cache fills over ``filling`` samples (RSS with it),
+    then RSS grows ``per_100_mb`` per 100 requests with every cache at its bound."""
+    from _memory import Sample
+
+    samples, requests, rss = [], 0, 600.0
+    for i in range(filling + flat):
+        data = min(1024.0, 1024.0 * (i + 1) / filling)
+        requests += 40
+        rss = 600.0 + data + (max(0, i - filling + 1) * 40 * per_100_mb / 100)
+        samples.append(Sample(5.0 * i, requests, rss, {
+            "data": {"mb": data, "max_mb": 1024.0}, "png": {"mb": 2.0, "max_mb": 256.0}},
+            sessions=20))
+    return samples
+
+
+def test_memory_growth_is_counted_after_the_caches_fill_per_request_of_any_kind(bench_load):
+    from _memory import Sample, memory_figures, memory_report
+
+    samples = _samples(filling=10, flat=20, per_100_mb=2.0)
+    closed = Sample(200.0, samples[-1].requests, samples[-1].rss_mb - 20 * 8.0,
+                    samples[-1].caches, sessions=0)
+    m = memory_figures(samples, warm_up_s=100.0, sessions=20, closed=closed)
+    assert m["warm_up_ended_by"].startswith("data cache full")
+    assert m["warm_up_s"] == 45.0  # the 10th sample: not the 1 GB of filling cache
+    assert m["requests_after_warm_up"] == 20 * 40
+    assert abs(m["rss_per_100"] - 2.0) < 0.01 and abs(m["other_per_100"] - 2.0) < 0.01
+    assert 7.0 < m["per_session_mb"] < 9.0  # 8 MB each, less the later growth
+    assert any("2.0 MB" in line and "per 100 requests" in line for line in memory_report(m))
+    # a cache that never fills: the warm-up ends after the stated time instead
+    never = [Sample(s.t_s, s.requests, s.rss_mb, {"data": {"mb": 10.0, "max_mb": 1024.0}},
+                    s.sessions) for s in samples]
+    assert memory_figures(never, warm_up_s=50.0, sessions=20)["warm_up_ended_by"] == "50 s passed"

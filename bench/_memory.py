@@ -100,6 +100,7 @@ def memory_figures(samples: list[Sample], warm_up_s: float, sessions: int,
         "per_session_mb": per_session,
         "rss_closed_mb": closed.rss_mb if closed else math.nan,
         "caches_end": samples[-1].caches if samples else {},
+        "cache_growth_after_warm_up_mb": warm[-1].cache_mb - warm[0].cache_mb if warm else 0.0,
         "samples": len(samples),
     }
 
@@ -108,13 +109,17 @@ def memory_report(m: dict) -> list[str]:
     """Report lines of :func:`memory_figures`."""
     caches = ", ".join(f"{name} {c['mb']:.0f}/{c['max_mb']:.0f}"
                        for name, c in m["caches_end"].items()) or "none reported"
+    filling = m.get("cache_growth_after_warm_up_mb", 0.0)
+    note = ([f"  (the caches still took {filling:.0f} MB after the warm-up: their filling is in "
+             "the RSS figure; run longer, or with smaller PORTAL_*_CACHE_BYTES)"]
+            if filling > 20 else [])
     return [
         f"memory: warm-up ended at {m['warm_up_s']:.0f} s ({m['warm_up_ended_by']}), RSS "
         f"{m['rss_warm_mb']:.0f} MB; then {m['requests_after_warm_up']} requests (pages, "
         f"control changes, PNGs) in {m['seconds_after_warm_up']:.0f} s, RSS at the end "
         f"{m['rss_end_mb']:.0f} MB",
         f"RSS growth per 100 requests after warm-up: {m['rss_per_100']:.1f} MB "
-        f"({m['other_per_100']:.1f} MB beyond the caches' own growth; target < 5)",
+        f"({m['other_per_100']:.1f} MB beyond the caches' own growth; target < 5)", *note,
         f"memory per live session: {m['per_session_mb']:.1f} MB (RSS less caches with every "
         f"session live, less the same after they closed: {m['rss_closed_mb']:.0f} MB RSS)",
         f"caches at the end (MB held/bound): {caches}",

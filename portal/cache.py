@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, TypeVar
 
@@ -270,6 +271,31 @@ def png_failures() -> FailureCache:
             cache = _FAILURES["png"] = FailureCache(int(setting("failure_cache_bytes")),
                                                     setting("failure_ttl_s"), "png-failures")
         return cache
+
+
+def derived(name: str, arrays: Iterable[Any], compute: Callable[[], T],
+            extra: Hashable = ()) -> T:
+    """``compute()``, a pure function of the numpy ``arrays`` (and of ``extra``), cached in
+    :func:`data_cache` while those very arrays live: views taken from the data cache are
+    shared by every session, so what each builder derives from them (a positions frame, the
+    TEOS-10 columns) is computed once per process. The key is the arrays' identities, checked
+    with weak references on every hit, so a recycled id never answers for another array;
+    arrays that are not plain numpy ones (lazy, dask-backed) are not cached. The arrays must
+    not be written to (cached data are read-only); the value is shared: never mutate it."""
+    import numpy as np
+
+    held = tuple(arrays)
+    if not held or not all(type(a) is np.ndarray for a in held):
+        return compute()
+    key = ("derived", name, tuple(id(a) for a in held), extra)
+    cache = data_cache()
+    hit = cache.get(key)
+    if hit is not None and all(ref() is a for ref, a in zip(hit[0], held, strict=True)):
+        return hit[1]
+    value = compute()
+    cache.put(key, (tuple(weakref.ref(a) for a in held), value),
+              nbytes=sizeof(value) + _OVERHEAD * len(held))
+    return value
 
 
 def reset() -> None:

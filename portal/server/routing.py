@@ -29,13 +29,16 @@ import socket
 from typing import Any
 
 from panel.io.server import WSHandler as PanelWSHandler
+from tornado.netutil import Resolver
 from tornado.websocket import WebSocketClosedError
 
 log = logging.getLogger(__name__)
 
 _TAG = re.compile(r"-w(\d{1,4})$")  # the end of a tagged session id (before a signature)
 SETTINGS_KEY = "portal_private_ports"  # the app's setting: each worker's private port
-CONNECT_TIMEOUT_S = 10.0  # to a sibling worker's loopback socket
+#: to a sibling worker's loopback socket, handshake included: a sibling busy building pages
+#: answers late but holds the session; only a refused or hung one makes this process build it
+CONNECT_TIMEOUT_S = 60.0
 KEEPALIVE_S = 30.0  # pings on a relayed public websocket (Bokeh pings only its own sessions)
 #: request headers not copied to the relayed handshake (hop-by-hop, or the handshake's own)
 _NOT_RELAYED = frozenset({
@@ -97,6 +100,15 @@ def relayed_headers(headers: Any) -> dict[str, str]:
             if name.lower() not in _NOT_RELAYED}
 
 
+class _Loopback(Resolver):
+    """No name lookup for ``127.0.0.1``: Tornado's default resolver runs it in the default
+    thread pool, where renders queue (a load run timed out 'resolving 127.0.0.1')."""
+
+    async def resolve(self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC,
+                      ) -> list[tuple[int, Any]]:
+        return [(socket.AF_INET, (host, port))]
+
+
 def _close_code(code: int | None) -> int | None:
     """A close code that may be sent on (None for 'no status' and 'abnormal')."""
     return code if code is not None and code not in (1005, 1006, 1015) else None
@@ -136,15 +148,15 @@ class RoutingWSHandler(PanelWSHandler):
         from tornado.ioloop import IOLoop
         from tornado.websocket import websocket_connect
 
-        port = self._relay_port
+        port, token = self._relay_port, self._token or ""
         request = HTTPRequest(f"ws://127.0.0.1:{port}{self.request.uri}",
                               headers=relayed_headers(self.request.headers),
                               connect_timeout=CONNECT_TIMEOUT_S,
                               request_timeout=CONNECT_TIMEOUT_S)
         size = self.application.settings.get("websocket_max_message_size", 20 * 1024 * 1024)
         try:
-            upstream = await websocket_connect(request, subprotocols=["bokeh", self._token],
-                                               max_message_size=size)
+            upstream = await websocket_connect(request, subprotocols=["bokeh", token],
+                                               max_message_size=size, resolver=_Loopback())
         except Exception as exc:  # noqa: BLE001 - the sibling is gone: build it here
             log.warning("websocket relay to port %s failed (%s): this process builds the "
                         "session", port, exc)
@@ -214,7 +226,7 @@ def install_ws_handler(app) -> int:
     :class:`RoutingWSHandler`; returns how many rules were changed."""
     from tornado.routing import PathMatches
 
-    rules = []
+    rules: list = []
     for rule in app.default_router.rules + app.wildcard_router.rules:
         rules.extend(getattr(rule.target, "rules", [rule]))  # inside host rules too
     changed = 0

@@ -25,7 +25,7 @@ from portal.server.routing import (
     tagged_session_id,
     token_worker,
 )
-from tests.server.conftest import serving
+from tests.server.conftest import http_get, serving
 from tests.server.test_load import bench_load, track_and_grid  # noqa: F401 - the fixture
 
 PAGES = 10
@@ -121,33 +121,82 @@ class Visitors:
             thread.join(240)
 
 
-def test_each_page_is_built_once_and_works_through_the_relay(tmp_path, bench_load):  # noqa: F811
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory):
+    """``serve --num-procs 2`` of a small grid and a two-variable track."""
+    folder = tmp_path_factory.mktemp("routing")
+    with serving(track_and_grid(folder), folder, "--num-procs", "2") as served:
+        yield served
+
+
+def _private_ports(served) -> set[int]:
+    found = re.findall(r"relayed over 127\.0\.0\.1 \(ports ([\d, ]+)\)", served.log.read_text())
+    return {int(p) for line in found for p in line.split(", ")}
+
+
+def _listening(port: int) -> set[str]:
+    """The local addresses (hex, as /proc/net/tcp* writes them) listening on ``port``."""
+    addresses = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as fh:
+            for line in fh.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                    addresses.add(local.rsplit(":", 1)[0])
+    return addresses
+
+
+def _handshake(host: str, origin: str, token: str) -> dict[str, str]:
+    return {"Host": host, "Origin": origin, "Upgrade": "websocket", "Connection": "Upgrade",
+            "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Protocol": f"bokeh, {token}"}
+
+
+def test_private_sockets_are_loopback_and_checks_still_hold(two_workers):
+    port = two_workers.port
+    private = _private_ports(two_workers)
+    assert len(private) == 2 and port not in private, private
+    for each in private:
+        assert _listening(each) == {"0100007F"}, each  # 127.0.0.1 only
+    for worker in (0, 1):  # whichever process answers, relay or not
+        token = generate_jwt_token(tagged_session_id(worker), signed=False)
+        for _ in range(4):
+            foreign_origin = _handshake(f"127.0.0.1:{port}", "http://evil.example", token)
+            assert http_get(port, "/ws", foreign_origin)[0] == 403
+            rebound = _handshake(f"evil.example:{port}", f"http://evil.example:{port}", token)
+            assert http_get(port, "/ws", rebound)[0] == 403
+    for each in private:  # the private sockets check Host and Origin as well
+        foreign = _handshake(f"evil.example:{port}", f"http://evil.example:{port}", "t")
+        assert http_get(each, "/ws", foreign)[0] == 403
+
+
+def test_each_page_is_built_once_and_works_through_the_relay(two_workers, bench_load):  # noqa: F811
     import bokeh.plotting  # noqa: F401 - the client decodes the page's figures
     import panel  # noqa: F401
 
     bench_load.tolerate_unknown_models()
-    with serving(track_and_grid(tmp_path), tmp_path, "--num-procs", "2") as served:
-        visitors = Visitors(bench_load, served.url, PAGES)
-        visitors.start()
-        live: dict[int, int] = {}
-        after: dict[int, int] = {}
-        try:
-            visitors.steps[0].wait()  # every page open with its plot
-            live = bench_load.sessions_by_process(served.url, expected=2)
-            visitors.steps[1].wait()
-            visitors.steps[2].wait()  # every page redrawn after a change
-            after = bench_load.sessions_by_process(served.url, expected=2)
-        except threading.BrokenBarrierError:
-            visitors.errors.append("the visitors did not reach every step")
-        visitors.join()
-        assert not visitors.errors, visitors.errors
-        assert {session_worker(i) for i in visitors.ids} == {0, 1}  # ids name their builder
-        assert len(live) == 2, live
-        # without the relay a websocket reaching the other process built its page again
-        assert sum(live.values()) == PAGES, live
-        assert sum(after.values()) == PAGES, after
-        assert bench_load.wait_sessions_closed(served.url, 45, processes=2) == 0
-        relayed = len(re.findall("websocket relayed to the worker", served.log.read_text()))
+    served = two_workers
+    visitors = Visitors(bench_load, served.url, PAGES)
+    visitors.start()
+    live: dict[int, int] = {}
+    after: dict[int, int] = {}
+    try:
+        visitors.steps[0].wait()  # every page open with its plot
+        live = bench_load.sessions_by_process(served.url, expected=2)
+        visitors.steps[1].wait()
+        visitors.steps[2].wait()  # every page redrawn after a change
+        after = bench_load.sessions_by_process(served.url, expected=2)
+    except threading.BrokenBarrierError:
+        visitors.errors.append("the visitors did not reach every step")
+    visitors.join()
+    assert not visitors.errors, visitors.errors
+    assert {session_worker(i) for i in visitors.ids} == {0, 1}  # ids name their builder
+    assert len(live) == 2, live
+    # without the relay a websocket reaching the other process built its page again
+    assert sum(live.values()) == PAGES, live
+    assert sum(after.values()) == PAGES, after
+    assert bench_load.wait_sessions_closed(served.url, 45, processes=2) == 0
+    relayed = len(re.findall("websocket relayed to the worker", served.log.read_text()))
     assert relayed >= 1, "no websocket reached the other process: nothing was tested"
 
 

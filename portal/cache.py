@@ -7,7 +7,8 @@ nothing until computed —, ``memory_usage`` of pandas objects, ``len`` of bytes
 recently used entries are dropped beyond the bound, and a value larger than the whole bound
 is returned but never stored. A lazily opened xarray object loads variables into memory as
 they are read (after it was measured): such entries are measured again on every insertion
-and on their own hits, so what they loaded counts against the bound too. It counts hits and misses. :class:`FailureCache` remembers
+and on their own hits (until wholly in memory), so what they loaded counts against the bound
+too. It counts hits and misses. :class:`FailureCache` remembers
 recent failures (bounded in bytes, short TTL) so a repeated failing request costs nothing.
 Two instances exist per process,
 created on first use with their bounds read from the settings: :func:`data_cache`
@@ -59,12 +60,25 @@ class CacheStats:
     max_bytes: int
 
 
+def _xarray_variables(value: Any) -> list:
+    return list(value.variables.values()) if hasattr(value, "data_vars") else [
+        value.variable, *value.coords.variables.values()]
+
+
+def _loaded(variable: Any) -> bool:
+    return getattr(variable, "_in_memory", True) and getattr(variable, "chunks", None) is None
+
+
 def _xarray_bytes(value: Any) -> int:
     """Bytes held in memory by an xarray object (lazy and dask-backed variables count 0)."""
-    variables = value.variables.values() if hasattr(value, "data_vars") else [
-        value.variable, *value.coords.variables.values()]
-    return sum(int(v.nbytes) for v in variables if getattr(v, "_in_memory", True)
-               and getattr(v, "chunks", None) is None)
+    return sum(int(v.nbytes) for v in _xarray_variables(value) if _loaded(v))
+
+
+def _may_grow(value: Any) -> bool:
+    """Whether ``value`` is an xarray object with variables not in memory yet (which it
+    may load later): only those are measured again."""
+    return type(value).__module__.startswith("xarray") and not all(
+        _loaded(v) for v in _xarray_variables(value))
 
 
 def sizeof(value: Any) -> int:
@@ -125,20 +139,24 @@ class ByteLRU:
                 return False
             self._entries[key] = (value, size)
             self._nbytes += size
-            if type(value).__module__.startswith("xarray"):
+            if _may_grow(value):
                 self._growing.add(key)
-            self._remeasure(self._growing)
+            self._remeasure(list(self._growing))
             self._evict(keep=0)
             return True
 
     def _remeasure(self, keys) -> None:
-        """Measure the values of ``keys`` again (under the lock): what they loaded counts."""
+        """Measure the values of ``keys`` again (under the lock): what they loaded counts.
+        A value wholly in memory cannot grow any more: it is not measured again (every put
+        re-measured every cached view, ~10 ms with a few hundred entries)."""
         for key in keys:
             value, old = self._entries[key]
             size = sizeof(value)
             if size != old:
                 self._entries[key] = (value, size)
                 self._nbytes += size - old
+            if not _may_grow(value):
+                self._growing.discard(key)
 
     def _evict(self, keep: int) -> None:
         """Drop least recently used entries while over the bound, keeping ``keep`` at least."""

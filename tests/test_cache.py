@@ -173,6 +173,19 @@ def test_a_lazy_dataset_that_loads_later_counts_against_the_bound(tmp_path):
     opened.close()
 
 
+def test_views_in_memory_are_not_measured_again_on_every_insertion(monkeypatch):
+    cache = ByteLRU(10**9)
+    for i in range(40):  # computed views: every variable in memory
+        cache.put(i, xr.Dataset({"v": ("obs", np.arange(1000.0))}))
+    measured = []
+    real = pc.sizeof
+    monkeypatch.setattr(pc, "sizeof", lambda value: measured.append(1) or real(value))
+    cache.put("new", xr.Dataset({"v": ("obs", np.arange(10.0))}))
+    assert cache.get(3) is not None
+    assert len(measured) <= 2  # the new value only, not the 40 others (nor the hit)
+    assert cache.stats.nbytes == sum(real(cache.get(k)) for k in [*range(40), "new"])
+
+
 # -- derived: values computed from shared read-only arrays ---------------------------------
 
 

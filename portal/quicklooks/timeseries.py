@@ -124,7 +124,15 @@ def depth_levels(obs: xr.Dataset) -> np.ndarray | None:
     half its median depth and stays one line; gliders and profiling moorings span more."""
     if "z" not in obs.coords or obs.sizes["obs"] < 2:
         return None
-    z = np.asarray(obs.z.values, dtype="float64")
+    from portal.cache import derived
+
+    # once per shared view (the median of a 10⁶-sample mooring's depths costs ~30 ms)
+    levels = derived("depth_levels", [obs.z.values], lambda: _levels(obs.z.values))
+    return None if levels is None else levels.copy()
+
+
+def _levels(z: np.ndarray) -> np.ndarray | None:
+    z = np.asarray(z, dtype="float64")
     finite = np.isfinite(z)
     if not finite.all():  # (a copy only then)
         z = z[finite]

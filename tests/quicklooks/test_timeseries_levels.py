@@ -31,6 +31,24 @@ def test_a_mooring_string_gives_its_instrument_depths():
     assert list(depth_levels(_obs(z))) == [10.0, 20.0, 50.0, 100.0]
 
 
+def test_levels_are_computed_once_per_shared_view(monkeypatch):
+    from portal import cache as pc
+    from portal.quicklooks import timeseries
+
+    pc.reset()
+    calls = []
+    real = timeseries._levels
+    monkeypatch.setattr(timeseries, "_levels", lambda z: calls.append(1) or real(z))
+    obs = _obs(np.tile([10.0, 20.0, 50.0, 100.0], 500))
+    first = depth_levels(obs)
+    first[0] = -1.0  # a caller's copy
+    assert list(depth_levels(obs.assign_attrs(platform_id="P"))) == [10.0, 20.0, 50.0, 100.0]
+    assert len(calls) == 1
+    depth_levels(obs.copy(deep=True))  # other arrays: computed
+    assert len(calls) == 2
+    pc.reset()
+
+
 def test_a_series_sends_its_zoom_within_100_ms():
     # the wheel zooms time and the series reloads at full resolution: Bokeh's default
     # lod_timeout waited 500 ms after the wheel before telling the server the new span

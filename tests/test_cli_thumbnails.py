@@ -22,8 +22,8 @@ LOADED_ALL = LOADED.replace("sorted({m.split('.')[0] for m in sys.modules})", "s
 assert LOADED_ALL != LOADED
 #: modules the demo catalog's thumbnails do without (imports of whole seconds in a cold
 #: process): xarray's dask check (portal.cold), a Matplotlib figure (maps and single series
-#: are drawn with PIL)
-NOT_NEEDED = ("dask.array", "matplotlib.figure")
+#: are drawn with PIL), numba (the point store's thumbnail is a NumPy spread of overviews)
+NOT_NEEDED = ("dask.array", "matplotlib.figure", "numba")
 
 
 @pytest.fixture(scope="module")

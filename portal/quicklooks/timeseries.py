@@ -11,7 +11,6 @@ by their value on the chosen colormap (the only colourings a series offers: see
 
 from __future__ import annotations
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -53,6 +52,7 @@ def _frame(t, y, flags, x_range, n_out: int, regular: bool):
 
 def _curve(t, y, flags, n_visible, total, variable, ylabel, style: Style, title: str):
     import holoviews as hv
+    import matplotlib.dates as mdates  # (here: a series thumbnail imports no Matplotlib)
 
     lang = style.lang
     kdim = hv.Dimension("time", label=time_label(lang))
@@ -177,6 +177,8 @@ def _per_level(obs, variable, levels, ylabel, style: Style, title: str):
 
 def _date_formatter(times: np.ndarray):
     """Date ticks that fit the span (days, hours or minutes)."""
+    import matplotlib.dates as mdates
+
     t = np.asarray(times)
     t = t[~np.isnat(t)]
     span = (t.max() - t.min()) / np.timedelta64(1, "D") if t.size > 1 else 0.0

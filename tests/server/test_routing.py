@@ -170,6 +170,21 @@ def test_private_sockets_are_loopback_and_checks_still_hold(two_workers):
         assert http_get(each, "/ws", foreign)[0] == 403
 
 
+def test_a_session_of_no_worker_is_built_where_its_websocket_lands(two_workers, bench_load):  # noqa: F811
+    """An id naming no worker (``-w7`` of two, or untagged) is served as before the relay."""
+    import bokeh.plotting  # noqa: F401 - the client decodes the page's figures
+    import panel  # noqa: F401
+    from bokeh.client import pull_session
+
+    bench_load.tolerate_unknown_models()
+
+    for session_id in (f"{generate_session_id(signed=False)}-w7",
+                       generate_session_id(signed=False)):
+        with pull_session(url=f"{two_workers.url}/", session_id=session_id) as session:
+            assert session.document.roots, session_id  # the page was built
+    assert bench_load.wait_sessions_closed(two_workers.url, 60, processes=2) == 0
+
+
 def test_each_page_is_built_once_and_works_through_the_relay(two_workers, bench_load):  # noqa: F811
     import bokeh.plotting  # noqa: F401 - the client decodes the page's figures
     import panel  # noqa: F401

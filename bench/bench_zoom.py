@@ -31,7 +31,8 @@ HoloViews + Datashader over the same Parquet takes 20â€“24 s per view of the 10â
 (``bench/bench_render.py``), so a page built on it was not timed.
 
     python bench/bench_zoom.py [--catalog FILE] [--dataset ID ...] [--n-zooms 12] [--short]
-                               [--baseline OTHER_CHECKOUT] [--screenshots DIR]
+                               [--baseline OTHER_CHECKOUT] [--screenshots DIR] [--verbose]
+                               [--pause S]
 """
 
 from __future__ import annotations
@@ -172,7 +173,9 @@ def _time_gesture(page, box: dict, step: int, rng: random.Random, server_drawn: 
             return Timed(kind, (probe["tFirst"] - t0) / 1000, (probe["tPaint"] - t0) / 1000,
                          probe["previews"], split)
         time.sleep(0.01)
-    return Timed(kind, float("inf"), float("inf"))
+    probe = page.evaluate("() => window.__zoomProbe")  # no exact view: a preview, maybe
+    first = float("inf") if probe["tFirst"] is None else (probe["tFirst"] - probe["t0"]) / 1000
+    return Timed(kind, first, float("inf"), probe["previews"])
 
 
 def peak_rss_gb(pid: int) -> float:
@@ -190,8 +193,9 @@ class MapSession:
     """One server's map page of a dataset in the browser, timed gesture by gesture."""
 
     def __init__(self, browser, url: str, dataset: str, label: str, ws_bytes: bool,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, pause: float = 0.3) -> None:
         self.name, self.ws_bytes, self.verbose = dataset + label, ws_bytes, verbose
+        self.pause = pause
         self.page = page = browser.new_page(viewport={"width": 1366, "height": 900})
         self.received = [0]  # websocket bytes from the server: what one answer weighs
         if ws_bytes:  # off by default: the DevTools frame capture slows the page down
@@ -219,7 +223,7 @@ class MapSession:
         if step >= 0:
             self.sizes.append(self.received[0])
             self.timed.append(timed)
-        time.sleep(0.3)  # gestures apart, as a user's are: each is timed alone
+        time.sleep(self.pause)  # gestures apart, as a user's are: each is timed alone
 
     def report(self, goal: float) -> None:
         how = "server image" if self.server_drawn else "browser redraw"
@@ -247,11 +251,11 @@ class MapSession:
 
 def bench_dataset(browser, urls: dict[str, str], dataset: str, n: int, goal: float,
                   shots: Path | None = None, ws_bytes: bool = False,
-                  verbose: bool = False) -> None:
+                  verbose: bool = False, pause: float = 0.3) -> None:
     """Time ``n`` gestures on the map of ``dataset`` for each server (label -> url). The
     servers take turns gesture by gesture, the first one alternating: each gets the same
     views, and the one going second no more often finds the data in the OS's page cache."""
-    sessions = [MapSession(browser, url, dataset, label, ws_bytes, verbose)
+    sessions = [MapSession(browser, url, dataset, label, ws_bytes, verbose, pause)
                 for label, url in urls.items()]
     try:
         for step in range(-2, n):
@@ -303,6 +307,9 @@ def main(argv: list[str] | None = None) -> int:
                         "its server is timed too, interleaved, as the peer of the same run")
     parser.add_argument("--verbose", action="store_true",
                         help="also print each gesture: first and exact pixels, the split")
+    parser.add_argument("--pause", type=float, default=0.3,
+                        help="seconds between a gesture's new pixels and the next gesture "
+                        "(default 0.3; a user looks longer, and the server prefetches then)")
     parser.add_argument("--short", action="store_true",
                         help="CI form: the demo point store and SST grid, 5 gestures each")
     args = parser.parse_args(argv)
@@ -324,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
             urls = {label: url for label, (url, _, _) in servers.items()}
             for dataset in datasets:  # servers interleaved: the same load
                 bench_dataset(browser, urls, dataset, n, goal, args.screenshots, args.ws_bytes,
-                              args.verbose)
+                              args.verbose, args.pause)
             browser.close()
         print(f"load after: {os.getloadavg()[0]:.2f}; server peak RSS " + ", ".join(
             f"{peak_rss_gb(proc.pid):.2f} GB{label}" for label, (_, proc, _) in servers.items()))

@@ -27,7 +27,7 @@ from portal.pointstore import query as Q
 from portal.pointstore.store import Store, open_store
 
 #: rows to read from disk beyond which a view is answered from the overviews first
-COLD_ROWS = 2_000_000
+COLD_ROWS = 1_000_000
 #: the prefetched box, as a multiple of the view's width and height (one zoom out, a pan)
 RING_GROW = 2.0
 #: share of the hot cache's byte budget a prefetch may fill

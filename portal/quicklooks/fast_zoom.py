@@ -36,6 +36,11 @@ from portal.quicklooks.zoom_progress import image_sources
 log = logging.getLogger(__name__)
 #: a zoom whose view took longer than this is logged (data read cold from disk, load)
 SLOW_S = 1.0
+#: Bokeh's level-of-detail settings of a map zoomed through this path: its ranges leave for
+#: the server at the first paint after a wheel event (``interval`` 0 ends BokehJS's
+#: interactive mode there), not ``style.ZOOM_LOD``'s 60 ms after the last event. A
+#: continuous wheel then sends a few views; the zoomer draws the newest, dropping the rest.
+FAST_ZOOM_LOD = {"timeout": 60, "interval": 0}
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from portal.i18n import number, t
 from portal.model import Query
 from portal.processing.variables import qc_label
 from portal.quicklooks import Style
-from portal.quicklooks.fast_zoom import ZoomFrame, fast_zoom
+from portal.quicklooks.fast_zoom import FAST_ZOOM_LOD, ZoomFrame, fast_zoom
 from portal.quicklooks.style import ZOOM_LOD, _mercator_xy, fit_title, land_layer, resolve_cmap
 from portal.quicklooks.zoom_progress import zoom_progress
 
@@ -285,5 +285,6 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
                               _mercator_xy([0, 0], [south, north])[1])
     return (dmap * land_layer(True)).opts(responsive=True, height=style.height,
                                           xlim=(mx0, mx1), ylim=(my0, my1),
-                                          active_tools=["wheel_zoom"], lod=ZOOM_LOD,
+                                          active_tools=["wheel_zoom"],
+                                          lod=FAST_ZOOM_LOD if fast else ZOOM_LOD,
                                           hooks=hooks, backend="bokeh")

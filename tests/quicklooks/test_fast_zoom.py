@@ -265,3 +265,12 @@ def test_a_cold_store_view_is_previewed_then_drawn_exactly(entry, monkeypatch):
     shown, _, title = _shown(plot)
     assert title == exact_said
     np.testing.assert_allclose(shown["image"], exact.data["image"][0], equal_nan=True)
+
+
+def test_the_zoom_leaves_for_the_server_at_the_first_paint(entry):
+    """BokehJS sends a wheel zoom's ranges when its interactive mode ends: on the fast path
+    at the first paint (``lod_interval`` 0), not 60 ms after the last wheel event."""
+    fast, _ = _figure(entry)
+    refreshed, _ = _figure(entry, color="qc")
+    assert (fast.state.lod_interval, fast.state.lod_timeout) == (0, 60)
+    assert (refreshed.state.lod_interval, refreshed.state.lod_timeout) == (300, 60)

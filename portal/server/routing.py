@@ -172,15 +172,13 @@ class RoutingWSHandler(PanelWSHandler):
 
     async def _pump_down(self, upstream: Any) -> None:
         """The sibling's messages to the visitor, in order, until either side closes."""
-        while True:
-            message = await upstream.read_message()
-            if message is None:
-                break
-            try:
+        try:
+            while (message := await upstream.read_message()) is not None:
                 await self.write_message(message, binary=isinstance(message, bytes))
-            except WebSocketClosedError:
-                break
-        self._close_both(upstream.close_code, upstream.close_reason)
+        except WebSocketClosedError:
+            pass  # the visitor left
+        finally:
+            self._close_both(upstream.close_code, upstream.close_reason)
 
     async def on_message(self, fragment: str | bytes) -> None:
         if self._relay_port is None:

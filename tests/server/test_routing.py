@@ -8,10 +8,16 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import socket
 import threading
 import time
 
 import pytest
+import tornado.httpserver
+import tornado.ioloop
+import tornado.netutil
+import tornado.web
+import tornado.websocket
 from bokeh.util.token import (
     check_session_id_signature,
     generate_jwt_token,
@@ -217,3 +223,108 @@ def test_each_page_is_built_once_and_works_through_the_relay(two_workers, bench_
 
 if __name__ == "__main__":
     pytest.main([__file__, "-q"])
+
+
+class _Echo(tornado.websocket.WebSocketHandler):
+    """A stand-in sibling worker: echoes each message with its kind, records the handshake."""
+
+    seen: list = []
+
+    def select_subprotocol(self, subprotocols):
+        self.seen.append(("handshake", subprotocols, dict(self.request.headers)))
+        return subprotocols[0]
+
+    def on_message(self, message):
+        self.write_message(message, binary=isinstance(message, bytes))
+        if message == "bye":
+            self.close(4001, "upstream done")
+
+    def on_close(self):
+        self.seen.append(("closed", self.close_code))
+
+
+async def _relay_round_trip(token_worker_index: int, sibling_port: int) -> dict:
+    """A Bokeh app whose /ws is RoutingWSHandler, worker 0 of two whose sibling is an
+    echo server; one client talks to it with a token naming ``token_worker_index``."""
+    from bokeh.application import Application
+    from bokeh.server.tornado import BokehTornado
+    from tornado.httpclient import HTTPRequest
+    from tornado.httpserver import HTTPServer
+    from tornado.netutil import bind_sockets
+
+    from portal.server.routing import SETTINGS_KEY, install_ws_handler
+
+    [public] = bind_sockets(0, "127.0.0.1", family=socket.AF_INET)
+    port = public.getsockname()[1]
+    app = BokehTornado({"/": Application()}, extra_websocket_origins=[f"127.0.0.1:{port}"])
+    app.settings[SETTINGS_KEY] = (0, (port, sibling_port))
+    assert install_ws_handler(app) == 1
+    server = HTTPServer(app)
+    server.add_sockets([public])
+    token = generate_jwt_token(tagged_session_id(token_worker_index), signed=False)
+    request = HTTPRequest(f"ws://127.0.0.1:{port}/ws", headers={
+        "Origin": f"http://127.0.0.1:{port}", "Cookie": "visitor=1"})
+    client = await tornado.websocket.websocket_connect(request, subprotocols=["bokeh", token])
+    got = []
+    for message in ("one", b"\x00two", "bye"):
+        await client.write_message(message, binary=isinstance(message, bytes))
+        got.append(await client.read_message())
+    got.append(await client.read_message())  # None: closed
+    server.stop()
+    return {"got": got, "code": client.close_code, "reason": client.close_reason,
+            "port": port}
+
+
+def test_the_relay_pipes_both_ways_and_closes_together():
+    [sibling] = tornado.netutil.bind_sockets(0, "127.0.0.1", family=socket.AF_INET)
+    _Echo.seen = []
+
+    async def run():
+        echo = tornado.httpserver.HTTPServer(tornado.web.Application([(r"/ws", _Echo)]))
+        echo.add_sockets([sibling])
+        try:
+            return await _relay_round_trip(1, sibling.getsockname()[1])
+        finally:
+            echo.stop()
+
+    result = asyncio.run(run())
+    assert result["got"] == ["one", b"\x00two", "bye", None]  # in order, kinds kept
+    assert (result["code"], result["reason"]) == (4001, "upstream done")
+    (_, subprotocols, headers), *rest = _Echo.seen
+    assert subprotocols[0] == "bokeh" and token_worker(subprotocols[1]) == 1
+    assert headers["Host"] == f"127.0.0.1:{result['port']}"  # the visitor's, not the hop's
+    assert headers["Origin"] == f"http://127.0.0.1:{result['port']}"
+    assert headers["Cookie"] == "visitor=1"
+    assert "permessage-deflate" not in headers.get("Sec-Websocket-Extensions", "")
+
+
+def test_an_unreachable_sibling_leaves_the_session_to_this_process():
+    [gone] = tornado.netutil.bind_sockets(0, "127.0.0.1", family=socket.AF_INET)
+    gone_port = gone.getsockname()[1]
+    gone.close()  # nothing listens there: the relay is refused at once
+
+    async def run():
+        from bokeh.application import Application
+        from bokeh.server.tornado import BokehTornado
+        from tornado.httpclient import HTTPRequest
+
+        from portal.server.routing import SETTINGS_KEY, install_ws_handler
+
+        [public] = tornado.netutil.bind_sockets(0, "127.0.0.1", family=socket.AF_INET)
+        port = public.getsockname()[1]
+        app = BokehTornado({"/": Application()}, extra_websocket_origins=[f"127.0.0.1:{port}"])
+        app.settings[SETTINGS_KEY] = (0, (port, gone_port))
+        app.initialize(tornado.ioloop.IOLoop.current())  # as Bokeh's server does: sessions
+        install_ws_handler(app)
+        server = tornado.httpserver.HTTPServer(app)
+        server.add_sockets([public])
+        token = generate_jwt_token(tagged_session_id(1), signed=False)
+        client = await tornado.websocket.websocket_connect(
+            HTTPRequest(f"ws://127.0.0.1:{port}/ws", headers={"Origin": f"http://127.0.0.1:{port}"}),
+            subprotocols=["bokeh", token])
+        header = await asyncio.wait_for(client.read_message(), 30)
+        client.close()
+        server.stop()
+        return header
+
+    assert '"msgtype":"ACK"' in asyncio.run(run()).replace(" ", "")  # Bokeh's own answer

@@ -24,10 +24,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numba as nb
 import numpy as np
 
 from portal.errors import SourceUnavailable
+from portal.pointstore import jit as nb  # numba, imported at the first kernel call
 from portal.pointstore.kernels import Q_NAN
 from portal.pointstore.store import Store
 from portal.settings import current

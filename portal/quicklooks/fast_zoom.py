@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -94,8 +95,9 @@ class _Zoomer:
             self._task = loop.create_task(self._run(doc))
 
     def stale(self, generation: int) -> bool:
-        """Whether a newer view than that of ``generation`` came (its reads may stop)."""
-        return self.generation != generation
+        """Whether a newer view than that of ``generation`` came, or the plot is gone (its
+        reads may stop)."""
+        return self.generation != generation or self._plot() is None
 
     async def _run(self, doc: Any) -> None:
         view = None
@@ -133,12 +135,27 @@ class _Zoomer:
                 return
 
     async def _prefetch(self, prefetch: Prefetch, view: tuple, generation: int) -> None:
-        """Read what the next gesture around ``view`` needs, until a newer view comes."""
+        """Read what the next gesture around ``view`` needs, until a newer view comes. In
+        a daemon thread: a server stopping waits for no prefetch (the default executor's
+        threads are joined at exit)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future = loop.create_future()
         start = time.perf_counter()
-        try:
-            rows = await asyncio.to_thread(prefetch, *view,
-                                           cancel=functools.partial(self.stale, generation))
-        except Exception as exc:  # noqa: BLE001 - a prefetch only saves time later
+
+        def work() -> None:
+            try:
+                outcome: tuple = (prefetch(*view, cancel=functools.partial(self.stale,
+                                                                           generation)), None)
+            except Exception as exc:  # noqa: BLE001 - a prefetch only saves time later
+                outcome = (None, exc)
+            try:
+                loop.call_soon_threadsafe(_settle, done, outcome)
+            except RuntimeError:  # the loop closed meanwhile (the server stopped)
+                pass
+
+        threading.Thread(target=work, name="zoom-prefetch", daemon=True).start()
+        rows, exc = await done
+        if exc is not None:
             log.warning("zoom prefetch failed (%s: %s)", type(exc).__name__, exc)
             return
         log.debug("zoom prefetch: %s rows in %.3f s%s", rows, time.perf_counter() - start,
@@ -167,6 +184,11 @@ class _Zoomer:
             mapper = sub.handles.get("color_mapper")
             if mapper is not None and frame.clim is not None:
                 mapper.update(low=frame.clim[0], high=frame.clim[1])
+
+
+def _settle(future: asyncio.Future, outcome: Any) -> None:
+    if not future.done():  # (cancelled when the session's loop shut down)
+        future.set_result(outcome)
 
 
 #: ``frame_align`` spelled out: the same layout as ``True``, but a change to Bokeh

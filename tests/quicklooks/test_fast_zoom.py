@@ -213,10 +213,11 @@ def test_the_prefetch_runs_after_a_drawn_view_until_a_new_view_comes():
     import asyncio
     import threading
 
-    started, calls = threading.Event(), []
+    started, calls, daemon = threading.Event(), [], []
 
     def prefetch(x, y, cancel):
         calls.append(x[0])
+        daemon.append(threading.current_thread().daemon)  # a stopping server waits for none
         started.set()
         while not cancel():  # reading chunk after chunk
             threading.Event().wait(0.005)
@@ -238,7 +239,7 @@ def test_the_prefetch_runs_after_a_drawn_view_until_a_new_view_comes():
 
     zoomer, _plot = _zoomer(lambda x, y, exact, cancel: _frame(x[0], True), prefetch)
     assert asyncio.run(run()) == ["1 exact", "2 exact"]
-    assert calls == [1, 2]
+    assert calls == [1, 2] and daemon == [True, True]
 
 
 def test_a_cold_store_view_is_previewed_then_drawn_exactly(entry, monkeypatch):

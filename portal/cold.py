@@ -5,8 +5,9 @@ and answering imports ``dask.array`` (and SciPy's sparse matrices with it): abou
 CPU in a cold process that never makes a dask array — NetCDF files under
 :data:`portal.formats.netcdf.DASK_ABOVE_BYTES` are read without dask. :func:`defer_dask_array`
 gives xarray the same answer without the import: no object is a ``dask.array.Array``
-while ``dask.array`` is not imported, and once anything imports it (a large file opened
-in chunks, the point store's scheduler) the check is the real ``isinstance`` again. The
+while ``dask.array`` is not imported (nor a dask collection while ``dask`` is not), and
+once anything imports it (a large file opened in chunks, the point store's scheduler) the
+check is the real one again. The
 server does not call it (it imports dask at start anyway). It touches xarray's private
 cache of duck-array modules; an xarray without that cache is left as it is.
 """
@@ -68,4 +69,21 @@ def defer_dask_array() -> bool:
     if not isinstance(cache, dict) or "dask" in cache:
         return False
     cache["dask"] = _LazyDaskModule()
+    _defer_collection_check()
     return True
+
+
+def _defer_collection_check() -> None:
+    """xarray's ``is_dask_collection`` imports ``dask.base`` (dask's graphs, delayed, Jinja
+    templates: ~0.1 s) to answer; nothing is a dask collection while dask is not imported."""
+    from xarray.namedarray import utils
+
+    real = getattr(utils, "is_dask_collection", None)
+    if real is None or getattr(real, "deferred", False):
+        return
+
+    def is_dask_collection(x: object) -> bool:
+        return "dask" in sys.modules and bool(real(x))
+
+    is_dask_collection.deferred = True  # type: ignore[attr-defined]
+    utils.is_dask_collection = is_dask_collection  # type: ignore[assignment]

@@ -21,10 +21,10 @@ from tests.test_cli import HEAVY, LOADED
 LOADED_ALL = LOADED.replace("sorted({m.split('.')[0] for m in sys.modules})", "sorted(sys.modules)")
 assert LOADED_ALL != LOADED
 #: modules the demo catalog's thumbnails do without (imports of whole seconds in a cold
-#: process): xarray's dask check (portal.cold), Matplotlib (maps and single series are drawn
-#: with PIL, viridis read from static/cmaps), numba (the point store's thumbnail is a NumPy
-#: spread of overviews)
-NOT_NEEDED = ("dask.array", "matplotlib", "numba")
+#: process): dask, for xarray's dask checks (portal.cold); Matplotlib (maps and single
+#: series are drawn with PIL, viridis read from static/cmaps); numba (the point store's
+#: thumbnail is a NumPy spread of overviews)
+NOT_NEEDED = ("dask", "matplotlib", "numba")
 
 
 @pytest.fixture(scope="module")

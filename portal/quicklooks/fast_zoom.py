@@ -152,10 +152,13 @@ class _Zoomer:
             log.debug("zoom frame dropped: %s", exc)
 
     def apply(self, frame: ZoomFrame) -> None:
-        """Set the frame on the figure (under the document's lock in a session)."""
+        """Set the frame on the figure (under the document's lock in a session). The
+        title goes first: each change reaches the browser in its own message, and a
+        preview's image must not be painted under the last exact view's title."""
         plot = self._plot()
         if plot is None:
             return
+        _set_title(plot.state, frame.title)
         for sub in [plot, *getattr(plot, "subplots", {}).values()]:
             source = getattr(sub, "handles", {}).get("source")
             if source is None or "image" not in source.data:
@@ -164,7 +167,6 @@ class _Zoomer:
             mapper = sub.handles.get("color_mapper")
             if mapper is not None and frame.clim is not None:
                 mapper.update(low=frame.clim[0], high=frame.clim[1])
-        _set_title(plot.state, frame.title)
 
 
 #: ``frame_align`` spelled out: the same layout as ``True``, but a change to Bokeh

@@ -274,3 +274,18 @@ def test_the_zoom_leaves_for_the_server_at_the_first_paint(entry):
     refreshed, _ = _figure(entry, color="qc")
     assert (fast.state.lod_interval, fast.state.lod_timeout) == (0, 60)
     assert (refreshed.state.lod_interval, refreshed.state.lod_timeout) == (300, 60)
+
+
+def test_the_title_changes_before_the_image(entry):
+    """Each change reaches the browser in its own message: the title first, so that a
+    preview image is never painted under the last exact view's title."""
+    from portal.quicklooks.zoom_progress import image_sources
+
+    plot, stream = _figure(entry)
+    changes = []
+    plot.state.title.on_change("text", lambda attr, old, new: changes.append("title"))
+    for source in image_sources(plot):
+        source.on_change("data", lambda attr, old, new: changes.append("image"))
+    x_range, y_range = _mercator(0.0, -40.0, 60.0, 0.0)
+    stream.event(x_range=x_range, y_range=y_range)
+    assert changes == ["title", "image"]

@@ -38,8 +38,8 @@ _TAG = re.compile(r"-w(\d{1,4})$")  # the end of a tagged session id (before a s
 SETTINGS_KEY = "portal_private_ports"  # the app's setting: each worker's private port
 CONNECT_TIMEOUT_S = 10.0  # TCP to a sibling's loopback socket (its kernel accepts at once)
 #: a sibling's answer to the handshake: one busy building pages (one after another on its
-#: event loop; 40-70 s per page in a load run at machine load 8) answers late but holds the
-#: session; only a refused connection or a hung sibling makes this process build it again
+#: event loop; page + websocket p95 43-56 s in a load run at machine load 8) answers late but the
+#: session is there; only a refused connection or a hung sibling makes this process build it
 HANDSHAKE_TIMEOUT_S = 300.0
 KEEPALIVE_S = 30.0  # pings on a relayed public websocket (Bokeh pings only its own sessions)
 #: request headers not copied to the relayed handshake (hop-by-hop, or the handshake's own)

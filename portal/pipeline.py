@@ -6,7 +6,9 @@ cached in the process's byte-bounded data cache (:mod:`portal.cache`) under a ke
 includes the entry's data version (:mod:`portal.sources.versioning`): a file is opened and
 normalised once per (entry, variable, version) — per query too for sources that subset on
 the server —, a new bbox or time range only re-subsets, and a changed file or store is read
-again on the next request. Sessions share these read-only results. ``build_quicklook`` turns the view into a
+again on the next request. Sessions share these read-only results, and what the builders
+derive from them (positions frames, T-S samples: :func:`portal.cache.derived`; a point
+store's T-S sample here). ``build_quicklook`` turns the view into a
 HoloViews element; the Panel page, the iframe embed, the PNG endpoint and the
 CLI all call it. ``build_overlay`` does the same for several datasets on one view
 (``load_layers``: one layer per dataset, a failing one kept with its reason).

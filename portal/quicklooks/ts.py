@@ -8,7 +8,10 @@ cycle/profile number or σ₀ itself ("value"). Above :data:`SHADE_ABOVE` sample
 float, a point-store selection) they are rasterised (datashader): each pixel shows the
 mean colour value of its samples — the worst QC flag with ``color_by="qc"`` — and the
 page re-aggregates on zoom. For a point store the samples are a bounded read of the
-selection (:meth:`portal.sources.base.Aggregator.observations`).
+selection (:meth:`portal.sources.base.Aggregator.observations`). The converted samples
+(:class:`Sample`) are pure data shared by every session: computed once per view
+(:func:`shared_sample`) or per store selection (the pipeline caches :func:`store_sample`);
+each diagram builds its own HoloViews objects on them.
 """
 
 from __future__ import annotations

@@ -214,8 +214,9 @@ def test_each_page_is_built_once_and_works_through_the_relay(two_workers, bench_
     assert {session_worker(i) for i in visitors.ids} == {0, 1}  # ids name their builder
     assert len(live) == 2, live
     # without the relay a websocket reaching the other process built its page again
-    assert sum(live.values()) == PAGES, live
-    assert sum(after.values()) == PAGES, after
+    failed = [line for line in served.log.read_text().splitlines() if "relay to port" in line]
+    assert sum(live.values()) == PAGES, (live, failed)
+    assert sum(after.values()) == PAGES, (after, failed)
     assert bench_load.wait_sessions_closed(served.url, 45, processes=2) == 0
     relayed = len(re.findall("websocket relayed to the worker", served.log.read_text()))
     assert relayed >= 1, "no websocket reached the other process: nothing was tested"

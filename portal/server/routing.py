@@ -36,11 +36,11 @@ log = logging.getLogger(__name__)
 
 _TAG = re.compile(r"-w(\d{1,4})$")  # the end of a tagged session id (before a signature)
 SETTINGS_KEY = "portal_private_ports"  # the app's setting: each worker's private port
-CONNECT_TIMEOUT_S = 10.0  # TCP to a sibling's loopback socket (its kernel accepts at once)
-#: a sibling's answer to the handshake: one busy building pages (one after another on its
-#: event loop; page + websocket p95 43-56 s in a load run at machine load 8) answers late but the
-#: session is there; only a refused connection or a hung sibling makes this process build it
-HANDSHAKE_TIMEOUT_S = 300.0
+#: to reach a sibling and have its answer to the handshake. On loopback a dead sibling is
+#: refused at once; a timeout only says that a loop was busy building pages (this one: a
+#: 10 s connect timeout expired in a load run while the kernel had long connected), and the
+#: session is on the sibling anyway: building it again here only doubled the work
+RELAY_TIMEOUT_S = 300.0
 KEEPALIVE_S = 30.0  # pings on a relayed public websocket (Bokeh pings only its own sessions)
 #: request headers not copied to the relayed handshake (hop-by-hop, or the handshake's own)
 _NOT_RELAYED = frozenset({
@@ -153,8 +153,8 @@ class RoutingWSHandler(PanelWSHandler):
         port, token = self._relay_port, self._token or ""
         request = HTTPRequest(f"ws://127.0.0.1:{port}{self.request.uri}",
                               headers=relayed_headers(self.request.headers),
-                              connect_timeout=CONNECT_TIMEOUT_S,
-                              request_timeout=HANDSHAKE_TIMEOUT_S)
+                              connect_timeout=RELAY_TIMEOUT_S,
+                              request_timeout=RELAY_TIMEOUT_S)
         size = self.application.settings.get("websocket_max_message_size", 20 * 1024 * 1024)
         try:
             upstream = await websocket_connect(request, subprotocols=["bokeh", token],

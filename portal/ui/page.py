@@ -71,8 +71,8 @@ class PortalTemplate(pn.template.VanillaTemplate):
                    location: Any = True) -> Any:
         """Panel's, with the document's model index recomputed once at the end: Panel adds
         each of the template's roots (header items, sidebar, main, location…) in turn, and
-        Bokeh walked every model of the document again after each (a fifth of a page's
-        build CPU)."""
+        Bokeh walked every model of the document again after each (~5 % of a page build's
+        CPU in-process)."""
         doc = doc if doc is not None else pn.state.curdoc
         if doc is None:
             return super().server_doc(doc, title, location)

@@ -12,7 +12,8 @@ demo mooring with xarray and saves a pyplot line of it, and the former path —
 ``thumbnails`` runs with ``--force`` on the demo catalog and on a catalog of
 ``../shared/data`` (built with ``catalog scan`` under ``--work``), and reports datasets per
 second two ways: over the rendering loop (the command's own figure) and over the whole
-cold process. The machine is shared: read wall figures beside the CPU ones.
+cold process. The machine is shared: read wall figures beside the CPU ones (the load
+average is printed before and after); ``--only`` runs one half.
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--work", default="/tmp/bench_cli")
     parser.add_argument("--json")
+    parser.add_argument("--only", choices=("quicklook", "thumbnails"),
+                        help="run one half (a short run on a loaded machine)")
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -127,17 +130,21 @@ def main() -> int:
         shared = str(work / "shared.yaml")
         if not Path(shared).exists():
             run([PY, "-m", "portal", "catalog", "scan", str(SHARED), "-o", shared])
-    rows = bench_quicklook(demo, shared, work, args.repeat)
-    print(f"{'cold process':58} {'wall s':>7} {'cpu s':>6} {'old wall':>9} {'old cpu':>8}")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    rows = bench_quicklook(demo, shared, work, args.repeat) if args.only != "thumbnails" else []
+    if rows:
+        print(f"{'cold process':58} {'wall s':>7} {'cpu s':>6} {'old wall':>9} {'old cpu':>8}")
     for r in rows:
         old = (f"{r['old_wall_s']:9.2f} {r['old_cpu_s']:8.2f}" if "old_wall_s" in r else "")
         print(f"{r['case'][:58]:58} {r['wall_s']:7.2f} {r['cpu_s']:6.2f} {old}")
-    thumbs = [bench_thumbnails(c, work, args.repeat) for c in (demo, shared) if c]
+    thumbs = [bench_thumbnails(c, work, args.repeat) for c in (demo, shared)
+              if c and args.only != "quicklook"]
     print(f"\n{'thumbnails --force, one cold process':40} {'n':>4} {'loop/s':>7} "
           f"{'wall s':>7} {'cpu s':>6} {'cold/s':>7} {'cpu/s':>6}")
     for t in thumbs:
         print(f"{t['case'][:40]:40} {t['datasets']:4d} {t['loop_rate']:7.1f} {t['wall_s']:7.2f} "
               f"{t['cpu_s']:6.2f} {t['cold_rate']:7.1f} {t['cold_cpu_rate']:6.1f}")
+    print(f"load average {os.getloadavg()[0]:.1f}")
     if args.json:
         Path(args.json).write_text(json.dumps({"quicklook": rows, "thumbnails": thumbs},
                                               indent=1))

@@ -6,8 +6,9 @@ Starts ``odatis-portal serve`` on loopback (the demo catalog unless ``--catalog`
 a browser opens the page: ``GET /?dataset=…`` (the server builds the session and sends
 the page), then the websocket with the page's token (``bokeh.client`` pulls that
 session's document; under ``--num-procs`` the websocket may reach another process, which
-builds the session again). Each session then reports the page ready as a browser does
-(the ``document_ready`` event: Panel draws the deferred plot only then) and waits for its
+relays it to the one that built the session; a server without that relay builds it
+again). Each session then reports the page ready as a browser does (the
+``document_ready`` event: Panel draws the deferred plot only then) and waits for its
 plot, and every ``--interval`` seconds changes a control that redraws the plot (variable,
 kind, QC, colouring, a grid's time step) and waits for the new plot: Panel's progress
 overlay on the plot goes on, then off once the new figure is in the document. One thread
@@ -341,7 +342,8 @@ def open_like_a_browser(url: str, dataset: str | None, timeout: float = 120.0):
     """What a browser does: ``GET /?dataset=…`` (the server builds the session and sends
     the page, with its first paint), then the websocket with the page's token, which
     pulls that session's document. Under ``--num-procs`` the websocket may reach another
-    process than the page's: Bokeh then builds the session again there, from the token.
+    process than the page's, which relays it (a server without the relay builds the session
+    again there, from the token).
     Returns (the client session, seconds to the first paint's bytes, to the page's last).
     """
     import re

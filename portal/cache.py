@@ -7,7 +7,8 @@ nothing until computed —, ``memory_usage`` of pandas objects, ``len`` of bytes
 recently used entries are dropped beyond the bound, and a value larger than the whole bound
 is returned but never stored. A lazily opened xarray object loads variables into memory as
 they are read (after it was measured): such entries are measured again on every insertion
-and on their own hits, so what they loaded counts against the bound too. It counts hits and misses. :class:`FailureCache` remembers
+and on their own hits (until wholly in memory), so what they loaded counts against the bound
+too. It counts hits and misses. :class:`FailureCache` remembers
 recent failures (bounded in bytes, short TTL) so a repeated failing request costs nothing.
 Two instances exist per process,
 created on first use with their bounds read from the settings: :func:`data_cache`
@@ -21,8 +22,9 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, TypeVar
 
@@ -58,12 +60,25 @@ class CacheStats:
     max_bytes: int
 
 
+def _xarray_variables(value: Any) -> list:
+    return list(value.variables.values()) if hasattr(value, "data_vars") else [
+        value.variable, *value.coords.variables.values()]
+
+
+def _loaded(variable: Any) -> bool:
+    return getattr(variable, "_in_memory", True) and getattr(variable, "chunks", None) is None
+
+
 def _xarray_bytes(value: Any) -> int:
     """Bytes held in memory by an xarray object (lazy and dask-backed variables count 0)."""
-    variables = value.variables.values() if hasattr(value, "data_vars") else [
-        value.variable, *value.coords.variables.values()]
-    return sum(int(v.nbytes) for v in variables if getattr(v, "_in_memory", True)
-               and getattr(v, "chunks", None) is None)
+    return sum(int(v.nbytes) for v in _xarray_variables(value) if _loaded(v))
+
+
+def _may_grow(value: Any) -> bool:
+    """Whether ``value`` is an xarray object with variables not in memory yet (which it
+    may load later): only those are measured again."""
+    return type(value).__module__.startswith("xarray") and not all(
+        _loaded(v) for v in _xarray_variables(value))
 
 
 def sizeof(value: Any) -> int:
@@ -124,20 +139,24 @@ class ByteLRU:
                 return False
             self._entries[key] = (value, size)
             self._nbytes += size
-            if type(value).__module__.startswith("xarray"):
+            if _may_grow(value):
                 self._growing.add(key)
-            self._remeasure(self._growing)
+            self._remeasure(list(self._growing))
             self._evict(keep=0)
             return True
 
     def _remeasure(self, keys) -> None:
-        """Measure the values of ``keys`` again (under the lock): what they loaded counts."""
+        """Measure the values of ``keys`` again (under the lock): what they loaded counts.
+        A value wholly in memory cannot grow any more: it is not measured again (every put
+        re-measured every cached view, ~10 ms with a few hundred entries)."""
         for key in keys:
             value, old = self._entries[key]
             size = sizeof(value)
             if size != old:
                 self._entries[key] = (value, size)
                 self._nbytes += size - old
+            if not _may_grow(value):
+                self._growing.discard(key)
 
     def _evict(self, keep: int) -> None:
         """Drop least recently used entries while over the bound, keeping ``keep`` at least."""
@@ -270,6 +289,31 @@ def png_failures() -> FailureCache:
             cache = _FAILURES["png"] = FailureCache(int(setting("failure_cache_bytes")),
                                                     setting("failure_ttl_s"), "png-failures")
         return cache
+
+
+def derived(name: str, arrays: Iterable[Any], compute: Callable[[], T],
+            extra: Hashable = ()) -> T:
+    """``compute()``, a pure function of the numpy ``arrays`` (and of ``extra``), cached in
+    :func:`data_cache` while those very arrays live: views taken from the data cache are
+    shared by every session, so what each builder derives from them (a positions frame, the
+    TEOS-10 columns) is computed once per process. The key is the arrays' identities, checked
+    with weak references on every hit, so a recycled id never answers for another array;
+    arrays that are not plain numpy ones (lazy, dask-backed) are not cached. The arrays must
+    not be written to (cached data are read-only); the value is shared: never mutate it."""
+    import numpy as np
+
+    held = tuple(arrays)
+    if not held or not all(type(a) is np.ndarray for a in held):
+        return compute()
+    key = ("derived", name, tuple(id(a) for a in held), extra)
+    cache = data_cache()
+    hit = cache.get(key)
+    if hit is not None and all(ref() is a for ref, a in zip(hit[0], held, strict=True)):
+        return hit[1]
+    value = compute()
+    cache.put(key, (tuple(weakref.ref(a) for a in held), value),
+              nbytes=sizeof(value) + _OVERHEAD * len(held))
+    return value
 
 
 def reset() -> None:

@@ -41,10 +41,12 @@ def _default_catalogs(paths: list[str] | None) -> list[str]:
 
 def cmd_quicklook(args: argparse.Namespace) -> int:
     from portal.catalog.loader import load_catalog
+    from portal.cold import defer_dask_array
     from portal.quicklooks import Style
     from portal.render.quicklook import render_quicklook_png
 
     catalog = load_catalog(_default_catalogs(args.catalog))
+    defer_dask_array()
     entry = catalog[args.dataset]
     query = args.query
     style = Style(cmap=query.cmap, color_by=query.color, width=query.width,

@@ -238,12 +238,14 @@ def run_thumbnails(args: argparse.Namespace) -> int:
     """The command: load the catalog(s), render, print the summary and the failures."""
     from portal.catalog.loader import load_catalog
     from portal.cli import _default_catalogs
+    from portal.cold import defer_dask_array
 
     catalog = load_catalog(_default_catalogs(args.catalog))
     entries = list(catalog)
     if not args.debug:  # failures are reported below, one line each, not as log tracebacks
         logging.getLogger("portal").setLevel(logging.CRITICAL)
     start = time.perf_counter()
+    defer_dask_array()  # (imports xarray: inside the timed loop, as drawing would)
     out = render_all(entries, Path(args.output), args.width, args.height, args.force,
                      args.jobs)
     took = time.perf_counter() - start

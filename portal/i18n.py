@@ -164,6 +164,8 @@ STRINGS: dict[str, dict[str, str]] = {
                                        "tranches {lo}–{hi}"},
     "plot_store_groups": {"en": "; {read} of {total} row groups read",
                           "fr": " ; {read} groupes de lignes lus sur {total}"},
+    "plot_store_preview": {"en": "; PREVIEW, exact pixels loading…",
+                           "fr": " ; APERÇU, pixels exacts en chargement…"},
     "plot_qc_good_probably": {"en": "QC good and probably good",
                               "fr": "QC : bonnes et probablement bonnes"},
     "plot_land": {"en": "land", "fr": "terre"},

@@ -6,7 +6,9 @@ cached in the process's byte-bounded data cache (:mod:`portal.cache`) under a ke
 includes the entry's data version (:mod:`portal.sources.versioning`): a file is opened and
 normalised once per (entry, variable, version) — per query too for sources that subset on
 the server —, a new bbox or time range only re-subsets, and a changed file or store is read
-again on the next request. Sessions share these read-only results. ``build_quicklook`` turns the view into a
+again on the next request. Sessions share these read-only results, and what the builders
+derive from them (positions frames, T-S samples: :func:`portal.cache.derived`; a point
+store's T-S sample here). ``build_quicklook`` turns the view into a
 HoloViews element; the Panel page, the iframe embed, the PNG endpoint and the
 CLI all call it. ``build_overlay`` does the same for several datasets on one view
 (``load_layers``: one layer per dataset, a failing one kept with its reason).
@@ -307,7 +309,8 @@ def _aggregated(entry: DatasetEntry, kind: str | None, query: Query, style: Styl
     try:
         if kind == "ts":  # a bounded read of the selection's rows, not an aggregate
             return ts.build_store(handle, query=query, title=hv_title(entry.title or entry.id),
-                                  style=style, dataset=entry.id)
+                                  style=style, dataset=entry.id,
+                                  cached=_ts_store_sample(entry, handle, query))
         build = pointprofile.build if kind == "profile" else pointmap.build
         return build(handle, variable=variable, query=query, title=hv_title(entry.title or entry.id),
                      style=style)
@@ -316,6 +319,18 @@ def _aggregated(entry: DatasetEntry, kind: str | None, query: Query, style: Styl
     except Exception as exc:  # noqa: BLE001 - name the dataset, keep the server up
         log.exception("%s: point-store aggregation failed", entry.id)
         raise PortalError(f"could not aggregate the point store ({exc})", dataset=entry.id) from exc
+
+
+def _ts_store_sample(entry: DatasetEntry, handle, query: Query):
+    """The T-S sample of a point-store selection (rows read, QC applied, TEOS-10 columns),
+    shared by every session in the data cache under (entry, data version, selection): the
+    variable asked for does not change it."""
+    from portal.quicklooks import ts
+    from portal.sources.versioning import data_version
+
+    selection = replace(query.selection, variable=None)
+    key = ("ts-store", entry, data_version(entry), selection)
+    return data_cache().get_or_compute(key, lambda: ts.store_sample(handle, selection, entry.id))
 
 
 def _stacked(entry, kind, query, style, names):

@@ -171,3 +171,66 @@ def test_a_lazy_dataset_that_loads_later_counts_against_the_bound(tmp_path):
     cache.put("other", np.zeros(1000))  # on insertion too: the loaded dataset goes
     assert "opened" not in cache and cache.stats.nbytes <= 500_000
     opened.close()
+
+
+def test_views_in_memory_are_not_measured_again_on_every_insertion(monkeypatch):
+    cache = ByteLRU(10**9)
+    for i in range(40):  # computed views: every variable in memory
+        cache.put(i, xr.Dataset({"v": ("obs", np.arange(1000.0))}))
+    measured = []
+    real = pc.sizeof
+    monkeypatch.setattr(pc, "sizeof", lambda value: measured.append(1) or real(value))
+    cache.put("new", xr.Dataset({"v": ("obs", np.arange(10.0))}))
+    assert cache.get(3) is not None
+    assert len(measured) <= 2  # the new value only, not the 40 others (nor the hit)
+    assert cache.stats.nbytes == sum(real(cache.get(k)) for k in [*range(40), "new"])
+
+
+# -- derived: values computed from shared read-only arrays ---------------------------------
+
+
+def _counting(value):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return value
+
+    return compute, calls
+
+
+def test_derived_is_computed_once_per_array_set_and_shallow_copies_hit():
+    obs = xr.Dataset({"t": ("obs", np.arange(1000.0))})
+    compute, calls = _counting(np.ones(10))
+    first = pc.derived("x", [v.data for v in obs.variables.values()], compute)
+    copy = obs.assign_attrs(platform_id="P1")  # what the pipeline hands a builder
+    again = pc.derived("x", [v.data for v in copy.variables.values()], compute)
+    assert again is first and len(calls) == 1
+    assert pc.data_cache().stats.nbytes >= first.nbytes  # counted in bytes
+    equal = xr.Dataset({"t": ("obs", np.arange(1000.0))})  # same values, other arrays
+    pc.derived("x", [v.data for v in equal.variables.values()], compute)
+    pc.derived("y", [v.data for v in obs.variables.values()], compute)  # another name
+    pc.derived("x", [v.data for v in obs.variables.values()], compute, extra="other")
+    assert len(calls) == 4
+
+
+def test_derived_never_answers_for_a_recycled_id():
+    import weakref
+
+    a, other = np.zeros(5), np.zeros(5)
+    # an entry left by an array that died, whose id the new array happens to reuse
+    pc.data_cache().put(("derived", "x", (id(a),), ()), ((weakref.ref(other),), "stale"))
+    compute, calls = _counting("fresh")
+    assert pc.derived("x", [a], compute) == "fresh" and calls == [1]
+    assert pc.derived("x", [a], compute) == "fresh" and calls == [1]  # now stored for a
+
+
+def test_derived_does_not_cache_lazy_arrays():
+    import dask.array as da
+
+    compute, calls = _counting("v")
+    lazy = da.zeros(10, chunks=5)
+    pc.derived("x", [lazy], compute)
+    pc.derived("x", [lazy], compute)
+    pc.derived("x", [], compute)
+    assert len(calls) == 3 and len(pc.data_cache()) == 0

@@ -17,6 +17,15 @@ from portal.cli import main
 from tests.conftest import REPO
 from tests.test_cli import HEAVY, LOADED
 
+#: LOADED naming every module, not only packages
+LOADED_ALL = LOADED.replace("sorted({m.split('.')[0] for m in sys.modules})", "sorted(sys.modules)")
+assert LOADED_ALL != LOADED
+#: modules the demo catalog's thumbnails do without (imports of whole seconds in a cold
+#: process): dask, for xarray's dask checks (portal.cold); Matplotlib (maps and single
+#: series are drawn with PIL, viridis read from static/cmaps); numba (the point store's
+#: thumbnail is a NumPy spread of overviews)
+NOT_NEEDED = ("dask", "matplotlib", "numba")
+
 
 @pytest.fixture(scope="module")
 def demo() -> str:
@@ -48,19 +57,20 @@ def _ids(catalog: Path) -> list[str]:
 
 def test_demo_catalog_thumbnails_are_small_pngs_in_a_light_process(demo, tmp_path):
     out = tmp_path / "thumbs"
-    res = subprocess.run([sys.executable, "-c", LOADED, "thumbnails", "--catalog", demo,
+    res = subprocess.run([sys.executable, "-c", LOADED_ALL, "thumbnails", "--catalog", demo,
                           "-o", str(out)], capture_output=True, text=True, timeout=300,
                          cwd=REPO)
     assert res.returncode == 0, res.stderr
     loaded = res.stdout.split("LOADED", 1)[1]
-    assert not [name for name in HEAVY if f"'{name}'" in loaded], loaded
+    assert not [name for name in HEAVY + NOT_NEEDED if f"'{name}'" in loaded], loaded
     manifest = json.loads((out / "thumbnails.json").read_text())
     assert sorted(manifest) == sorted(_ids(Path(demo)))
     for item in manifest.values():
         with Image.open(out / item["file"]) as image:
             assert image.format == "PNG" and image.size == (320, 200)
             colours = image.convert("RGB").getcolors(maxcolors=100_000)
-            assert colours is not None and len(colours) > 20  # data drawn, not a blank page
+            assert colours is not None and len(colours) > 8  # data drawn, not a blank page
+            assert max(colours)[0] < 0.95 * 320 * 200
     assert "7 written" in res.stdout and "thumbnails 7/7" in res.stderr  # plain progress
 
 

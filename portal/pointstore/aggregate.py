@@ -81,10 +81,14 @@ def aggregate_dataset(store_dir: str, variable: str = "TEMP", **kwargs) -> xr.Da
     the answer comes from the points (``how="min"`` asks the overviews for extremes)."""
     store = open_store(store_dir)
     kwargs.setdefault("how", "mean")
-    run = {k: kwargs.pop(k) for k in ("scheduler", "max_points", "use_overviews", "encoding")
-           if k in kwargs}
+    run = {k: kwargs.pop(k) for k in ("scheduler", "max_points", "use_overviews", "encoding",
+                                      "cancel") if k in kwargs}
     spec = Q.make_spec(store, "map", variable=variable, **kwargs)
-    result = compute(store, spec, **run)
+    return stats_dataset(store, spec, compute(store, spec, **run))
+
+
+def stats_dataset(store: Store, spec: Q.AggSpec, result: dict[str, Any]) -> xr.Dataset:
+    """The count, mean (and min, max when known) of a :func:`compute` result."""
     base = to_dataarray(store, spec, result)
     out = {}
     for name in ("count", "mean", "min", "max"):
@@ -133,25 +137,27 @@ def profile_density(store_dir: str, bbox=None, time=None, variable: str = "TEMP"
 
 
 def compute(store: Store, spec: Q.AggSpec, scheduler: Any = None, max_points: int | None = None,
-            use_overviews: bool = True, encoding: str = "auto") -> dict[str, Any]:
+            use_overviews: bool = True, encoding: str = "auto",
+            cancel: hc.Cancel | None = None) -> dict[str, Any]:
     """Flat canvas arrays (count, sum, min, max, classes) plus provenance.
 
     ``max_points`` defaults to ``PORTAL_POINTSTORE_MAX_POINTS`` (unset: no limit; memory
     stays bounded anyway, since what exceeds the cache budget is streamed part by part).
+    ``cancel()`` is asked between chunks of rows read from disk (``hc.Cancelled``).
     """
     t0 = _time.perf_counter()
     if max_points is None:
         max_points = current().pointstore_max_points
     result = _from_depth_bands(store, spec, scheduler, max_points) if use_overviews else None
     if result is None:
-        result = _answer(store, spec, scheduler, max_points, use_overviews, encoding)
+        result = _answer(store, spec, scheduler, max_points, use_overviews, encoding, cancel)
     result["row_groups_total"] = store.n_row_groups
     result["seconds"] = _time.perf_counter() - t0
     return result
 
 
 def _answer(store: Store, spec: Q.AggSpec, scheduler: Any, max_points: int | None,
-            use_overviews: bool, encoding: str) -> dict[str, Any]:
+            use_overviews: bool, encoding: str, cancel: hc.Cancel | None) -> dict[str, Any]:
     """Overviews when they cover the view, else the points (within ``max_points``)."""
     level = overview_level(store, spec) if use_overviews else None
     rg_rows = Q.select_row_groups(store, spec)
@@ -168,7 +174,7 @@ def _answer(store: Store, spec: Q.AggSpec, scheduler: Any, max_points: int | Non
         return result
     if level is not None:
         return from_overviews(store, spec, level)
-    return from_points(store, spec, rg_rows, scheduler, encoding)
+    return from_points(store, spec, rg_rows, scheduler, encoding, cancel)
 
 
 def _from_depth_bands(store: Store, spec: Q.AggSpec, scheduler: Any,
@@ -328,7 +334,7 @@ def _empty_result(spec: Q.AggSpec) -> dict[str, Any]:
 
 
 def from_points(store: Store, spec: Q.AggSpec, rg_rows: np.ndarray, scheduler: Any = None,
-                encoding: str = "auto") -> dict[str, Any]:
+                encoding: str = "auto", cancel: hc.Cancel | None = None) -> dict[str, Any]:
     """Canvas arrays from the selected row groups, part by part (locally or on a cluster)."""
     parts = store.index["part"][rg_rows]
     jobs = [(int(p), rg_rows[parts == p]) for p in np.unique(parts)]
@@ -340,7 +346,7 @@ def from_points(store: Store, spec: Q.AggSpec, rg_rows: np.ndarray, scheduler: A
         partials = run_on_cluster(scheduler, store.path, spec, jobs, encoding)
         out = merge_results(partials, spec)
     else:
-        out = run_parts(store, spec, jobs, encoding=encoding)
+        out = run_parts(store, spec, jobs, encoding=encoding, cancel=cancel)
     out.update(source="points", level=None, row_groups_read=int(len(rg_rows)))
     return out
 
@@ -380,11 +386,12 @@ def use_compact(store: Store, spec: Q.AggSpec, rg_rows: np.ndarray) -> bool:
 
 
 def run_parts(store: Store, spec: Q.AggSpec, jobs: list[tuple[int, np.ndarray]],
-              stream: bool | None = None, encoding: str = "auto") -> dict[str, Any]:
+              stream: bool | None = None, encoding: str = "auto",
+              cancel: hc.Cancel | None = None) -> dict[str, Any]:
     """Run the kernel over (part, index rows) jobs into one result (the unit of cluster work).
 
     ``stream`` (default: when the columns exceed the cache budget) reads into temporary
-    arrays part by part instead of the hot cache.
+    arrays part by part instead of the hot cache. ``cancel`` as in :func:`compute`.
     """
     if not jobs:
         out = _empty_result(spec)
@@ -402,9 +409,11 @@ def run_parts(store: Store, spec: Q.AggSpec, jobs: list[tuple[int, np.ndarray]],
     acc = _Accumulator(spec)
     for part, rows in jobs:
         if stream:
+            if cancel is not None and cancel():
+                raise hc.Cancelled
             loaded = hc.load_uncached(store, part, rows, cols, compact)
         else:
-            loaded = cache.load(store, part, rows, cols, compact)
+            loaded = cache.load(store, part, rows, cols, compact, cancel)
         P, IP = Q.kernel_params(store, spec, rows, loaded, compact)
         acc.add(loaded, P, IP, compact, cols)
     out = acc.result()

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numba as nb
 import numpy as np
 
 from portal.errors import BadParameter
+from portal.pointstore import jit as nb  # numba, imported at the first kernel call
 from portal.pointstore import overviews as ov
 from portal.pointstore.store import DEFAULT_DEPTH_BANDS
 

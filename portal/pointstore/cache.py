@@ -9,7 +9,11 @@ seconds since the row group's first time (exact), flags int8. The :class:`HotCac
 whole-part arrays, filled lazily per row group (untouched pages cost no memory), evicts least
 recently used part columns beyond ``PORTAL_POINTSTORE_CACHE_GB`` (default 6), and is shared
 by all sessions of a server process (it is locked; entries are immutable once filled). Keys
-include the store's manifest version, so a re-ingested store is read again.
+include the store's manifest version, so a re-ingested store is read again. Missing row
+groups are read from Parquet a chunk at a time (:data:`CHUNK_ROWS`) with the lock released,
+so one long cold read neither holds up other views nor outlives the view that asked for it:
+``cancel`` (a callable) is asked between chunks and :class:`Cancelled` stops the read (what
+was read stays cached). :meth:`HotCache.missing_rows` says how cold a set of row groups is.
 """
 
 from __future__ import annotations
@@ -17,18 +21,21 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numba as nb
 import numpy as np
 
 from portal.errors import SourceUnavailable
+from portal.pointstore import jit as nb  # numba, imported at the first kernel call
 from portal.pointstore.kernels import Q_NAN
 from portal.pointstore.store import Store
 from portal.settings import current
 
 Q_MAX = Q_NAN - 1
 BATCH_ROWS = 4_000_000  # rows read from Parquet at a time when filling the cache
+#: rows read per chunk with the cache's lock released (a new view waits at most one chunk)
+CHUNK_ROWS = 1_000_000
 ENCODED_BY_INDEX = {"longitude": ("lon_min", "lon_max"), "latitude": ("lat_min", "lat_max"),
                     "z": ("z_min", "z_max")}
 
@@ -87,6 +94,13 @@ def q16_params(lo: float, hi: float) -> tuple[float, float]:
         return 0.0, 1.0
     span = float(hi) - float(lo)
     return float(lo), (span / Q_MAX if span > 0 else 1.0)
+
+
+class Cancelled(Exception):  # noqa: N818 - a signal, not an error
+    """A read stopped because its answer is no longer wanted (a newer view came)."""
+
+
+Cancel = Callable[[], bool]
 
 
 @dataclass
@@ -192,7 +206,7 @@ class HotCache:
             self.nbytes = 0
 
     def _entry(self, store: Store, part: int, name: str, kind: str) -> PartColumn:
-        key = (os.path.abspath(store.path), store.version, store.parts[part]["name"], name, kind)
+        key = self._key(store, part, name, kind)
         entry = self._entries.get(key)
         if entry is None:
             sel = store.index["part"] == part
@@ -210,26 +224,87 @@ class HotCache:
                 return
             self.nbytes -= self._entries.pop(victim).nbytes
 
+    def _key(self, store: Store, part: int, name: str, kind: str) -> tuple:
+        return (os.path.abspath(store.path), store.version, store.parts[part]["name"], name, kind)
+
+    def missing_rows(self, store: Store, rg_rows: np.ndarray, columns: list[str],
+                     compact: bool) -> int:
+        """Rows of the row groups at index rows ``rg_rows`` that some of ``columns`` lacks
+        in the cache (what a load of them would read from Parquet)."""
+        rg_rows = np.asarray(rg_rows, np.int64)
+        parts = store.index["part"][rg_rows]
+        todo = np.zeros(rg_rows.size, bool)
+        with self._lock:
+            for part in np.unique(parts):
+                sel = parts == part
+                local = _local(store, int(part), rg_rows[sel])
+                for c in columns:
+                    entry = self._entries.get(self._key(store, int(part), c,
+                                                        column_kind(c, compact)))
+                    todo[sel] |= True if entry is None else ~entry.loaded[local]
+        return int(store.index["rows"][rg_rows[todo]].sum())
+
     def load(self, store: Store, part: int, rg_rows: np.ndarray, columns: list[str],
-             compact: bool) -> Loaded:
-        """Columns of the part's row groups at index rows ``rg_rows``, cached."""
+             compact: bool, cancel: Cancel | None = None) -> Loaded:
+        """Columns of the part's row groups at index rows ``rg_rows``, cached. Missing row
+        groups are read chunk by chunk without the lock (:meth:`prefill`)."""
+        self.prefill(store, part, rg_rows, columns, compact, cancel)
         with self._lock:
             entries = {c: self._entry(store, part, c, column_kind(c, compact)) for c in columns}
-            first = int(np.flatnonzero(store.index["part"] == part)[0])
-            local = rg_rows - first
-            missing_cols = [c for c, e in entries.items() if not e.loaded[local].all()]
-            if missing_cols:
-                todo = np.zeros(local.size, bool)
-                for c in missing_cols:
-                    todo |= ~entries[c].loaded[local]
-                self._fill(store, part, first, local[todo], missing_cols, compact,
-                           {c: entries[c] for c in missing_cols})
+            local = _local(store, part, rg_rows)
+            self._fill_missing(store, part, local, columns, compact, entries)
             self._evict({id(e) for e in entries.values()})
             starts = store.index["start"][rg_rows]
             return Loaded({c: e.data for c, e in entries.items()}, starts,
                           store.index["rows"][rg_rows],
                           {c: e.offset[local] for c, e in entries.items()},
                           {c: e.step[local] for c, e in entries.items()})
+
+    def prefill(self, store: Store, part: int, rg_rows: np.ndarray, columns: list[str],
+                compact: bool, cancel: Cancel | None = None) -> None:
+        """Read the part's row groups at ``rg_rows`` that the cache lacks, ``CHUNK_ROWS``
+        at a time: Parquet is read with the lock released, the chunk encoded under it.
+        Raises :class:`Cancelled` when ``cancel()`` says so before a chunk."""
+        local = np.asarray(_local(store, part, np.asarray(rg_rows, np.int64)), np.int64)
+        first = int(np.flatnonzero(store.index["part"] == part)[0])
+        kinds = {c: column_kind(c, compact) for c in columns}
+        while True:
+            with self._lock:
+                todo, cols = self._todo(store, part, local, kinds)
+            if not cols:
+                return
+            if cancel is not None and cancel():
+                raise Cancelled
+            rows = store.index["rows"][first + todo]
+            chunk = todo[: max(1, int(np.searchsorted(np.cumsum(rows), CHUNK_ROWS)))]
+            raw = read_row_groups(store, part, [int(g) for g in chunk], cols)
+            with self._lock:  # every column of the part is kept: none is read twice
+                entries = {c: self._entry(store, part, c, k) for c, k in kinds.items()}
+                self._encode(store, first, chunk, cols, compact, entries, raw)
+                self._evict({id(e) for e in entries.values()})
+
+    def _todo(self, store, part, local, kinds) -> tuple[np.ndarray, list[str]]:
+        """(row groups some column lacks, those columns), under the lock."""
+        todo = np.zeros(local.size, bool)
+        cols = []
+        for c, kind in kinds.items():
+            entry = self._entries.get(self._key(store, part, c, kind))
+            lacks = np.ones(local.size, bool) if entry is None else ~entry.loaded[local]
+            if lacks.any():
+                cols.append(c)
+                todo |= lacks
+        return local[todo], cols
+
+    def _fill_missing(self, store, part, local, columns, compact, entries) -> None:
+        """Read what is still missing (evicted since the prefill) under the lock."""
+        missing_cols = [c for c, e in entries.items() if not e.loaded[local].all()]
+        if missing_cols:
+            todo = np.zeros(local.size, bool)
+            for c in missing_cols:
+                todo |= ~entries[c].loaded[local]
+            first = int(np.flatnonzero(store.index["part"] == part)[0])
+            self._fill(store, part, first, local[todo], missing_cols, compact,
+                       {c: entries[c] for c in missing_cols})
 
     def _fill(self, store, part, first, local, columns, compact, entries) -> None:
         """Read row groups ``local`` of a part (batches of ~4M rows) into the entries."""
@@ -240,20 +315,24 @@ class HotCache:
         for batch in np.split(np.arange(local.size), np.unique(cuts[cuts < local.size])):
             if batch.size == 0:
                 continue
-            gi = first + local[batch]
             raw = read_row_groups(store, part, [int(g) for g in local[batch]], columns)
-            rows = store.index["rows"][gi]
-            src = np.concatenate([[0], np.cumsum(rows)[:-1]]).astype(np.int64)
-            for c in columns:
-                e = entries[c]
-                off, step = encode_segments(c, column_kind(c, compact), raw[c], src, rows, store,
-                                            gi, e.data, store.index["start"][gi])
-                e.offset[local[batch]], e.step[local[batch]] = off, step
-                fresh = ~e.loaded[local[batch]]
-                e.loaded[local[batch]] = True
-                nbytes = int(rows[fresh].sum()) * e.data.itemsize
-                e.nbytes += nbytes
-                self.nbytes += nbytes
+            self._encode(store, first, local[batch], columns, compact, entries, raw)
+
+    def _encode(self, store, first, local, columns, compact, entries, raw) -> None:
+        """Encode the raw columns of row groups ``local`` (one read) into the entries."""
+        gi = first + local
+        rows = store.index["rows"][gi]
+        src = np.concatenate([[0], np.cumsum(rows)[:-1]]).astype(np.int64)
+        for c in columns:
+            e = entries[c]
+            off, step = encode_segments(c, column_kind(c, compact), raw[c], src, rows, store,
+                                        gi, e.data, store.index["start"][gi])
+            e.offset[local], e.step[local] = off, step
+            fresh = ~e.loaded[local]
+            e.loaded[local] = True
+            nbytes = int(rows[fresh].sum()) * e.data.itemsize
+            e.nbytes += nbytes
+            self.nbytes += nbytes
 
 
 def load_uncached(store: Store, part: int, rg_rows: np.ndarray, columns: list[str],

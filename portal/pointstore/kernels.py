@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import math
 
-import numba as nb
 import numpy as np
+
+from portal.pointstore import jit as nb  # numba, imported at the first kernel call
 
 # float parameters per row group: pixel = value * a + b on each axis, decoded value
 # = code * av + bv, filter bounds (in the column's own units or codes)

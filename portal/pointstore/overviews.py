@@ -15,10 +15,10 @@ from __future__ import annotations
 import math
 import os
 
-import numba as nb
 import numpy as np
 
 from portal.errors import SourceUnavailable
+from portal.pointstore import jit as nb  # numba, imported at the first kernel call
 from portal.pointstore.schema import N_CLASSES, flag_class_table, time_bins
 
 Table = dict[str, np.ndarray]  # "cell", "n", and per parameter "<P>_n|sum|min|max" (N, 5)
@@ -316,6 +316,49 @@ def _spread(cells, level, vals, ext, x0, sx, y0, sy, shift, W, H, out, out_min, 
                     out_max[pix] = max(out_max[pix], ext[j, 1])
 
 
+#: a spread of at most this many (cell, pixel) pairs is done in NumPy while numba is not
+#: loaded (a thumbnail's: its import and set-up cost more than the spread)
+NUMPY_SPREAD_PAIRS = 4_000_000
+
+
+def _numpy_will_do(cells: np.ndarray, level: int, sx: float, sy: float) -> bool:
+    """Whether a cell covers few pixels and the cells are few (``_spread_numpy``'s passes:
+    one per pixel offset in a cell's footprint)."""
+    rows = 1 << level
+    nx, ny = math.ceil(180.0 / rows * sx) + 1, math.ceil(180.0 / rows * sy) + 1
+    return nx * ny <= 9 and cells.size * nx * ny <= NUMPY_SPREAD_PAIRS
+
+
+def _spread_numpy(cells, level, vals, ext, x0, sx, y0, sy, shift, W, H, out, out_min, out_max):
+    """:func:`_spread` in NumPy: one vectorised pass per pixel offset of a cell's footprint
+    (the same area weights; sums in another order, equal to ~1e-15)."""
+    rows = 1 << level
+    cols = rows * 2
+    iy, ix = np.divmod(cells.astype(np.int64), cols)
+    fx0 = (ix * (360.0 / cols) - 180.0 + shift - x0) * sx
+    fy0 = (iy * (180.0 / rows) - 90.0 - y0) * sy
+    fx1, fy1 = fx0 + 360.0 / cols * sx, fy0 + 180.0 / rows * sy
+    on = ~((fx1 <= 0) | (fx0 >= W) | (fy1 <= 0) | (fy0 >= H))
+    fx0, fx1, fy0, fy1, vals = fx0[on], fx1[on], fy0[on], fy1[on], vals[on]
+    ext = ext[on] if ext.shape[0] > 0 else ext
+    area = (fx1 - fx0) * (fy1 - fy0)
+    px0, py0 = np.maximum(np.floor(fx0), 0).astype(np.int64), np.maximum(np.floor(fy0), 0).astype(np.int64)
+    px1, py1 = np.minimum(np.ceil(fx1), W).astype(np.int64), np.minimum(np.ceil(fy1), H).astype(np.int64)
+    for oy in range(int((py1 - py0).max(initial=0))):
+        py = py0 + oy
+        wy = np.minimum(fy1, py + 1.0) - np.maximum(fy0, py)
+        for ox in range(int((px1 - px0).max(initial=0))):
+            px = px0 + ox
+            w = wy * (np.minimum(fx1, px + 1.0) - np.maximum(fx0, px)) / area
+            sel = (py < py1) & (px < px1) & (w > 0)
+            pix = py[sel] * W + px[sel]
+            for v in range(vals.shape[1]):
+                out[v] += np.bincount(pix, weights=w[sel] * vals[sel, v], minlength=W * H)
+            if ext.shape[0] > 0:
+                np.minimum.at(out_min, pix, ext[sel, 0])
+                np.maximum.at(out_max, pix, ext[sel, 1])
+
+
 def spread(table: Table, level: int, values: np.ndarray, bbox: tuple[float, float, float, float],
            width: int, height: int, extremes: np.ndarray | None = None) -> tuple:
     """Spread per-cell ``values`` (cells x k) onto a canvas: (k, H, W) sums and min/max.
@@ -332,9 +375,11 @@ def spread(table: Table, level: int, values: np.ndarray, bbox: tuple[float, floa
     npix = width * height if extremes is not None else 0
     out_min, out_max = np.full(npix, np.inf), np.full(npix, -np.inf)
     shifts = (0.0,) + ((360.0,) if x1 > 180 else ()) + ((-360.0,) if x0 < -180 else ())
+    kernel = _spread if nb.loaded() or not _numpy_will_do(table["cell"], level, sx, sy) \
+        else _spread_numpy
     for shift in shifts:
-        _spread(table["cell"], level, vals, ext, x0, sx, y0, sy, shift, width, height, out,
-                out_min, out_max)
+        kernel(table["cell"], level, vals, ext, x0, sx, y0, sy, shift, width, height, out,
+               out_min, out_max)
     sums = out.reshape(vals.shape[1], height, width)
     if extremes is None:
         return sums, None, None

@@ -124,16 +124,36 @@ def sample_table(obs: xr.Dataset, variable: str, dataset: str = "") -> pd.DataFr
     return df
 
 
-def _land(df: pd.DataFrame, dims: dict):
-    import holoviews as hv
+def _shared_table(obs: xr.Dataset, variable: str, dataset: str
+                  ) -> tuple[pd.DataFrame, list[np.ndarray]]:
+    """(:func:`sample_table`, the land rings around it) of a shared view, computed once per
+    process (:func:`portal.cache.derived`); the table is this caller's shallow copy."""
+    from portal.cache import derived
+
+    def compute() -> tuple[pd.DataFrame, list[np.ndarray]]:
+        df = sample_table(obs, variable, dataset)
+        return df, _land_rings(df)
+
+    names = tuple(map(str, obs.variables))
+    df, rings = derived("linked_table", [v.data for v in obs.variables.values()], compute,
+                        extra=(variable, dataset, names))
+    return df.copy(deep=False), [ring.copy() for ring in rings]  # a few hundred points
+
+
+def _land_rings(df: pd.DataFrame) -> list[np.ndarray]:
     import shapely
 
     pad = max(np.ptp(df.lon), np.ptp(df.lat), 0.5) * 0.3
     box = shapely.box(df.lon.min() - pad, df.lat.min() - pad, df.lon.max() + pad,
                       df.lat.max() + pad)
-    rings = [np.asarray(p.exterior.coords) for g in land_geometries()
-             for p in getattr(g.intersection(box), "geoms", [g.intersection(box)])
-             if p.geom_type == "Polygon" and not p.is_empty]
+    return [np.asarray(p.exterior.coords) for g in land_geometries()
+            for p in getattr(g.intersection(box), "geoms", [g.intersection(box)])
+            if p.geom_type == "Polygon" and not p.is_empty]
+
+
+def _land(rings: list[np.ndarray], dims: dict):
+    import holoviews as hv
+
     return hv.Polygons(rings, kdims=[dims["lon"], dims["lat"]]).opts(
         color="#d9d4c7", line_color="#4a4a4a", line_width=0.5, backend="bokeh")
 
@@ -154,7 +174,7 @@ def linked_views(obs: xr.Dataset, *, variable: str, feature_type: str, title: st
         raise UnsupportedQuicklook("linked views are interactive: open them in the page",
                                    dataset=dataset, hint="the PNG has the ts, section and "
                                    "timedepth kinds")
-    df = sample_table(obs, variable, dataset)
+    df, rings = _shared_table(obs, variable, dataset)
     lang = style.lang
     units = str(obs.z.attrs.get("units", ""))
     zlabel = depth_label(units if units.lower() in ("dbar", "decibar") else "m", lang)
@@ -190,7 +210,7 @@ def linked_views(obs: xr.Dataset, *, variable: str, feature_type: str, title: st
     where_linked, when_linked, what_linked = (
         el.opts(active_tools=["box_select"], backend="bokeh") for el in layout.values())
     ring = hv.DynamicMap(partial(highlighted, df, xcol, ycol, d), streams=[tap])
-    layout = (_land(df, d) * where_linked * ring).opts(active_tools=["box_select"],
+    layout = (_land(rings, d) * where_linked * ring).opts(active_tools=["box_select"],
                                                        backend="bokeh") \
         + when_linked + (tapped * what_linked)
     full = tr("title_linked", lang, title=title, n=count(len(df), "sample", lang)) + (

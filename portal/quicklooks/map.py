@@ -79,6 +79,19 @@ def _per_feature(obs: xr.Dataset, variable: str) -> pd.DataFrame:
 
 
 def _points_frame(obs: xr.Dataset, variable: str, feature_type: str) -> pd.DataFrame:
+    """The positions (one row per feature for profiles and stations, else per sample) with
+    longitudes wrapped and a ``year`` colour column: computed once per shared view
+    (:func:`portal.cache.derived`; a 10⁶-sample mooring's sort and group-by cost ~0.3 s),
+    each caller getting a shallow copy it may add columns to (pandas copies on write)."""
+    from portal.cache import derived
+
+    arrays = [v.data for v in obs.variables.values()]
+    df = derived("points_frame", arrays, lambda: _new_points_frame(obs, variable, feature_type),
+                 extra=(feature_type, tuple(map(str, obs.variables))))
+    return df.copy(deep=False)
+
+
+def _new_points_frame(obs: xr.Dataset, variable: str, feature_type: str) -> pd.DataFrame:
     if feature_type in PER_FEATURE:
         df = _per_feature(obs, variable)
     else:

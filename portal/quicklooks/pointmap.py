@@ -11,6 +11,7 @@ and mean modes the new image goes straight to the figure's data source (:mod:`.f
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from portal.i18n import number, t
 from portal.model import Query
 from portal.processing.variables import qc_label
 from portal.quicklooks import Style
-from portal.quicklooks.fast_zoom import ZoomFrame, fast_zoom
+from portal.quicklooks.fast_zoom import FAST_ZOOM_LOD, ZoomFrame, fast_zoom
 from portal.quicklooks.style import ZOOM_LOD, _mercator_xy, fit_title, land_layer, resolve_cmap
 from portal.quicklooks.zoom_progress import zoom_progress
 
@@ -164,21 +165,27 @@ def count_limits(agg: xr.Dataset) -> tuple[float, float]:
 
 
 def view_aggregate(handle, query: Query, style: Style, variable: str,
-                   bbox: tuple[float, float, float, float]):
+                   bbox: tuple[float, float, float, float], preview: bool = False,
+                   cancel: Any = None):
     """The aggregate of one view and its note ("N observations in view, from …"): what
     the page, the embed and the fast PNG all draw (``aggregate first, colour last``).
 
     A QC-mix DataArray (dims y, x, qc) for ``color_by="qc"``, else a Dataset with the
-    count and mean per cell, on a canvas of one cell per ``CELL_PX`` screen pixels."""
+    count and mean per cell, on a canvas of one cell per ``CELL_PX`` screen pixels.
+    ``preview``: a cold view (rows to read from disk) comes from the overviews, said in
+    the note (attrs ``preview``); ``cancel`` stops the exact answer's reads (the zoom's
+    fast path, :mod:`.fast_zoom`)."""
     how = HOW_BY_COLOR[style.color_by]
     width, height = max(style.width // CELL_PX, 100), max(style.height // CELL_PX, 60)
+    canvas = {"bbox": bbox, "width": width, "height": height, "variable": variable}
     if how == "qc":
-        agg = handle.aggregate(query, bbox=bbox, width=width, height=height, how="qc",
-                               variable=variable)
+        agg = handle.aggregate(query, how="qc", **canvas)
         n = int(agg.sum())
     else:
-        agg = handle.aggregate_stats(query, bbox=bbox, width=width, height=height,
-                                     variable=variable)
+        agg = handle.preview_stats(query, **canvas) if preview else None
+        if agg is None:
+            agg = handle.aggregate_stats(query, **canvas, **({"cancel": cancel} if cancel
+                                                             else {}))
         n = int(agg["count"].sum())
     source = agg.attrs.get("source", "points")
     lang = style.lang
@@ -187,11 +194,42 @@ def view_aggregate(handle, query: Query, style: Style, variable: str,
              source=source) + (t("plot_store_groups", lang, read=agg.attrs.get(
                  "row_groups_read", 0), total=agg.attrs.get("row_groups_total", 0))
                  if source == "points" else "")
+    if agg.attrs.get("preview"):
+        note += t("plot_store_preview", lang)
     rounded = agg.attrs.get("depth_effective")
     if rounded is not None:  # a depth filter answered at band resolution must say so
         note += t("plot_store_depth_rounded", lang, lo=f"{float(rounded[0]):.4g}",
                   hi=f"{float(rounded[1]):.4g}")
     return agg, note
+
+
+@dataclasses.dataclass(frozen=True)
+class StoreZoom:
+    """The zoom's fast path of a store map in count or mean colouring (:mod:`.fast_zoom`):
+    the frame of a view (a cold view previewed from the overviews unless ``exact``), and
+    the prefetch of the rows around a view the user looks at."""
+
+    handle: Any
+    query: Query
+    style: Style
+    variable: str
+    title: str
+    how: str
+    view: Any  # (x_range, y_range) in Web Mercator -> (W, S, E, N)
+
+    def __call__(self, x_range, y_range, exact: bool = False, cancel: Any = None) -> ZoomFrame:
+        agg, note = view_aggregate(self.handle, self.query, self.style, self.variable,
+                                   self.view(x_range, y_range), not exact, cancel)
+        frame = stats_frame(agg, self.how, fit_title(f"{self.title} — {note}",
+                                                     self.style.width))
+        return dataclasses.replace(frame, preview=bool(agg.attrs.get("preview")))
+
+    def prefetch(self, x_range, y_range, cancel: Any = None) -> int:
+        """Read the row groups around the view into memory (stopped by ``cancel()``)."""
+        return self.handle.prefetch(self.query, bbox=self.view(x_range, y_range),
+                                    variable=self.variable, cancel=cancel,
+                                    width=max(self.style.width // CELL_PX, 100),
+                                    height=max(self.style.height // CELL_PX, 60))
 
 
 def build(handle, *, variable: str, query: Query, title: str, style: Style):
@@ -233,22 +271,20 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
     def on_range(x_range=None, y_range=None):
         return aggregate(view(x_range, y_range))
 
-    def new_view(x_range, y_range):  # the zoom's fast path (count and mean colourings)
-        agg, note = view_aggregate(handle, query, style, variable, view(x_range, y_range))
-        return stats_frame(agg, how, fit_title(f"{title} — {note}", style.width))
-
     # a control change sends new frames to the map on screen (portal.ui.map_patching);
     # a zoom in count or mean colouring draws the frames on screen now (a patch replaces them)
     fast = how != "qc"
-    dmap = framed(Frames(on_range, ranged=True, shape=("store", how),
-                         zoom=new_view if fast else None))
+    zoom = StoreZoom(handle, query, style, variable, title, how, view) if fast else None
+    dmap = framed(Frames(on_range, ranged=True, shape=("store", how), zoom=zoom))
     pipe, stream = dmap.streams
     hooks = [zoom_progress(style.lang)]
-    if fast:
-        hooks.append(fast_zoom(stream, lambda x_range, y_range: pipe.data.zoom(x_range, y_range)))
+    if fast:  # the frames on screen (a patch sends new ones) draw the zoom
+        hooks.append(fast_zoom(stream, lambda *view, **kw: pipe.data.zoom(*view, **kw),
+                               lambda *view, **kw: pipe.data.zoom.prefetch(*view, **kw)))
     (mx0, mx1), (my0, my1) = (_mercator_xy([west, east], [0, 0])[0],
                               _mercator_xy([0, 0], [south, north])[1])
     return (dmap * land_layer(True)).opts(responsive=True, height=style.height,
                                           xlim=(mx0, mx1), ylim=(my0, my1),
-                                          active_tools=["wheel_zoom"], lod=ZOOM_LOD,
+                                          active_tools=["wheel_zoom"],
+                                          lod=FAST_ZOOM_LOD if fast else ZOOM_LOD,
                                           hooks=hooks, backend="bokeh")

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from portal import assets
 from portal.assets import land_geojson
 from portal.i18n import t, variable_name
 from portal.text import one_line
@@ -74,6 +75,8 @@ def cmap_name(standard_name: str = "", name: str = "") -> str:
 def cmap_colors(name: str) -> tuple[str, ...]:
     """A colormap (cmocean name, or any matplotlib name) as 256 hex colours."""
     rows = _cmocean_rows(name)
+    if rows is None and name.isidentifier():  # viridis as Matplotlib draws it, shipped:
+        rows = _rgb_rows(assets.path("static", "cmaps", f"{name}-rgb.txt"))  # (no import)
     if rows is not None:  # cmocean's own table: importing cmocean imports pyplot (~0.5 s)
         return tuple("#" + "".join(format(round(v * 255), "02x") for v in row) for row in rows)
     import matplotlib
@@ -99,10 +102,18 @@ def _cmocean_rows(name: str) -> list[list[float]] | None:
     for base in (spec.submodule_search_locations or []) if spec else []:
         path = os.path.join(base, "rgb", f"{name}-rgb.txt")
         if os.path.exists(path):
-            with open(path) as fh:
-                rows = [[float(v) for v in line.split()] for line in fh if line.strip()]
-            return rows if len(rows) == 256 else None
+            return _rgb_rows(path)
     return None
+
+
+def _rgb_rows(path) -> list[list[float]] | None:
+    """The 256 RGB rows (0..1) of a table file, or None (no such file, not 256 rows)."""
+    try:
+        with open(path) as fh:
+            rows = [[float(v) for v in line.split()] for line in fh if line.strip()]
+    except OSError:
+        return None
+    return rows if len(rows) == 256 else None
 
 
 def resolve_cmap(choice: str | None, standard_name: str = "", name: str = "") -> list[str]:

@@ -11,7 +11,6 @@ by their value on the chosen colormap (the only colourings a series offers: see
 
 from __future__ import annotations
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -53,6 +52,7 @@ def _frame(t, y, flags, x_range, n_out: int, regular: bool):
 
 def _curve(t, y, flags, n_visible, total, variable, ylabel, style: Style, title: str):
     import holoviews as hv
+    import matplotlib.dates as mdates  # (here: a series thumbnail imports no Matplotlib)
 
     lang = style.lang
     kdim = hv.Dimension("time", label=time_label(lang))
@@ -124,17 +124,34 @@ def depth_levels(obs: xr.Dataset) -> np.ndarray | None:
     half its median depth and stays one line; gliders and profiling moorings span more."""
     if "z" not in obs.coords or obs.sizes["obs"] < 2:
         return None
-    z = np.asarray(obs.z.values, dtype="float64")
+    from portal.cache import derived
+
+    # once per shared view (the median of a 10⁶-sample mooring's depths costs ~30 ms)
+    levels = derived("depth_levels", [obs.z.values], lambda: _levels(obs.z.values))
+    return None if levels is None else levels.copy()
+
+
+def _levels(z: np.ndarray) -> np.ndarray | None:
+    z = np.asarray(z)  # (in its own type: a float64 copy of 10^6 depths costs)
     finite = np.isfinite(z)
     if not finite.all():  # (a copy only then)
         z = z[finite]
-    spread = z.max() - z.min() if z.size else 0.0
+    spread = float(z.max()) - float(z.min()) if z.size else 0.0
     if spread < MIN_SPREAD:  # one sensor: no median to compute (a partition of every sample)
         return None
-    if spread < SENSOR_WOBBLE * abs(float(np.median(z))):
+    if spread < SENSOR_WOBBLE * abs(_median(z)):
         return None
-    levels = np.unique(np.round(z, 1))
+    levels = np.unique(np.round(z.astype("float64"), 1))  # (the levels compared in float64)
     return levels if levels.size > 1 else None
+
+
+#: depths the median of :func:`depth_levels` is taken over at most (evenly strided): the
+#: wobble test needs no exact median, and a partition of 10^6 copies them all
+MEDIAN_SAMPLE = 65_536
+
+
+def _median(z: np.ndarray) -> float:
+    return float(np.median(z[::max(z.size // MEDIAN_SAMPLE, 1)]))
 
 
 def _per_level(obs, variable, levels, ylabel, style: Style, title: str):
@@ -168,6 +185,8 @@ def _per_level(obs, variable, levels, ylabel, style: Style, title: str):
 
 def _date_formatter(times: np.ndarray):
     """Date ticks that fit the span (days, hours or minutes)."""
+    import matplotlib.dates as mdates
+
     t = np.asarray(times)
     t = t[~np.isnat(t)]
     span = (t.max() - t.min()) / np.timedelta64(1, "D") if t.size > 1 else 0.0

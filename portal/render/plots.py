@@ -15,6 +15,7 @@ with no title, axis labels, ticks or colour bar that would be unreadable at 320Ã
 from __future__ import annotations
 
 import io
+import math
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -47,10 +48,14 @@ def plot_png(entry: DatasetEntry, kind: str, query: Query, style: Style,
     if is_aggregating(entry):
         return density_png(entry, query, style, bare) if kind == "profile" else None
     view = load_view(entry, kind, query)
+    obs = cast("xr.Dataset", view.data)  # observations: grids have only the map kind
+    if bare and kind == "timeseries":
+        png = series_thumbnail(obs, view.variable, style)
+        if png is not None:
+            return png
     title = one_line(titled(entry.title or entry.id, view.qc, list(view.warnings),
                             view_notes(view.data), style.lang))
     draw = draw_profile if kind == "profile" else draw_timeseries
-    obs = cast("xr.Dataset", view.data)  # observations: grids have only the map kind
     return _png(lambda ax: draw(ax, obs, view.variable, style), title, style, bare)
 
 
@@ -243,14 +248,23 @@ def draw_timeseries(ax, obs: xr.Dataset, variable: str, style: Style):
     return _series_lines(ax, obs, variable, style)
 
 
-def _series_lines(ax, obs: xr.Dataset, variable: str, style: Style):
+def _decimated(obs: xr.Dataset, variable: str, width: int):
+    """(times, values, flags, kept, indices): the valid samples in time order and the
+    indices of the at most ``width * POINTS_PER_PIXEL`` (>= 200) of them drawn, extremes
+    kept (MinMaxLTTB), as the page decimates."""
     from portal.processing.decimate import decimate_indices, is_regular
     from portal.quicklooks.timeseries import POINTS_PER_PIXEL, _series
 
     t, y, flags = _series(obs, variable)
     keep = ~np.isnat(t) & np.isfinite(y)
-    t, y = t[keep], y[keep]
-    idx = decimate_indices(t, y, max(style.width * POINTS_PER_PIXEL, 200), is_regular(t))
+    if not keep.all():  # (copies only then)
+        t, y = t[keep], y[keep]
+    idx = decimate_indices(t, y, max(width * POINTS_PER_PIXEL, 200), is_regular(t))
+    return t, y, flags, keep, idx
+
+
+def _series_lines(ax, obs: xr.Dataset, variable: str, style: Style):
+    t, y, flags, keep, idx = _decimated(obs, variable, style.width)
     ax.plot(t[idx], y[idx], color=LINE, linewidth=0.8)
     scale = None
     if style.color_by == "value" and idx.size:
@@ -261,6 +275,54 @@ def _series_lines(ax, obs: xr.Dataset, variable: str, style: Style):
     lang = style.lang
     return tr("plot_in_source", lang, n=count(obs.sizes["obs"], "sample", lang),
              drawn=number(idx.size, lang)), scale
+
+
+#: a thumbnail's line is drawn this many times larger, then reduced (antialiasing)
+SUPERSAMPLE = 3
+MARGIN = 0.05  # of each axis' span on both sides, as Matplotlib's autoscale
+FRAME = "#bbbbbb"  # a bare plot's spines (:func:`_strip`)
+
+
+def series_thumbnail(obs: xr.Dataset, variable: str, style: Style) -> bytes | None:
+    """A bare single-line series as a PNG drawn with PIL (no Matplotlib figure to import or
+    build: ~0.3 s of a cold process): the same decimated samples and line colour as the
+    Matplotlib thumbnail, 5 % margins, a light frame. None where that is not what the
+    thumbnail shows (several depth levels, colouring by value or QC, nothing valid)."""
+    from portal.quicklooks.timeseries import depth_levels
+
+    if style.color_by in ("value", "qc") or depth_levels(obs) is not None:
+        return None
+    t, y, _, _, idx = _decimated(obs, variable, style.width)
+    if idx.size < 2:
+        return None
+    x = t[idx].astype("datetime64[ns]").astype("int64").astype("float64")
+    return _line_png(x, y[idx].astype("float64"), style.width, style.height)
+
+
+def _scaled(values: np.ndarray, size: int, flip: bool) -> np.ndarray:
+    """Pixel coordinates (supersampled) of ``values`` on an axis of ``size`` pixels."""
+    lo, hi = float(values.min()), float(values.max())
+    span = hi - lo if hi > lo else max(abs(lo), 1.0)
+    lo, hi = (lo - MARGIN * span, hi + MARGIN * span) if hi > lo else (lo - span, lo + span)
+    frac = (values - lo) / (hi - lo)
+    return (1.0 - frac if flip else frac) * (size * SUPERSAMPLE - 1)
+
+
+def _line_png(x: np.ndarray, y: np.ndarray, width: int, height: int) -> bytes:
+    from PIL import Image, ImageDraw
+
+    from portal.render.fast import PNG_COMPRESS_LEVEL
+
+    image = Image.new("RGB", (width * SUPERSAMPLE, height * SUPERSAMPLE), "white")
+    points = np.column_stack([_scaled(x, width, False), _scaled(y, height, True)])
+    line_px = math.ceil(0.8 * DPI / 72 * SUPERSAMPLE)  # Matplotlib's 0.8 pt line, snapped
+    ImageDraw.Draw(image).line(points.ravel().tolist(), fill=LINE, width=line_px,
+                               joint="curve")
+    image = image.reduce(SUPERSAMPLE)
+    ImageDraw.Draw(image).rectangle((0, 0, width - 1, height - 1), outline=FRAME)
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+    return buf.getvalue()
 
 
 def _per_level(ax, obs: xr.Dataset, variable: str, levels: np.ndarray, style: Style) -> str:

@@ -4,7 +4,9 @@
 ``PORTAL_*`` variables (so forked processes and plain ``panel serve`` agree),
 checks the catalogs once, and calls ``pn.serve`` with the page at ``/``, the embed
 at ``/embed``, the extra routes, the static folder, websocket origins and the
-frame-ancestors transform; websocket messages are deflate-compressed.
+frame-ancestors transform; websocket messages are deflate-compressed. With
+``--num-procs N`` a page's websocket is relayed to the worker that built its session
+(:mod:`portal.server.routing`).
 """
 
 from __future__ import annotations
@@ -167,6 +169,9 @@ def serve(args) -> int:
     from portal.server.context import install_sighup
 
     install_sighup()  # SIGHUP: reload the catalog (a changed file is picked up anyway)
+    from portal.server.routing import bind_private_sockets, route_websockets
+
+    private = bind_private_sockets(args.num_procs)  # before the fork: one per worker
     server = pn.serve(
         {"/": page_app, "embed": embed_app},
         port=args.port, address=args.address, show=args.show,
@@ -186,6 +191,7 @@ def serve(args) -> int:
     from portal.server.first_paint import install
 
     install(server._tornado, settings.base_path)  # GET /: the first paint before the session
+    route_websockets(server, private)  # each worker: a page's websocket to its builder
     _run(server, allowed_hosts(_origins(args)))
     return 0
 

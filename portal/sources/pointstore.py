@@ -57,6 +57,20 @@ class PointStoreHandle:
         args = {**_from_query(query), **self._sched(), **kwargs}
         return aggregate_dataset(self.store, **args)
 
+    def preview_stats(self, query: Query | None = None, **kwargs: Any) -> xr.Dataset | None:
+        """A cold view's count and mean from the overviews, or None when the exact answer
+        is quick (see :func:`portal.pointstore.views.preview_dataset`)."""
+        from portal.pointstore.views import preview_dataset
+
+        return preview_dataset(self.store, **{**_from_query(query), **kwargs})
+
+    def prefetch(self, query: Query | None = None, **kwargs: Any) -> int:
+        """Read the row groups around a view into memory (see
+        :func:`portal.pointstore.views.prefetch_ring`); ``cancel`` stops it."""
+        from portal.pointstore.views import prefetch_ring
+
+        return prefetch_ring(self.store, **{**_from_query(query), **kwargs})
+
     def profile_density(self, query: Query | None = None, **kwargs: Any) -> xr.DataArray:
         from portal.pointstore.aggregate import profile_density
 

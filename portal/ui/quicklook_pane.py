@@ -48,6 +48,30 @@ setTimeout(() => { button.label = label; }, 1500);
 """
 
 
+class CopyLinkButton(pn.widgets.Button):
+    """A button copying the page's URL in the browser (:data:`COPY_JS`), its label saying
+    ``done`` for a moment.
+
+    The script sits on the Bokeh button itself rather than in Panel's link registry
+    (``js_on_click``): with a registered link in the page's main area, Panel walked every
+    model of that area, the new figure's included, after each plot swap to look for
+    links to set up.
+    """
+
+    done = param.String(default="", doc="the label once the link is copied")
+
+    _rename = {**pn.widgets.Button._rename, "done": None}  # the script's, not the model's
+
+    def _get_model(self, doc, root=None, parent=None, comm=None):
+        from bokeh.models import CustomJS
+
+        model = super()._get_model(doc, root, parent, comm)
+        model.js_on_event("button_click", CustomJS(
+            args={"button": model, "label": self.label, "label_done": self.done},
+            code=COPY_JS))
+        return model
+
+
 # phones: the controls in a drawer opened by a toggle button; desktops: no button
 DRAWER_CSS = """
 .portal-drawer-toggle { display: none !important; }
@@ -355,12 +379,9 @@ class QuicklookPane(pn.viewable.Viewer):
         self.state.depth = DepthRange(*event.new)
 
     def _copy_button(self, lang: str):
-        copy = pn.widgets.Button(label=t("copy_link", lang), color="primary",
-                                 variant="outline", height=32,
-                                 css_classes=["portal-copy-link"])
-        copy.js_on_click(args={"button": copy, "label": t("copy_link", lang),
-                               "label_done": t("link_copied", lang)}, code=COPY_JS)
-        return copy
+        return CopyLinkButton(label=t("copy_link", lang), done=t("link_copied", lang),
+                              color="primary", variant="outline", height=32,
+                              css_classes=["portal-copy-link"])
 
     def _share_row(self):
         links = pn.panel(self._links, loading_indicator=False)  # a spinner re-lays out the page

@@ -25,3 +25,24 @@ def test_at_most_three_lines_four_on_a_phone():
     lines = text.split("\n")
     assert len(lines) == 4 and text.endswith("…")
     assert all(len(line) * 8.5 <= 376 - 60 for line in lines)  # the ellipsis fits too
+
+
+def test_viridis_is_matplotlibs_from_the_shipped_table_without_importing_it():
+    """The viridis table in static/cmaps gives Matplotlib's colours; reading it imports no
+    Matplotlib (a thumbnail's maps need none)."""
+    import subprocess
+    import sys
+
+    import matplotlib
+    import matplotlib.colors as mcolors
+
+    from portal.quicklooks.style import cmap_colors
+    from tests.conftest import REPO
+
+    cmap = matplotlib.colormaps["viridis"]
+    assert cmap_colors("viridis") == tuple(mcolors.to_hex(cmap(i / 255.0)) for i in range(256))
+    code = ("import sys; from portal.quicklooks.style import cmap_colors; "
+            "c = cmap_colors('viridis'); print(len(c), c[0], 'matplotlib' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, cwd=REPO)
+    assert res.stdout.split() == ["256", "#440154", "False"], res.stderr

@@ -95,3 +95,40 @@ def test_bare_thumbnail_has_no_text_and_the_asked_size():
     assert (pixels[:, :4] != 255).any() and (pixels[:, -4:] != 255).any()
     with Image.open(io.BytesIO(full)) as image:
         assert image.size == (600, 400)
+
+
+def _dark(png: bytes) -> np.ndarray:
+    """Pixels of the line (darker than the frame and background)."""
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    return rgb.sum(axis=2) < 450
+
+
+def test_series_thumbnail_is_the_matplotlib_thumbnail_without_a_figure(monkeypatch):
+    """A bare series is drawn with PIL: at most width x 2 decimated points, the spike
+    kept, the line where Matplotlib's bare thumbnail puts it (per column, within 3 px)."""
+    ds = observations(1, 200_000, z_of=lambda f: np.full(f.size, 10.0))
+    ds["TEMP"].values[54_321] = 99.0
+    thumb = Style(width=320, height=200, interactive=False)
+    drawn = []
+    real = plots._line_png
+    monkeypatch.setattr(plots, "_line_png", lambda x, y, w, h: drawn.append(y) or real(x, y, w, h))
+    png = plots.series_thumbnail(ds, "TEMP", thumb)
+    assert png is not None and len(drawn[0]) <= 640 and drawn[0].max() == 99.0
+    peer = plots._png(lambda ax: plots.draw_timeseries(ax, ds, "TEMP", thumb), "", thumb, True)
+    ours, theirs = _dark(png), _dark(peer)
+    assert ours.shape == theirs.shape == (200, 320)
+    columns = [c for c in range(2, 318) if ours[:, c].any() and theirs[:, c].any()]
+    assert len(columns) > 250  # 5 % margins left and right
+    top = [abs(int(np.argmax(ours[:, c])) - int(np.argmax(theirs[:, c]))) for c in columns]
+    assert np.percentile(top, 95) <= 3, sorted(top)[-10:]
+    first = [int(np.flatnonzero(image.any(axis=1))[0]) for image in (ours, theirs)]
+    assert 5 <= first[0] <= 14 and abs(first[0] - first[1]) <= 2  # the spike, 5 % margin
+
+
+def test_series_thumbnail_leaves_levels_and_colourings_to_matplotlib():
+    levels = observations(3, 400, z_of=lambda f: f * 50.0)
+    thumb = Style(width=320, height=200, interactive=False)
+    assert plots.series_thumbnail(levels, "TEMP", thumb) is None
+    one = observations(1, 400, z_of=lambda f: np.full(f.size, 10.0))
+    assert plots.series_thumbnail(one, "TEMP", Style(width=320, height=200, color_by="qc",
+                                                     interactive=False)) is None

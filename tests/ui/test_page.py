@@ -94,3 +94,27 @@ def _overlay_catalog() -> Catalog:
                                               "variables": [{"name": "sst"}]})
                for i, ft in (("g", "grid"), ("p", "profile"))}
     return Catalog(entries)
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+def test_language_change_keeps_the_quicklook_pane_and_translates_around_it():
+    """The quicklook pane (widgets, plot) stays and redraws itself; only the colocation
+    section is rebuilt, in place, and the card's "Add to view" button is translated."""
+    from portal.ui.i18n import t
+    from portal.ui.page import PortalPage
+    from portal.ui.state import ViewState
+
+    state = ViewState(dataset="g")
+    page = PortalPage(state=state, catalog=_overlay_catalog())
+    pane, coloc = page._pane, page._coloc
+    assert pane is not None and coloc is not None and coloc in page._main.objects
+    before = list(page._main.objects)
+    state.lang = "fr"
+    assert page._pane is pane and not pane._disposed
+    after = list(page._main.objects)
+    at = before.index(coloc)
+    assert after[at] is page._coloc is not coloc
+    assert all(a is b for i, (a, b) in enumerate(zip(before, after, strict=True)) if i != at)
+    assert t("coloc_title", "fr") in page._coloc.objects[0].object
+    add = next(o for o in page._main.objects[0] if "portal-card-add" in o.css_classes)
+    assert add.label == f"+ {t('add_to_view', 'fr')}"

@@ -61,3 +61,20 @@ def test_a_profile_control_change_patches_the_figure_on_screen(argo):
 
     pane.state.color = "qc"  # points coloured by flag: another drawing, a new figure
     assert _draw(pane) is not param.Skip
+
+
+def test_copy_link_button_carries_its_script_outside_panels_link_registry():
+    """The copy-link script sits on the Bokeh button: a link in Panel's registry made Panel
+    walk the whole main area (the figure's models too) after every plot swap."""
+    from bokeh.document import Document
+    from bokeh.models import CustomJS
+    from panel.links import Link
+
+    from portal.ui.quicklook_pane import COPY_JS, CopyLinkButton
+
+    button = CopyLinkButton(label="Copy link", done="Copied")
+    model = button.get_root(Document())
+    (script,) = model.js_event_callbacks["button_click"]
+    assert isinstance(script, CustomJS) and script.code == COPY_JS
+    assert script.args == {"button": model, "label": "Copy link", "label_done": "Copied"}
+    assert button not in Link.registry and not hasattr(model, "done")

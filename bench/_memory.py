@@ -65,7 +65,7 @@ def warm_up_end(samples: list[Sample], warm_up_s: float) -> tuple[int, str]:
         if data and data["max_mb"] and data["mb"] >= FULL * data["max_mb"]:
             return i, f"data cache full ({data['mb']:.0f}/{data['max_mb']:.0f} MB)"
         if s.t_s >= warm_up_s:
-            return i, f"{warm_up_s:g} s passed"
+            return i, f"{warm_up_s:.0f} s passed"
     return len(samples), "never"
 
 

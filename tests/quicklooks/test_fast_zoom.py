@@ -7,6 +7,7 @@ import pytest
 
 from portal.model import Query
 from portal.quicklooks import Style
+from tests.threads import run_async
 
 R = 6378137.0
 
@@ -177,7 +178,6 @@ def _frame(view, exact):
 
 
 def test_a_preview_is_replaced_by_the_exact_frame():
-    import asyncio
 
     async def run():
         zoomer, _plot = _zoomer(lambda x, y, exact, cancel: _frame(x[0], exact))
@@ -185,11 +185,10 @@ def test_a_preview_is_replaced_by_the_exact_frame():
         await zoomer._task
         return zoomer.shown
 
-    assert asyncio.run(run()) == ["1 preview", "1 exact"]
+    assert run_async(run) == ["1 preview", "1 exact"]
 
 
 def test_a_newer_view_stops_the_exact_read_of_the_last():
-    import asyncio
 
     from portal.pointstore.cache import Cancelled
 
@@ -206,7 +205,7 @@ def test_a_newer_view_stops_the_exact_read_of_the_last():
         return zoomer.shown
 
     zoomer, _plot = _zoomer(render)
-    assert asyncio.run(run()) == ["1 preview", "2 preview", "2 exact"]
+    assert run_async(run) == ["1 preview", "2 preview", "2 exact"]
 
 
 def test_the_prefetch_runs_after_a_drawn_view_until_a_new_view_comes():
@@ -238,7 +237,7 @@ def test_the_prefetch_runs_after_a_drawn_view_until_a_new_view_comes():
         return zoomer.shown
 
     zoomer, _plot = _zoomer(lambda x, y, exact, cancel: _frame(x[0], True), prefetch)
-    assert asyncio.run(run()) == ["1 exact", "2 exact"]
+    assert run_async(run) == ["1 exact", "2 exact"]
     assert calls == [1, 2] and daemon == [True, True]
 
 

@@ -33,6 +33,7 @@ from portal.server.routing import (
 )
 from tests.server.conftest import http_get, serving
 from tests.server.test_load import bench_load, track_and_grid  # noqa: F401 - the fixture
+from tests.threads import in_thread, run_async
 
 PAGES = 10
 
@@ -184,10 +185,13 @@ def test_a_session_of_no_worker_is_built_where_its_websocket_lands(two_workers, 
 
     bench_load.tolerate_unknown_models()
 
+    def pull(session_id: str) -> bool:
+        with pull_session(url=f"{two_workers.url}/", session_id=session_id) as session:
+            return bool(session.document.roots)
+
     for session_id in (f"{generate_session_id(signed=False)}-w7",
                        generate_session_id(signed=False)):
-        with pull_session(url=f"{two_workers.url}/", session_id=session_id) as session:
-            assert session.document.roots, session_id  # the page was built
+        assert in_thread(lambda sid=session_id: pull(sid)), session_id  # the page was built
     assert bench_load.wait_sessions_closed(two_workers.url, 60, processes=2) == 0
 
 
@@ -288,7 +292,7 @@ def test_the_relay_pipes_both_ways_and_closes_together():
         finally:
             echo.stop()
 
-    result = asyncio.run(run())
+    result = run_async(run)
     assert result["got"] == ["one", b"\x00two", "bye", None]  # in order, kinds kept
     assert (result["code"], result["reason"]) == (4001, "upstream done")
     (_, subprotocols, headers), *rest = _Echo.seen
@@ -328,4 +332,4 @@ def test_an_unreachable_sibling_leaves_the_session_to_this_process():
         server.stop()
         return header
 
-    assert '"msgtype":"ACK"' in asyncio.run(run()).replace(" ", "")  # Bokeh's own answer
+    assert '"msgtype":"ACK"' in run_async(run).replace(" ", "")  # Bokeh's own answer

@@ -54,7 +54,7 @@ def _control(doc, css: str):
     from bokeh.models import RadioButtonGroup, Select
 
     for model in doc.models:
-        if css in (getattr(model, "css_classes", None) or ()) and getattr(model, "visible", 1):
+        if css in (getattr(model, "css_classes", None) or ()) and getattr(model, "visible", True):
             if isinstance(model, Select) and len(model.options) > 1:
                 return model
             if isinstance(model, RadioButtonGroup) and len(model.labels) > 1:
@@ -147,10 +147,10 @@ def main() -> int:
             proc.wait(timeout=30)
     print(f"server CPU s per step, median / max over {args.rounds - 1} rounds "
           f"(load {_uptime()}):")
-    for page, figures in seen.items():
+    for page, steps in seen.items():
         text = ", ".join(
             f"{key} {int(statistics.median(v))}" if key == "models" else
-            f"{key} {statistics.median(v):.2f} / {max(v):.2f}" for key, v in figures.items())
+            f"{key} {statistics.median(v):.2f} / {max(v):.2f}" for key, v in steps.items())
         print(f"  {page or '/ (landing)':24s} {text}")
     return 0
 

@@ -104,17 +104,36 @@ def test_language_change_keeps_the_quicklook_pane_and_translates_around_it():
     from portal.ui.page import PortalPage
     from portal.ui.state import ViewState
 
+    def coloc_section():
+        (found,) = [o for o in page._main.objects if "portal-coloc" in o.css_classes]
+        return found
+
     state = ViewState(dataset="g")
     page = PortalPage(state=state, catalog=_overlay_catalog())
-    pane, coloc = page._pane, page._coloc
-    assert pane is not None and coloc is not None and coloc in page._main.objects
+    pane, coloc = page._pane, coloc_section()
     before = list(page._main.objects)
     state.lang = "fr"
     assert page._pane is pane and not pane._disposed
     after = list(page._main.objects)
     at = before.index(coloc)
-    assert after[at] is page._coloc is not coloc
+    assert after[at] is coloc_section() is not coloc
     assert all(a is b for i, (a, b) in enumerate(zip(before, after, strict=True)) if i != at)
-    assert t("coloc_title", "fr") in page._coloc.objects[0].object
+    assert t("coloc_title", "fr") in coloc_section().objects[0].object
     add = next(o for o in page._main.objects[0] if "portal-card-add" in o.css_classes)
     assert add.label == f"+ {t('add_to_view', 'fr')}"
+
+
+def test_page_document_indexes_its_models_once(catalog):
+    """Panel adds the template's roots one by one; Bokeh re-walked every model of the
+    document after each. Under the template's freeze the index is computed once."""
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc
+
+    doc = Document()
+    calls = []
+    recompute = doc.models.recompute
+    doc.models.recompute = lambda: (calls.append(1), recompute())[1]
+    with set_curdoc(doc):
+        _page(catalog).server_doc(doc)
+    assert len(doc.roots) > 3 and len(calls) == 1
+    assert {m.id for m in doc.models} == {m.id for r in doc.roots for m in r.references()}

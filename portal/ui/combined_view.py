@@ -94,18 +94,25 @@ class CombinedView(pn.viewable.Viewer):
             self._plot.objects = [self._pane(_build(*args))]
             return
         self._plot.loading = True
-        pn.state.execute(functools.partial(self._draw, args, self._generation))
+        # a session's first draw waits for its page to be served (drawn before, its swap
+        # could be lost: the figure never reached the browser, one run in two)
+        pn.state.onload(functools.partial(self._draw, args, self._generation, doc))
 
-    async def _draw(self, args: tuple, generation: int) -> None:
+    async def _draw(self, args: tuple, generation: int, doc: Any) -> None:
         """Load the data and build the plot in worker threads (the event loop serves the
-        other sessions meanwhile); shown unless a newer refresh started since."""
+        other sessions meanwhile); swapped in under the document's lock unless a newer
+        refresh started since."""
         element = await asyncio.to_thread(_build, *args)
         pane = self._pane(element)
         if isinstance(pane, pn.pane.HoloViews):
             await render_off_loop(pane)
-        if generation == self._generation:
-            self._plot.objects = [pane]
-            self._plot.loading = False
+
+        def swap() -> None:
+            if generation == self._generation:
+                self._plot.objects = [pane]
+                self._plot.loading = False
+
+        doc.add_next_tick_callback(swap)
 
     def _pane(self, element: Any):
         if isinstance(element, Exception):

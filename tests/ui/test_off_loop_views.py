@@ -59,6 +59,15 @@ def _in_loop(doc, make):
         return pool.submit(asyncio.run, run()).result()
 
 
+def _next_ticks(doc) -> int:
+    """Run the document's pending next-tick callbacks, as the server's loop would; how many."""
+    pending = list(doc.session_callbacks)
+    for callback in pending:
+        doc.remove_next_tick_callback(callback)
+        callback.callback()
+    return len(pending)
+
+
 def _entry(ident: str, feature_type: str) -> DatasetEntry:
     return DatasetEntry.from_metadata(ident, "netcdf", {"urlpath": f"/nowhere/{ident}.nc"},
                                       {"title": ident, "featureType": feature_type,
@@ -86,7 +95,11 @@ def test_the_combined_view_builds_off_the_loop(monkeypatch, session_doc, threads
     threads_of["build"].clear()  # outside a session the constructor drew it at once
     threads_of["render"].clear()
     args = (list(catalog), "timeseries", view.state.query(), view.state.style(900, 520))
-    loop_thread, _ = _in_loop(session_doc, lambda: view._draw(args, view._generation))
+    first = view._plot.objects
+    loop_thread, _ = _in_loop(session_doc,
+                              lambda: view._draw(args, view._generation, session_doc))
+    assert view._plot.objects == first  # swapped under the document's lock, not by the task
+    assert _next_ticks(session_doc) == 1
     shown = view._plot.objects[0]
     assert isinstance(shown.object, Plot) and shown.object.document is session_doc
     assert threads_of["build"] and loop_thread not in threads_of["build"]
@@ -94,7 +107,8 @@ def test_the_combined_view_builds_off_the_loop(monkeypatch, session_doc, threads
     assert not view._plot.loading
 
     before = view._plot.objects
-    _in_loop(session_doc, lambda: view._draw(args, view._generation - 1))  # superseded
+    _in_loop(session_doc, lambda: view._draw(args, view._generation - 1, session_doc))
+    _next_ticks(session_doc)  # superseded: not shown
     assert view._plot.objects == before
 
 

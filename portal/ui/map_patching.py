@@ -42,16 +42,22 @@ def map_shape(element: Any, *context: Any) -> tuple:
 
 
 class MapPatcher:
-    """The frames' pipe of the map on screen, and the shape it can take in place."""
+    """The frames' pipe of the map on screen, and the shape it can take in place; a
+    wrapped map takes patches once :meth:`shown` (as :class:`~portal.ui.patching.PlotPatcher`)."""
 
     def __init__(self) -> None:
         self.pipe: Any = None
         self.ranges: Any = None  # the RangeXY stream of frames drawn per view
         self.shape: tuple = ()
+        self.on_screen: Any = None  # the pipe whose map is on screen
 
     def reset(self) -> None:
         """The map was replaced (another kind, an alert): the next one is built anew."""
-        self.pipe, self.ranges, self.shape = None, None, ()
+        self.pipe, self.ranges, self.shape, self.on_screen = None, None, (), None
+
+    def shown(self) -> None:
+        """The last wrapped map is drawn and on screen: later changes may patch it."""
+        self.on_screen = self.pipe
 
     def wrap(self, element: Any, shape: tuple) -> Any:
         """``element`` (a page map) as the one on screen, ready for later patches."""
@@ -67,12 +73,12 @@ class MapPatcher:
     async def patch(self, element: Any, shape: tuple) -> bool:
         """Send ``element``'s frames to the map on screen if it has the same shape: its
         frame of the view shown is drawn in a worker thread, then sent on the loop."""
-        if self.pipe is None or shape != self.shape:
+        if self.pipe is None or self.pipe is not self.on_screen or shape != self.shape:
             return False
-        frames: Frames = frames_pipe(element).data
+        pipe, frames = self.pipe, frames_pipe(element).data
         x_range, y_range = self._view()
         await asyncio.to_thread(frames.prepare, x_range, y_range)
-        self.pipe.send(frames)
+        pipe.send(frames)  # the map on screen, even if a newer draw wrapped another meanwhile
         return True
 
     def recolour(self, palette: list[str]) -> bool:

@@ -42,16 +42,25 @@ def shape_of(element: Any, *context: Any) -> tuple:
 
 
 class PlotPatcher:
-    """The pipe of the figure on screen, and the shape it can take in place."""
+    """The pipe of the figure on screen, and the shape it can take in place.
+
+    A wrapped figure takes patches only once :meth:`shown` says it is on screen: until
+    then its plot may still be built in a worker thread (a patch would initialise it a
+    second time, on the loop, at once) or never be shown (a newer draw superseded it)."""
 
     def __init__(self) -> None:
         self.pipe: Any = None
         self.shape: tuple = ()
         self.streams: list = []  # the frame's other streams (a series' RangeX)
+        self.on_screen: Any = None  # the pipe whose figure is on screen
 
     def reset(self) -> None:
         """The figure was replaced (another kind, an alert): the next one is built anew."""
-        self.pipe, self.shape, self.streams = None, (), []
+        self.pipe, self.shape, self.streams, self.on_screen = None, (), [], None
+
+    def shown(self) -> None:
+        """The last wrapped figure is drawn and on screen: later changes may patch it."""
+        self.on_screen = self.pipe
 
     def wrap(self, element: Any, shape: tuple, frame: Callable[..., Any] = _same,
              streams: Sequence = ()) -> Any:
@@ -65,7 +74,7 @@ class PlotPatcher:
 
     def patch(self, element: Any, shape: tuple) -> bool:
         """Send ``element`` to the figure on screen if it has the same shape."""
-        if self.pipe is None or shape != self.shape:
+        if self.pipe is None or self.pipe is not self.on_screen or shape != self.shape:
             return False
         self.pipe.send(element)
         return True

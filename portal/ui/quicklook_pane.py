@@ -432,6 +432,8 @@ class QuicklookPane(pn.viewable.Viewer):
             # once one was cancelled it forgets the running one, so two can overlap; the
             # older must not replace (nor unveil) the newer
             return param.Skip
+        self._patcher.shown()  # its figure (built, or patched) is the one on screen now
+        self._maps.shown()
         self._done_after_swap()
         return drawn
 

@@ -7,10 +7,11 @@ import concurrent.futures
 
 
 def draw(pane):
-    """``pane._draw()`` run to its end."""
+    """``pane._plot()`` (what Panel calls on a change) run to its end: the new pane, or
+    ``param.Skip`` when the figure on screen was patched."""
     # a thread of its own: the browser tests' session-wide Playwright keeps a loop running here
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, pane._draw()).result()
+        return pool.submit(asyncio.run, pane._plot()).result()
 
 
 def figure_of(drawn):

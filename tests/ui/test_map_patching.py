@@ -136,3 +136,28 @@ def test_maps_side_by_side_are_not_patched_as_one(grid):
     one = build_quicklook(grid, "map")
     assert frames_pipe(one) is not None
     assert frames_pipe(hv.Layout([one, build_quicklook(grid, "map")])) is None
+
+
+def test_a_map_not_yet_shown_is_drawn_anew_not_patched(grid):
+    """A change that comes while the last map is still being built (its plot in a worker
+    thread) or was superseded before it was shown: a patch would reach a plot not on
+    screen, or initialise it a second time on the loop (HoloViews then fails on its
+    ``subplots``), so the newer change draws a new map."""
+    import asyncio
+    import concurrent.futures
+
+    from portal.ui.quicklook_pane import QuicklookPane
+    from portal.ui.state import ViewState
+
+    pane = QuicklookPane(state=ViewState(dataset=grid.id, kind="map"), entry=grid)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # drawn, never returned to Panel
+        pending = pool.submit(asyncio.run, pane._draw()).result()
+    assert pending is not param.Skip and pane._maps.pipe is not None
+    pane.state.at = "2016-10-01T12:00:00Z"
+    drawn = _draw(pane)
+    assert drawn is not param.Skip and drawn is not pending  # a new map, not a patch
+    drawn.get_root()
+    assert "2016-10-01" in _figure(drawn).title.text
+    pane.state.at = "2016-10-02T12:00:00Z"
+    assert _draw(pane) is param.Skip  # that one is on screen: patched
+    assert "2016-10-02" in _figure(drawn).title.text

@@ -28,11 +28,19 @@ def test_same_shape_is_sent_to_the_shown_plot_another_is_not():
     dmap = patcher.wrap(first, shape_of(first, "auto"))
     assert dmap[()] is first
     second = _curve(5.0)
+    # not yet on screen (its plot may still be built in a worker thread): drawn anew
+    assert not patcher.patch(second, shape_of(second, "auto"))
+    assert dmap[()] is first
+    patcher.shown()
     assert patcher.patch(second, shape_of(second, "auto"))
     assert dmap[()] is second  # the DynamicMap on screen now shows the new data
     assert not patcher.patch(second, shape_of(second, "qc"))  # another colouring
     bar = _curve(2.0, colorbar=True)
     assert not patcher.patch(bar, shape_of(bar, "auto"))  # a colour bar appears: rebuild
+    patcher.wrap(second, shape_of(second, "auto"))  # a newer figure, not shown yet
+    assert not patcher.patch(second, shape_of(second, "auto"))
+    patcher.shown()
+    assert patcher.patch(second, shape_of(second, "auto"))
     patcher.reset()
     assert not patcher.patch(second, shape_of(second, "auto"))
 

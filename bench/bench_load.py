@@ -113,16 +113,18 @@ def health(url: str) -> dict:
     return json.loads(get(f"{url}/health", timeout=10)[1])
 
 
-def start_server(catalog: str | None, port: int, num_procs: int, log_path: Path):
-    """``python -m portal serve`` from this checkout; the process, once /health answers."""
+def start_server(catalog: str | None, port: int, num_procs: int, log_path: Path,
+                 checkout: Path = REPO):
+    """``python -m portal serve`` from ``checkout`` (default: this one); the process, once
+    /health answers."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1",
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+           "PYTHONPATH": os.pathsep.join([str(checkout), os.environ.get("PYTHONPATH", "")])}
     cmd = [sys.executable, "-m", "portal", "serve", "--port", str(port), "--address",
            "127.0.0.1", "--num-procs", str(num_procs)]
     if catalog:
         cmd += ["--catalog", catalog]
     out = open(log_path, "w")
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=checkout)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -619,13 +621,19 @@ def main(argv: list[str] | None = None) -> int:
                    "is not full by then (default: a third of --duration)")
     p.add_argument("--drain", type=float, default=60.0,
                    help="seconds to wait for the server to drop closed sessions")
+    p.add_argument("--checkout", type=Path, default=REPO,
+                   help="serve the portal of another checkout (e.g. main before a change, "
+                   "for an A/B run on the same machine); default: this one")
     args = p.parse_args(argv)
     proc = None
     url = args.url
     if url is None:
         port = free_port()
         log_path = Path(tempfile.mkdtemp(prefix="bench-load-")) / "server.log"
-        proc = start_server(args.catalog, port, args.num_procs, log_path)
+        proc = start_server(args.catalog, port, args.num_procs, log_path,
+                            args.checkout.resolve())
+        if args.checkout.resolve() != REPO:
+            print(f"serving the checkout {args.checkout.resolve()}")
         url = f"http://127.0.0.1:{port}"
         print(f"server pid {proc.pid} on {url} (log {log_path})")
     try:

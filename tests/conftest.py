@@ -64,13 +64,27 @@ def realfiles(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def small_store_entry(tmp_path_factory):
-    """A demo point store of 20,000 points (seed 3), as a catalog entry named ``pts``."""
+def small_store(tmp_path_factory) -> str:
+    """The folder of a demo point store of 20,000 points (seed 3), made once per run; tests
+    read it (one that appends makes a store of its own)."""
     from portal.demo.points import generate
-    from portal.model import DatasetEntry
 
     path = tmp_path_factory.mktemp("points") / "store"
     generate(20_000, str(path), seed=3)
-    return DatasetEntry.from_metadata("pts", "pointstore", {"store": str(path)},
-                                      {"title": "Points", "featureType": "point",
-                                       "variables": [{"name": "TEMP"}]})
+    return str(path)
+
+
+def store_entry(store: str, *variables: str, **metadata):
+    """The catalog entry ``pts`` of point store ``store`` with ``variables`` (default TEMP)."""
+    from portal.model import DatasetEntry
+
+    return DatasetEntry.from_metadata(
+        "pts", "pointstore", {"store": store},
+        {"title": "Points", "featureType": "point", **metadata,
+         "variables": [{"name": v} for v in variables or ("TEMP",)]})
+
+
+@pytest.fixture(scope="session")
+def small_store_entry(small_store):
+    """:func:`small_store` as a catalog entry named ``pts`` (variable TEMP)."""
+    return store_entry(small_store)

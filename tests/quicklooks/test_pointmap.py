@@ -7,24 +7,18 @@ import io
 import numpy as np
 import pytest
 
-from portal.model import DatasetEntry, Query
+from portal.model import Query
 from portal.quicklooks import Style
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    from portal.demo.points import generate
-
-    path = tmp_path_factory.mktemp("points") / "store"
-    generate(20_000, str(path), seed=3)
-    return str(path)
+@pytest.fixture
+def store(small_store):
+    return small_store
 
 
 @pytest.fixture
-def entry(store):
-    return DatasetEntry.from_metadata("pts", "pointstore", {"store": store},
-                                      {"title": "Points", "featureType": "point",
-                                       "variables": [{"name": "TEMP"}]})
+def entry(small_store_entry):
+    return small_store_entry
 
 
 def _range_stream(dmap):

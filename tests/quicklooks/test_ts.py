@@ -8,8 +8,9 @@ import pytest
 import xarray as xr
 
 from portal import cache as pc
-from portal.model import DatasetEntry, Query
+from portal.model import Query
 from portal.quicklooks import Style, ts
+from tests.conftest import store_entry
 
 
 @pytest.fixture(autouse=True)
@@ -19,20 +20,14 @@ def _fresh_caches():
     pc.reset()
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    from portal.demo.points import generate
-
-    path = tmp_path_factory.mktemp("points") / "store"
-    generate(20_000, str(path), seed=3)
-    return str(path)
+@pytest.fixture
+def store(small_store):
+    return small_store
 
 
 @pytest.fixture
 def entry(store):
-    return DatasetEntry.from_metadata("pts", "pointstore", {"store": store},
-                                      {"title": "Points", "featureType": "point",
-                                       "variables": [{"name": "TEMP"}, {"name": "PSAL"}]})
+    return store_entry(store, "TEMP", "PSAL")
 
 
 @pytest.fixture

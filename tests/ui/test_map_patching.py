@@ -13,7 +13,7 @@ import xarray as xr
 
 from portal.model import DatasetEntry
 from portal.query import DepthRange
-from tests.conftest import needs_shared
+from tests.conftest import needs_shared, store_entry
 from tests.ui.drawing import draw as _draw
 from tests.ui.drawing import figure_of as _figure
 
@@ -46,16 +46,9 @@ def _pane(entry, **state):
     return pane, drawn, _figure(drawn)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    from portal.demo.points import generate
-
-    path = tmp_path_factory.mktemp("points") / "store"
-    generate(20_000, str(path), seed=3)
-    return DatasetEntry.from_metadata(
-        "pts", "pointstore", {"store": str(path)},
-        {"title": "Points", "featureType": "point", "vertical_coverage": [0.0, 2000.0],
-         "variables": [{"name": "TEMP"}, {"name": "PSAL"}]})
+@pytest.fixture
+def store(small_store):
+    return store_entry(small_store, "TEMP", "PSAL", vertical_coverage=[0.0, 2000.0])
 
 
 def test_a_point_store_control_change_patches_the_map_and_keeps_the_zoom(store):

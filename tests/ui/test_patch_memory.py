@@ -11,7 +11,7 @@ import gc
 import param
 import pytest
 
-from portal.model import DatasetEntry
+from tests.conftest import store_entry
 from tests.ui.drawing import draw
 
 KINDS = ("DynamicMap", "Overlay", "Pipe", "RangeXY", "HoloViews", "figure", "Document",
@@ -25,16 +25,9 @@ def _counts() -> dict[str, int]:
     return {name: types[name] for name in KINDS + TRANSIENT} | {"tracked": sum(types.values())}
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    from portal.demo.points import generate
-
-    path = tmp_path_factory.mktemp("points") / "store"
-    generate(20_000, str(path), seed=3)
-    return DatasetEntry.from_metadata(
-        "pts", "pointstore", {"store": str(path)},
-        {"title": "Points", "featureType": "point", "vertical_coverage": [0.0, 2000.0],
-         "variables": [{"name": "TEMP"}, {"name": "PSAL"}]})
+@pytest.fixture
+def store(small_store):
+    return store_entry(small_store, "TEMP", "PSAL", vertical_coverage=[0.0, 2000.0])
 
 
 def test_patched_control_changes_leave_the_session_flat(store):

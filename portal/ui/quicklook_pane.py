@@ -34,7 +34,7 @@ from portal.ui.i18n import t
 from portal.ui.map_patching import MapPatcher, frames_pipe, map_shape
 from portal.ui.patch_series import patch_or_wrap_series, series_patchable
 from portal.ui.patching import PlotPatcher
-from portal.ui.render_thread import drawn_element, render_off_loop
+from portal.ui.render_thread import discard, drawn_element, render_off_loop
 from portal.ui.state import ViewState, required
 from portal.ui.time_picker import TimePicker
 from portal.ui.view_tracking import ViewTracker
@@ -431,6 +431,7 @@ class QuicklookPane(pn.viewable.Viewer):
             # a newer change is drawing: Panel cancels the previous draw of a method, but
             # once one was cancelled it forgets the running one, so two can overlap; the
             # older must not replace (nor unveil) the newer
+            discard(drawn)
             return param.Skip
         self._patcher.shown()  # its figure (built, or patched) is the one on screen now
         self._maps.shown()

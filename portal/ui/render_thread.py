@@ -82,6 +82,18 @@ async def render_off_loop(pane: pn.pane.HoloViews) -> None:
     pane.object = plot
 
 
+def discard(pane: Any) -> None:
+    """Release the plot :func:`render_off_loop` built for ``pane`` when it will never be
+    shown (a newer change superseded it): in no document, no session's end cleans it up,
+    and HoloViews' class-level registry of server callbacks (``Callback._callbacks``) and
+    its streams' subscribers kept it."""
+    from holoviews.plotting.plot import Plot
+
+    plot = getattr(pane, "object", None)
+    if isinstance(plot, Plot):
+        plot.cleanup()
+
+
 def _render_apart(pane: pn.pane.HoloViews) -> Any:
     """The pane's HoloViews plot, built against a scratch document (the thread touches
     nothing of the live session; Panel's lock helpers see no session to lock)."""

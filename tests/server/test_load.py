@@ -73,8 +73,8 @@ def test_short_load_has_no_error_and_leaves_no_session(tmp_path, bench_load):
 
 def test_two_processes_answer_within_their_memory_bound(tmp_path, bench_load):
     """Pages opened as a browser opens them (GET, then the websocket with the page's token)
-    work whichever process each websocket reaches (each drew its plot); both processes
-    answer under load; none is left alive after close, in either process."""
+    work whichever process each websocket reaches (each drew its plot, each built once); both
+    processes answer; none is left alive after close, in either process."""
     with serving(track_and_grid(tmp_path), tmp_path, "--num-procs", "2") as served:
         seen = answering_pids(served.port)
         assert http_get(served.port, "/quicklook/grid/map.png?width=300&height=200")[0] == 200
@@ -87,7 +87,10 @@ def test_two_processes_answer_within_their_memory_bound(tmp_path, bench_load):
     assert Path(served.log).exists()
     assert figures["errors"] == [] and figures["plots"] == 4
     assert set(figures["rss_mb_by_process"]) == {served.proc.pid, *seen}
-    assert set(figures["sessions_by_process_peak"]) == set(seen)  # both answer under load
+    # each page built once, by a worker; which worker the kernel hands each connection to is
+    # its choice (4 pages can all reach one): both answering is checked by ``seen`` above
+    peak = figures["sessions_by_process_peak"]
+    assert set(peak) <= set(seen) and sum(peak.values()) == 4, (peak, seen)
     assert figures["live_sessions_after_close"] == 0
 
 

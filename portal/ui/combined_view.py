@@ -23,7 +23,7 @@ from portal.catalog.loader import Catalog
 from portal.errors import PortalError
 from portal.ui.alert import error_alert
 from portal.ui.i18n import t
-from portal.ui.render_thread import render_off_loop
+from portal.ui.render_thread import discard, render_off_loop
 from portal.ui.state import ViewState, required
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,8 @@ class CombinedView(pn.viewable.Viewer):
             if generation == self._generation:
                 self._plot.objects = [pane]
                 self._plot.loading = False
+            else:  # a newer refresh is drawing: this plot is never shown
+                discard(pane)
 
         doc.add_next_tick_callback(swap)
 

@@ -107,9 +107,12 @@ def test_the_combined_view_builds_off_the_loop(monkeypatch, session_doc, threads
     assert not view._plot.loading
 
     before = view._plot.objects
+    cleaned: list = []
+    monkeypatch.setattr(type(shown.object), "cleanup", lambda plot: cleaned.append(plot))
     _in_loop(session_doc, lambda: view._draw(args, view._generation - 1, session_doc))
-    _next_ticks(session_doc)  # superseded: not shown
+    _next_ticks(session_doc)  # superseded: not shown, its plot released
     assert view._plot.objects == before
+    assert len(cleaned) == 1 and cleaned[0] is not shown.object
 
 
 def test_the_combined_view_shows_a_failure_as_an_alert(monkeypatch):

@@ -72,10 +72,11 @@ def warm_up() -> None:
 
     from portal.quicklooks import Style, ensure_backends
     from portal.quicklooks import map as map_
-    from portal.ui.render_thread import per_thread_bokeh_validation
+    from portal.ui.render_thread import per_thread_bokeh_validation, serial_constant_edits
 
     ensure_backends()
     per_thread_bokeh_validation()  # figures are built in worker threads as well
+    serial_constant_edits()  # (elements too)
     import holoviews as hv
 
     rng = np.random.default_rng(0)

@@ -46,3 +46,44 @@ def test_a_switch_in_one_thread_leaves_the_others_validating():
         thread.start()
         thread.join(5)
     assert isinstance(built[0], Title)
+
+
+def test_holoviews_constant_edits_run_one_at_a_time():
+    """``.opts()`` on a DynamicMap unlocks the class-level ``callback`` parameter for a
+    moment: while one thread is inside, another's unlock waits (without it, the first to
+    leave re-locked it under the other: ``Constant parameter 'callback' cannot be
+    modified``, a page without its plot in a CI run)."""
+    import threading
+
+    import holoviews as hv
+    from holoviews.core import util
+
+    from portal.ui.render_thread import serial_constant_edits
+
+    serial_constant_edits()
+    serial_constant_edits()  # idempotent
+    inside, leave, entered = threading.Event(), threading.Event(), threading.Event()
+    first, second = hv.DynamicMap(lambda: hv.Curve([1, 2])), hv.DynamicMap(lambda: hv.Curve([1]))
+
+    def hold() -> None:
+        with util.disable_constant(first):
+            inside.set()
+            leave.wait(10)
+
+    def edit() -> None:
+        with util.disable_constant(second):
+            entered.set()
+            second.callback = first.callback  # the constant parameter is unlocked here
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert inside.wait(10)
+    editor = threading.Thread(target=edit)
+    editor.start()
+    assert not entered.wait(0.3)  # waits for the first block to end
+    leave.set()
+    holder.join(10)
+    editor.join(10)
+    assert entered.is_set() and second.callback is first.callback
+    with util.disable_constant(first), util.disable_constant(second):  # reentrant
+        pass

@@ -10,14 +10,20 @@ builders; nothing here opens files.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from portal.i18n import LANGUAGES
 from portal.query import COLOR_BY
 from portal.sources.base import KINDS_BY_FEATURE, kinds_for
 
 __all__ = ["COLOR_BY", "KINDS_BY_FEATURE", "Style", "builder", "default_kind", "ensure_backends",
-           "entry_kinds", "kinds_for"]
+           "entry_kinds", "kinds_for", "serial_constant_edits"]
+
+_CONSTANT_EDITS = threading.RLock()  # HoloViews' disable_constant blocks, one at a time
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,29 @@ def ensure_backends() -> None:
     # at most a few 10⁴ glyphs (larger data are rasterised), which the 2D canvas paints in ms.
     hv.renderer("bokeh").webgl = False
     _answer_ranges_at_once()
+    serial_constant_edits()  # elements and figures are built in worker threads too
+
+
+def serial_constant_edits() -> None:
+    """Make HoloViews' ``disable_constant`` blocks run one at a time in the process
+    (idempotent; reentrant in one thread). ``.opts()`` on a ``DynamicMap`` unlocks
+    class-level ``Parameter`` flags shared by every map: two threads building at once
+    re-locked each other's (``Constant parameter 'callback' cannot be modified``)."""
+    from holoviews.core import util
+    from holoviews.plotting import util as plotting_util
+
+    original = util.disable_constant
+    if getattr(original, "portal_serial", False):
+        return
+
+    @contextlib.contextmanager
+    def serial(parameterized: Any) -> Iterator[None]:
+        with _CONSTANT_EDITS, original(parameterized):
+            yield
+
+    serial.portal_serial = True  # type: ignore[attr-defined]
+    util.disable_constant = serial
+    plotting_util.disable_constant = serial  # (imported there by name)
 
 
 def _answer_ranges_at_once() -> None:

@@ -72,11 +72,10 @@ def warm_up() -> None:
 
     from portal.quicklooks import Style, ensure_backends
     from portal.quicklooks import map as map_
-    from portal.ui.render_thread import per_thread_bokeh_validation, serial_constant_edits
+    from portal.ui.render_thread import per_thread_bokeh_validation
 
-    ensure_backends()
+    ensure_backends()  # (HoloViews' constant edits made one at a time: threads build too)
     per_thread_bokeh_validation()  # figures are built in worker threads as well
-    serial_constant_edits()  # (elements too)
     import holoviews as hv
 
     rng = np.random.default_rng(0)

@@ -14,24 +14,21 @@ switches could leave validation off for good, after which every new figure faile
 on a ``DynamicMap`` unlocks its constant parameters through ``disable_constant``, which
 flips the flags of class-level ``Parameter`` objects shared by every map: two threads
 building maps at once re-locked each other's (``Constant parameter 'callback' cannot be
-modified``: a page drew no plot); :func:`serial_constant_edits` runs those blocks one at a
-time.
+modified``: a page drew no plot); :func:`portal.quicklooks.serial_constant_edits` (installed
+by every build, through ``ensure_backends``) runs those blocks one at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import panel as pn
 
 log = logging.getLogger(__name__)
 _VALIDATION = threading.local()  # this thread's Bokeh validation switch (default: on)
-_CONSTANT_EDITS = threading.RLock()  # HoloViews' disable_constant blocks, one at a time
 
 
 class _ThreadValidation:
@@ -63,26 +60,6 @@ def per_thread_bokeh_validation() -> None:
     bases.Property._should_validate = _ThreadValidation()  # type: ignore[assignment]
     validation.validate.__init__ = _validate_init  # type: ignore[method-assign]
     validation.validate.__exit__ = _validate_exit  # type: ignore[method-assign]
-
-
-def serial_constant_edits() -> None:
-    """Make HoloViews' ``disable_constant`` blocks run one at a time in the process
-    (idempotent; reentrant in one thread)."""
-    from holoviews.core import util
-    from holoviews.plotting import util as plotting_util
-
-    original = util.disable_constant
-    if getattr(original, "portal_serial", False):
-        return
-
-    @contextlib.contextmanager
-    def serial(parameterized: Any) -> Iterator[None]:
-        with _CONSTANT_EDITS, original(parameterized):
-            yield
-
-    serial.portal_serial = True  # type: ignore[attr-defined]
-    util.disable_constant = serial
-    plotting_util.disable_constant = serial  # (imported there by name)
 
 
 async def render_off_loop(pane: pn.pane.HoloViews) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 
 def test_quicklooks_draw_on_the_2d_canvas_not_webgl():
     # WebGL without a GPU (headless Chromium, VMs) repaints in ~0.5 s: issue 12's latency
@@ -38,3 +40,43 @@ def test_a_grid_map_ends_a_zoom_gesture_within_100_ms():
     figure = _grid_figure()
     assert figure.lod_timeout <= 100
     assert figure.lod_timeout < hv.plotting.bokeh.ElementPlot.lod["timeout"]
+
+
+def test_holoviews_constant_edits_run_one_at_a_time():
+    """``.opts()`` on a DynamicMap unlocks the class-level ``callback`` parameter for a
+    moment: while one thread is inside, another's unlock waits (without it, the first to
+    leave re-locked it under the other: ``Constant parameter 'callback' cannot be
+    modified``, a page without its plot in a CI run)."""
+    import holoviews as hv
+    from holoviews.core import util
+
+    from portal.quicklooks import ensure_backends, serial_constant_edits
+
+    ensure_backends()  # every build goes through it (page, embed, PNG, CLI, any host)
+    serial_constant_edits()  # idempotent
+    assert util.disable_constant.portal_serial
+    inside, leave, entered = threading.Event(), threading.Event(), threading.Event()
+    first, second = hv.DynamicMap(lambda: hv.Curve([1, 2])), hv.DynamicMap(lambda: hv.Curve([1]))
+
+    def hold() -> None:
+        with util.disable_constant(first):
+            inside.set()
+            leave.wait(10)
+
+    def edit() -> None:
+        with util.disable_constant(second):
+            entered.set()
+            second.callback = first.callback  # the constant parameter is unlocked here
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert inside.wait(10)
+    editor = threading.Thread(target=edit)
+    editor.start()
+    assert not entered.wait(0.3)  # waits for the first block to end
+    leave.set()
+    holder.join(10)
+    editor.join(10)
+    assert entered.is_set() and second.callback is first.callback
+    with util.disable_constant(first), util.disable_constant(second):  # reentrant
+        pass

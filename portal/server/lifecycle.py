@@ -5,7 +5,9 @@ cannot be diagnosed. :func:`log_exits` makes every end leave a line:
 
 - fatal signals (SIGSEGV, SIGFPE, SIGABRT, SIGBUS, SIGILL: a crash in a compiled extension)
   dump every thread's Python traceback to stderr (:mod:`faulthandler`), which the service's
-  log captures; ``kill -USR1 PID`` dumps them on demand without stopping the server;
+  log captures; ``kill -USR1 PID`` prints every thread's stack on demand without stopping
+  the server (from a Python handler, with the interpreter's lock held: :mod:`faulthandler`'s
+  own dump reads other threads' frames while they run, and crashed a busy server);
 - SIGTERM and SIGINT log "stopping (SIGTERM)" and stop the event loop cleanly (``serve``
   then logs "stopped"); under plain ``panel serve`` Bokeh's own SIGTERM handler stops it;
 - under ``serve --num-procs N`` the parent only waits on its forked workers (Tornado's
@@ -29,6 +31,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -58,13 +61,26 @@ def log_exits(stop: Callable[[], None] | None = None, handle_signals: bool = Tru
         return
     RECORD.installed = True
     faulthandler.enable(file=sys.stderr, all_threads=True)
-    if hasattr(signal, "SIGUSR1"):
-        faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True, chain=False)
+    if hasattr(signal, "SIGUSR1") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGUSR1, dump_threads)
     atexit.register(_at_exit)
     _hook_exceptions()
     if handle_signals and threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _on_stop_signal)
+
+
+def dump_threads(_signum: int | None = None, _frame=None) -> None:
+    """Print every thread's Python stack to stderr (``kill -USR1 PID``). It runs in the main
+    thread between two bytecodes, holding the interpreter's lock, so no frame changes while
+    it reads them (:mod:`faulthandler`'s dump does not hold it: a segfault mid-dump)."""
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    lines = [f"stacks of the {len(names)} threads of pid {os.getpid()} (SIGUSR1):"]
+    for ident, frame in sys._current_frames().items():
+        lines.append(f"Thread {names.get(ident, '?')} ({ident}), most recent call last:")
+        lines += [line.rstrip("\n") for line in traceback.format_stack(frame)]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+    log.info("thread stacks of pid %d printed to stderr (SIGUSR1)", os.getpid())
 
 
 def will_fork() -> None:

@@ -74,7 +74,7 @@ def warm_up() -> None:
     from portal.quicklooks import map as map_
     from portal.ui.render_thread import per_thread_bokeh_validation
 
-    ensure_backends()  # (HoloViews' constant edits made one at a time: threads build too)
+    ensure_backends()
     per_thread_bokeh_validation()  # figures are built in worker threads as well
     import holoviews as hv
 

@@ -10,12 +10,9 @@ Bokeh's switch for property validation is one flag for the whole process, which
 HoloViews turns off and back on around each data-source update; a figure built in a
 worker thread meanwhile took its title unconverted (a ``str``), and two overlapping
 switches could leave validation off for good, after which every new figure failed
-(:func:`per_thread_bokeh_validation` makes the switch per thread). HoloViews' ``.opts()``
-on a ``DynamicMap`` unlocks its constant parameters through ``disable_constant``, which
-flips the flags of class-level ``Parameter`` objects shared by every map: two threads
-building maps at once re-locked each other's (``Constant parameter 'callback' cannot be
-modified``: a page drew no plot); :func:`portal.quicklooks.serial_constant_edits` (installed
-by every build, through ``ensure_backends``) runs those blocks one at a time.
+(:func:`per_thread_bokeh_validation` makes the switch per thread). HoloViews' own
+class-level state edited by builds in several threads is serialised where every build
+starts (:func:`portal.quicklooks.serial_constant_edits`, installed by ``ensure_backends``).
 """
 
 from __future__ import annotations

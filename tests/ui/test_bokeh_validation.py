@@ -46,4 +46,3 @@ def test_a_switch_in_one_thread_leaves_the_others_validating():
         thread.start()
         thread.join(5)
     assert isinstance(built[0], Title)
-

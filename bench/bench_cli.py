@@ -13,7 +13,9 @@ demo mooring with xarray and saves a pyplot line of it, and the former path —
 ``../shared/data`` (built with ``catalog scan`` under ``--work``), and reports datasets per
 second two ways: over the rendering loop (the command's own figure) and over the whole
 cold process. The machine is shared: read wall figures beside the CPU ones (the load
-average is printed before and after); ``--only`` runs one half.
+average is printed before and after, with how fast a fresh process gets memory it never
+touched: see ``_timing.fresh_memory_gbps``; the thumbnails' ``sys s`` column is mostly
+that cost); ``--only`` runs one half.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _timing import machine_line  # bench/ is on sys.path when a benchmark runs
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data"
@@ -47,8 +51,8 @@ FLOOR_SCRIPT = ("import sys, xarray as xr, matplotlib; matplotlib.use('Agg'); "
                 "plt.plot(ds[v].values.ravel()[:100000]); plt.savefig(sys.argv[2])")
 
 
-def run(cmd: list[str]) -> tuple[float, float, str]:
-    """(wall s, child CPU s, stdout) of one process."""
+def run(cmd: list[str]) -> tuple[float, float, str, float]:
+    """(wall s, child CPU s, stdout, child system CPU s) of one process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO,
@@ -57,14 +61,15 @@ def run(cmd: list[str]) -> tuple[float, float, str]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if res.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{res.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, res.stdout
+    system = after.ru_stime - before.ru_stime
+    cpu = (after.ru_utime - before.ru_utime) + system
+    return wall, cpu, res.stdout, system
 
 
-def median_run(cmd: list[str], repeat: int) -> tuple[float, float, str]:
+def median_run(cmd: list[str], repeat: int) -> tuple[float, float, str, float]:
     runs = [run(cmd) for _ in range(repeat)]
     return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
-            runs[-1][2])
+            runs[-1][2], statistics.median(r[3] for r in runs))
 
 
 def cases(demo: str, shared: str | None) -> list[tuple[str, str, str]]:
@@ -104,13 +109,13 @@ def bench_quicklook(demo: str, shared: str | None, work: Path, repeat: int) -> l
 
 def bench_thumbnails(catalog: str, work: Path, repeat: int) -> dict:
     out = str(work / ("thumbs-" + Path(catalog).stem))
-    wall, cpu, stdout = median_run([PY, "-m", "portal", "thumbnails", "--catalog", catalog,
-                                    "-o", out, "--force"], repeat)
+    wall, cpu, stdout, system = median_run([PY, "-m", "portal", "thumbnails", "--catalog",
+                                            catalog, "-o", out, "--force"], repeat)
     found = re.search(r"(\d+) written.*\(([\d.]+) s", stdout)
     written, loop_s = (int(found[1]), float(found[2])) if found else (0, float("nan"))
     return {"case": f"thumbnails {Path(catalog).name}", "datasets": written,
             "loop_s": loop_s, "loop_rate": written / loop_s if loop_s else 0.0,
-            "wall_s": wall, "cpu_s": cpu, "cold_rate": written / wall,
+            "wall_s": wall, "cpu_s": cpu, "sys_s": system, "cold_rate": written / wall,
             "cold_cpu_rate": written / cpu}
 
 
@@ -130,7 +135,7 @@ def main() -> int:
         shared = str(work / "shared.yaml")
         if not Path(shared).exists():
             run([PY, "-m", "portal", "catalog", "scan", str(SHARED), "-o", shared])
-    print(f"load average {os.getloadavg()[0]:.1f}")
+    print(machine_line())
     rows = bench_quicklook(demo, shared, work, args.repeat) if args.only != "thumbnails" else []
     if rows:
         print(f"{'cold process':58} {'wall s':>7} {'cpu s':>6} {'old wall':>9} {'old cpu':>8}")
@@ -140,11 +145,12 @@ def main() -> int:
     thumbs = [bench_thumbnails(c, work, args.repeat) for c in (demo, shared)
               if c and args.only != "quicklook"]
     print(f"\n{'thumbnails --force, one cold process':40} {'n':>4} {'loop/s':>7} "
-          f"{'wall s':>7} {'cpu s':>6} {'cold/s':>7} {'cpu/s':>6}")
+          f"{'wall s':>7} {'cpu s':>6} {'sys s':>6} {'cold/s':>7} {'cpu/s':>6}")
     for t in thumbs:
         print(f"{t['case'][:40]:40} {t['datasets']:4d} {t['loop_rate']:7.1f} {t['wall_s']:7.2f} "
-              f"{t['cpu_s']:6.2f} {t['cold_rate']:7.1f} {t['cold_cpu_rate']:6.1f}")
-    print(f"load average {os.getloadavg()[0]:.1f}")
+              f"{t['cpu_s']:6.2f} {t['sys_s']:6.2f} {t['cold_rate']:7.1f} "
+              f"{t['cold_cpu_rate']:6.1f}")
+    print(machine_line())
     if args.json:
         Path(args.json).write_text(json.dumps({"quicklook": rows, "thumbnails": thumbs},
                                               indent=1))

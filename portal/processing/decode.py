@@ -9,6 +9,7 @@ back sensibly, and records what it did in the variable's ``decode_note`` attribu
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import warnings
@@ -136,9 +137,13 @@ def _mask_limits(attrs: dict) -> tuple[list[float], float | None, float | None]:
 def mask_fill(var: xr.DataArray) -> xr.DataArray:
     """Mask declared fills (``_FillValue``, ``missing_value``, ``FillValue``...), values
     outside valid_min/valid_max/valid_range and netCDF default fills (|x| >= 9.9e36).
-    Integer variables that declare a fill become float so that fills turn into NaN."""
+    Integer variables that declare a fill become float so that fills turn into NaN. A
+    variable still on disk is masked as it is read (:func:`_masked_when_read`)."""
     attrs = var.attrs
     fills, low, high = _mask_limits(attrs)
+    lazy = _masked_when_read(var.variable, attrs)
+    if lazy is not None:  # not read yet: masked when (and as far as) it is read
+        return xr.DataArray(lazy, coords=var.coords, name=var.name)
     if var.dtype.kind in "iu" and fills:
         var = var.astype("float64")
     if var.dtype.kind != "f":
@@ -150,6 +155,29 @@ def mask_fill(var: xr.DataArray) -> xr.DataArray:
     out = var.copy(deep=False, data=data)
     out.attrs = attrs
     return out
+
+
+def _masked_when_read(var: xr.Variable, attrs: dict) -> xr.Variable | None:
+    """``var`` masked lazily when it is still on disk (a file opened without dask): only
+    the variables and rows a view reads are read and masked, and a variable read whole is
+    kept in memory, masked, as xarray keeps what it reads. A thumbnail of a 10⁶-row
+    mooring read 2 of its 6 series instead of all (and their fill masks). None when the
+    data are in memory or dask, or where xarray lacks the lazy wrappers (then eager)."""
+    try:
+        from xarray.coding.variables import lazy_elemwise_func
+        from xarray.core.indexing import MemoryCachedArray
+    except ImportError:
+        return None
+    data = getattr(var, "_data", None)
+    if not isinstance(data, MemoryCachedArray) or var._in_memory:
+        return None
+    fills = _declared_fills(attrs)
+    dtype = np.dtype("float64") if var.dtype.kind in "iu" and fills else var.dtype
+    if dtype.kind != "f":
+        return None
+    masked = lazy_elemwise_func(data.array, functools.partial(masked_values, attrs=dict(attrs)),
+                                dtype)
+    return xr.Variable(var.dims, MemoryCachedArray(masked), attrs, var.encoding)
 
 
 def masked_values(values: np.ndarray, attrs: dict) -> np.ndarray:
@@ -252,7 +280,8 @@ def drop_unusable(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:
 
 def decode_dataset(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:
     """Robust CF decoding of a dataset opened with ``decode_times=False``: times decoded
-    (see :func:`decode_times`), fills masked in every numeric variable but dimensions, and
+    (see :func:`decode_times`), fills masked in every numeric variable but dimensions (as
+    it is read, for a file opened without dask: :func:`mask_fill`), and
     unusable variables (see :func:`file_problems`) dropped, their problem kept in the
     ``file_problems`` attribute (one line each) so that messages can say what is wrong."""
     ds = decode_times(drop_unusable(ds, dataset), dataset)

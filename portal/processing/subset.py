@@ -167,6 +167,8 @@ def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
     """
     keep = [n for name in (variable, *also) for n in (name, f"{name}_qc")]
     obs = obs[[v for v in keep if v in obs]]
+    if not obs.chunks:  # columns still on disk: read whole (and kept), not row by row
+        obs = obs.load()
     timed = placed = np.zeros(obs.sizes.get("obs", 0), dtype=bool)
     if obs.attrs.get("featureType") == "trajectory":
         obs, timed, placed = _trajectory_gaps(obs.compute())

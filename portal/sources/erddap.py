@@ -260,7 +260,8 @@ class ERDDAPSource(Source["xr.Dataset"]):
         if response in ("csv", "csvp"):
             ds = _csv_dataset(http.fetch(url, dataset=entry.id).text, response, info)
         else:
-            ds = open_netcdf_file(http.download(url, dataset=entry.id, suffix=".nc"), entry.id)
+            ds = _read_now(open_netcdf_file(http.download(url, dataset=entry.id, suffix=".nc"),
+                                            entry.id))
         ds = features_from_ids(ds)
         ds.attrs["source_url"] = url
         return ds
@@ -287,9 +288,17 @@ class ERDDAPSource(Source["xr.Dataset"]):
             what=f"{main} in this selection", dataset=entry.id)
         url = griddap_url(entry.arguments["server"], info, [main], time=time, bbox=bbox,
                           depth=depth, strides=plan.strides, last_time=plan.last_time_only)
-        ds = open_netcdf_file(http.download(url, dataset=entry.id, suffix=".nc"), entry.id)
+        ds = _read_now(open_netcdf_file(http.download(url, dataset=entry.id, suffix=".nc"),
+                                        entry.id))
         ds.attrs["source_url"] = url
         if plan.reduced:
             ds.attrs["portal_reduced"] = (f"about {human_bytes(plan.estimate_bytes)} selected, "
                                           f"{plan.describe()}")
         return ds
+
+
+def _read_now(ds: xr.Dataset) -> xr.Dataset:
+    """A downloaded subset read whole at once: it was sized for memory by the request plan,
+    and the download cache may delete its file (size and age limits) while the dataset is
+    still in the data cache, where a variable left on disk could no longer be read."""
+    return ds.load()

@@ -112,3 +112,48 @@ def test_masked_values_keeps_an_array_whose_only_gaps_are_nan():
     assert masked_values(values, {}) is values  # nothing to mask: no copy
     out = masked_values(np.array([1.0, np.nan, 9.96921e36, np.inf], "float32"), {})
     assert np.isnan(out[1:]).all() and out[0] == 1.0
+
+
+def _series_file(path, n: int = 500) -> np.ndarray:
+    """A 1-D series file: TEMP (float32, fill and valid range), PSAL (float32), FLAG
+    (int16 with a missing_value); returns TEMP as written."""
+    rng = np.random.default_rng(3)
+    temp = rng.uniform(5, 20, n).astype("float32")
+    temp[::7] = -999.0
+    temp[3] = 99.0  # out of the valid range
+    with netCDF4.Dataset(path, "w") as nc:
+        nc.createDimension("TIME", n)
+        t = nc.createVariable("TIME", "f8", ("TIME",))
+        t.units = "days since 2020-01-01"
+        t[:] = np.arange(n) / 24.0
+        v = nc.createVariable("TEMP", "f4", ("TIME",), fill_value=-999.0, zlib=True)
+        v.valid_range = np.array([-2.0, 40.0], "f4")
+        v.set_auto_maskandscale(False)
+        v[:] = temp
+        nc.createVariable("PSAL", "f4", ("TIME",), zlib=True)[:] = rng.uniform(30, 38, n)
+        f = nc.createVariable("FLAG", "i2", ("TIME",))
+        f.missing_value = np.int16(-1)
+        f[:] = np.where(np.arange(n) % 5 == 0, -1, 1).astype("int16")
+        nc.featureType = "timeSeries"
+    return temp
+
+
+def test_a_file_is_masked_as_read_and_only_what_a_view_reads_is_read(tmp_path):
+    """Opening decodes fills lazily: the values are those of the eager masking, a view of
+    TEMP reads TEMP (and keeps it), and PSAL stays on disk."""
+    from portal.formats.netcdf import open_netcdf_file
+    from portal.processing.normalize import to_observations
+    from portal.processing.subset import select_obs
+    from portal.query import Query
+
+    written = _series_file(tmp_path / "series.nc")
+    ds = open_netcdf_file(str(tmp_path / "series.nc"), "series")
+    assert not any(ds[n].variable._in_memory for n in ("TEMP", "PSAL", "FLAG"))
+    eager = masked_values(written, {"_FillValue": -999.0, "valid_range": [-2.0, 40.0]})
+    obs = to_observations(ds, "TEMP", dataset="series")
+    view = select_obs(obs, Query(qc="all"), "TEMP", dataset="series", require=("time",))
+    np.testing.assert_array_equal(view["TEMP"].values, eager[~np.isnan(eager)])
+    assert ds["TEMP"].variable._in_memory or obs["TEMP"].variable._in_memory
+    assert not ds["PSAL"].variable._in_memory  # never read
+    flag = ds["FLAG"].values  # an integer with a declared fill: float, the fill NaN
+    assert flag.dtype.kind == "f" and np.isnan(flag[::5]).all() and (flag[1::5] == 1).all()

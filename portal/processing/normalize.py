@@ -166,8 +166,8 @@ def _aligner(ds: xr.Dataset, ref: xr.DataArray, instance: tuple[str, np.ndarray]
         da = _squeezed(ds[name]) if ds[name].ndim > 1 else ds[name]
         if da.size == 1 and ref.size != 1:
             da = da.squeeze(drop=True)
-        if da.ndim == 0:
-            filled = xr.DataArray(np.full(ref.shape, da.values, dtype=da.dtype), dims=ref.dims)
+        if da.ndim == 0:  # a station's position: one value for every row, not a copy each
+            filled = xr.DataArray(constant(da.values, ref.shape), dims=ref.dims)
             return filled.assign_attrs(da.attrs)
         if instance is not None and da.dims == (instance[0],):
             picked = da.isel({instance[0]: xr.DataArray(instance[1], dims=ref.dims[:1])})
@@ -245,7 +245,15 @@ def _feature_index(ref: xr.DataArray, instance) -> xr.DataArray:
         return xr.DataArray(np.arange(ref.shape[0], dtype="int32"), dims=ref.dims[:1]).broadcast_like(
             ref
         ).transpose(*ref.dims)
-    return xr.zeros_like(ref, dtype="int32")
+    return xr.DataArray(constant(np.int32(0), ref.shape), dims=ref.dims)
+
+
+def constant(value, shape: tuple[int, ...]) -> np.ndarray:
+    """``value`` repeated to ``shape`` without a copy (a read-only view whose steps are 0;
+    :func:`portal.processing.subset.select_obs` keeps such columns so): a 10⁶-row mooring's
+    latitude, longitude and feature would otherwise take 20 MB, and as much again in each
+    selection of its rows."""
+    return np.broadcast_to(np.asarray(value), shape)
 
 
 def _stack(table: xr.Dataset, dims: tuple) -> xr.Dataset:

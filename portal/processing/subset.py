@@ -203,9 +203,25 @@ def select_obs(obs: xr.Dataset, query: Query, variable: str, dataset: str = "",
                                 dataset=dataset, hint="widen the time/depth range or relax QC")
     # every row kept (a clean series): the arrays as they are, not a copy of each
     whole = index.size == obs.sizes.get("obs", -1)
-    out = (obs.copy(deep=False) if whole else obs.isel(obs=index)).compute()
+    out = (obs.copy(deep=False) if whole else _rows(obs, index)).compute()
     out.attrs["times_interpolated"] = int(timed[index].sum()) if timed.size else 0
     out.attrs["positions_interpolated"] = int(placed[index].sum()) if placed.size else 0
+    return out
+
+
+def _rows(obs: xr.Dataset, index: np.ndarray) -> xr.Dataset:
+    """``obs.isel(obs=index)``, but a column that repeats one value without a copy (a
+    station's position: :func:`portal.processing.normalize.constant`) stays such a view."""
+    from portal.processing.normalize import constant
+
+    repeated = {str(n): v for n, v in obs.variables.items()
+                if v.dims == ("obs",) and isinstance(v.data, np.ndarray) and v.data.strides == (0,)}
+    out = obs.drop_vars(list(repeated)).isel(obs=index)
+    for name, var in repeated.items():
+        column = xr.Variable(("obs",), constant(var.data[0], (index.size,)), var.attrs)
+        out[name] = column
+        if name in obs.coords:
+            out = out.set_coords(name)
     return out
 
 

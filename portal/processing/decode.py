@@ -61,8 +61,10 @@ def _parse_reference(text: str, calendar: str):
 _EPOCH_SHIFT_DAYS = {"standard": 0.0, "proleptic_gregorian": 0.0, "julian": 13.0}
 
 
-def _to_datetime64(values: np.ndarray, units: str, calendar: str) -> np.ndarray:
-    """Decode numeric times into datetime64[ns] (NaT where missing)."""
+def _to_datetime64(values: np.ndarray, units: str, calendar: str,
+                   in_place: bool = False) -> np.ndarray:
+    """Decode numeric times into datetime64[ns] (NaT where missing); ``in_place``: on
+    ``values`` itself (a float64 array the caller owns), not on a copy."""
     import cftime
 
     match = _SINCE.match(units)
@@ -74,7 +76,7 @@ def _to_datetime64(values: np.ndarray, units: str, calendar: str) -> np.ndarray:
     cal = calendar.lower().strip() or "standard"
     cal = {"none": "standard", "gregorian": "standard"}.get(cal, cal)
     ref = _parse_reference(ref_text, cal)
-    values = values.astype("float64")  # a copy: decoded in place below
+    values = values.astype("float64", copy=not in_place)  # decoded in place below
     if cal in _EPOCH_SHIFT_DAYS:
         # elapsed time is physical in these calendars: real instant = reference + offset
         ref_secs = cftime.date2num(ref, "seconds since 1970-01-01", calendar=cal)
@@ -246,12 +248,12 @@ def decode_times(ds: xr.Dataset, dataset: str = "") -> xr.Dataset:
         calendar = str(var.attrs.get("calendar", "standard"))
         fill = var.attrs.get("_FillValue", var.encoding.get("_FillValue"))
         try:
-            values = np.asarray(var.values, dtype="float64")
+            values = np.array(var.values, dtype="float64")  # one copy, decoded in place
             if fill is not None:
-                values = np.where(values == fill, np.nan, values)
+                values[values == fill] = np.nan
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # cftime warns about year-zero conventions
-                decoded = _to_datetime64(values, units, calendar)
+                decoded = _to_datetime64(values, units, calendar, in_place=True)
         except Exception as exc:  # noqa: BLE001 - any decoding failure becomes a note
             log.warning("%s: time variable %s not decoded (%s); kept numeric", dataset, name, exc)
             out.variables[name].attrs["decode_note"] = f"time not decoded: {exc}"

@@ -157,3 +157,15 @@ def test_a_file_is_masked_as_read_and_only_what_a_view_reads_is_read(tmp_path):
     assert not ds["PSAL"].variable._in_memory  # never read
     flag = ds["FLAG"].values  # an integer with a declared fill: float, the fill NaN
     assert flag.dtype.kind == "f" and np.isnan(flag[::5]).all() and (flag[1::5] == 1).all()
+
+
+def test_decoding_times_leaves_the_opened_numbers_as_they_are():
+    """Times are decoded in place on one copy (fills to NaT): the dataset they came from
+    keeps its numbers, a file's cached index included."""
+    numbers = np.array([0.0, 1.5, -9999.0, 3.0])
+    ds = xr.Dataset(coords={"TIME": ("TIME", numbers.copy(),
+                                     {"units": "days since 2020-01-01", "_FillValue": -9999.0})})
+    out = decode_times(ds)
+    np.testing.assert_array_equal(ds["TIME"].values, numbers)
+    assert np.isnat(out["TIME"].values[2])
+    assert out["TIME"].values[1] == np.datetime64("2020-01-02T12:00", "ns")

@@ -63,11 +63,19 @@ def allowed_hosts(origins: Iterable[str]) -> tuple[str, ...]:
 
 
 class ForbiddenHostHandler(tornado.web.RequestHandler):
-    """403 for a request whose Host header is not one of the portal's names."""
+    """403 for a request whose Host header is not one of the portal's names; 404 for one
+    that names the portal but a path no route serves (it falls through to here too)."""
+
+    def initialize(self, allowed: str = "$^") -> None:
+        self.allowed = allowed
 
     def prepare(self) -> None:
-        self.set_status(403)
         self.set_header("Content-Type", "text/plain; charset=utf-8")
+        if re.match(self.allowed, self.request.host_name):
+            self.set_status(404)
+            self.finish("404: no such page here (see /api/datasets for what is served)\n")
+            return
+        self.set_status(403)
         self.finish("403: this host name is not served here\n")
 
 
@@ -88,7 +96,8 @@ def restrict_hosts(app: tornado.web.Application, hosts: Iterable[str],
     last = router.rules[-1]
     pattern = "(" + "|".join(re.escape(h) for h in names) + ")$"
     router.rules[-1] = Rule(HostMatches(pattern), last.target, last.target_kwargs, last.name)
-    router.add_rules([(AnyMatches(), [*(exempt or []), (r".*", ForbiddenHostHandler)])])
+    router.add_rules([(AnyMatches(), [*(exempt or []), (r".*", ForbiddenHostHandler,
+                                                        {"allowed": pattern})])])
 
 
 class SecurityHeadersTransform(tornado.web.OutputTransform):

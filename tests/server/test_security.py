@@ -45,6 +45,16 @@ def test_foreign_host_is_refused_on_http_and_websocket(served_portal):
     assert http_get(port, "/?dataset=grid", {"Host": f"evil.example:{port}"})[0] == 403
 
 
+def test_an_unknown_path_is_not_found_and_a_foreign_host_still_refused(served_portal):
+    """A path no route serves, asked by the portal's own name, is a 404 saying so (it
+    used to fall through to the foreign-host 403, "this host name is not served here")."""
+    port = served_portal.port
+    status, _, body = http_get(port, "/png/grid", {"Host": f"localhost:{port}"})
+    assert status == 404 and b"no such page" in body and b"host name" not in body
+    status, _, body = http_get(port, "/png/grid", {"Host": f"evil.example:{port}"})
+    assert status == 403 and b"host name is not served" in body
+
+
 @pytest.mark.parametrize("path", ["/health", "/api/datasets", "/", "/no/such/page",
                                   "/quicklook/grid/map.png?width=200&height=150"])
 def test_every_route_sends_nosniff_and_cache_control(served_portal, path):

@@ -142,8 +142,8 @@ def mask_fill(var: xr.DataArray) -> xr.DataArray:
     Integer variables that declare a fill become float so that fills turn into NaN. A
     variable still on disk is masked as it is read (:func:`_masked_when_read`)."""
     attrs = var.attrs
-    fills, low, high = _mask_limits(attrs)
-    lazy = _masked_when_read(var.variable, attrs)
+    fills = _declared_fills(attrs)
+    lazy = _masked_when_read(var.variable, attrs, bool(fills))
     if lazy is not None:  # not read yet: masked when (and as far as) it is read
         return xr.DataArray(lazy, coords=var.coords, name=var.name)
     if var.dtype.kind in "iu" and fills:
@@ -159,7 +159,7 @@ def mask_fill(var: xr.DataArray) -> xr.DataArray:
     return out
 
 
-def _masked_when_read(var: xr.Variable, attrs: dict) -> xr.Variable | None:
+def _masked_when_read(var: xr.Variable, attrs: dict, fills: bool) -> xr.Variable | None:
     """``var`` masked lazily when it is still on disk (a file opened without dask): only
     the variables and rows a view reads are read and masked, and a variable read whole is
     kept in memory, masked, as xarray keeps what it reads. A thumbnail of a 10⁶-row
@@ -173,7 +173,6 @@ def _masked_when_read(var: xr.Variable, attrs: dict) -> xr.Variable | None:
     data = getattr(var, "_data", None)
     if not isinstance(data, MemoryCachedArray) or var._in_memory:
         return None
-    fills = _declared_fills(attrs)
     dtype = np.dtype("float64") if var.dtype.kind in "iu" and fills else var.dtype
     if dtype.kind != "f":
         return None

@@ -40,8 +40,8 @@ def fresh_memory_gbps(mb: int = 200) -> tuple[float, float]:
     the same amount again (memory it freed and got back). On a bare machine both are
     several GB/s. On a virtual machine whose host takes back free guest memory
     (virtio-balloon free page reporting, as on the 2-core measurement machine) the first
-    figure fell to 0.1–0.2 GB/s, while the second stayed at 4–5 GB/s: then a cold process
-    pays ~5–10 ms per MB it touches, counted as system CPU, and cold figures swing with
+    figure fell to 0.06–0.2 GB/s, while the second stayed at 3–5 GB/s: then a cold process
+    pays ~5–15 ms per MB it touches, counted as system CPU, and cold figures swing with
     what the machine freed in the seconds before. Printed beside the load average."""
     out = subprocess.run([sys.executable, "-c", _TOUCH.format(n=mb * 2**20 // 8)],
                          capture_output=True, text=True, check=True).stdout.split()

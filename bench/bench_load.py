@@ -68,6 +68,7 @@ class Tally:
     document_s: list[float] = field(default_factory=list)  # ... and its document pulled
     plot_s: list[float] = field(default_factory=list)
     interaction_s: list[float] = field(default_factory=list)
+    interaction_by: list[tuple[str, float]] = field(default_factory=list)  # (what changed, s)
     png_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     idle: list[str] = field(default_factory=list)  # pages without a control that redraws
@@ -230,6 +231,24 @@ def _change(widget, rng: random.Random) -> None:
     else:  # a grid's time-step player
         widget.value = rng.choice([i for i in range(widget.start, widget.end + 1)
                                    if i != widget.value])
+
+
+def _control(widget) -> str:
+    """The control a change went to, by its CSS class (``var``, ``kind``, ``qc``, ...)."""
+    names = [c.removeprefix("portal-control-") for c in getattr(widget, "css_classes", ())
+             if c in REDRAWING]
+    return names[0] if names else type(widget).__name__
+
+
+def slowest(changes: list[tuple[str, float]], top: int = 6) -> list[tuple[str, int, float]]:
+    """The (dataset control) groups whose changes took longest: label, count, p95 seconds,
+    slowest first: which redraws set the interaction p95."""
+    groups: dict[str, list[float]] = collections.defaultdict(list)
+    for label, took in changes:
+        groups[label].append(took)
+    ranked = sorted(((label, len(v), p95(v)) for label, v in groups.items()),
+                    key=lambda g: -g[2])
+    return ranked[:top]
 
 
 def tolerate_unknown_models() -> None:
@@ -423,7 +442,9 @@ def session_worker(url: str, until: float, interval: float, tally: Tally, seed: 
                 tally.add("errors", f"{dataset}: no redraw within {redraw_s:g} s after "
                           f"changing {widget.css_classes}")
                 continue
-            tally.add("interaction_s", time.perf_counter() - start)
+            took = time.perf_counter() - start
+            tally.add("interaction_s", took)
+            tally.add("interaction_by", (f"{dataset} {_control(widget)}", took))
     except Exception as exc:  # noqa: BLE001 - counted and reported
         tally.add("errors", f"interaction: {type(exc).__name__}: {exc}")
     finally:
@@ -559,6 +580,7 @@ def run(url: str, sessions: int, duration: float, interval: float,
             "plots": len(tally.plot_s), "plot_p95_s": p95(tally.plot_s),
             "interactions": len(tally.interaction_s), "idle_pages": len(tally.idle),
             "interaction_p95_s": p95(tally.interaction_s),
+            "slowest_changes": slowest(tally.interaction_by),
             "pngs": len(tally.png_s), "png_p95_s": p95(tally.png_s),
             "memory": memory,
             "live_sessions_after_close": live, "undecoded_patches": len(tally.undecoded),
@@ -594,6 +616,8 @@ def report(figures: dict) -> str:
              f"reported ready, plot drawn)",
              f"interaction p95: {f['interaction_p95_s']:.2f} s ({f['interactions']} changes, "
              f"each to its new plot; {f['idle_pages']} pages had no control that redraws)",
+             *(f"  {label}: p95 {s:.2f} s ({n} changes)"
+               for label, n, s in f.get("slowest_changes", [])),
              f"PNG p95: {f['png_p95_s']:.2f} s ({f['pngs']} distinct PNGs)",
              *memory_report(f["memory"]),
              f"live sessions after close: {f['live_sessions_after_close']}",

@@ -215,24 +215,68 @@ def _window(extent) -> tuple[float, float, float, float] | None:
             float(np.ceil(x1 + pad)), float(np.ceil(y1 + pad)))
 
 
+#: land fill and coastline colours (page and PNG)
+LAND_FILL, COASTLINE = "#d9d4c7", "#4a4a4a"
+#: the name of the Bokeh renderer that draws the land on a page map (one per figure)
+LAND_RENDERER = "portal-land"
+
+
+@functools.lru_cache(maxsize=64)
+def _land_multipolygons(window: tuple[float, float, float, float] | None) -> tuple[list, list]:
+    """The land of a window as Bokeh ``multi_polygons`` columns in Web Mercator metres:
+    per polygon, its outer ring then its holes (read-only arrays shared by every page)."""
+    xs: list = []
+    ys: list = []
+    for poly in _land_clipped(window, True):
+        rings = [np.asarray(ring.coords) for ring in (poly.exterior, *poly.interiors)]
+        for ring in rings:
+            ring.flags.writeable = False
+        xs.append([[ring[:, 0] for ring in rings]])
+        ys.append([[ring[:, 1] for ring in rings]])
+    return xs, ys
+
+
+class DrawLand:
+    """A HoloViews hook that draws the land of ``window`` on a Bokeh figure as one glyph,
+    once per figure (a patched frame runs the hook again and finds it there).
+
+    GeoViews projects every geographic path at every plot build, even one already in the
+    plot's projection, and converts its geometries to columns again: a quarter of a second
+    for the land of each page map. Here the columns are computed once per window and
+    handed to Bokeh as they are.
+    """
+
+    def __init__(self, window: tuple[float, float, float, float] | None) -> None:
+        self.window = window
+
+    def __call__(self, plot: Any, element: Any) -> None:
+        figure = plot.state
+        if any(getattr(r, "name", None) == LAND_RENDERER for r in figure.renderers):
+            return
+        xs, ys = _land_multipolygons(self.window)
+        figure.multi_polygons(xs=list(xs), ys=list(ys), fill_color=LAND_FILL,
+                              line_color=COASTLINE, line_width=0.6, name=LAND_RENDERER)
+
+
 def land_layer(interactive: bool = False, extent=None):
     """A GeoViews land/coastline overlay element (grey land, dark outline).
 
-    ``interactive`` gives a layer already in Web Mercator for Bokeh pages (no
-    projection at plot time); the PNG path uses geographic coordinates, which
-    Cartopy projects while drawing. ``extent`` ((W, E), (S, N)) cuts the layer to a
-    generous window around the view.
+    ``interactive`` gives a layer for Bokeh pages: an empty element whose hook
+    (:class:`DrawLand`) draws the land, already in Web Mercator, without GeoViews'
+    projection at plot time. The PNG path uses geographic coordinates, which Cartopy
+    projects while drawing. ``extent`` ((W, E), (S, N)) cuts the layer to a generous
+    window around the view.
     """
     import cartopy.crs as ccrs
     import geoviews as gv
 
     window = _window(extent)
-    geoms = list(_land_clipped(window, interactive))
-    crs = ccrs.GOOGLE_MERCATOR if interactive else ccrs.PlateCarree()
-    land = gv.Polygons(geoms, crs=crs, label="land")
-    return land.opts(color="#d9d4c7", line_color="#4a4a4a", line_width=0.6, backend="bokeh").opts(
-        color="#d9d4c7", facecolor="#d9d4c7", edgecolor="#4a4a4a", linewidth=0.5,
-        backend="matplotlib")
+    if interactive:
+        return gv.Polygons([], crs=ccrs.GOOGLE_MERCATOR, label="land").opts(
+            hooks=[DrawLand(window)], backend="bokeh")
+    land = gv.Polygons(list(_land_clipped(window, False)), crs=ccrs.PlateCarree(), label="land")
+    return land.opts(color=LAND_FILL, facecolor=LAND_FILL, edgecolor=COASTLINE, linewidth=0.5,
+                     backend="matplotlib")
 
 
 TIME_LABEL = "Time (UTC)"

@@ -46,3 +46,38 @@ def test_viridis_is_matplotlibs_from_the_shipped_table_without_importing_it():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, cwd=REPO)
     assert res.stdout.split() == ["256", "#440154", "False"], res.stderr
+
+
+def _land_renderers(figure) -> list:
+    from portal.quicklooks.style import LAND_RENDERER
+
+    return [r for r in figure.renderers if r.name == LAND_RENDERER]
+
+
+def test_a_page_map_draws_its_land_once_in_web_mercator_without_geoviews_projecting_it():
+    import cartopy.crs as ccrs
+    import geoviews as gv
+    import holoviews as hv
+    import numpy as np
+
+    from portal.quicklooks import ensure_backends
+    from portal.quicklooks.style import _mercator_xy, land_layer
+
+    ensure_backends()
+    layer = land_layer(True, ((-10.0, 0.0), (40.0, 50.0)))  # Bay of Biscay
+    assert len(layer) == 0  # nothing left for GeoViews to project at plot time
+    pipe = hv.streams.Pipe(data=([-5e5], [5.5e6]))
+    points = hv.DynamicMap(lambda data: gv.Points(data, crs=ccrs.GOOGLE_MERCATOR), streams=[pipe])
+    plot = hv.renderer("bokeh").get_plot(points * layer)
+    (land,) = _land_renderers(plot.state)
+    xs = np.concatenate([ring for poly in land.data_source.data["xs"] for part in poly
+                         for ring in part])
+    ys = np.concatenate([ring for poly in land.data_source.data["ys"] for part in poly
+                         for ring in part])
+    # France and Spain, in metres: the window around the view, projected once
+    west, south = _mercator_xy(-30.0, 20.0)
+    east, north = _mercator_xy(20.0, 70.0)
+    assert xs.min() >= west and xs.max() <= east and ys.min() >= south and ys.max() <= north
+    assert xs.max() - xs.min() > 1e6
+    pipe.send(([-4e5], [5.6e6]))  # a patched frame runs the hook again: still one land
+    assert len(_land_renderers(plot.state)) == 1

@@ -31,6 +31,7 @@ from portal.ui.combined_view import CombinedView
 from portal.ui.connection import watch_connection
 from portal.ui.dataset_card import DatasetCard
 from portal.ui.dataset_list import DatasetList
+from portal.ui.design import plain_paths
 from portal.ui.i18n import t
 from portal.ui.overview_map import OverviewMap
 from portal.ui.quicklook_pane import QuicklookPane
@@ -245,7 +246,8 @@ class PortalPage(pn.viewable.Viewer):
         if cls.__name__ in ("FastListTemplate", "PortalTemplate"):
             return self._styled(cls, layout)
         return cls(title=t("portal_title", self.state.lang), header=self._header(),
-                   sidebar=[self._list], main=[self._main])
+                   sidebar=[self._list], main=[self._main],
+                   design=plain_paths(cls.param.design.default))
 
     def prepaint(self) -> str:
         """The first paint of this page as HTML (:func:`portal.ui.prepaint.prepaint_for`
@@ -273,6 +275,7 @@ class PortalPage(pn.viewable.Viewer):
             header_background=layout.get("header_background", "#0b3d6b"),
             sidebar_width=int(layout.get("sidebar_width", 360)),
             header=self._header(), sidebar=[self._list], main=[self._main], **extra,
+            design=plain_paths(cls.param.design.default),
         )
         if cls is PortalTemplate and pn.state.curdoc is not None:  # served: paint first
             template.prepaint = self.prepaint()

@@ -12,20 +12,23 @@ read for nothing. The classes are built once per design and never changed afterw
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import param
 
+if TYPE_CHECKING:
+    from panel.theme.base import Design, Theme
+
 
 @functools.cache
-def plain_paths(design: type) -> type:
+def plain_paths(design: type[Design]) -> type[Design]:
     """``design`` (a Panel ``Design`` class) with each theme's paths as plain strings."""
     themes = {name: _plain_theme(theme) for name, theme in design._themes.items()}
     return type(design.__name__, (design,), {"_themes": themes, "__module__": __name__})
 
 
 @functools.cache
-def _plain_theme(theme: type) -> type:
+def _plain_theme(theme: type[Theme]) -> type[Theme]:
     """``theme`` with ``base_css`` and ``css`` resolved now and kept as strings."""
     fields: dict[str, Any] = {}
     for name in ("base_css", "css"):

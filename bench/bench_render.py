@@ -377,6 +377,8 @@ def main(argv=None) -> int:
                    help="distinct requests per case before timing (the issue's hot data)")
     p.add_argument("--work", default="/tmp", help="where the inputs are built (reused)")
     p.add_argument("--no-before", action="store_true", help="skip the former HoloViews path")
+    p.add_argument("--no-peers", action="store_true", dest="no_peers",
+                   help="skip the peers (each point peer is a full scan: minutes at 5·10⁹)")
     p.add_argument("--save", help="folder to write one PNG of each case and peer")
     p.add_argument("--json", help="write the figures to this file")
     p.add_argument("--cases", default=",".join(CASES),
@@ -401,7 +403,8 @@ def main(argv=None) -> int:
     finally:
         server.terminate()
         server.wait(30)
-    peers(fig, inputs, only, args.peer_repeat or args.repeat, save)
+    if not args.no_peers:
+        peers(fig, inputs, only, args.peer_repeat or args.repeat, save)
     fig["load_after"] = os.getloadavg()[0]
     if not args.no_before:
         fig["before"] = before_path(inputs["catalog"], max(1, min(args.repeat, 3)))

@@ -18,6 +18,7 @@ import numpy as np
 from portal import assets
 from portal.assets import land_geojson
 from portal.i18n import t, variable_name
+from portal.quicklooks.extent import LAND_FILL
 from portal.text import one_line
 
 LAND_FILE = land_geojson()
@@ -215,8 +216,8 @@ def _window(extent) -> tuple[float, float, float, float] | None:
             float(np.ceil(x1 + pad)), float(np.ceil(y1 + pad)))
 
 
-#: land fill and coastline colours (page and PNG)
-LAND_FILL, COASTLINE = "#d9d4c7", "#4a4a4a"
+#: the coastline's colour on quicklook maps (page and PNG); the land's is ``extent.LAND_FILL``
+COASTLINE = "#4a4a4a"
 #: the name of the Bokeh renderer that draws the land on a page map (one per figure)
 LAND_RENDERER = "portal-land"
 

@@ -72,10 +72,12 @@ def warm_up() -> None:
 
     from portal.quicklooks import Style, ensure_backends
     from portal.quicklooks import map as map_
+    from portal.ui.bokeh_defaults import memoize_stable_defaults
     from portal.ui.render_thread import per_thread_bokeh_validation
 
     ensure_backends()
     per_thread_bokeh_validation()  # figures are built in worker threads as well
+    memoize_stable_defaults()  # every walk over a document reads them
     import holoviews as hv
 
     rng = np.random.default_rng(0)

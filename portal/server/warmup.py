@@ -17,7 +17,7 @@ import time
 log = logging.getLogger(__name__)
 
 #: the kinds warmed on synthetic profiles (maps are warmed in ``serve.warm_up``)
-#: (not "linked": its ~2.7 s are the same on every build, no first-use cost to save)
+#: (not "linked": its three plots of points have no first-use cost of their own to save)
 PROFILE_KINDS = ("profile", "timeseries", "ts", "section", "timedepth")
 
 

@@ -47,8 +47,8 @@ def _pixels(png: bytes):
 
 def test_box_on_the_map_filters_the_linked_views(page, portal):
     """Linked views: boxing a few positions on the map fades the other samples in the
-    time-depth plot (its pixels change): the selection reaches the server and comes back
-    to the other plots."""
+    time-depth plot (its pixels change): the plots share one data source, and with it
+    the selection, in the browser."""
     from PIL import ImageChops
 
     page.goto(f"{portal.url}/?dataset=argo_6901744&kind=linked")

@@ -1,5 +1,5 @@
 """Linked views: their sample table is computed once per shared view; each session gets its
-own table copy, selection and streams."""
+own table copy, data source and ring."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ def _profiles():
 
 
 def test_two_sessions_share_the_table_not_the_selection(monkeypatch):
+    import holoviews as hv
+    from bokeh.models import ColumnDataSource, GlyphRenderer
+
     from portal.quicklooks import ensure_backends
 
     ensure_backends()
@@ -38,18 +41,24 @@ def test_two_sessions_share_the_table_not_the_selection(monkeypatch):
     real = linked.sample_table
     monkeypatch.setattr(linked, "sample_table", lambda *a: calls.append(1) or real(*a))
     obs = _profiles()
-    one, two = (linked.linked_views(obs.assign_attrs(platform_id="P"), variable="TEMP",
-                                    feature_type="profile", title="T", style=Style())
+    one, two = (linked.build(obs.assign_attrs(platform_id="P"), variable="TEMP",
+                             feature_type="profile", title="T", style=Style())
                 for _ in range(2))
     assert len(calls) == 1
-    assert one.selection is not two.selection and one.tap is not two.tap
-    assert one.layout is not two.layout
-    one.tap.event(x=float(real(obs, "TEMP").SA[8]), y=float(real(obs, "TEMP").CT[8]))
-    assert one.selection.selection_expr is not None and two.selection.selection_expr is None
+    assert one is not two
+
+    def sources(layout) -> set[str]:
+        root = hv.renderer("bokeh").get_plot(layout).state
+        return {r.data_source.id for r in root.select({"type": GlyphRenderer})
+                if isinstance(r.data_source, ColumnDataSource)}
+
+    first = sources(one)
+    assert first.isdisjoint(sources(two))  # each page its own selection and ring
+    assert first.isdisjoint(sources(one))  # and each drawing of one page
     mine, _ = linked._shared_table(obs, "TEMP", "")
     mine["value"] = -1.0  # a caller's copy
     again, rings = linked._shared_table(obs, "TEMP", "")
     assert (again["value"] != -1.0).all() and len(calls) == 1
-    linked.linked_views(obs.copy(deep=True), variable="TEMP", feature_type="profile",
-                        title="T", style=Style())  # other arrays (a file read again)
+    linked.build(obs.copy(deep=True), variable="TEMP", feature_type="profile",
+                 title="T", style=Style())  # other arrays (a file read again)
     assert len(calls) == 2

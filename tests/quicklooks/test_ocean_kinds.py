@@ -141,11 +141,22 @@ def test_kinds_offered_per_feature_type():
     assert "ts" in get_source("pointstore").kinds(_entry("point", ts_vars))
 
 
-def test_linked_views_share_one_selection():
-    """One table behind the map, time-depth and T-S plots; a box on the map selects the
-    same samples in the others (link_selections' expression over the shared columns)."""
+def _drawn(layout):
+    """The rendered linked views: (glyph renderers by figure title, tap tools)."""
     import holoviews as hv
+    from bokeh.models import GlyphRenderer, Plot, TapTool
 
+    root = hv.renderer("bokeh").get_plot(layout).state
+    figures = {f.title.text: f for f in root.select({"type": Plot})}
+    renderers = {title: [r for r in f.renderers if isinstance(r, GlyphRenderer)]
+                 for title, f in figures.items()}
+    return renderers, list(root.select({"type": TapTool}))
+
+
+def test_linked_views_share_one_selection():
+    """One table behind the map, time-depth and T-S plots: the three plots' points draw
+    from one Bokeh data source, so a box in one selects the same samples in the others in
+    the browser; the unselected fade."""
     from portal.quicklooks import linked
 
     obs = _profiles()
@@ -154,9 +165,13 @@ def test_linked_views_share_one_selection():
     layout = linked.build(obs, variable="TEMP", feature_type="profile", title="T",
                           style=Style())
     assert len(layout) == 3
-    selection = ((hv.dim("lon") >= 0.5) & (hv.dim("lon") <= 1.5))  # profile 1's position
-    chosen = df[selection.apply(hv.Dataset(df))]
-    assert set(chosen.feature) == {1} and len(chosen) == 4
+    renderers, _ = _drawn(layout)
+    points = [r for rs in renderers.values() for r in rs
+              if r.name != "portal-linked-ring" and "lon" in r.data_source.data]
+    assert len(points) == 3 and len({id(r.data_source) for r in points}) == 1
+    shared = points[0].data_source.data
+    assert set(df.columns) <= set(shared) and len(shared["lon"]) == len(df)
+    assert all(r.nonselection_glyph.fill_alpha == linked.UNSELECTED_ALPHA for r in points)
     with pytest.raises(UnsupportedQuicklook, match="interactive"):
         linked.build(obs, variable="TEMP", feature_type="profile", title="T",
                      style=Style(interactive=False), dataset="d")
@@ -164,32 +179,32 @@ def test_linked_views_share_one_selection():
     assert len(linked.sample_table(big, "TEMP")) == linked.MOST_SAMPLES
 
 
-def test_a_click_on_a_profile_selects_it_and_highlights_its_position():
-    """Tapping one sample of the T-S (or profile) plot selects every sample of that profile
-    (its feature id) through the linked selection: the map keeps that profile's position."""
-    import holoviews as hv
+def test_a_click_on_a_profile_selects_it_and_rings_its_position():
+    """The T-S (or profile) plot's tap tool selects the clicked sample's whole profile
+    (its feature id; else its position and time) and rings its position on the map's
+    ring layer; any other selection clears the ring (the browser runs it: see
+    tests/browser/test_ocean_views.py)."""
+    from bokeh.models import CustomJS
 
     from portal.quicklooks import linked
 
     obs = _profiles()
-    views = linked.linked_views(obs, variable="TEMP", feature_type="profile", title="T",
-                                style=Style())
-    df = linked.sample_table(obs, "TEMP")
-    sample = df[(df.feature == 2) & (df.z == 200.0)].iloc[0]  # a sample of profile 2
-    views.tap.event(x=sample.SA, y=sample.CT - 0.1)  # near it (0.8 % of the CT axis)
-    chosen = views.selection.filter(hv.Dataset(df)).dframe()
-    assert set(chosen.feature) == {2} and len(chosen) == 4
-    assert set(zip(chosen.lon, chosen.lat, strict=True)) == {(2.0, 0.0)}  # its one position on the map
-    assert repr(views.selection.selection_expr) == repr(hv.dim("feature") == 2)
-    ring = views.ring[()]  # the map's highlight: profile 2's position only
-    assert list(zip(*ring.array().T, strict=True)) == [(2.0, 0.0)]
-    views.tap.event(x=sample.SA + 50, y=sample.CT)  # far from every sample: clears
-    assert views.selection.selection_expr is None and len(views.ring[()]) == 0
+    renderers, taps = _drawn(linked.build(obs, variable="TEMP", feature_type="profile",
+                                          title="T", style=Style()))
+    ring = [r for rs in renderers.values() for r in rs if r.name == "portal-linked-ring"]
+    assert len(ring) == 1 and ring[0].data_source.data == {"x": [], "y": []}
+    assert ring in [[r for r in rs if r.name == "portal-linked-ring"]
+                    for title, rs in renderers.items() if title.startswith("Positions")]
+    assert len(taps) == 1 and isinstance(taps[0].callback, CustomJS)
+    assert taps[0].callback.args == {"ring": ring[0].data_source, "keys": ["feature"]}
+    assert taps[0].callback.code == linked.TAP_JS
+    shared = next(r.data_source for rs in renderers.values() for r in rs
+                  if "feature" in r.data_source.data)
+    clear = shared.selected.js_property_callbacks["change:indices"]
+    assert [c.code for c in clear] == [linked.CLEAR_JS]
+    assert clear[0].args == {"ring": ring[0].data_source}
 
     plain = obs.drop_vars(["PSAL", "feature"])  # no salinity: the profile plot; no feature id
-    views = linked.linked_views(plain, variable="TEMP", feature_type="profile", title="T",
-                                style=Style())
-    views.tap.event(x=float(20 - 400 / 40 + 3), y=400.0)  # profile 3's deepest sample
-    chosen = views.selection.filter(hv.Dataset(linked.sample_table(plain, "TEMP"))).dframe()
-    assert len(chosen) == 4 and set(chosen.lon) == {3.0}
-    assert linked.profile_at(df, "SA", "CT", None, None) is None
+    _, taps = _drawn(linked.build(plain, variable="TEMP", feature_type="profile", title="T",
+                                  style=Style()))
+    assert taps[0].callback.args["keys"] == ["lon", "lat", "time"]

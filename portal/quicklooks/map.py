@@ -25,6 +25,7 @@ from portal.quicklooks.hover import (
     raster_hover,
     with_units,
 )
+from portal.quicklooks.means import rasterized_mean
 from portal.quicklooks.style import (
     ZOOM_LOD,
     axis_label,
@@ -136,8 +137,6 @@ def obs_colouring(obs: xr.Dataset, df: pd.DataFrame, variable: str, feature_type
 
 def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
     """(element — :class:`Frames` in the page —, extent, count, central longitude)."""
-    from holoviews.operation.datashader import rasterize
-
     df = _points_frame(obs, variable, feature_type)
     color, cmap, labels = obs_colouring(obs, df, variable, feature_type, style)
     vdims = [hv_dimension(color, labels.get(color, color))]
@@ -164,13 +163,13 @@ def _obs_map(obs: xr.Dataset, variable: str, feature_type: str, style: Style):
     if style.interactive:
         shape = ("positions", raster, _colouring_kind(color, variable))
         element = _page_frames(points, raster, style, {**bokeh, "clabel": clabel}, shape,
-                               aggregator=_mean(color))
+                               mean_of=color)
         return element, extent, len(df), central
     if raster:
         # cells of ~3 screen pixels: tracks stay visible and means stay means (spreading
         # an aggregate of means would add neighbours up)
-        element = rasterize(points, aggregator=_mean(color), width=style.width,
-                            height=style.height, dynamic=False, pixel_ratio=1 / 3)
+        element = rasterized_mean(points, color, width=style.width, height=style.height,
+                                  dynamic=False, pixel_ratio=1 / 3)
         element = element.apply(_float32)
     else:
         element = points
@@ -189,9 +188,11 @@ def _colouring_kind(color: str, variable: str) -> str:
     return {variable: "value", f"{variable}_qc": "qc", "year": "time"}.get(color, color)
 
 
-def _page_frames(source, raster: bool, style: Style, opts: dict, shape: tuple, **kwargs):
+def _page_frames(source, raster: bool, style: Style, opts: dict, shape: tuple,
+                 mean_of: str | None = None):
     """A page map's :class:`Frames`: ``source`` re-rasterized for each view (cells of
-    ~3 screen pixels) or drawn as it is (markers), styled with ``opts``."""
+    ~3 screen pixels; the mean of column ``mean_of`` for points) or drawn as it is
+    (markers), styled with ``opts``."""
     from portal.quicklooks.frames import Frames, colorbar_sync
 
     opts = {**opts, "hooks": [colorbar_sync]}
@@ -202,8 +203,10 @@ def _page_frames(source, raster: bool, style: Style, opts: dict, shape: tuple, *
         from holoviews.operation.datashader import rasterize
 
         ranges = {k: v for k, v in (("x_range", x_range), ("y_range", y_range)) if v}
-        image = rasterize(source, width=style.width, height=style.height, dynamic=False,
-                          pixel_ratio=1 / 3, **ranges, **kwargs)
+        size = {"width": style.width, "height": style.height, "dynamic": False,
+                "pixel_ratio": 1 / 3, **ranges}
+        image = (rasterized_mean(source, mean_of, **size) if mean_of is not None
+                 else rasterize(source, **size))
         return _float32(image)
 
     return Frames(draw, ranged=True, shape=shape, opts=opts)
@@ -257,12 +260,6 @@ def _float32(image):
     if isinstance(data, xr.Dataset):
         return image.clone(data.astype("float32"))
     return image
-
-
-def _mean(column: str):
-    import datashader as ds
-
-    return ds.mean(column)
 
 
 def _ZOOM_STREAMS() -> list:  # noqa: N802 - reads as the constant it stands for

@@ -197,8 +197,8 @@ def _date_formatter(times: np.ndarray):
 def _section(obs, variable, ylabel, style: Style, title: str):
     """Time–depth section: each sample at (time, depth) coloured by its value."""
     import holoviews as hv
-    from holoviews.operation.datashader import rasterize
 
+    from portal.quicklooks.means import rasterized_mean
     from portal.quicklooks.style import resolve_cmap
 
     zlabel = depth_label(str(obs.z.attrs.get("units", "m")), style.lang)
@@ -212,8 +212,8 @@ def _section(obs, variable, ylabel, style: Style, title: str):
     head = f"{title} — " + tr("plot_section", style.lang,
                               n=count(len(frame), "sample", style.lang))
     if len(frame) > 20_000:
-        element = rasterize(points, aggregator=_mean(variable), width=style.width,
-                            height=style.height, dynamic=style.interactive)
+        element = rasterized_mean(points, ylabel, width=style.width, height=style.height,
+                                  dynamic=style.interactive)
         element = element.opts(tools=[raster_hover(clabel, frame[variable].values,
                                                    mercator=False, x_date=True,
                                                    y_label=zlabel)], backend="bokeh")
@@ -228,12 +228,6 @@ def _section(obs, variable, ylabel, style: Style, title: str):
                         xticks=5,
                         xformatter=_date_formatter(obs.time.values),
                         aspect=style.width / style.height * 0.9, backend="matplotlib")
-
-
-def _mean(column: str):
-    import datashader as ds
-
-    return ds.mean(column)
 
 
 def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, style: Style):

@@ -238,7 +238,11 @@ class PortalPage(pn.viewable.Viewer):
         return [self._lang_switch(), *([account] if account is not None else []), self._probe]
 
     def template(self):
-        """The page on the configured Panel template."""
+        """The page on the configured Panel template, without the template's busy
+        indicator: Panel's is one spinner for the whole process (``pn.state.busy``), so
+        one visitor's redraw turned it on in every open page, and each turn was a patch
+        sent to every session (5 % of the server's CPU under 20 sessions); the plot
+        has its own progress overlay."""
         layout = self._layout
         name = layout.get("template", "vanilla")
         cls = PortalTemplate if name == "vanilla" else getattr(
@@ -247,7 +251,7 @@ class PortalPage(pn.viewable.Viewer):
             return self._styled(cls, layout)
         return cls(title=t("portal_title", self.state.lang), header=self._header(),
                    sidebar=[self._list], main=[self._main],
-                   design=plain_paths(cls.param.design.default))
+                   design=plain_paths(cls.param.design.default), busy_indicator=None)
 
     def prepaint(self) -> str:
         """The first paint of this page as HTML (:func:`portal.ui.prepaint.prepaint_for`
@@ -275,7 +279,7 @@ class PortalPage(pn.viewable.Viewer):
             header_background=layout.get("header_background", "#0b3d6b"),
             sidebar_width=int(layout.get("sidebar_width", 360)),
             header=self._header(), sidebar=[self._list], main=[self._main], **extra,
-            design=plain_paths(cls.param.design.default),
+            design=plain_paths(cls.param.design.default), busy_indicator=None,
         )
         if cls is PortalTemplate and pn.state.curdoc is not None:  # served: paint first
             template.prepaint = self.prepaint()

@@ -137,3 +137,27 @@ def test_page_document_indexes_its_models_once(catalog):
         _page(catalog).server_doc(doc)
     assert len(doc.roots) > 3 and len(calls) == 1
     assert {m.id for m in doc.models} == {m.id for r in doc.roots for m in r.references()}
+
+
+@pytest.mark.parametrize("template", ["vanilla", "fast_list", "material"])
+def test_no_page_carries_the_process_wide_busy_spinner(catalog, tmp_path, monkeypatch,
+                                                        template):
+    """Panel's template spinner follows ``pn.state.busy``, one flag for the whole process:
+    one visitor's redraw spun it in every open page, a patch to every session each time."""
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc, state
+
+    from portal.ui.page import load_layout
+
+    layout = tmp_path / "layout.yaml"
+    layout.write_text(f"template: {template}\n")
+    monkeypatch.setenv("PORTAL_LAYOUT", str(layout))
+    load_layout.cache_clear()
+    before = list(state._indicators)
+    doc = Document()
+    with set_curdoc(doc):
+        tmpl = _page(catalog)
+        tmpl.server_doc(doc)
+    assert tmpl.busy_indicator is None
+    assert state._indicators == before  # nothing follows the process's busy flag
+    load_layout.cache_clear()

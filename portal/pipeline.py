@@ -205,12 +205,51 @@ def _ts_beside(obs, variable: str, entry: DatasetEntry) -> tuple[str, ...]:
 
 
 def _cached_load(entry: DatasetEntry, kind: str, query: Query) -> View:
-    """The view from the process's data cache, keyed on (entry, kind, query, data version)."""
+    """The view from the process's data cache, keyed on (entry, kind — or the kinds that
+    share it —, query, data version)."""
     from portal.sources.versioning import data_version
 
     version = data_version(entry)
-    return data_cache().get_or_compute(("view", entry, version, kind, query),
+    shared = _view_class(entry, kind, query, version)
+    view = data_cache().get_or_compute(("view", entry, version, shared, query),
                                        lambda: _load(entry, kind, query, version))
+    return view if view.kind == kind else replace(view, kind=kind)
+
+
+#: kinds whose views differ only by the coordinates they require (:data:`REQUIRE`)
+_PLAIN_KINDS = ("map", "timeseries", "profile", "section", "timedepth")
+_COORDS = ("time", "z", "latitude", "longitude")
+
+
+def _view_class(entry: DatasetEntry, kind: str, query: Query, version: str) -> str:
+    """``"obs"`` for a kind of :data:`_PLAIN_KINDS` over observations holding a time, a
+    depth and a position wherever the variable has a value: the views of those kinds then
+    select the same rows (the coordinates they require drop none), and one cached view
+    serves them all (a mooring's map and series, a float's map, profiles and section held
+    a copy each: the data cache overflowed and recomputed them under load); else ``kind``,
+    each its own view (its own checks and row filter)."""
+    import numpy as np
+    import xarray as xr
+
+    from portal.cache import derived
+
+    if kind not in _PLAIN_KINDS or entry.feature_type == "grid":
+        return kind
+    obs = _normalised(entry, kind, query, version)
+    if not isinstance(obs, xr.Dataset) or not all(c in obs.coords for c in _COORDS):
+        return kind
+    variable = resolve_variable(entry, query.variable) or obs.attrs.get("main_variable")
+    if variable not in obs:
+        return kind
+    columns = [obs[variable].variable, *(obs[c].variable for c in _COORDS)]
+    if not all(isinstance(c.data, np.ndarray) and c.dims == ("obs",) for c in columns):
+        return kind  # lazy or not one row per sample: not read to decide
+
+    def placed() -> bool:
+        valued = columns[0].notnull().values
+        return not any(bool((valued & c.isnull().values).any()) for c in columns[1:])
+
+    return "obs" if derived("coords_where_valued", [c.data for c in columns], placed) else kind
 
 
 def normalised_data(entry: DatasetEntry, query: Query | None = None

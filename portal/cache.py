@@ -91,10 +91,11 @@ def sizeof(value: Any) -> int:
     if module == "pandas" and hasattr(value, "memory_usage"):
         usage = value.memory_usage(deep=True)
         return int(getattr(usage, "sum", lambda: usage)()) + _OVERHEAD
+    if is_dataclass(value) and not isinstance(value, type):  # by its fields: a field named
+        # ``nbytes`` (a download's estimated size) is not the memory the value holds
+        return sum(sizeof(getattr(value, f.name)) for f in fields(value)) + _OVERHEAD
     if isinstance(getattr(value, "nbytes", None), int):
         return int(value.nbytes) + _OVERHEAD
-    if is_dataclass(value) and not isinstance(value, type):
-        return sum(sizeof(getattr(value, f.name)) for f in fields(value)) + _OVERHEAD
     if isinstance(value, tuple | list):
         return sum(sizeof(v) for v in value) + _OVERHEAD
     if isinstance(value, dict):  # e.g. a table of named numpy columns

@@ -63,6 +63,14 @@ def test_sizes_are_measured():
     assert sizeof({"cell": np.zeros(1000, np.int64), "n": np.zeros(1000)}) >= 16_000
 
 
+def test_a_field_named_nbytes_is_not_the_memory_held():
+    """A download estimate says its CSV would take 300 MB; it holds a few numbers. Sized by
+    that field, 24 estimates had filled the 2 GB data cache and pushed every view out."""
+    from portal.downloads import Estimate
+
+    assert sizeof(Estimate(3_000_000, "rows", 300_000_000)) < 10_000
+
+
 def test_bounds_come_from_the_settings(monkeypatch):
     monkeypatch.setattr(pc, "setting", lambda name: {"png_cache_bytes": 1234.0,
                                                       "data_cache_bytes": 5678.0}[name])

@@ -193,9 +193,9 @@ def _page_frames(source, raster: bool, style: Style, opts: dict, shape: tuple,
     """A page map's :class:`Frames`: ``source`` re-rasterized for each view (cells of
     ~3 screen pixels; the mean of column ``mean_of`` for points) or drawn as it is
     (markers), styled with ``opts``."""
-    from portal.quicklooks.frames import Frames, colorbar_sync
+    from portal.quicklooks.frames import Frames, colorbar_sync, settled
 
-    opts = {**opts, "hooks": [colorbar_sync]}
+    opts = {**opts, "hooks": [colorbar_sync, settled]}
     if not raster:
         return Frames(lambda _x, _y: source, ranged=False, shape=shape, opts=opts)
 

@@ -76,3 +76,41 @@ def test_the_colour_bar_follows_each_frames_label_and_date_format():
     plot.cformatter = DatetimeTickFormatter(days="%Y")
     colorbar_sync(plot, None)
     assert bar.formatter.days == "%Y"
+
+
+def _raster_map(calls, **opts):
+    from portal.quicklooks.frames import settled
+
+    def draw(x_range, y_range):
+        calls.append((x_range, y_range))
+        return hv.Image(np.arange(16.0).reshape(4, 4), bounds=(0, 0, 10, 10))
+
+    return framed(Frames(draw, ranged=True, opts={"hooks": [settled], **opts}))
+
+
+def test_a_figure_showing_its_whole_frame_does_not_draw_it_again():
+    """HoloViews sends a new figure's axis ranges to the map's RangeXY and draws the frame
+    again; the whole raster, inside those ranges, is already what the view shows."""
+    calls: list = []
+    hv.renderer("bokeh").get_plot(_raster_map(calls, xlim=(-1, 11), ylim=(-1, 11)))
+    assert calls == [(None, None)]
+    markers: list = []
+
+    def points(x_range, y_range):
+        markers.append((x_range, y_range))
+        return hv.Points([(1, 2), (3, 4)])
+
+    from portal.quicklooks.frames import settled
+
+    hv.renderer("bokeh").get_plot(framed(Frames(points, ranged=False, opts={
+        "hooks": [settled], "xlim": (0, 5), "ylim": (0, 5)})))
+    assert len(markers) == 1  # markers: one element, whatever the view
+
+
+def test_a_view_inside_the_data_is_still_drawn_for_itself():
+    """A shared link zoomed into the data: the frame is drawn again for that window, at
+    its resolution (as without the hook)."""
+    calls: list = []
+    hv.renderer("bokeh").get_plot(_raster_map(calls, xlim=(2, 4), ylim=(2, 4)))
+    assert calls[0] == (None, None) and len(calls) == 2
+    assert tuple(map(float, calls[1][0])) == (2.0, 4.0)

@@ -33,6 +33,7 @@ from portal.quicklooks.style import axis_label, depth_label, land_geometries, ti
 MOST_SAMPLES = 40_000
 UNSELECTED_ALPHA = 0.08
 RING_COLOR = "#d62728"
+TAP_REACH = 4.0  # a click hits a 3-pixel sample within four times its radius
 
 #: the profile plot's tap tool, after it selected the clicked sample (``cb_data.source``,
 #: the shared table): select every sample of that profile (``keys``: its feature id, or
@@ -99,10 +100,14 @@ class SharedSource:
         self._share(plot)
 
     def on_what(self, plot, _element) -> None:
-        """Hook of the T-S (or profile) points: a click selects a profile."""
+        """Hook of the T-S (or profile) points: a click (within :data:`TAP_REACH` of a
+        sample's radius) selects a profile."""
         from bokeh.models import CustomJS, TapTool
 
         self._share(plot)
+        glyph = plot.handles["glyph_renderer"].glyph
+        if hasattr(glyph, "hit_dilation"):
+            glyph.hit_dilation = TAP_REACH
         for tool in plot.state.select(type=TapTool):
             tool.callback = CustomJS(args={"ring": self.ring, "keys": self.keys}, code=TAP_JS)
 

@@ -198,6 +198,9 @@ def test_a_click_on_a_profile_selects_it_and_rings_its_position():
     assert len(taps) == 1 and isinstance(taps[0].callback, CustomJS)
     assert taps[0].callback.args == {"ring": ring[0].data_source, "keys": ["feature"]}
     assert taps[0].callback.code == linked.TAP_JS
+    tapped = [r for rs in renderers.values() for r in rs
+              if getattr(r.glyph, "hit_dilation", None) == linked.TAP_REACH]
+    assert len(tapped) == 1 and "SA" in tapped[0].data_source.data  # the T-S points
     shared = next(r.data_source for rs in renderers.values() for r in rs
                   if "feature" in r.data_source.data)
     clear = shared.selected.js_property_callbacks["change:indices"]

@@ -149,6 +149,9 @@ def serve(args) -> int:
     from portal.server.security import SecurityHeadersTransform, allowed_hosts
 
     log_exits()  # a crash while loading the catalog or warming up is logged too
+    from portal.render.png import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before any thread: freed memory reused across threads
     if args.num_procs != 1:
         will_fork()  # SIGTERM to the parent reaches the forked workers
     if getattr(args, "config", None):  # before anything reads the settings

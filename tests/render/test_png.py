@@ -121,3 +121,45 @@ def test_the_heap_trimmer_hands_freed_heap_back_to_the_system():
     finally:
         trimmer.stop()
     del kept
+
+
+ARENAS_JS = """
+import ctypes, sys, threading
+from portal.render.png import limit_malloc_arenas
+print("set" if (sys.argv[1] == "limit" and limit_malloc_arenas()) else "default", flush=True)
+release = threading.Event()
+
+def work():
+    kept = [ctypes.create_string_buffer(20_000) for _ in range(50)]  # noqa: F841
+    release.wait()
+
+threads = [threading.Thread(target=work) for _ in range(12)]
+[t.start() for t in threads]
+import time
+time.sleep(0.3)
+ctypes.CDLL("libc.so.6").malloc_stats()  # one "Arena N:" block per arena, on stderr
+release.set()
+[t.join() for t in threads]
+"""
+
+
+@pytest.mark.parametrize("mode", ["limit", "default"])
+def test_threads_share_two_malloc_arenas_in_a_server(mode):
+    """glibc gives each allocating thread an arena (up to 8 per core); the server limits
+    them to two before its threads start, so memory one thread frees serves the others."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    run = subprocess.run([sys.executable, "-c", ARENAS_JS, mode], capture_output=True,
+                         text=True, env=env, timeout=60)
+    if "Arena" not in run.stderr:
+        pytest.skip("not glibc: no malloc_stats arenas to count")
+    arenas = run.stderr.count("Arena ")
+    if mode == "limit":
+        assert run.stdout.strip() == "set" and arenas <= 2
+    else:
+        assert arenas > 2  # the C library's default: an arena per thread that allocated
+    limited = subprocess.run([sys.executable, "-c", ARENAS_JS, "limit"], capture_output=True,
+                             text=True, env={**env, "MALLOC_ARENA_MAX": "4"}, timeout=60)
+    assert limited.stdout.strip() == "default"  # an operator's setting is left to glibc

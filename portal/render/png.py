@@ -277,14 +277,10 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     20-session load (bench_load.py, 2 processes, caches full) the RSS grew 27 MB per 100
     requests with the default, 5.5 MB with two arenas. An operator's ``MALLOC_ARENA_MAX``,
     read by glibc at start, is left as it is. Whether it was set (False off glibc)."""
-    import ctypes
     import os
 
-    if os.environ.get("MALLOC_ARENA_MAX"):
-        return False
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
+    mallopt = _glibc("mallopt")
+    if os.environ.get("MALLOC_ARENA_MAX") or mallopt is None:
         return False
     return bool(mallopt(M_ARENA_MAX, int(arenas)))
 
@@ -293,9 +289,14 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
 def _malloc_trim():
     """glibc's ``malloc_trim`` through ctypes; None where the C library has none (musl,
     macOS)."""
+    return _glibc("malloc_trim")
+
+
+def _glibc(name: str):
+    """The glibc function ``name`` through ctypes; None where the C library has none."""
     import ctypes
 
     try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
+        return getattr(ctypes.CDLL("libc.so.6"), name)
     except (OSError, AttributeError):
         return None

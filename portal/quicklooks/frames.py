@@ -122,6 +122,52 @@ def _shown(frames: Frames, stream: Any, element: Any) -> bool:
         return False
 
 
+def raster_settled(plot: Any, element: Any) -> None:
+    """Bokeh hook (on a rasterized element, or an overlay or figure holding one): no
+    second drawing of a raster that already covers the axis ranges HoloViews sends back.
+
+    A rasterize drawn first for the data's extent is drawn again for the figure's ranges
+    once the figure is built, and those ranges are most often that very extent (a T-S
+    diagram, a glider section: 80 ms of 300). The raster is then what a second drawing
+    would compute: same bounds, same size. Any other element following the stream (a
+    curve decimated per view) keeps the second drawing. (An overlay runs its hooks once
+    drawn; the ranges' triggers wait until ``Renderer.get_plot`` ends, and only a new
+    figure has any.)"""
+    plots = plot.traverse(lambda p: p)
+    if not any(getattr(p, "_trigger", None) for p in plots):
+        return
+    leaves = [p for p in plots if not getattr(p, "subplots", None)]
+    for each in plots:
+        if getattr(each, "_trigger", None):
+            each._trigger = [s for s in each._trigger if not _raster_shows(s, leaves)]
+
+
+def _raster_shows(stream: Any, leaves: list) -> bool:
+    """Whether every element drawn from ``stream`` is a raster whose bounds are the
+    stream's ranges."""
+    x_range, y_range = getattr(stream, "x_range", None), getattr(stream, "y_range", None)
+    owners = [p for p in leaves if stream in (getattr(p, "streams", None) or ())]
+    if x_range is None or y_range is None or not owners:
+        return False
+    wanted = (x_range[0], y_range[0], x_range[1], y_range[1])
+    for owner in owners:
+        bounds = getattr(owner.current_frame, "bounds", None)
+        if bounds is None or not all(map(_same_value, bounds.lbrt(), wanted)):
+            return False
+    return True
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    import numpy as np
+
+    try:
+        if isinstance(a, np.datetime64) or isinstance(b, np.datetime64):
+            return bool(np.datetime64(a, "ns") == np.datetime64(b, "ns"))
+        return bool(np.isclose(float(a), float(b), rtol=1e-9, atol=0.0))
+    except (TypeError, ValueError):
+        return False
+
+
 def _same_model(old: Any, new: Any) -> bool:
     """Whether two Bokeh models say the same (a patch then sends no new model)."""
     return old is new or (type(old) is type(new) and old.properties_with_values(

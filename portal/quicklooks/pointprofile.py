@@ -15,6 +15,7 @@ import numpy as np
 from portal.model import Query
 from portal.processing.variables import qc_label
 from portal.quicklooks import Style
+from portal.quicklooks.frames import raster_settled
 from portal.quicklooks.pointmap import FROM_LOG10_JS
 from portal.quicklooks.style import fit_title, resolve_cmap
 
@@ -74,4 +75,4 @@ def build(handle, *, variable: str, query: Query, title: str, style: Style):
 
     dmap = hv.DynamicMap(on_range, streams=[hv.streams.RangeXY()])
     return dmap.opts(invert_yaxis=True, responsive=True, height=style.height, show_grid=True,
-                     active_tools=["wheel_zoom"], backend="bokeh")
+                     active_tools=["wheel_zoom"], hooks=[raster_settled], backend="bokeh")

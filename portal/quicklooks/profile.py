@@ -16,7 +16,7 @@ import xarray as xr
 
 from portal.i18n import count, t
 from portal.processing.qc import FLAG_COLORS, flag_label
-from portal.quicklooks import Style
+from portal.quicklooks import Style, columns
 from portal.quicklooks.style import (
     axis_label,
     depth_label,
@@ -95,7 +95,7 @@ def _value_points(obs: xr.Dataset, variable: str, xlabel, ylabel, style: Style):
     values = obs[variable].values.astype("float64")
     cmap = resolve_cmap(style.cmap, str(obs[variable].attrs.get("standard_name", "")), variable)
     clabel = hv.Dimension("colour", label=xlabel.label)
-    points = hv.Points((values, obs.z.values, values), [xlabel, ylabel], [clabel])
+    points = columns.points((values, obs.z.values, values), [xlabel, ylabel], [clabel])
     return points.opts(color="colour", cmap=cmap, colorbar=True, size=4,
                        backend="bokeh").opts(color="colour", cmap=cmap, colorbar=True, s=8,
                                              backend="matplotlib")
@@ -163,7 +163,7 @@ def build(obs: xr.Dataset, *, variable: str, feature_type: str, title: str, styl
         cdim = hv.Dimension("cvalue", label=clabel)
         shown = dict(color="cvalue", cmap=cmap, colorbar=n_profiles > 1)
         if starts.size == values.size:  # one sample per "profile" (drift, park): dots
-            element = hv.Points((values, z, cvalues), kdims=[xlabel, ylabel], vdims=[cdim])
+            element = columns.points((values, z, cvalues), [xlabel, ylabel], [cdim])
             element = element.opts(size=5, backend="bokeh", **shown).opts(
                 s=12, backend="matplotlib", **shown)
         else:

@@ -16,7 +16,8 @@ import xarray as xr
 from portal.errors import UnsupportedQuicklook
 from portal.i18n import count, number
 from portal.i18n import t as tr
-from portal.quicklooks import Style
+from portal.quicklooks import Style, columns
+from portal.quicklooks.frames import raster_settled
 from portal.quicklooks.style import (
     axis_label,
     depth_label,
@@ -141,9 +142,8 @@ def section_x(obs: xr.Dataset, x: str = "auto") -> tuple[np.ndarray, str]:
 
 
 def _cells(x, z, values, xdim, zdim, cdim, cmap, style: Style):
-    import holoviews as hv
 
-    points = hv.Points((x, z, values), kdims=[xdim, zdim], vdims=[cdim])
+    points = columns.points((x, z, values), [xdim, zdim], [cdim])
     if len(values) <= SHADE_ABOVE:
         return points.opts(color="value", cmap=cmap, colorbar=True, size=4, tools=["hover"],
                            backend="bokeh").opts(color="value", cmap=cmap, colorbar=True,
@@ -154,7 +154,7 @@ def _cells(x, z, values, xdim, zdim, cdim, cmap, style: Style):
     image = rasterize(points, aggregator=ds.mean("value"), dynamic=style.interactive,
                       width=style.width // 5, height=style.height // 4)
     return image.opts(cmap=cmap, colorbar=True, tools=["hover"], clabel=cdim.label,
-                      backend="bokeh").opts(cmap=cmap, colorbar=True, clabel=cdim.label,
+                      hooks=[raster_settled], backend="bokeh").opts(cmap=cmap, colorbar=True, clabel=cdim.label,
                                             backend="matplotlib")
 
 

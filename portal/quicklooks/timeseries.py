@@ -20,6 +20,7 @@ from portal.i18n import t as tr
 from portal.processing.decimate import decimate_indices, is_regular, window
 from portal.processing.qc import FLAG_COLORS, flag_label
 from portal.quicklooks import Style
+from portal.quicklooks.frames import raster_settled
 from portal.quicklooks.hover import raster_hover
 from portal.quicklooks.style import ZOOM_LOD, axis_label, depth_label, fit_title, time_label
 
@@ -216,7 +217,8 @@ def _section(obs, variable, ylabel, style: Style, title: str):
                                   dynamic=style.interactive)
         element = element.opts(tools=[raster_hover(clabel, frame[variable].values,
                                                    mercator=False, x_date=True,
-                                                   y_label=zlabel)], backend="bokeh")
+                                                   y_label=zlabel)],
+                               hooks=[raster_settled], backend="bokeh")
     else:
         element = points.opts(color=variable, size=4, tools=[_section_hover(
             clabel, zlabel, variable, frame[variable].values)], backend="bokeh").opts(

@@ -25,7 +25,8 @@ import xarray as xr
 from portal.i18n import count
 from portal.i18n import t as tr
 from portal.processing.teos10 import TSColumns, sigma0_grid, teos10, ts_columns
-from portal.quicklooks import Style
+from portal.quicklooks import Style, columns
+from portal.quicklooks.frames import raster_settled
 from portal.quicklooks.style import (
     depth_label,
     fit_title,
@@ -114,7 +115,7 @@ def _contours(sa_range, ct_range, lang: str = "en"):
 
     paths, labels = sigma0_lines(sa_range, ct_range)
     dims = _ts_dims(lang)
-    lines = hv.Path(paths, kdims=dims, label="σ₀").opts(
+    lines = hv.Path(_joined(paths), kdims=dims, label="σ₀").opts(
         color="#8c8c8c", line_width=0.8, backend="bokeh").opts(
         color="#8c8c8c", linewidth=0.7, backend="matplotlib")
     text = hv.Labels(labels, kdims=dims, vdims=["text"]).opts(
@@ -125,13 +126,21 @@ def _contours(sa_range, ct_range, lang: str = "en"):
     return lines * text
 
 
+def _joined(paths: list[np.ndarray]) -> np.ndarray:
+    """The lines as one path broken by NaN rows (Bokeh and Matplotlib draw the breaks):
+    HoloViews handles each path of a list as a dataset of its own, 60 ms for 12 lines."""
+    gap = np.full((1, 2), np.nan)
+    parts = [part for path in paths for part in (path, gap)][:-1]
+    return np.concatenate(parts) if parts else np.empty((0, 2))
+
+
 def _samples(tsd: xr.Dataset, cvalues, clabel: str, colours, is_time: bool, qc: bool,
              style: Style):
     import holoviews as hv
 
     dims = _ts_dims(style.lang)
     cdim = hv.Dimension("cvalue", label=clabel)
-    points = hv.Points((tsd.SA.values, tsd.CT.values, cvalues), kdims=dims, vdims=[cdim])
+    points = columns.points((tsd.SA.values, tsd.CT.values, cvalues), dims, [cdim])
     clim = (0, 9) if qc else None
     extra = {"clim": clim} if clim else {}
     if tsd.sizes["obs"] > SHADE_ABOVE:
@@ -217,7 +226,7 @@ def draw(ts: Sample, *, title: str, style: Style):
     lines = _contours(sa_range, ct_range, style.lang)
     overlay = (samples * lines if big else lines * samples).opts(
         title=fit_title(full, style.width), responsive=True, height=style.height,
-        show_grid=True, xlim=sa_range, ylim=ct_range, backend="bokeh")
+        show_grid=True, xlim=sa_range, ylim=ct_range, hooks=[raster_settled], backend="bokeh")
     return overlay.opts(title=full, xlim=sa_range, ylim=ct_range,
                         aspect=style.width / style.height, backend="matplotlib")
 

@@ -114,3 +114,64 @@ def test_a_view_inside_the_data_is_still_drawn_for_itself():
     hv.renderer("bokeh").get_plot(_raster_map(calls, xlim=(2, 4), ylim=(2, 4)))
     assert calls[0] == (None, None) and len(calls) == 2
     assert tuple(map(float, calls[1][0])) == (2.0, 4.0)
+
+
+def _rasterized(calls, hook: bool, **opts):
+    """rasterize(points) counting its aggregations, with or without ``raster_settled``."""
+    from holoviews.operation.datashader import rasterize
+
+    from portal.quicklooks.frames import raster_settled
+
+    class counted(rasterize):
+        def _process(self, element, key=None):
+            calls.append((self.p.x_range, self.p.y_range))
+            return super()._process(element, key)
+
+    rng = np.random.default_rng(1)
+    points = hv.Points((rng.normal(35, 1, 5000), rng.normal(10, 3, 5000)), ["S", "T"])
+    image = counted(points, dynamic=True, width=60, height=40)
+    return image.opts(hooks=[raster_settled] if hook else [], **opts)
+
+
+def _image_data(plot):
+    sources = [p.handles["source"] for p in plot.traverse(lambda p: p)
+               if type(p.current_frame).__name__ == "Image"]
+    return np.asarray(sources[0].data["image"][0])
+
+
+def test_a_raster_drawn_for_the_figure_ranges_is_not_aggregated_again():
+    """rasterize first draws the data's extent; the new figure sends those very ranges
+    back (a T-S diagram, a section): the second aggregation is skipped, same image."""
+    renderer = hv.renderer("bokeh")
+    plain: list = []
+    expected = _image_data(renderer.get_plot(_rasterized(plain, hook=False)))
+    assert len(plain) == 2  # HoloViews' own path aggregates twice
+    settled_calls: list = []
+    plot = renderer.get_plot(_rasterized(settled_calls, hook=True))
+    assert len(settled_calls) == 1
+    np.testing.assert_array_equal(_image_data(plot), expected)
+    in_overlay: list = []  # the hook on the overlay holding the raster (the T-S diagram)
+    from portal.quicklooks.frames import raster_settled
+
+    overlay = (_rasterized(in_overlay, hook=False) * hv.Curve([(34, 5), (36, 15)], "S", "T"))
+    renderer.get_plot(overlay.opts(hooks=[raster_settled]))
+    assert len(in_overlay) == 1
+
+
+def test_a_raster_of_other_ranges_or_a_curve_following_them_is_drawn_again():
+    renderer = hv.renderer("bokeh")
+    wider: list = []  # the figure shows more than the data: aggregated for its ranges
+    plot = renderer.get_plot(_rasterized(wider, hook=True, xlim=(30, 40), ylim=(-5, 25)))
+    assert len(wider) == 2 and wider[1][0] == (30, 40)
+    assert plot.current_frame.bounds.lbrt() == (30, -5, 40, 25)
+    from portal.quicklooks.frames import raster_settled
+
+    follows: list = []
+
+    def curve(x_range=None):
+        follows.append(x_range)
+        return hv.Curve([(0, 1), (10, 2)])
+
+    following = hv.DynamicMap(curve, streams=[hv.streams.RangeX()]).opts(xlim=(0, 10))
+    renderer.get_plot((_rasterized([], hook=False) * following).opts(hooks=[raster_settled]))
+    assert len(follows) == 2  # a curve decimated per view keeps its second drawing

@@ -32,6 +32,21 @@ def test_sigma0_contours_lie_on_their_level():
     assert ts.sigma0_step(24.0, 28.0) == 0.5 and ts.sigma0_step(10.0, 30.0) == 2.0
 
 
+def test_the_sigma0_lines_are_one_path_broken_between_lines():
+    """One HoloViews path, the lines split by NaN rows (Bokeh and Matplotlib break there)."""
+    import holoviews as hv
+
+    paths, _labels = ts.sigma0_lines((34.0, 36.0), (2.0, 20.0))
+    drawn = [el for el in ts._contours((34.0, 36.0), (2.0, 20.0)) if type(el) is hv.Path][0]
+    assert len(drawn.split()) == 1
+    xy = drawn.array([0, 1])
+    breaks = np.flatnonzero(np.isnan(xy[:, 0]))
+    assert len(breaks) == len(paths) - 1
+    pieces = np.split(xy, breaks)
+    assert all(np.array_equal(piece[~np.isnan(piece[:, 0])], path)
+               for piece, path in zip(pieces, paths, strict=True))
+
+
 def _profiles(n_prof=4, levels=(0.0, 100.0, 200.0, 400.0)):
     """Profiles 10 days apart along the equator, 1° of longitude each, T = 20 - z/40."""
     rows = [(p, z) for p in range(n_prof) for z in levels]

@@ -41,7 +41,8 @@ def time_bins(handle: Any, query: Query, variable: str, n_bins: int,
 
     from portal.processing.qc import apply_qc
 
-    obs = apply_qc(handle.observations(query, max_points=max_points), variable, query.qc)
+    obs = apply_qc(handle.observations(query, max_points=max_points, platform=False),
+                   variable, query.qc)
     t = obs.time.values.astype("datetime64[ns]")
     v = obs[variable].values.astype("float64")
     keep = np.isfinite(v) & ~np.isnat(t)

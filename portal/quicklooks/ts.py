@@ -237,7 +237,7 @@ def store_sample(handle, query, dataset: str = "") -> Sample:
     diagram reads kept (~1.5 s of CPU for 10⁶ rows: :func:`portal.pipeline` caches it)."""
     from portal.processing.qc import apply_qc
 
-    obs = handle.observations(query, max_points=STORE_SAMPLE)
+    obs = handle.observations(query, max_points=STORE_SAMPLE, platform=False)
     columns = ts_columns(obs, dataset)
     names = (columns.temperature, columns.salinity)
     obs = obs[[c for n in names for c in (n, f"{n}_qc") if c in obs]]  # no platform names

@@ -77,11 +77,13 @@ class PointStoreHandle:
         args = {k: v for k, v in _from_query(query).items() if k != "depth"}
         return profile_density(self.store, **{**args, **self._sched(), **kwargs})
 
-    def observations(self, query: Query | None = None, max_points: int = 1_000_000) -> xr.Dataset:
-        """Up to ``max_points`` rows of the selection in the canonical observation form."""
+    def observations(self, query: Query | None = None, max_points: int = 1_000_000,
+                     platform: bool = True) -> xr.Dataset:
+        """Up to ``max_points`` rows of the selection in the canonical observation form
+        (``platform=False``: without the platform names)."""
         from portal.pointstore.sample import observations
 
-        return observations(self.store, query, max_points=max_points)
+        return observations(self.store, query, max_points=max_points, platform=platform)
 
     def export(self, query: Query) -> Any:
         """The planned download of ``query`` (:class:`portal.pointstore.export.Export`):

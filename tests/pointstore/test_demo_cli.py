@@ -78,6 +78,10 @@ def test_source_adapter_and_catalog_scan(demo_store, tmp_path):
     assert agg.attrs["qc"] == "good" and np.isfinite(agg.values).any()
     obs = handle.observations(Query(bbox=(-80, -40, 20, 40)), max_points=500)
     assert obs.sizes["obs"] <= 500 and {"TEMP", "TEMP_qc"} <= set(obs.data_vars)
+    bare = handle.observations(Query(bbox=(-80, -40, 20, 40)), max_points=500, platform=False)
+    assert "platform" in obs and "platform" not in bare  # the same rows, no names read
+    assert set(bare.data_vars) == set(obs.data_vars) - {"platform"}
+    np.testing.assert_array_equal(bare.TEMP.values, obs.TEMP.values)
     missing = DatasetEntry.from_metadata("x", "pointstore", {"store": str(tmp_path)}, {})
     sample = open_dataset(entry, Query(bbox=(-80, -40, 20, 40)))  # a bounded sample
     assert sample.sizes["obs"] == handle.observations(Query(bbox=(-80, -40, 20, 40))).sizes["obs"]

@@ -38,9 +38,9 @@ def reads(monkeypatch):
     seen = []
     real = PointStoreHandle.observations
 
-    def counting(self, query=None, max_points=1_000_000):
+    def counting(self, query=None, max_points=1_000_000, platform=True):
         seen.append(query)
-        return real(self, query, max_points=max_points)
+        return real(self, query, max_points=max_points, platform=platform)
 
     monkeypatch.setattr(PointStoreHandle, "observations", counting)
     return seen

@@ -69,6 +69,8 @@ class Tally:
     plot_s: list[float] = field(default_factory=list)
     interaction_s: list[float] = field(default_factory=list)
     interaction_by: list[tuple[str, float]] = field(default_factory=list)  # (what changed, s)
+    interaction_at: list[tuple[float, float]] = field(default_factory=list)  # (when done, s)
+    started: float = 0.0  # time.monotonic() at the run's start
     png_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     idle: list[str] = field(default_factory=list)  # pages without a control that redraws
@@ -238,6 +240,15 @@ def _control(widget) -> str:
     names = [c.removeprefix("portal-control-") for c in getattr(widget, "css_classes", ())
              if c in REDRAWING]
     return names[0] if names else type(widget).__name__
+
+
+def by_minute(changes: list[tuple[float, float]]) -> list[tuple[int, int, float]]:
+    """(minute of the run, changes, p95 s) of the interactions ended in each minute: the
+    caches' filling shows in the first ones."""
+    minutes: dict[int, list[float]] = collections.defaultdict(list)
+    for at, took in changes:
+        minutes[int(at // 60)].append(took)
+    return [(m, len(v), p95(v)) for m, v in sorted(minutes.items())]
 
 
 def slowest(changes: list[tuple[str, float]], top: int = 6) -> list[tuple[str, int, float]]:
@@ -445,6 +456,7 @@ def session_worker(url: str, until: float, interval: float, tally: Tally, seed: 
             took = time.perf_counter() - start
             tally.add("interaction_s", took)
             tally.add("interaction_by", (f"{dataset} {_control(widget)}", took))
+            tally.add("interaction_at", (time.monotonic() - tally.started, took))
     except Exception as exc:  # noqa: BLE001 - counted and reported
         tally.add("errors", f"interaction: {type(exc).__name__}: {exc}")
     finally:
@@ -547,7 +559,7 @@ def run(url: str, sessions: int, duration: float, interval: float,
 
     tolerate_unknown_models()
     tally = Tally()
-    started = time.monotonic()
+    started = tally.started = time.monotonic()
     until = started + duration
     ids = dataset_ids(url)
     threads = [threading.Thread(target=session_worker, daemon=True,
@@ -581,6 +593,7 @@ def run(url: str, sessions: int, duration: float, interval: float,
             "interactions": len(tally.interaction_s), "idle_pages": len(tally.idle),
             "interaction_p95_s": p95(tally.interaction_s),
             "slowest_changes": slowest(tally.interaction_by),
+            "interaction_p95_by_minute": by_minute(tally.interaction_at),
             "pngs": len(tally.png_s), "png_p95_s": p95(tally.png_s),
             "memory": memory,
             "live_sessions_after_close": live, "undecoded_patches": len(tally.undecoded),
@@ -618,6 +631,8 @@ def report(figures: dict) -> str:
              f"each to its new plot; {f['idle_pages']} pages had no control that redraws)",
              *(f"  {label}: p95 {s:.2f} s ({n} changes)"
                for label, n, s in f.get("slowest_changes", [])),
+             "  p95 by minute of the run: " + ", ".join(
+                 f"{m}: {s:.2f} s ({n})" for m, n, s in f.get("interaction_p95_by_minute", [])),
              f"PNG p95: {f['png_p95_s']:.2f} s ({f['pngs']} distinct PNGs)",
              *memory_report(f["memory"]),
              f"live sessions after close: {f['live_sessions_after_close']}",

@@ -69,6 +69,15 @@ def test_short_load_has_no_error_and_leaves_no_session(tmp_path, bench_load):
     assert figures["pages"] == 3 and figures["plots"] == 3  # each drew its plot
     assert figures["interactions"] >= 2 and figures["idle_pages"] <= 2 and figures["pngs"] >= 3
     assert figures["live_sessions_after_close"] == 0
+    minutes = figures["interaction_p95_by_minute"]  # 14 s: every change ends in minute 0
+    assert [(m, n) for m, n, _ in minutes] == [(0, figures["interactions"])]
+    assert minutes[0][2] == figures["interaction_p95_s"]
+
+
+def test_interactions_are_grouped_by_the_minute_they_ended_in(bench_load):
+    changes = [(5.0, 0.1), (59.9, 0.3), (61.0, 2.0), (130.0, 0.5)]
+    assert bench_load.by_minute(changes) == [(0, 2, bench_load.p95([0.1, 0.3])),
+                                             (1, 1, 2.0), (2, 1, 0.5)]
 
 
 def test_two_processes_answer_within_their_memory_bound(tmp_path, bench_load):

@@ -212,8 +212,10 @@ def _run(server, hosts: tuple[str, ...]) -> None:
     log_exits(stop=lambda: loop.asyncio_loop.call_soon_threadsafe(loop.stop))  # SIGTERM: clean
     server.start()
     from portal.render.png import start_heap_trimmer
+    from portal.server.collector import pace_full_collections
 
     start_heap_trimmer()  # in each process (--num-procs forked them): freed heap to the system
+    pace_full_collections()  # full garbage collections between redraws, not inside them
     try:
         loop.start()
     finally:

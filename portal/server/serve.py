@@ -164,7 +164,8 @@ def serve(args) -> int:
     from portal.ui.page import load_layout
 
     load_layout(settings.layout)  # a bad PORTAL_LAYOUT stops here, not in every visitor's page
-    count = len(load_catalog(list(catalogs)))
+    catalog = load_catalog(list(catalogs))
+    count = len(catalog)
     log.info("serving %d datasets from %s on http://%s:%d%s (public %s)", count,
              ", ".join(catalogs), args.address, args.port, settings.base_path,
              settings.link("/"))
@@ -197,12 +198,16 @@ def serve(args) -> int:
 
     install(server._tornado, settings.base_path)  # GET /: the first paint before the session
     route_websockets(server, private)  # each worker: a page's websocket to its builder
-    _run(server, allowed_hosts(_origins(args)))
+    _run(server, allowed_hosts(_origins(args)), list(catalog))
     return 0
 
 
-def _run(server, hosts: tuple[str, ...]) -> None:
-    """Answer only the allowed ``Host`` names (DNS rebinding), then serve until stopped."""
+def _run(server, hosts: tuple[str, ...], entries: list | None = None) -> None:
+    """Answer only the allowed ``Host`` names (DNS rebinding), then serve until stopped,
+    warming the caches with the first page of each of ``entries`` meanwhile. In each
+    process, after ``--num-procs`` forked them: the warm-up's libraries start thread
+    pools (the series' decimation), which a process forked after them would wait on for
+    ever."""
     from portal.server.handlers import HealthHandler
     from portal.server.lifecycle import log_exits
     from portal.server.security import restrict_hosts
@@ -216,6 +221,11 @@ def _run(server, hosts: tuple[str, ...]) -> None:
 
     start_heap_trimmer()  # in each process (--num-procs forked them): freed heap to the system
     pace_full_collections()  # full garbage collections between redraws, not inside them
+    from portal.server.warmup import warm_catalog
+
+    # the first visitors of each dataset find its data read; on the loop, the server
+    # answering meanwhile (a process warming first would hold the requests it accepted)
+    loop.add_callback(warm_catalog, entries or [])
     try:
         loop.start()
     finally:

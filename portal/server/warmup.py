@@ -75,3 +75,68 @@ def warm_kinds(kinds: tuple[str, ...] = PROFILE_KINDS) -> dict[str, float]:
         took[kind] = time.perf_counter() - start
     log.info("warmed up %s", ", ".join(f"{k} {s:.2f} s" for k, s in took.items()))
     return took
+
+
+async def warm_catalog(entries: list, budget_s: float = 15.0) -> dict[str, float]:
+    """Build and render the page's first quicklook of each local dataset (its default
+    kind, variable and QC, at the page's plot size) until ``budget_s`` seconds have
+    passed: the data they read and the aggregates they draw stay in this process's
+    caches, so the first visitors of a dataset do not wait for its read. It runs on the
+    server's loop, the server answering meanwhile: each build in a worker thread, each
+    render in the pages' render slot (one HoloViews render at a time). Remote datasets
+    (ERDDAP, OPeNDAP) are left out: an unreachable server would keep a worker thread
+    for its time-outs. The seconds each took; a failure is logged and skipped."""
+    import asyncio
+
+    from portal.ui.render_thread import render_slot
+
+    took: dict[str, float] = {}
+    end = time.monotonic() + budget_s
+    local = [e for e in entries if _local(e)]
+    for entry in local:
+        if time.monotonic() >= end:
+            log.info("catalog warm-up: %.0f s budget spent, %d of %d datasets warmed",
+                     budget_s, len(took), len(local))
+            break
+        start = time.perf_counter()
+        try:
+            element = await asyncio.to_thread(_first_quicklook, entry)
+            async with render_slot():
+                await asyncio.to_thread(_render, element)
+        except Exception as exc:  # noqa: BLE001 - warm-up is best effort, never fatal
+            log.warning("%s: warm-up of its first quicklook failed: %s: %s", entry.id,
+                        type(exc).__name__, exc)
+            continue
+        took[entry.id] = time.perf_counter() - start
+    log.info("catalog warmed up: %s", ", ".join(f"{k} {s:.2f} s" for k, s in took.items()))
+    return took
+
+
+def _first_quicklook(entry):
+    """The element of the page's first quicklook of ``entry`` (a new page's state)."""
+    from portal.pipeline import build_quicklook
+    from portal.ui.quicklook_pane import QuicklookPane
+    from portal.ui.state import ViewState
+
+    state, size = ViewState(dataset=entry.id), QuicklookPane.param
+    style = state.style(width=size.plot_width.default, height=size.plot_height.default)
+    return build_quicklook(entry, None, state.query(), style)
+
+
+def _render(element) -> None:
+    """Render as the page does (Bokeh), then let the plot go (its server callbacks stay
+    registered with HoloViews otherwise)."""
+    import holoviews as hv
+
+    hv.renderer("bokeh").get_plot(element).cleanup()
+
+
+def _local(entry) -> bool:
+    """Whether ``entry`` reads local files (its adapter names what it reads)."""
+    from portal.errors import PortalError
+    from portal.sources.base import get_source
+
+    try:
+        return bool(get_source(entry.source, entry.id).reads)
+    except PortalError:
+        return False

@@ -68,7 +68,7 @@ async def render_off_loop(pane: pn.pane.HoloViews) -> None:
         return
     per_thread_bokeh_validation()
     element = pane.object
-    async with _render_slot():
+    async with render_slot():
         task = asyncio.ensure_future(asyncio.to_thread(_render_apart, pane))
         try:
             plot = await asyncio.shield(task)
@@ -110,7 +110,7 @@ def _render_apart(pane: pn.pane.HoloViews) -> Any:
 _RENDER_SLOTS: dict[int, asyncio.Semaphore] = {}  # one per event loop (per process)
 
 
-def _render_slot() -> asyncio.Semaphore:
+def render_slot() -> asyncio.Semaphore:
     """One off-loop render at a time: HoloViews' plotting keeps process-wide state
     (renderer, pipeline switch) that concurrent renders would share."""
     loop = asyncio.get_running_loop()

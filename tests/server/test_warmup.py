@@ -4,6 +4,8 @@ kind's first visitor paying the set-up, silently)."""
 
 from __future__ import annotations
 
+import asyncio
+
 
 def test_every_kind_is_warmed_on_the_synthetic_profiles():
     from portal.server.warmup import PROFILE_KINDS, synthetic_profiles, warm_kinds
@@ -28,3 +30,62 @@ def test_a_failing_kind_is_skipped_not_fatal(monkeypatch):
 
     monkeypatch.setattr(portal.quicklooks, "builder", builder)
     assert set(warm_kinds(("profile", "ts"))) == {"profile"}
+
+
+def _two_entries(tmp_path):
+    from portal.catalog.loader import load_catalog
+    from tests.server.conftest import small_catalog
+
+    good = next(iter(load_catalog(str(small_catalog(tmp_path)))))
+    broken = good.__class__.from_metadata("gone", "netcdf", {"urlpath": str(tmp_path / "gone.nc")},
+                                          {})
+    return good, broken
+
+
+def test_the_catalog_warm_up_leaves_each_first_page_in_the_caches(tmp_path, caplog):
+    """The page's first quicklook of a dataset (default kind, variable, QC, plot size)
+    then reads nothing: its data views are data-cache hits. A broken dataset is logged
+    and skipped; the warm-up never stops the start."""
+    import holoviews as hv
+
+    from portal.cache import data_cache
+    from portal.pipeline import build_quicklook
+    from portal.server.warmup import warm_catalog
+    from portal.ui.state import ViewState
+
+    good, broken = _two_entries(tmp_path)
+    data_cache().clear()
+    took = asyncio.run(warm_catalog([broken, good]))
+    assert set(took) == {good.id}
+    assert "gone: warm-up of its first quicklook failed" in caplog.text
+    misses = data_cache().stats.misses
+    state = ViewState(dataset=good.id)
+    hv.renderer("bokeh").get_plot(build_quicklook(good, None, state.query(),
+                                                  state.style(width=900, height=520)))
+    assert data_cache().stats.misses == misses  # the visitor's page: no read
+
+
+def test_the_catalog_warm_up_stops_at_its_budget(tmp_path):
+    from portal.server.warmup import warm_catalog
+
+    good, _broken = _two_entries(tmp_path)
+    assert asyncio.run(warm_catalog([good, good], budget_s=0.0)) == {}
+
+
+def test_remote_datasets_are_not_warmed(tmp_path, monkeypatch):
+    """An ERDDAP or OPeNDAP dataset is not read at start: an unreachable server would
+    hold the start for its time-outs."""
+    import portal.pipeline
+    from portal.model import DatasetEntry
+    from portal.server.warmup import warm_catalog
+
+    good, _broken = _two_entries(tmp_path)
+    remote = DatasetEntry.from_metadata("far", "erddap", {
+        "server": "https://erddap.example.org/erddap", "dataset_id": "x", "protocol": "tabledap"},
+        {})
+    built = []
+    real = portal.pipeline.build_quicklook
+    monkeypatch.setattr(portal.pipeline, "build_quicklook",
+                        lambda entry, *a: built.append(entry.id) or real(entry, *a))
+    assert set(asyncio.run(warm_catalog([remote, good]))) == {good.id}
+    assert built == [good.id]

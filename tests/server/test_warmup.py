@@ -4,7 +4,7 @@ kind's first visitor paying the set-up, silently)."""
 
 from __future__ import annotations
 
-import asyncio
+from tests.threads import run_async
 
 
 def test_every_kind_is_warmed_on_the_synthetic_profiles():
@@ -55,7 +55,7 @@ def test_the_catalog_warm_up_leaves_each_first_page_in_the_caches(tmp_path, capl
 
     good, broken = _two_entries(tmp_path)
     data_cache().clear()
-    took = asyncio.run(warm_catalog([broken, good]))
+    took = run_async(lambda: warm_catalog([broken, good]))
     assert set(took) == {good.id}
     assert "gone: warm-up of its first quicklook failed" in caplog.text
     misses = data_cache().stats.misses
@@ -69,7 +69,7 @@ def test_the_catalog_warm_up_stops_at_its_budget(tmp_path):
     from portal.server.warmup import warm_catalog
 
     good, _broken = _two_entries(tmp_path)
-    assert asyncio.run(warm_catalog([good, good], budget_s=0.0)) == {}
+    assert run_async(lambda: warm_catalog([good, good], budget_s=0.0)) == {}
 
 
 def test_remote_datasets_are_not_warmed(tmp_path, monkeypatch):
@@ -87,5 +87,5 @@ def test_remote_datasets_are_not_warmed(tmp_path, monkeypatch):
     real = portal.pipeline.build_quicklook
     monkeypatch.setattr(portal.pipeline, "build_quicklook",
                         lambda entry, *a: built.append(entry.id) or real(entry, *a))
-    assert set(asyncio.run(warm_catalog([remote, good]))) == {good.id}
+    assert set(run_async(lambda: warm_catalog([remote, good]))) == {good.id}
     assert built == [good.id]

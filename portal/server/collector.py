@@ -7,10 +7,10 @@ ran one every 6–7 s, and each scanned the ~250 000 objects the sessions' docum
 plots hold: 170–340 ms during which the whole process stood still, in the middle of
 whichever redraws were running. :func:`pace_full_collections` turns the automatic full
 collections off (the young generations keep their own) and runs them from a thread:
-every ``min_s`` seconds (5) at the first moment no session callback is running
-(``pn.state.busy`` is false), or after ``max_s`` seconds (20) whatever the load.
-Garbage in reference cycles then lives about as long as under the default collector at
-that load, and at most ``max_s`` seconds.
+every ``min_s`` seconds at the first moment no session callback is running
+(``pn.state.busy`` is false), or after ``max_s`` seconds whatever the load. Garbage in
+reference cycles then lives at most ``max_s`` seconds, as long as under a busy default
+collector.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class PacedCollector(threading.Thread):
     """A daemon thread running ``gc.collect()`` when ``quiet()`` after ``min_s`` seconds
     since the last run, or after ``max_s`` seconds in any case."""
 
-    def __init__(self, quiet: Callable[[], bool], min_s: float = 5.0, max_s: float = 20.0,
+    def __init__(self, quiet: Callable[[], bool], min_s: float = 10.0, max_s: float = 30.0,
                  poll_s: float = 0.25) -> None:
         super().__init__(name="portal-gc", daemon=True)
         self.quiet, self.min_s, self.max_s, self.poll_s = quiet, min_s, max_s, poll_s
@@ -61,8 +61,8 @@ class PacedCollector(threading.Thread):
         self._stop_event.set()
 
 
-def pace_full_collections(quiet: Callable[[], bool] | None = None, min_s: float = 5.0,
-                          max_s: float = 20.0) -> PacedCollector:
+def pace_full_collections(quiet: Callable[[], bool] | None = None, min_s: float = 10.0,
+                          max_s: float = 30.0) -> PacedCollector:
     """Turn off CPython's automatic full collections in this process and run them from
     a :class:`PacedCollector` (``quiet``: no Panel callback running in this process).
     The server calls it in each process, after ``--num-procs`` forked them."""

@@ -12,6 +12,12 @@ has made so far (pages, control changes and PNGs). :func:`memory_figures` then g
 - after it, the RSS growth per 100 requests (least-squares slope of RSS over the request
   count, not two noisy end points) and the same for RSS less the caches' bytes (what is not
   bounded by a cache); the issue's target is < 5 MB per 100 requests;
+- the same growth of the memory that stays: the lowest RSS (and RSS less caches) of each
+  ``FLOOR_WINDOW_S`` seconds after the warm-up, regressed on the request count at that
+  sample. A render's buffers (a PNG, a point-store raster) lift the RSS by 100–300 MB for
+  a second or two, and freed heap waits for the next trim; a sample that lands on such a
+  peak near one end of a 200 s window tilts the slope of every sample by more than the
+  target, while memory that is kept (a leak) lifts every window's lowest point;
 - per live session: RSS less caches while every session was live, less the same once they
   had all closed, divided by the sessions (a server that keeps freed heap, or whose caches
   misjudge their bytes, blurs this one);
@@ -24,6 +30,7 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
+FLOOR_WINDOW_S = 30.0  # the floor's window: a few trims (10 s) and redraws (5 s) long
 FULL = 0.95  # a cache holding this share of its bound is full: it only replaces entries now
 
 
@@ -78,6 +85,21 @@ def slope_per_100(xs: list[float], ys: list[float]) -> float:
     return 100 * sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
 
 
+def floor_samples(samples: list[Sample], window_s: float = FLOOR_WINDOW_S,
+                  key=lambda s: s.rss_mb) -> list[Sample]:
+    """The sample with the lowest ``key`` in each ``window_s`` seconds of ``samples``
+    (windows counted from the first sample; a last window under half as long is left
+    out: its lowest point has had less time to show)."""
+    if not samples:
+        return []
+    start, end = samples[0].t_s, samples[-1].t_s
+    windows: dict[int, list[Sample]] = {}
+    for s in samples:
+        windows.setdefault(int((s.t_s - start) // window_s), []).append(s)
+    return [min(group, key=key) for i, group in sorted(windows.items())
+            if end - (start + i * window_s) >= window_s / 2]
+
+
 def memory_figures(samples: list[Sample], warm_up_s: float, sessions: int,
                    closed: Sample | None = None) -> dict:
     """The figures of the module docstring from the load's ``samples`` (and one taken once
@@ -97,12 +119,20 @@ def memory_figures(samples: list[Sample], warm_up_s: float, sessions: int,
         "seconds_after_warm_up": warm[-1].t_s - warm[0].t_s if warm else 0.0,
         "rss_per_100": slope_per_100(requests, [s.rss_mb for s in warm]),
         "other_per_100": slope_per_100(requests, [s.other_mb for s in warm]),
+        "rss_floor_per_100": _floor_slope(warm, lambda s: s.rss_mb),
+        "other_floor_per_100": _floor_slope(warm, lambda s: s.other_mb),
         "per_session_mb": per_session,
         "rss_closed_mb": closed.rss_mb if closed else math.nan,
         "caches_end": samples[-1].caches if samples else {},
         "cache_growth_after_warm_up_mb": warm[-1].cache_mb - warm[0].cache_mb if warm else 0.0,
         "samples": len(samples),
     }
+
+
+def _floor_slope(samples: list[Sample], key) -> float:
+    """Growth per 100 requests of the lowest ``key`` of each window (:func:`floor_samples`)."""
+    floor = floor_samples(samples, key=key)
+    return slope_per_100([float(s.requests) for s in floor], [key(s) for s in floor])
 
 
 def memory_report(m: dict) -> list[str]:
@@ -120,6 +150,9 @@ def memory_report(m: dict) -> list[str]:
         f"{m['rss_end_mb']:.0f} MB",
         f"RSS growth per 100 requests after warm-up: {m['rss_per_100']:.1f} MB "
         f"({m['other_per_100']:.1f} MB beyond the caches' own growth; target < 5)", *note,
+        f"  the same of each {FLOOR_WINDOW_S:.0f} s's lowest RSS (what stays, without a "
+        f"render's passing peak): {m['rss_floor_per_100']:.1f} MB "
+        f"({m['other_floor_per_100']:.1f} MB beyond the caches)",
         f"memory per live session: {m['per_session_mb']:.1f} MB (RSS less caches with every "
         f"session live, less the same after they closed: {m['rss_closed_mb']:.0f} MB RSS)",
         f"caches at the end (MB held/bound): {caches}",

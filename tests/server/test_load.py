@@ -140,6 +140,28 @@ def _samples(filling: int, flat: int, per_100_mb: float) -> list:
     return samples
 
 
+def test_the_floor_growth_keeps_a_leak_and_leaves_a_render_s_passing_peak(bench_load):
+    from _memory import Sample, floor_samples, memory_figures
+
+    def load(leak_per_100: float, peaks: set[int]) -> list:
+        """60 samples 2 s apart after a full cache, 8 requests each; RSS lifted 250 MB at
+        the samples in ``peaks`` (a render's buffers)."""
+        caches = {"data": {"mb": 1000.0, "max_mb": 1024.0}}
+        return [Sample(2.0 * i, 8 * i, 1500.0 + 8 * i * leak_per_100 / 100
+                       + (250.0 if i in peaks else 0.0), caches, sessions=20)
+                for i in range(60)]
+
+    late_peaks = {50, 55, 58}  # near the window's end: they tilt a least-squares line
+    flat = memory_figures(load(0.0, late_peaks), warm_up_s=0.0, sessions=20)
+    assert flat["rss_per_100"] > 5.0  # the plain slope sees growth that is not kept
+    assert abs(flat["rss_floor_per_100"]) < 0.01 and abs(flat["other_floor_per_100"]) < 0.01
+    leak = memory_figures(load(6.0, late_peaks), warm_up_s=0.0, sessions=20)
+    assert abs(leak["rss_floor_per_100"] - 6.0) < 0.5  # kept memory lifts every floor
+    # one sample per 30 s window, a last window under 15 s long left out
+    floor = floor_samples(load(0.0, set())[:53])  # 0..104 s: windows 0-30-60-90 (14 s)
+    assert [s.t_s for s in floor] == [0.0, 30.0, 60.0]
+
+
 def test_memory_growth_is_counted_after_the_caches_fill_per_request_of_any_kind(bench_load):
     from _memory import Sample, memory_figures, memory_report
 

@@ -245,7 +245,9 @@ def _items(catalog: Catalog, args: Mapping[str, str]) -> list:
 def _plot_request(entry, lang: str, args: Mapping[str, str],
                   size: tuple[int, int]) -> tuple[str, str, dict[str, str]] | None:
     """(id, kind, PNG route parameters) of the view a shared link opens: the page's own
-    parameters (:meth:`ViewState.quicklook_params`) at the plot's size; None: no quicklook."""
+    parameters (:meth:`ViewState.quicklook_params`) at the plot's size; None: no quicklook,
+    or one drawn in the page only (linked views: no PNG of them to show meanwhile)."""
+    from portal.query import PAGE_ONLY_KINDS
     from portal.quicklooks import entry_kinds
     from portal.ui.state import ViewState
 
@@ -254,7 +256,7 @@ def _plot_request(entry, lang: str, args: Mapping[str, str],
     state.lang = lang
     kinds = entry_kinds(entry)
     kind = state.kind if state.kind in kinds else (kinds[0] if kinds else "")
-    if not kind:
+    if not kind or kind in PAGE_ONLY_KINDS:
         return None
     return entry.id, kind, {**state.quicklook_params(), "width": str(size[0]),
                             "height": str(size[1])}

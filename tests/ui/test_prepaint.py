@@ -64,6 +64,18 @@ def test_shared_link_shows_the_png_not_the_map(entries):
     assert "pp-map" not in text.split("</style>")[1]
 
 
+def test_a_page_only_kind_asks_for_no_png(entries, monkeypatch):
+    import portal.quicklooks
+    from portal.ui.prepaint import _plot_request
+
+    monkeypatch.setattr(portal.quicklooks, "entry_kinds", lambda entry: ("profile", "linked"))
+    station = entries[0]
+    request = _plot_request(station, "en", {"kind": "profile"}, (900, 520))
+    assert request is not None and request[:2] == ("station", "profile")
+    # linked views are drawn in the page only: /quicklook/ID/linked.png answers 400
+    assert _plot_request(station, "en", {"kind": "linked"}, (900, 520)) is None
+
+
 def test_links_keep_the_language(entries):
     items = [{"id": "biscay", "title": "Biscay", "sub": "", "thumb": ""}]
     text = prepaint_html(PrePaint(lang="fr", items=items, link_args={"lang": "fr"}))

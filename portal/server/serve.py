@@ -216,16 +216,9 @@ def _run(server, hosts: tuple[str, ...], entries: list | None = None) -> None:
     loop = server.io_loop
     log_exits(stop=lambda: loop.asyncio_loop.call_soon_threadsafe(loop.stop))  # SIGTERM: clean
     server.start()
-    from portal.render.png import start_heap_trimmer
-    from portal.server.collector import pace_full_collections
+    from portal.server.warmup import start_process
 
-    start_heap_trimmer()  # in each process (--num-procs forked them): freed heap to the system
-    pace_full_collections()  # full garbage collections between redraws, not inside them
-    from portal.server.warmup import warm_catalog
-
-    # the first visitors of each dataset find its data read; on the loop, the server
-    # answering meanwhile (a process warming first would hold the requests it accepted)
-    loop.add_callback(warm_catalog, entries or [])
+    start_process(loop, entries or [])  # in each process: trims, paced collections, warm-up
     try:
         loop.start()
     finally:

@@ -6,7 +6,10 @@ kernels of a glyph (points, lines, quads), TEOS-10 and the colour bars load thei
 :func:`warm_kinds` builds and renders each Bokeh kind of the page once (profile, time
 series, T-S, section and time-depth) on a small synthetic set of profiles (the maps are
 warmed by ``serve.warm_up``). Each kind is tried on its own: a failure is logged and the
-server starts all the same.
+server starts all the same. :func:`start_process` starts, in each server process (after
+``--num-procs`` forked them; under ``odatis-portal serve`` and ``panel serve`` with the
+portal's plugin alike), the heap trimmer, the paced full collections and
+:func:`warm_catalog`, which reads each local dataset's first quicklook.
 """
 
 from __future__ import annotations
@@ -75,6 +78,23 @@ def warm_kinds(kinds: tuple[str, ...] = PROFILE_KINDS) -> dict[str, float]:
         took[kind] = time.perf_counter() - start
     log.info("warmed up %s", ", ".join(f"{k} {s:.2f} s" for k, s in took.items()))
     return took
+
+
+def start_process(loop, entries: list) -> None:
+    """What each server process runs beside its requests, started on its Tornado ``loop``
+    once it serves: freed heap handed back to the system every 10 s, full garbage
+    collections between redraws (:mod:`portal.server.collector`), and the warm-up of the
+    first quicklook of ``entries``. After the fork: the warm-up's libraries start thread
+    pools (the series' decimation), which a process forked after them would wait on for
+    ever."""
+    from portal.render.png import start_heap_trimmer
+    from portal.server.collector import pace_full_collections
+
+    start_heap_trimmer()
+    pace_full_collections()
+    # the first visitors of each dataset find its data read; on the loop, the server
+    # answering meanwhile (a process warming first would hold the requests it accepted)
+    loop.add_callback(warm_catalog, entries)
 
 
 async def warm_catalog(entries: list, budget_s: float = 15.0) -> dict[str, float]:

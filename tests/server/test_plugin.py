@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -74,6 +75,21 @@ def test_foreign_host_is_refused_under_panel_serve(plugin_server):
 def test_unknown_module_components_route_is_shadowed(plugin_server):
     assert http_get(plugin_server, "/components/this/x.js")[0] == 404
     assert http_get(plugin_server, "/health")[0] == 200
+
+
+def test_panel_serve_warms_the_catalog_in_each_process(tmp_path):
+    """The plugin starts what ``odatis-portal serve`` starts in each process (heap trims,
+    paced collections, then the catalog warm-up, whose log line says it ran)."""
+    catalog, port, log = small_catalog(tmp_path), free_port(), tmp_path / "panel.log"
+    proc = panel_serve(catalog, port, log, "--num-procs", "2")
+    try:
+        wait_up(proc, port, log)
+        end = time.monotonic() + 90
+        while log.read_text().count("catalog warmed up: grid") < 2 and time.monotonic() < end:
+            time.sleep(0.5)
+        assert log.read_text().count("catalog warmed up: grid") == 2, log.read_text()
+    finally:
+        stop(proc)
 
 
 def test_panel_serve_prefix_reaches_links_and_routes(tmp_path):

@@ -102,15 +102,24 @@ def test_errors_name_both_datasets(demo_served, query, status, words):
 
 
 def test_routes_reach_both_servers():
-    """``odatis-portal serve`` (routes()) and the ``panel serve`` plugin list both routes."""
+    """``odatis-portal serve`` (routes()) and the ``panel serve`` plugin list both routes
+    (the plugin read in a process of its own: importing it patches Bokeh and Tornado for
+    the whole process, as ``panel serve`` wants, which this test process must not get)."""
+    import subprocess
+    import sys
+
     from portal.server.colocate import ColocateCSVHandler, ColocatePNGHandler
     from portal.server.handlers import routes
-    from portal.server.plugin import ROUTES
 
-    for table in (routes(), ROUTES):
-        handlers = {route[0]: route[1] for route in table}
-        assert handlers[r"/api/colocate/?"] is ColocateCSVHandler
-        assert handlers[r"/quicklook/colocate\.png"] is ColocatePNGHandler
+    handlers = {route[0]: route[1] for route in routes()}
+    assert handlers[r"/api/colocate/?"] is ColocateCSVHandler
+    assert handlers[r"/quicklook/colocate\.png"] is ColocatePNGHandler
+    code = ("from portal.server.plugin import ROUTES\n"
+            "for route in ROUTES: print(route[0], route[1].__name__)\n")
+    listed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=True).stdout.splitlines()
+    assert r"/api/colocate/? ColocateCSVHandler" in listed
+    assert r"/quicklook/colocate\.png ColocatePNGHandler" in listed
 
 
 def test_too_many_observations_answer_413(monkeypatch):  # a query no other test caches

@@ -22,7 +22,7 @@ document pulled over the websocket), live sessions per process at the peak and R
 process, first-plot p95 (opened to the first plot in the document), interaction p95
 (control change to the new plot in the document: server-side work and transfer, not the
 browser's own drawing — bench_controls.py measures that in Chromium), PNG p95, the
-server's memory (sampled every 2 s with its caches' bytes from ``/health``; ``_memory.py``:
+server's memory (sampled every 5 s with its caches' bytes from ``/health``; ``_memory.py``:
 the end of the warm-up — the data cache full or ``--warm-up`` seconds —, then the RSS growth
 per 100 requests — pages, control changes and PNGs together — with and without the caches'
 own growth, memory per live session, the caches held and their bounds), live sessions after close,
@@ -75,7 +75,7 @@ class Tally:
     errors: list[str] = field(default_factory=list)
     idle: list[str] = field(default_factory=list)  # pages without a control that redraws
     undecoded: list[str] = field(default_factory=list)  # patches bokeh.client could not apply
-    memory: list[Sample] = field(default_factory=list)  # the server, every 2 s
+    memory: list[Sample] = field(default_factory=list)  # the server, every 5 s
     sessions_seen: list[dict[int, int]] = field(default_factory=list)  # pid -> live sessions
     datasets: int = 0  # datasets the PNG stream cycles through
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -522,8 +522,8 @@ def memory_sample(url: str, started: float, requests: int, server_pid: int | Non
 
 def watch_processes(url: str, until: float, tally: Tally, expected: int,
                     server_pid: int | None, started: float) -> None:
-    """Every 2 s: the server's memory and live sessions per process (which the kernel
-    spread them over); RSS swings by a render's buffers, more samples steady its slope."""
+    """Every 5 s: the server's memory and live sessions per process (which the kernel
+    spread them over)."""
     while time.monotonic() < until:
         try:
             sample, sessions = memory_sample(url, started, tally.requests(), server_pid,
@@ -533,7 +533,7 @@ def watch_processes(url: str, until: float, tally: Tally, expected: int,
         else:
             tally.add("memory", sample)
             tally.add("sessions_seen", sessions)
-        time.sleep(2.0)
+        time.sleep(5.0)
 
 
 # ------------------------------------------------------------------------------ run

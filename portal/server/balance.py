@@ -10,8 +10,8 @@ workers (:func:`shared_loads`, made before the fork): its live Bokeh sessions, t
 it is building and the connections it accepted in the last :data:`ACCEPT_WINDOW_S`
 seconds, with the time it last wrote them. :func:`balance_accepts` replaces Tornado's
 accept handler of the public sockets in each worker: it accepts one connection per
-wake-up, and a worker more loaded than a sibling that wrote its load within
-:data:`STALE_S` leaves the socket for :data:`DEFER_S` (the sibling, woken by the same
+wake-up, and a worker more loaded (by more than :data:`MARGIN`) than a sibling that
+wrote its load within :data:`STALE_S` leaves the socket for :data:`DEFER_S` (the sibling, woken by the same
 pending connection, takes it), for at most :data:`MAX_DEFER_S` in a row, so that a
 sibling that stopped accepting still has its connections served. The websocket relay
 (:mod:`portal.server.routing`) then takes each page's websocket to the worker that built it.
@@ -33,8 +33,10 @@ ACCEPT_WINDOW_S = 0.5  # accepted connections count as load this long (a page's 
 PUBLISH_S = 0.25  # how often a worker writes its load
 STALE_S = 2.0  # a sibling that wrote nothing for this long is left out (busy or gone)
 DEFER_S = 0.02  # how long a more loaded worker leaves the socket to its siblings
-MAX_DEFER_S = 0.25  # ... at most, in a row: then it accepts whatever the loads say
+MAX_DEFER_S = 0.1  # ... at most, in a row: then it accepts whatever the loads say
 EPISODE_GAP_S = 0.2  # a wake-up this long after the last deferral is a new connection
+MARGIN = 1  # more sessions than that above a sibling's make a worker defer (a PNG's
+#: connection deferred for a sibling whose loop is busy waits up to MAX_DEFER_S)
 SETTINGS_KEY = "portal_balance"  # the app's setting: this worker's :class:`Balancer`
 
 
@@ -49,10 +51,10 @@ def shared_loads(workers: int) -> Any:
 def should_defer(mine: float, siblings: list[tuple[float, float]], now: float,
                  deferred_s: float) -> bool:
     """Whether a worker of load ``mine`` leaves a pending connection to its siblings
-    (``(load, written at)`` each): one wrote within :data:`STALE_S` and is less loaded,
-    and this worker has not yet deferred for :data:`MAX_DEFER_S`."""
+    (``(load, written at)`` each): one wrote within :data:`STALE_S` and is less loaded by
+    more than :data:`MARGIN`, and this worker has not yet deferred for :data:`MAX_DEFER_S`."""
     live = [load for load, written in siblings if now - written <= STALE_S]
-    return deferred_s < MAX_DEFER_S and bool(live) and mine > min(live)
+    return deferred_s < MAX_DEFER_S and bool(live) and mine > min(live) + MARGIN
 
 
 class Balancer:

@@ -29,6 +29,7 @@ def test_a_worker_defers_to_a_fresh_less_loaded_sibling_only():
     now = 100.0
     assert should_defer(3, [(1, now - 0.1)], now, deferred_s=0.0)
     assert not should_defer(1, [(1, now)], now, 0.0)  # as loaded: both may take it
+    assert not should_defer(2, [(1, now)], now, 0.0)  # one more: within the margin
     assert not should_defer(1, [(3, now)], now, 0.0)  # the sibling has more
     assert not should_defer(3, [(1, now - STALE_S - 0.1)], now, 0.0)  # silent: busy or gone
     assert not should_defer(3, [(1, now)], now, MAX_DEFER_S)  # waited long enough: take it

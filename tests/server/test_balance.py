@@ -34,7 +34,7 @@ def test_a_worker_defers_to_a_fresh_less_loaded_sibling_only():
     assert not should_defer(3, [(1, now - STALE_S - 0.1)], now, 0.0)  # silent: busy or gone
     assert not should_defer(3, [(1, now)], now, MAX_DEFER_S)  # waited long enough: take it
     assert not should_defer(3, [], now, 0.0)
-    assert should_defer(3, [(0, now - STALE_S - 1), (2, now)], now, 0.0)  # one fresh is enough
+    assert should_defer(4, [(0, now - STALE_S - 1), (2, now)], now, 0.0)  # one fresh is enough
 
 
 def test_the_load_is_sessions_pages_building_and_recent_accepts():

@@ -178,9 +178,6 @@ def serve(args) -> int:
     from portal.server.routing import bind_private_sockets, route_websockets
 
     private = bind_private_sockets(args.num_procs)  # before the fork: one per worker
-    from portal.server.balance import shared_loads
-
-    loads = shared_loads(len(private))  # before the fork too: each worker's load, shared
     server = pn.serve(
         {"/": page_app, "embed": embed_app},
         port=args.port, address=args.address, show=args.show,
@@ -200,10 +197,7 @@ def serve(args) -> int:
     from portal.server.first_paint import install
 
     install(server._tornado, settings.base_path)  # GET /: the first paint before the session
-    worker = route_websockets(server, private)  # each worker: a page's websocket to its builder
-    from portal.server.balance import balance_accepts
-
-    balance_accepts(server, loads, worker)  # new connections to the least loaded worker
+    route_websockets(server, private)  # each worker: a page's websocket to its builder
     _run(server, allowed_hosts(_origins(args)), list(catalog))
     return 0
 

@@ -128,6 +128,18 @@ class FirstPaintDocHandler(DocHandler):
 
     @tornado.web.authenticated  # as Panel's: a required sign-in redirects before any byte
     async def get(self, *args: Any, **kwargs: Any) -> None:
+        from portal.server.balance import SETTINGS_KEY
+
+        balancer = self.application.settings.get(SETTINGS_KEY)  # --num-procs: a load
+        if balancer is not None:
+            balancer.page_started()
+        try:
+            await self._get(*args, **kwargs)
+        finally:
+            if balancer is not None:
+                balancer.page_done()
+
+    async def _get(self, *args: Any, **kwargs: Any) -> None:
         try:
             first = self._first_chunk()
         except Exception:  # noqa: BLE001 - Panel's page alone, as without this handler

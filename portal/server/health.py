@@ -118,8 +118,9 @@ def _rss_mb() -> float:
 def process_report(application: Any) -> dict[str, Any]:
     """The answering process: ``pid``, ``rss_mb`` and ``sessions`` (live Bokeh sessions of
     every app it serves; ``application`` is Bokeh's tornado application, None elsewhere)."""
-    contexts = getattr(application, "_applications", None) or {}
-    sessions = sum(len(getattr(ctx, "sessions", ())) for ctx in contexts.values())
+    from portal.server.balance import live_sessions
+
+    sessions = live_sessions(application)
     try:
         rss = round(_rss_mb(), 1)
     except OSError:  # no /proc (not Linux)

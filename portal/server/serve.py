@@ -178,6 +178,11 @@ def serve(args) -> int:
     from portal.server.routing import bind_private_sockets, route_websockets
 
     private = bind_private_sockets(args.num_procs)  # before the fork: one per worker
+    from portal.server.balance import handoff_channels, shared_loads
+
+    # before the fork too: each worker's load in shared memory, and a channel to hand a
+    # page's connection to the least loaded worker
+    loads, channels = shared_loads(len(private)), handoff_channels(len(private))
     server = pn.serve(
         {"/": page_app, "embed": embed_app},
         port=args.port, address=args.address, show=args.show,
@@ -197,7 +202,10 @@ def serve(args) -> int:
     from portal.server.first_paint import install
 
     install(server._tornado, settings.base_path)  # GET /: the first paint before the session
-    route_websockets(server, private)  # each worker: a page's websocket to its builder
+    worker = route_websockets(server, private)  # each worker: a page's websocket to its builder
+    from portal.server.balance import balance_pages
+
+    balance_pages(server, loads, channels, worker, settings.base_path)  # pages: least loaded
     _run(server, allowed_hosts(_origins(args)), list(catalog))
     return 0
 

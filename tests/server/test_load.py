@@ -6,6 +6,7 @@ browser opens them whichever process their websocket reaches."""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -113,9 +114,26 @@ def test_two_processes_answer_within_their_memory_bound(tmp_path, bench_load):
     assert figures["live_sessions_after_close"] == 0
 
 
-def _until(condition, seconds: float = 90.0) -> bool:
-    import time
+def test_a_burst_of_pages_is_spread_over_the_workers(tmp_path, bench_load):
+    """Left to Tornado, the worker whose loop wakes first accepts every connection pending
+    then, and builds every page of a burst; balanced, a busier worker hands each page it
+    accepted to the sibling with fewer sessions and pages being built."""
+    from concurrent.futures import ThreadPoolExecutor
 
+    with serving(small_catalog(tmp_path), tmp_path, "--num-procs", "2") as served:
+        assert _until(lambda: Path(served.log).read_text().count("catalog warmed up") == 2)
+        time.sleep(1.0)  # both workers' loads published since
+        with ThreadPoolExecutor(8) as pool:
+            pages = list(pool.map(lambda _: http_get(served.port, "/?dataset=grid", timeout=120),
+                                  range(8)))
+        sessions = bench_load.sessions_by_process(served.url, expected=2)
+    assert [status for status, _, _ in pages] == [200] * 8
+    assert [b"portal-prepaint" in body for _, _, body in pages] == [True] * 8  # whole pages
+    print("sessions by process", sessions)
+    assert sum(sessions.values()) == 8 and min(sessions.values()) >= 3, sessions
+
+
+def _until(condition, seconds: float = 90.0) -> bool:
     end = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > end:

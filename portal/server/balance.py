@@ -3,8 +3,8 @@
 Tornado's forked workers share one listening socket, and the worker whose loop wakes first
 accepts every connection pending then: which worker builds a page is chance, and in a
 20-session load run (``bench_load.py``) the pages split 13/7; the worker with 13 ran their
-redraws on one core (one interpreter lock) while the other idled, and interaction p95 went
-from 0.7–0.9 s to 1.9 s. Balancing the accepts themselves made it worse: a page's websocket,
+redraws on one core (one interpreter lock) while the other idled, and that run's
+interaction p95 was 1.9 s (0.7–1.3 s in runs split 10/10 or 9/11). Balancing the accepts themselves made it worse: a page's websocket,
 arriving just after its page, then went to the other worker and was relayed (11 of 20
 instead of 3). So only pages move, once accepted: each worker publishes its load (live
 Bokeh sessions and pages it is building) and when it wrote it, in an array the workers
@@ -91,7 +91,6 @@ class Balancer:
         self.building = 0  # pages whose session this worker is building
         self.waiting: deque[float] = deque()  # pages accepted (or received), not yet building
         self.handed: dict[int, deque[float]] = {}  # sibling -> times pages were handed to it
-        self.handed_total = 0
 
     def load(self) -> float:
         now = self.clock()
@@ -136,7 +135,6 @@ class Balancer:
 
     def handed_to(self, sibling: int) -> None:
         self.handed.setdefault(sibling, deque()).append(self.clock())
-        self.handed_total += 1
 
 
 def balance_pages(server: Any, loads: Any, channels: list, index: int | None,

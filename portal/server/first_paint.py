@@ -28,6 +28,7 @@ from typing import Any
 
 import tornado.web
 from panel.io.server import DocHandler
+from tornado.iostream import StreamClosedError
 
 log = logging.getLogger(__name__)
 WAIT_PNG_S = 2.0  # how long the page waits for a shared link's PNG before building Panel's
@@ -135,6 +136,8 @@ class FirstPaintDocHandler(DocHandler):
             balancer.page_started()
         try:
             await self._get(*args, **kwargs)
+        except StreamClosedError:  # the visitor went elsewhere while the page streamed
+            log.info("%s: the visitor left before the page was sent", self.request.uri)
         finally:
             if balancer is not None:
                 balancer.page_done()

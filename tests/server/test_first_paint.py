@@ -118,3 +118,21 @@ def test_embed_shows_its_png_first(served):
     for path in ("/embed?dataset=partner_grid", "/embed?dataset=nowhere"):
         text = _page(served, path)
         assert "id='portal-prepaint'" not in text and SECRET not in text
+
+
+def test_a_visitor_leaving_mid_page_is_no_server_error(served):
+    """A browser that closes the connection while the page streams (the visitor went
+    elsewhere) ends that request quietly: no traceback, and the next page is served."""
+    import socket
+    import time
+    from pathlib import Path
+
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", served.port), timeout=30) as client:
+            client.sendall(b"GET /?dataset=open_grid HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert client.recv(64).startswith(b"HTTP/1.1 200")  # the first paint began
+    time.sleep(3.0)
+    assert "open_grid" in _page(served, "/?dataset=open_grid")
+    log = Path(served.log).read_text()
+    assert "Uncaught exception GET /?dataset=open_grid" not in log, log[-3000:]
+    assert "left before the page was sent" in log

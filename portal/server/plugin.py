@@ -12,9 +12,9 @@ prefix in the settings (``PORTAL_PREFIX``) when ``--prefix`` is given and no pre
 configured; and (wrapping ``HTTPServer.add_sockets``), in each process once it has its
 sockets (``--num-procs`` forks after Bokeh built the application), the heap trimmer,
 paced full collections and catalog warm-up (:func:`portal.server.warmup.start_process`).
-Importing it limits glibc's malloc
-arenas (before the server starts threads) and lets the portal's log through at INFO
-(catalog loaded, entries skipped, warm-up), as ``odatis-portal serve`` does::
+Importing it limits glibc's malloc arenas (before the server starts threads) and lets
+the portal's log through at INFO (catalog loaded, entries skipped, warm-up), as
+``odatis-portal serve`` does::
 
     PORTAL_CATALOGS=catalogs/demo.yaml panel serve portal/server/app.py \
         portal/server/embed.py --index app --plugins portal.server.plugin
@@ -110,8 +110,8 @@ def start_with_sockets() -> None:
 def start_once_per_process() -> None:
     """:func:`~portal.server.warmup.start_process` on this process's loop, the first time
     a Bokeh application's server gets its sockets in it (a forked worker starts its
-    own), with the catalog's entries; a catalog that does not load is warmed by nothing (the page says
-    why)."""
+    own), with the catalog's entries; a catalog that does not load is warmed by nothing
+    (the page says why)."""
     import tornado.ioloop
 
     from portal.server.context import catalog

@@ -29,8 +29,9 @@ def panel_serve(catalog, port: int, log, *extra: str, env: dict | None = None):
                "--port", str(port), "--address", "127.0.0.1",
                "--allow-websocket-origin", f"127.0.0.1:{port}", *extra]
     with open(log, "w") as out:
+        # a process group of its own: stop() then ends --num-procs workers with it
         return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                cwd=str(REPO))
+                                cwd=str(REPO), start_new_session=True)
 
 
 @pytest.fixture(scope="module")

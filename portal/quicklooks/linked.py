@@ -33,6 +33,7 @@ from portal.quicklooks.style import axis_label, depth_label, land_geometries, ti
 MOST_SAMPLES = 40_000
 UNSELECTED_ALPHA = 0.08
 RING_COLOR = "#d62728"
+RING_NAME = "portal-linked-ring"  # the ring layer, and the tag of the shared table
 TAP_REACH = 4.0  # a click hits a 3-pixel sample within four times its radius
 
 #: the profile plot's tap tool, after it selected the clicked sample (``cb_data.source``,
@@ -69,10 +70,11 @@ if (cb_obj.indices.length !== ring.tags[0]) {
 
 
 class SharedSource:
-    """The Bokeh models one drawing of the linked views shares, made anew by the map's
-    hook each time the views are drawn (a model belongs to one document): the table as
-    the data source of the three plots' points, and the map's ring of the clicked profile.
-    ``keys`` are the columns that tell a profile."""
+    """The Bokeh models one drawing of the linked views shares, made by the map's hook when
+    the views are drawn (a model belongs to one document): the table as the data source of
+    the three plots' points, and the map's ring of the clicked profile. A later drawing
+    patched into the same figures (:mod:`portal.ui.patch_layout`) refills those models in
+    place, its selection and ring cleared. ``keys`` are the columns that tell a profile."""
 
     def __init__(self, df: pd.DataFrame) -> None:
         self.df = df
@@ -80,18 +82,32 @@ class SharedSource:
         self.source: Any = None
         self.ring: Any = None
 
+    def _columns(self) -> dict:
+        return {c: self.df[c].to_numpy() for c in self.df.columns}
+
     def _share(self, plot) -> None:
-        plot.handles["glyph_renderer"].data_source = self.source
+        renderer = plot.handles["glyph_renderer"]
+        if renderer.data_source is not self.source:
+            renderer.data_source = self.source
 
     def on_map(self, plot, _element) -> None:
-        """Hook of the map's points (drawn first): new models, the ring layer on top."""
+        """Hook of the map's points (drawn first): new models, the ring layer on top; or,
+        on a figure drawn before, its models refilled."""
         from bokeh.models import ColumnDataSource, CustomJS
 
-        self.source = ColumnDataSource({c: self.df[c].to_numpy() for c in self.df.columns})
+        rings = plot.state.select(name=RING_NAME)
+        shared = plot.handles["glyph_renderer"].data_source
+        if rings and RING_NAME in (shared.tags or []):  # patched: the same models, new data
+            self.source, self.ring = shared, rings[0].data_source
+            self.source.selected.indices = []
+            self.source.data = self._columns()
+            self.ring.update(tags=[-1], data={"x": [], "y": []})
+            return
+        self.source = ColumnDataSource(self._columns(), tags=[RING_NAME])
         self.ring = ColumnDataSource({"x": [], "y": []}, tags=[-1])
         self._share(plot)
         plot.state.scatter("x", "y", source=self.ring, size=16, fill_alpha=0,
-                           line_color=RING_COLOR, line_width=3, name="portal-linked-ring")
+                           line_color=RING_COLOR, line_width=3, name=RING_NAME)
         self.source.selected.js_on_change("indices", CustomJS(args={"ring": self.ring},
                                                               code=CLEAR_JS))
 
@@ -109,6 +125,12 @@ class SharedSource:
         if hasattr(glyph, "hit_dilation"):
             glyph.hit_dilation = TAP_REACH
         for tool in plot.state.select(type=TapTool):
+            callback = tool.callback
+            if isinstance(callback, CustomJS) and callback.code == TAP_JS:
+                if callback.args.get("ring") is not self.ring or callback.args.get(
+                        "keys") != self.keys:
+                    callback.args = {"ring": self.ring, "keys": self.keys}
+                continue
             tool.callback = CustomJS(args={"ring": self.ring, "keys": self.keys}, code=TAP_JS)
 
 

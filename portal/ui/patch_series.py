@@ -55,7 +55,8 @@ def colorbar_title(plot: Any, element: Any) -> None:
     coloured dimension (HoloViews sets them once, when it builds the figure)."""
     from bokeh.models import TickFormatter
 
-    bar = plot.handles.get("colorbar")
+    # "colorbar" for an image or mesh, "color_colorbar" for points coloured by a column
+    bar = next((h for k, h in plot.handles.items() if k.endswith("colorbar")), None)
     if bar is None or not element.vdims:
         return
     bar.title = plot.clabel if plot.clabel is not None else element.vdims[-1].pprint_label
@@ -63,7 +64,7 @@ def colorbar_title(plot: Any, element: Any) -> None:
         bar.formatter = plot.cformatter
 
 
-def _titled(frame: Any) -> Any:
+def titled(frame: Any) -> Any:
     """``frame`` with :func:`colorbar_title` on its layers that have a colour bar."""
     import holoviews as hv
 
@@ -79,13 +80,13 @@ class SeriesFrames:
 
     def __init__(self, draw: Callable[..., Any], x_range: tuple | None) -> None:
         self.draw, self.x_range = draw, x_range
-        self.first: Any = _titled(draw(x_range=x_range))
+        self.first: Any = titled(draw(x_range=x_range))
         self.options: list[tuple[Any, str]] = []  # restyled in place since (the colormap)
 
     def __call__(self, x_range: tuple | None) -> Any:
         first, self.first = self.first, None
         frame = first if first is not None and _same_span(x_range, self.x_range) \
-            else _titled(self.draw(x_range=x_range))
+            else titled(self.draw(x_range=x_range))
         for options, backend in self.options:
             frame = frame.opts(options, backend=backend)
         return frame
@@ -132,7 +133,7 @@ async def patch_or_wrap_series(patcher: PlotPatcher, element: Any, view: str, *c
     import holoviews as hv
 
     if not isinstance(element, hv.DynamicMap):  # levels, a mesh, a T-S: no zoom re-render
-        element = _titled(_refitted(element))
+        element = titled(refitted(element))
         shape = series_shape(element, *context)
         if patcher.pipe is not None and not patcher.streams and patcher.patch(element, shape):
             return None
@@ -148,7 +149,7 @@ async def patch_or_wrap_series(patcher: PlotPatcher, element: Any, view: str, *c
     return patcher.wrap(frames, shape, series_frame, [hv.streams.RangeX()])
 
 
-def _refitted(element: Any) -> Any:
+def refitted(element: Any) -> Any:
     """A static frame that refits the figure's axes (to its own limits, else its data)
     and its colours."""
     import holoviews as hv

@@ -50,6 +50,7 @@ class PlotPatcher:
 
     def __init__(self) -> None:
         self.pipe: Any = None
+        self.parts: list = []  # a layout's pipes, one per plot (the first is ``pipe``)
         self.shape: tuple = ()
         self.streams: list = []  # the frame's other streams (a series' RangeX)
         self.on_screen: Any = None  # the pipe whose figure is on screen
@@ -57,6 +58,7 @@ class PlotPatcher:
     def reset(self) -> None:
         """The figure was replaced (another kind, an alert): the next one is built anew."""
         self.pipe, self.shape, self.streams, self.on_screen = None, (), [], None
+        self.parts = []
 
     def shown(self) -> None:
         """The last wrapped figure is drawn and on screen: later changes may patch it."""
@@ -69,12 +71,32 @@ class PlotPatcher:
         import holoviews as hv
 
         self.pipe, self.shape = hv.streams.Pipe(data=element), shape
-        self.streams = list(streams)
+        self.streams, self.parts = list(streams), []
         return hv.DynamicMap(frame, streams=[self.pipe, *self.streams])
+
+    def wrap_parts(self, elements: Sequence, shape: tuple, options: dict) -> Any:
+        """A ``Layout`` (with the layout ``options``) of one ``DynamicMap`` per element,
+        each showing what its own pipe carries, ready for later :meth:`patch_parts`."""
+        import holoviews as hv
+
+        self.parts = [hv.streams.Pipe(data=element) for element in elements]
+        self.pipe, self.shape, self.streams = self.parts[0], shape, []
+        plots = [hv.DynamicMap(_same, streams=[pipe]) for pipe in self.parts]
+        return hv.Layout(plots).opts(**options, backend="bokeh")
+
+    def patch_parts(self, elements: Sequence, shape: tuple) -> bool:
+        """Send each of ``elements`` to its plot of the layout on screen if it has the
+        same shape (in order: the first plot's hooks may prepare the others')."""
+        if not self.parts or self.pipe is not self.on_screen or shape != self.shape:
+            return False
+        for pipe, element in zip(self.parts, elements, strict=True):
+            pipe.send(element)
+        return True
 
     def patch(self, element: Any, shape: tuple) -> bool:
         """Send ``element`` to the figure on screen if it has the same shape."""
-        if self.pipe is None or self.pipe is not self.on_screen or shape != self.shape:
+        if (self.pipe is None or self.parts or self.pipe is not self.on_screen
+                or shape != self.shape):
             return False
         self.pipe.send(element)
         return True

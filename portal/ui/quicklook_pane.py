@@ -32,6 +32,7 @@ from portal.ui.alert import error_alert
 from portal.ui.download_links import DOWNLOAD_CSS, download_links
 from portal.ui.i18n import t
 from portal.ui.map_patching import MapPatcher, frames_pipe, map_shape
+from portal.ui.patch_layout import layout_patchable, layout_title, patch_or_wrap_layout, retitle
 from portal.ui.patch_series import patch_or_wrap_series, series_patchable
 from portal.ui.patching import PlotPatcher
 from portal.ui.render_thread import discard, drawn_element, render_off_loop
@@ -489,6 +490,15 @@ class QuicklookPane(pn.viewable.Viewer):
                 self.plot_width, current=lambda: generation == self._generation)
             if element is None:
                 return param.Skip  # patched in place (or superseded meanwhile)
+        elif layout_patchable(drawn_kind, self.entry, element):
+            self._maps.reset()
+            title = layout_title(element)
+            element = patch_or_wrap_layout(self._patcher, element, self.state.color,
+                                           self.state.lang, self.plot_width)
+            if element is None:
+                if title:
+                    retitle(self._live_pane(), title)
+                return param.Skip  # each plot of the layout on screen was patched
         elif drawn_kind == "map" and frames_pipe(element) is not None:
             self._patcher.reset()
             if await self._patch_map(element):

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from .conftest import ARTIFACTS, TO_SCREEN_JS, bokeh_axis_labels, figure_titles, wait_for_plot
-from .test_page import wait_until
+from .test_page import choose_option, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -125,6 +125,55 @@ def test_a_click_on_a_profile_highlights_its_position_on_the_map(page, portal):
     page.mouse.move(5, 5)  # the hover tooltip off the plots for the screenshot
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / "argo_linked_tapped_page.png"))
+    assert page.errors == []
+
+
+SHARED_MEAN_JS = """() => {
+    const v = [...Bokeh.index.all_views()].find(v => v.model.type === 'Figure'
+        && v.el.isConnected && (v.model.title?.text || '').includes('click: a profile'));
+    if (!v) return null;
+    const r0 = v.model.renderers.find(r => r.data_source && r.data_source.data.value);
+    if (!r0) return null;
+    const xs = [...r0.data_source.data.value].filter(Number.isFinite);
+    return {id: r0.data_source.id, mean: xs.reduce((a, b) => a + b, 0) / xs.length,
+            figures: [...Bokeh.index.all_views()].filter(v => v.model.type === 'Figure'
+                && v.el.isConnected).map(v => v.model.id).sort().join(',')};
+}"""
+
+
+def test_linked_views_patched_with_another_variable_still_select_in_the_browser(page, portal):
+    """A variable change on the linked views refills the figures on screen (the same
+    figures and shared table in the browser, salinity's values in it, the time–depth
+    hover naming salinity), and a click on a T-S sample still rings its profile on the map."""
+    from PIL import ImageChops
+
+    page.goto(f"{portal.url}/?dataset=argo_6901744&kind=linked&var=TEMP")
+    wait_until(lambda: "T-S (TEOS-10; click: a profile)" in figure_titles(page), timeout=120,
+               what="the linked views")
+    wait_for_plot(page, "argo_linked_patch_before")
+    before = wait_until(lambda: page.evaluate(SHARED_MEAN_JS), what="the shared table")
+    assert before["mean"] < 25  # temperature
+    choose_option(page, "var", "salinity")
+    page.wait_for_url(re.compile(r"var=PSAL"))
+    after = wait_until(lambda: (lambda s: s if s and s["mean"] > 30 else None)(
+        page.evaluate(SHARED_MEAN_JS)), timeout=120, what="salinity in the shared table")
+    assert (after["id"], after["figures"]) == (before["id"], before["figures"])  # patched
+    page.wait_for_timeout(1500)
+    frame = wait_until(lambda: page.evaluate(FRAME_JS, "Positions"), what="the map's frame")
+    shot = _pixels(page.screenshot(clip=frame))
+    xy = wait_until(lambda: page.evaluate(SAMPLE_XY_JS, ["click: a profile", "SA", "CT"]),
+                    what="a sample of the T-S plot")
+    page.mouse.click(*xy)
+
+    def changed() -> bool:
+        now = _pixels(page.screenshot(clip=frame))
+        diff = ImageChops.difference(shot, now).convert("L").point(lambda v: v > 40)
+        return sum(diff.getdata()) > 200
+
+    wait_until(changed, timeout=60, what="the map to highlight the clicked profile")
+    page.mouse.move(5, 5)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "argo_linked_patched_tapped_page.png"))
     assert page.errors == []
 
 

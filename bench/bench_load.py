@@ -25,7 +25,9 @@ browser's own drawing — bench_controls.py measures that in Chromium), PNG p95,
 server's memory (sampled every 5 s with its caches' bytes from ``/health``; ``_memory.py``:
 the end of the warm-up — the data cache full or ``--warm-up`` seconds —, then the RSS growth
 per 100 requests — pages, control changes and PNGs together — with and without the caches'
-own growth, memory per live session, the caches held and their bounds), live sessions after close,
+own growth, memory per live session, the caches held and their bounds), the server's CPU
+seconds over the load (all its processes; per request: steadier from run to run than the
+latencies, which follow whatever else shares the machine), live sessions after close,
 patches the client could not decode (a ``bokeh.client`` limit, not a server error) and the
 machine's load (uptime). Exit status 1 when there were errors or sessions stayed alive.
 
@@ -161,6 +163,19 @@ def process_rss_mb(pid: int) -> dict[int, float]:
         except OSError:
             pass
     return rss
+
+
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by ``pid`` and each process it forked."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in [pid, *children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -559,6 +574,7 @@ def run(url: str, sessions: int, duration: float, interval: float,
 
     tolerate_unknown_models()
     tally = Tally()
+    cpu_start = tree_cpu_s(server_pid) if server_pid else None
     started = tally.started = time.monotonic()
     until = started + duration
     ids = dataset_ids(url)
@@ -577,6 +593,8 @@ def run(url: str, sessions: int, duration: float, interval: float,
     for thread in threads:
         thread.join(duration + 120)
     rss_end = process_rss_mb(server_pid) if server_pid else {}
+    cpu = (tree_cpu_s(server_pid) - cpu_start) if server_pid and cpu_start is not None else None
+    wall = time.monotonic() - started
     live = wait_sessions_closed(url, drain_s, processes)
     time.sleep(2.0)  # the server lets the closed sessions' memory go
     closed = memory_sample(url, started, tally.requests(), server_pid, processes)[0]
@@ -595,7 +613,8 @@ def run(url: str, sessions: int, duration: float, interval: float,
             "slowest_changes": slowest(tally.interaction_by),
             "interaction_p95_by_minute": by_minute(tally.interaction_at),
             "pngs": len(tally.png_s), "png_p95_s": p95(tally.png_s),
-            "memory": memory,
+            "memory": memory, "server_cpu_s": cpu, "load_wall_s": wall,
+            "requests": tally.requests(),
             "live_sessions_after_close": live, "undecoded_patches": len(tally.undecoded),
             "undecoded_kinds": collections.Counter(m[:160] for m in tally.undecoded).most_common(),
             "uptime": _uptime()}
@@ -635,12 +654,24 @@ def report(figures: dict) -> str:
                  f"{m}: {s:.2f} s ({n})" for m, n, s in f.get("interaction_p95_by_minute", [])),
              f"PNG p95: {f['png_p95_s']:.2f} s ({f['pngs']} distinct PNGs)",
              *memory_report(f["memory"]),
+             *cpu_report(f),
              f"live sessions after close: {f['live_sessions_after_close']}",
              f"server patches the client could not decode (not server errors): "
              f"{f['undecoded_patches']}",
              *(f"  {n} x {m}" for m, n in f.get("undecoded_kinds", [])[:3]),
              f"machine: {f['uptime']}"]
     return "\n".join(lines)
+
+
+def cpu_report(f: dict) -> list[str]:
+    """The server's CPU over the load (all its processes): steadier from one run to the
+    next than the latencies, which follow whatever else the machine runs meanwhile."""
+    if f.get("server_cpu_s") is None:
+        return []
+    cpu, wall, n = f["server_cpu_s"], f["load_wall_s"], max(f["requests"], 1)
+    return [f"server CPU: {cpu:.0f} s in {wall:.0f} s ({cpu / wall:.2f} cores of "
+            f"{os.cpu_count()}), {1000 * cpu / n:.0f} ms per request (pages, control changes "
+            f"and PNGs: {n})"]
 
 
 def main(argv: list[str] | None = None) -> int:

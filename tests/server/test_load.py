@@ -5,6 +5,7 @@ browser opens them whichever process their websocket reaches."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -80,6 +81,9 @@ def test_short_load_has_no_error_and_leaves_no_session(tmp_path, bench_load):
     minutes = figures["interaction_p95_by_minute"]  # 14 s: every change ends in minute 0
     assert [(m, n) for m, n, _ in minutes] == [(0, figures["interactions"])]
     assert minutes[0][2] == figures["interaction_p95_s"]
+    assert 0 < figures["server_cpu_s"] < 2 * (os.cpu_count() or 1) * figures["load_wall_s"]
+    assert any(line.startswith("server CPU: ") and "ms per request" in line
+               for line in bench_load.report(figures).splitlines())
 
 
 def test_interactions_are_grouped_by_the_minute_they_ended_in(bench_load):

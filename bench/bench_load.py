@@ -613,7 +613,7 @@ def run(url: str, sessions: int, duration: float, interval: float,
             "slowest_changes": slowest(tally.interaction_by),
             "interaction_p95_by_minute": by_minute(tally.interaction_at),
             "pngs": len(tally.png_s), "png_p95_s": p95(tally.png_s),
-            "memory": memory, "server_cpu_s": cpu, "load_wall_s": wall,
+            "memory": memory, "memory_samples": list(tally.memory), "server_cpu_s": cpu, "load_wall_s": wall,
             "requests": tally.requests(),
             "live_sessions_after_close": live, "undecoded_patches": len(tally.undecoded),
             "undecoded_kinds": collections.Counter(m[:160] for m in tally.undecoded).most_common(),
@@ -663,6 +663,15 @@ def report(figures: dict) -> str:
     return "\n".join(lines)
 
 
+def write_samples(samples: list[Sample], path: Path) -> None:
+    """The memory samples as CSV: seconds, requests, RSS, caches, RSS less caches (MB),
+    live sessions."""
+    lines = ["t_s,requests,rss_mb,cache_mb,other_mb,sessions"]
+    lines += [f"{s.t_s:.1f},{s.requests},{s.rss_mb:.1f},{s.cache_mb:.1f},{s.other_mb:.1f},"
+              f"{s.sessions}" for s in samples]
+    path.write_text("\n".join(lines) + "\n")
+
+
 def cpu_report(f: dict) -> list[str]:
     """The server's CPU over the load (all its processes): steadier from one run to the
     next than the latencies, which follow whatever else the machine runs meanwhile."""
@@ -691,6 +700,9 @@ def main(argv: list[str] | None = None) -> int:
                    "is not full by then (default: a third of --duration)")
     p.add_argument("--drain", type=float, default=60.0,
                    help="seconds to wait for the server to drop closed sessions")
+    p.add_argument("--samples", type=Path, default=None,
+                   help="write the memory samples (every 5 s: time, requests, RSS, caches, "
+                   "sessions) to this CSV file, to look at the curve behind the slopes")
     p.add_argument("--checkout", type=Path, default=REPO,
                    help="serve the portal of another checkout (e.g. main before a change, "
                    "for an A/B run on the same machine); default: this one")
@@ -718,6 +730,8 @@ def main(argv: list[str] | None = None) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
     print(report(figures))
+    if args.samples is not None:
+        write_samples(figures["memory_samples"], args.samples)
     return 1 if figures["errors"] or figures["live_sessions_after_close"] != 0 else 0
 
 

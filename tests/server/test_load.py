@@ -201,3 +201,15 @@ def test_memory_growth_is_counted_after_the_caches_fill_per_request_of_any_kind(
     never = [Sample(s.t_s, s.requests, s.rss_mb, {"data": {"mb": 10.0, "max_mb": 1024.0}},
                     s.sessions) for s in samples]
     assert memory_figures(never, warm_up_s=50.0, sessions=20)["warm_up_ended_by"] == "50 s passed"
+
+
+def test_memory_samples_are_written_as_csv(tmp_path, bench_load):
+    from _memory import Sample
+
+    samples = [Sample(0.0, 0, 500.0, {"data": {"mb": 100.0, "max_mb": 600.0}}, 2),
+               Sample(5.0, 40, 520.5, {"data": {"mb": 110.0, "max_mb": 600.0}}, 3)]
+    path = tmp_path / "memory.csv"
+    bench_load.write_samples(samples, path)
+    assert path.read_text().splitlines() == [
+        "t_s,requests,rss_mb,cache_mb,other_mb,sessions",
+        "0.0,0,500.0,100.0,400.0,2", "5.0,40,520.5,110.0,410.5,3"]

@@ -127,7 +127,7 @@ def test_a_colormap_change_restyles_the_drawn_plot_without_redrawing(entries):
 
 
 def test_ts_hides_the_variable_control_it_ignores(entries):
-    from portal.ui.quicklook_pane import applicable
+    from portal.ui.controls import applicable
 
     assert not applicable("ts", entries["argo"], "auto")["variable"]
     assert applicable("profile", entries["argo"], "auto")["variable"]

@@ -63,7 +63,7 @@ def test_the_pane_has_a_time_slider_bound_to_the_url(sst_entry):
 
 
 def test_observations_get_no_step_slider():
-    from portal.ui.quicklook_pane import grid_axes
+    from portal.ui.controls import grid_axes
 
     entry = DatasetEntry.from_metadata("p", "netcdf", {"urlpath": "/nowhere.nc"},
                                        {"title": "p", "featureType": "profile"})

@@ -103,12 +103,18 @@ SAMPLE_XY_JS = f"""([part, xcol, ycol]) => {{
 def test_a_click_on_a_profile_highlights_its_position_on_the_map(page, portal):
     """Linked views: clicking one sample of the T-S plot selects its whole profile (the
     other views fade the rest) and rings its position on the map (the map's pixels change)."""
-    from PIL import ImageChops
-
     page.goto(f"{portal.url}/?dataset=argo_6901744&kind=linked")
     wait_until(lambda: "T-S (TEOS-10; click: a profile)" in figure_titles(page), timeout=120,
                what="the linked views")
     wait_for_plot(page, "argo_linked_tap_before")
+    _click_a_profile_and_see_its_ring(page, "argo_linked_tapped_page.png")
+    assert page.errors == []
+
+
+def _click_a_profile_and_see_its_ring(page, screenshot: str) -> None:
+    """Click a sample of the T-S plot; wait for the map's pixels to change (the ring)."""
+    from PIL import ImageChops
+
     page.wait_for_timeout(1500)
     frame = wait_until(lambda: page.evaluate(FRAME_JS, "Positions"), what="the map's frame")
     before = _pixels(page.screenshot(clip=frame))
@@ -124,8 +130,7 @@ def test_a_click_on_a_profile_highlights_its_position_on_the_map(page, portal):
     wait_until(changed, timeout=60, what="the map to highlight the clicked profile")
     page.mouse.move(5, 5)  # the hover tooltip off the plots for the screenshot
     page.wait_for_timeout(300)
-    page.screenshot(path=str(ARTIFACTS / "argo_linked_tapped_page.png"))
-    assert page.errors == []
+    page.screenshot(path=str(ARTIFACTS / screenshot))
 
 
 SHARED_MEAN_JS = """() => {
@@ -143,10 +148,8 @@ SHARED_MEAN_JS = """() => {
 
 def test_linked_views_patched_with_another_variable_still_select_in_the_browser(page, portal):
     """A variable change on the linked views refills the figures on screen (the same
-    figures and shared table in the browser, salinity's values in it, the time–depth
-    hover naming salinity), and a click on a T-S sample still rings its profile on the map."""
-    from PIL import ImageChops
-
+    figures and shared table in the browser, salinity's values in it), and a click on a
+    T-S sample still rings its profile on the map."""
     page.goto(f"{portal.url}/?dataset=argo_6901744&kind=linked&var=TEMP")
     wait_until(lambda: "T-S (TEOS-10; click: a profile)" in figure_titles(page), timeout=120,
                what="the linked views")
@@ -158,22 +161,7 @@ def test_linked_views_patched_with_another_variable_still_select_in_the_browser(
     after = wait_until(lambda: (lambda s: s if s and s["mean"] > 30 else None)(
         page.evaluate(SHARED_MEAN_JS)), timeout=120, what="salinity in the shared table")
     assert (after["id"], after["figures"]) == (before["id"], before["figures"])  # patched
-    page.wait_for_timeout(1500)
-    frame = wait_until(lambda: page.evaluate(FRAME_JS, "Positions"), what="the map's frame")
-    shot = _pixels(page.screenshot(clip=frame))
-    xy = wait_until(lambda: page.evaluate(SAMPLE_XY_JS, ["click: a profile", "SA", "CT"]),
-                    what="a sample of the T-S plot")
-    page.mouse.click(*xy)
-
-    def changed() -> bool:
-        now = _pixels(page.screenshot(clip=frame))
-        diff = ImageChops.difference(shot, now).convert("L").point(lambda v: v > 40)
-        return sum(diff.getdata()) > 200
-
-    wait_until(changed, timeout=60, what="the map to highlight the clicked profile")
-    page.mouse.move(5, 5)
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(ARTIFACTS / "argo_linked_patched_tapped_page.png"))
+    _click_a_profile_and_see_its_ring(page, "argo_linked_patched_tapped_page.png")
     assert page.errors == []
 
 

@@ -209,7 +209,8 @@ def freeze_startup_heap() -> None:
     the collector's permanent generation: full collections then scan only what requests
     create (milliseconds instead of ~0.4 s over ~400 000 objects), so
     :func:`collect_garbage` can run after every render; forked workers share those pages.
-    Called once by the server after its warm-up, before it forks (``--num-procs``)."""
+    Called once by the server after its warm-up, before it forks (``--num-procs``); under
+    ``panel serve`` by each process before it serves (:func:`portal.server.warmup.start_process`)."""
     gc.collect()
     gc.freeze()
     gc.collect()  # resets the collector's count of long-lived objects to the unfrozen few

@@ -75,17 +75,6 @@ def pace_full_collections(quiet: Callable[[], bool] | None = None, min_s: float 
     return collector
 
 
-def freeze_startup_heap() -> int:
-    """Collect, then put every object tracked so far in CPython's permanent generation
-    (``gc.freeze``), which later collections skip: the libraries, settings and catalog
-    loaded before the process serves. Call it before the first session exists (a
-    session's reference cycles frozen would never be collected). The number of objects
-    frozen."""
-    gc.collect()
-    gc.freeze()
-    return gc.get_freeze_count()
-
-
 def _no_callback_running() -> bool:
     import panel as pn
 

@@ -83,17 +83,19 @@ def warm_kinds(kinds: tuple[str, ...] = PROFILE_KINDS) -> dict[str, float]:
 def start_process(loop, entries: list) -> None:
     """What each server process runs beside its requests, started on its Tornado ``loop``
     once it serves: freed heap handed back to the system every 10 s, full garbage
-    collections between redraws, skipping the objects loaded so far
-    (:mod:`portal.server.collector`), and the warm-up of the
-    first quicklook of ``entries``. After the fork: the warm-up's libraries start thread
-    pools (the series' decimation), which a process forked after them would wait on for
-    ever."""
-    from portal.render.png import start_heap_trimmer
-    from portal.server.collector import freeze_startup_heap, pace_full_collections
+    collections between redraws (:mod:`portal.server.collector`) that skip the start-up
+    heap (``odatis-portal serve`` froze it before forking; under ``panel serve`` it is
+    frozen here), and the warm-up of the first quicklook of ``entries``. After the fork:
+    the warm-up's libraries start thread pools (the series' decimation), which a process
+    forked after them would wait on for ever."""
+    import gc
+
+    from portal.render.png import freeze_startup_heap, start_heap_trimmer
+    from portal.server.collector import pace_full_collections
 
     start_heap_trimmer()
-    frozen = freeze_startup_heap()  # before any session: the loop has not run yet here
-    log.info("%d objects of the libraries and catalog left out of full collections", frozen)
+    if not gc.get_freeze_count():  # `panel serve`: its plugin froze nothing before the fork
+        freeze_startup_heap()  # before any session: the loop has not run yet here
     pace_full_collections()
     # the first visitors of each dataset find its data read; on the loop, the server
     # answering meanwhile (a process warming first would hold the requests it accepted)

@@ -93,39 +93,3 @@ def test_the_default_probe_follows_panels_busy_flag():
     finally:
         state._remove_busy_event("test-event")
     assert _no_callback_running() is True
-
-
-FREEZE_CHECK = """
-import gc, weakref
-from portal.server.collector import freeze_startup_heap
-
-class Cycle:
-    def __init__(self):
-        self.me = self
-
-kept = Cycle()  # made before: frozen, out of every later collection
-frozen = freeze_startup_heap()
-assert frozen == gc.get_freeze_count() > 1000, frozen
-assert gc.collect() == 0  # the frozen heap is not scanned: nothing to find
-before = weakref.ref(kept)
-del kept
-gc.collect()
-assert before() is not None  # frozen: cycles made before the freeze stay
-later = Cycle()  # a session's cycle, made after: collected as before
-after = weakref.ref(later)
-del later
-gc.collect()
-assert after() is None
-print("ok", frozen)
-"""
-
-
-def test_the_startup_heap_is_frozen_and_later_cycles_still_collected():
-    """In a process of its own: a frozen heap is for good (the test process keeps its own)."""
-    import subprocess
-    import sys
-
-    run = subprocess.run([sys.executable, "-c", FREEZE_CHECK], capture_output=True, text=True,
-                         timeout=120)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith("ok ")

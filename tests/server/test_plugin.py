@@ -89,6 +89,8 @@ def test_panel_serve_warms_the_catalog_in_each_process(tmp_path):
         while log.read_text().count("catalog warmed up: grid") < 2 and time.monotonic() < end:
             time.sleep(0.5)
         assert log.read_text().count("catalog warmed up: grid") == 2, log.read_text()
+        # each process froze its start-up heap out of the paced full collections
+        assert log.read_text().count("start-up heap frozen") == 2, log.read_text()
     finally:
         stop(proc)
 

@@ -37,8 +37,10 @@ BEGIN, END = "<!--portal-prepaint-->", "<!--/portal-prepaint-->"  # around the w
 MAP_WIDTH = 1024  # the land image's width (a 2048 one for dense screens)
 
 # Removes the block when the Panel document has drawn every root (Bokeh's "idle") and, for
-# a shared link, once its interactive plot (the Figure of class portal-plot) is drawn, the
-# PNG failed, or 20 s after idle; the block stays (its links work) if Panel never connects.
+# a shared link, once its interactive plot (the model of class portal-plot: a Figure, or
+# the Column of a layout's figures, a section or the linked views) is drawn, the PNG
+# failed, or 20 s after idle; the block stays (its links work) if Panel never connects.
+# ``window.portalReadyBy`` says which of these removed it.
 REMOVE_JS = """<script>(function () {
   var block = document.getElementById('portal-prepaint');
   var png = block.querySelector('.pp-plot'), failed = false, idleAt = 0;
@@ -50,16 +52,24 @@ REMOVE_JS = """<script>(function () {
   }
   function plotDrawn() {
     for (const v of window.Bokeh.index.all_views()) {
-      if (v.model.type === 'Figure' && (v.model.css_classes || []).includes('portal-plot')
-          && v.el.isConnected && v.has_finished()) { return true; }
+      if ((v.model.css_classes || []).includes('portal-plot') && v.el.isConnected
+          && v.has_finished()) { return true; }
     }
     return false;
   }
+  function readyBy() {
+    if (!png) { return 'idle'; }
+    if (failed) { return 'failed'; }
+    if (plotDrawn()) { return 'plot'; }
+    return performance.now() - idleAt > 20000 ? 'timeout' : '';
+  }
   function check() {
     if (!idleAt && idle()) { idleAt = performance.now(); }
-    if (idleAt && (!png || failed || plotDrawn() || performance.now() - idleAt > 20000)) {
+    var by = idleAt ? readyBy() : '';
+    if (by) {
       block.remove();
       window.portalReadyAt = performance.now();  // read by bench/bench_page.py
+      window.portalReadyBy = by;
     } else { window.requestAnimationFrame(check); }
   }
   window.requestAnimationFrame(check);

@@ -99,4 +99,18 @@ def test_shared_link_shows_its_png_then_the_interactive_plot(page, portal, artif
     wait_for_plot(page, "first-paint-shared-link-final")
     drawn, ready = page.evaluate("[window.__paint['portal-plot'], window.portalReadyAt]")
     assert drawn < ready  # the PNG was on screen before the interactive plot replaced it
+    assert page.evaluate("window.portalReadyBy") == "plot"  # not the 20 s fallback
+    assert not page.errors
+
+
+@pytest.mark.parametrize(("kind", "by"), [("section", "plot"), ("linked", "idle")])
+def test_a_shared_layout_replaces_its_first_paint_once_drawn(page, portal, artifacts, kind, by):
+    """A section (the positions map beside it) is several figures in one model: its first
+    paint went only 20 s after the page was ready, hiding the live plot and its controls
+    that long; now once they are drawn. The linked views have no PNG (page only): their
+    first paint goes when the page is ready."""
+    page.goto(f"{portal.url}/?dataset=argo_6901744&kind={kind}", wait_until="commit")
+    page.locator("#portal-prepaint").wait_for(state="detached", timeout=120_000)
+    assert page.evaluate("window.portalReadyBy") == by
+    wait_for_plot(page, f"first-paint-shared-{kind}-final")
     assert not page.errors

@@ -2,9 +2,10 @@
 
 A section (the variable along the track, the positions map beside it) and the linked views
 (map, time–depth and T-S or profile plots over one shared table) are HoloViews layouts of
-several plots. Each change of variable or QC built all of them anew: 0.3–0.6 s of server
-time per change, the most of any page under load (a third of the figures built in
-``bench/bench_load.py``'s runs were these). Here each plot of the layout draws from a
+several plots. Each change of variable, QC or time built all of them anew (19 of 182
+control changes chosen as ``bench/bench_load.py`` chooses them rebuilt a section or linked
+views of the same kind; layouts were 14% of a worker's profile under its 20-session
+load). Here each plot of the layout draws from a
 ``Pipe`` of its own; a later build of the same *shape* (the same plots, element types,
 colour bars and legend labels, language and width) sends each plot its new frame (refitted:
 the frames are ``framewise``), and HoloViews updates the glyph data, axis labels, titles,

@@ -59,6 +59,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _memory import Sample, cache_totals, memory_figures, memory_report  # noqa: E402
+from _timing import cpu_seconds  # noqa: E402
 
 
 @dataclass
@@ -167,15 +168,7 @@ def process_rss_mb(pid: int) -> dict[int, float]:
 
 def tree_cpu_s(pid: int) -> float:
     """User + system CPU seconds used so far by ``pid`` and each process it forked."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for p in [pid, *children(pid)]:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    return sum(cpu_seconds(p) for p in [pid, *children(pid)])
 
 
 def tree_rss_mb(pid: int) -> float:

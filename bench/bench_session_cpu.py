@@ -17,7 +17,6 @@ and the machine's load. The first round warms caches up and is not counted.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import signal
 import statistics
@@ -26,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import cpu_seconds as cpu_s  # noqa: E402 - CPU seconds of a process
 from bench_load import (  # noqa: E402 - the sibling bench's client helpers
     Busy,
     Tally,
@@ -41,13 +41,6 @@ from bench_load import (  # noqa: E402 - the sibling bench's client helpers
 
 PAGES = ("", "demo_sst_biscay", "demo_mooring_biscay", "demo_argo_biscay",
          "demo_glider_ligurian", "demo_coriolis_points")
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_s(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def _control(doc, css: str):
